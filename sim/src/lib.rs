@@ -1,0 +1,1 @@
+//! A simulated OpenFlow 1.3 switch.

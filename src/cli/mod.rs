@@ -1,0 +1,6 @@
+//! Command-line subcommands. Each lives in its own file and owns its arguments.
+pub mod check;
+pub mod ofp_print;
+pub mod plan;
+pub mod run;
+pub mod status;
