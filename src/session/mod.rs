@@ -1,1 +1,3 @@
-//! See crate docs.
+//! One switch connection: a sans-I/O state machine ([`machine`]) driven by a tokio task
+//! ([`connection`]).
+pub mod backoff;
