@@ -1,0 +1,142 @@
+"""The op25b controller as a process under test: build, start, signal, wait for sync."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import tomllib
+import urllib.request
+
+from . import procs
+
+COOKIE_FILTER = 'cookie=0x4f50323542000000/-1'
+
+
+def dpid_text(number):
+    raw = '%016x' % number
+    return ':'.join(raw[i:i + 2] for i in range(0, 16, 2))
+
+
+def parse_dpid(value):
+    """A dpid from the API: int, '00:00:..:01', '0x1' or '0000000000000001'."""
+    if isinstance(value, int):
+        return value
+    text = str(value).lower().replace(':', '')
+    return int(text[2:] if text.startswith('0x') else text, 16)
+
+
+def build(repo):
+    """`cargo build --release`; returns (ok, output tail)."""
+    code, out = procs.run('cd %s && cargo build --release 2>&1' % repo, timeout=1800)
+    return code == 0, '\n'.join(out.splitlines()[-15:])
+
+
+class Controller:
+    """One `op25b run --config FILE` process, its log file and its policy's API address."""
+
+    def __init__(self, binary, policy_path, log_path):
+        self.binary = binary
+        self.policy_path = policy_path
+        self.log_path = log_path
+        self.proc = None
+        with open(policy_path, 'rb') as handle:
+            section = tomllib.load(handle).get('controller', {})
+        self.api = section.get('api_listen', '127.0.0.1:9325')
+
+    def start(self):
+        log = open(self.log_path, 'a')
+        log.write('===== op25b run started %s =====\n' % time.strftime('%H:%M:%S'))
+        log.flush()
+        env = dict(os.environ)
+        env.setdefault('RUST_LOG', 'info')
+        self.proc = subprocess.Popen([self.binary, 'run', '--config', self.policy_path],
+                                     stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        procs.remember_pid(self.proc.pid, self.binary)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signum):
+        if self.alive():
+            os.kill(self.proc.pid, signum)
+
+    def kill(self):
+        """SIGKILL, as a crash would."""
+        self.signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(5)
+
+    def stop(self):
+        procs.stop_process(self.proc)
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        try:
+            with open(self.log_path, 'rb') as handle:
+                handle.seek(offset)
+                return handle.read().decode(errors='replace')
+        except OSError:
+            return ''
+
+    def api_switches(self):
+        """The API's switch list as {dpid: state}, or None if the API does not answer."""
+        try:
+            with urllib.request.urlopen('http://%s/api/switches' % self.api, timeout=1) as resp:
+                body = json.loads(resp.read().decode())
+        except (OSError, ValueError):
+            return None
+        if isinstance(body, dict):
+            body = body.get('switches', [])
+        states = {}
+        for entry in body if isinstance(body, list) else []:
+            if not isinstance(entry, dict) or 'dpid' not in entry:
+                continue
+            state = entry.get('state', entry.get('sync', entry.get('sync_state', '')))
+            try:
+                states[parse_dpid(entry['dpid'])] = str(state)
+            except ValueError:
+                continue
+        return states
+
+    def planned_flow_count(self, dpid):
+        """Number of flows `op25b plan` says this switch gets, or None if plan fails."""
+        code, out = procs.run('%s plan --config %s --dpid %s' % (self.binary, self.policy_path, dpid_text(dpid)))
+        if code != 0:
+            return None
+        return len([ln for ln in out.splitlines() if ln.strip() and not ln.startswith('#')])
+
+    def wait_sync(self, switches, timeout=30):
+        """Waits until every bridge {name: dpid} is in sync.
+
+        In sync means: the API (when it answers) lists each dpid as "in_sync", and
+        each bridge holds at least as many flows with the op25b cookie as `op25b plan`
+        predicts (at least one if plan does not answer).  Returns (ok, seconds, how).
+        """
+        expected = {name: self.planned_flow_count(dpid) or 1 for name, dpid in switches.items()}
+        how = {'api': False}
+
+        def in_sync():
+            states = self.api_switches()
+            if states is not None:
+                how['api'] = True
+                if any(states.get(dpid) != 'in_sync' for dpid in switches.values()):
+                    return False
+            return all(flow_count(name) >= expected[name] for name in switches)
+
+        ok, secs = procs.wait_until(in_sync, timeout, interval=0.2)
+        return bool(ok), secs, 'api+flows' if how['api'] else 'flows'
+
+
+def flow_count(bridge):
+    """Flows carrying op25b's cookie on a bridge (0 if the bridge is unreachable)."""
+    code, out = procs.run('ovs-ofctl -O OpenFlow13 dump-flows %s %s' % (bridge, COOKIE_FILTER))
+    if code != 0:
+        return 0
+    return len([ln for ln in out.splitlines() if 'cookie=' in ln])
