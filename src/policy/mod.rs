@@ -1,1 +1,147 @@
-//! See crate docs.
+//! The operator's policy file: TOML in, a validated [`Config`] out (with warnings), or every
+//! mistake with its `file:line:column`.
+//!
+//! A [`Config`] (and the [`Policy`] inside it) can only be obtained from [`Config::parse`] or
+//! [`Config::load`], so everything downstream may rely on it being valid.
+mod controller_settings;
+mod cookie;
+mod dpid;
+mod error;
+mod forwarding;
+mod fragments;
+mod location;
+mod port;
+mod port_roles;
+mod prefix;
+mod raw;
+mod reporting;
+mod validate;
+
+pub use controller_settings::ControllerSettings;
+pub use cookie::Cookie;
+pub use dpid::{Dpid, DpidParseError};
+pub use error::{LoadError, PolicyError, PolicyErrorKind, PolicyErrors, PolicyWarning};
+pub use forwarding::Forwarding;
+pub use fragments::{FragmentMode, UnknownFragmentMode};
+pub use location::Location;
+pub use port::PortNo;
+pub use port_roles::{PortRoles, SubscriberPorts, SwitchPolicy};
+pub use prefix::{IpPrefix, PrefixError};
+pub use reporting::{ReportPath, Reporting};
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The whole validated file: runtime settings plus the policy the flows come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    controller: ControllerSettings,
+    policy: Policy,
+}
+
+/// A parsed file and the warnings worth showing the operator.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated configuration.
+    pub config: Config,
+    /// Legal but suspicious settings (e.g. no relays).
+    pub warnings: Vec<PolicyWarning>,
+}
+
+/// What the flows depend on: blocking rules, port roles per switch, reporting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    blocked_ports: Vec<u16>,
+    relays: Vec<IpPrefix>,
+    exempt_sources: Vec<IpPrefix>,
+    forwarding: Forwarding,
+    cookie: Cookie,
+    fragments: FragmentMode,
+    defaults: PortRoles,
+    switches: BTreeMap<Dpid, SwitchPolicy>,
+    reporting: Reporting,
+}
+
+impl Config {
+    /// Parses and validates `text`; `origin` is the file name used in messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
+        validate::parse(text, origin)
+    }
+
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string()).map_err(LoadError::Invalid)
+    }
+
+    /// `[controller]`.
+    pub fn controller(&self) -> &ControllerSettings {
+        &self.controller
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+}
+
+impl Policy {
+    /// TCP destination ports to block, sorted, without duplicates, never empty of meaning
+    /// (may be empty: then nothing is blocked).
+    pub fn blocked_ports(&self) -> &[u16] {
+        &self.blocked_ports
+    }
+
+    /// Sanctioned relays (sorted, deduplicated).
+    pub fn relays(&self) -> &[IpPrefix] {
+        &self.relays
+    }
+
+    /// Exempt subscriber prefixes (sorted, deduplicated).
+    pub fn exempt_sources(&self) -> &[IpPrefix] {
+        &self.exempt_sources
+    }
+
+    /// Where allowed traffic goes.
+    pub fn forwarding(&self) -> Forwarding {
+        self.forwarding
+    }
+
+    /// The cookie on every flow op25b owns (never 0).
+    pub fn cookie(&self) -> Cookie {
+        self.cookie
+    }
+
+    /// How fragments are handled.
+    pub fn fragments(&self) -> FragmentMode {
+        self.fragments
+    }
+
+    /// `[defaults]`: roles for switches not listed.
+    pub fn defaults(&self) -> &PortRoles {
+        &self.defaults
+    }
+
+    /// Listed switches by dpid.
+    pub fn switches(&self) -> &BTreeMap<Dpid, SwitchPolicy> {
+        &self.switches
+    }
+
+    /// The port roles for `dpid`: its own entry, or the defaults.
+    pub fn roles_for(&self, dpid: Dpid) -> &PortRoles {
+        self.switches
+            .get(&dpid)
+            .map_or(&self.defaults, |s| &s.ports)
+    }
+
+    /// `[reporting]`.
+    pub fn reporting(&self) -> &Reporting {
+        &self.reporting
+    }
+}
+
+#[cfg(test)]
+mod tests;

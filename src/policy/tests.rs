@@ -1,0 +1,270 @@
+//! Parsing and validation of whole policy files: every error case with its line:column.
+use super::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const GOOD: &str = r#"
+[controller]
+listen = "0.0.0.0:6653"
+echo_interval_secs = 5
+echo_timeout_secs = 15
+audit_interval_secs = 60
+handshake_timeout_secs = 7
+api_listen = "127.0.0.1:9325"
+
+[policy]
+blocked_ports = [25]
+relays = ["192.0.2.25/32", "2001:db8::25/128"]
+exempt_sources = ["203.0.113.0/29"]
+forwarding = "normal"
+cookie = "0x4f50323542000000"
+fragments = "drop-tcp"
+
+[defaults]
+subscriber_ports = "all"
+uplink_ports = []
+
+[[switch]]
+dpid = "00:00:00:00:00:00:00:01"
+name = "edge-1"
+subscriber_ports = [1, 2, 3]
+uplink_ports = [4]
+
+[[switch]]
+dpid = 2
+uplink_ports = [10]
+
+[reporting]
+enabled = true
+sample_rate_pps = 50
+report_path = "-"
+"#;
+
+fn errors(text: &str) -> Vec<String> {
+    match Config::parse(text, "policy.toml") {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+fn one_error(text: &str) -> String {
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    e.into_iter().next().unwrap_or_default()
+}
+
+fn warnings(text: &str) -> Vec<String> {
+    match Config::parse(text, "policy.toml") {
+        Ok(l) => l.warnings.iter().map(|w| w.to_string()).collect(),
+        Err(e) => panic!("unexpected errors: {e}"),
+    }
+}
+
+#[test]
+fn the_example_file_parses_with_everything_in_place() {
+    let loaded = Config::parse(GOOD, "policy.toml").unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = &loaded.config;
+    assert_eq!(c.controller().listen, "0.0.0.0:6653".parse::<SocketAddr>().unwrap());
+    assert_eq!(c.controller().handshake_timeout, Duration::from_secs(7));
+    let p = c.policy();
+    assert_eq!(p.blocked_ports(), &[25]);
+    assert_eq!(p.relays().len(), 2);
+    assert_eq!(p.exempt_sources()[0].to_string(), "203.0.113.0/29");
+    assert_eq!(p.forwarding(), Forwarding::Normal);
+    assert_eq!(p.cookie(), Cookie::DEFAULT);
+    assert_eq!(p.fragments(), FragmentMode::DropTcp);
+    assert_eq!(p.switches().len(), 2);
+    let s1 = p.roles_for(Dpid(1));
+    assert_eq!(
+        s1.subscriber,
+        SubscriberPorts::List([1, 2, 3].into_iter().map(PortNo).collect())
+    );
+    assert_eq!(s1.uplinks, [PortNo(4)].into_iter().collect());
+    // Switch 2 names only uplinks: subscriber ports fall back to the defaults ("all").
+    let s2 = p.roles_for(Dpid(2));
+    assert_eq!(s2.subscriber, SubscriberPorts::All);
+    assert_eq!(s2.uplinks, [PortNo(10)].into_iter().collect());
+    // An unlisted switch gets the defaults.
+    assert_eq!(p.roles_for(Dpid(99)), p.defaults());
+    assert_eq!(p.reporting().sample_rate_pps, 50);
+    assert_eq!(p.reporting().report_path, Some(ReportPath::Stdout));
+    assert_eq!(p.reporting().max_offenders, 100_000);
+}
+
+#[test]
+fn a_minimal_file_gets_safe_defaults() {
+    let l = Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").unwrap();
+    let p = l.config.policy();
+    assert_eq!(p.blocked_ports(), &[25]);
+    assert_eq!(p.fragments(), FragmentMode::DropTcp);
+    assert_eq!(p.cookie(), Cookie::DEFAULT);
+    assert_eq!(p.defaults().subscriber, SubscriberPorts::All);
+    assert!(p.reporting().enabled);
+    assert_eq!(l.config.controller(), &ControllerSettings::default());
+    assert!(l.warnings.is_empty());
+}
+
+#[test]
+fn host_bits_point_at_the_entry_and_suggest_the_network() {
+    let text = "[policy]\nrelays = [\"192.0.2.25\", \"192.0.2.1/24\"]\n";
+    assert_eq!(
+        one_error(text),
+        "policy.toml:2:25: policy.relays[1]: \"192.0.2.1/24\" has host bits set beyond /24 (did you mean 192.0.2.0/24?)"
+    );
+}
+
+#[test]
+fn a_malformed_exempt_prefix_is_located() {
+    let text = "[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [\"203.0.113.0/33\", \"mail.example\"]\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].starts_with("policy.toml:3:19: policy.exempt_sources[0]: \"203.0.113.0/33\" has prefix length /33"), "{}", e[0]);
+    assert!(e[1].starts_with("policy.toml:3:37: policy.exempt_sources[1]: \"mail.example\" is not an IP prefix"), "{}", e[1]);
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_location() {
+    let e = one_error("[policy]\nrelays = [\"192.0.2.25\"]\nblocked_port = [25]\n");
+    assert!(e.starts_with("policy.toml:3:1: unknown field `blocked_port`"), "{e}");
+    let e = one_error("[policy]\n[polcy]\n");
+    assert!(e.starts_with("policy.toml:2:2: unknown field `polcy`"), "{e}");
+    let e = one_error("[policy]\n[[switch]]\ndpid = 1\nuplinks = [1]\n");
+    assert!(e.starts_with("policy.toml:4:1: unknown field `uplinks`"), "{e}");
+    let e = one_error("[policy]\n[reporting]\nrate = 3\n");
+    assert!(e.starts_with("policy.toml:3:1: unknown field `rate`"), "{e}");
+}
+
+#[test]
+fn a_missing_policy_section_is_an_error() {
+    let e = one_error("[controller]\nlisten = \"0.0.0.0:6653\"\n");
+    assert!(e.contains("missing field `policy`"), "{e}");
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    let e = one_error("[policy]\nrelays = [\"192.0.2.25\"\n");
+    assert!(e.starts_with("policy.toml:2:"), "{e}");
+}
+
+#[test]
+fn duplicate_dpids_name_both_places() {
+    let text = "[policy]\nrelays=[\"192.0.2.25\"]\n[[switch]]\ndpid = 1\n[[switch]]\ndpid = \"00:00:00:00:00:00:00:01\"\n";
+    assert_eq!(
+        one_error(text),
+        "policy.toml:6:8: switch[1].dpid: dpid 00:00:00:00:00:00:00:01 is already listed at line 4"
+    );
+}
+
+#[test]
+fn a_bad_dpid_is_located() {
+    let e = one_error("[policy]\n[[switch]]\ndpid = \"edge-1\"\n");
+    assert!(e.starts_with("policy.toml:3:8: invalid dpid \"edge-1\""), "{e}");
+}
+
+#[test]
+fn a_port_in_both_roles_is_an_error() {
+    let text = "[policy]\nrelays=[\"192.0.2.25\"]\n[[switch]]\ndpid = 1\nsubscriber_ports = [1, 2]\nuplink_ports = [3, 2]\n";
+    assert_eq!(
+        one_error(text),
+        "policy.toml:6:20: switch[0].uplink_ports[1]: port 2 is listed both as a subscriber port and as an uplink port of switch 00:00:00:00:00:00:00:01"
+    );
+    let text = "[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nsubscriber_ports = [1]\nuplink_ports = [1]\n";
+    assert_eq!(
+        one_error(text),
+        "policy.toml:5:17: defaults.uplink_ports[0]: port 1 is listed both as a subscriber port and as an uplink port of [defaults]"
+    );
+}
+
+#[test]
+fn an_inherited_uplink_that_a_switch_polices_is_an_error_at_the_switch() {
+    let text = "[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nuplink_ports = [4]\n[[switch]]\ndpid = 1\nsubscriber_ports = [4]\n";
+    let e = one_error(text);
+    assert!(e.starts_with("policy.toml:7:20: defaults.uplink_ports: port 4") || e.starts_with("policy.toml:7:20: defaults.uplink_ports"), "{e}");
+    assert!(e.contains("port 4 is listed both"), "{e}");
+}
+
+#[test]
+fn blocked_ports_out_of_range() {
+    let text = "[policy]\nrelays=[\"192.0.2.25\"]\nblocked_ports = [25, 0, 65536]\n";
+    let e = errors(text);
+    assert_eq!(
+        e,
+        vec![
+            "policy.toml:3:22: policy.blocked_ports[1]: 0 is not a TCP port to block: expected 1..=65535".to_string(),
+            "policy.toml:3:25: policy.blocked_ports[2]: 65536 is not a TCP port to block: expected 1..=65535".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn switch_ports_out_of_range() {
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nsubscriber_ports = [0]\n");
+    assert!(e.starts_with("policy.toml:4:21: defaults.subscriber_ports[0]: 0 is not an OpenFlow port number"), "{e}");
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nsubscriber_ports = \"some\"\n");
+    assert!(e.starts_with("policy.toml:4:20: unknown port set \"some\""), "{e}");
+}
+
+#[test]
+fn cookie_zero_is_an_error() {
+    assert_eq!(
+        one_error("[policy]\nrelays=[\"192.0.2.25\"]\ncookie = \"0x0\"\n"),
+        "policy.toml:3:10: policy.cookie: 0 cannot mark the flows op25b owns (every other tool's flows have cookie 0): use a distinctive value like \"0x4f50323542000000\""
+    );
+    let e = one_error("[policy]\ncookie = \"0xZZ\"\n");
+    assert!(e.starts_with("policy.toml:2:10: invalid cookie \"0xZZ\""), "{e}");
+}
+
+#[test]
+fn forwarding_and_fragments_are_checked() {
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = { goto_table = 0 }\n");
+    assert!(e.starts_with("policy.toml:3:29: policy.forwarding.goto_table: 0 is not a table"), "{e}");
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = \"flood\"\n");
+    assert!(e.starts_with("policy.toml:3:14: unknown forwarding \"flood\""), "{e}");
+    let l = Config::parse("[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = { goto_table = 3 }\n", "p").unwrap();
+    assert_eq!(l.config.policy().forwarding(), Forwarding::GotoTable(3));
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\nfragments = \"reassemble\"\n");
+    assert!(e.starts_with("policy.toml:3:13: policy.fragments: unknown fragments mode \"reassemble\""), "{e}");
+}
+
+#[test]
+fn controller_settings_are_checked() {
+    let e = errors("[controller]\nlisten = \"6653\"\necho_interval_secs = 0\n[policy]\nrelays=[\"192.0.2.25\"]\n");
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].starts_with("policy.toml:2:10: controller.listen: \"6653\" is not an address:port"), "{}", e[0]);
+    assert!(e[1].starts_with("policy.toml:3:22: controller.echo_interval_secs: 0 is out of range"), "{}", e[1]);
+    let e = one_error("[controller]\necho_interval_secs = 10\necho_timeout_secs = 10\n[policy]\nrelays=[\"192.0.2.25\"]\n");
+    assert!(e.starts_with("policy.toml:3:21: controller.echo_timeout_secs: 10 s must be longer than echo_interval_secs"), "{e}");
+}
+
+#[test]
+fn reporting_values_are_checked() {
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[reporting]\nsample_rate_pps = 0\n");
+    assert!(e.starts_with("policy.toml:4:19: reporting.sample_rate_pps: 0 is out of range"), "{e}");
+    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[reporting]\nenabled = \"yes\"\n");
+    assert!(e.starts_with("policy.toml:4:11: invalid type: string \"yes\", expected a boolean"), "{e}");
+}
+
+#[test]
+fn all_mistakes_are_reported_at_once() {
+    let text = "[policy]\nrelays = [\"10.0.0.1/8\"]\ncookie = 0\nblocked_ports = [0]\n";
+    assert_eq!(errors(text).len(), 3);
+}
+
+#[test]
+fn an_empty_relay_list_is_a_warning_not_an_error() {
+    let w = warnings("[policy]\nrelays = []\n");
+    assert_eq!(w.len(), 1);
+    assert!(w[0].starts_with("warning: policy.toml:2:10: policy.relays is empty"), "{}", w[0]);
+    let w = warnings("[policy]\nblocked_ports = [25]\n");
+    assert!(w[0].starts_with("warning: policy.toml:1:1: policy.relays is empty"), "{}", w[0]);
+}
+
+#[test]
+fn other_warnings() {
+    let w = warnings("[policy]\nrelays = [\"192.0.2.25\", \"192.0.2.25/32\"]\nfragments = \"pass\"\nexempt_sources = [\"0.0.0.0/0\"]\n");
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert!(w.iter().any(|w| w.contains("listed twice")));
+    assert!(w.iter().any(|w| w.contains("is NOT blocked")));
+    assert!(w.iter().any(|w| w.contains("exempts every subscriber")));
+}

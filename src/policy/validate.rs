@@ -1,0 +1,465 @@
+//! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
+use super::error::{PolicyError, PolicyErrorKind, PolicyErrors, PolicyWarning};
+use super::forwarding::RawForwarding;
+use super::raw::{RawController, RawFile, RawPolicy, RawPortSet, RawReporting};
+use super::{
+    Config, ControllerSettings, Cookie, Dpid, Forwarding, FragmentMode, IpPrefix, Loaded, Location,
+    Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts, SwitchPolicy,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::Duration;
+use toml::Spanned;
+
+struct Ctx<'a> {
+    origin: &'a str,
+    text: &'a str,
+    errors: Vec<PolicyError>,
+    warnings: Vec<PolicyWarning>,
+}
+
+impl Ctx<'_> {
+    fn loc(&self, span: &Range<usize>) -> Location {
+        Location::of_span(self.origin, self.text, span)
+    }
+    fn error(&mut self, span: &Range<usize>, kind: PolicyErrorKind) {
+        let location = self.loc(span);
+        self.errors.push(PolicyError { location, kind });
+    }
+    fn invalid(&mut self, span: &Range<usize>, field: &str, reason: impl Into<String>) {
+        self.error(
+            span,
+            PolicyErrorKind::Invalid {
+                field: field.to_string(),
+                reason: reason.into(),
+            },
+        );
+    }
+    fn warn(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        let location = self.loc(span);
+        self.warnings.push(PolicyWarning {
+            location,
+            message: message.into(),
+        });
+    }
+}
+
+pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        PolicyErrors(vec![PolicyError {
+            location: Location::of_span(origin, text, &span),
+            kind: PolicyErrorKind::Syntax(e.message().trim().to_string()),
+        }])
+    })?;
+    let mut cx = Ctx {
+        origin,
+        text,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let controller = controller(&mut cx, raw.controller.as_ref());
+    let policy_span = raw.policy.span();
+    let rules = rules(&mut cx, raw.policy.get_ref(), &policy_span);
+    let defaults = match &raw.defaults {
+        Some(d) => port_roles(
+            &mut cx,
+            d.subscriber_ports.as_ref(),
+            d.uplink_ports.as_ref(),
+            None,
+            "defaults",
+            "[defaults]",
+        ),
+        None => PortRoles::default(),
+    };
+    let switches = switches(&mut cx, &raw, &defaults);
+    let reporting = reporting(&mut cx, raw.reporting.as_ref());
+    if !cx.errors.is_empty() {
+        return Err(PolicyErrors(cx.errors));
+    }
+    let policy = Policy {
+        blocked_ports: rules.blocked_ports,
+        relays: rules.relays,
+        exempt_sources: rules.exempt_sources,
+        forwarding: rules.forwarding,
+        cookie: rules.cookie,
+        fragments: rules.fragments,
+        defaults,
+        switches,
+        reporting,
+    };
+    Ok(Loaded {
+        config: Config { controller, policy },
+        warnings: cx.warnings,
+    })
+}
+
+fn secs(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, default: Duration) -> Duration {
+    match v {
+        None => default,
+        Some(s) => {
+            let n = *s.get_ref();
+            if (1..=86_400).contains(&n) {
+                Duration::from_secs(n as u64)
+            } else {
+                cx.invalid(&s.span(), field, format!("{n} is out of range: expected 1..=86400 seconds"));
+                default
+            }
+        }
+    }
+}
+
+fn socket(cx: &mut Ctx, v: &Option<Spanned<String>>, field: &str, default: SocketAddr) -> SocketAddr {
+    match v {
+        None => default,
+        Some(s) => match s.get_ref().parse::<SocketAddr>() {
+            Ok(a) => a,
+            Err(_) => {
+                cx.invalid(
+                    &s.span(),
+                    field,
+                    format!("{:?} is not an address:port like \"0.0.0.0:6653\" or \"[::1]:6653\"", s.get_ref()),
+                );
+                default
+            }
+        },
+    }
+}
+
+fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
+    let d = ControllerSettings::default();
+    let Some(r) = raw else { return d };
+    let s = ControllerSettings {
+        listen: socket(cx, &r.listen, "controller.listen", d.listen),
+        echo_interval: secs(cx, &r.echo_interval_secs, "controller.echo_interval_secs", d.echo_interval),
+        echo_timeout: secs(cx, &r.echo_timeout_secs, "controller.echo_timeout_secs", d.echo_timeout),
+        audit_interval: secs(cx, &r.audit_interval_secs, "controller.audit_interval_secs", d.audit_interval),
+        handshake_timeout: secs(
+            cx,
+            &r.handshake_timeout_secs,
+            "controller.handshake_timeout_secs",
+            d.handshake_timeout,
+        ),
+        api_listen: socket(cx, &r.api_listen, "controller.api_listen", d.api_listen),
+    };
+    if s.echo_timeout <= s.echo_interval {
+        let span = r
+            .echo_timeout_secs
+            .as_ref()
+            .or(r.echo_interval_secs.as_ref())
+            .map_or(0..0, |v| v.span());
+        cx.invalid(
+            &span,
+            "controller.echo_timeout_secs",
+            format!(
+                "{} s must be longer than echo_interval_secs ({} s), or every switch is dropped before it can answer",
+                s.echo_timeout.as_secs(),
+                s.echo_interval.as_secs()
+            ),
+        );
+    }
+    s
+}
+
+struct Rules {
+    blocked_ports: Vec<u16>,
+    relays: Vec<IpPrefix>,
+    exempt_sources: Vec<IpPrefix>,
+    forwarding: Forwarding,
+    cookie: Cookie,
+    fragments: FragmentMode,
+}
+
+fn prefixes(cx: &mut Ctx, list: &Option<Spanned<Vec<Spanned<String>>>>, field: &str) -> Vec<IpPrefix> {
+    let mut out = BTreeSet::new();
+    for (i, s) in list.iter().flat_map(|l| l.get_ref().iter()).enumerate() {
+        match IpPrefix::parse(s.get_ref()) {
+            Ok(p) => {
+                if !out.insert(p) {
+                    cx.warn(&s.span(), format!("{field}[{i}]: {p} is listed twice"));
+                }
+            }
+            Err(source) => cx.error(
+                &s.span(),
+                PolicyErrorKind::Prefix {
+                    field: format!("{field}[{i}]"),
+                    source,
+                },
+            ),
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
+    let mut blocked = BTreeSet::new();
+    match &r.blocked_ports {
+        None => {
+            blocked.insert(25u16);
+        }
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                cx.warn(&list.span(), "policy.blocked_ports is empty: nothing is blocked");
+            }
+            for (i, p) in list.get_ref().iter().enumerate() {
+                let v = *p.get_ref();
+                match u16::try_from(v).ok().filter(|&n| n != 0) {
+                    Some(n) => {
+                        if !blocked.insert(n) {
+                            cx.warn(&p.span(), format!("policy.blocked_ports[{i}]: {n} is listed twice"));
+                        }
+                    }
+                    None => cx.error(
+                        &p.span(),
+                        PolicyErrorKind::BlockedPortRange {
+                            field: format!("policy.blocked_ports[{i}]"),
+                            value: v,
+                        },
+                    ),
+                }
+            }
+        }
+    }
+    let relays = prefixes(cx, &r.relays, "policy.relays");
+    let relays_present = r.relays.as_ref().is_some_and(|l| !l.get_ref().is_empty());
+    if !relays_present {
+        let span = r.relays.as_ref().map_or(policy_span.clone(), |l| l.span());
+        cx.warn(
+            &span,
+            "policy.relays is empty: the blocked ports are closed towards every host, including your own mail relays",
+        );
+    }
+    let exempt_sources = prefixes(cx, &r.exempt_sources, "policy.exempt_sources");
+    if let Some(list) = &r.exempt_sources {
+        for (i, s) in list.get_ref().iter().enumerate() {
+            if IpPrefix::parse(s.get_ref()).is_ok_and(|p| p.is_everything()) {
+                cx.warn(
+                    &s.span(),
+                    format!("policy.exempt_sources[{i}]: {} exempts every subscriber of its address family", s.get_ref()),
+                );
+            }
+        }
+    }
+    let forwarding = match &r.forwarding {
+        None => Forwarding::Normal,
+        Some(f) => match f.get_ref() {
+            RawForwarding::Normal => Forwarding::Normal,
+            RawForwarding::GotoTable(t) => match u8::try_from(*t.get_ref()).ok().filter(|n| (1..=254).contains(n)) {
+                Some(n) => Forwarding::GotoTable(n),
+                None => {
+                    cx.invalid(
+                        &t.span(),
+                        "policy.forwarding.goto_table",
+                        format!(
+                            "{} is not a table to hand traffic to: expected 1..=254 (table 0 holds op25b's flows)",
+                            t.get_ref()
+                        ),
+                    );
+                    Forwarding::Normal
+                }
+            },
+        },
+    };
+    let cookie = match &r.cookie {
+        None => Cookie::DEFAULT,
+        Some(c) => {
+            if c.get_ref().0 == 0 {
+                cx.error(&c.span(), PolicyErrorKind::ZeroCookie);
+            }
+            *c.get_ref()
+        }
+    };
+    let fragments = match &r.fragments {
+        None => FragmentMode::default(),
+        Some(s) => match s.get_ref().parse::<FragmentMode>() {
+            Ok(m) => {
+                if m == FragmentMode::Pass {
+                    cx.warn(
+                        &s.span(),
+                        "policy.fragments = \"pass\": a TCP SYN to a blocked port sent as IP fragments is NOT blocked",
+                    );
+                }
+                m
+            }
+            Err(e) => {
+                cx.invalid(&s.span(), "policy.fragments", e.to_string());
+                FragmentMode::default()
+            }
+        },
+    };
+    Rules {
+        blocked_ports: blocked.into_iter().collect(),
+        relays,
+        exempt_sources,
+        forwarding,
+        cookie,
+        fragments,
+    }
+}
+
+/// Ports with the span and field name they came from.
+type SpannedPorts = Vec<(PortNo, Range<usize>, String)>;
+
+fn port_list(cx: &mut Ctx, list: &[Spanned<i64>], field: &str) -> SpannedPorts {
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let v = *p.get_ref();
+        match PortNo::new(v) {
+            Some(n) => out.push((n, p.span(), format!("{field}[{i}]"))),
+            None => cx.error(
+                &p.span(),
+                PolicyErrorKind::PortRange {
+                    field: format!("{field}[{i}]"),
+                    value: v,
+                },
+            ),
+        }
+    }
+    out
+}
+
+/// Resolves one roles block; `fallback` supplies fields the block leaves out.
+fn port_roles(
+    cx: &mut Ctx,
+    subscriber_ports: Option<&Spanned<RawPortSet>>,
+    uplink_ports: Option<&Spanned<Vec<Spanned<i64>>>>,
+    fallback: Option<&PortRoles>,
+    field: &str,
+    scope: &str,
+) -> PortRoles {
+    let subscriber = match subscriber_ports {
+        None => fallback.map_or(SubscriberPorts::All, |f| f.subscriber.clone()),
+        Some(s) => match s.get_ref() {
+            RawPortSet::All => SubscriberPorts::All,
+            RawPortSet::List(l) => {
+                if l.is_empty() {
+                    cx.warn(
+                        &s.span(),
+                        format!("{field}.subscriber_ports is empty: no port of {scope} is policed"),
+                    );
+                }
+                let ports = port_list(cx, l, &format!("{field}.subscriber_ports"));
+                SubscriberPorts::List(ports.into_iter().map(|(p, _, _)| p).collect())
+            }
+        },
+    };
+    let uplinks: SpannedPorts = match uplink_ports {
+        Some(l) => port_list(cx, l.get_ref(), &format!("{field}.uplink_ports")),
+        None => {
+            let ports = fallback.map(|f| f.uplinks.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
+            let span = subscriber_ports.map_or(0..0, |s| s.span());
+            ports
+                .into_iter()
+                .map(|p| (p, span.clone(), "defaults.uplink_ports".to_string()))
+                .collect()
+        }
+    };
+    if let SubscriberPorts::List(subs) = &subscriber {
+        for (p, span, f) in &uplinks {
+            if subs.contains(p) {
+                cx.error(
+                    span,
+                    PolicyErrorKind::PortInBothRoles {
+                        field: f.clone(),
+                        port: p.0,
+                        scope: scope.to_string(),
+                    },
+                );
+            }
+        }
+    }
+    PortRoles {
+        subscriber,
+        uplinks: uplinks.into_iter().map(|(p, _, _)| p).collect(),
+    }
+}
+
+fn switches(cx: &mut Ctx, raw: &RawFile, defaults: &PortRoles) -> BTreeMap<Dpid, SwitchPolicy> {
+    let mut out = BTreeMap::new();
+    let mut first_line: BTreeMap<Dpid, usize> = BTreeMap::new();
+    for (i, s) in raw.switch.iter().enumerate() {
+        let sw = s.get_ref();
+        let dpid = *sw.dpid.get_ref();
+        let dpid_span = sw.dpid.span();
+        if let Some(&line) = first_line.get(&dpid) {
+            cx.error(
+                &dpid_span,
+                PolicyErrorKind::DuplicateDpid {
+                    index: i,
+                    dpid: dpid.to_string(),
+                    first_line: line,
+                },
+            );
+            continue;
+        }
+        first_line.insert(dpid, cx.loc(&dpid_span).line);
+        let scope = match &sw.name {
+            Some(n) => format!("switch {dpid} ({n})"),
+            None => format!("switch {dpid}"),
+        };
+        let ports = port_roles(
+            cx,
+            sw.subscriber_ports.as_ref(),
+            sw.uplink_ports.as_ref(),
+            Some(defaults),
+            &format!("switch[{i}]"),
+            &scope,
+        );
+        out.insert(
+            dpid,
+            SwitchPolicy {
+                dpid,
+                name: sw.name.clone(),
+                ports,
+            },
+        );
+    }
+    out
+}
+
+fn positive(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, max: i64, default: i64) -> i64 {
+    match v {
+        None => default,
+        Some(s) => {
+            let n = *s.get_ref();
+            if (1..=max).contains(&n) {
+                n
+            } else {
+                cx.invalid(&s.span(), field, format!("{n} is out of range: expected 1..={max}"));
+                default
+            }
+        }
+    }
+}
+
+fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
+    let d = Reporting::default();
+    let Some(r) = raw else { return d };
+    let report_path = match &r.report_path {
+        None => None,
+        Some(p) if p.get_ref() == "-" => Some(ReportPath::Stdout),
+        Some(p) if p.get_ref().is_empty() => {
+            cx.invalid(&p.span(), "reporting.report_path", "empty: expected a file path or \"-\" for stdout");
+            None
+        }
+        Some(p) => Some(ReportPath::File(PathBuf::from(p.get_ref()))),
+    };
+    Reporting {
+        enabled: r.enabled.unwrap_or(d.enabled),
+        sample_rate_pps: positive(cx, &r.sample_rate_pps, "reporting.sample_rate_pps", 1_000_000, 20) as u32,
+        max_offenders: positive(cx, &r.max_offenders, "reporting.max_offenders", 100_000_000, 100_000) as usize,
+        threshold_attempts: positive(cx, &r.threshold_attempts, "reporting.threshold_attempts", 1_000_000_000, 30)
+            as u32,
+        threshold_destinations: positive(
+            cx,
+            &r.threshold_destinations,
+            "reporting.threshold_destinations",
+            1_000_000_000,
+            5,
+        ) as u32,
+        window_secs: positive(cx, &r.window_secs, "reporting.window_secs", 31_536_000, 600) as u64,
+        report_path,
+    }
+}
