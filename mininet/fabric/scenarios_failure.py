@@ -1,5 +1,153 @@
-"""Failure scenarios, each checked with traffic (placeholder while being written)."""
+"""Failure scenarios on the isp topology, each checked with real traffic.
+
+Order matters (each starts from the state the previous one left):
+controller killed -> restarted -> flows wiped -> bridge re-added -> reload -> broken reload.
+"""
+
+import shutil
+import signal
+import time
+
+from . import procs, traffic
+
+RESTORE_LIMIT_SECS = 15  # audit interval 3 s in isp.toml, plus reconnect back-off and margin
 
 
 def run_all(f):
-    raise NotImplementedError('failure scenarios not written yet')
+    controller_killed(f)
+    controller_restarted(f)
+    flows_wiped(f)
+    bridge_readded(f)
+    policy_reloaded(f)
+    broken_policy_rejected(f)
+
+
+def controller_killed(f, s='ctl-killed'):
+    f.controller.kill()
+    f.check(s, 'controller SIGKILLed', 'process gone', 'exit status %s' % f.controller.proc.returncode,
+            not f.controller.alive())
+    time.sleep(2)
+    for fam in (4, 6):
+        f.expect_blocked(s, 'sub1', 'mail', 25, fam)
+        f.expect_banner(s, 'sub1', 'relay', 25, fam)
+    f.expect_banner(s, 'sub2', 'mail', 587, 4)
+    f.expect_banner(s, 'biz', 'mail', 25, 4)
+    ok, out = traffic.ping(f.host('sub3'), f.addr('web', 6))
+    f.check(s, 'ping sub3 -> web v6', 'reply', out, ok)
+
+
+def controller_restarted(f, s='ctl-restart'):
+    probers = [(fam, traffic.start_prober(f.host('sub2'), f.addr('mail', fam), 25)) for fam in (4, 6)]
+    time.sleep(1)
+    f.controller.start()
+    ok, secs, how = f.controller.wait_sync(f.topo.SWITCHES, timeout=30)
+    f.check(s, 'switches in sync after restart', 'in sync <= 30 s',
+            '%s after %.1f s (%s)' % ('in sync' if ok else 'NOT in sync', secs, how), ok)
+    time.sleep(1)
+    for fam, prober in probers:
+        result = prober.stop()
+        f.check(s, 'port-25 attempts every 50 ms during restart v%d' % fam, '0 banners',
+                '%s attempts, %s banners' % (result.get('attempts'), result.get('banners')),
+                result.get('attempts', 0) > 0 and result.get('banners') == 0)
+    f.expect_blocked(s, 'sub1', 'mail', 25, 4)
+    f.expect_banner(s, 'sub1', 'mail', 587, 4)
+    f.expect_banner(s, 'sub1', 'relay', 25, 6)
+
+
+def measure_restore(f, s, what, sub, exempt):
+    """After an upset on a subscriber's edge, probes until allowed traffic works and 25 is blocked.
+
+    A prober (50 ms) to mail:25 runs the whole time: not one banner may get through.
+    Prints and records how long enforcement took to hold again.
+    """
+    prober = traffic.start_prober(f.host(sub), f.addr('mail', 4), 25)
+    start = time.monotonic()
+
+    def allowed_works():
+        return traffic.smtp(f.host(sub), f.addr('mail', 4), 587, timeout=0.5).get('ok')
+
+    ok, _ = procs.wait_until(allowed_works, RESTORE_LIMIT_SECS, interval=0.05)
+    restored = time.monotonic() - start
+    time.sleep(0.5)
+    result = prober.stop()
+    print('*** %s: allowed traffic back after %.2f s' % (what, restored), flush=True)
+    f.check(s, 'allowed %s -> mail:587 back (time to restore)' % sub, '<= %d s' % RESTORE_LIMIT_SECS,
+            '%s after %.2f s' % ('restored' if ok else 'NOT restored', restored), ok)
+    f.check(s, 'port-25 attempts every 50 ms while restoring', '0 banners',
+            '%s attempts, %s banners' % (result.get('attempts'), result.get('banners')),
+            result.get('attempts', 0) > 0 and result.get('banners') == 0)
+    for fam in (4, 6):
+        f.expect_blocked(s, sub, 'mail', 25, fam)
+        f.expect_banner(s, sub, 'relay', 25, fam)
+    f.expect_banner(s, exempt, 'mail', 25, 4)
+
+
+def flows_wiped(f, s='flows-wiped'):
+    code, out = procs.run('ovs-ofctl -O OpenFlow13 del-flows o25e1')
+    f.check(s, 'ovs-ofctl del-flows o25e1', 'exit 0', 'exit %d %s' % (code, out.strip()), code == 0)
+    # the measured time also covers the time the flows stayed gone
+    measure_restore(f, s, 'flows wiped on o25e1', 'sub1', 'biz')
+
+
+def bridge_readded(f, s='bridge-readded'):
+    switch = f.net.get('o25e2')
+    code, out = procs.run('ovs-vsctl del-br o25e2')
+    f.check(s, 'ovs-vsctl del-br o25e2', 'exit 0', 'exit %d %s' % (code, out.strip()), code == 0)
+    time.sleep(0.5)
+    switch.start(f.net.controllers)  # same name, dpid, ports, fail_mode=secure, in one transaction
+    measure_restore(f, s, 'bridge o25e2 deleted and re-added', 'sub3', 'biz')
+
+
+def replace_policy(f, source):
+    shutil.copyfile(source, f.controller.policy_path)
+    offset = f.controller.log_size()
+    f.controller.signal(signal.SIGHUP)
+    return offset
+
+
+def policy_reloaded(f, s='reload'):
+    import os
+    here = os.path.dirname(f.topo.POLICY)
+    f.expect_blocked(s, 'sub1', 'relay2', 25, 4)  # before: relay2 is not a relay yet (control)
+    f.expect_banner(s, 'biz', 'mail', 25, 4)      # before: the business line is exempt
+    session, started = traffic.start_session(f.host('sub2'), f.addr('mail', 4), 587, interval=0.1)
+    f.check(s, 'long-lived sub2 -> mail:587 session opened', 'banner read', 'started' if started else 'failed',
+            started)
+    replace_policy(f, os.path.join(here, 'isp-reload.toml'))
+
+    def relay2_open():
+        return traffic.smtp(f.host('sub1'), f.addr('relay2', 4), 25, timeout=0.5).get('ok')
+
+    ok, secs = procs.wait_until(relay2_open, 15, interval=0.1)
+    f.check(s, 'SIGHUP applied (relay2 reachable)', '<= 15 s', '%s after %.1f s' % ('yes' if ok else 'no', secs), ok)
+    for fam in (4, 6):
+        f.expect_banner(s, 'sub1', 'relay2', 25, fam)
+        f.expect_blocked(s, 'biz', 'mail', 25, fam)
+    f.expect_banner(s, 'sub3', 'relay', 25, 4)
+    f.expect_blocked(s, 'sub1', 'mail', 25, 4)
+    time.sleep(1)
+    result = session.stop()
+    f.check(s, 'session kept across reload (NOOP every 100 ms)', '0 errors',
+            '%s exchanges, %s errors %s' % (result.get('exchanges'), result.get('errors'),
+                                            result.get('first_error') or ''),
+            result.get('exchanges', 0) > 0 and result.get('errors') == 0)
+
+
+def broken_policy_rejected(f, s='broken-reload'):
+    import os
+    broken = os.path.join(os.path.dirname(f.topo.POLICY), 'isp-broken.toml')
+    code, out = procs.run('%s check --config %s' % (f.controller.binary, broken))
+    f.check(s, 'op25b check isp-broken.toml', 'exit 1', 'exit %d: %s' % (code, out.strip()[-80:]), code == 1)
+    offset = replace_policy(f, broken)
+    time.sleep(2)
+    new_log = f.controller.log_since(offset)
+    rejected = [line for line in new_log.splitlines()
+                if any(word in line.lower() for word in ('reject', 'invalid', 'error'))]
+    f.check(s, 'controller log says the policy was rejected', 'a reject/invalid/error line',
+            rejected[0].strip()[-90:] if rejected else 'nothing logged: %r' % new_log[-120:], bool(rejected))
+    f.check(s, 'controller still running', 'running', 'running' if f.controller.alive() else 'exited',
+            f.controller.alive())
+    f.expect_banner(s, 'sub1', 'relay2', 25, 4)   # the reloaded policy stays in force
+    f.expect_blocked(s, 'biz', 'mail', 25, 4)
+    f.expect_blocked(s, 'sub1', 'mail', 25, 6)
+    f.expect_banner(s, 'sub2', 'mail', 587, 4)
