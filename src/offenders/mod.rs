@@ -1,1 +1,26 @@
-//! See crate docs.
+//! Who is trying: sampled blocked attempts -> likely infected subscribers.
+//!
+//! Each switch's drop flows for blocked TCP ports also send the packet, cut to 128 bytes and
+//! rate-capped by a meter, to the controller. The session layer hands each such PACKET_IN here:
+//!
+//! 1. [`sample::parse_sample`] turns the bytes into a [`Sample`] (MAC, VLANs, IPs, TCP ports and
+//!    flags, or "later fragment").
+//! 2. [`table::OffenderTable::record`] counts connection attempts per subscriber
+//!    (switch, port, MAC, IP) and returns an [`InfectionEvent`] once when a subscriber starts to
+//!    look like a spambot.
+//! 3. [`report::ReportSink`] writes each event as one X-ARF `bot-infection` JSON line.
+//!
+//! Everything but the sink is pure: time comes in as [`UnixMillis`].
+
+pub mod addr;
+pub mod clock;
+pub mod sample;
+pub mod table;
+
+pub use addr::{dpid_colon_hex, MacAddr};
+pub use clock::UnixMillis;
+pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};
+pub use table::{
+    InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable, OffenderView,
+    SampleContext, SubscriberKey,
+};
