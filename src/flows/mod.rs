@@ -1,1 +1,24 @@
-//! See crate docs.
+//! Policy x switch -> the flows that switch must hold (pure), in op25b's own small flow model,
+//! with conversions to OpenFlow messages and to `ovs-ofctl` syntax.
+//!
+//! Layout of table 0, from the top (see `layout` and docs/policy-and-flows.md):
+//! uplink ingress forwarded (40000); TCP to relays forwarded (30000); TCP from exempt sources
+//! forwarded (29000); TCP to blocked ports, and TCP port 0 (fragments), from policed ports
+//! dropped or sampled (20000); everything else forwarded (0).
+mod desired;
+mod flow;
+pub mod layout;
+mod meters;
+mod ofctl;
+mod switch_config;
+mod switch_view;
+
+pub use desired::{desired_flows, DesiredFlows};
+pub use flow::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
+pub use meters::{desired_meters, MeterSpec};
+pub use ofctl::ofctl_line;
+pub use switch_config::{switch_config, MISS_SEND_LEN};
+pub use switch_view::SwitchView;
+
+#[cfg(test)]
+mod tests;

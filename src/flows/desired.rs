@@ -1,0 +1,153 @@
+//! Policy x switch -> the flows that switch must hold. Pure.
+use super::flow::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
+use super::layout::{
+    PRIO_DROP, PRIO_EXEMPT, PRIO_FORWARD, PRIO_RELAY, PRIO_UPLINK, SAMPLE_MAX_LEN, SAMPLE_METER_ID,
+    TABLE,
+};
+use super::switch_view::SwitchView;
+use crate::policy::{Cookie, FragmentMode, IpPrefix, Policy, PortNo, SubscriberPorts};
+use std::collections::BTreeSet;
+
+/// The flows one switch must hold, sorted from the highest priority down, plus notes for the
+/// operator (e.g. a configured port the switch does not have).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredFlows {
+    /// The cookie every flow carries.
+    pub cookie: Cookie,
+    /// The flows, sorted by descending priority then match; no two share a key.
+    pub flows: Vec<FlowSpec>,
+    /// Things worth logging; they do not change the flows.
+    pub notes: Vec<String>,
+}
+
+fn family(p: &IpPrefix) -> IpFamily {
+    if p.is_ipv4() {
+        IpFamily::V4
+    } else {
+        IpFamily::V6
+    }
+}
+
+fn flow(priority: u16, match_: FlowMatch, action: FlowAction) -> FlowSpec {
+    FlowSpec {
+        key: FlowKey {
+            table_id: TABLE,
+            priority,
+            match_,
+        },
+        action,
+    }
+}
+
+fn tcp(family: IpFamily) -> TcpMatch {
+    TcpMatch {
+        family,
+        src: None,
+        dst: None,
+        dst_port: None,
+    }
+}
+
+/// The flows `switch` must hold under `policy`.
+///
+/// With `subscriber_ports = "all"` the count is `uplinks + relays + exempt + 2 x blocked ports
+/// + 2 (fragments, in "drop-tcp" mode) + 1`, whatever the number of subscriber ports. With a
+/// port list, the drop flows are per listed port.
+pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
+    let roles = policy.roles_for(switch.dpid);
+    let forward = FlowAction::Forward(policy.forwarding());
+    let block_action = if policy.reporting().enabled && switch.meters_supported {
+        FlowAction::Sample {
+            meter_id: SAMPLE_METER_ID,
+            max_len: SAMPLE_MAX_LEN,
+        }
+    } else {
+        FlowAction::Drop
+    };
+    let mut flows = BTreeSet::new();
+
+    for &port in &roles.uplinks {
+        let m = FlowMatch {
+            in_port: Some(port),
+            tcp: None,
+        };
+        flows.insert(flow(PRIO_UPLINK, m, forward));
+    }
+    // Relays: all TCP towards them passes, so both the blocked ports and fragments (port 0)
+    // stay open with one flow per relay.
+    for r in policy.relays() {
+        let m = FlowMatch {
+            in_port: None,
+            tcp: Some(TcpMatch {
+                dst: Some(r.net()),
+                ..tcp(family(r))
+            }),
+        };
+        flows.insert(flow(PRIO_RELAY, m, forward));
+    }
+    for e in policy.exempt_sources() {
+        let m = FlowMatch {
+            in_port: None,
+            tcp: Some(TcpMatch {
+                src: Some(e.net()),
+                ..tcp(family(e))
+            }),
+        };
+        flows.insert(flow(PRIO_EXEMPT, m, forward));
+    }
+    let policed: Vec<Option<PortNo>> = match &roles.subscriber {
+        SubscriberPorts::All => vec![None],
+        SubscriberPorts::List(ports) => ports.iter().copied().map(Some).collect(),
+    };
+    let blocked = policy.blocked_ports();
+    for &in_port in &policed {
+        for fam in [IpFamily::V4, IpFamily::V6] {
+            for &p in blocked {
+                let m = FlowMatch {
+                    in_port,
+                    tcp: Some(TcpMatch {
+                        dst_port: Some(p),
+                        ..tcp(fam)
+                    }),
+                };
+                flows.insert(flow(PRIO_DROP, m, block_action));
+            }
+            if policy.fragments() == FragmentMode::DropTcp && !blocked.is_empty() {
+                let m = FlowMatch {
+                    in_port,
+                    tcp: Some(TcpMatch {
+                        dst_port: Some(0),
+                        ..tcp(fam)
+                    }),
+                };
+                flows.insert(flow(PRIO_DROP, m, FlowAction::Drop));
+            }
+        }
+    }
+    flows.insert(flow(PRIO_FORWARD, FlowMatch::default(), forward));
+
+    let mut flows: Vec<FlowSpec> = flows.into_iter().collect();
+    flows.sort_by(|a, b| b.key.priority.cmp(&a.key.priority).then(a.cmp(b)));
+
+    let mut notes = Vec::new();
+    if !switch.ports.is_empty() {
+        let mut configured: Vec<(PortNo, &str)> =
+            roles.uplinks.iter().map(|&p| (p, "uplink")).collect();
+        if let SubscriberPorts::List(l) = &roles.subscriber {
+            configured.extend(l.iter().map(|&p| (p, "subscriber")));
+        }
+        for (p, role) in configured {
+            if !switch.ports.contains(&p) {
+                notes.push(format!(
+                    "switch {} has no port {p} (configured as {role} port); its flows are installed anyway and apply when the port appears",
+                    switch.dpid
+                ));
+            }
+        }
+    }
+    DesiredFlows {
+        cookie: policy.cookie(),
+        flows,
+        notes,
+    }
+}

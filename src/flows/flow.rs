@@ -1,0 +1,81 @@
+//! One flow as op25b thinks of it: table, priority, a small match, and what to do.
+//! Plain data with a total order, so flow sets compare by sorting/hashing, never pairwise.
+use crate::policy::{Forwarding, PortNo};
+use ipnet::IpNet;
+
+/// IPv4 or IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IpFamily {
+    /// `eth_type=0x0800`.
+    V4,
+    /// `eth_type=0x86dd`.
+    V6,
+}
+
+/// The TCP part of a match: `eth_type`, `ip_proto=6`, and optionally addresses and a destination
+/// port. Prefixes are always truncated (no host bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TcpMatch {
+    /// Address family.
+    pub family: IpFamily,
+    /// Source prefix.
+    pub src: Option<IpNet>,
+    /// Destination prefix.
+    pub dst: Option<IpNet>,
+    /// TCP destination port (0 matches every TCP fragment under OVS's default frag handling).
+    pub dst_port: Option<u16>,
+}
+
+/// The fields op25b matches on. `tcp: None` means any packet (catch-all or per-port rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FlowMatch {
+    /// Ingress port.
+    pub in_port: Option<PortNo>,
+    /// TCP fields.
+    pub tcp: Option<TcpMatch>,
+}
+
+/// What a flow does with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlowAction {
+    /// Hand it on (NORMAL or goto_table).
+    Forward(Forwarding),
+    /// No instructions: dropped.
+    Drop,
+    /// Dropped for forwarding, but a copy truncated to `max_len` bytes goes to the controller
+    /// through meter `meter_id` (which rate-limits the samples).
+    Sample {
+        /// The meter limiting samples.
+        meter_id: u32,
+        /// Bytes of each sampled packet sent to the controller.
+        max_len: u16,
+    },
+}
+
+impl FlowAction {
+    /// True when the switch forwards the packet (anything but drop/sample).
+    pub fn forwards(&self) -> bool {
+        matches!(self, FlowAction::Forward(_))
+    }
+}
+
+/// A flow's identity on the switch: two flows with equal keys are the same flow entry
+/// (OpenFlow: same table, priority and match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowKey {
+    /// Table id.
+    pub table_id: u8,
+    /// Priority.
+    pub priority: u16,
+    /// Match.
+    pub match_: FlowMatch,
+}
+
+/// A desired flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowSpec {
+    /// Identity.
+    pub key: FlowKey,
+    /// Action.
+    pub action: FlowAction,
+}

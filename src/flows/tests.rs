@@ -1,0 +1,157 @@
+//! Desired flows for several policies: counts, priorities, actions, and the ovs-ofctl rendering.
+use super::layout::*;
+use super::*;
+use crate::policy::{Config, Dpid, Forwarding, Policy, PortNo};
+
+fn policy(text: &str) -> Policy {
+    match Config::parse(text, "test.toml") {
+        Ok(l) => l.config.policy().clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+const BASE: &str = r#"
+[policy]
+blocked_ports = [25]
+relays = ["192.0.2.25/32", "2001:db8::25/128"]
+exempt_sources = ["203.0.113.0/29"]
+[defaults]
+subscriber_ports = "all"
+uplink_ports = [4]
+[[switch]]
+dpid = 7
+subscriber_ports = [1, 2, 3]
+uplink_ports = [4]
+"#;
+
+fn lines(p: &Policy, view: &SwitchView) -> Vec<String> {
+    let d = desired_flows(p, view);
+    d.flows.iter().map(|f| ofctl_line(d.cookie, f)).collect()
+}
+
+#[test]
+fn all_mode_layout_is_exactly_this() {
+    let p = policy(BASE);
+    let got = lines(&p, &SwitchView::new(Dpid(1), (1..=4).map(PortNo)));
+    let c = "cookie=0x4f50323542000000,table=0";
+    let want: Vec<String> = [
+        "priority=40000,in_port=4,actions=NORMAL",
+        "priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL",
+        "priority=30000,tcp6,ipv6_dst=2001:db8::25,actions=NORMAL",
+        "priority=29000,tcp,nw_src=203.0.113.0/29,actions=NORMAL",
+        "priority=20000,tcp,tp_dst=0,actions=drop",
+        "priority=20000,tcp,tp_dst=25,actions=meter:1,controller:128",
+        "priority=20000,tcp6,tp_dst=0,actions=drop",
+        "priority=20000,tcp6,tp_dst=25,actions=meter:1,controller:128",
+        "priority=0,actions=NORMAL",
+    ]
+    .iter()
+    .map(|l| format!("{c},{l}"))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn all_mode_flow_count_does_not_grow_with_subscriber_ports() {
+    let p = policy(BASE);
+    let small = desired_flows(&p, &SwitchView::new(Dpid(1), (1..=4).map(PortNo)));
+    let big = desired_flows(&p, &SwitchView::new(Dpid(1), (1..=4000).map(PortNo)));
+    assert_eq!(small.flows, big.flows);
+    // uplinks + relays + exempt + 2 families x (1 blocked + 1 fragment) + catch-all
+    assert_eq!(small.flows.len(), 1 + 2 + 1 + 4 + 1);
+}
+
+#[test]
+fn list_mode_polices_only_the_listed_ports() {
+    let p = policy(BASE);
+    let d = desired_flows(&p, &SwitchView::new(Dpid(7), (1..=4).map(PortNo)));
+    let drops: Vec<&FlowSpec> = d.flows.iter().filter(|f| f.key.priority == PRIO_DROP).collect();
+    assert_eq!(drops.len(), 3 * 2 * 2);
+    for f in &drops {
+        let port = f.key.match_.in_port.map(|p| p.0);
+        assert!(matches!(port, Some(1..=3)), "{f:?}");
+        assert!(!f.action.forwards());
+    }
+}
+
+#[test]
+fn every_priority_level_holds_one_kind_of_action() {
+    let p = policy(BASE);
+    let d = desired_flows(&p, &SwitchView::new(Dpid(7), []));
+    for f in &d.flows {
+        let forwards = f.key.priority != PRIO_DROP;
+        assert_eq!(f.action.forwards(), forwards, "{f:?}");
+    }
+    // Sorted from the top, keys unique.
+    assert!(d.flows.windows(2).all(|w| w[0].key.priority >= w[1].key.priority && w[0].key != w[1].key));
+}
+
+#[test]
+fn no_meters_or_no_reporting_means_plain_drops() {
+    let p = policy(BASE);
+    let d = desired_flows(&p, &SwitchView::new(Dpid(1), []).without_meters());
+    assert!(d.flows.iter().all(|f| !matches!(f.action, FlowAction::Sample { .. })));
+    assert!(desired_meters(&p, &SwitchView::new(Dpid(1), []).without_meters()).is_empty());
+    let m = desired_meters(&p, &SwitchView::new(Dpid(1), []));
+    assert_eq!(
+        m,
+        vec![MeterSpec {
+            meter_id: SAMPLE_METER_ID,
+            rate_pps: 20,
+            burst_packets: 20
+        }]
+    );
+    let off = policy(&format!("{BASE}\n[reporting]\nenabled = false\n"));
+    let d = desired_flows(&off, &SwitchView::new(Dpid(1), []));
+    assert!(d.flows.iter().any(|f| f.action == FlowAction::Drop && f.key.match_.tcp.and_then(|t| t.dst_port) == Some(25)));
+    assert!(desired_meters(&off, &SwitchView::new(Dpid(1), [])).is_empty());
+}
+
+#[test]
+fn fragment_modes_change_flows_and_switch_config() {
+    let tcp = policy(BASE);
+    assert_eq!(switch_config(&tcp), (0, MISS_SEND_LEN));
+    let all = policy(&BASE.replace("[policy]", "[policy]\nfragments = \"drop-all\""));
+    assert_eq!(switch_config(&all), (1, MISS_SEND_LEN));
+    let pass = policy(&BASE.replace("[policy]", "[policy]\nfragments = \"pass\""));
+    assert_eq!(switch_config(&pass), (0, MISS_SEND_LEN));
+    let view = SwitchView::new(Dpid(1), []);
+    let port0 = |p: &Policy| {
+        desired_flows(p, &view)
+            .flows
+            .iter()
+            .filter(|f| f.key.match_.tcp.and_then(|t| t.dst_port) == Some(0))
+            .count()
+    };
+    assert_eq!(port0(&tcp), 2);
+    assert_eq!(port0(&all), 0);
+    assert_eq!(port0(&pass), 0);
+}
+
+#[test]
+fn goto_table_forwarding_and_several_blocked_ports() {
+    let p = policy(
+        "[policy]\nblocked_ports = [25, 2525]\nrelays = []\nforwarding = { goto_table = 2 }\ncookie = 7\n",
+    );
+    let d = desired_flows(&p, &SwitchView::new(Dpid(3), []));
+    // no uplinks, no relays, no exempt: 2 families x (2 blocked + fragment) + catch-all
+    assert_eq!(d.flows.len(), 2 * 3 + 1);
+    let last = d.flows.last().map(|f| ofctl_line(d.cookie, f));
+    assert_eq!(last.as_deref(), Some("cookie=0x0000000000000007,table=0,priority=0,actions=goto_table:2"));
+    assert!(d.flows.iter().all(|f| f.action.forwards() == (f.action == FlowAction::Forward(Forwarding::GotoTable(2)))));
+}
+
+#[test]
+fn nothing_blocked_means_no_drops_at_all() {
+    let p = policy("[policy]\nblocked_ports = []\nrelays = [\"192.0.2.25\"]\n");
+    let d = desired_flows(&p, &SwitchView::new(Dpid(3), []));
+    assert!(d.flows.iter().all(|f| f.action.forwards()));
+}
+
+#[test]
+fn missing_configured_ports_are_noted() {
+    let p = policy(BASE);
+    let d = desired_flows(&p, &SwitchView::new(Dpid(7), [PortNo(1), PortNo(4)]));
+    assert_eq!(d.notes.len(), 2, "{:?}", d.notes);
+    assert!(d.notes[0].contains("has no port 2") || d.notes[1].contains("has no port 2"));
+}
