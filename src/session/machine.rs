@@ -1,0 +1,902 @@
+//! The per-switch state machine, sans I/O: messages and clock ticks in, messages to send and
+//! events out. The tokio task in `connection` only moves bytes and runs the timer.
+//!
+//! Phases: `AwaitHello -> AwaitFeatures -> AwaitPortDesc -> Syncing -> InSync`, with
+//! `RetryWait` after a failed sync and `Closed` at the end. Every change goes through
+//! [`SwitchSession::set_phase`], which logs it.
+//!
+//! A sync (kube-rs style, level-triggered): optionally install meters (ADD, or MODIFY when the
+//! switch says the meter exists; a switch that rejects meters gets flows without them and a
+//! WARNING), read our flows (FLOW multipart with cookie mask, REPLY_MORE reassembled), ask the
+//! policy for a plan, send its batches each followed by a BARRIER, and count the switch in sync only
+//! after the last barrier reply with no ERROR in between. An ERROR for any request of the run fails
+//! it: logged with type, code and the request, retried after an exponential back-off. Never two
+//! syncs at once: a trigger during a sync marks the session dirty and the sync re-runs after.
+
+use super::backoff::Backoff;
+use super::sent_log::{SentLog, SENT_LOG_CAPACITY};
+use super::switch_policy::{SwitchPolicy, SwitchView, SyncPlan};
+use super::wire::{Inbound, Outbound};
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{debug, error, info, warn};
+
+/// OFPET_METER_MOD_FAILED.
+const OFPET_METER_MOD_FAILED: u16 = 12;
+/// OFPMMFC_METER_EXISTS.
+const OFPMMFC_METER_EXISTS: u16 = 1;
+/// OFPET_HELLO_FAILED.
+const OFPET_HELLO_FAILED: u16 = 0;
+/// OFPPR_DELETE.
+const OFPPR_DELETE: u8 = 1;
+/// Highest non-reserved port number (OFPP_MAX).
+const OFPP_MAX: u32 = 0xffff_ff00;
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    AwaitHello,
+    AwaitFeatures,
+    AwaitPortDesc,
+    Syncing,
+    InSync,
+    RetryWait { until: Instant },
+    Closed,
+}
+
+impl Phase {
+    /// Still in the handshake (the handshake timeout applies).
+    pub fn is_handshake(self) -> bool {
+        matches!(
+            self,
+            Phase::AwaitHello | Phase::AwaitFeatures | Phase::AwaitPortDesc
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::AwaitHello => "await_hello",
+            Phase::AwaitFeatures => "await_features",
+            Phase::AwaitPortDesc => "await_port_desc",
+            Phase::Syncing => "syncing",
+            Phase::InSync => "in_sync",
+            Phase::RetryWait { .. } => "retry_wait",
+            Phase::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a sync runs (kept for logs; the sync itself does not depend on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncReason {
+    Connect,
+    PolicyChange,
+    Audit,
+    Retry,
+    FlowRemoved,
+    PortStatus,
+}
+
+impl SyncReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncReason::Connect => "connect",
+            SyncReason::PolicyChange => "policy_change",
+            SyncReason::Audit => "audit",
+            SyncReason::Retry => "retry",
+            SyncReason::FlowRemoved => "flow_removed",
+            SyncReason::PortStatus => "port_status",
+        }
+    }
+}
+
+/// Why the session closed its connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloseReason {
+    #[error("switch cannot speak OpenFlow 1.3 (its HELLO had version 0x{version:02x}); sent HELLO_FAILED/INCOMPATIBLE")]
+    Incompatible { version: u8 },
+    #[error("handshake not finished after {waited:?} (stuck in {phase})")]
+    HandshakeTimeout { waited: Duration, phase: &'static str },
+    #[error("switch silent for {silent:?} (echo timeout)")]
+    Silent { silent: Duration },
+    #[error("switch rejected handshake request {request}: {names}")]
+    HandshakeRejected { names: String, request: String },
+    #[error("switch sent HELLO_FAILED: {names}")]
+    HelloFailed { names: String },
+    #[error("protocol violation: {0}")]
+    ProtocolViolation(String),
+}
+
+/// Something the connection task must apply to the status registry (or act on).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// FEATURES_REPLY told us the dpid: claim it (may close an older connection).
+    DpidLearned { dpid: u64 },
+    PhaseChanged { to: Phase },
+    SyncSucceeded {
+        generation: u64,
+        reason: SyncReason,
+        added: usize,
+        removed: usize,
+        modified: usize,
+        desired: usize,
+        /// Our flows on the switch after the sync.
+        flows_on_switch: usize,
+    },
+    SyncFailed { error: String, retry_in: Duration },
+    /// An ERROR from the switch, "TYPE/CODE" by name.
+    SwitchError { names: String },
+    /// Policy messages sent in this step: flow mods and meter mods.
+    Sent { flow_mods: usize, meter_mods: usize },
+    MetersInUse(bool),
+}
+
+/// What the session asks its connection to do.
+#[derive(Debug)]
+pub enum Output<M, P> {
+    /// Queue behind earlier messages (the writer's bulk queue).
+    Send { xid: u32, msg: Outbound<M> },
+    /// Write ahead of queued flow mods (echo traffic, the HELLO_FAILED error).
+    SendUrgent { xid: u32, msg: Outbound<M> },
+    Event(SessionEvent),
+    /// A packet-in carrying our cookie: a sampled blocked attempt for the offender table.
+    PacketIn(P),
+    /// Close the connection (after flushing what was queued).
+    Close(CloseReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MeterStatus {
+    Unknown,
+    Installed { generation: u64 },
+    Rejected { generation: u64 },
+}
+
+#[derive(Debug)]
+enum SyncStep<M, F> {
+    /// METER_MOD ADDs sent, then a barrier.
+    MeterAdd {
+        barrier: u32,
+        adds: Vec<(u32, M)>,
+        exists: Vec<M>,
+        rejected: Option<String>,
+    },
+    /// METER_MOD MODIFYs for meters that existed, then a barrier.
+    MeterModify { barrier: u32, rejected: Option<String> },
+    ReadFlows { xid: u32, entries: Vec<F> },
+    Apply {
+        barrier: u32,
+        rest: VecDeque<Vec<M>>,
+        summary: PlanSummary,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PlanSummary {
+    added: usize,
+    removed: usize,
+    modified: usize,
+    desired: usize,
+    before: usize,
+}
+
+#[derive(Debug)]
+struct SyncRun<M, F> {
+    reason: SyncReason,
+    generation: u64,
+    /// Every xid sent by this run: an ERROR for any of them fails it.
+    xids: HashSet<u32>,
+    step: SyncStep<M, F>,
+    step_deadline: Instant,
+}
+
+/// One switch connection's protocol state.
+#[derive(Debug)]
+pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
+    peer: SocketAddr,
+    policy: Arc<P>,
+    phase: Phase,
+    dpid: Option<u64>,
+    ports: BTreeSet<u32>,
+    port_acc: Vec<u32>,
+    features_xid: Option<u32>,
+    port_desc_xid: Option<u32>,
+    sent: SentLog<Outbound<P::Msg>>,
+    started: Instant,
+    last_rx: Instant,
+    last_echo_sent: Instant,
+    next_audit: Option<Instant>,
+    backoff: Backoff,
+    dirty: Option<SyncReason>,
+    run: Option<SyncRun<P::Msg, P::FlowEntry>>,
+    meters: MeterStatus,
+    out: Vec<Output<P::Msg, PI>>,
+}
+
+impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
+    /// A new connection from `peer`; `first_xid` seeds this connection's xids.
+    pub fn new(peer: SocketAddr, policy: Arc<P>, first_xid: u32, now: Instant) -> Self {
+        let t = policy.timers();
+        Self {
+            peer,
+            policy,
+            phase: Phase::AwaitHello,
+            dpid: None,
+            ports: BTreeSet::new(),
+            port_acc: Vec::new(),
+            features_xid: None,
+            port_desc_xid: None,
+            sent: SentLog::new(first_xid, SENT_LOG_CAPACITY),
+            started: now,
+            last_rx: now,
+            last_echo_sent: now,
+            next_audit: None,
+            backoff: Backoff::new(t.retry_base, t.retry_cap),
+            dirty: None,
+            run: None,
+            meters: MeterStatus::Unknown,
+            out: Vec::new(),
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn dpid(&self) -> Option<u64> {
+        self.dpid
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The switch as it described itself (dpid 0 before FEATURES_REPLY).
+    pub fn view(&self) -> SwitchView {
+        SwitchView {
+            dpid: self.dpid.unwrap_or(0),
+            ports: self.ports.iter().copied().collect(),
+        }
+    }
+
+    /// The opening move: our HELLO.
+    pub fn start(&mut self) -> Vec<Output<P::Msg, PI>> {
+        self.send(Outbound::Hello);
+        self.take()
+    }
+
+    /// A message from the switch.
+    pub fn on_message(
+        &mut self,
+        xid: u32,
+        msg: Inbound<P::FlowEntry, PI>,
+        now: Instant,
+    ) -> Vec<Output<P::Msg, PI>> {
+        if self.phase == Phase::Closed {
+            return Vec::new();
+        }
+        self.last_rx = now;
+        match msg {
+            Inbound::Hello {
+                version,
+                supports_13,
+            } => self.on_hello(version, supports_13),
+            Inbound::EchoRequest { data } => {
+                self.out.push(Output::SendUrgent {
+                    xid,
+                    msg: Outbound::EchoReply { data },
+                });
+            }
+            Inbound::EchoReply => {}
+            Inbound::Error {
+                err_type,
+                code,
+                names,
+            } => self.on_error(xid, err_type, code, names, now),
+            _ if self.phase == Phase::AwaitHello => {
+                self.close(CloseReason::ProtocolViolation(
+                    "first message from the switch was not HELLO".into(),
+                ));
+            }
+            Inbound::FeaturesReply { dpid } => self.on_features(xid, dpid),
+            Inbound::PortDesc { ports, more } => self.on_port_desc(xid, ports, more, now),
+            Inbound::FlowStats { entries, more } => self.on_flow_stats(xid, entries, more, now),
+            Inbound::BarrierReply => self.on_barrier(xid, now),
+            Inbound::PacketIn { cookie, packet_in } => {
+                if cookie == self.policy.cookie() {
+                    self.out.push(Output::PacketIn(packet_in));
+                } else {
+                    debug!(cookie = format_args!("{cookie:#x}"), "packet-in from a foreign flow ignored");
+                }
+            }
+            Inbound::FlowRemoved { cookie } => {
+                if cookie == self.policy.cookie() {
+                    info!("one of our flows was removed; re-syncing");
+                    self.request_sync(SyncReason::FlowRemoved, now);
+                }
+            }
+            Inbound::PortStatus { reason, port_no } => self.on_port_status(reason, port_no, now),
+            Inbound::Other { msg_type } => {
+                debug!(msg_type, xid, "ignored message");
+            }
+        }
+        self.take()
+    }
+
+    /// The clock: timeouts, our echoes, retries, audits.
+    pub fn on_tick(&mut self, now: Instant) -> Vec<Output<P::Msg, PI>> {
+        if self.phase == Phase::Closed {
+            return Vec::new();
+        }
+        let t = self.policy.timers();
+        let silent = now.saturating_duration_since(self.last_rx);
+        if self.phase.is_handshake()
+            && now.saturating_duration_since(self.started) >= t.handshake_timeout
+        {
+            let phase = self.phase.name();
+            self.close(CloseReason::HandshakeTimeout {
+                waited: now.saturating_duration_since(self.started),
+                phase,
+            });
+            return self.take();
+        }
+        if silent >= t.echo_timeout {
+            self.close(CloseReason::Silent { silent });
+            return self.take();
+        }
+        if !self.phase.is_handshake()
+            && now.saturating_duration_since(self.last_echo_sent) >= t.echo_interval
+        {
+            self.last_echo_sent = now;
+            let xid = self.sent.next_xid();
+            self.out.push(Output::SendUrgent {
+                xid,
+                msg: Outbound::EchoRequest,
+            });
+        }
+        match self.phase {
+            Phase::RetryWait { until } if now >= until => {
+                let reason = self.dirty.take().unwrap_or(SyncReason::Retry);
+                self.start_sync(reason, now);
+            }
+            Phase::InSync if self.next_audit.is_some_and(|a| now >= a) => {
+                self.start_sync(SyncReason::Audit, now);
+            }
+            Phase::Syncing => {
+                if let Some(run) = &self.run {
+                    if now >= run.step_deadline {
+                        let what = match run.step {
+                            SyncStep::MeterAdd { .. } | SyncStep::MeterModify { .. } => {
+                                "the meter barrier"
+                            }
+                            SyncStep::ReadFlows { .. } => "the FLOW stats request",
+                            SyncStep::Apply { .. } => "a batch barrier",
+                        };
+                        self.fail_sync(format!("no reply to {what} within {:?}", t.echo_timeout), now);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.take()
+    }
+
+    /// When `on_tick` next has something to do.
+    pub fn next_deadline(&self) -> Instant {
+        let t = self.policy.timers();
+        let mut d = self.last_rx + t.echo_timeout;
+        if self.phase.is_handshake() {
+            d = d.min(self.started + t.handshake_timeout);
+        } else {
+            d = d.min(self.last_echo_sent + t.echo_interval);
+        }
+        match self.phase {
+            Phase::RetryWait { until } => d = d.min(until),
+            Phase::InSync => {
+                if let Some(a) = self.next_audit {
+                    d = d.min(a);
+                }
+            }
+            Phase::Syncing => {
+                if let Some(run) = &self.run {
+                    d = d.min(run.step_deadline);
+                }
+            }
+            _ => {}
+        }
+        d
+    }
+
+    /// A new policy is in force: re-sync (hitlessly) if the handshake is done.
+    pub fn on_policy(&mut self, policy: Arc<P>, now: Instant) -> Vec<Output<P::Msg, PI>> {
+        let t = policy.timers();
+        self.backoff = Backoff::new(t.retry_base, t.retry_cap);
+        self.policy = policy;
+        if !self.phase.is_handshake() && self.phase != Phase::Closed {
+            self.request_sync(SyncReason::PolicyChange, now);
+        }
+        self.take()
+    }
+
+    /// The connection refuses to go on (takeover, refused claim, shutdown, I/O error).
+    pub fn mark_closed(&mut self, why: &str) {
+        if self.phase != Phase::Closed {
+            self.set_phase(Phase::Closed, why);
+        }
+        self.run = None;
+    }
+
+    // ----- handshake -----
+
+    fn on_hello(&mut self, version: u8, supports_13: bool) {
+        if self.phase != Phase::AwaitHello {
+            debug!(version, "extra HELLO ignored");
+            return;
+        }
+        if !supports_13 {
+            let text = format!(
+                "op25b speaks OpenFlow 1.3 (0x04) only; switch offered 0x{version:02x}"
+            );
+            let xid = self.sent.next_xid();
+            self.out.push(Output::SendUrgent {
+                xid,
+                msg: Outbound::HelloIncompatible { text },
+            });
+            self.close(CloseReason::Incompatible { version });
+            return;
+        }
+        let xid = self.send(Outbound::FeaturesRequest);
+        self.features_xid = Some(xid);
+        self.set_phase(Phase::AwaitFeatures, "HELLO agreed on OpenFlow 1.3");
+    }
+
+    fn on_features(&mut self, xid: u32, dpid: u64) {
+        if self.phase != Phase::AwaitFeatures || self.features_xid != Some(xid) {
+            debug!(xid, "unexpected FEATURES_REPLY ignored");
+            return;
+        }
+        self.dpid = Some(dpid);
+        self.out.push(Output::Event(SessionEvent::DpidLearned { dpid }));
+        let xid = self.send(Outbound::PortDescRequest);
+        self.port_desc_xid = Some(xid);
+        self.set_phase(Phase::AwaitPortDesc, "FEATURES_REPLY gave the dpid");
+    }
+
+    fn on_port_desc(&mut self, xid: u32, ports: Vec<u32>, more: bool, now: Instant) {
+        if self.phase != Phase::AwaitPortDesc || self.port_desc_xid != Some(xid) {
+            debug!(xid, "unexpected PORT_DESC reply ignored");
+            return;
+        }
+        self.port_acc
+            .extend(ports.into_iter().filter(|p| *p != 0 && *p <= OFPP_MAX));
+        if more {
+            return;
+        }
+        self.ports = std::mem::take(&mut self.port_acc).into_iter().collect();
+        let (flags, miss_send_len) = self.policy.switch_config();
+        self.send(Outbound::SetConfig {
+            flags,
+            miss_send_len,
+        });
+        info!(ports = self.ports.len(), "handshake complete");
+        self.start_sync(SyncReason::Connect, now);
+    }
+
+    fn on_port_status(&mut self, reason: u8, port_no: u32, now: Instant) {
+        if port_no == 0 || port_no > OFPP_MAX {
+            return;
+        }
+        let changed = if reason == OFPPR_DELETE {
+            self.ports.remove(&port_no)
+        } else {
+            self.ports.insert(port_no)
+        };
+        if changed && !self.phase.is_handshake() {
+            info!(port_no, reason, "port set changed; re-syncing");
+            self.request_sync(SyncReason::PortStatus, now);
+        }
+    }
+
+    // ----- errors -----
+
+    fn on_error(&mut self, xid: u32, err_type: u16, code: u16, names: String, now: Instant) {
+        let request = self
+            .sent
+            .find(xid)
+            .map(|m| format!("{m:?}"))
+            .unwrap_or_else(|| "<not among recently sent messages>".to_string());
+        warn!(xid, err_type, code, error = %names, %request, "switch answered with ERROR");
+        self.out
+            .push(Output::Event(SessionEvent::SwitchError { names: names.clone() }));
+        if err_type == OFPET_HELLO_FAILED {
+            self.close(CloseReason::HelloFailed { names });
+            return;
+        }
+        if self.phase.is_handshake()
+            && (self.features_xid == Some(xid) || self.port_desc_xid == Some(xid))
+        {
+            self.close(CloseReason::HandshakeRejected { names, request });
+            return;
+        }
+        let Some(run) = self.run.as_mut() else {
+            return;
+        };
+        if !run.xids.contains(&xid) {
+            return;
+        }
+        match &mut run.step {
+            SyncStep::MeterAdd {
+                adds,
+                exists,
+                rejected,
+                ..
+            } => {
+                if err_type == OFPET_METER_MOD_FAILED && code == OFPMMFC_METER_EXISTS {
+                    if let Some(pos) = adds.iter().position(|(x, _)| *x == xid) {
+                        let (_, add) = adds.swap_remove(pos);
+                        exists.push(add);
+                        return;
+                    }
+                }
+                rejected.get_or_insert(format!("{names} for {request}"));
+            }
+            SyncStep::MeterModify { rejected, .. } => {
+                rejected.get_or_insert(format!("{names} for {request}"));
+            }
+            SyncStep::ReadFlows { .. } | SyncStep::Apply { .. } => {
+                self.fail_sync(format!("switch rejected {request}: {names}"), now);
+            }
+        }
+    }
+
+    // ----- sync -----
+
+    fn request_sync(&mut self, reason: SyncReason, now: Instant) {
+        match self.phase {
+            Phase::Syncing => {
+                debug!(reason = reason.name(), "sync running; marked dirty");
+                // A policy change outranks other reasons in the log of the re-run.
+                if self.dirty != Some(SyncReason::PolicyChange) {
+                    self.dirty = Some(reason);
+                }
+            }
+            Phase::InSync => self.start_sync(reason, now),
+            Phase::RetryWait { .. } => {
+                if reason == SyncReason::PolicyChange {
+                    self.start_sync(reason, now);
+                } else {
+                    self.dirty = Some(reason);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_sync(&mut self, reason: SyncReason, now: Instant) {
+        let view = self.view();
+        let generation = self.policy.generation();
+        let deadline = now + self.policy.timers().echo_timeout;
+        let adds = self.policy.meter_adds(&view);
+        let meters_current = match self.meters {
+            MeterStatus::Installed { generation: g } | MeterStatus::Rejected { generation: g } => {
+                g == generation
+            }
+            MeterStatus::Unknown => false,
+        };
+        let mut run = SyncRun {
+            reason,
+            generation,
+            xids: HashSet::new(),
+            step: SyncStep::ReadFlows {
+                xid: 0,
+                entries: Vec::new(),
+            },
+            step_deadline: deadline,
+        };
+        if !adds.is_empty() && !meters_current {
+            let mut sent = Vec::with_capacity(adds.len());
+            for add in adds {
+                let xid = self.send(Outbound::Policy(add.clone()));
+                run.xids.insert(xid);
+                sent.push((xid, add));
+            }
+            let n = sent.len();
+            let barrier = self.send(Outbound::BarrierRequest);
+            run.xids.insert(barrier);
+            run.step = SyncStep::MeterAdd {
+                barrier,
+                adds: sent,
+                exists: Vec::new(),
+                rejected: None,
+            };
+            self.out.push(Output::Event(SessionEvent::Sent {
+                flow_mods: 0,
+                meter_mods: n,
+            }));
+        } else {
+            if adds.is_empty() && self.meters != MeterStatus::Unknown {
+                self.meters = MeterStatus::Unknown;
+                self.out.push(Output::Event(SessionEvent::MetersInUse(false)));
+            }
+            let xid = self.send(Outbound::Policy(self.policy.flows_request()));
+            run.xids.insert(xid);
+            run.step = SyncStep::ReadFlows {
+                xid,
+                entries: Vec::new(),
+            };
+        }
+        self.run = Some(run);
+        self.set_phase(Phase::Syncing, reason.name());
+    }
+
+    fn read_flows(&mut self, now: Instant) {
+        let xid = self.send(Outbound::Policy(self.policy.flows_request()));
+        let deadline = now + self.policy.timers().echo_timeout;
+        if let Some(run) = self.run.as_mut() {
+            run.xids.insert(xid);
+            run.step = SyncStep::ReadFlows {
+                xid,
+                entries: Vec::new(),
+            };
+            run.step_deadline = deadline;
+        }
+    }
+
+    fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, more: bool, now: Instant) {
+        let Some(run) = self.run.as_mut() else {
+            debug!(xid, "FLOW stats reply outside a sync ignored");
+            return;
+        };
+        let SyncStep::ReadFlows {
+            xid: want,
+            entries: acc,
+        } = &mut run.step
+        else {
+            debug!(xid, "FLOW stats reply out of step ignored");
+            return;
+        };
+        if *want != xid {
+            debug!(xid, "FLOW stats reply for another request ignored");
+            return;
+        }
+        acc.extend(entries);
+        if more {
+            return;
+        }
+        let actual = std::mem::take(acc);
+        let meters_on = matches!(self.meters, MeterStatus::Installed { .. });
+        let plan: SyncPlan<P::Msg> = self.policy.plan(&self.view(), &actual, meters_on);
+        let summary = PlanSummary {
+            added: plan.added,
+            removed: plan.removed,
+            modified: plan.modified,
+            desired: plan.desired,
+            before: actual.len(),
+        };
+        if plan.is_empty() {
+            self.complete_sync(summary, now);
+            return;
+        }
+        let rest: VecDeque<Vec<P::Msg>> =
+            plan.batches.into_iter().filter(|b| !b.is_empty()).collect();
+        self.send_next_batch(rest, summary, now);
+    }
+
+    fn send_next_batch(&mut self, mut rest: VecDeque<Vec<P::Msg>>, summary: PlanSummary, now: Instant) {
+        let Some(batch) = rest.pop_front() else {
+            self.complete_sync(summary, now);
+            return;
+        };
+        let mut xids = Vec::with_capacity(batch.len() + 1);
+        let n = batch.len();
+        for m in batch {
+            xids.push(self.send(Outbound::Policy(m)));
+        }
+        let barrier = self.send(Outbound::BarrierRequest);
+        xids.push(barrier);
+        self.out.push(Output::Event(SessionEvent::Sent {
+            flow_mods: n,
+            meter_mods: 0,
+        }));
+        let deadline = now + self.policy.timers().echo_timeout;
+        if let Some(run) = self.run.as_mut() {
+            run.xids.extend(xids);
+            run.step = SyncStep::Apply {
+                barrier,
+                rest,
+                summary,
+            };
+            run.step_deadline = deadline;
+        }
+    }
+
+    fn on_barrier(&mut self, xid: u32, now: Instant) {
+        let Some(run) = self.run.as_mut() else {
+            debug!(xid, "barrier reply outside a sync ignored");
+            return;
+        };
+        let generation = run.generation;
+        match &mut run.step {
+            SyncStep::MeterAdd {
+                barrier,
+                exists,
+                rejected,
+                ..
+            } if *barrier == xid => {
+                if let Some(why) = rejected.take() {
+                    self.meters_rejected(why, generation, now);
+                    return;
+                }
+                let exists = std::mem::take(exists);
+                if exists.is_empty() {
+                    self.meters_installed(generation, now);
+                    return;
+                }
+                let modifies: Vec<P::Msg> = exists
+                    .iter()
+                    .filter_map(|a| self.policy.meter_modify(a))
+                    .collect();
+                let mut xids = Vec::new();
+                let n = modifies.len();
+                for m in modifies {
+                    xids.push(self.send(Outbound::Policy(m)));
+                }
+                let barrier = self.send(Outbound::BarrierRequest);
+                xids.push(barrier);
+                self.out.push(Output::Event(SessionEvent::Sent {
+                    flow_mods: 0,
+                    meter_mods: n,
+                }));
+                let deadline = now + self.policy.timers().echo_timeout;
+                if let Some(run) = self.run.as_mut() {
+                    run.xids.extend(xids);
+                    run.step = SyncStep::MeterModify {
+                        barrier,
+                        rejected: None,
+                    };
+                    run.step_deadline = deadline;
+                }
+            }
+            SyncStep::MeterModify { barrier, rejected } if *barrier == xid => {
+                match rejected.take() {
+                    Some(why) => self.meters_rejected(why, generation, now),
+                    None => self.meters_installed(generation, now),
+                }
+            }
+            SyncStep::Apply {
+                barrier,
+                rest,
+                summary,
+            } if *barrier == xid => {
+                let rest = std::mem::take(rest);
+                let summary = *summary;
+                self.send_next_batch(rest, summary, now);
+            }
+            _ => debug!(xid, "barrier reply for another request ignored"),
+        }
+    }
+
+    fn meters_installed(&mut self, generation: u64, now: Instant) {
+        if !matches!(self.meters, MeterStatus::Installed { .. }) {
+            self.out.push(Output::Event(SessionEvent::MetersInUse(true)));
+        }
+        self.meters = MeterStatus::Installed { generation };
+        self.read_flows(now);
+    }
+
+    fn meters_rejected(&mut self, why: String, generation: u64, now: Instant) {
+        warn!(
+            error = %why,
+            "switch rejected the reporting meter; installing the blocking flows without meters (blocking never depends on reporting)"
+        );
+        self.meters = MeterStatus::Rejected { generation };
+        self.out.push(Output::Event(SessionEvent::MetersInUse(false)));
+        self.read_flows(now);
+    }
+
+    fn complete_sync(&mut self, s: PlanSummary, now: Instant) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        self.backoff.reset();
+        let flows_on_switch = (s.before + s.added).saturating_sub(s.removed);
+        let changed = s.added + s.removed + s.modified > 0;
+        let dpid = self.dpid.unwrap_or(0);
+        if run.reason == SyncReason::Audit && changed {
+            info!(
+                dpid = format_args!("{dpid:#x}"),
+                added = s.added,
+                removed = s.removed,
+                modified = s.modified,
+                "audit repaired drift"
+            );
+        } else if changed {
+            info!(
+                reason = run.reason.name(),
+                generation = run.generation,
+                added = s.added,
+                removed = s.removed,
+                modified = s.modified,
+                "in sync after applying changes"
+            );
+        } else {
+            debug!(reason = run.reason.name(), generation = run.generation, "in sync; nothing to change");
+        }
+        self.out.push(Output::Event(SessionEvent::SyncSucceeded {
+            generation: run.generation,
+            reason: run.reason,
+            added: s.added,
+            removed: s.removed,
+            modified: s.modified,
+            desired: s.desired,
+            flows_on_switch,
+        }));
+        self.next_audit = Some(now + self.policy.timers().audit_interval);
+        if let Some(reason) = self.dirty.take() {
+            self.start_sync(reason, now);
+        } else {
+            self.set_phase(Phase::InSync, "last barrier confirmed with no error");
+        }
+    }
+
+    fn fail_sync(&mut self, error: String, now: Instant) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        let retry_in = self.backoff.next_delay();
+        error!(
+            reason = run.reason.name(),
+            generation = run.generation,
+            %error,
+            failures = self.backoff.failures(),
+            retry_in = ?retry_in,
+            "sync failed"
+        );
+        self.out.push(Output::Event(SessionEvent::SyncFailed {
+            error,
+            retry_in,
+        }));
+        if self.dirty.is_none() {
+            self.dirty = Some(SyncReason::Retry);
+        }
+        self.set_phase(Phase::RetryWait { until: now + retry_in }, "sync failed");
+    }
+
+    // ----- plumbing -----
+
+    /// The one place a phase changes; logs it.
+    fn set_phase(&mut self, to: Phase, why: &str) {
+        if self.phase == to {
+            return;
+        }
+        debug!(from = self.phase.name(), to = to.name(), why, "phase change");
+        self.phase = to;
+        self.out.push(Output::Event(SessionEvent::PhaseChanged { to }));
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        self.run = None;
+        self.set_phase(Phase::Closed, "closing");
+        self.out.push(Output::Close(reason));
+    }
+
+    fn send(&mut self, msg: Outbound<P::Msg>) -> u32 {
+        let xid = self.sent.next_xid();
+        self.sent.record(xid, msg.clone());
+        self.out.push(Output::Send { xid, msg });
+        xid
+    }
+
+    fn take(&mut self) -> Vec<Output<P::Msg, PI>> {
+        std::mem::take(&mut self.out)
+    }
+}

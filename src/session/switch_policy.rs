@@ -1,0 +1,76 @@
+//! What a session needs from the policy in force, as a narrow trait.
+//!
+//! The session never looks inside the policy: it asks for the timers, the SET_CONFIG values, the
+//! request that reads our flows, the meters, and a change plan for what the switch reported.
+//! Everything is derived from the policy plus what the switch itself reports (dpid, ports, flows),
+//! so another controller instance could take a switch over with no hidden state.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+/// What the switch told us about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchView {
+    pub dpid: u64,
+    /// Port numbers from PORT_DESC (and later PORT_STATUS), sorted, without reserved ports.
+    pub ports: Vec<u32>,
+}
+
+/// Per-connection timers, read from the policy in force at every tick (a reload changes them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimers {
+    pub echo_interval: Duration,
+    pub echo_timeout: Duration,
+    pub handshake_timeout: Duration,
+    pub audit_interval: Duration,
+    /// First retry delay after a failed sync; doubled per failure up to `retry_cap`.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+}
+
+/// A change plan: batches to send in order, each followed by a BARRIER; the next batch is sent
+/// only after the previous barrier's reply arrived with no error.
+#[derive(Debug, Clone)]
+pub struct SyncPlan<M> {
+    pub batches: Vec<Vec<M>>,
+    /// Flows added, removed and modified (for the log line and the audit counter).
+    pub added: usize,
+    pub removed: usize,
+    pub modified: usize,
+    /// Flows the policy wants on this switch.
+    pub desired: usize,
+}
+
+impl<M> SyncPlan<M> {
+    /// True when the switch already has exactly what the policy wants.
+    pub fn is_empty(&self) -> bool {
+        self.batches.iter().all(|b| b.is_empty())
+    }
+}
+
+/// The policy in force, as a session sees it.
+pub trait SwitchPolicy: Send + Sync + Debug {
+    /// A message the session sends verbatim (FLOW_MOD, METER_MOD, the FLOW stats request).
+    type Msg: Clone + Debug + Send + Sync + 'static;
+    /// One entry of a FLOW stats reply.
+    type FlowEntry: Clone + Debug + Send + 'static;
+
+    /// Increases with every accepted reload.
+    fn generation(&self) -> u64;
+    fn timers(&self) -> SessionTimers;
+    /// SET_CONFIG `flags` (fragment handling) and `miss_send_len`.
+    fn switch_config(&self) -> (u16, u16);
+    /// The operator's name for this switch, if the policy lists it.
+    fn switch_name(&self, dpid: u64) -> Option<String>;
+    /// The cookie marking our flows (packet-ins from other cookies are not ours).
+    fn cookie(&self) -> u64;
+    /// The FLOW multipart request reading only our flows (cookie mask).
+    fn flows_request(&self) -> Self::Msg;
+    /// METER_MOD ADDs to install before the flows; empty when reporting is off.
+    fn meter_adds(&self, view: &SwitchView) -> Vec<Self::Msg>;
+    /// The MODIFY form of a meter ADD (sent when the switch says the meter exists).
+    fn meter_modify(&self, add: &Self::Msg) -> Option<Self::Msg>;
+    /// Desired flows minus what the switch has (our cookie only), as an ordered hitless plan.
+    /// `meters` is false when reporting is off or the switch rejected the meters.
+    fn plan(&self, view: &SwitchView, actual: &[Self::FlowEntry], meters: bool) -> SyncPlan<Self::Msg>;
+}

@@ -1,0 +1,91 @@
+//! The session's vocabulary: what it receives from a switch and what it sends, independent of the
+//! codec. `codec_bridge` translates to and from `op25b_proto` messages.
+
+/// A message from the switch, already decoded and classified.
+#[derive(Debug, Clone)]
+pub enum Inbound<F, P> {
+    Hello {
+        /// Header version of the switch's HELLO.
+        version: u8,
+        /// The switch supports OpenFlow 1.3 (bitmap bit 4, or header version >= 4 without bitmap).
+        supports_13: bool,
+    },
+    Error {
+        err_type: u16,
+        code: u16,
+        /// "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL" style text.
+        names: String,
+    },
+    EchoRequest {
+        data: Vec<u8>,
+    },
+    EchoReply,
+    FeaturesReply {
+        dpid: u64,
+    },
+    PortDesc {
+        ports: Vec<u32>,
+        more: bool,
+    },
+    FlowStats {
+        entries: Vec<F>,
+        more: bool,
+    },
+    BarrierReply,
+    PacketIn {
+        cookie: u64,
+        packet_in: P,
+    },
+    FlowRemoved {
+        cookie: u64,
+    },
+    PortStatus {
+        /// OFPPR_ADD / DELETE / MODIFY.
+        reason: u8,
+        port_no: u32,
+    },
+    /// Anything else (logged at debug and ignored).
+    Other {
+        msg_type: u8,
+    },
+}
+
+/// A message for the switch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outbound<M> {
+    Hello,
+    /// ERROR OFPET_HELLO_FAILED / OFPHFC_INCOMPATIBLE with a text explanation.
+    HelloIncompatible {
+        text: String,
+    },
+    FeaturesRequest,
+    PortDescRequest,
+    SetConfig {
+        flags: u16,
+        miss_send_len: u16,
+    },
+    EchoRequest,
+    EchoReply {
+        data: Vec<u8>,
+    },
+    BarrierRequest,
+    /// FLOW_MOD, METER_MOD or FLOW stats request built by the policy.
+    Policy(M),
+}
+
+impl<M> Outbound<M> {
+    /// Short name for logs and counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outbound::Hello => "HELLO",
+            Outbound::HelloIncompatible { .. } => "ERROR",
+            Outbound::FeaturesRequest => "FEATURES_REQUEST",
+            Outbound::PortDescRequest => "PORT_DESC_REQUEST",
+            Outbound::SetConfig { .. } => "SET_CONFIG",
+            Outbound::EchoRequest => "ECHO_REQUEST",
+            Outbound::EchoReply { .. } => "ECHO_REPLY",
+            Outbound::BarrierRequest => "BARRIER_REQUEST",
+            Outbound::Policy(_) => "POLICY_MESSAGE",
+        }
+    }
+}
