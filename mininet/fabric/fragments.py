@@ -4,11 +4,12 @@
   send  --iface I --src-mac M --dst-mac M --src A --dst A --port P --tag N
         sends one TCP SYN to A:P split into IP fragments (IPv4 or IPv6 by
         address family); the IP identification / fragment id is N.
-  sniff --iface I --src A --tag N --secs S
-        counts the fragments from A carrying identification N seen on I
-        within S seconds; prints {"ready": true} once listening, then
-        {"fragments": n}.  This is the server-side oracle: a blocked
-        fragmented SYN must leave n == 0.
+  sniff --iface I --src A --port P --tag N --secs S
+        runs on the server: for S seconds counts the fragments from A carrying
+        identification N, and the TCP segments the server sends back to A for
+        that SYN (a SYN-ACK means the server's TCP stack reassembled and got
+        the SYN).  Prints {"ready": true} once listening, then
+        {"fragments": n, "replies": m, "reply_flags": [...]}.
 """
 
 import argparse
@@ -26,9 +27,13 @@ def emit(obj):
     sys.stdout.flush()
 
 
+def source_port(tag):
+    return 40000 + tag % 20000
+
+
 def build(args):
     payload = Raw(b'op25b-fragment-test-' * 4)  # 80 bytes: gives the SYN several fragments
-    tcp = TCP(sport=40000 + args.tag % 20000, dport=args.port, flags='S', seq=args.tag) / payload
+    tcp = TCP(sport=source_port(args.tag), dport=args.port, flags='S', seq=args.tag) / payload
     if ipaddress.ip_address(args.dst).version == 4:
         packet = IP(src=args.src, dst=args.dst, id=args.tag) / tcp
         frags = fragment(packet, fragsize=16)
@@ -44,7 +49,16 @@ def cmd_send(args):
     emit({'sent': len(frames)})
 
 
-def matches(args, pkt):
+def is_reply(args, pkt):
+    """A TCP segment from the server back to the sender's SYN source port."""
+    if TCP not in pkt or pkt[TCP].dport != source_port(args.tag) or pkt[TCP].sport != args.port:
+        return False
+    if IP in pkt:
+        return pkt[IP].dst == args.src
+    return IPv6 in pkt and pkt[IPv6].dst == args.src
+
+
+def is_fragment(args, pkt):
     if IP in pkt:
         return pkt[IP].src == args.src and pkt[IP].id == args.tag and (pkt[IP].flags.MF or pkt[IP].frag > 0)
     if IPv6ExtHdrFragment in pkt:
@@ -53,13 +67,17 @@ def matches(args, pkt):
 
 
 def cmd_sniff(args):
-    sniffer = AsyncSniffer(iface=args.iface, store=True, lfilter=lambda p: matches(args, p))
+    sniffer = AsyncSniffer(iface=args.iface, store=True,
+                           lfilter=lambda p: is_fragment(args, p) or is_reply(args, p))
     sniffer.start()
     time.sleep(0.5)
     emit({'ready': True})
     time.sleep(args.secs)
     sniffer.stop()
-    emit({'fragments': len(sniffer.results or [])})
+    packets = list(sniffer.results or [])
+    replies = [p for p in packets if is_reply(args, p)]
+    emit({'fragments': len(packets) - len(replies), 'replies': len(replies),
+          'reply_flags': [str(p[TCP].flags) for p in replies]})
 
 
 def main():
@@ -73,6 +91,7 @@ def main():
     sniff = sub.add_parser('sniff')
     sniff.add_argument('--iface', required=True)
     sniff.add_argument('--src', required=True)
+    sniff.add_argument('--port', type=int, required=True)
     sniff.add_argument('--tag', type=int, required=True)
     sniff.add_argument('--secs', type=float, default=2.0)
     args = parser.parse_args()

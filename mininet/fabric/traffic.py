@@ -131,9 +131,12 @@ def start_session(host, address, port, interval=0.1):
 
 
 def fragmented_syn_arrives(sender, receiver, src, dst, src_mac, dst_mac, port, tag):
-    """Sends one fragmented SYN sender->receiver and returns the fragments the receiver saw."""
+    """Sends one fragmented SYN sender->receiver.
+
+    Returns (fragments sent, what the receiver's sniffer saw: {"fragments", "replies", "reply_flags"}).
+    """
     sniffer = Background(receiver, [PY, FRAGMENTS, 'sniff', '--iface', str(receiver.defaultIntf()),
-                                    '--src', src, '--tag', str(tag), '--secs', '3'])
+                                    '--src', src, '--port', str(port), '--tag', str(tag), '--secs', '3'])
     sniffer.read_first_line(timeout=15)
     sent = last_json(sender.cmd('%s %s send --iface %s --src-mac %s --dst-mac %s --src %s --dst %s --port %d --tag %d'
                                 % (PY, FRAGMENTS, sender.defaultIntf(), src_mac, dst_mac, src, dst, port, tag)))
@@ -142,5 +145,4 @@ def fragmented_syn_arrives(sender, receiver, src, dst, src_mac, dst_mac, port, t
     except subprocess.TimeoutExpired:
         sniffer.kill()
         out = ''
-    seen = last_json(out or '')
-    return sent.get('sent', 0), seen.get('fragments')
+    return sent.get('sent', 0), last_json(out or '')
