@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn since_saturates_when_the_clock_steps_back() {
-        assert_eq!(UnixMillis(5_000).since(UnixMillis(2_000)), Duration::from_secs(3));
+        assert_eq!(
+            UnixMillis(5_000).since(UnixMillis(2_000)),
+            Duration::from_secs(3)
+        );
         assert_eq!(UnixMillis(2_000).since(UnixMillis(5_000)), Duration::ZERO);
     }
 

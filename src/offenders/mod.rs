@@ -14,13 +14,15 @@
 
 pub mod addr;
 pub mod clock;
+pub mod report;
 pub mod sample;
 pub mod table;
 
 pub use addr::{dpid_colon_hex, MacAddr};
 pub use clock::UnixMillis;
+pub use report::{BotInfectionReport, ReportConfig, ReportError, ReportSink};
 pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};
 pub use table::{
-    InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable, OffenderView,
-    SampleContext, SubscriberKey,
+    InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable,
+    OffenderView, SampleContext, SubscriberKey,
 };

@@ -147,10 +147,7 @@ fn ipv4_packet_cut_to_128_bytes_still_parses() {
 fn ipv6_syn_parses() {
     let frame = ipv6_syn_frame();
     let sample = parse_sample(&frame).expect("well-formed v6 SYN");
-    assert_eq!(
-        sample.source_ip,
-        IpAddr::V6(Ipv6Addr::from(SUBSCRIBER_V6))
-    );
+    assert_eq!(sample.source_ip, IpAddr::V6(Ipv6Addr::from(SUBSCRIBER_V6)));
     assert_eq!(
         sample.destination_ip,
         IpAddr::V6(Ipv6Addr::from(OUTSIDE_V6))
@@ -385,7 +382,11 @@ fn check_every_prefix(frame: &[u8], tcp_start: usize, ports: (u16, u16)) {
         if len >= tcp_start + 14 {
             let sample = result.unwrap_or_else(|e| panic!("prefix {len}: {e}"));
             let tcp = expect_tcp(&sample);
-            assert_eq!((tcp.source_port, tcp.destination_port), ports, "prefix {len}");
+            assert_eq!(
+                (tcp.source_port, tcp.destination_port),
+                ports,
+                "prefix {len}"
+            );
         } else {
             let error = result.expect_err("prefix shorter than the TCP fixed fields");
             assert!(

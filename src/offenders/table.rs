@@ -108,7 +108,10 @@ impl OffenderConfig {
         for (field, value) in [
             ("max_offenders", self.max_offenders),
             ("flag_attempts", self.flag_attempts),
-            ("flag_distinct_destinations", self.flag_distinct_destinations),
+            (
+                "flag_distinct_destinations",
+                self.flag_distinct_destinations,
+            ),
             ("max_tracked_destinations", self.max_tracked_destinations),
         ] {
             if value == 0 {
@@ -283,9 +286,10 @@ impl OffenderTable {
     /// [`OffenderConfig::validate`]).
     pub fn new(config: OffenderConfig) -> Result<Self, OffenderConfigError> {
         config.validate()?;
-        let capacity = NonZeroUsize::new(config.max_offenders).ok_or(OffenderConfigError::Zero {
-            field: "max_offenders",
-        })?;
+        let capacity =
+            NonZeroUsize::new(config.max_offenders).ok_or(OffenderConfigError::Zero {
+                field: "max_offenders",
+            })?;
         Ok(Self {
             config,
             entries: LruCache::new(capacity),
@@ -326,7 +330,9 @@ impl OffenderTable {
             evicted_flagged = old.flagged_at.is_some();
             self.stats.evicted = self.stats.evicted.saturating_add(1);
         }
-        self.flagged = self.flagged.saturating_sub(unflagged + usize::from(evicted_flagged));
+        self.flagged = self
+            .flagged
+            .saturating_sub(unflagged + usize::from(evicted_flagged));
 
         let entry = self.entries.get_mut(&key)?;
         entry.last_seen = entry.last_seen.max(now);

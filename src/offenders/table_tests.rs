@@ -267,8 +267,20 @@ fn subscribers_are_keyed_by_switch_port_mac_and_ip() {
     let mut table = table(OffenderConfig::default());
     let sample = syn(1, outside(1), 1000);
     table.record(&sample, at(0));
-    table.record(&sample, SampleContext { in_port: PORT + 1, ..at(0) });
-    table.record(&sample, SampleContext { dpid: DPID + 1, ..at(0) });
+    table.record(
+        &sample,
+        SampleContext {
+            in_port: PORT + 1,
+            ..at(0)
+        },
+    );
+    table.record(
+        &sample,
+        SampleContext {
+            dpid: DPID + 1,
+            ..at(0)
+        },
+    );
     let mut other_mac = sample;
     other_mac.source_mac = MacAddr([0x02, 0, 0, 0, 0, 0x77]);
     table.record(&other_mac, at(0));
@@ -301,7 +313,10 @@ fn top_puts_flagged_first_then_most_attempts() {
     spray(&mut table, 3, 25, 2, 0); // 25 attempts
     let top = table.top(10);
     let order: Vec<IpAddr> = top.iter().map(|v| v.source_ip).collect();
-    assert_eq!(order, vec![subscriber(2).1, subscriber(3).1, subscriber(1).1]);
+    assert_eq!(
+        order,
+        vec![subscriber(2).1, subscriber(3).1, subscriber(1).1]
+    );
     assert!(top[0].flagged && !top[1].flagged);
     assert_eq!(top[0].switch, "00:00:00:00:00:00:00:01");
     let two = table.top(2);
@@ -385,9 +400,19 @@ fn entry_memory_is_small() {
 /// One step of a random workload.
 #[derive(Clone, Debug)]
 enum Step {
-    Syn { who: u8, host: u8, port: u16, dt: u64 },
-    Fragment { who: u8, dt: u64 },
-    Expire { dt: u64 },
+    Syn {
+        who: u8,
+        host: u8,
+        port: u16,
+        dt: u64,
+    },
+    Fragment {
+        who: u8,
+        dt: u64,
+    },
+    Expire {
+        dt: u64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
