@@ -1,0 +1,122 @@
+//! The policy in force and its generation, distributed to every session through a
+//! `tokio::sync::watch` channel.
+//!
+//! A new policy that fails validation is rejected and logged; the policy in force stays and
+//! nothing is removed from any switch. A valid one gets the next generation; every connected
+//! session re-syncs to it, and a switch that is disconnected at the time gets it when it
+//! reconnects (it always syncs to the latest value of the channel).
+
+use super::active_policy::ActivePolicy;
+use super::registry::Registry;
+use crate::policy::{Config, LoadError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+/// What a reload did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReloadOutcome {
+    /// A new generation is in force.
+    Installed { generation: u64 },
+    /// The file is valid and identical to the policy in force: nothing to do.
+    Unchanged { generation: u64 },
+}
+
+/// Holds the sender side of the policy channel.
+#[derive(Debug)]
+pub struct PolicyStore {
+    path: Option<PathBuf>,
+    tx: watch::Sender<Arc<ActivePolicy>>,
+    registry: Arc<Registry>,
+}
+
+impl PolicyStore {
+    /// Generation 1 is `config`; `path` is where reloads read from (None: no file, tests).
+    pub fn new(config: Config, path: Option<PathBuf>, registry: Arc<Registry>) -> Self {
+        let first = Arc::new(ActivePolicy::new(1, config));
+        registry.set_policy_generation(1);
+        let (tx, _rx) = watch::channel(first);
+        Self { path, tx, registry }
+    }
+
+    /// A receiver for a new session (sees the latest policy at once).
+    pub fn subscribe(&self) -> watch::Receiver<Arc<ActivePolicy>> {
+        self.tx.subscribe()
+    }
+
+    /// The policy in force.
+    pub fn current(&self) -> Arc<ActivePolicy> {
+        self.tx.borrow().clone()
+    }
+
+    /// The policy file this store reloads from.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Installs `config` as the next generation (or does nothing when it equals the current).
+    pub fn install(&self, config: Config) -> ReloadOutcome {
+        let current = self.current();
+        if *current.config() == config {
+            return ReloadOutcome::Unchanged {
+                generation: current.generation(),
+            };
+        }
+        if current.config().controller().listen != config.controller().listen {
+            warn!(
+                old = %current.config().controller().listen,
+                new = %config.controller().listen,
+                "[controller] listen changed: takes effect at the next restart"
+            );
+        }
+        let generation = current.generation() + 1;
+        self.tx
+            .send_replace(Arc::new(ActivePolicy::new(generation, config)));
+        self.registry.reload_succeeded(generation);
+        ReloadOutcome::Installed { generation }
+    }
+
+    /// Reads and validates the policy file again; on error the policy in force stays.
+    pub fn reload(&self, why: &str) -> Result<ReloadOutcome, LoadError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(ReloadOutcome::Unchanged {
+                generation: self.current().generation(),
+            });
+        };
+        match Config::load(&path) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    warn!(path = %path.display(), "{w}");
+                }
+                let outcome = self.install(loaded.config);
+                match &outcome {
+                    ReloadOutcome::Installed { generation } => info!(
+                        path = %path.display(),
+                        generation,
+                        trigger = why,
+                        "policy reloaded; re-syncing every connected switch"
+                    ),
+                    ReloadOutcome::Unchanged { generation } => info!(
+                        path = %path.display(),
+                        generation,
+                        trigger = why,
+                        "policy file re-read: unchanged"
+                    ),
+                }
+                Ok(outcome)
+            }
+            Err(e) => {
+                error!(
+                    path = %path.display(),
+                    trigger = why,
+                    error = %e,
+                    generation = self.current().generation(),
+                    "policy reload rejected; the policy in force stays"
+                );
+                self.registry.reload_failed(e.to_string());
+                Err(e)
+            }
+        }
+    }
+}

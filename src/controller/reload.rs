@@ -1,0 +1,117 @@
+//! Reload triggers: SIGHUP and changes of the policy file.
+//!
+//! The file is watched through its parent directory (editors save by writing a new file and
+//! renaming it over the old one, which a watch on the file itself would miss). Events are
+//! forwarded from notify's thread with `try_send` into a small channel and debounced, so one save
+//! (several events) gives one reload.
+
+use super::policy_store::PolicyStore;
+use notify::{RecursiveMode, Watcher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+/// Quiet time after the last file event before reloading.
+pub const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Why the reload triggers could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("cannot watch directory {dir} for changes of {file}: {source}")]
+    Notify {
+        dir: PathBuf,
+        file: PathBuf,
+        source: notify::Error,
+    },
+    #[error("cannot install the SIGHUP handler: {0}")]
+    Signal(std::io::Error),
+}
+
+/// A running file watcher; dropping it stops the watch.
+pub struct FileWatch {
+    _watcher: notify::RecommendedWatcher,
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Watches `path`'s directory; each event touching `path`'s file name sends `()` on `tx`.
+pub fn watch_file(path: &Path, tx: mpsc::Sender<()>) -> Result<FileWatch, WatchError> {
+    let dir = parent_dir(path);
+    let name = path.file_name().map(|n| n.to_os_string());
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        match res {
+            Ok(ev) => {
+                let ours = ev
+                    .paths
+                    .iter()
+                    .any(|p| p.file_name().map(|n| n.to_os_string()) == name);
+                if ours && !matches!(ev.kind, notify::EventKind::Access(_)) {
+                    // Full means a reload is already pending: dropping this one loses nothing.
+                    let _ = tx.try_send(());
+                }
+            }
+            Err(e) => warn!(error = %e, "policy file watch error"),
+        }
+    })
+    .map_err(|source| WatchError::Notify {
+        dir: dir.clone(),
+        file: path.to_path_buf(),
+        source,
+    })?;
+    watcher
+        .watch(&dir, RecursiveMode::NonRecursive)
+        .map_err(|source| WatchError::Notify {
+            dir: dir.clone(),
+            file: path.to_path_buf(),
+            source,
+        })?;
+    Ok(FileWatch { _watcher: watcher })
+}
+
+/// Reloads `store` on SIGHUP and on changes of its file until `shutdown`.
+pub async fn run_reloader(
+    store: Arc<PolicyStore>,
+    shutdown: CancellationToken,
+) -> Result<(), WatchError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Some(path) = store.path().map(Path::to_path_buf) else {
+        shutdown.cancelled().await;
+        return Ok(());
+    };
+    let mut hup = signal(SignalKind::hangup()).map_err(WatchError::Signal)?;
+    let (tx, mut rx) = mpsc::channel::<()>(1);
+    let _watch = watch_file(&path, tx)?;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            got = hup.recv() => {
+                if got.is_none() {
+                    return Ok(());
+                }
+                let _ = store.reload("SIGHUP");
+            }
+            got = rx.recv() => {
+                if got.is_none() {
+                    return Ok(());
+                }
+                // Debounce: wait until the events stop for DEBOUNCE.
+                loop {
+                    match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                        Ok(Some(())) => continue,
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                debug!(path = %path.display(), "policy file changed");
+                let _ = store.reload("file change");
+            }
+        }
+    }
+}

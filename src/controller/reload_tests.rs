@@ -1,0 +1,108 @@
+//! Tests of the policy store and the file watch, on real files in a temporary directory.
+
+use super::policy_store::{PolicyStore, ReloadOutcome};
+use super::registry::Registry;
+use super::reload::{run_reloader, watch_file};
+use crate::policy::Config;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) fn policy_text(relay: &str) -> String {
+    format!(
+        r#"
+[controller]
+listen = "127.0.0.1:0"
+
+[policy]
+blocked_ports = [25]
+relays = ["{relay}"]
+exempt_sources = []
+cookie = "0x4f50323542000000"
+"#
+    )
+}
+
+fn temp_dir() -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "op25b-reload-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn store_for(text: &str) -> (PathBuf, Arc<Registry>, PolicyStore) {
+    let dir = temp_dir();
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text).unwrap();
+    let registry = Arc::new(Registry::new());
+    let config = Config::load(&path).unwrap().config;
+    let store = PolicyStore::new(config, Some(path.clone()), registry.clone());
+    (path, registry, store)
+}
+
+#[test]
+fn an_invalid_file_is_rejected_and_the_policy_in_force_stays() {
+    let (path, registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let mut rx = store.subscribe();
+    std::fs::write(&path, policy_text("192.0.2.25/24")).unwrap(); // host bits beyond the mask
+    let err = store.reload("test").unwrap_err();
+    assert!(err.to_string().contains("policy.toml"), "{err}");
+    assert_eq!(store.current().generation(), 1);
+    assert!(!rx.has_changed().unwrap(), "sessions are not told anything");
+    let snap = registry.snapshot();
+    assert_eq!((snap.reloads_failed, snap.reloads_ok, snap.policy_generation), (1, 0, 1));
+    assert!(snap.last_reload_error.is_some());
+    rx.mark_unchanged();
+}
+
+#[test]
+fn a_valid_change_gets_the_next_generation_and_identical_is_unchanged() {
+    let (path, registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let mut rx = store.subscribe();
+    assert_eq!(store.reload("test").unwrap(), ReloadOutcome::Unchanged { generation: 1 });
+    std::fs::write(&path, policy_text("192.0.2.26/32")).unwrap();
+    assert_eq!(store.reload("test").unwrap(), ReloadOutcome::Installed { generation: 2 });
+    assert!(rx.has_changed().unwrap());
+    assert_eq!(rx.borrow_and_update().generation(), 2);
+    assert_eq!(registry.snapshot().reloads_ok, 1);
+}
+
+#[tokio::test]
+async fn saving_by_rename_triggers_the_watch() {
+    let (path, _registry, _store) = store_for(&policy_text("192.0.2.25/32"));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let _w = watch_file(&path, tx).unwrap();
+    let tmp = path.with_file_name(".policy.toml.swp");
+    std::fs::write(&tmp, policy_text("192.0.2.27/32")).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    assert_eq!(got.ok().flatten(), Some(()));
+}
+
+#[tokio::test]
+async fn the_reloader_installs_a_changed_file_and_ignores_an_invalid_one() {
+    let (path, _registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let store = Arc::new(store);
+    let token = CancellationToken::new();
+    let task = tokio::spawn(run_reloader(store.clone(), token.clone()));
+    let mut rx = store.subscribe();
+    // Give the watcher a moment to be installed.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    std::fs::write(&path, "[policy]\nblocked_ports = [\"x\"]\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(store.current().generation(), 1);
+    std::fs::write(&path, policy_text("192.0.2.28/32")).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), rx.changed())
+        .await
+        .expect("reload within 5 s")
+        .unwrap();
+    assert_eq!(store.current().generation(), 2);
+    token.cancel();
+    task.await.unwrap().unwrap();
+}
