@@ -1,11 +1,63 @@
-//! `op25b check`.
+//! `op25b check`: validate a policy file, print a summary and warnings, or every error.
+use crate::policy::{Config, LoadError, SubscriberPorts};
 use clap::Args;
+use std::path::PathBuf;
 
+/// Arguments of `op25b check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// The policy file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+}
 
-/// Runs the subcommand; returns the process exit code.
-pub fn main(_args: CheckArgs) -> i32 {
-    eprintln!("op25b check: not implemented yet");
-    2
+/// Loads the file and prints warnings to stderr; on error prints them and returns None.
+pub(crate) fn load_or_report(path: &std::path::Path) -> Option<Config> {
+    match Config::load(path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("{w}");
+            }
+            Some(loaded.config)
+        }
+        Err(e @ LoadError::Read { .. }) => {
+            eprintln!("{e}");
+            None
+        }
+        Err(LoadError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            eprintln!(
+                "{}: {} error{}",
+                path.display(),
+                errors.0.len(),
+                if errors.0.len() == 1 { "" } else { "s" }
+            );
+            None
+        }
+    }
+}
+
+/// Runs the subcommand; returns the process exit code (0 valid, 1 invalid).
+pub fn main(args: CheckArgs) -> i32 {
+    let Some(config) = load_or_report(&args.config) else {
+        return 1;
+    };
+    let p = config.policy();
+    let ports: Vec<String> = p.blocked_ports().iter().map(u16::to_string).collect();
+    let defaults = match &p.defaults().subscriber {
+        SubscriberPorts::All => "all ports but uplinks".to_string(),
+        SubscriberPorts::List(l) => format!("{} listed ports", l.len()),
+    };
+    println!(
+        "OK: {} switches, {} relays, {} exempt sources, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}",
+        p.switches().len(),
+        p.relays().len(),
+        p.exempt_sources().len(),
+        ports.join(", "),
+        p.fragments(),
+        p.forwarding(),
+        if p.reporting().enabled { "on" } else { "off" },
+        defaults
+    );
+    0
 }

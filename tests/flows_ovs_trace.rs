@@ -1,0 +1,269 @@
+//! The flows `op25b plan` prints, installed on a real Open vSwitch bridge and checked with
+//! `ovs-appctl ofproto/trace`: what is dropped and what is forwarded.
+//!
+//! Needs Open vSwitch installed and running (userspace datapath, no kernel module). When it is
+//! not, these tests FAIL with instructions; they never skip.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_op25b");
+
+const POLICY: &str = r#"
+[policy]
+blocked_ports = [25]
+relays = ["192.0.2.25/32", "2001:db8::25/128"]
+exempt_sources = ["203.0.113.0/29", "2001:db8:e::/48"]
+fragments = "drop-tcp"
+
+[defaults]
+subscriber_ports = "all"
+uplink_ports = [4]
+
+[[switch]]
+dpid = "0x77"
+subscriber_ports = [1, 2]
+uplink_ports = [4]
+"#;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn run(cmd: &str, args: &[&str]) -> (bool, String) {
+    match Command::new(cmd).args(args).output() {
+        Ok(o) => {
+            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            (o.status.success(), s)
+        }
+        Err(e) => (false, format!("cannot run {cmd}: {e}")),
+    }
+}
+
+fn require_ovs() {
+    let (ok, out) = run("ovs-vsctl", &["--version"]);
+    assert!(
+        ok,
+        "Open vSwitch is not installed ({out}). Install it with:\n  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openvswitch-switch\nthen start it with:\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
+    );
+    let (ok, out) = run("ovs-vsctl", &["--timeout=5", "show"]);
+    assert!(
+        ok,
+        "Open vSwitch is installed but not running ({out}). Start it with:\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
+    );
+}
+
+/// A uniquely named userspace bridge with internal ports 1..=4, deleted on drop (also when a
+/// test fails).
+struct Bridge {
+    name: String,
+}
+
+impl Bridge {
+    fn new() -> Bridge {
+        require_ovs();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("o25t{}x{n}", std::process::id() % 100_000);
+        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &name]);
+        let bridge = Bridge { name };
+        let b = bridge.name.as_str();
+        let (ok, out) = run(
+            "ovs-vsctl",
+            &[
+                "add-br", b, "--", "set", "bridge", b, "datapath_type=netdev", "fail_mode=secure",
+                "protocols=OpenFlow13",
+            ],
+        );
+        assert!(ok, "add-br {b}: {out}");
+        for i in 1..=4 {
+            let port = format!("{b}p{i}");
+            let (ok, out) = run(
+                "ovs-vsctl",
+                &[
+                    "add-port", b, &port, "--", "set", "interface", &port, "type=internal",
+                    &format!("ofport_request={i}"),
+                ],
+            );
+            assert!(ok, "add-port {port}: {out}");
+        }
+        bridge
+    }
+
+    fn ofctl(&self, args: &[&str]) -> String {
+        let mut all = vec!["-O", "OpenFlow13"];
+        all.extend_from_slice(&args[..1]);
+        all.push(&self.name);
+        all.extend_from_slice(&args[1..]);
+        let (ok, out) = run("ovs-ofctl", &all);
+        assert!(ok, "ovs-ofctl {all:?}: {out}");
+        out
+    }
+
+    /// Installs what `op25b plan` prints for `dpid`, including its meter comment line.
+    fn install_plan(&self, policy: &Path, dpid: &str) -> String {
+        let out = Command::new(BIN)
+            .args(["plan", "--config", &policy.display().to_string(), "--dpid", dpid])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+        let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "op25b plan failed: {plan}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in plan.lines() {
+            if let Some(rest) = line.split("add-meter BRIDGE ").nth(1) {
+                self.ofctl(&["add-meter", rest]);
+            }
+        }
+        let file = temp_file("plan.txt", &plan);
+        self.ofctl(&["add-flows", &file.display().to_string()]);
+        let _ = std::fs::remove_file(&file);
+        let dump = self.ofctl(&["dump-flows"]);
+        let installed = dump.lines().filter(|l| l.contains("cookie=0x4f50323542000000")).count();
+        let planned = plan.lines().filter(|l| l.starts_with("cookie=")).count();
+        assert_eq!(installed, planned, "plan:\n{plan}\ndump:\n{dump}");
+        plan
+    }
+
+    /// The trace's `Datapath actions:` line.
+    fn trace(&self, flow: &str) -> String {
+        let (ok, out) = run("ovs-appctl", &["ofproto/trace", &self.name, flow]);
+        assert!(ok, "trace {flow}: {out}");
+        out.lines()
+            .find_map(|l| l.strip_prefix("Datapath actions: "))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no Datapath actions line in trace of {flow}:\n{out}"))
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &self.name]);
+    }
+}
+
+fn temp_file(suffix: &str, text: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let p = std::env::temp_dir().join(format!("op25b-trace-{}-{n}-{suffix}", std::process::id()));
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+    p
+}
+
+/// Forwarded when the datapath actions output to at least one port number.
+fn forwards(actions: &str) -> bool {
+    actions
+        .split(',')
+        .any(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Want {
+    Dropped,
+    Forwarded,
+}
+use Want::*;
+
+fn check_all(bridge: &Bridge, cases: &[(&str, Want)]) {
+    let mut failures = Vec::new();
+    for (flow, want) in cases {
+        let actions = bridge.trace(flow);
+        let got = if forwards(&actions) { Forwarded } else { Dropped };
+        if got != *want {
+            failures.push(format!("{flow}: want {want:?}, got {got:?} (Datapath actions: {actions})"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+const SUB4: &str = "in_port=1,tcp,nw_src=10.0.0.1";
+const SUB6: &str = "in_port=1,tcp6,ipv6_src=2001:db8:1::1";
+
+fn all_mode_cases() -> Vec<(String, Want)> {
+    let c = |s: String, w| (s, w);
+    vec![
+        c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25"), Dropped),
+        c(format!("{SUB4},nw_dst=192.0.2.25,tp_dst=25"), Forwarded),
+        c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=587"), Forwarded),
+        c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=465"), Forwarded),
+        c(format!("{SUB4},nw_dst=198.51.100.7,tp_src=25,tp_dst=40000"), Forwarded),
+        c("in_port=1,udp,nw_src=10.0.0.1,nw_dst=198.51.100.7,udp_dst=25".into(), Forwarded),
+        c("in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,tp_dst=25".into(), Forwarded),
+        c("in_port=4,tcp,nw_src=198.51.100.9,nw_dst=198.51.100.7,tp_dst=25".into(), Forwarded),
+        c("in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25".into(), Dropped),
+        c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25,nw_frag=first"), Dropped),
+        c(format!("{SUB4},nw_dst=198.51.100.7,nw_frag=later"), Dropped),
+        c(format!("{SUB4},nw_dst=192.0.2.25,tp_dst=25,nw_frag=first"), Forwarded),
+        c("in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,tp_dst=25,nw_frag=first".into(), Forwarded),
+        c("in_port=1,udp,nw_src=10.0.0.1,nw_dst=198.51.100.7,nw_frag=later".into(), Forwarded),
+        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25"), Dropped),
+        c(format!("{SUB6},ipv6_dst=2001:db8::25,tp_dst=25"), Forwarded),
+        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=587"), Forwarded),
+        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_src=25,tp_dst=40000"), Forwarded),
+        c("in_port=1,udp6,ipv6_src=2001:db8:1::1,ipv6_dst=2001:db8:2::7,udp_dst=25".into(), Forwarded),
+        c("in_port=1,tcp6,ipv6_src=2001:db8:e::9,ipv6_dst=2001:db8:2::7,tp_dst=25".into(), Forwarded),
+        c("in_port=4,tcp6,ipv6_src=2001:db8:9::1,ipv6_dst=2001:db8:2::7,tp_dst=25".into(), Forwarded),
+        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25,nw_frag=first"), Dropped),
+        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,nw_frag=later"), Dropped),
+        c(format!("{SUB6},ipv6_dst=2001:db8::25,nw_frag=later"), Forwarded),
+    ]
+}
+
+fn as_refs(v: &[(String, Want)]) -> Vec<(&str, Want)> {
+    v.iter().map(|(s, w)| (s.as_str(), *w)).collect()
+}
+
+#[test]
+fn defaults_with_sampling_drop_exactly_the_policed_traffic() {
+    let bridge = Bridge::new();
+    let policy = temp_file("policy.toml", POLICY);
+    let plan = bridge.install_plan(&policy, "0x1");
+    let _ = std::fs::remove_file(&policy);
+    assert!(plan.contains("actions=meter:1,controller:128"), "{plan}");
+    check_all(&bridge, &as_refs(&all_mode_cases()));
+    // A sampled drop goes through the meter to the controller and nowhere else.
+    let a = bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25"));
+    assert!(a.starts_with("meter(") && a.contains("userspace(") && a.contains("controller("), "{a}");
+}
+
+#[test]
+fn without_reporting_blocked_attempts_are_plain_drops() {
+    let bridge = Bridge::new();
+    let policy = temp_file("policy.toml", &format!("{POLICY}\n[reporting]\nenabled = false\n"));
+    let plan = bridge.install_plan(&policy, "1");
+    let _ = std::fs::remove_file(&policy);
+    assert!(!plan.contains("meter"), "{plan}");
+    check_all(&bridge, &as_refs(&all_mode_cases()));
+    assert_eq!(bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25")), "drop");
+    assert_eq!(bridge.trace(&format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25")), "drop");
+}
+
+#[test]
+fn a_listed_switch_polices_only_its_subscriber_ports() {
+    let bridge = Bridge::new();
+    let policy = temp_file("policy.toml", POLICY);
+    bridge.install_plan(&policy, "00:00:00:00:00:00:00:77");
+    let _ = std::fs::remove_file(&policy);
+    check_all(
+        &bridge,
+        &[
+            ("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=25", Dropped),
+            ("in_port=2,tcp6,ipv6_src=2001:db8:1::2,ipv6_dst=2001:db8:2::7,tp_dst=25", Dropped),
+            ("in_port=2,tcp,nw_src=10.0.0.2,nw_dst=198.51.100.7,nw_frag=later", Dropped),
+            // Port 3 is neither subscriber nor uplink on this switch: not policed.
+            ("in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25", Forwarded),
+            ("in_port=4,tcp,nw_src=198.51.100.9,nw_dst=198.51.100.7,tp_dst=25", Forwarded),
+            ("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=192.0.2.25,tp_dst=25", Forwarded),
+            ("in_port=1,tcp,nw_src=203.0.113.1,nw_dst=198.51.100.7,tp_dst=25", Forwarded),
+            ("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=587", Forwarded),
+        ],
+    );
+}
+
+#[test]
+fn the_forwarded_check_recognises_ovs_output() {
+    assert!(forwards("20,22,23,24"));
+    assert!(!forwards("drop"));
+    assert!(!forwards(
+        "meter(0),userspace(pid=0,controller(reason=1,dont_send=1,continuation=0,recirc_id=2411,rule_cookie=0x4f50323542000000,controller_id=0,max_len=128))"
+    ));
+}
