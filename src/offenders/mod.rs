@@ -26,3 +26,7 @@ pub use table::{
     InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable,
     OffenderView, SampleContext, SubscriberKey,
 };
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod pipeline_tests;

@@ -1,0 +1,93 @@
+//! The three stages together, as the session layer will drive them: PACKET_IN bytes ->
+//! `parse_sample` -> `OffenderTable::record` -> `ReportSink::write`.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+
+use etherparse::PacketBuilder;
+
+use super::*;
+
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A SYN from one subscriber to `198.51.100.<host>:25`, cut to 128 bytes like a sample.
+fn syn_frame(host: u8, source_port: u16) -> Vec<u8> {
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 0xfe])
+        .ipv4([10, 0, 0, 1], [198, 51, 100, host], 64)
+        .tcp(source_port, 25, 1, 64240)
+        .syn();
+    let mut frame = Vec::with_capacity(builder.size(0));
+    builder.write(&mut frame, &[]).expect("write to a Vec");
+    frame.truncate(128);
+    frame
+}
+
+#[test]
+fn a_spambot_is_reported_once_and_a_retrying_client_never() {
+    let mut table = OffenderTable::new(OffenderConfig::default()).expect("defaults are valid");
+    let lines = Lines::default();
+    let mut sink = ReportSink::from_writer(
+        "memory",
+        Box::new(lines.clone()),
+        ReportConfig {
+            reported_from: "abuse@isp.example".to_owned(),
+            ..ReportConfig::default()
+        },
+    );
+    let start = 1_795_814_176_000u64;
+
+    for i in 0..120u16 {
+        let now = UnixMillis(start + u64::from(i) * 500);
+        // Subscriber on port 1: a bot, new connection each time, 12 MX hosts.
+        let bot = parse_sample(&syn_frame(1 + (i % 12) as u8, 20_000 + i)).expect("parses");
+        let context = SampleContext {
+            dpid: 0xa,
+            in_port: 1,
+            now,
+        };
+        if let Some(event) = table.record(&bot, context) {
+            sink.write(&event).expect("report written");
+        }
+        // Subscriber on port 2: a mail client retrying its one smarthost.
+        let client = parse_sample(&syn_frame(200, 30_000 + i)).expect("parses");
+        let context = SampleContext {
+            dpid: 0xa,
+            in_port: 2,
+            now,
+        };
+        if let Some(event) = table.record(&client, context) {
+            sink.write(&event).expect("report written");
+        }
+    }
+
+    let bytes = lines.0.lock().expect("not poisoned").clone();
+    let text = String::from_utf8(bytes).expect("utf-8");
+    let reports: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{text}");
+    assert_eq!(reports[0]["Switch-Port"], 1);
+    assert_eq!(reports[0]["Switch"], "00:00:00:00:00:00:00:0a");
+    assert_eq!(reports[0]["Source"], "10.0.0.1");
+    assert_eq!(reports[0]["Report-Type"], "bot-infection");
+    assert_eq!(table.flagged_count(), 1);
+    assert_eq!(table.len(), 2);
+    let top = table.top(2);
+    assert!(top[0].flagged && top[0].port == 1);
+    assert!(!top[1].flagged && top[1].port == 2 && top[1].attempts == 120);
+}
