@@ -107,10 +107,11 @@ class Controller:
 
     def planned_flow_count(self, dpid):
         """Number of flows `op25b plan` says this switch gets, or None if plan fails."""
-        code, out = procs.run('%s plan --config %s --dpid %s' % (self.binary, self.policy_path, dpid_text(dpid)))
+        code, out = procs.run('%s plan --config %s --dpid %s 2>/dev/null'
+                              % (self.binary, self.policy_path, dpid_text(dpid)))
         if code != 0:
             return None
-        return len([ln for ln in out.splitlines() if ln.strip() and not ln.startswith('#')])
+        return len([ln for ln in out.splitlines() if ln.startswith('cookie=')])
 
     def wait_sync(self, switches, timeout=30):
         """Waits until every bridge {name: dpid} is in sync.

@@ -1,53 +1,30 @@
-"""DEV ONLY: a hand-written stand-in for the controller's flows.
+"""DEV ONLY: install the flows `op25b plan` prints, without running the controller.
 
-Used by `run-scenarios --dev-flows` to prove the topologies, probes and
-teardown work before (or without) the real controller.  It is not the
-product: no result obtained with it says anything about op25b.
+Used by `run-scenarios --dev-flows` to exercise the topologies, probes and
+teardown (and the planned flows themselves) while `op25b run` is not usable.
+It proves nothing about the controller's session handling: the runner records
+a FAIL row saying this mode was used and skips the failure scenarios.
 """
 
-import ipaddress
-import tomllib
+import os
 
 from . import procs
-from .controller import COOKIE_FILTER
-
-COOKIE = '0x4f50323542000000'
+from .controller import COOKIE_FILTER, dpid_text
 
 
-def flows_for(policy, dpid):
-    """ovs-ofctl flow lines for one switch under a policy (NORMAL forwarding)."""
-    entry = next((s for s in policy.get('switch', []) if int(s['dpid'].replace(':', ''), 16) == dpid), {})
-    ports = entry.get('subscriber_ports', [])
-    relays = [ipaddress.ip_network(r) for r in policy['policy'].get('relays', [])]
-    exempt = [ipaddress.ip_network(e) for e in policy['policy'].get('exempt_sources', [])]
-    lines = ['cookie=%s,priority=0,actions=NORMAL' % COOKIE]
-    for port in ports:
-        for blocked in policy['policy'].get('blocked_ports', [25]):
-            for proto, src, dst in (('tcp', 'nw_src', 'nw_dst'), ('tcp6', 'ipv6_src', 'ipv6_dst')):
-                version = 4 if proto == 'tcp' else 6
-                for net in relays:
-                    if net.version == version:
-                        for tp in (blocked, 0):
-                            lines.append('cookie=%s,priority=300,in_port=%d,%s,%s=%s,tp_dst=%d,actions=NORMAL'
-                                         % (COOKIE, port, proto, dst, net, tp))
-                for net in exempt:
-                    if net.version == version:
-                        for tp in (blocked, 0):
-                            lines.append('cookie=%s,priority=300,in_port=%d,%s,%s=%s,tp_dst=%d,actions=NORMAL'
-                                         % (COOKIE, port, proto, src, net, tp))
-                lines.append('cookie=%s,priority=200,in_port=%d,%s,tp_dst=%d,actions=drop' % (COOKIE, port, proto, blocked))
-                lines.append('cookie=%s,priority=200,in_port=%d,%s,tp_dst=0,actions=drop' % (COOKIE, port, proto))
-    return lines
-
-
-def install(policy_path, switches):
-    """Replaces the op25b-cookie flows on each bridge {name: dpid}."""
-    with open(policy_path, 'rb') as handle:
-        policy = tomllib.load(handle)
+def install(binary, policy_path, switches):
+    """Replaces the op25b-cookie flows on each bridge {name: dpid} with `op25b plan`'s."""
     for name, dpid in switches.items():
+        code, plan = procs.run('%s plan --config %s --dpid %s 2>/dev/null' % (binary, policy_path, dpid_text(dpid)))
+        if code != 0:
+            raise RuntimeError('op25b plan failed for %s (exit %d)' % (name, code))
         procs.run('ovs-ofctl -O OpenFlow13 del-flows %s %s' % (name, COOKIE_FILTER), check=True)
-        flows = '\n'.join(flows_for(policy, dpid)) + '\n'
-        path = '%s/devflows-%s.txt' % (procs.STATE_DIR, name)
+        procs.run('ovs-ofctl -O OpenFlow13 del-meters %s' % name)
+        for line in plan.splitlines():
+            if line.startswith('# METER_MOD: '):
+                command = line[len('# METER_MOD: '):].replace('BRIDGE', name)
+                procs.run(command, check=True)
+        path = os.path.join(procs.STATE_DIR, 'devflows-%s.txt' % name)
         with open(path, 'w') as handle:
-            handle.write(flows)
+            handle.write('\n'.join(ln for ln in plan.splitlines() if ln.startswith('cookie=')) + '\n')
         procs.run('ovs-ofctl -O OpenFlow13 add-flows %s %s' % (name, path), check=True)
