@@ -14,6 +14,7 @@
 
 pub mod addr;
 pub mod clock;
+pub mod from_policy;
 pub mod report;
 pub mod sample;
 pub mod table;
