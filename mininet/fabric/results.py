@@ -10,7 +10,8 @@ class Results:
         self.rows = []
 
     def record(self, scenario, check, expected, observed, passed):
-        self.rows.append((scenario, check, expected, str(observed), bool(passed)))
+        observed = ' '.join(str(observed).split())
+        self.rows.append((scenario, check, expected, observed, bool(passed)))
         mark = 'PASS' if passed else 'FAIL'
         print('  [%s] %s: %s (expected %s; observed %s)' % (mark, scenario, check, expected, observed), flush=True)
         return bool(passed)
