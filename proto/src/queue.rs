@@ -88,7 +88,7 @@ impl Codec for PacketQueue {
         r.pad(6)?;
         let mut props_r = r.sub(len - 16, "ofp_queue_prop", Scope::Message)?;
         let mut properties = Vec::new();
-        for t in tlv::tlv_list(&mut props_r, TlvLen::Padded8)? {
+        for t in tlv::tlv_list(&mut props_r, TlvLen::Exact)? {
             let mut p = Reader::with_base(t.whole, t.offset, "ofp_queue_prop", Scope::Message);
             p.take(4)?;
             p.pad(4)?;
@@ -146,7 +146,6 @@ impl Codec for PacketQueue {
             let pat = writer::placeholder_u16(out);
             out.put_u32(0);
             out.put_slice(&body);
-            writer::pad_to_8(out, ps);
             writer::patch_len_since(out, pat, ps);
         }
         writer::patch_len_since(out, at, start);

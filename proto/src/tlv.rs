@@ -24,6 +24,9 @@ pub(crate) enum TlvLen {
     /// Length counts the header but not the trailing padding to 8 (hello elements, table-feature
     /// properties).
     ExcludesPadding,
+    /// Length counts the header and the body; no alignment (queue properties as encoders send
+    /// them: an experimenter property with one data byte has length 17).
+    Exact,
 }
 
 fn type_and_len(input: &[u8]) -> IResult<&[u8], (u16, u16)> {
