@@ -1,0 +1,496 @@
+//! The switch's flow tables with OpenFlow 1.3.5 semantics (section 6.4), pure: FLOW_MOD in,
+//! outcome or [`TableError`] out; flow and aggregate stats; packet classification.
+//!
+//! Each table keeps its entries sorted by descending priority; among equal priorities the
+//! older entry wins a lookup (the spec leaves that case undefined).
+
+use std::time::Instant;
+
+use op25b_proto::consts::{
+    OFPFF_CHECK_OVERLAP, OFPFF_NO_BYT_COUNTS, OFPFF_NO_PKT_COUNTS, OFPFF_RESET_COUNTS,
+    OFPFF_SEND_FLOW_REM, OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER,
+};
+use op25b_proto::{
+    Action, AggregateStats, FlowMod, FlowModCommand, FlowStats, FlowStatsRequest, Instruction,
+    Match,
+};
+
+use crate::flow_match::FlowMatch;
+use crate::instructions::{validate_instructions, InstructionSummary};
+use crate::packet::PacketHeaders;
+use crate::table_error::TableError;
+use crate::verdict::{Hit, Verdict};
+
+/// Every flag bit OpenFlow 1.3 defines for FLOW_MOD.
+const KNOWN_FLAGS: u16 = OFPFF_SEND_FLOW_REM
+    | OFPFF_CHECK_OVERLAP
+    | OFPFF_RESET_COUNTS
+    | OFPFF_NO_PKT_COUNTS
+    | OFPFF_NO_BYT_COUNTS;
+
+/// Size and shape of a switch's flow tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableConfig {
+    /// Number of tables (ids 0..n_tables). At least 1; at most 254.
+    pub n_tables: u8,
+    /// Flows each table can hold before OFPFMFC_TABLE_FULL.
+    pub capacity: usize,
+}
+
+impl Default for TableConfig {
+    /// Like OVS: 254 tables; a capacity far above what op25b installs.
+    fn default() -> Self {
+        Self {
+            n_tables: 254,
+            capacity: 1_000_000,
+        }
+    }
+}
+
+/// One installed flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowEntry {
+    /// Table holding it.
+    pub table_id: u8,
+    /// Priority.
+    pub priority: u16,
+    /// The match as the controller sent it (reported back in FLOW stats).
+    pub match_: Match,
+    /// The match in normal form (what comparisons use).
+    pub normal: FlowMatch,
+    /// Cookie.
+    pub cookie: u64,
+    /// OFPFF_* flags.
+    pub flags: u16,
+    /// Idle timeout, seconds (recorded, not enforced).
+    pub idle_timeout: u16,
+    /// Hard timeout, seconds (recorded, not enforced).
+    pub hard_timeout: u16,
+    /// Instructions.
+    pub instructions: Vec<Instruction>,
+    /// Packets counted by [`FlowTable::record_packet`].
+    pub packet_count: u64,
+    /// Bytes counted by [`FlowTable::record_packet`].
+    pub byte_count: u64,
+    /// When it was added (its duration counts from here).
+    pub installed_at: Instant,
+}
+
+impl FlowEntry {
+    /// Whether its instruction set outputs to `port` (Apply-Actions or Write-Actions), the
+    /// spec's `out_port` filter. OFPP_ANY matches every flow.
+    pub fn outputs_to(&self, port: u32) -> bool {
+        port == OFPP_ANY
+            || self
+                .actions()
+                .any(|a| matches!(a, Action::Output { port: p, .. } if *p == port))
+    }
+
+    /// Whether its instruction set has a group action for `group`; OFPG_ANY matches every flow.
+    pub fn uses_group(&self, group: u32) -> bool {
+        group == OFPG_ANY
+            || self
+                .actions()
+                .any(|a| matches!(a, Action::Group(g) if *g == group))
+    }
+
+    /// Whether `(self.cookie & mask) == (cookie & mask)`.
+    pub fn cookie_matches(&self, cookie: u64, mask: u64) -> bool {
+        self.cookie & mask == cookie & mask
+    }
+
+    /// The FLOW stats entry describing it at `now`.
+    pub fn to_stats(&self, now: Instant) -> FlowStats {
+        let age = now.saturating_duration_since(self.installed_at);
+        FlowStats {
+            table_id: self.table_id,
+            duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+            duration_nsec: age.subsec_nanos(),
+            priority: self.priority,
+            idle_timeout: self.idle_timeout,
+            hard_timeout: self.hard_timeout,
+            flags: self.flags,
+            cookie: self.cookie,
+            packet_count: self.packet_count,
+            byte_count: self.byte_count,
+            match_: self.match_.clone(),
+            instructions: self.instructions.clone(),
+        }
+    }
+
+    fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.instructions.iter().flat_map(|i| match i {
+            Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a.as_slice(),
+            _ => &[],
+        })
+    }
+}
+
+/// What a successful FLOW_MOD did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowModOutcome {
+    /// Flows added (ADD of a new match).
+    pub added: usize,
+    /// Flows replaced by an ADD with identical match and priority.
+    pub replaced: usize,
+    /// Flows whose instructions a MODIFY changed.
+    pub modified: usize,
+    /// Flows a DELETE removed, as they were.
+    pub removed: Vec<FlowEntry>,
+}
+
+/// The flow tables of one switch.
+#[derive(Debug, Clone)]
+pub struct FlowTable {
+    config: TableConfig,
+    /// One Vec per table, sorted by descending priority, stable within a priority.
+    tables: Vec<Vec<FlowEntry>>,
+}
+
+impl FlowTable {
+    /// Empty tables.
+    pub fn new(config: TableConfig) -> Self {
+        let n = usize::from(config.n_tables.clamp(1, 254));
+        Self {
+            config: TableConfig {
+                n_tables: n as u8,
+                ..config
+            },
+            tables: vec![Vec::new(); n],
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> TableConfig {
+        self.config
+    }
+
+    /// Every flow, table by table, each table in lookup order.
+    pub fn entries(&self) -> impl Iterator<Item = &FlowEntry> {
+        self.tables.iter().flatten()
+    }
+
+    /// Number of flows in all tables.
+    pub fn len(&self) -> usize {
+        self.tables.iter().map(Vec::len).sum()
+    }
+
+    /// Whether every table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.tables.iter().all(Vec::is_empty)
+    }
+
+    /// Removes every flow (a switch restarted without persistent flows).
+    pub fn clear(&mut self) {
+        self.tables.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Applies a FLOW_MOD as OpenFlow 1.3.5 section 6.4 says. Meter instructions are not
+    /// checked here (the switch knows its meters: see [`InstructionSummary::meter`]).
+    pub fn apply(&mut self, fm: &FlowMod, now: Instant) -> Result<FlowModOutcome, TableError> {
+        let command = match fm.command {
+            FlowModCommand::Other(c) => return Err(TableError::BadCommand(c)),
+            c => c,
+        };
+        if fm.flags & !KNOWN_FLAGS != 0 {
+            return Err(TableError::BadFlags(fm.flags));
+        }
+        let deleting = matches!(
+            command,
+            FlowModCommand::Delete | FlowModCommand::DeleteStrict
+        );
+        // "The use of OFPTT_ALL is only valid for delete requests."
+        if !(deleting && fm.table_id == OFPTT_ALL) && fm.table_id >= self.config.n_tables {
+            return Err(self.bad_table(fm.table_id));
+        }
+        let normal = crate::match_check::normalise(&fm.match_)?;
+        if !deleting {
+            // OVS buffers nothing, neither does this switch.
+            if fm.buffer_id != OFP_NO_BUFFER {
+                return Err(TableError::BufferUnknown(fm.buffer_id));
+            }
+            validate_instructions(&fm.instructions, fm.table_id, self.config.n_tables)?;
+        }
+        match command {
+            FlowModCommand::Add => self.add(fm, normal, now),
+            FlowModCommand::Modify => Ok(self.modify(fm, &normal, false)),
+            FlowModCommand::ModifyStrict => Ok(self.modify(fm, &normal, true)),
+            FlowModCommand::Delete => Ok(self.delete(fm, &normal, false)),
+            FlowModCommand::DeleteStrict => Ok(self.delete(fm, &normal, true)),
+            FlowModCommand::Other(c) => Err(TableError::BadCommand(c)),
+        }
+    }
+
+    fn bad_table(&self, table_id: u8) -> TableError {
+        TableError::BadTableId {
+            table_id,
+            n_tables: self.config.n_tables,
+        }
+    }
+
+    fn add(
+        &mut self,
+        fm: &FlowMod,
+        normal: FlowMatch,
+        now: Instant,
+    ) -> Result<FlowModOutcome, TableError> {
+        let capacity = self.config.capacity;
+        let table = &mut self.tables[usize::from(fm.table_id)];
+        // "Two flow entries overlap if a single packet may match both, and both flow entries
+        // have the same priority."
+        if fm.flags & OFPFF_CHECK_OVERLAP != 0
+            && table
+                .iter()
+                .any(|e| e.priority == fm.priority && e.normal.overlaps(&normal))
+        {
+            return Err(TableError::Overlap {
+                table_id: fm.table_id,
+                priority: fm.priority,
+            });
+        }
+        let mut entry = FlowEntry {
+            table_id: fm.table_id,
+            priority: fm.priority,
+            match_: fm.match_.clone(),
+            normal,
+            cookie: fm.cookie,
+            flags: fm.flags,
+            idle_timeout: fm.idle_timeout,
+            hard_timeout: fm.hard_timeout,
+            instructions: fm.instructions.clone(),
+            packet_count: 0,
+            byte_count: 0,
+            installed_at: now,
+        };
+        // "If a flow entry with identical match fields and priority already resides in the
+        // requested table, then that entry, including its duration, must be cleared from the
+        // table, and the new flow entry added"; its counters are kept unless
+        // OFPFF_RESET_COUNTS (OF1.2+; OVS does the same).
+        if let Some(old) = table
+            .iter_mut()
+            .find(|e| e.priority == fm.priority && e.normal == entry.normal)
+        {
+            if fm.flags & OFPFF_RESET_COUNTS == 0 {
+                entry.packet_count = old.packet_count;
+                entry.byte_count = old.byte_count;
+            }
+            *old = entry;
+            return Ok(FlowModOutcome {
+                replaced: 1,
+                ..Default::default()
+            });
+        }
+        if table.len() >= capacity {
+            return Err(TableError::TableFull {
+                table_id: fm.table_id,
+                capacity,
+            });
+        }
+        let at = table.partition_point(|e| e.priority >= fm.priority);
+        table.insert(at, entry);
+        Ok(FlowModOutcome {
+            added: 1,
+            ..Default::default()
+        })
+    }
+
+    /// "If a matching entry exists in the table, the instructions field of this entry is
+    /// updated with the value from the request, whereas its cookie, idle_timeout, hard_timeout,
+    /// flags, counters and duration fields are left unchanged. If the OFPFF_RESET_COUNTS flag
+    /// is set, the flow entry counters must be cleared." No match: no error, no change.
+    fn modify(&mut self, fm: &FlowMod, normal: &FlowMatch, strict: bool) -> FlowModOutcome {
+        let mut modified = 0;
+        for e in &mut self.tables[usize::from(fm.table_id)] {
+            if selected(e, fm, normal, strict, false) {
+                e.instructions = fm.instructions.clone();
+                if fm.flags & OFPFF_RESET_COUNTS != 0 {
+                    e.packet_count = 0;
+                    e.byte_count = 0;
+                }
+                modified += 1;
+            }
+        }
+        FlowModOutcome {
+            modified,
+            ..Default::default()
+        }
+    }
+
+    fn delete(&mut self, fm: &FlowMod, normal: &FlowMatch, strict: bool) -> FlowModOutcome {
+        let mut removed = Vec::new();
+        for (id, table) in self.tables.iter_mut().enumerate() {
+            if fm.table_id != OFPTT_ALL && usize::from(fm.table_id) != id {
+                continue;
+            }
+            let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(table)
+                .into_iter()
+                .partition(|e| selected(e, fm, normal, strict, true));
+            *table = kept;
+            removed.extend(gone);
+        }
+        FlowModOutcome {
+            removed,
+            ..Default::default()
+        }
+    }
+
+    /// FLOW stats: every flow the request selects (table, cookie/cookie_mask, out_port,
+    /// out_group, non-strict match), at `now`.
+    pub fn flow_stats(
+        &self,
+        req: &FlowStatsRequest,
+        now: Instant,
+    ) -> Result<Vec<FlowStats>, TableError> {
+        let normal = self.stats_filter(req)?;
+        Ok(self
+            .entries()
+            .filter(|e| stats_selected(e, req, &normal))
+            .map(|e| e.to_stats(now))
+            .collect())
+    }
+
+    /// AGGREGATE stats over the flows [`FlowTable::flow_stats`] would report.
+    pub fn aggregate_stats(&self, req: &FlowStatsRequest) -> Result<AggregateStats, TableError> {
+        let normal = self.stats_filter(req)?;
+        let mut agg = AggregateStats {
+            packet_count: 0,
+            byte_count: 0,
+            flow_count: 0,
+        };
+        for e in self.entries().filter(|e| stats_selected(e, req, &normal)) {
+            agg.packet_count = agg.packet_count.saturating_add(e.packet_count);
+            agg.byte_count = agg.byte_count.saturating_add(e.byte_count);
+            agg.flow_count = agg.flow_count.saturating_add(1);
+        }
+        Ok(agg)
+    }
+
+    fn stats_filter(&self, req: &FlowStatsRequest) -> Result<FlowMatch, TableError> {
+        if req.table_id != OFPTT_ALL && req.table_id >= self.config.n_tables {
+            return Err(TableError::BadStatsTableId {
+                table_id: req.table_id,
+                n_tables: self.config.n_tables,
+            });
+        }
+        crate::match_check::normalise(&req.match_)
+    }
+
+    /// What the switch would do with `pkt`: run table 0, follow Goto-Table, execute the action
+    /// set. Counters are not touched ([`FlowTable::record_packet`] counts).
+    pub fn classify(&self, pkt: &PacketHeaders) -> Verdict {
+        self.run_pipeline(pkt).0
+    }
+
+    /// [`FlowTable::classify`], and count the packet (`bytes` long) on every flow it hit.
+    pub fn record_packet(&mut self, pkt: &PacketHeaders, bytes: u64) -> Verdict {
+        let (verdict, positions) = self.run_pipeline(pkt);
+        for (table, index) in positions {
+            if let Some(e) = self
+                .tables
+                .get_mut(usize::from(table))
+                .and_then(|t| t.get_mut(index))
+            {
+                e.packet_count = e.packet_count.saturating_add(1);
+                e.byte_count = e.byte_count.saturating_add(bytes);
+            }
+        }
+        verdict
+    }
+
+    fn run_pipeline(&self, pkt: &PacketHeaders) -> (Verdict, Vec<(u8, usize)>) {
+        let mut verdict = Verdict::default();
+        let mut positions = Vec::new();
+        let mut metadata = 0u64;
+        let mut action_set = ActionSet::default();
+        let mut table_id = 0u8;
+        loop {
+            let table = &self.tables[usize::from(table_id)];
+            let Some((index, entry)) = table
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.normal.matches_packet(pkt, metadata))
+            else {
+                // OF1.3: a packet that matches no flow entry (and no table-miss entry) is
+                // dropped; its action set is not executed.
+                verdict.miss = Some(table_id);
+                return (verdict, positions);
+            };
+            positions.push((table_id, index));
+            verdict.hits.push(Hit {
+                table_id,
+                priority: entry.priority,
+                cookie: entry.cookie,
+            });
+            let summary = InstructionSummary::of(&entry.instructions);
+            // The spec's instruction order: Meter, Apply-Actions, Clear-Actions,
+            // Write-Actions, Write-Metadata, Goto-Table.
+            verdict.meters.extend(summary.meter);
+            for a in summary.apply {
+                if let Action::Output { port, .. } = a {
+                    verdict.outputs.push(*port);
+                }
+            }
+            if summary.clear {
+                action_set = ActionSet::default();
+            }
+            for a in summary.write {
+                action_set.write(a);
+            }
+            if let Some((value, mask)) = summary.write_metadata {
+                metadata = (metadata & !mask) | (value & mask);
+            }
+            match summary.goto {
+                Some(next) if usize::from(next) < self.tables.len() => table_id = next,
+                _ => break,
+            }
+        }
+        if let Some(port) = action_set.output {
+            verdict.outputs.push(port);
+        }
+        (verdict, positions)
+    }
+}
+
+/// The parts of the action set this model executes: the output port (set-field and other
+/// actions do not change the modelled packet).
+#[derive(Debug, Default)]
+struct ActionSet {
+    output: Option<u32>,
+}
+
+impl ActionSet {
+    /// "An action set contains a maximum of one action of each type": a written output
+    /// replaces the previous one.
+    fn write(&mut self, a: &Action) {
+        if let Action::Output { port, .. } = a {
+            self.output = Some(*port);
+        }
+    }
+}
+
+/// Whether MODIFY/DELETE (`deleting` adds the out_port/out_group filters) selects `e`.
+fn selected(e: &FlowEntry, fm: &FlowMod, normal: &FlowMatch, strict: bool, deleting: bool) -> bool {
+    let by_match = if strict {
+        e.priority == fm.priority && e.normal == *normal
+    } else {
+        normal.covers(&e.normal)
+    };
+    // "Modify and delete commands can also be filtered by cookie value, if the cookie_mask
+    // field contains a value other than 0."
+    by_match
+        && e.cookie_matches(fm.cookie, fm.cookie_mask)
+        // "These fields are ignored by OFPFC_ADD, OFPFC_MODIFY or OFPFC_MODIFY_STRICT."
+        && (!deleting || (e.outputs_to(fm.out_port) && e.uses_group(fm.out_group)))
+}
+
+fn stats_selected(e: &FlowEntry, req: &FlowStatsRequest, normal: &FlowMatch) -> bool {
+    (req.table_id == OFPTT_ALL || req.table_id == e.table_id)
+        && normal.covers(&e.normal)
+        && e.cookie_matches(req.cookie, req.cookie_mask)
+        && e.outputs_to(req.out_port)
+        && e.uses_group(req.out_group)
+}
+
+#[cfg(test)]
+#[path = "flow_table_tests.rs"]
+mod tests;
