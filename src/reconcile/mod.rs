@@ -1,0 +1,14 @@
+//! Desired flows vs what the switch reports -> an ordered, hitless change plan (pure).
+//!
+//! Use: read our flows with [`crate::flows::our_flows_request`], pass the reply's entries to
+//! [`reconcile`], send [`ChangePlan::flow_mods`] batch by batch with a BARRIER after each.
+mod normalize;
+mod plan;
+
+pub use normalize::{may_forward, parse_instructions, parse_match};
+pub use plan::{reconcile, Change, ChangePlan, Phase, PhasePurpose};
+
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+mod tests;

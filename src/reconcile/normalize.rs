@@ -1,0 +1,157 @@
+//! What a switch reports back -> op25b's flow model, so that a flow reads back equal to what was
+//! sent whatever order the switch lists OXM fields or instructions in, and whether it writes an
+//! exact address with or without an all-ones mask.
+use crate::flows::{FlowAction, FlowMatch, IpFamily, TcpMatch};
+use crate::policy::{Forwarding, PortNo};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use op25b_proto::action::Action;
+use op25b_proto::consts::{OFPP_CONTROLLER, OFPP_NORMAL};
+use op25b_proto::instruction::Instruction;
+use op25b_proto::match_::Match;
+use op25b_proto::oxm::Oxm;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::flows::openflow::{ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_TCP};
+
+fn v4(value: Ipv4Addr, mask: Option<Ipv4Addr>) -> Option<IpNet> {
+    let len = match mask {
+        None => 32,
+        Some(m) => {
+            let bits = u32::from(m);
+            let len = bits.leading_ones();
+            // Only contiguous masks are prefixes.
+            if bits.checked_shl(len).unwrap_or(0) != 0 {
+                return None;
+            }
+            len as u8
+        }
+    };
+    Ipv4Net::new(value, len).ok().map(|n| IpNet::V4(n.trunc()))
+}
+
+fn v6(value: Ipv6Addr, mask: Option<Ipv6Addr>) -> Option<IpNet> {
+    let len = match mask {
+        None => 128,
+        Some(m) => {
+            let bits = u128::from(m);
+            let len = bits.leading_ones();
+            if bits.checked_shl(len).unwrap_or(0) != 0 {
+                return None;
+            }
+            len as u8
+        }
+    };
+    Ipv6Net::new(value, len).ok().map(|n| IpNet::V6(n.trunc()))
+}
+
+/// The match in op25b's model, or None if it uses anything op25b never installs (such a flow
+/// can only be stale and is deleted). Field order does not matter; each field may appear once.
+pub fn parse_match(m: &Match) -> Option<FlowMatch> {
+    let mut in_port = None;
+    let mut eth_type = None;
+    let mut ip_proto = None;
+    let mut src = None;
+    let mut dst = None;
+    let mut tcp_dst = None;
+    fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(v);
+        Some(())
+    }
+    for f in &m.fields {
+        match f {
+            Oxm::InPort(p) => set(&mut in_port, *p)?,
+            Oxm::EthType(t) => set(&mut eth_type, *t)?,
+            Oxm::IpProto(p) => set(&mut ip_proto, *p)?,
+            Oxm::Ipv4Src { value, mask } => set(&mut src, (IpFamily::V4, v4(*value, *mask)?))?,
+            Oxm::Ipv4Dst { value, mask } => set(&mut dst, (IpFamily::V4, v4(*value, *mask)?))?,
+            Oxm::Ipv6Src { value, mask } => set(&mut src, (IpFamily::V6, v6(*value, *mask)?))?,
+            Oxm::Ipv6Dst { value, mask } => set(&mut dst, (IpFamily::V6, v6(*value, *mask)?))?,
+            Oxm::TcpDst(p) => set(&mut tcp_dst, *p)?,
+            _ => return None,
+        }
+    }
+    let in_port = match in_port {
+        None => None,
+        Some(p) => Some(PortNo::new(i64::from(p))?),
+    };
+    let tcp = match (eth_type, ip_proto) {
+        (None, None) if src.is_none() && dst.is_none() && tcp_dst.is_none() => None,
+        (Some(t), Some(IP_PROTO_TCP)) => {
+            let family = match t {
+                ETH_TYPE_IPV4 => IpFamily::V4,
+                ETH_TYPE_IPV6 => IpFamily::V6,
+                _ => return None,
+            };
+            let same_family = |x: Option<(IpFamily, IpNet)>| match x {
+                None => Some(None),
+                Some((f, n)) if f == family => Some(Some(n)),
+                Some(_) => None,
+            };
+            Some(TcpMatch {
+                family,
+                src: same_family(src)?,
+                dst: same_family(dst)?,
+                dst_port: tcp_dst,
+            })
+        }
+        _ => return None,
+    };
+    Some(FlowMatch { in_port, tcp })
+}
+
+/// The action in op25b's model, or None if the instructions are anything op25b never installs.
+/// Instruction order and empty APPLY_ACTIONS lists do not matter.
+pub fn parse_instructions(instructions: &[Instruction]) -> Option<FlowAction> {
+    let mut meter = None;
+    let mut goto = None;
+    let mut actions: Vec<&Action> = Vec::new();
+    for i in instructions {
+        match i {
+            Instruction::Meter(m) => {
+                if meter.replace(*m).is_some() {
+                    return None;
+                }
+            }
+            Instruction::GotoTable(t) => {
+                if goto.replace(*t).is_some() {
+                    return None;
+                }
+            }
+            Instruction::ApplyActions(a) => actions.extend(a.iter()),
+            Instruction::WriteActions(a) if a.is_empty() => {}
+            _ => return None,
+        }
+    }
+    match (meter, goto, actions.as_slice()) {
+        (None, None, []) => Some(FlowAction::Drop),
+        (None, Some(t), []) => Some(FlowAction::Forward(Forwarding::GotoTable(t))),
+        (None, None, [Action::Output { port, .. }]) if *port == OFPP_NORMAL => {
+            Some(FlowAction::Forward(Forwarding::Normal))
+        }
+        (Some(meter_id), None, [Action::Output { port, max_len }]) if *port == OFPP_CONTROLLER => {
+            Some(FlowAction::Sample {
+                meter_id,
+                max_len: *max_len,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether instructions op25b does not recognise may forward a packet (goto, group, or output to
+/// anything but the controller). Used to order the deletion of foreign flows safely.
+pub fn may_forward(instructions: &[Instruction]) -> bool {
+    let action_forwards = |a: &Action| match a {
+        Action::Output { port, .. } => *port != OFPP_CONTROLLER,
+        Action::Group(_) | Action::Raw(_) => true,
+        _ => false,
+    };
+    instructions.iter().any(|i| match i {
+        Instruction::GotoTable(_) | Instruction::Raw(_) => true,
+        Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a.iter().any(action_forwards),
+        _ => false,
+    })
+}

@@ -1,0 +1,202 @@
+//! Desired vs actual -> an ordered, hitless change plan. Pure; hashing, never pairwise.
+//!
+//! Safety argument (the property test in `tests.rs` checks it message by message): every
+//! priority level of the layout holds one kind of action, so
+//! 1. installing and re-pointing drop flows first only ever removes forwarding;
+//! 2. once every new drop is in, a new or re-pointed forward flow cannot forward a packet the
+//!    new policy drops (a drop above it would match first), and a packet the old policy drops
+//!    still meets the old drop flows, which are all still there;
+//! 3. removing stale forward flows only ever removes forwarding;
+//! 4. once the stale forwards are gone, removing stale drops cannot expose a packet the new
+//!    policy drops: every flow left is a new one.
+//! Phases are separated by a BARRIER; inside a phase the switch may apply messages in any order.
+use super::normalize::{may_forward, parse_instructions, parse_match};
+use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict};
+use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec};
+use crate::policy::Cookie;
+use op25b_proto::flow_mod::FlowMod;
+use op25b_proto::match_::Match;
+use op25b_proto::multipart::stats::FlowStats;
+use std::collections::HashMap;
+
+/// Why a phase exists; phases always come in this order (empty ones are left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PhasePurpose {
+    /// New drop/sample flows, and existing flows whose action becomes drop/sample.
+    InstallDrops,
+    /// New forward flows (allows, catch-all), and existing flows whose action becomes forward.
+    InstallForwards,
+    /// Flows of ours the policy no longer wants that forward (or might).
+    RemoveStaleForwards,
+    /// Flows of ours the policy no longer wants that drop.
+    RemoveStaleDrops,
+}
+
+/// One change to one flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A flow the switch lacks.
+    Add(FlowSpec),
+    /// A flow whose table, priority and match exist with other instructions: an ADD replaces
+    /// them atomically (its counters restart).
+    Replace(FlowSpec),
+    /// A stale flow, removed by a strict, cookie-masked delete of exactly what the switch reported.
+    Delete {
+        /// Its table.
+        table_id: u8,
+        /// Its priority.
+        priority: u16,
+        /// Its match as reported.
+        match_: Match,
+    },
+}
+
+/// A set of changes the switch may apply in any order; a BARRIER must follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phase {
+    /// Why.
+    pub purpose: PhasePurpose,
+    /// What.
+    pub changes: Vec<Change>,
+}
+
+/// The ordered phases that turn the switch's flows into the desired ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePlan {
+    /// The cookie every message carries.
+    pub cookie: Cookie,
+    /// Non-empty phases in order.
+    pub phases: Vec<Phase>,
+    /// How many flows the policy wants.
+    pub desired: usize,
+}
+
+impl ChangePlan {
+    /// True when the switch already holds exactly the desired flows.
+    pub fn is_empty(&self) -> bool {
+        self.phases.is_empty()
+    }
+
+    fn count(&self, f: impl Fn(&Change) -> bool) -> usize {
+        self.phases
+            .iter()
+            .flat_map(|p| p.changes.iter())
+            .filter(|c| f(c))
+            .count()
+    }
+
+    /// Flows added.
+    pub fn added(&self) -> usize {
+        self.count(|c| matches!(c, Change::Add(_)))
+    }
+
+    /// Flows whose instructions change.
+    pub fn modified(&self) -> usize {
+        self.count(|c| matches!(c, Change::Replace(_)))
+    }
+
+    /// Flows removed.
+    pub fn removed(&self) -> usize {
+        self.count(|c| matches!(c, Change::Delete { .. }))
+    }
+
+    /// The FLOW_MODs, one batch per phase; send a BARRIER after each batch and wait for its
+    /// reply before the next.
+    pub fn flow_mods(&self) -> Vec<Vec<FlowMod>> {
+        self.phases
+            .iter()
+            .map(|p| {
+                p.changes
+                    .iter()
+                    .map(|c| match c {
+                        Change::Add(f) | Change::Replace(f) => flow_mod_add(self.cookie, f),
+                        Change::Delete {
+                            table_id,
+                            priority,
+                            match_,
+                        } => flow_mod_delete_strict(self.cookie, *table_id, *priority, match_.clone()),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// The plan that turns `actual` (the switch's flows; entries with another cookie are ignored)
+/// into `desired`. Empty when they already agree. O(n) hashing plus sorting for a stable order.
+pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -> ChangePlan {
+    // What the switch has, by key. Entries whose match is not op25b's shape are stale as a
+    // whole; entries whose instructions are not op25b's shape get replaced if the key is wanted.
+    let mut have: HashMap<FlowKey, Option<FlowAction>> = HashMap::with_capacity(actual.len());
+    let mut stale: Vec<(bool, &FlowStats)> = Vec::new();
+    let want: HashMap<FlowKey, FlowAction> = desired.flows.iter().map(|f| (f.key, f.action)).collect();
+    for s in actual.iter().filter(|s| s.cookie == cookie.0) {
+        let key = parse_match(&s.match_).map(|m| FlowKey {
+            table_id: s.table_id,
+            priority: s.priority,
+            match_: m,
+        });
+        let action = parse_instructions(&s.instructions);
+        match key {
+            Some(k) if want.contains_key(&k) => {
+                // A second report of the same key would be the same switch entry: keep one.
+                have.entry(k).or_insert(action);
+            }
+            Some(k) if have.contains_key(&k) => {}
+            Some(k) => {
+                have.insert(k, action);
+                stale.push((action.map_or_else(|| may_forward(&s.instructions), |a| a.forwards()), s));
+            }
+            None => stale.push((may_forward(&s.instructions), s)),
+        }
+    }
+
+    let mut drops = Vec::new();
+    let mut forwards = Vec::new();
+    for f in &desired.flows {
+        let change = match have.get(&f.key) {
+            None => Change::Add(*f),
+            Some(Some(a)) if *a == f.action => continue,
+            Some(_) => Change::Replace(*f),
+        };
+        if f.action.forwards() {
+            forwards.push(change);
+        } else {
+            drops.push(change);
+        }
+    }
+    let mut stale_forwards = Vec::new();
+    let mut stale_drops = Vec::new();
+    stale.sort_by(|a, b| {
+        (b.1.priority, a.1.table_id)
+            .cmp(&(a.1.priority, b.1.table_id))
+            .then_with(|| format!("{:?}", a.1.match_).cmp(&format!("{:?}", b.1.match_)))
+    });
+    for (fwd, s) in stale {
+        let d = Change::Delete {
+            table_id: s.table_id,
+            priority: s.priority,
+            match_: s.match_.clone(),
+        };
+        if fwd {
+            stale_forwards.push(d);
+        } else {
+            stale_drops.push(d);
+        }
+    }
+    let phases = [
+        (PhasePurpose::InstallDrops, drops),
+        (PhasePurpose::InstallForwards, forwards),
+        (PhasePurpose::RemoveStaleForwards, stale_forwards),
+        (PhasePurpose::RemoveStaleDrops, stale_drops),
+    ]
+    .into_iter()
+    .filter(|(_, c)| !c.is_empty())
+    .map(|(purpose, changes)| Phase { purpose, changes })
+    .collect();
+    ChangePlan {
+        cookie,
+        phases,
+        desired: desired.flows.len(),
+    }
+}

@@ -1,0 +1,479 @@
+//! Reconcile: empty plans, from empty, from stale policies, normalisation, and the hitless
+//! property checked message by message on a model flow table.
+use super::model::{ModelTable, Packet};
+use super::*;
+use crate::flows::openflow::{flow_mods_for, our_flows_request};
+use crate::flows::{desired_flows, DesiredFlows, FlowAction, FlowSpec, SwitchView};
+use crate::policy::{Config, Cookie, Dpid, Policy, PortNo};
+use op25b_proto::consts::{OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER};
+use op25b_proto::flow_mod::FlowModCommand;
+use op25b_proto::instruction::Instruction;
+use op25b_proto::multipart::request::MultipartRequestBody;
+use op25b_proto::multipart::stats::FlowStats;
+use op25b_proto::oxm::Oxm;
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+fn policy(text: &str) -> Policy {
+    match Config::parse(text, "t.toml") {
+        Ok(l) => l.config.policy().clone(),
+        Err(e) => panic!("{e}\n{text}"),
+    }
+}
+
+fn view() -> SwitchView {
+    SwitchView::new(Dpid(1), (1..=5).map(PortNo))
+}
+
+fn installed(d: &DesiredFlows) -> ModelTable {
+    let mut t = ModelTable::default();
+    for fm in flow_mods_for(d) {
+        t.apply(&fm);
+    }
+    t
+}
+
+fn apply_all(t: &mut ModelTable, plan: &ChangePlan) {
+    for batch in plan.flow_mods() {
+        for fm in &batch {
+            t.apply(fm);
+        }
+    }
+}
+
+fn as_set(stats: &[FlowStats]) -> BTreeSet<FlowSpec> {
+    stats
+        .iter()
+        .map(|s| FlowSpec {
+            key: crate::flows::FlowKey {
+                table_id: s.table_id,
+                priority: s.priority,
+                match_: parse_match(&s.match_).unwrap_or_else(|| panic!("foreign match {s:?}")),
+            },
+            action: parse_instructions(&s.instructions).unwrap_or_else(|| panic!("foreign action {s:?}")),
+        })
+        .collect()
+}
+
+const OLD: &str = r#"
+[policy]
+relays = ["192.0.2.25", "2001:db8::25"]
+exempt_sources = ["203.0.113.0/29"]
+[defaults]
+uplink_ports = [4]
+"#;
+
+const NEW: &str = r#"
+[policy]
+blocked_ports = [25, 2525]
+relays = ["192.0.2.26"]
+exempt_sources = []
+[defaults]
+uplink_ports = [5]
+[reporting]
+enabled = false
+"#;
+
+#[test]
+fn equal_flows_give_an_empty_plan() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let t = installed(&d);
+    let plan = reconcile(&d, &t.stats(), p.cookie());
+    assert!(plan.is_empty(), "{plan:?}");
+    assert!(plan.flow_mods().is_empty());
+    assert_eq!((plan.added(), plan.modified(), plan.removed(), plan.desired), (0, 0, 0, d.flows.len()));
+}
+
+#[test]
+fn from_an_empty_switch_drops_go_in_before_the_catch_all() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let plan = reconcile(&d, &[], p.cookie());
+    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    assert_eq!(purposes, vec![PhasePurpose::InstallDrops, PhasePurpose::InstallForwards]);
+    assert_eq!(plan.added(), d.flows.len());
+    let batches = plan.flow_mods();
+    assert!(batches[0].iter().all(|fm| fm.priority == crate::flows::layout::PRIO_DROP));
+    assert!(batches[1].iter().any(|fm| fm.priority == 0 && fm.match_.fields.is_empty()));
+    for fm in batches.iter().flatten() {
+        assert_eq!(fm.command, FlowModCommand::Add);
+        assert_eq!(fm.cookie, p.cookie().0);
+        assert_eq!(fm.buffer_id, OFP_NO_BUFFER);
+    }
+    let mut t = ModelTable::default();
+    apply_all(&mut t, &plan);
+    assert_eq!(as_set(&t.stats()), d.flows.iter().copied().collect());
+}
+
+#[test]
+fn from_an_older_policy_stale_flows_go_last_with_strict_masked_deletes() {
+    let old = policy(OLD);
+    let new = policy(NEW);
+    let d_old = desired_flows(&old, &view());
+    let d_new = desired_flows(&new, &view());
+    let mut t = installed(&d_old);
+    let plan = reconcile(&d_new, &t.stats(), new.cookie());
+    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    assert_eq!(
+        purposes,
+        vec![
+            PhasePurpose::InstallDrops,
+            PhasePurpose::InstallForwards,
+            PhasePurpose::RemoveStaleForwards,
+        ]
+    );
+    // Sampled port-25 drops become plain drops (reporting off): replaced, not deleted.
+    assert_eq!(plan.modified(), 2);
+    // Old: uplink 4, relays x2, exempt. New adds: uplink 5, relay .26, 2525 x2.
+    assert_eq!(plan.removed(), 4);
+    assert_eq!(plan.added(), 4);
+    for fm in plan.flow_mods().iter().flatten() {
+        if fm.command == FlowModCommand::DeleteStrict {
+            assert_eq!(fm.cookie, new.cookie().0);
+            assert_eq!(fm.cookie_mask, u64::MAX);
+            assert_eq!(fm.out_port, OFPP_ANY);
+            assert_eq!(fm.out_group, OFPG_ANY);
+            assert_eq!(fm.buffer_id, OFP_NO_BUFFER);
+        }
+    }
+    apply_all(&mut t, &plan);
+    assert_eq!(as_set(&t.stats()), d_new.flows.iter().copied().collect());
+    assert!(reconcile(&d_new, &t.stats(), new.cookie()).is_empty());
+}
+
+#[test]
+fn removing_an_exemption_deletes_the_allow_only_after_the_drops() {
+    let old = policy(OLD);
+    let new = policy(&OLD.replace("exempt_sources = [\"203.0.113.0/29\"]", "exempt_sources = []"));
+    let d_new = desired_flows(&new, &view());
+    let plan = reconcile(&d_new, &installed(&desired_flows(&old, &view())).stats(), new.cookie());
+    assert_eq!(plan.phases.len(), 1);
+    assert_eq!(plan.phases[0].purpose, PhasePurpose::RemoveStaleForwards);
+    assert_eq!(plan.removed(), 1);
+}
+
+#[test]
+fn reordered_fields_masks_and_instructions_compare_equal() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let mut stats = installed(&d).stats();
+    for s in &mut stats {
+        s.match_.fields.reverse();
+        for f in &mut s.match_.fields {
+            // A switch may report an exact address as an all-ones mask.
+            match f {
+                Oxm::Ipv4Dst { mask, .. } if mask.is_none() => *mask = Some(std::net::Ipv4Addr::BROADCAST),
+                Oxm::Ipv6Dst { mask, .. } if mask.is_none() => *mask = Some(std::net::Ipv6Addr::from(u128::MAX)),
+                _ => {}
+            }
+        }
+        s.instructions.reverse();
+        s.packet_count = 99;
+    }
+    assert!(stats.iter().any(|s| s.instructions.len() == 2));
+    let plan = reconcile(&d, &stats, p.cookie());
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn same_key_with_other_actions_is_replaced_in_the_right_phase() {
+    let normal = policy(OLD);
+    let goto = policy(&OLD.replace("[policy]", "[policy]\nforwarding = { goto_table = 1 }"));
+    let d = desired_flows(&goto, &view());
+    let plan = reconcile(&d, &installed(&desired_flows(&normal, &view())).stats(), goto.cookie());
+    assert_eq!(plan.phases.len(), 1);
+    assert_eq!(plan.phases[0].purpose, PhasePurpose::InstallForwards);
+    assert_eq!(plan.modified(), d.flows.iter().filter(|f| f.action.forwards()).count());
+    // Meters rejected: samples become drops, in the first phase.
+    let d = desired_flows(&normal, &view().without_meters());
+    let plan = reconcile(&d, &installed(&desired_flows(&normal, &view())).stats(), normal.cookie());
+    assert_eq!(plan.phases.len(), 1);
+    assert_eq!(plan.phases[0].purpose, PhasePurpose::InstallDrops);
+    assert_eq!(plan.modified(), 2);
+}
+
+#[test]
+fn foreign_flows_with_our_cookie_are_deleted_and_other_cookies_ignored() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let mut stats = installed(&d).stats();
+    let mut foreign = stats[0].clone();
+    foreign.match_.fields = vec![Oxm::EthType(0x0806)];
+    foreign.priority = 12345;
+    let mut other_cookie = stats[0].clone();
+    other_cookie.cookie = 0;
+    other_cookie.priority = 100;
+    let mut odd_action = stats[0].clone();
+    odd_action.priority = 54321;
+    odd_action.instructions = vec![Instruction::ClearActions];
+    stats.extend([foreign, other_cookie, odd_action]);
+    let plan = reconcile(&d, &stats, p.cookie());
+    assert_eq!(plan.removed(), 2, "{plan:?}");
+    assert_eq!(plan.added() + plan.modified(), 0);
+    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    // The ARP NORMAL flow forwards; CLEAR_ACTIONS does not.
+    assert_eq!(purposes, vec![PhasePurpose::RemoveStaleForwards, PhasePurpose::RemoveStaleDrops]);
+}
+
+#[test]
+fn a_desired_key_with_unknown_instructions_is_replaced() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let mut stats = installed(&d).stats();
+    let catch_all = stats.iter_mut().find(|s| s.priority == 0).map(|s| {
+        s.instructions = vec![Instruction::ClearActions];
+    });
+    assert!(catch_all.is_some());
+    let plan = reconcile(&d, &stats, p.cookie());
+    assert_eq!((plan.modified(), plan.added(), plan.removed()), (1, 0, 0));
+}
+
+#[test]
+fn the_flow_request_reads_only_our_cookie() {
+    let req = our_flows_request(Cookie(0xabc));
+    assert_eq!(req.flags, 0);
+    let MultipartRequestBody::Flow(r) = req.body else {
+        panic!("not a FLOW request: {req:?}");
+    };
+    assert_eq!((r.table_id, r.out_port, r.out_group), (OFPTT_ALL, OFPP_ANY, OFPG_ANY));
+    assert_eq!((r.cookie, r.cookie_mask), (0xabc, u64::MAX));
+    assert!(r.match_.fields.is_empty());
+}
+
+#[test]
+fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
+    let prefixes: Vec<String> = (0..5000u32)
+        .map(|i| format!("\"10.{}.{}.0/24\"", i / 256, i % 256))
+        .collect();
+    let p = policy(&format!("[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [{}]\n", prefixes.join(",")));
+    let d = desired_flows(&p, &view());
+    assert_eq!(d.flows.len(), 5000 + 1 + 4 + 1);
+    let stats: Vec<FlowStats> = flow_mods_for(&d)
+        .into_iter()
+        .map(|fm| FlowStats {
+            table_id: fm.table_id,
+            duration_sec: 0,
+            duration_nsec: 0,
+            priority: fm.priority,
+            idle_timeout: 0,
+            hard_timeout: 0,
+            flags: 0,
+            cookie: fm.cookie,
+            packet_count: 0,
+            byte_count: 0,
+            match_: fm.match_,
+            instructions: fm.instructions,
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let plan = reconcile(&d, &stats, p.cookie());
+    assert!(plan.is_empty());
+    let plan = reconcile(&d, &[], p.cookie());
+    assert_eq!(plan.added(), d.flows.len());
+    // Quadratic pairwise comparison would be ~25M match comparisons; hashing is milliseconds.
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+}
+
+// ---------- the hitless property ----------
+
+#[derive(Debug, Clone)]
+struct Params {
+    extra_blocked: bool,
+    relays: Vec<&'static str>,
+    exempt: Vec<&'static str>,
+    list: Option<Vec<u32>>,
+    uplinks: Vec<u32>,
+    reporting: bool,
+    fragments: &'static str,
+    goto: bool,
+    meters: bool,
+}
+
+const RELAYS: [&str; 3] = ["192.0.2.25", "192.0.2.0/24", "2001:db8::25"];
+const EXEMPT: [&str; 3] = ["203.0.113.0/29", "10.9.0.0/16", "2001:db8:e::/48"];
+
+fn params() -> impl Strategy<Value = Params> {
+    (
+        any::<bool>(),
+        proptest::sample::subsequence(RELAYS.to_vec(), 0..=3),
+        proptest::sample::subsequence(EXEMPT.to_vec(), 0..=3),
+        proptest::option::of(proptest::sample::subsequence(vec![2u32, 3], 0..=2)),
+        proptest::sample::subsequence(vec![4u32, 5], 0..=2),
+        any::<bool>(),
+        proptest::sample::select(vec!["drop-tcp", "drop-all", "pass"]),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(extra_blocked, relays, exempt, list, uplinks, reporting, fragments, goto, meters)| Params {
+            extra_blocked,
+            relays,
+            exempt,
+            // Port 1 is always policed, so at least one probe is dropped by both policies.
+            list: list.map(|mut l| {
+                l.push(1);
+                l
+            }),
+            uplinks,
+            reporting,
+            fragments,
+            goto,
+            meters,
+        })
+}
+
+fn quoted(v: &[&str]) -> String {
+    v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+}
+
+fn build(p: &Params) -> (Policy, SwitchView) {
+    let subs = match &p.list {
+        None => "\"all\"".to_string(),
+        Some(l) => format!("{l:?}"),
+    };
+    let text = format!(
+        "[policy]\nblocked_ports = [{}]\nrelays = [{}]\nexempt_sources = [{}]\nfragments = \"{}\"\nforwarding = {}\n[defaults]\nsubscriber_ports = {subs}\nuplink_ports = {:?}\n[reporting]\nenabled = {}\n",
+        if p.extra_blocked { "25, 2525" } else { "25" },
+        quoted(&p.relays),
+        quoted(&p.exempt),
+        p.fragments,
+        if p.goto { "{ goto_table = 1 }" } else { "\"normal\"" },
+        p.uplinks,
+        p.reporting,
+    );
+    let v = view();
+    (policy(&text), if p.meters { v } else { v.without_meters() })
+}
+
+fn probes() -> Vec<Packet> {
+    let srcs: [IpAddr; 5] = [
+        "10.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        "203.0.113.3".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        "10.9.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        "2001:db8:1::1".parse().unwrap_or(IpAddr::from([0u16; 8])),
+        "2001:db8:e::9".parse().unwrap_or(IpAddr::from([0u16; 8])),
+    ];
+    let dsts: [IpAddr; 5] = [
+        "192.0.2.25".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        "192.0.2.77".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        "198.51.100.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        "2001:db8::25".parse().unwrap_or(IpAddr::from([0u16; 8])),
+        "2001:db8:2::7".parse().unwrap_or(IpAddr::from([0u16; 8])),
+    ];
+    let mut out = Vec::new();
+    for in_port in 1..=5 {
+        for src in srcs {
+            for dst in dsts.iter().filter(|d| d.is_ipv4() == src.is_ipv4()) {
+                for (ip_proto, tcp_dst) in [(6, 25), (6, 2525), (6, 587), (6, 0), (17, 0)] {
+                    out.push(Packet {
+                        in_port,
+                        src,
+                        dst: *dst,
+                        ip_proto,
+                        tcp_dst,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn no_single_message_forwards_what_both_policies_drop(
+        old in proptest::option::of(params()),
+        legacy in any::<bool>(),
+        new in params(),
+        seed in any::<u64>(),
+    ) {
+        let (p_new, v_new) = build(&new);
+        let d_new = desired_flows(&p_new, &v_new);
+        let new_table = installed(&d_new);
+
+        // The switch: empty (first connection), or the old policy's flows reported with its own
+        // field order, possibly plus flows an older op25b layout left behind (same cookie).
+        let mut switch = ModelTable::default();
+        if let Some(old) = &old {
+            let (p_old, v_old) = build(old);
+            for mut fm in flow_mods_for(&desired_flows(&p_old, &v_old)) {
+                fm.match_.fields.reverse();
+                switch.apply(&fm);
+            }
+        }
+        if legacy {
+            for fm in legacy_flows(p_new.cookie()) {
+                switch.apply(&fm);
+            }
+        }
+        let old_table = switch.clone();
+        let both_drop: Vec<Packet> = probes()
+            .into_iter()
+            .filter(|p| !old_table.forwards(p) && !new_table.forwards(p))
+            .collect();
+        let sentinel = Packet {
+            in_port: 1,
+            src: IpAddr::from([10, 0, 0, 1]),
+            dst: IpAddr::from([198, 51, 100, 7]),
+            ip_proto: 6,
+            tcp_dst: 25,
+        };
+        prop_assert!(both_drop.contains(&sentinel));
+
+        let plan = reconcile(&d_new, &switch.stats(), p_new.cookie());
+        let mut rng = seed;
+        for (phase, mut batch) in plan.flow_mods().into_iter().enumerate() {
+            // Inside a phase the switch may apply messages in any order: shuffle.
+            for i in (1..batch.len()).rev() {
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                batch.swap(i, (rng >> 33) as usize % (i + 1));
+            }
+            for (i, fm) in batch.iter().enumerate() {
+                switch.apply(fm);
+                for p in &both_drop {
+                    prop_assert!(
+                        !switch.forwards(p),
+                        "phase {phase} message {i} ({fm:?}) forwards {p:?}, which both policies drop"
+                    );
+                }
+            }
+        }
+        let end = as_set(&switch.stats());
+        let want: BTreeSet<FlowSpec> = d_new.flows.iter().copied().collect();
+        prop_assert_eq!(end, want);
+        prop_assert!(reconcile(&d_new, &switch.stats(), p_new.cookie()).is_empty());
+        // Every phase but the last is followed by a barrier; a plan never mixes purposes.
+        let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+        let mut sorted = purposes.clone();
+        sorted.sort();
+        sorted.dedup();
+        prop_assert_eq!(purposes, sorted);
+    }
+}
+
+/// Flows an older layout might have left with our cookie: a drop of TCP/25 from 10/8 at 50000
+/// above a forward of all TCP/25 at 45000 (the drop must outlive the forward).
+fn legacy_flows(cookie: Cookie) -> Vec<op25b_proto::flow_mod::FlowMod> {
+    use op25b_proto::match_::Match;
+    let m = |extra: Vec<Oxm>| {
+        let mut f = vec![Oxm::EthType(0x0800), Oxm::IpProto(6)];
+        f.extend(extra);
+        Match::new(f)
+    };
+    let mut drop = crate::flows::openflow::flow_mod_add(cookie, &FlowSpec {
+        key: crate::flows::FlowKey { table_id: 0, priority: 50_000, match_: Default::default() },
+        action: FlowAction::Drop,
+    });
+    drop.match_ = m(vec![
+        Oxm::Ipv4Src { value: std::net::Ipv4Addr::new(10, 0, 0, 0), mask: Some(std::net::Ipv4Addr::new(255, 0, 0, 0)) },
+        Oxm::TcpDst(25),
+    ]);
+    let mut fwd = drop.clone();
+    fwd.priority = 45_000;
+    fwd.match_ = m(vec![Oxm::TcpDst(25)]);
+    fwd.instructions = crate::flows::openflow::to_instructions(&FlowAction::Forward(crate::policy::Forwarding::Normal));
+    vec![drop, fwd]
+}
