@@ -1,10 +1,6 @@
 //! The SET_CONFIG the session layer sends after the handshake.
 use crate::policy::{FragmentMode, Policy};
-
-/// `OFPC_FRAG_NORMAL` (OpenFlow 1.3.5 `ofp_config_flags`).
-const OFPC_FRAG_NORMAL: u16 = 0;
-/// `OFPC_FRAG_DROP`.
-const OFPC_FRAG_DROP: u16 = 1;
+use op25b_proto::consts::{OFPC_FRAG_DROP, OFPC_FRAG_NORMAL};
 
 /// Bytes of a table-miss packet sent to the controller (op25b installs a catch-all, so this
 /// only matters if its flows are missing).

@@ -155,3 +155,35 @@ fn missing_configured_ports_are_noted() {
     assert_eq!(d.notes.len(), 2, "{:?}", d.notes);
     assert!(d.notes[0].contains("has no port 2") || d.notes[1].contains("has no port 2"));
 }
+
+#[test]
+fn every_flow_mod_meets_openflow_prerequisites() {
+    use op25b_proto::prereq::check_prerequisites;
+    for text in [BASE, &BASE.replace("\"all\"", "[1, 9]")] {
+        let p = policy(text);
+        for dpid in [Dpid(1), Dpid(7)] {
+            let d = desired_flows(&p, &SwitchView::new(dpid, []));
+            for fm in flow_mods_for(&d) {
+                assert!(check_prerequisites(&fm.match_).is_ok(), "{fm:?}");
+                assert_eq!(fm.cookie, p.cookie().0);
+            }
+        }
+    }
+}
+
+#[test]
+fn meter_mods_carry_the_rate() {
+    let p = policy(BASE);
+    let m = desired_meters(&p, &SwitchView::new(Dpid(1), []));
+    let add = meter_add(&m[0]);
+    assert_eq!(add.command, op25b_proto::consts::OFPMC_ADD);
+    assert_eq!(add.meter_id, SAMPLE_METER_ID);
+    assert_eq!(
+        add.bands,
+        vec![op25b_proto::meter::MeterBand::Drop {
+            rate: 20,
+            burst_size: 20
+        }]
+    );
+    assert_eq!(meter_modify(&m[0]).command, op25b_proto::consts::OFPMC_MODIFY);
+}
