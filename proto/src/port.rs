@@ -18,7 +18,7 @@ pub struct Port {
     pub port_no: u32,
     pub hw_addr: MacAddr,
     /// NUL-trimmed; the wire field is 16 bytes, NUL-terminated and NUL-padded (decode rejects
-    /// anything else, so re-encoding is byte-identical; encode cuts names at 15 bytes).
+    /// anything else, so re-encoding is byte-identical; encode cuts names at 16 bytes).
     pub name: String,
     pub config: u32,
     pub state: u32,

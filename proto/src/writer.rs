@@ -41,10 +41,11 @@ pub(crate) fn padding_to_8(len: usize) -> usize {
     (8 - len % 8) % 8
 }
 
-/// Writes a `char[n]` field: the string's bytes (cut to n-1 so a NUL always ends it), then NULs.
+/// Writes a `char[n]` field: the string's bytes (at most n, cut at a UTF-8 boundary), then NULs.
+/// A string of exactly n bytes is written unterminated, as a peer that filled the field sent it.
 pub(crate) fn fixed_str(out: &mut BytesMut, s: &str, n: usize) {
     let b = s.as_bytes();
-    let mut take = b.len().min(n.saturating_sub(1));
+    let mut take = b.len().min(n);
     // Never cut inside a UTF-8 sequence.
     while take > 0 && !s.is_char_boundary(take) {
         take -= 1;
