@@ -69,7 +69,14 @@ impl Bridge {
         let (ok, out) = run(
             "ovs-vsctl",
             &[
-                "add-br", b, "--", "set", "bridge", b, "datapath_type=netdev", "fail_mode=secure",
+                "add-br",
+                b,
+                "--",
+                "set",
+                "bridge",
+                b,
+                "datapath_type=netdev",
+                "fail_mode=secure",
                 "protocols=OpenFlow13",
             ],
         );
@@ -79,7 +86,14 @@ impl Bridge {
             let (ok, out) = run(
                 "ovs-vsctl",
                 &[
-                    "add-port", b, &port, "--", "set", "interface", &port, "type=internal",
+                    "add-port",
+                    b,
+                    &port,
+                    "--",
+                    "set",
+                    "interface",
+                    &port,
+                    "type=internal",
                     &format!("ofport_request={i}"),
                 ],
             );
@@ -101,7 +115,13 @@ impl Bridge {
     /// Installs what `op25b plan` prints for `dpid`, including its meter comment line.
     fn install_plan(&self, policy: &Path, dpid: &str) -> String {
         let out = Command::new(BIN)
-            .args(["plan", "--config", &policy.display().to_string(), "--dpid", dpid])
+            .args([
+                "plan",
+                "--config",
+                &policy.display().to_string(),
+                "--dpid",
+                dpid,
+            ])
             .output()
             .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
         let plan = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -119,7 +139,10 @@ impl Bridge {
         self.ofctl(&["add-flows", &file.display().to_string()]);
         let _ = std::fs::remove_file(&file);
         let dump = self.ofctl(&["dump-flows"]);
-        let installed = dump.lines().filter(|l| l.contains("cookie=0x4f50323542000000")).count();
+        let installed = dump
+            .lines()
+            .filter(|l| l.contains("cookie=0x4f50323542000000"))
+            .count();
         let planned = plan.lines().filter(|l| l.starts_with("cookie=")).count();
         assert_eq!(installed, planned, "plan:\n{plan}\ndump:\n{dump}");
         plan
@@ -167,12 +190,24 @@ fn check_all(bridge: &Bridge, cases: &[(&str, Want)]) {
     let mut failures = Vec::new();
     for (flow, want) in cases {
         let actions = bridge.trace(flow);
-        let got = if forwards(&actions) { Forwarded } else { Dropped };
+        let got = if forwards(&actions) {
+            Forwarded
+        } else {
+            Dropped
+        };
         if got != *want {
-            failures.push(format!("{flow}: want {want:?}, got {got:?} (Datapath actions: {actions})"));
+            failures.push(format!(
+                "{flow}: want {want:?}, got {got:?} (Datapath actions: {actions})"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 const SUB4: &str = "in_port=1,tcp,nw_src=10.0.0.1";
@@ -185,26 +220,77 @@ fn all_mode_cases() -> Vec<(String, Want)> {
         c(format!("{SUB4},nw_dst=192.0.2.25,tp_dst=25"), Forwarded),
         c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=587"), Forwarded),
         c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=465"), Forwarded),
-        c(format!("{SUB4},nw_dst=198.51.100.7,tp_src=25,tp_dst=40000"), Forwarded),
-        c("in_port=1,udp,nw_src=10.0.0.1,nw_dst=198.51.100.7,udp_dst=25".into(), Forwarded),
-        c("in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,tp_dst=25".into(), Forwarded),
-        c("in_port=4,tcp,nw_src=198.51.100.9,nw_dst=198.51.100.7,tp_dst=25".into(), Forwarded),
-        c("in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25".into(), Dropped),
-        c(format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25,nw_frag=first"), Dropped),
+        c(
+            format!("{SUB4},nw_dst=198.51.100.7,tp_src=25,tp_dst=40000"),
+            Forwarded,
+        ),
+        c(
+            "in_port=1,udp,nw_src=10.0.0.1,nw_dst=198.51.100.7,udp_dst=25".into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,tp_dst=25".into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=4,tcp,nw_src=198.51.100.9,nw_dst=198.51.100.7,tp_dst=25".into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25".into(),
+            Dropped,
+        ),
+        c(
+            format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25,nw_frag=first"),
+            Dropped,
+        ),
         c(format!("{SUB4},nw_dst=198.51.100.7,nw_frag=later"), Dropped),
-        c(format!("{SUB4},nw_dst=192.0.2.25,tp_dst=25,nw_frag=first"), Forwarded),
-        c("in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,tp_dst=25,nw_frag=first".into(), Forwarded),
-        c("in_port=1,udp,nw_src=10.0.0.1,nw_dst=198.51.100.7,nw_frag=later".into(), Forwarded),
+        c(
+            format!("{SUB4},nw_dst=192.0.2.25,tp_dst=25,nw_frag=first"),
+            Forwarded,
+        ),
+        c(
+            "in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,tp_dst=25,nw_frag=first".into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=1,udp,nw_src=10.0.0.1,nw_dst=198.51.100.7,nw_frag=later".into(),
+            Forwarded,
+        ),
         c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25"), Dropped),
         c(format!("{SUB6},ipv6_dst=2001:db8::25,tp_dst=25"), Forwarded),
-        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=587"), Forwarded),
-        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_src=25,tp_dst=40000"), Forwarded),
-        c("in_port=1,udp6,ipv6_src=2001:db8:1::1,ipv6_dst=2001:db8:2::7,udp_dst=25".into(), Forwarded),
-        c("in_port=1,tcp6,ipv6_src=2001:db8:e::9,ipv6_dst=2001:db8:2::7,tp_dst=25".into(), Forwarded),
-        c("in_port=4,tcp6,ipv6_src=2001:db8:9::1,ipv6_dst=2001:db8:2::7,tp_dst=25".into(), Forwarded),
-        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25,nw_frag=first"), Dropped),
-        c(format!("{SUB6},ipv6_dst=2001:db8:2::7,nw_frag=later"), Dropped),
-        c(format!("{SUB6},ipv6_dst=2001:db8::25,nw_frag=later"), Forwarded),
+        c(
+            format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=587"),
+            Forwarded,
+        ),
+        c(
+            format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_src=25,tp_dst=40000"),
+            Forwarded,
+        ),
+        c(
+            "in_port=1,udp6,ipv6_src=2001:db8:1::1,ipv6_dst=2001:db8:2::7,udp_dst=25".into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=1,tcp6,ipv6_src=2001:db8:e::9,ipv6_dst=2001:db8:2::7,tp_dst=25".into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=4,tcp6,ipv6_src=2001:db8:9::1,ipv6_dst=2001:db8:2::7,tp_dst=25".into(),
+            Forwarded,
+        ),
+        c(
+            format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25,nw_frag=first"),
+            Dropped,
+        ),
+        c(
+            format!("{SUB6},ipv6_dst=2001:db8:2::7,nw_frag=later"),
+            Dropped,
+        ),
+        c(
+            format!("{SUB6},ipv6_dst=2001:db8::25,nw_frag=later"),
+            Forwarded,
+        ),
     ]
 }
 
@@ -222,19 +308,31 @@ fn defaults_with_sampling_drop_exactly_the_policed_traffic() {
     check_all(&bridge, &as_refs(&all_mode_cases()));
     // A sampled drop goes through the meter to the controller and nowhere else.
     let a = bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25"));
-    assert!(a.starts_with("meter(") && a.contains("userspace(") && a.contains("controller("), "{a}");
+    assert!(
+        a.starts_with("meter(") && a.contains("userspace(") && a.contains("controller("),
+        "{a}"
+    );
 }
 
 #[test]
 fn without_reporting_blocked_attempts_are_plain_drops() {
     let bridge = Bridge::new();
-    let policy = temp_file("policy.toml", &format!("{POLICY}\n[reporting]\nenabled = false\n"));
+    let policy = temp_file(
+        "policy.toml",
+        &format!("{POLICY}\n[reporting]\nenabled = false\n"),
+    );
     let plan = bridge.install_plan(&policy, "1");
     let _ = std::fs::remove_file(&policy);
     assert!(!plan.contains("meter"), "{plan}");
     check_all(&bridge, &as_refs(&all_mode_cases()));
-    assert_eq!(bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25")), "drop");
-    assert_eq!(bridge.trace(&format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25")), "drop");
+    assert_eq!(
+        bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25")),
+        "drop"
+    );
+    assert_eq!(
+        bridge.trace(&format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25")),
+        "drop"
+    );
 }
 
 #[test]
@@ -246,15 +344,39 @@ fn a_listed_switch_polices_only_its_subscriber_ports() {
     check_all(
         &bridge,
         &[
-            ("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=25", Dropped),
-            ("in_port=2,tcp6,ipv6_src=2001:db8:1::2,ipv6_dst=2001:db8:2::7,tp_dst=25", Dropped),
-            ("in_port=2,tcp,nw_src=10.0.0.2,nw_dst=198.51.100.7,nw_frag=later", Dropped),
+            (
+                "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=25",
+                Dropped,
+            ),
+            (
+                "in_port=2,tcp6,ipv6_src=2001:db8:1::2,ipv6_dst=2001:db8:2::7,tp_dst=25",
+                Dropped,
+            ),
+            (
+                "in_port=2,tcp,nw_src=10.0.0.2,nw_dst=198.51.100.7,nw_frag=later",
+                Dropped,
+            ),
             // Port 3 is neither subscriber nor uplink on this switch: not policed.
-            ("in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25", Forwarded),
-            ("in_port=4,tcp,nw_src=198.51.100.9,nw_dst=198.51.100.7,tp_dst=25", Forwarded),
-            ("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=192.0.2.25,tp_dst=25", Forwarded),
-            ("in_port=1,tcp,nw_src=203.0.113.1,nw_dst=198.51.100.7,tp_dst=25", Forwarded),
-            ("in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=587", Forwarded),
+            (
+                "in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25",
+                Forwarded,
+            ),
+            (
+                "in_port=4,tcp,nw_src=198.51.100.9,nw_dst=198.51.100.7,tp_dst=25",
+                Forwarded,
+            ),
+            (
+                "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=192.0.2.25,tp_dst=25",
+                Forwarded,
+            ),
+            (
+                "in_port=1,tcp,nw_src=203.0.113.1,nw_dst=198.51.100.7,tp_dst=25",
+                Forwarded,
+            ),
+            (
+                "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=587",
+                Forwarded,
+            ),
         ],
     );
 }
@@ -292,6 +414,9 @@ fn flow_mod_bytes_decode_in_ovs_as_planned() {
         }
         let actions = line.split(",actions=").nth(1).unwrap_or_default();
         let want = actions.replace("controller:128", "CONTROLLER:128");
-        assert!(out.contains(&format!("actions={want}")), "actions {want} missing in:\n{out}");
+        assert!(
+            out.contains(&format!("actions={want}")),
+            "actions {want} missing in:\n{out}"
+        );
     }
 }

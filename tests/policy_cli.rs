@@ -53,12 +53,15 @@ fn check(text: &str) -> Out {
 
 #[test]
 fn the_shipped_example_checks_ok() {
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml"))
-        .unwrap_or_else(|e| panic!("examples/policy.toml: {e}"));
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml"))
+            .unwrap_or_else(|e| panic!("examples/policy.toml: {e}"));
     let o = check(&example);
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     assert!(
-        o.stdout.starts_with("OK: 1 switches, 2 relays, 1 exempt sources, blocked ports [25], fragments drop-tcp"),
+        o.stdout.starts_with(
+            "OK: 1 switches, 2 relays, 1 exempt sources, blocked ports [25], fragments drop-tcp"
+        ),
         "{}",
         o.stdout
     );
@@ -113,21 +116,46 @@ dpid = \"0x1\"
 fn unknown_fields_and_bad_values_are_located() {
     let o = check("[policy]\nrelays = [\"192.0.2.25\"]\nblocked_port = [25]\n");
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("error: policy.toml:3:1: unknown field `blocked_port`"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("error: policy.toml:3:1: unknown field `blocked_port`"),
+        "{}",
+        o.stderr
+    );
     let o = check("[policy]\nrelays = [\"192.0.2.25\"]\nblocked_ports = [70000]\n");
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("error: policy.toml:3:18: policy.blocked_ports[0]: 70000"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("error: policy.toml:3:18: policy.blocked_ports[0]: 70000"),
+        "{}",
+        o.stderr
+    );
     let o = check("[policy]\nfragments = \"maybe\"\n");
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("error: policy.toml:2:13: policy.fragments: unknown fragments mode \"maybe\""), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "error: policy.toml:2:13: policy.fragments: unknown fragments mode \"maybe\""
+        ),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
 fn an_empty_relay_list_warns_but_passes() {
     let o = check("[policy]\nrelays = []\n");
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stdout.starts_with("OK: 0 switches, 0 relays"), "{}", o.stdout);
-    assert!(o.stderr.contains("warning: policy.toml:2:10: policy.relays is empty"), "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("OK: 0 switches, 0 relays"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stderr
+            .contains("warning: policy.toml:2:10: policy.relays is empty"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -135,7 +163,11 @@ fn a_missing_file_is_an_error() {
     let f = PolicyFile::new("");
     let o = op25b(&f, &["check", "--config", "nope.toml"]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("cannot read policy file nope.toml"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("cannot read policy file nope.toml"),
+        "{}",
+        o.stderr
+    );
 }
 
 const TWO_SWITCHES: &str = r#"
@@ -160,33 +192,98 @@ fn plan_prints_listed_switches_then_the_defaults() {
     let f = PolicyFile::new(TWO_SWITCHES);
     let o = op25b(&f, &["plan", "--config", "policy.toml"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stdout.contains("# switch 00:00:00:00:00:00:00:01 (edge-1): 13 flows"), "{}", o.stdout);
-    assert!(o.stdout.contains("# [defaults] (any switch not listed): 9 flows"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("# switch 00:00:00:00:00:00:00:01 (edge-1): 13 flows"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("# [defaults] (any switch not listed): 9 flows"),
+        "{}",
+        o.stdout
+    );
     assert_eq!(flow_lines(&o.stdout).len(), 22);
     assert!(o.stdout.contains(
         "cookie=0x4f50323542000000,table=0,priority=20000,in_port=2,tcp,tp_dst=25,actions=meter:1,controller:128"
     ));
+    assert!(o.stdout.contains(
+        "cookie=0x4f50323542000000,table=0,priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL"
+    ));
     assert!(o
         .stdout
-        .contains("cookie=0x4f50323542000000,table=0,priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL"));
-    assert!(o.stdout.contains("cookie=0x4f50323542000000,table=0,priority=40000,in_port=9,actions=NORMAL"));
-    assert!(o.stdout.contains("add-meter BRIDGE meter=1,pktps,burst,band=type=drop,rate=20,burst_size=20"));
+        .contains("cookie=0x4f50323542000000,table=0,priority=40000,in_port=9,actions=NORMAL"));
+    assert!(o
+        .stdout
+        .contains("add-meter BRIDGE meter=1,pktps,burst,band=type=drop,rate=20,burst_size=20"));
 }
 
 #[test]
 fn plan_for_one_dpid_with_ports_and_without_meters() {
     let f = PolicyFile::new(TWO_SWITCHES);
-    let o = op25b(&f, &["plan", "--config", "policy.toml", "--dpid", "0x1", "--ports", "1,4", "--no-meters"]);
+    let o = op25b(
+        &f,
+        &[
+            "plan",
+            "--config",
+            "policy.toml",
+            "--dpid",
+            "0x1",
+            "--ports",
+            "1,4",
+            "--no-meters",
+        ],
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stdout.starts_with("# switch 00:00:00:00:00:00:00:01 (edge-1): 13 flows"), "{}", o.stdout);
-    assert!(o.stdout.contains("# note: switch 00:00:00:00:00:00:00:01 has no port 2 (configured as subscriber port)"));
+    assert!(
+        o.stdout
+            .starts_with("# switch 00:00:00:00:00:00:00:01 (edge-1): 13 flows"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains(
+        "# note: switch 00:00:00:00:00:00:00:01 has no port 2 (configured as subscriber port)"
+    ));
     assert!(!o.stdout.contains("meter"), "{}", o.stdout);
-    assert!(o.stdout.contains("priority=20000,in_port=2,tcp6,tp_dst=25,actions=drop"));
+    assert!(o
+        .stdout
+        .contains("priority=20000,in_port=2,tcp6,tp_dst=25,actions=drop"));
     // An unlisted dpid gets the generic set, whose size does not depend on --ports.
-    let a = op25b(&f, &["plan", "--config", "policy.toml", "--dpid", "5", "--ports", "1,2,3"]);
-    let b = op25b(&f, &["plan", "--config", "policy.toml", "--dpid", "5", "--ports", &(1..=500).map(|p| p.to_string()).collect::<Vec<_>>().join(",")]);
+    let a = op25b(
+        &f,
+        &[
+            "plan",
+            "--config",
+            "policy.toml",
+            "--dpid",
+            "5",
+            "--ports",
+            "1,2,3",
+        ],
+    );
+    let b = op25b(
+        &f,
+        &[
+            "plan",
+            "--config",
+            "policy.toml",
+            "--dpid",
+            "5",
+            "--ports",
+            &(1..=500)
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ],
+    );
     assert_eq!(a.code, 0);
-    assert!(a.stdout.starts_with("# switch 00:00:00:00:00:00:00:05 (not listed: [defaults]): 9 flows"), "{}", a.stdout);
+    assert!(
+        a.stdout
+            .starts_with("# switch 00:00:00:00:00:00:00:05 (not listed: [defaults]): 9 flows"),
+        "{}",
+        a.stdout
+    );
     assert_eq!(flow_lines(&a.stdout), flow_lines(&b.stdout));
 }
 
@@ -203,5 +300,9 @@ fn plan_refuses_a_broken_policy_and_bad_arguments() {
     assert!(o.stderr.contains("invalid dpid \"edge-1\""), "{}", o.stderr);
     let o = op25b(&f, &["plan", "--config", "policy.toml", "--ports", "1,0"]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("\"0\" is not an OpenFlow port number"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("\"0\" is not an OpenFlow port number"),
+        "{}",
+        o.stderr
+    );
 }

@@ -37,7 +37,11 @@ fn print_switch(policy: &Policy, title: &str, view: &SwitchView) {
     let (flags, miss) = switch_config(policy);
     println!(
         "# SET_CONFIG flags={flags:#x} ({}) miss_send_len={miss}",
-        if flags == 1 { "frag=drop" } else { "frag=normal" }
+        if flags == 1 {
+            "frag=drop"
+        } else {
+            "frag=normal"
+        }
     );
     for m in desired_meters(policy, view) {
         println!(
@@ -85,7 +89,11 @@ pub fn main(args: PlanArgs) -> i32 {
                 .map(Dpid)
                 .find(|d| !policy.switches().contains_key(d))
                 .unwrap_or(Dpid(0));
-            print_switch(policy, "[defaults] (any switch not listed)", &view(unlisted));
+            print_switch(
+                policy,
+                "[defaults] (any switch not listed)",
+                &view(unlisted),
+            );
         }
     }
     0

@@ -50,9 +50,9 @@ fn tcp(family: IpFamily) -> TcpMatch {
 
 /// The flows `switch` must hold under `policy`.
 ///
-/// With `subscriber_ports = "all"` the count is `uplinks + relays + exempt + 2 x blocked ports
-/// + 2 (fragments, in "drop-tcp" mode) + 1`, whatever the number of subscriber ports. With a
-/// port list, the drop flows are per listed port.
+/// With `subscriber_ports = "all"` the count is
+/// `uplinks + relays + exempt + 2 x blocked ports + 2 (fragments, "drop-tcp" mode) + 1`,
+/// whatever the number of subscriber ports. With a port list, the drop flows are per listed port.
 pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
     let roles = policy.roles_for(switch.dpid);
     let forward = FlowAction::Forward(policy.forwarding());

@@ -19,8 +19,8 @@ pub use flow::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
 pub use meters::{desired_meters, MeterSpec};
 pub use ofctl::ofctl_line;
 pub use openflow::{
-    flow_mod_add, flow_mod_delete_strict, flow_mods_for, meter_add, meter_modify, our_flows_request,
-    to_instructions, to_match,
+    flow_mod_add, flow_mod_delete_strict, flow_mods_for, meter_add, meter_modify,
+    our_flows_request, to_instructions, to_match,
 };
 pub use switch_config::{switch_config, MISS_SEND_LEN};
 pub use switch_view::SwitchView;

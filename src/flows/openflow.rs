@@ -4,13 +4,13 @@ use super::flow::{FlowAction, FlowMatch, FlowSpec, IpFamily};
 use super::meters::MeterSpec;
 use crate::policy::{Cookie, Forwarding};
 use ipnet::IpNet;
+use op25b_proto::action::Action;
 use op25b_proto::consts::{
     OFPG_ANY, OFPMC_ADD, OFPMC_MODIFY, OFPMF_BURST, OFPMF_PKTPS, OFPMF_STATS, OFPP_ANY,
     OFPP_CONTROLLER, OFPP_NORMAL, OFPTT_ALL, OFP_NO_BUFFER,
 };
 use op25b_proto::flow_mod::{FlowMod, FlowModCommand};
 use op25b_proto::instruction::Instruction;
-use op25b_proto::action::Action;
 use op25b_proto::match_::Match;
 use op25b_proto::meter::{MeterBand, MeterMod};
 use op25b_proto::multipart::request::{FlowStatsRequest, MultipartRequest, MultipartRequestBody};
@@ -72,12 +72,12 @@ pub fn to_match(m: &FlowMatch) -> Match {
 /// The instructions of `a`: NORMAL output, goto_table, none (drop), or meter + controller.
 pub fn to_instructions(a: &FlowAction) -> Vec<Instruction> {
     match a {
-        FlowAction::Forward(Forwarding::Normal) => vec![Instruction::ApplyActions(vec![
-            Action::Output {
+        FlowAction::Forward(Forwarding::Normal) => {
+            vec![Instruction::ApplyActions(vec![Action::Output {
                 port: OFPP_NORMAL,
                 max_len: 0,
-            },
-        ])],
+            }])]
+        }
         FlowAction::Forward(Forwarding::GotoTable(t)) => vec![Instruction::GotoTable(*t)],
         FlowAction::Drop => Vec::new(),
         FlowAction::Sample { meter_id, max_len } => vec![
@@ -111,7 +111,12 @@ pub fn flow_mod_add(cookie: Cookie, f: &FlowSpec) -> FlowMod {
 }
 
 /// A strict, cookie-masked delete of exactly one flow of ours.
-pub fn flow_mod_delete_strict(cookie: Cookie, table_id: u8, priority: u16, match_: Match) -> FlowMod {
+pub fn flow_mod_delete_strict(
+    cookie: Cookie,
+    table_id: u8,
+    priority: u16,
+    match_: Match,
+) -> FlowMod {
     FlowMod {
         cookie: cookie.0,
         cookie_mask: Cookie::EXACT_MASK,

@@ -65,7 +65,11 @@ fn all_mode_flow_count_does_not_grow_with_subscriber_ports() {
 fn list_mode_polices_only_the_listed_ports() {
     let p = policy(BASE);
     let d = desired_flows(&p, &SwitchView::new(Dpid(7), (1..=4).map(PortNo)));
-    let drops: Vec<&FlowSpec> = d.flows.iter().filter(|f| f.key.priority == PRIO_DROP).collect();
+    let drops: Vec<&FlowSpec> = d
+        .flows
+        .iter()
+        .filter(|f| f.key.priority == PRIO_DROP)
+        .collect();
     assert_eq!(drops.len(), 3 * 2 * 2);
     for f in &drops {
         let port = f.key.match_.in_port.map(|p| p.0);
@@ -83,14 +87,20 @@ fn every_priority_level_holds_one_kind_of_action() {
         assert_eq!(f.action.forwards(), forwards, "{f:?}");
     }
     // Sorted from the top, keys unique.
-    assert!(d.flows.windows(2).all(|w| w[0].key.priority >= w[1].key.priority && w[0].key != w[1].key));
+    assert!(d
+        .flows
+        .windows(2)
+        .all(|w| w[0].key.priority >= w[1].key.priority && w[0].key != w[1].key));
 }
 
 #[test]
 fn no_meters_or_no_reporting_means_plain_drops() {
     let p = policy(BASE);
     let d = desired_flows(&p, &SwitchView::new(Dpid(1), []).without_meters());
-    assert!(d.flows.iter().all(|f| !matches!(f.action, FlowAction::Sample { .. })));
+    assert!(d
+        .flows
+        .iter()
+        .all(|f| !matches!(f.action, FlowAction::Sample { .. })));
     assert!(desired_meters(&p, &SwitchView::new(Dpid(1), []).without_meters()).is_empty());
     let m = desired_meters(&p, &SwitchView::new(Dpid(1), []));
     assert_eq!(
@@ -103,7 +113,11 @@ fn no_meters_or_no_reporting_means_plain_drops() {
     );
     let off = policy(&format!("{BASE}\n[reporting]\nenabled = false\n"));
     let d = desired_flows(&off, &SwitchView::new(Dpid(1), []));
-    assert!(d.flows.iter().any(|f| f.action == FlowAction::Drop && f.key.match_.tcp.and_then(|t| t.dst_port) == Some(25)));
+    assert!(d
+        .flows
+        .iter()
+        .any(|f| f.action == FlowAction::Drop
+            && f.key.match_.tcp.and_then(|t| t.dst_port) == Some(25)));
     assert!(desired_meters(&off, &SwitchView::new(Dpid(1), [])).is_empty());
 }
 
@@ -137,8 +151,13 @@ fn goto_table_forwarding_and_several_blocked_ports() {
     // no uplinks, no relays, no exempt: 2 families x (2 blocked + fragment) + catch-all
     assert_eq!(d.flows.len(), 2 * 3 + 1);
     let last = d.flows.last().map(|f| ofctl_line(d.cookie, f));
-    assert_eq!(last.as_deref(), Some("cookie=0x0000000000000007,table=0,priority=0,actions=goto_table:2"));
-    assert!(d.flows.iter().all(|f| f.action.forwards() == (f.action == FlowAction::Forward(Forwarding::GotoTable(2)))));
+    assert_eq!(
+        last.as_deref(),
+        Some("cookie=0x0000000000000007,table=0,priority=0,actions=goto_table:2")
+    );
+    assert!(d.flows.iter().all(
+        |f| f.action.forwards() == (f.action == FlowAction::Forward(Forwarding::GotoTable(2)))
+    ));
 }
 
 #[test]
@@ -185,5 +204,8 @@ fn meter_mods_carry_the_rate() {
             burst_size: 20
         }]
     );
-    assert_eq!(meter_modify(&m[0]).command, op25b_proto::consts::OFPMC_MODIFY);
+    assert_eq!(
+        meter_modify(&m[0]).command,
+        op25b_proto::consts::OFPMC_MODIFY
+    );
 }

@@ -40,7 +40,9 @@ impl<'de> Deserialize<'de> for Cookie {
         impl Visitor<'_> for V {
             type Value = Cookie;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a 64-bit cookie as a hex string like \"0x4f50323542000000\" or an integer")
+                f.write_str(
+                    "a 64-bit cookie as a hex string like \"0x4f50323542000000\" or an integer",
+                )
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Cookie, E> {
                 u64::try_from(v)
@@ -68,7 +70,10 @@ mod tests {
 
     #[test]
     fn parses_hex_and_decimal() {
-        assert_eq!(parse_cookie_text("0x4f50323542000000"), Some(Cookie::DEFAULT.0));
+        assert_eq!(
+            parse_cookie_text("0x4f50323542000000"),
+            Some(Cookie::DEFAULT.0)
+        );
         assert_eq!(parse_cookie_text("42"), Some(42));
         assert_eq!(parse_cookie_text("0xffffffffffffffff"), Some(u64::MAX));
     }

@@ -120,7 +120,9 @@ mod tests {
         ] {
             let e = bad.parse::<Dpid>().unwrap_err();
             assert_eq!(e.text, bad);
-            assert!(e.to_string().contains("expected 8 colon-separated hex bytes"));
+            assert!(e
+                .to_string()
+                .contains("expected 8 colon-separated hex bytes"));
         }
     }
 

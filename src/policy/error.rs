@@ -37,7 +37,9 @@ pub enum PolicyErrorKind {
         value: i64,
     },
     /// A switch port outside 1..=0xffffff00.
-    #[error("{field}: {value} is not an OpenFlow port number: expected 1..=4294967040 (0xffffff00)")]
+    #[error(
+        "{field}: {value} is not an OpenFlow port number: expected 1..=4294967040 (0xffffff00)"
+    )]
     PortRange {
         /// e.g. `switch[0].uplink_ports[1]`.
         field: String,
@@ -45,7 +47,9 @@ pub enum PolicyErrorKind {
         value: i64,
     },
     /// A port that is both policed and an uplink.
-    #[error("{field}: port {port} is listed both as a subscriber port and as an uplink port of {scope}")]
+    #[error(
+        "{field}: port {port} is listed both as a subscriber port and as an uplink port of {scope}"
+    )]
     PortInBothRoles {
         /// The uplink entry.
         field: String,

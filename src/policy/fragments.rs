@@ -64,7 +64,11 @@ mod tests {
 
     #[test]
     fn spellings_round_trip() {
-        for m in [FragmentMode::DropTcp, FragmentMode::DropAll, FragmentMode::Pass] {
+        for m in [
+            FragmentMode::DropTcp,
+            FragmentMode::DropAll,
+            FragmentMode::Pass,
+        ] {
             assert_eq!(m.as_str().parse::<FragmentMode>(), Ok(m));
         }
         assert_eq!(FragmentMode::default(), FragmentMode::DropTcp);

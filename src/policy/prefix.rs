@@ -124,8 +124,14 @@ mod tests {
 
     #[test]
     fn bare_addresses_are_host_prefixes() {
-        assert_eq!(IpPrefix::parse("192.0.2.25").unwrap().to_string(), "192.0.2.25/32");
-        assert_eq!(IpPrefix::parse("2001:db8::25").unwrap().to_string(), "2001:db8::25/128");
+        assert_eq!(
+            IpPrefix::parse("192.0.2.25").unwrap().to_string(),
+            "192.0.2.25/32"
+        );
+        assert_eq!(
+            IpPrefix::parse("2001:db8::25").unwrap().to_string(),
+            "2001:db8::25/128"
+        );
     }
 
     #[test]
@@ -141,16 +147,31 @@ mod tests {
 
     #[test]
     fn rejects_malformed_and_too_long() {
-        assert!(matches!(IpPrefix::parse("relay.example"), Err(PrefixError::Malformed { .. })));
-        assert!(matches!(IpPrefix::parse("192.0.2.0/"), Err(PrefixError::Malformed { .. })));
-        assert!(matches!(IpPrefix::parse("192.0.2.0/-1"), Err(PrefixError::Malformed { .. })));
-        assert!(matches!(IpPrefix::parse("192.0.2.0/24/1"), Err(PrefixError::Malformed { .. })));
+        assert!(matches!(
+            IpPrefix::parse("relay.example"),
+            Err(PrefixError::Malformed { .. })
+        ));
+        assert!(matches!(
+            IpPrefix::parse("192.0.2.0/"),
+            Err(PrefixError::Malformed { .. })
+        ));
+        assert!(matches!(
+            IpPrefix::parse("192.0.2.0/-1"),
+            Err(PrefixError::Malformed { .. })
+        ));
+        assert!(matches!(
+            IpPrefix::parse("192.0.2.0/24/1"),
+            Err(PrefixError::Malformed { .. })
+        ));
         let e = IpPrefix::parse("192.0.2.0/33").unwrap_err();
         assert_eq!(
             e.to_string(),
             "\"192.0.2.0/33\" has prefix length /33, but an IPv4 prefix is at most /32"
         );
-        assert!(matches!(IpPrefix::parse("::/129"), Err(PrefixError::LengthTooLong { max: 128, .. })));
+        assert!(matches!(
+            IpPrefix::parse("::/129"),
+            Err(PrefixError::LengthTooLong { max: 128, .. })
+        ));
     }
 
     proptest! {

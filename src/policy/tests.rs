@@ -65,7 +65,10 @@ fn the_example_file_parses_with_everything_in_place() {
     let loaded = Config::parse(GOOD, "policy.toml").unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let c = &loaded.config;
-    assert_eq!(c.controller().listen, "0.0.0.0:6653".parse::<SocketAddr>().unwrap());
+    assert_eq!(
+        c.controller().listen,
+        "0.0.0.0:6653".parse::<SocketAddr>().unwrap()
+    );
     assert_eq!(c.controller().handshake_timeout, Duration::from_secs(7));
     let p = c.policy();
     assert_eq!(p.blocked_ports(), &[25]);
@@ -119,20 +122,44 @@ fn a_malformed_exempt_prefix_is_located() {
     let text = "[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [\"203.0.113.0/33\", \"mail.example\"]\n";
     let e = errors(text);
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("policy.toml:3:19: policy.exempt_sources[0]: \"203.0.113.0/33\" has prefix length /33"), "{}", e[0]);
-    assert!(e[1].starts_with("policy.toml:3:37: policy.exempt_sources[1]: \"mail.example\" is not an IP prefix"), "{}", e[1]);
+    assert!(
+        e[0].starts_with(
+            "policy.toml:3:19: policy.exempt_sources[0]: \"203.0.113.0/33\" has prefix length /33"
+        ),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].starts_with(
+            "policy.toml:3:37: policy.exempt_sources[1]: \"mail.example\" is not an IP prefix"
+        ),
+        "{}",
+        e[1]
+    );
 }
 
 #[test]
 fn unknown_fields_are_rejected_with_their_location() {
     let e = one_error("[policy]\nrelays = [\"192.0.2.25\"]\nblocked_port = [25]\n");
-    assert!(e.starts_with("policy.toml:3:1: unknown field `blocked_port`"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:3:1: unknown field `blocked_port`"),
+        "{e}"
+    );
     let e = one_error("[policy]\n[polcy]\n");
-    assert!(e.starts_with("policy.toml:2:2: unknown field `polcy`"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:2:2: unknown field `polcy`"),
+        "{e}"
+    );
     let e = one_error("[policy]\n[[switch]]\ndpid = 1\nuplinks = [1]\n");
-    assert!(e.starts_with("policy.toml:4:1: unknown field `uplinks`"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:4:1: unknown field `uplinks`"),
+        "{e}"
+    );
     let e = one_error("[policy]\n[reporting]\nrate = 3\n");
-    assert!(e.starts_with("policy.toml:3:1: unknown field `rate`"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:3:1: unknown field `rate`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -159,7 +186,10 @@ fn duplicate_dpids_name_both_places() {
 #[test]
 fn a_bad_dpid_is_located() {
     let e = one_error("[policy]\n[[switch]]\ndpid = \"edge-1\"\n");
-    assert!(e.starts_with("policy.toml:3:8: invalid dpid \"edge-1\""), "{e}");
+    assert!(
+        e.starts_with("policy.toml:3:8: invalid dpid \"edge-1\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -180,7 +210,11 @@ fn a_port_in_both_roles_is_an_error() {
 fn an_inherited_uplink_that_a_switch_polices_is_an_error_at_the_switch() {
     let text = "[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nuplink_ports = [4]\n[[switch]]\ndpid = 1\nsubscriber_ports = [4]\n";
     let e = one_error(text);
-    assert!(e.starts_with("policy.toml:7:20: defaults.uplink_ports: port 4") || e.starts_with("policy.toml:7:20: defaults.uplink_ports"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:7:20: defaults.uplink_ports: port 4")
+            || e.starts_with("policy.toml:7:20: defaults.uplink_ports"),
+        "{e}"
+    );
     assert!(e.contains("port 4 is listed both"), "{e}");
 }
 
@@ -200,9 +234,18 @@ fn blocked_ports_out_of_range() {
 #[test]
 fn switch_ports_out_of_range() {
     let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nsubscriber_ports = [0]\n");
-    assert!(e.starts_with("policy.toml:4:21: defaults.subscriber_ports[0]: 0 is not an OpenFlow port number"), "{e}");
-    let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nsubscriber_ports = \"some\"\n");
-    assert!(e.starts_with("policy.toml:4:20: unknown port set \"some\""), "{e}");
+    assert!(
+        e.starts_with(
+            "policy.toml:4:21: defaults.subscriber_ports[0]: 0 is not an OpenFlow port number"
+        ),
+        "{e}"
+    );
+    let e =
+        one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[defaults]\nsubscriber_ports = \"some\"\n");
+    assert!(
+        e.starts_with("policy.toml:4:20: unknown port set \"some\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -212,27 +255,51 @@ fn cookie_zero_is_an_error() {
         "policy.toml:3:10: policy.cookie: 0 cannot mark the flows op25b owns (every other tool's flows have cookie 0): use a distinctive value like \"0x4f50323542000000\""
     );
     let e = one_error("[policy]\ncookie = \"0xZZ\"\n");
-    assert!(e.starts_with("policy.toml:2:10: invalid cookie \"0xZZ\""), "{e}");
+    assert!(
+        e.starts_with("policy.toml:2:10: invalid cookie \"0xZZ\""),
+        "{e}"
+    );
 }
 
 #[test]
 fn forwarding_and_fragments_are_checked() {
     let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = { goto_table = 0 }\n");
-    assert!(e.starts_with("policy.toml:3:29: policy.forwarding.goto_table: 0 is not a table"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:3:29: policy.forwarding.goto_table: 0 is not a table"),
+        "{e}"
+    );
     let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = \"flood\"\n");
-    assert!(e.starts_with("policy.toml:3:14: unknown forwarding \"flood\""), "{e}");
-    let l = Config::parse("[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = { goto_table = 3 }\n", "p").unwrap();
+    assert!(
+        e.starts_with("policy.toml:3:14: unknown forwarding \"flood\""),
+        "{e}"
+    );
+    let l = Config::parse(
+        "[policy]\nrelays=[\"192.0.2.25\"]\nforwarding = { goto_table = 3 }\n",
+        "p",
+    )
+    .unwrap();
     assert_eq!(l.config.policy().forwarding(), Forwarding::GotoTable(3));
     let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\nfragments = \"reassemble\"\n");
-    assert!(e.starts_with("policy.toml:3:13: policy.fragments: unknown fragments mode \"reassemble\""), "{e}");
+    assert!(
+        e.starts_with("policy.toml:3:13: policy.fragments: unknown fragments mode \"reassemble\""),
+        "{e}"
+    );
 }
 
 #[test]
 fn controller_settings_are_checked() {
     let e = errors("[controller]\nlisten = \"6653\"\necho_interval_secs = 0\n[policy]\nrelays=[\"192.0.2.25\"]\n");
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("policy.toml:2:10: controller.listen: \"6653\" is not an address:port"), "{}", e[0]);
-    assert!(e[1].starts_with("policy.toml:3:22: controller.echo_interval_secs: 0 is out of range"), "{}", e[1]);
+    assert!(
+        e[0].starts_with("policy.toml:2:10: controller.listen: \"6653\" is not an address:port"),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].starts_with("policy.toml:3:22: controller.echo_interval_secs: 0 is out of range"),
+        "{}",
+        e[1]
+    );
     let e = one_error("[controller]\necho_interval_secs = 10\necho_timeout_secs = 10\n[policy]\nrelays=[\"192.0.2.25\"]\n");
     assert!(e.starts_with("policy.toml:3:21: controller.echo_timeout_secs: 10 s must be longer than echo_interval_secs"), "{e}");
 }
@@ -240,9 +307,15 @@ fn controller_settings_are_checked() {
 #[test]
 fn reporting_values_are_checked() {
     let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[reporting]\nsample_rate_pps = 0\n");
-    assert!(e.starts_with("policy.toml:4:19: reporting.sample_rate_pps: 0 is out of range"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:4:19: reporting.sample_rate_pps: 0 is out of range"),
+        "{e}"
+    );
     let e = one_error("[policy]\nrelays=[\"192.0.2.25\"]\n[reporting]\nenabled = \"yes\"\n");
-    assert!(e.starts_with("policy.toml:4:11: invalid type: string \"yes\", expected a boolean"), "{e}");
+    assert!(
+        e.starts_with("policy.toml:4:11: invalid type: string \"yes\", expected a boolean"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -255,9 +328,17 @@ fn all_mistakes_are_reported_at_once() {
 fn an_empty_relay_list_is_a_warning_not_an_error() {
     let w = warnings("[policy]\nrelays = []\n");
     assert_eq!(w.len(), 1);
-    assert!(w[0].starts_with("warning: policy.toml:2:10: policy.relays is empty"), "{}", w[0]);
+    assert!(
+        w[0].starts_with("warning: policy.toml:2:10: policy.relays is empty"),
+        "{}",
+        w[0]
+    );
     let w = warnings("[policy]\nblocked_ports = [25]\n");
-    assert!(w[0].starts_with("warning: policy.toml:1:1: policy.relays is empty"), "{}", w[0]);
+    assert!(
+        w[0].starts_with("warning: policy.toml:1:1: policy.relays is empty"),
+        "{}",
+        w[0]
+    );
 }
 
 #[test]

@@ -104,14 +104,23 @@ fn secs(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, default: Duration) 
             if (1..=86_400).contains(&n) {
                 Duration::from_secs(n as u64)
             } else {
-                cx.invalid(&s.span(), field, format!("{n} is out of range: expected 1..=86400 seconds"));
+                cx.invalid(
+                    &s.span(),
+                    field,
+                    format!("{n} is out of range: expected 1..=86400 seconds"),
+                );
                 default
             }
         }
     }
 }
 
-fn socket(cx: &mut Ctx, v: &Option<Spanned<String>>, field: &str, default: SocketAddr) -> SocketAddr {
+fn socket(
+    cx: &mut Ctx,
+    v: &Option<Spanned<String>>,
+    field: &str,
+    default: SocketAddr,
+) -> SocketAddr {
     match v {
         None => default,
         Some(s) => match s.get_ref().parse::<SocketAddr>() {
@@ -120,7 +129,10 @@ fn socket(cx: &mut Ctx, v: &Option<Spanned<String>>, field: &str, default: Socke
                 cx.invalid(
                     &s.span(),
                     field,
-                    format!("{:?} is not an address:port like \"0.0.0.0:6653\" or \"[::1]:6653\"", s.get_ref()),
+                    format!(
+                        "{:?} is not an address:port like \"0.0.0.0:6653\" or \"[::1]:6653\"",
+                        s.get_ref()
+                    ),
                 );
                 default
             }
@@ -133,9 +145,24 @@ fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
     let Some(r) = raw else { return d };
     let s = ControllerSettings {
         listen: socket(cx, &r.listen, "controller.listen", d.listen),
-        echo_interval: secs(cx, &r.echo_interval_secs, "controller.echo_interval_secs", d.echo_interval),
-        echo_timeout: secs(cx, &r.echo_timeout_secs, "controller.echo_timeout_secs", d.echo_timeout),
-        audit_interval: secs(cx, &r.audit_interval_secs, "controller.audit_interval_secs", d.audit_interval),
+        echo_interval: secs(
+            cx,
+            &r.echo_interval_secs,
+            "controller.echo_interval_secs",
+            d.echo_interval,
+        ),
+        echo_timeout: secs(
+            cx,
+            &r.echo_timeout_secs,
+            "controller.echo_timeout_secs",
+            d.echo_timeout,
+        ),
+        audit_interval: secs(
+            cx,
+            &r.audit_interval_secs,
+            "controller.audit_interval_secs",
+            d.audit_interval,
+        ),
         handshake_timeout: secs(
             cx,
             &r.handshake_timeout_secs,
@@ -172,7 +199,11 @@ struct Rules {
     fragments: FragmentMode,
 }
 
-fn prefixes(cx: &mut Ctx, list: &Option<Spanned<Vec<Spanned<String>>>>, field: &str) -> Vec<IpPrefix> {
+fn prefixes(
+    cx: &mut Ctx,
+    list: &Option<Spanned<Vec<Spanned<String>>>>,
+    field: &str,
+) -> Vec<IpPrefix> {
     let mut out = BTreeSet::new();
     for (i, s) in list.iter().flat_map(|l| l.get_ref().iter()).enumerate() {
         match IpPrefix::parse(s.get_ref()) {
@@ -201,14 +232,20 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
         }
         Some(list) => {
             if list.get_ref().is_empty() {
-                cx.warn(&list.span(), "policy.blocked_ports is empty: nothing is blocked");
+                cx.warn(
+                    &list.span(),
+                    "policy.blocked_ports is empty: nothing is blocked",
+                );
             }
             for (i, p) in list.get_ref().iter().enumerate() {
                 let v = *p.get_ref();
                 match u16::try_from(v).ok().filter(|&n| n != 0) {
                     Some(n) => {
                         if !blocked.insert(n) {
-                            cx.warn(&p.span(), format!("policy.blocked_ports[{i}]: {n} is listed twice"));
+                            cx.warn(
+                                &p.span(),
+                                format!("policy.blocked_ports[{i}]: {n} is listed twice"),
+                            );
                         }
                     }
                     None => cx.error(
@@ -246,7 +283,10 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
         None => Forwarding::Normal,
         Some(f) => match f.get_ref() {
             RawForwarding::Normal => Forwarding::Normal,
-            RawForwarding::GotoTable(t) => match u8::try_from(*t.get_ref()).ok().filter(|n| (1..=254).contains(n)) {
+            RawForwarding::GotoTable(t) => match u8::try_from(*t.get_ref())
+                .ok()
+                .filter(|n| (1..=254).contains(n))
+            {
                 Some(n) => Forwarding::GotoTable(n),
                 None => {
                     cx.invalid(
@@ -348,7 +388,9 @@ fn port_roles(
     let uplinks: SpannedPorts = match uplink_ports {
         Some(l) => port_list(cx, l.get_ref(), &format!("{field}.uplink_ports")),
         None => {
-            let ports = fallback.map(|f| f.uplinks.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
+            let ports = fallback
+                .map(|f| f.uplinks.iter().copied().collect::<Vec<_>>())
+                .unwrap_or_default();
             let span = subscriber_ports.map_or(0..0, |s| s.span());
             ports
                 .into_iter()
@@ -427,7 +469,11 @@ fn positive(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, max: i64, defau
             if (1..=max).contains(&n) {
                 n
             } else {
-                cx.invalid(&s.span(), field, format!("{n} is out of range: expected 1..={max}"));
+                cx.invalid(
+                    &s.span(),
+                    field,
+                    format!("{n} is out of range: expected 1..={max}"),
+                );
                 default
             }
         }
@@ -441,17 +487,38 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
         None => None,
         Some(p) if p.get_ref() == "-" => Some(ReportPath::Stdout),
         Some(p) if p.get_ref().is_empty() => {
-            cx.invalid(&p.span(), "reporting.report_path", "empty: expected a file path or \"-\" for stdout");
+            cx.invalid(
+                &p.span(),
+                "reporting.report_path",
+                "empty: expected a file path or \"-\" for stdout",
+            );
             None
         }
         Some(p) => Some(ReportPath::File(PathBuf::from(p.get_ref()))),
     };
     Reporting {
         enabled: r.enabled.unwrap_or(d.enabled),
-        sample_rate_pps: positive(cx, &r.sample_rate_pps, "reporting.sample_rate_pps", 1_000_000, 20) as u32,
-        max_offenders: positive(cx, &r.max_offenders, "reporting.max_offenders", 100_000_000, 100_000) as usize,
-        threshold_attempts: positive(cx, &r.threshold_attempts, "reporting.threshold_attempts", 1_000_000_000, 30)
-            as u32,
+        sample_rate_pps: positive(
+            cx,
+            &r.sample_rate_pps,
+            "reporting.sample_rate_pps",
+            1_000_000,
+            20,
+        ) as u32,
+        max_offenders: positive(
+            cx,
+            &r.max_offenders,
+            "reporting.max_offenders",
+            100_000_000,
+            100_000,
+        ) as usize,
+        threshold_attempts: positive(
+            cx,
+            &r.threshold_attempts,
+            "reporting.threshold_attempts",
+            1_000_000_000,
+            30,
+        ) as u32,
         threshold_destinations: positive(
             cx,
             &r.threshold_destinations,

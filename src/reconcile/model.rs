@@ -86,7 +86,9 @@ impl ModelTable {
         match fm.command {
             FlowModCommand::Add => {
                 self.entries.retain(|e| {
-                    !(e.table_id == fm.table_id && e.priority == fm.priority && same_match(&e.match_, &fm.match_))
+                    !(e.table_id == fm.table_id
+                        && e.priority == fm.priority
+                        && same_match(&e.match_, &fm.match_))
                 });
                 self.entries.push(Entry {
                     table_id: fm.table_id,
@@ -97,8 +99,16 @@ impl ModelTable {
                 });
             }
             FlowModCommand::DeleteStrict => {
-                assert_eq!(fm.out_port, op25b_proto::consts::OFPP_ANY, "delete must use OFPP_ANY");
-                assert_eq!(fm.out_group, op25b_proto::consts::OFPG_ANY, "delete must use OFPG_ANY");
+                assert_eq!(
+                    fm.out_port,
+                    op25b_proto::consts::OFPP_ANY,
+                    "delete must use OFPP_ANY"
+                );
+                assert_eq!(
+                    fm.out_group,
+                    op25b_proto::consts::OFPG_ANY,
+                    "delete must use OFPG_ANY"
+                );
                 self.entries.retain(|e| {
                     !(e.table_id == fm.table_id
                         && e.priority == fm.priority

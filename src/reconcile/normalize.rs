@@ -151,7 +151,9 @@ pub fn may_forward(instructions: &[Instruction]) -> bool {
     };
     instructions.iter().any(|i| match i {
         Instruction::GotoTable(_) | Instruction::Raw(_) => true,
-        Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a.iter().any(action_forwards),
+        Instruction::ApplyActions(a) | Instruction::WriteActions(a) => {
+            a.iter().any(action_forwards)
+        }
         _ => false,
     })
 }

@@ -9,6 +9,7 @@
 //! 3. removing stale forward flows only ever removes forwarding;
 //! 4. once the stale forwards are gone, removing stale drops cannot expose a packet the new
 //!    policy drops: every flow left is a new one.
+//!
 //! Phases are separated by a BARRIER; inside a phase the switch may apply messages in any order.
 use super::normalize::{may_forward, parse_instructions, parse_match};
 use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict};
@@ -114,7 +115,12 @@ impl ChangePlan {
                             table_id,
                             priority,
                             match_,
-                        } => flow_mod_delete_strict(self.cookie, *table_id, *priority, match_.clone()),
+                        } => flow_mod_delete_strict(
+                            self.cookie,
+                            *table_id,
+                            *priority,
+                            match_.clone(),
+                        ),
                     })
                     .collect()
             })
@@ -129,7 +135,8 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
     // whole; entries whose instructions are not op25b's shape get replaced if the key is wanted.
     let mut have: HashMap<FlowKey, Option<FlowAction>> = HashMap::with_capacity(actual.len());
     let mut stale: Vec<(bool, &FlowStats)> = Vec::new();
-    let want: HashMap<FlowKey, FlowAction> = desired.flows.iter().map(|f| (f.key, f.action)).collect();
+    let want: HashMap<FlowKey, FlowAction> =
+        desired.flows.iter().map(|f| (f.key, f.action)).collect();
     for s in actual.iter().filter(|s| s.cookie == cookie.0) {
         let key = parse_match(&s.match_).map(|m| FlowKey {
             table_id: s.table_id,
@@ -145,7 +152,10 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
             Some(k) if have.contains_key(&k) => {}
             Some(k) => {
                 have.insert(k, action);
-                stale.push((action.map_or_else(|| may_forward(&s.instructions), |a| a.forwards()), s));
+                stale.push((
+                    action.map_or_else(|| may_forward(&s.instructions), |a| a.forwards()),
+                    s,
+                ));
             }
             None => stale.push((may_forward(&s.instructions), s)),
         }

@@ -51,7 +51,8 @@ fn as_set(stats: &[FlowStats]) -> BTreeSet<FlowSpec> {
                 priority: s.priority,
                 match_: parse_match(&s.match_).unwrap_or_else(|| panic!("foreign match {s:?}")),
             },
-            action: parse_instructions(&s.instructions).unwrap_or_else(|| panic!("foreign action {s:?}")),
+            action: parse_instructions(&s.instructions)
+                .unwrap_or_else(|| panic!("foreign action {s:?}")),
         })
         .collect()
 }
@@ -83,7 +84,10 @@ fn equal_flows_give_an_empty_plan() {
     let plan = reconcile(&d, &t.stats(), p.cookie());
     assert!(plan.is_empty(), "{plan:?}");
     assert!(plan.flow_mods().is_empty());
-    assert_eq!((plan.added(), plan.modified(), plan.removed(), plan.desired), (0, 0, 0, d.flows.len()));
+    assert_eq!(
+        (plan.added(), plan.modified(), plan.removed(), plan.desired),
+        (0, 0, 0, d.flows.len())
+    );
 }
 
 #[test]
@@ -92,11 +96,18 @@ fn from_an_empty_switch_drops_go_in_before_the_catch_all() {
     let d = desired_flows(&p, &view());
     let plan = reconcile(&d, &[], p.cookie());
     let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
-    assert_eq!(purposes, vec![PhasePurpose::InstallDrops, PhasePurpose::InstallForwards]);
+    assert_eq!(
+        purposes,
+        vec![PhasePurpose::InstallDrops, PhasePurpose::InstallForwards]
+    );
     assert_eq!(plan.added(), d.flows.len());
     let batches = plan.flow_mods();
-    assert!(batches[0].iter().all(|fm| fm.priority == crate::flows::layout::PRIO_DROP));
-    assert!(batches[1].iter().any(|fm| fm.priority == 0 && fm.match_.fields.is_empty()));
+    assert!(batches[0]
+        .iter()
+        .all(|fm| fm.priority == crate::flows::layout::PRIO_DROP));
+    assert!(batches[1]
+        .iter()
+        .any(|fm| fm.priority == 0 && fm.match_.fields.is_empty()));
     for fm in batches.iter().flatten() {
         assert_eq!(fm.command, FlowModCommand::Add);
         assert_eq!(fm.cookie, p.cookie().0);
@@ -146,9 +157,16 @@ fn from_an_older_policy_stale_flows_go_last_with_strict_masked_deletes() {
 #[test]
 fn removing_an_exemption_deletes_the_allow_only_after_the_drops() {
     let old = policy(OLD);
-    let new = policy(&OLD.replace("exempt_sources = [\"203.0.113.0/29\"]", "exempt_sources = []"));
+    let new = policy(&OLD.replace(
+        "exempt_sources = [\"203.0.113.0/29\"]",
+        "exempt_sources = []",
+    ));
     let d_new = desired_flows(&new, &view());
-    let plan = reconcile(&d_new, &installed(&desired_flows(&old, &view())).stats(), new.cookie());
+    let plan = reconcile(
+        &d_new,
+        &installed(&desired_flows(&old, &view())).stats(),
+        new.cookie(),
+    );
     assert_eq!(plan.phases.len(), 1);
     assert_eq!(plan.phases[0].purpose, PhasePurpose::RemoveStaleForwards);
     assert_eq!(plan.removed(), 1);
@@ -164,8 +182,12 @@ fn reordered_fields_masks_and_instructions_compare_equal() {
         for f in &mut s.match_.fields {
             // A switch may report an exact address as an all-ones mask.
             match f {
-                Oxm::Ipv4Dst { mask, .. } if mask.is_none() => *mask = Some(std::net::Ipv4Addr::BROADCAST),
-                Oxm::Ipv6Dst { mask, .. } if mask.is_none() => *mask = Some(std::net::Ipv6Addr::from(u128::MAX)),
+                Oxm::Ipv4Dst { mask, .. } if mask.is_none() => {
+                    *mask = Some(std::net::Ipv4Addr::BROADCAST)
+                }
+                Oxm::Ipv6Dst { mask, .. } if mask.is_none() => {
+                    *mask = Some(std::net::Ipv6Addr::from(u128::MAX))
+                }
                 _ => {}
             }
         }
@@ -182,13 +204,24 @@ fn same_key_with_other_actions_is_replaced_in_the_right_phase() {
     let normal = policy(OLD);
     let goto = policy(&OLD.replace("[policy]", "[policy]\nforwarding = { goto_table = 1 }"));
     let d = desired_flows(&goto, &view());
-    let plan = reconcile(&d, &installed(&desired_flows(&normal, &view())).stats(), goto.cookie());
+    let plan = reconcile(
+        &d,
+        &installed(&desired_flows(&normal, &view())).stats(),
+        goto.cookie(),
+    );
     assert_eq!(plan.phases.len(), 1);
     assert_eq!(plan.phases[0].purpose, PhasePurpose::InstallForwards);
-    assert_eq!(plan.modified(), d.flows.iter().filter(|f| f.action.forwards()).count());
+    assert_eq!(
+        plan.modified(),
+        d.flows.iter().filter(|f| f.action.forwards()).count()
+    );
     // Meters rejected: samples become drops, in the first phase.
     let d = desired_flows(&normal, &view().without_meters());
-    let plan = reconcile(&d, &installed(&desired_flows(&normal, &view())).stats(), normal.cookie());
+    let plan = reconcile(
+        &d,
+        &installed(&desired_flows(&normal, &view())).stats(),
+        normal.cookie(),
+    );
     assert_eq!(plan.phases.len(), 1);
     assert_eq!(plan.phases[0].purpose, PhasePurpose::InstallDrops);
     assert_eq!(plan.modified(), 2);
@@ -214,7 +247,13 @@ fn foreign_flows_with_our_cookie_are_deleted_and_other_cookies_ignored() {
     assert_eq!(plan.added() + plan.modified(), 0);
     let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
     // The ARP NORMAL flow forwards; CLEAR_ACTIONS does not.
-    assert_eq!(purposes, vec![PhasePurpose::RemoveStaleForwards, PhasePurpose::RemoveStaleDrops]);
+    assert_eq!(
+        purposes,
+        vec![
+            PhasePurpose::RemoveStaleForwards,
+            PhasePurpose::RemoveStaleDrops
+        ]
+    );
 }
 
 #[test]
@@ -237,7 +276,10 @@ fn the_flow_request_reads_only_our_cookie() {
     let MultipartRequestBody::Flow(r) = req.body else {
         panic!("not a FLOW request: {req:?}");
     };
-    assert_eq!((r.table_id, r.out_port, r.out_group), (OFPTT_ALL, OFPP_ANY, OFPG_ANY));
+    assert_eq!(
+        (r.table_id, r.out_port, r.out_group),
+        (OFPTT_ALL, OFPP_ANY, OFPG_ANY)
+    );
     assert_eq!((r.cookie, r.cookie_mask), (0xabc, u64::MAX));
     assert!(r.match_.fields.is_empty());
 }
@@ -247,7 +289,10 @@ fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
     let prefixes: Vec<String> = (0..5000u32)
         .map(|i| format!("\"10.{}.{}.0/24\"", i / 256, i % 256))
         .collect();
-    let p = policy(&format!("[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [{}]\n", prefixes.join(",")));
+    let p = policy(&format!(
+        "[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [{}]\n",
+        prefixes.join(",")
+    ));
     let d = desired_flows(&p, &view());
     assert_eq!(d.flows.len(), 5000 + 1 + 4 + 1);
     let stats: Vec<FlowStats> = flow_mods_for(&d)
@@ -273,7 +318,11 @@ fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
     let plan = reconcile(&d, &[], p.cookie());
     assert_eq!(plan.added(), d.flows.len());
     // Quadratic pairwise comparison would be ~25M match comparisons; hashing is milliseconds.
-    assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 // ---------- the hitless property ----------
@@ -306,25 +355,32 @@ fn params() -> impl Strategy<Value = Params> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(extra_blocked, relays, exempt, list, uplinks, reporting, fragments, goto, meters)| Params {
-            extra_blocked,
-            relays,
-            exempt,
-            // Port 1 is always policed, so at least one probe is dropped by both policies.
-            list: list.map(|mut l| {
-                l.push(1);
-                l
-            }),
-            uplinks,
-            reporting,
-            fragments,
-            goto,
-            meters,
-        })
+        .prop_map(
+            |(extra_blocked, relays, exempt, list, uplinks, reporting, fragments, goto, meters)| {
+                Params {
+                    extra_blocked,
+                    relays,
+                    exempt,
+                    // Port 1 is always policed, so at least one probe is dropped by both policies.
+                    list: list.map(|mut l| {
+                        l.push(1);
+                        l
+                    }),
+                    uplinks,
+                    reporting,
+                    fragments,
+                    goto,
+                    meters,
+                }
+            },
+        )
 }
 
 fn quoted(v: &[&str]) -> String {
-    v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn build(p: &Params) -> (Policy, SwitchView) {
@@ -463,17 +519,29 @@ fn legacy_flows(cookie: Cookie) -> Vec<op25b_proto::flow_mod::FlowMod> {
         f.extend(extra);
         Match::new(f)
     };
-    let mut drop = crate::flows::openflow::flow_mod_add(cookie, &FlowSpec {
-        key: crate::flows::FlowKey { table_id: 0, priority: 50_000, match_: Default::default() },
-        action: FlowAction::Drop,
-    });
+    let mut drop = crate::flows::openflow::flow_mod_add(
+        cookie,
+        &FlowSpec {
+            key: crate::flows::FlowKey {
+                table_id: 0,
+                priority: 50_000,
+                match_: Default::default(),
+            },
+            action: FlowAction::Drop,
+        },
+    );
     drop.match_ = m(vec![
-        Oxm::Ipv4Src { value: std::net::Ipv4Addr::new(10, 0, 0, 0), mask: Some(std::net::Ipv4Addr::new(255, 0, 0, 0)) },
+        Oxm::Ipv4Src {
+            value: std::net::Ipv4Addr::new(10, 0, 0, 0),
+            mask: Some(std::net::Ipv4Addr::new(255, 0, 0, 0)),
+        },
         Oxm::TcpDst(25),
     ]);
     let mut fwd = drop.clone();
     fwd.priority = 45_000;
     fwd.match_ = m(vec![Oxm::TcpDst(25)]);
-    fwd.instructions = crate::flows::openflow::to_instructions(&FlowAction::Forward(crate::policy::Forwarding::Normal));
+    fwd.instructions = crate::flows::openflow::to_instructions(&FlowAction::Forward(
+        crate::policy::Forwarding::Normal,
+    ));
     vec![drop, fwd]
 }
