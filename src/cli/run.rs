@@ -1,11 +1,131 @@
-//! `op25b run`.
-use clap::Args;
+//! `op25b run --config F [--log-format text|json]`: the controller.
+//!
+//! Logs go to stderr through tracing-subscriber, filtered by `RUST_LOG` (default `info`).
+//! SIGHUP or a change of the policy file reloads it; SIGINT/SIGTERM close every session cleanly
+//! and leave the flows on the switches (a `fail_mode=secure` bridge keeps enforcing).
+
+use crate::controller::policy_store::PolicyStore;
+use crate::controller::registry::Registry;
+use crate::controller::reload::run_reloader;
+use crate::controller::runtime::{Controller, ControllerOptions};
+use crate::policy::Config;
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tracing::{error, info, warn};
+use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Args)]
-pub struct RunArgs {}
+pub struct RunArgs {
+    /// The policy file (TOML).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Log line format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Listen here instead of `[controller] listen`.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Why `run` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Policy(#[from] crate::policy::LoadError),
+    #[error("{0}")]
+    Listen(#[from] crate::controller::listener::ListenError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot install a signal handler: {0}")]
+    Signal(std::io::Error),
+}
+
+/// Installs the tracing subscriber (RUST_LOG, default info). Safe to call once per process.
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
 
 /// Runs the subcommand; returns the process exit code.
-pub fn main(_args: RunArgs) -> i32 {
-    eprintln!("op25b run: not implemented yet");
-    2
+pub fn main(args: RunArgs) -> i32 {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!("{}", RunError::Runtime(e));
+            return 1;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("op25b run: {e}");
+            1
+        }
+    }
+}
+
+/// Loads the policy, starts the controller and the reloader, waits for SIGINT/SIGTERM.
+pub async fn run(args: RunArgs) -> Result<(), RunError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
+    let loaded = Config::load(&args.config)?;
+    for w in &loaded.warnings {
+        warn!("{w}");
+    }
+    let registry = Arc::new(Registry::new());
+    let store = Arc::new(PolicyStore::new(
+        loaded.config,
+        Some(args.config.clone()),
+        registry.clone(),
+    ));
+    let controller = Controller::start(
+        store.clone(),
+        registry,
+        ControllerOptions {
+            listen: args.listen,
+            samples: None,
+        },
+    )?;
+    info!(
+        config = %args.config.display(),
+        listen = %controller.local_addr(),
+        generation = store.current().generation(),
+        "op25b controller running"
+    );
+    let reloader = tokio::spawn(run_reloader(store, controller.shutdown_token()));
+    let signal_name = tokio::select! {
+        _ = sigint.recv() => "SIGINT",
+        _ = sigterm.recv() => "SIGTERM",
+    };
+    info!(
+        signal = signal_name,
+        "shutting down; flows stay on the switches"
+    );
+    controller.shutdown().await;
+    match reloader.await {
+        Ok(Err(e)) => warn!("policy reloader: {e}"),
+        Err(e) => warn!("policy reloader task: {e}"),
+        Ok(Ok(())) => {}
+    }
+    Ok(())
 }

@@ -1,5 +1,19 @@
-//! One generation of the policy in force, as the sessions use it.
-use crate::policy::Config;
+//! One generation of the policy in force, as the sessions use it: the [`SwitchPolicy`] the
+//! session state machine asks for timers, SET_CONFIG, the flows request, meters and change plans.
+
+use crate::flows::{self, DesiredFlows};
+use crate::policy::{Config, Dpid, PortNo};
+use crate::reconcile::reconcile;
+use crate::session::switch_policy::{SessionTimers, SwitchPolicy, SwitchView, SyncPlan};
+use op25b_proto::{FlowStats, Message};
+use std::time::Duration;
+
+/// First retry delay after a failed sync.
+pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// Longest retry delay.
+pub const RETRY_CAP: Duration = Duration::from_secs(30);
+/// OFPMC_MODIFY.
+const OFPMC_MODIFY: u16 = 1;
 
 /// A validated configuration with its generation number (1 at start, +1 per accepted reload).
 #[derive(Debug)]
@@ -19,5 +33,100 @@ impl ActivePolicy {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The flows-module view of a switch.
+    fn flows_view(view: &SwitchView, meters: bool) -> flows::SwitchView {
+        let v = flows::SwitchView::new(Dpid(view.dpid), view.ports.iter().map(|p| PortNo(*p)));
+        if meters {
+            v
+        } else {
+            v.without_meters()
+        }
+    }
+
+    /// The flows `view` must hold (for logs and the API).
+    pub fn desired(&self, view: &SwitchView, meters: bool) -> DesiredFlows {
+        flows::desired_flows(self.config.policy(), &Self::flows_view(view, meters))
+    }
+}
+
+impl SwitchPolicy for ActivePolicy {
+    type Msg = Message;
+    type FlowEntry = FlowStats;
+
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn timers(&self) -> SessionTimers {
+        let c = self.config.controller();
+        SessionTimers {
+            echo_interval: c.echo_interval,
+            echo_timeout: c.echo_timeout,
+            handshake_timeout: c.handshake_timeout,
+            audit_interval: c.audit_interval,
+            retry_base: RETRY_BASE,
+            retry_cap: RETRY_CAP,
+        }
+    }
+
+    fn switch_config(&self) -> (u16, u16) {
+        flows::switch_config(self.config.policy())
+    }
+
+    fn switch_name(&self, dpid: u64) -> Option<String> {
+        self.config
+            .policy()
+            .switches()
+            .get(&Dpid(dpid))
+            .and_then(|s| s.name.clone())
+    }
+
+    fn cookie(&self) -> u64 {
+        self.config.policy().cookie().0
+    }
+
+    fn flows_request(&self) -> Message {
+        Message::MultipartRequest(flows::openflow::our_flows_request(
+            self.config.policy().cookie(),
+        ))
+    }
+
+    fn meter_adds(&self, view: &SwitchView) -> Vec<Message> {
+        flows::desired_meters(self.config.policy(), &Self::flows_view(view, true))
+            .iter()
+            .map(|m| Message::MeterMod(flows::openflow::meter_add(m)))
+            .collect()
+    }
+
+    fn meter_modify(&self, add: &Message) -> Option<Message> {
+        match add {
+            Message::MeterMod(m) => {
+                let mut m = m.clone();
+                m.command = OFPMC_MODIFY;
+                Some(Message::MeterMod(m))
+            }
+            _ => None,
+        }
+    }
+
+    fn plan(&self, view: &SwitchView, actual: &[FlowStats], meters: bool) -> SyncPlan<Message> {
+        let desired = self.desired(view, meters);
+        for note in &desired.notes {
+            tracing::info!(note = %note, "policy note for this switch");
+        }
+        let plan = reconcile(&desired, actual, self.config.policy().cookie());
+        SyncPlan {
+            added: plan.added(),
+            removed: plan.removed(),
+            modified: plan.modified(),
+            desired: plan.desired,
+            batches: plan
+                .flow_mods()
+                .into_iter()
+                .map(|batch| batch.into_iter().map(Message::FlowMod).collect())
+                .collect(),
+        }
     }
 }

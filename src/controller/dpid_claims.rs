@@ -135,7 +135,10 @@ impl DpidClaims {
             if state.holder.as_ref().is_some_and(|h| h.conn == conn) {
                 state.holder = None;
             }
-            if state.holder.is_none() && state.hold_down_until.is_none() && state.takeovers.is_empty() {
+            if state.holder.is_none()
+                && state.hold_down_until.is_none()
+                && state.takeovers.is_empty()
+            {
                 map.remove(&dpid);
             }
         }
@@ -162,7 +165,10 @@ mod tests {
         let claims = DpidClaims::new();
         let now = Instant::now();
         let t = CancellationToken::new();
-        assert_eq!(claims.claim(1, 10, addr(1000), t.clone(), now), ClaimOutcome::Accepted);
+        assert_eq!(
+            claims.claim(1, 10, addr(1000), t.clone(), now),
+            ClaimOutcome::Accepted
+        );
         assert_eq!(claims.holder(1), Some((10, addr(1000))));
         claims.release(1, 10);
         assert_eq!(claims.holder(1), None);
@@ -176,7 +182,12 @@ mod tests {
         let old = CancellationToken::new();
         claims.claim(1, 10, addr(1000), old.clone(), now);
         let out = claims.claim(1, 11, addr(1001), CancellationToken::new(), now);
-        assert_eq!(out, ClaimOutcome::TookOver { previous_peer: addr(1000) });
+        assert_eq!(
+            out,
+            ClaimOutcome::TookOver {
+                previous_peer: addr(1000)
+            }
+        );
         assert!(old.is_cancelled());
         // The old connection's release must not free the new holder.
         claims.release(1, 10);
@@ -189,13 +200,23 @@ mod tests {
         let t0 = Instant::now();
         claims.claim(7, 1, addr(1), CancellationToken::new(), t0);
         // takeovers 1 and 2 are allowed
-        assert!(matches!(claims.claim(7, 2, addr(2), CancellationToken::new(), t0), ClaimOutcome::TookOver { .. }));
-        assert!(matches!(claims.claim(7, 3, addr(3), CancellationToken::new(), t0), ClaimOutcome::TookOver { .. }));
+        assert!(matches!(
+            claims.claim(7, 2, addr(2), CancellationToken::new(), t0),
+            ClaimOutcome::TookOver { .. }
+        ));
+        assert!(matches!(
+            claims.claim(7, 3, addr(3), CancellationToken::new(), t0),
+            ClaimOutcome::TookOver { .. }
+        ));
         // the third within the window is the conflict: refused, holder stays
         let third = CancellationToken::new();
         let out = claims.claim(7, 4, addr(4), third.clone(), t0 + Duration::from_secs(1));
         match out {
-            ClaimOutcome::Refused { holder_peer, conflict_detected, .. } => {
+            ClaimOutcome::Refused {
+                holder_peer,
+                conflict_detected,
+                ..
+            } => {
                 assert_eq!(holder_peer, addr(3));
                 assert!(conflict_detected);
             }
@@ -203,8 +224,20 @@ mod tests {
         }
         assert_eq!(claims.holder(7), Some((3, addr(3))));
         // further claims during hold-down are refused without a new detection
-        let out = claims.claim(7, 5, addr(5), CancellationToken::new(), t0 + Duration::from_secs(2));
-        assert!(matches!(out, ClaimOutcome::Refused { conflict_detected: false, .. }));
+        let out = claims.claim(
+            7,
+            5,
+            addr(5),
+            CancellationToken::new(),
+            t0 + Duration::from_secs(2),
+        );
+        assert!(matches!(
+            out,
+            ClaimOutcome::Refused {
+                conflict_detected: false,
+                ..
+            }
+        ));
         // after the hold-down the next claim takes over again
         let later = t0 + Duration::from_secs(1) + HOLD_DOWN;
         let out = claims.claim(7, 6, addr(6), CancellationToken::new(), later);
@@ -219,7 +252,10 @@ mod tests {
         for i in 1..10u64 {
             let now = t0 + FLAP_WINDOW * (i as u32);
             let out = claims.claim(7, i, addr(i as u16), CancellationToken::new(), now);
-            assert!(matches!(out, ClaimOutcome::TookOver { .. }), "claim {i}: {out:?}");
+            assert!(
+                matches!(out, ClaimOutcome::TookOver { .. }),
+                "claim {i}: {out:?}"
+            );
         }
     }
 }

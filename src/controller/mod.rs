@@ -5,6 +5,7 @@ pub mod listener;
 pub mod policy_store;
 pub mod registry;
 pub mod reload;
+pub mod runtime;
 
 #[cfg(test)]
 mod reload_tests;

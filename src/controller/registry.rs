@@ -54,6 +54,8 @@ pub struct SwitchStatus {
     pub dpid_str: String,
     pub name: Option<String>,
     pub peer: Option<SocketAddr>,
+    /// Id of the connection speaking for this switch now (None when disconnected).
+    pub connection: Option<u64>,
     pub connected: bool,
     pub connected_since: Option<SystemTime>,
     pub sync_state: SyncState,
@@ -77,6 +79,7 @@ impl SwitchStatus {
             dpid_str: format_dpid(dpid),
             name: None,
             peer: None,
+            connection: None,
             connected: false,
             connected_since: None,
             sync_state: SyncState::Disconnected,
@@ -148,9 +151,9 @@ impl Registry {
         Self::default()
     }
 
-    /// The entry for `dpid`, created on first sight. Marks it connected from `peer` and counts a
-    /// reconnect when it had been connected before.
-    pub fn connect(&self, dpid: u64, peer: SocketAddr, now: SystemTime) -> SwitchHandle {
+    /// The entry for `dpid`, created on first sight. Marks it connected through connection `conn`
+    /// from `peer` and counts a reconnect when it had been connected before.
+    pub fn connect(&self, dpid: u64, conn: u64, peer: SocketAddr, now: SystemTime) -> SwitchHandle {
         let entry = {
             let read = self.switches.read().unwrap_or_else(|p| p.into_inner());
             read.get(&dpid).cloned()
@@ -171,6 +174,7 @@ impl Registry {
                 s.counters.reconnects += 1;
             }
             s.peer = Some(peer);
+            s.connection = Some(conn);
             s.connected = true;
             s.connected_since = Some(now);
             s.sync_state = SyncState::Handshaking;
@@ -263,10 +267,10 @@ mod tests {
     fn connect_creates_then_counts_reconnects() {
         let r = Registry::new();
         let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let h = r.connect(0x1, peer, SystemTime::now());
+        let h = r.connect(0x1, 1, peer, SystemTime::now());
         h.update(|s| s.connected = false);
         assert_eq!(r.switch(1).unwrap().counters.reconnects, 0);
-        let _h2 = r.connect(0x1, peer, SystemTime::now());
+        let _h2 = r.connect(0x1, 1, peer, SystemTime::now());
         let s = r.switch(1).unwrap();
         assert_eq!(s.counters.reconnects, 1);
         assert!(s.connected);
@@ -277,17 +281,25 @@ mod tests {
     fn snapshot_is_sorted_and_carries_reload_counters() {
         let r = Registry::new();
         let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        r.connect(3, peer, SystemTime::now());
-        r.connect(1, peer, SystemTime::now());
+        r.connect(3, 1, peer, SystemTime::now());
+        r.connect(1, 2, peer, SystemTime::now());
         r.reload_failed("line 3: bad prefix".into());
         r.reload_succeeded(2);
         r.handshaking_add(2);
         r.handshaking_add(-5);
         let snap = r.snapshot();
-        assert_eq!(snap.switches.iter().map(|s| s.dpid).collect::<Vec<_>>(), vec![1, 3]);
-        assert_eq!((snap.reloads_ok, snap.reloads_failed, snap.policy_generation), (1, 1, 2));
+        assert_eq!(
+            snap.switches.iter().map(|s| s.dpid).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
+        assert_eq!(
+            (snap.reloads_ok, snap.reloads_failed, snap.policy_generation),
+            (1, 1, 2)
+        );
         assert_eq!(snap.last_reload_error, None);
         assert_eq!(snap.handshaking, 0);
-        assert!(serde_json::to_string(&snap).unwrap().contains("\"sync_state\":\"handshaking\""));
+        assert!(serde_json::to_string(&snap)
+            .unwrap()
+            .contains("\"sync_state\":\"handshaking\""));
     }
 }

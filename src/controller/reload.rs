@@ -103,12 +103,7 @@ pub async fn run_reloader(
                     return Ok(());
                 }
                 // Debounce: wait until the events stop for DEBOUNCE.
-                loop {
-                    match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
-                        Ok(Some(())) => continue,
-                        Ok(None) | Err(_) => break,
-                    }
-                }
+                while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
                 debug!(path = %path.display(), "policy file changed");
                 let _ = store.reload("file change");
             }

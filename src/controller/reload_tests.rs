@@ -56,7 +56,10 @@ fn an_invalid_file_is_rejected_and_the_policy_in_force_stays() {
     assert_eq!(store.current().generation(), 1);
     assert!(!rx.has_changed().unwrap(), "sessions are not told anything");
     let snap = registry.snapshot();
-    assert_eq!((snap.reloads_failed, snap.reloads_ok, snap.policy_generation), (1, 0, 1));
+    assert_eq!(
+        (snap.reloads_failed, snap.reloads_ok, snap.policy_generation),
+        (1, 0, 1)
+    );
     assert!(snap.last_reload_error.is_some());
     rx.mark_unchanged();
 }
@@ -65,9 +68,15 @@ fn an_invalid_file_is_rejected_and_the_policy_in_force_stays() {
 fn a_valid_change_gets_the_next_generation_and_identical_is_unchanged() {
     let (path, registry, store) = store_for(&policy_text("192.0.2.25/32"));
     let mut rx = store.subscribe();
-    assert_eq!(store.reload("test").unwrap(), ReloadOutcome::Unchanged { generation: 1 });
+    assert_eq!(
+        store.reload("test").unwrap(),
+        ReloadOutcome::Unchanged { generation: 1 }
+    );
     std::fs::write(&path, policy_text("192.0.2.26/32")).unwrap();
-    assert_eq!(store.reload("test").unwrap(), ReloadOutcome::Installed { generation: 2 });
+    assert_eq!(
+        store.reload("test").unwrap(),
+        ReloadOutcome::Installed { generation: 2 }
+    );
     assert!(rx.has_changed().unwrap());
     assert_eq!(rx.borrow_and_update().generation(), 2);
     assert_eq!(registry.snapshot().reloads_ok, 1);

@@ -105,7 +105,10 @@ pub enum CloseReason {
     #[error("switch cannot speak OpenFlow 1.3 (its HELLO had version 0x{version:02x}); sent HELLO_FAILED/INCOMPATIBLE")]
     Incompatible { version: u8 },
     #[error("handshake not finished after {waited:?} (stuck in {phase})")]
-    HandshakeTimeout { waited: Duration, phase: &'static str },
+    HandshakeTimeout {
+        waited: Duration,
+        phase: &'static str,
+    },
     #[error("switch silent for {silent:?} (echo timeout)")]
     Silent { silent: Duration },
     #[error("switch rejected handshake request {request}: {names}")]
@@ -120,8 +123,12 @@ pub enum CloseReason {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionEvent {
     /// FEATURES_REPLY told us the dpid: claim it (may close an older connection).
-    DpidLearned { dpid: u64 },
-    PhaseChanged { to: Phase },
+    DpidLearned {
+        dpid: u64,
+    },
+    PhaseChanged {
+        to: Phase,
+    },
     SyncSucceeded {
         generation: u64,
         reason: SyncReason,
@@ -132,11 +139,19 @@ pub enum SessionEvent {
         /// Our flows on the switch after the sync.
         flows_on_switch: usize,
     },
-    SyncFailed { error: String, retry_in: Duration },
+    SyncFailed {
+        error: String,
+        retry_in: Duration,
+    },
     /// An ERROR from the switch, "TYPE/CODE" by name.
-    SwitchError { names: String },
+    SwitchError {
+        names: String,
+    },
     /// Policy messages sent in this step: flow mods and meter mods.
-    Sent { flow_mods: usize, meter_mods: usize },
+    Sent {
+        flow_mods: usize,
+        meter_mods: usize,
+    },
     MetersInUse(bool),
 }
 
@@ -144,9 +159,15 @@ pub enum SessionEvent {
 #[derive(Debug)]
 pub enum Output<M, P> {
     /// Queue behind earlier messages (the writer's bulk queue).
-    Send { xid: u32, msg: Outbound<M> },
+    Send {
+        xid: u32,
+        msg: Outbound<M>,
+    },
     /// Write ahead of queued flow mods (echo traffic, the HELLO_FAILED error).
-    SendUrgent { xid: u32, msg: Outbound<M> },
+    SendUrgent {
+        xid: u32,
+        msg: Outbound<M>,
+    },
     Event(SessionEvent),
     /// A packet-in carrying our cookie: a sampled blocked attempt for the offender table.
     PacketIn(P),
@@ -171,8 +192,14 @@ enum SyncStep<M, F> {
         rejected: Option<String>,
     },
     /// METER_MOD MODIFYs for meters that existed, then a barrier.
-    MeterModify { barrier: u32, rejected: Option<String> },
-    ReadFlows { xid: u32, entries: Vec<F> },
+    MeterModify {
+        barrier: u32,
+        rejected: Option<String>,
+    },
+    ReadFlows {
+        xid: u32,
+        entries: Vec<F>,
+    },
     Apply {
         barrier: u32,
         rest: VecDeque<Vec<M>>,
@@ -268,9 +295,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
-    /// The opening move: our HELLO.
+    /// The opening move: our HELLO. Sent on the urgent path: it must precede anything else,
+    /// including an urgent HELLO_FAILED error.
     pub fn start(&mut self) -> Vec<Output<P::Msg, PI>> {
-        self.send(Outbound::Hello);
+        let xid = self.sent.next_xid();
+        self.sent.record(xid, Outbound::Hello);
+        self.out.push(Output::SendUrgent {
+            xid,
+            msg: Outbound::Hello,
+        });
         self.take()
     }
 
@@ -315,7 +348,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 if cookie == self.policy.cookie() {
                     self.out.push(Output::PacketIn(packet_in));
                 } else {
-                    debug!(cookie = format_args!("{cookie:#x}"), "packet-in from a foreign flow ignored");
+                    debug!(
+                        cookie = format_args!("{cookie:#x}"),
+                        "packet-in from a foreign flow ignored"
+                    );
                 }
             }
             Inbound::FlowRemoved { cookie } => {
@@ -381,7 +417,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                             SyncStep::ReadFlows { .. } => "the FLOW stats request",
                             SyncStep::Apply { .. } => "a batch barrier",
                         };
-                        self.fail_sync(format!("no reply to {what} within {:?}", t.echo_timeout), now);
+                        self.fail_sync(
+                            format!("no reply to {what} within {:?}", t.echo_timeout),
+                            now,
+                        );
                     }
                 }
             }
@@ -443,13 +482,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         }
         if !supports_13 {
-            let text = format!(
-                "op25b speaks OpenFlow 1.3 (0x04) only; switch offered 0x{version:02x}"
-            );
+            let text =
+                format!("op25b speaks OpenFlow 1.3 (0x04) only; switch offered 0x{version:02x}");
             let xid = self.sent.next_xid();
             self.out.push(Output::SendUrgent {
                 xid,
-                msg: Outbound::HelloIncompatible { text },
+                msg: Outbound::HelloIncompatible {
+                    peer_version: version,
+                    text,
+                },
             });
             self.close(CloseReason::Incompatible { version });
             return;
@@ -465,7 +506,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         }
         self.dpid = Some(dpid);
-        self.out.push(Output::Event(SessionEvent::DpidLearned { dpid }));
+        self.out
+            .push(Output::Event(SessionEvent::DpidLearned { dpid }));
         let xid = self.send(Outbound::PortDescRequest);
         self.port_desc_xid = Some(xid);
         self.set_phase(Phase::AwaitPortDesc, "FEATURES_REPLY gave the dpid");
@@ -515,8 +557,9 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             .map(|m| format!("{m:?}"))
             .unwrap_or_else(|| "<not among recently sent messages>".to_string());
         warn!(xid, err_type, code, error = %names, %request, "switch answered with ERROR");
-        self.out
-            .push(Output::Event(SessionEvent::SwitchError { names: names.clone() }));
+        self.out.push(Output::Event(SessionEvent::SwitchError {
+            names: names.clone(),
+        }));
         if err_type == OFPET_HELLO_FAILED {
             self.close(CloseReason::HelloFailed { names });
             return;
@@ -625,7 +668,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         } else {
             if adds.is_empty() && self.meters != MeterStatus::Unknown {
                 self.meters = MeterStatus::Unknown;
-                self.out.push(Output::Event(SessionEvent::MetersInUse(false)));
+                self.out
+                    .push(Output::Event(SessionEvent::MetersInUse(false)));
             }
             let xid = self.send(Outbound::Policy(self.policy.flows_request()));
             run.xids.insert(xid);
@@ -673,6 +717,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         }
         let actual = std::mem::take(acc);
+        debug!(entries = actual.len(), "read our flows");
+        tracing::trace!(?actual, "flows on the switch");
         let meters_on = matches!(self.meters, MeterStatus::Installed { .. });
         let plan: SyncPlan<P::Msg> = self.policy.plan(&self.view(), &actual, meters_on);
         let summary = PlanSummary {
@@ -691,7 +737,12 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.send_next_batch(rest, summary, now);
     }
 
-    fn send_next_batch(&mut self, mut rest: VecDeque<Vec<P::Msg>>, summary: PlanSummary, now: Instant) {
+    fn send_next_batch(
+        &mut self,
+        mut rest: VecDeque<Vec<P::Msg>>,
+        summary: PlanSummary,
+        now: Instant,
+    ) {
         let Some(batch) = rest.pop_front() else {
             self.complete_sync(summary, now);
             return;
@@ -787,7 +838,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     fn meters_installed(&mut self, generation: u64, now: Instant) {
         if !matches!(self.meters, MeterStatus::Installed { .. }) {
-            self.out.push(Output::Event(SessionEvent::MetersInUse(true)));
+            self.out
+                .push(Output::Event(SessionEvent::MetersInUse(true)));
         }
         self.meters = MeterStatus::Installed { generation };
         self.read_flows(now);
@@ -799,7 +851,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             "switch rejected the reporting meter; installing the blocking flows without meters (blocking never depends on reporting)"
         );
         self.meters = MeterStatus::Rejected { generation };
-        self.out.push(Output::Event(SessionEvent::MetersInUse(false)));
+        self.out
+            .push(Output::Event(SessionEvent::MetersInUse(false)));
         self.read_flows(now);
     }
 
@@ -829,7 +882,11 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 "in sync after applying changes"
             );
         } else {
-            debug!(reason = run.reason.name(), generation = run.generation, "in sync; nothing to change");
+            debug!(
+                reason = run.reason.name(),
+                generation = run.generation,
+                "in sync; nothing to change"
+            );
         }
         self.out.push(Output::Event(SessionEvent::SyncSucceeded {
             generation: run.generation,
@@ -861,14 +918,17 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             retry_in = ?retry_in,
             "sync failed"
         );
-        self.out.push(Output::Event(SessionEvent::SyncFailed {
-            error,
-            retry_in,
-        }));
+        self.out
+            .push(Output::Event(SessionEvent::SyncFailed { error, retry_in }));
         if self.dirty.is_none() {
             self.dirty = Some(SyncReason::Retry);
         }
-        self.set_phase(Phase::RetryWait { until: now + retry_in }, "sync failed");
+        self.set_phase(
+            Phase::RetryWait {
+                until: now + retry_in,
+            },
+            "sync failed",
+        );
     }
 
     // ----- plumbing -----
@@ -878,9 +938,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         if self.phase == to {
             return;
         }
-        debug!(from = self.phase.name(), to = to.name(), why, "phase change");
+        debug!(
+            from = self.phase.name(),
+            to = to.name(),
+            why,
+            "phase change"
+        );
         self.phase = to;
-        self.out.push(Output::Event(SessionEvent::PhaseChanged { to }));
+        self.out
+            .push(Output::Event(SessionEvent::PhaseChanged { to }));
     }
 
     fn close(&mut self, reason: CloseReason) {

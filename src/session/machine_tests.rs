@@ -94,7 +94,9 @@ fn peer() -> std::net::SocketAddr {
 fn sends(out: &[Out]) -> Vec<(u32, Outbound<String>)> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Send { xid, msg } | Output::SendUrgent { xid, msg } => Some((*xid, msg.clone())),
+            Output::Send { xid, msg } | Output::SendUrgent { xid, msg } => {
+                Some((*xid, msg.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -122,16 +124,45 @@ fn handshake(policy: Arc<FakePolicy>, t0: Instant) -> (Session, u32) {
     let mut s = Session::new(peer(), policy, 100, t0);
     let out = s.start();
     assert_eq!(sends(&out)[0].1, Outbound::Hello);
-    let out = s.on_message(1, Inbound::Hello { version: 4, supports_13: true }, t0);
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
     let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 7 }, t0);
     assert!(events(&out).contains(&SessionEvent::DpidLearned { dpid: 7 }));
     let px = xid_of(&out, &Outbound::PortDescRequest);
-    let out = s.on_message(px, Inbound::PortDesc { ports: vec![1, 2], more: true }, t0);
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![1, 2],
+            more: true,
+        },
+        t0,
+    );
     assert!(sends(&out).is_empty(), "waits for the last PORT_DESC part");
-    let out = s.on_message(px, Inbound::PortDesc { ports: vec![3, 0xffff_fffe], more: false }, t0);
-    assert_eq!(s.view().ports, vec![1, 2, 3], "reserved ports are not switch ports");
-    assert!(sends(&out).iter().any(|(_, m)| *m == Outbound::SetConfig { flags: 1, miss_send_len: 128 }));
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![3, 0xffff_fffe],
+            more: false,
+        },
+        t0,
+    );
+    assert_eq!(
+        s.view().ports,
+        vec![1, 2, 3],
+        "reserved ports are not switch ports"
+    );
+    assert!(sends(&out).iter().any(|(_, m)| *m
+        == Outbound::SetConfig {
+            flags: 1,
+            miss_send_len: 128
+        }));
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
     assert_eq!(s.phase(), Phase::Syncing);
     (s, rx)
@@ -151,27 +182,64 @@ fn policy_msgs(out: &[Out]) -> Vec<String> {
 fn full_sync_sends_batches_with_barriers_and_is_in_sync_only_after_the_last_barrier() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a", "b"]), t0);
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec!["a".into()], more: true }, t0);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: true,
+        },
+        t0,
+    );
     assert!(sends(&out).is_empty());
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec!["stale".into()], more: false }, t0);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["stale".into()],
+            more: false,
+        },
+        t0,
+    );
     assert_eq!(policy_msgs(&out), vec!["add b".to_string()]);
     let b1 = xid_of(&out, &Outbound::BarrierRequest);
     assert_eq!(s.phase(), Phase::Syncing);
     let out = s.on_message(b1, Inbound::BarrierReply, t0);
-    assert_eq!(policy_msgs(&out), vec!["del stale".to_string()], "deletes only after the adds' barrier");
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["del stale".to_string()],
+        "deletes only after the adds' barrier"
+    );
     let b2 = xid_of(&out, &Outbound::BarrierRequest);
     assert_eq!(s.phase(), Phase::Syncing);
     let out = s.on_message(b2, Inbound::BarrierReply, t0);
     assert_eq!(s.phase(), Phase::InSync);
     let ev = events(&out);
-    assert!(ev.iter().any(|e| matches!(e, SessionEvent::SyncSucceeded { added: 1, removed: 1, flows_on_switch: 2, generation: 1, .. })), "{ev:?}");
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            SessionEvent::SyncSucceeded {
+                added: 1,
+                removed: 1,
+                flows_on_switch: 2,
+                generation: 1,
+                ..
+            }
+        )),
+        "{ev:?}"
+    );
 }
 
 #[test]
 fn a_switch_that_has_everything_gets_nothing() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a", "b"]), t0);
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec!["b".into(), "a".into()], more: false }, t0);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["b".into(), "a".into()],
+            more: false,
+        },
+        t0,
+    );
     assert!(sends(&out).is_empty(), "nothing resent: {out:?}");
     assert_eq!(s.phase(), Phase::InSync);
 }
@@ -181,11 +249,31 @@ fn a_switch_without_openflow_13_gets_hello_failed_and_is_closed() {
     let t0 = Instant::now();
     let mut s = Session::new(peer(), FakePolicy::new(1, &[]), 1, t0);
     s.start();
-    let out = s.on_message(1, Inbound::Hello { version: 1, supports_13: false }, t0);
-    assert!(matches!(&out[0], Output::SendUrgent { msg: Outbound::HelloIncompatible { .. }, .. }), "{out:?}");
-    assert!(out.iter().any(|o| matches!(o, Output::Close(CloseReason::Incompatible { version: 1 }))));
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 1,
+            supports_13: false,
+        },
+        t0,
+    );
+    assert!(
+        matches!(
+            &out[0],
+            Output::SendUrgent {
+                msg: Outbound::HelloIncompatible { .. },
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Output::Close(CloseReason::Incompatible { version: 1 }))));
     assert_eq!(s.phase(), Phase::Closed);
-    assert!(s.on_message(2, Inbound::EchoRequest { data: vec![] }, t0).is_empty());
+    assert!(s
+        .on_message(2, Inbound::EchoRequest { data: vec![] }, t0)
+        .is_empty());
 }
 
 #[test]
@@ -194,15 +282,25 @@ fn a_first_message_other_than_hello_closes() {
     let mut s = Session::new(peer(), FakePolicy::new(1, &[]), 1, t0);
     s.start();
     let out = s.on_message(1, Inbound::BarrierReply, t0);
-    assert!(out.iter().any(|o| matches!(o, Output::Close(CloseReason::ProtocolViolation(_)))));
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Output::Close(CloseReason::ProtocolViolation(_)))));
 }
 
 #[test]
 fn echo_requests_are_answered_urgently_with_the_same_xid_and_data() {
     let t0 = Instant::now();
     let (mut s, _) = handshake(FakePolicy::new(1, &["a"]), t0);
-    let out = s.on_message(4242, Inbound::EchoRequest { data: vec![1, 2, 3] }, t0);
-    assert!(matches!(&out[..], [Output::SendUrgent { xid: 4242, msg: Outbound::EchoReply { data } }] if data == &vec![1, 2, 3]));
+    let out = s.on_message(
+        4242,
+        Inbound::EchoRequest {
+            data: vec![1, 2, 3],
+        },
+        t0,
+    );
+    assert!(
+        matches!(&out[..], [Output::SendUrgent { xid: 4242, msg: Outbound::EchoReply { data } }] if data == &vec![1, 2, 3])
+    );
 }
 
 #[test]
@@ -210,44 +308,103 @@ fn handshake_never_finished_is_closed_after_the_timeout() {
     let t0 = Instant::now();
     let mut s = Session::new(peer(), FakePolicy::new(1, &[]), 1, t0);
     s.start();
-    s.on_message(1, Inbound::Hello { version: 4, supports_13: true }, t0);
+    s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
     assert_eq!(s.next_deadline(), t0 + Duration::from_secs(10));
     assert!(s.on_tick(t0 + Duration::from_secs(9)).is_empty());
     let out = s.on_tick(t0 + Duration::from_secs(10));
-    assert!(out.iter().any(|o| matches!(o, Output::Close(CloseReason::HandshakeTimeout { phase: "await_features", .. }))), "{out:?}");
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            Output::Close(CloseReason::HandshakeTimeout {
+                phase: "await_features",
+                ..
+            })
+        )),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn keepalive_sends_echoes_and_closes_a_silent_switch() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &[]), t0);
-    s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     assert_eq!(s.phase(), Phase::InSync);
     let out = s.on_tick(t0 + Duration::from_secs(5));
-    assert!(matches!(&out[..], [Output::SendUrgent { msg: Outbound::EchoRequest, .. }]), "{out:?}");
+    assert!(
+        matches!(
+            &out[..],
+            [Output::SendUrgent {
+                msg: Outbound::EchoRequest,
+                ..
+            }]
+        ),
+        "{out:?}"
+    );
     // An answer keeps it alive.
     s.on_message(9, Inbound::EchoReply, t0 + Duration::from_secs(6));
-    assert!(!s.on_tick(t0 + Duration::from_secs(20)).iter().any(|o| matches!(o, Output::Close(_))));
+    assert!(!s
+        .on_tick(t0 + Duration::from_secs(20))
+        .iter()
+        .any(|o| matches!(o, Output::Close(_))));
     let out = s.on_tick(t0 + Duration::from_secs(21));
-    assert!(out.iter().any(|o| matches!(o, Output::Close(CloseReason::Silent { .. }))), "{out:?}");
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Close(CloseReason::Silent { .. }))),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn an_error_fails_the_sync_names_the_request_and_retries_with_backoff() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     let add_xid = xid_of(&out, &Outbound::Policy("add a".into()));
     let barrier = xid_of(&out, &Outbound::BarrierRequest);
-    let out = s.on_message(add_xid, Inbound::Error { err_type: 5, code: 1, names: "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL".into() }, t0);
+    let out = s.on_message(
+        add_xid,
+        Inbound::Error {
+            err_type: 5,
+            code: 1,
+            names: "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL".into(),
+        },
+        t0,
+    );
     let ev = events(&out);
-    assert!(ev.contains(&SessionEvent::SwitchError { names: "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL".into() }));
+    assert!(ev.contains(&SessionEvent::SwitchError {
+        names: "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL".into()
+    }));
     let failed = ev.iter().find_map(|e| match e {
         SessionEvent::SyncFailed { error, retry_in } => Some((error.clone(), *retry_in)),
         _ => None,
     });
     let (error, retry_in) = failed.expect("sync failed event");
-    assert!(error.contains("add a") && error.contains("TABLE_FULL"), "{error}");
+    assert!(
+        error.contains("add a") && error.contains("TABLE_FULL"),
+        "{error}"
+    );
     assert_eq!(retry_in, Duration::from_secs(1));
     assert!(matches!(s.phase(), Phase::RetryWait { .. }));
     // The late barrier of the failed run completes nothing.
@@ -258,11 +415,24 @@ fn an_error_fails_the_sync_names_the_request_and_retries_with_backoff() {
     assert_eq!(s.next_deadline(), t1);
     let out = s.on_tick(t1);
     let rx2 = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(rx2, Inbound::FlowStats { entries: vec![], more: false }, t1);
+    let out = s.on_message(
+        rx2,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t1,
+    );
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t1);
     assert_eq!(s.phase(), Phase::InSync);
-    assert!(events(&out).iter().any(|e| matches!(e, SessionEvent::SyncSucceeded { reason: SyncReason::Retry, .. })));
+    assert!(events(&out).iter().any(|e| matches!(
+        e,
+        SessionEvent::SyncSucceeded {
+            reason: SyncReason::Retry,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -272,10 +442,31 @@ fn repeated_failures_back_off_exponentially_up_to_the_cap() {
     let mut now = t0;
     let mut delays = vec![];
     for _ in 0..6 {
-        let out = s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, now);
+        let out = s.on_message(
+            rx,
+            Inbound::FlowStats {
+                entries: vec![],
+                more: false,
+            },
+            now,
+        );
         let add = xid_of(&out, &Outbound::Policy("add a".into()));
-        let out = s.on_message(add, Inbound::Error { err_type: 5, code: 1, names: "x".into() }, now);
-        let d = events(&out).iter().find_map(|e| match e { SessionEvent::SyncFailed { retry_in, .. } => Some(*retry_in), _ => None }).unwrap();
+        let out = s.on_message(
+            add,
+            Inbound::Error {
+                err_type: 5,
+                code: 1,
+                names: "x".into(),
+            },
+            now,
+        );
+        let d = events(&out)
+            .iter()
+            .find_map(|e| match e {
+                SessionEvent::SyncFailed { retry_in, .. } => Some(*retry_in),
+                _ => None,
+            })
+            .unwrap();
         delays.push(d.as_secs());
         now += d;
         let out = s.on_tick(now);
@@ -290,15 +481,31 @@ fn a_trigger_during_a_sync_reruns_it_after_never_two_at_once() {
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
     let out = s.on_policy(FakePolicy::new(2, &["a", "c"]), t0);
     assert!(sends(&out).is_empty(), "no second sync while one runs");
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     // First sync done, immediately followed by the policy re-sync.
     let ev = events(&out);
-    assert!(ev.iter().any(|e| matches!(e, SessionEvent::SyncSucceeded { .. })));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, SessionEvent::SyncSucceeded { .. })));
     let rx2 = xid_of(&out, &Outbound::Policy("flows?".into()));
     assert_eq!(s.phase(), Phase::Syncing);
-    let out = s.on_message(rx2, Inbound::FlowStats { entries: vec!["a".into()], more: false }, t0);
+    let out = s.on_message(
+        rx2,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t0,
+    );
     assert_eq!(policy_msgs(&out), vec!["add c".to_string()]);
 }
 
@@ -306,32 +513,82 @@ fn a_trigger_during_a_sync_reruns_it_after_never_two_at_once() {
 fn audit_rereads_after_the_interval_and_repairs() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
-    s.on_message(rx, Inbound::FlowStats { entries: vec!["a".into()], more: false }, t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t0,
+    );
     assert_eq!(s.phase(), Phase::InSync);
     let t1 = t0 + Duration::from_secs(60);
     // Keep the switch alive in between.
     s.on_message(1, Inbound::EchoReply, t1 - Duration::from_secs(1));
     let out = s.on_tick(t1);
     let rx2 = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(rx2, Inbound::FlowStats { entries: vec![], more: false }, t1);
+    let out = s.on_message(
+        rx2,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t1,
+    );
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t1);
-    assert!(events(&out).iter().any(|e| matches!(e, SessionEvent::SyncSucceeded { reason: SyncReason::Audit, added: 1, .. })));
+    assert!(events(&out).iter().any(|e| matches!(
+        e,
+        SessionEvent::SyncSucceeded {
+            reason: SyncReason::Audit,
+            added: 1,
+            ..
+        }
+    )));
 }
 
 #[test]
 fn our_flow_removed_and_port_changes_trigger_a_sync_foreign_ones_do_not() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &[]), t0);
-    s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     assert!(sends(&s.on_message(1, Inbound::FlowRemoved { cookie: 99 }, t0)).is_empty());
     assert_eq!(s.phase(), Phase::InSync);
     let out = s.on_message(1, Inbound::FlowRemoved { cookie: COOKIE }, t0);
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     // A known port re-announced is not a change.
-    assert!(sends(&s.on_message(1, Inbound::PortStatus { reason: 2, port_no: 1 }, t0)).is_empty());
-    let out = s.on_message(1, Inbound::PortStatus { reason: 0, port_no: 9 }, t0);
+    assert!(sends(&s.on_message(
+        1,
+        Inbound::PortStatus {
+            reason: 2,
+            port_no: 1
+        },
+        t0
+    ))
+    .is_empty());
+    let out = s.on_message(
+        1,
+        Inbound::PortStatus {
+            reason: 0,
+            port_no: 9,
+        },
+        t0,
+    );
     assert!(!policy_msgs(&out).is_empty());
     assert_eq!(s.view().ports, vec![1, 2, 3, 9]);
 }
@@ -340,13 +597,33 @@ fn our_flow_removed_and_port_changes_trigger_a_sync_foreign_ones_do_not() {
 fn packet_ins_with_our_cookie_are_forwarded_others_are_not() {
     let t0 = Instant::now();
     let (mut s, _) = handshake(FakePolicy::new(1, &[]), t0);
-    let out = s.on_message(1, Inbound::PacketIn { cookie: COOKIE, packet_in: 77 }, t0);
+    let out = s.on_message(
+        1,
+        Inbound::PacketIn {
+            cookie: COOKIE,
+            packet_in: 77,
+        },
+        t0,
+    );
     assert!(matches!(&out[..], [Output::PacketIn(77)]));
-    assert!(s.on_message(1, Inbound::PacketIn { cookie: 1, packet_in: 78 }, t0).is_empty());
+    assert!(s
+        .on_message(
+            1,
+            Inbound::PacketIn {
+                cookie: 1,
+                packet_in: 78
+            },
+            t0
+        )
+        .is_empty());
 }
 
 fn metered(generation: u64) -> Arc<FakePolicy> {
-    Arc::new(FakePolicy { generation, desired: vec!["a".into()], meters: vec!["meter add 1".into()] })
+    Arc::new(FakePolicy {
+        generation,
+        desired: vec!["a".into()],
+        meters: vec!["meter add 1".into()],
+    })
 }
 
 #[test]
@@ -354,23 +631,58 @@ fn meters_go_first_an_existing_meter_is_modified() {
     let t0 = Instant::now();
     let mut s = Session::new(peer(), metered(1), 1, t0);
     s.start();
-    let out = s.on_message(1, Inbound::Hello { version: 4, supports_13: true }, t0);
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
     let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
     let px = xid_of(&out, &Outbound::PortDescRequest);
-    let out = s.on_message(px, Inbound::PortDesc { ports: vec![1], more: false }, t0);
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![1],
+            more: false,
+        },
+        t0,
+    );
     let add = xid_of(&out, &Outbound::Policy("meter add 1".into()));
     let b = xid_of(&out, &Outbound::BarrierRequest);
-    assert!(!policy_msgs(&out).contains(&"flows?".to_string()), "flows wait for the meter");
-    s.on_message(add, Inbound::Error { err_type: 12, code: 1, names: "METER_EXISTS".into() }, t0);
+    assert!(
+        !policy_msgs(&out).contains(&"flows?".to_string()),
+        "flows wait for the meter"
+    );
+    s.on_message(
+        add,
+        Inbound::Error {
+            err_type: 12,
+            code: 1,
+            names: "METER_EXISTS".into(),
+        },
+        t0,
+    );
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert_eq!(policy_msgs(&out), vec!["meter modify 1".to_string()]);
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
-    assert_eq!(policy_msgs(&out), vec!["add a".to_string(), "add sample-with-meter".to_string()]);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["add a".to_string(), "add sample-with-meter".to_string()]
+    );
 }
 
 #[test]
@@ -378,18 +690,47 @@ fn a_switch_rejecting_meters_still_gets_the_blocking_flows() {
     let t0 = Instant::now();
     let mut s = Session::new(peer(), metered(1), 1, t0);
     s.start();
-    let out = s.on_message(1, Inbound::Hello { version: 4, supports_13: true }, t0);
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
     let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
     let px = xid_of(&out, &Outbound::PortDescRequest);
-    let out = s.on_message(px, Inbound::PortDesc { ports: vec![1], more: false }, t0);
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![1],
+            more: false,
+        },
+        t0,
+    );
     let add = xid_of(&out, &Outbound::Policy("meter add 1".into()));
     let b = xid_of(&out, &Outbound::BarrierRequest);
-    s.on_message(add, Inbound::Error { err_type: 1, code: 1, names: "OFPET_BAD_REQUEST/OFPBRC_BAD_TYPE".into() }, t0);
+    s.on_message(
+        add,
+        Inbound::Error {
+            err_type: 1,
+            code: 1,
+            names: "OFPET_BAD_REQUEST/OFPBRC_BAD_TYPE".into(),
+        },
+        t0,
+    );
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert!(events(&out).contains(&SessionEvent::MetersInUse(false)));
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(rx, Inbound::FlowStats { entries: vec![], more: false }, t0);
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     assert_eq!(policy_msgs(&out), vec!["add a".to_string()]);
     // The same generation does not retry the meter on the next sync (audit).
     let b = xid_of(&out, &Outbound::BarrierRequest);
@@ -405,5 +746,10 @@ fn a_stuck_sync_fails_after_the_step_deadline() {
     let (mut s, _rx) = handshake(FakePolicy::new(1, &[]), t0);
     s.on_message(1, Inbound::EchoReply, t0 + Duration::from_secs(14));
     let out = s.on_tick(t0 + Duration::from_secs(15));
-    assert!(events(&out).iter().any(|e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("FLOW stats"))), "{out:?}");
+    assert!(
+        events(&out).iter().any(
+            |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("FLOW stats"))
+        ),
+        "{out:?}"
+    );
 }

@@ -1,6 +1,8 @@
 //! One switch connection: a sans-I/O state machine ([`machine`]) driven by a tokio task
-//! ([`connection`]).
+//! ([`connection`]); [`codec_bridge`] translates between the session's vocabulary and the codec.
 pub mod backoff;
+pub mod codec_bridge;
+pub mod connection;
 pub mod machine;
 pub mod sent_log;
 pub mod switch_policy;

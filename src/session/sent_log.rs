@@ -45,7 +45,11 @@ impl<T> SentLog<T> {
 
     /// The message sent with `xid`, if still remembered.
     pub fn find(&self, xid: u32) -> Option<&T> {
-        self.recent.iter().rev().find(|(x, _)| *x == xid).map(|(_, m)| m)
+        self.recent
+            .iter()
+            .rev()
+            .find(|(x, _)| *x == xid)
+            .map(|(_, m)| m)
     }
 
     pub fn len(&self) -> usize {

@@ -72,5 +72,10 @@ pub trait SwitchPolicy: Send + Sync + Debug {
     fn meter_modify(&self, add: &Self::Msg) -> Option<Self::Msg>;
     /// Desired flows minus what the switch has (our cookie only), as an ordered hitless plan.
     /// `meters` is false when reporting is off or the switch rejected the meters.
-    fn plan(&self, view: &SwitchView, actual: &[Self::FlowEntry], meters: bool) -> SyncPlan<Self::Msg>;
+    fn plan(
+        &self,
+        view: &SwitchView,
+        actual: &[Self::FlowEntry],
+        meters: bool,
+    ) -> SyncPlan<Self::Msg>;
 }

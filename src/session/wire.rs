@@ -56,6 +56,8 @@ pub enum Outbound<M> {
     Hello,
     /// ERROR OFPET_HELLO_FAILED / OFPHFC_INCOMPATIBLE with a text explanation.
     HelloIncompatible {
+        /// The switch's HELLO version: the error is sent in it so an older switch can read it.
+        peer_version: u8,
         text: String,
     },
     FeaturesRequest,

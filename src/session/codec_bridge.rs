@@ -1,0 +1,288 @@
+//! Between the session's vocabulary ([`Inbound`], [`Outbound`]) and `op25b_proto` messages.
+
+use super::machine::Phase;
+use super::wire::{Inbound, Outbound};
+use bytes::{Bytes, BytesMut};
+use op25b_proto::consts::{OFPMPF_REPLY_MORE, OFP_VERSION};
+use op25b_proto::error_msg::ErrorMsg;
+use op25b_proto::hello::Hello;
+use op25b_proto::message::{Message, OfpMessage};
+use op25b_proto::multipart::reply::MultipartReplyBody;
+use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
+use op25b_proto::switch_config::SwitchConfig;
+use std::time::SystemTime;
+
+/// A FLOW stats entry.
+pub type FlowEntry = op25b_proto::multipart::stats::FlowStats;
+/// A packet-in as decoded.
+pub type PacketIn = op25b_proto::packet_in::PacketIn;
+
+/// A sampled blocked attempt, for the offender table.
+#[derive(Debug, Clone)]
+pub struct PacketInSample {
+    pub dpid: u64,
+    pub received: SystemTime,
+    pub packet_in: PacketIn,
+}
+
+/// OFPET_HELLO_FAILED.
+const OFPET_HELLO_FAILED: u16 = 0;
+/// OFPHFC_INCOMPATIBLE.
+const OFPHFC_INCOMPATIBLE: u16 = 0;
+
+/// Takes one whole frame off the front of `buf`, or `None` until one has arrived.
+pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+    op25b_proto::framer::next_frame(buf).map_err(|e| e.to_string())
+}
+
+/// Decodes one frame into the session's vocabulary. Message types the session does not use
+/// become [`Inbound::Other`]; a frame the codec rejects is an error (the connection closes).
+pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), String> {
+    let msg = OfpMessage::decode(frame).map_err(|e| {
+        let head: Vec<String> = frame.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("{e} (first bytes: {}; while {phase})", head.join(" "))
+    })?;
+    let xid = msg.xid;
+    let inbound = match msg.body {
+        Message::Hello(h) => Inbound::Hello {
+            version: msg.version,
+            supports_13: h
+                .supports(OFP_VERSION)
+                .unwrap_or(msg.version >= OFP_VERSION),
+        },
+        Message::Error(e) => Inbound::Error {
+            err_type: e.err_type,
+            code: e.code,
+            names: e.describe(),
+        },
+        Message::EchoRequest(data) => Inbound::EchoRequest {
+            data: data.to_vec(),
+        },
+        Message::EchoReply(_) => Inbound::EchoReply,
+        Message::FeaturesReply(f) => Inbound::FeaturesReply {
+            dpid: f.datapath_id,
+        },
+        Message::MultipartReply(r) => {
+            let more = r.flags & OFPMPF_REPLY_MORE != 0;
+            match r.body {
+                MultipartReplyBody::PortDesc(ports) => Inbound::PortDesc {
+                    ports: ports.iter().map(|p| p.port_no).collect(),
+                    more,
+                },
+                MultipartReplyBody::Flow(entries) => Inbound::FlowStats { entries, more },
+                other => Inbound::Other {
+                    msg_type: Message::MultipartReply(
+                        op25b_proto::multipart::reply::MultipartReply {
+                            flags: r.flags,
+                            body: other,
+                        },
+                    )
+                    .msg_type(),
+                },
+            }
+        }
+        Message::BarrierReply => Inbound::BarrierReply,
+        Message::PacketIn(p) => Inbound::PacketIn {
+            cookie: p.cookie,
+            packet_in: p,
+        },
+        Message::FlowRemoved(f) => Inbound::FlowRemoved { cookie: f.cookie },
+        Message::PortStatus(p) => Inbound::PortStatus {
+            reason: p.reason,
+            port_no: p.desc.port_no,
+        },
+        other => Inbound::Other {
+            msg_type: other.msg_type(),
+        },
+    };
+    Ok((xid, inbound))
+}
+
+/// The OpenFlow message for `msg`.
+pub fn to_message(xid: u32, msg: &Outbound<Message>) -> OfpMessage {
+    let body = match msg {
+        Outbound::Hello => Message::Hello(Hello::with_versions(&[OFP_VERSION])),
+        Outbound::HelloIncompatible { peer_version, text } => {
+            let e = ErrorMsg::new(
+                OFPET_HELLO_FAILED,
+                OFPHFC_INCOMPATIBLE,
+                Bytes::copy_from_slice(text.as_bytes()),
+            );
+            return OfpMessage {
+                version: (*peer_version).clamp(1, OFP_VERSION),
+                xid,
+                body: Message::Error(e),
+            };
+        }
+        Outbound::FeaturesRequest => Message::FeaturesRequest,
+        Outbound::PortDescRequest => Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::PortDesc,
+        }),
+        Outbound::SetConfig {
+            flags,
+            miss_send_len,
+        } => Message::SetConfig(SwitchConfig {
+            flags: *flags,
+            miss_send_len: *miss_send_len,
+        }),
+        Outbound::EchoRequest => Message::EchoRequest(Bytes::new()),
+        Outbound::EchoReply { data } => Message::EchoReply(Bytes::copy_from_slice(data)),
+        Outbound::BarrierRequest => Message::BarrierRequest,
+        Outbound::Policy(m) => m.clone(),
+    };
+    OfpMessage::new(xid, body)
+}
+
+/// The wire bytes for `msg`.
+pub fn encode(xid: u32, msg: &Outbound<Message>) -> Bytes {
+    to_message(xid, msg).to_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use op25b_proto::multipart::reply::MultipartReply;
+    use op25b_proto::{FeaturesReply, Port};
+
+    fn roundtrip(m: OfpMessage) -> (u32, Inbound<FlowEntry, PacketIn>) {
+        decode(&m.to_bytes(), Phase::AwaitHello).expect("decodes")
+    }
+
+    #[test]
+    fn an_of10_hello_does_not_support_13_and_a_bitmap_hello_does() {
+        let of10 = [1u8, 0, 0, 8, 0, 0, 0, 9];
+        match decode(&of10, Phase::AwaitHello).unwrap() {
+            (
+                9,
+                Inbound::Hello {
+                    version: 1,
+                    supports_13: false,
+                },
+            ) => {}
+            other => panic!("{other:?}"),
+        }
+        let m = OfpMessage {
+            version: 6,
+            xid: 1,
+            body: Message::Hello(Hello::with_versions(&[1, 4, 6])),
+        };
+        assert!(matches!(
+            roundtrip(m).1,
+            Inbound::Hello {
+                version: 6,
+                supports_13: true
+            }
+        ));
+        let m = OfpMessage {
+            version: 6,
+            xid: 1,
+            body: Message::Hello(Hello::with_versions(&[5, 6])),
+        };
+        assert!(matches!(
+            roundtrip(m).1,
+            Inbound::Hello {
+                supports_13: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn our_hello_offers_exactly_13() {
+        let m = to_message(1, &Outbound::<Message>::Hello);
+        assert_eq!(m.version, 4);
+        match m.body {
+            Message::Hello(h) => {
+                assert_eq!(h.supports(4), Some(true));
+                assert_eq!(h.supports(1), Some(false));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hello_failed_goes_out_in_the_peers_version_with_the_text() {
+        let out = Outbound::<Message>::HelloIncompatible {
+            peer_version: 1,
+            text: "only 1.3".into(),
+        };
+        let bytes = encode(3, &out);
+        assert_eq!(&bytes[..4], &[1, 1, 0, 20]);
+        let m = OfpMessage::decode(&bytes).unwrap();
+        match m.body {
+            Message::Error(e) => {
+                assert_eq!((e.err_type, e.code), (0, 0));
+                assert_eq!(&e.data[..], b"only 1.3");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn port_desc_parts_carry_the_more_flag() {
+        let port = |n| Port {
+            port_no: n,
+            hw_addr: op25b_proto::MacAddr([2, 0, 0, 0, 0, 1]),
+            name: format!("p{n}"),
+            config: 0,
+            state: 0,
+            curr: 0,
+            advertised: 0,
+            supported: 0,
+            peer: 0,
+            curr_speed: 0,
+            max_speed: 0,
+        };
+        let m = OfpMessage::new(
+            5,
+            Message::MultipartReply(MultipartReply {
+                flags: OFPMPF_REPLY_MORE,
+                body: MultipartReplyBody::PortDesc(vec![port(1), port(2)]),
+            }),
+        );
+        match roundtrip(m) {
+            (5, Inbound::PortDesc { ports, more: true }) => assert_eq!(ports, vec![1, 2]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn features_give_the_dpid_and_errors_their_names() {
+        let f = FeaturesReply {
+            datapath_id: 0xab,
+            n_buffers: 0,
+            n_tables: 254,
+            auxiliary_id: 0,
+            capabilities: 0,
+            reserved: 0,
+        };
+        assert!(matches!(
+            roundtrip(OfpMessage::new(2, Message::FeaturesReply(f))).1,
+            Inbound::FeaturesReply { dpid: 0xab }
+        ));
+        let e = ErrorMsg::new(5, 1, Bytes::new());
+        match roundtrip(OfpMessage::new(2, Message::Error(e))).1 {
+            Inbound::Error {
+                err_type: 5,
+                code: 1,
+                names,
+            } => {
+                assert!(
+                    names.contains("FLOW_MOD_FAILED") && names.contains("TABLE_FULL"),
+                    "{names}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_naming_the_bytes_and_the_phase() {
+        let err = decode(&[4, 14, 0, 9, 0, 0, 0, 1, 0xff], Phase::InSync).unwrap_err();
+        assert!(
+            err.contains("04 0e 00 09") && err.contains("in_sync"),
+            "{err}"
+        );
+    }
+}
