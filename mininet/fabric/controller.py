@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -11,6 +12,7 @@ import urllib.request
 from . import procs
 
 COOKIE_FILTER = 'cookie=0x4f50323542000000/-1'
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
 
 
 def dpid_text(number):
@@ -50,6 +52,7 @@ class Controller:
         log.flush()
         env = dict(os.environ)
         env.setdefault('RUST_LOG', 'info')
+        env.setdefault('NO_COLOR', '1')
         self.proc = subprocess.Popen([self.binary, 'run', '--config', self.policy_path],
                                      stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
@@ -81,7 +84,7 @@ class Controller:
         try:
             with open(self.log_path, 'rb') as handle:
                 handle.seek(offset)
-                return handle.read().decode(errors='replace')
+                return ANSI.sub('', handle.read().decode(errors='replace'))
         except OSError:
             return ''
 
@@ -116,9 +119,11 @@ class Controller:
     def wait_sync(self, switches, timeout=30):
         """Waits until every bridge {name: dpid} is in sync.
 
-        In sync means: the API (when it answers) lists each dpid as "in_sync", and
-        each bridge holds at least as many flows with the op25b cookie as `op25b plan`
-        predicts (at least one if plan does not answer).  Returns (ok, seconds, how).
+        In sync means: Open vSwitch says each bridge is connected to its controller,
+        the API (when it answers) lists each dpid as "in_sync", and each bridge holds at
+        least as many flows with the op25b cookie as `op25b plan` predicts (at least one
+        if plan does not answer).  Without the API, flows left from an earlier controller
+        also count: only the API proves this controller synced.  Returns (ok, secs, how).
         """
         expected = {name: self.planned_flow_count(dpid) or 1 for name, dpid in switches.items()}
         how = {'api': False}
@@ -129,10 +134,18 @@ class Controller:
                 how['api'] = True
                 if any(states.get(dpid) != 'in_sync' for dpid in switches.values()):
                     return False
+            if not all(connected(name) for name in switches):
+                return False
             return all(flow_count(name) >= expected[name] for name in switches)
 
         ok, secs = procs.wait_until(in_sync, timeout, interval=0.2)
-        return bool(ok), secs, 'api+flows' if how['api'] else 'flows'
+        return bool(ok), secs, 'connected+api+flows' if how['api'] else 'connected+flows, no API'
+
+
+def connected(bridge):
+    """Open vSwitch's own view: is the bridge's controller connection up?"""
+    code, out = procs.run('ovs-vsctl --timeout=5 get controller %s is_connected' % bridge)
+    return code == 0 and out.strip() == 'true'
 
 
 def flow_count(bridge):

@@ -9,6 +9,7 @@ import shutil
 import signal
 import time
 
+from . import controller as ctl
 from . import procs, traffic
 
 RESTORE_LIMIT_SECS = 15  # audit interval 3 s in isp.toml, plus reconnect back-off and margin
@@ -27,7 +28,10 @@ def controller_killed(f, s='ctl-killed'):
     f.controller.kill()
     f.check(s, 'controller SIGKILLed', 'process gone', 'exit status %s' % f.controller.proc.returncode,
             not f.controller.alive())
-    time.sleep(2)
+    gone, secs = procs.wait_until(lambda: not any(ctl.connected(b) for b in f.topo.SWITCHES), 10)
+    f.check(s, 'every bridge sees its controller gone', 'is_connected=false',
+            '%s after %.1f s' % ('all disconnected' if gone else 'still connected', secs), gone)
+    time.sleep(1)
     for fam in (4, 6):
         f.expect_blocked(s, 'sub1', 'mail', 25, fam)
         f.expect_banner(s, 'sub1', 'relay', 25, fam)
@@ -151,8 +155,9 @@ def broken_policy_rejected(f, s='broken-reload'):
     new_log = f.controller.log_since(offset)
     rejected = [line for line in new_log.splitlines()
                 if any(word in line.lower() for word in ('reject', 'invalid', 'error'))]
-    f.check(s, 'controller log says the policy was rejected', 'a reject/invalid/error line',
-            rejected[0].strip()[-90:] if rejected else 'nothing logged: %r' % new_log[-120:], bool(rejected))
+    shown = rejected[0].split('Z ', 1)[-1].strip() if rejected else 'nothing logged: %r' % new_log[-120:]
+    f.check(s, 'controller log says the policy was rejected', 'a reject/invalid/error line', shown,
+            bool(rejected))
     f.check(s, 'controller still running', 'running', 'running' if f.controller.alive() else 'exited',
             f.controller.alive())
     f.expect_banner(s, 'sub1', 'relay2', 25, 4)   # the reloaded policy stays in force
