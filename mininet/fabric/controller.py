@@ -101,7 +101,7 @@ class Controller:
         for entry in body if isinstance(body, list) else []:
             if not isinstance(entry, dict) or 'dpid' not in entry:
                 continue
-            state = entry.get('state', entry.get('sync', entry.get('sync_state', '')))
+            state = entry.get('sync_state', entry.get('state', entry.get('sync', '')))
             try:
                 states[parse_dpid(entry['dpid'])] = str(state)
             except ValueError:
