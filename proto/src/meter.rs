@@ -54,7 +54,10 @@ pub(crate) fn read_bands(r: &mut Reader<'_>) -> Result<Vec<MeterBand>, DecodeErr
                 let experimenter = b.u32()?;
                 MeterBand::Experimenter { rate, burst_size, experimenter, data: b.rest_bytes() }
             }
-            _ => MeterBand::Raw(Bytes::copy_from_slice(t.whole)),
+            _ => {
+                b.rest();
+                MeterBand::Raw(Bytes::copy_from_slice(t.whole))
+            }
         };
         b.expect_empty()?;
         out.push(band);
