@@ -32,7 +32,7 @@ impl FieldKey {
 }
 
 /// A field's value under its mask; bits where the mask is 0 are 0 in the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MaskedValue {
     /// The value, right-aligned.
     pub value: u128,
@@ -79,8 +79,9 @@ pub enum MatchError {
     },
 }
 
-/// A match in normal form. The empty match matches every packet.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+/// A match in normal form. The empty match matches every packet. The order (`Ord`) is
+/// arbitrary but total, for sorting.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FlowMatch {
     /// Sorted by key, keys unique, no zero masks.
     fields: Vec<(FieldKey, MaskedValue)>,

@@ -126,6 +126,46 @@ impl FlowEntry {
     }
 }
 
+/// A flow reduced to what a controller controls, comparable whatever the field order of its
+/// match: see [`FlowTable::canonical`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanonicalFlow {
+    /// Table.
+    pub table_id: u8,
+    /// Priority.
+    pub priority: u16,
+    /// Normalised match.
+    pub normal: FlowMatch,
+    /// Cookie.
+    pub cookie: u64,
+    /// Instructions.
+    pub instructions: Vec<Instruction>,
+}
+
+impl CanonicalFlow {
+    /// The canonical form of an ADD's flow (what the table holds after applying it alone).
+    pub fn of_flow_mod(fm: &FlowMod) -> Result<Self, TableError> {
+        Ok(Self {
+            table_id: fm.table_id,
+            priority: fm.priority,
+            normal: crate::match_check::normalise(&fm.match_)?,
+            cookie: fm.cookie,
+            instructions: fm.instructions.clone(),
+        })
+    }
+}
+
+/// Sorts canonical flows by table, descending priority, then match.
+pub fn sort_canonical(flows: &mut [CanonicalFlow]) {
+    flows.sort_by(|a, b| {
+        (a.table_id, std::cmp::Reverse(a.priority), &a.normal).cmp(&(
+            b.table_id,
+            std::cmp::Reverse(b.priority),
+            &b.normal,
+        ))
+    });
+}
+
 /// What a successful FLOW_MOD did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlowModOutcome {
@@ -183,6 +223,36 @@ impl FlowTable {
     /// Removes every flow (a switch restarted without persistent flows).
     pub fn clear(&mut self) {
         self.tables.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Every flow in canonical form, sorted by table, descending priority, then match (a
+    /// table holds at most one flow per (priority, match), so the order is total). Two tables
+    /// with the same flows have equal canonical forms, whatever the order they were added in.
+    pub fn canonical(&self) -> Vec<CanonicalFlow> {
+        let mut v: Vec<CanonicalFlow> = self
+            .entries()
+            .map(|e| CanonicalFlow {
+                table_id: e.table_id,
+                priority: e.priority,
+                normal: e.normal.clone(),
+                cookie: e.cookie,
+                instructions: e.instructions.clone(),
+            })
+            .collect();
+        sort_canonical(&mut v);
+        v
+    }
+
+    /// Removes every flow `doomed` selects and returns them (for meter deletion and tests).
+    pub fn remove_where(&mut self, mut doomed: impl FnMut(&FlowEntry) -> bool) -> Vec<FlowEntry> {
+        let mut removed = Vec::new();
+        for table in &mut self.tables {
+            let (gone, kept): (Vec<_>, Vec<_>) =
+                std::mem::take(table).into_iter().partition(|e| doomed(e));
+            *table = kept;
+            removed.extend(gone);
+        }
+        removed
     }
 
     /// Applies a FLOW_MOD as OpenFlow 1.3.5 section 6.4 says. Meter instructions are not

@@ -35,6 +35,8 @@ pub enum SwitchEvent {
     HandshakeDone,
     /// A BARRIER_REPLY was sent for this xid.
     BarrierReplied { xid: u32 },
+    /// A connect attempt of [`crate::SimSwitch::spawn_reconnecting`] failed.
+    ConnectFailed { reason: String },
     /// The connection ended; why.
     Disconnected { reason: String },
 }
@@ -84,6 +86,11 @@ impl<T> BoundedLog<T> {
     /// The kept items, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.items.iter()
+    }
+
+    /// The most items kept.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// How many items were evicted or never kept.
