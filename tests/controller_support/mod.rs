@@ -212,6 +212,12 @@ impl RawSwitch {
     /// HELLO, FEATURES, PORT_DESC (ports 1..=3) as a switch with `dpid` would answer them.
     /// Returns the xid of the FLOW stats request that follows.
     pub async fn handshake(&mut self, dpid: u64) -> u32 {
+        self.hello_and_features(dpid).await;
+        self.finish_handshake().await
+    }
+
+    /// HELLO and FEATURES_REPLY only.
+    pub async fn hello_and_features(&mut self, dpid: u64) {
         let t = Duration::from_secs(5);
         self.recv_until(t, |m| matches!(m.body, Message::Hello(_)).then_some(()))
             .await;
@@ -235,6 +241,11 @@ impl RawSwitch {
         };
         self.send(OfpMessage::new(fx, Message::FeaturesReply(features)))
             .await;
+    }
+
+    /// PORT_DESC; returns the xid of the FLOW stats request that follows.
+    pub async fn finish_handshake(&mut self) -> u32 {
+        let t = Duration::from_secs(5);
         let px = self
             .recv_until(t, |m| match &m.body {
                 Message::MultipartRequest(r)
