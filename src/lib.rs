@@ -7,11 +7,15 @@
 //! - [`session`]: one task per switch connection; moves bytes, runs timers, calls the cores.
 //! - [`controller`]: the listener, the registry of switches, reload and audit.
 //! - [`offenders`]: sampled blocked attempts -> likely infected subscribers.
-//! - [`api`]: metrics and the JSON API.
+//! - [`offender_service`]: the async task feeding PACKET_IN samples to the offender table.
+//! - [`metrics`]: Prometheus metrics from the registry, flow counters and offender stats.
+//! - [`api`]: the HTTP API (JSON and `/metrics`).
 pub mod api;
 pub mod cli;
 pub mod controller;
 pub mod flows;
+pub mod metrics;
+pub mod offender_service;
 pub mod offenders;
 pub mod policy;
 pub mod reconcile;

@@ -1,1 +1,141 @@
-//! See crate docs.
+//! The HTTP API: one listener (`[controller] api_listen`, default `127.0.0.1:9325`) serving
+//! JSON and the Prometheus metrics, with axum 0.8.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /metrics` | Prometheus text format ([`crate::metrics`]) |
+//! | `GET /api/switches` | every switch seen: state, peer, flow counts, blocked traffic |
+//! | `GET /api/switches/{dpid}` | one switch with counters, desired and actual flows; 400 bad dpid, 404 unknown |
+//! | `GET /api/policy` | the policy in force and its generation |
+//! | `POST /api/reload` | reload the policy file (like SIGHUP); 422 with the error when rejected |
+//! | `GET /api/offenders?flagged=true&limit=N` | the worst subscribers, flagged first |
+//! | `GET /healthz`, `GET /readyz` | liveness; readiness (policy loaded and OpenFlow listener up) |
+//!
+//! Every error is JSON `{"error": "..."}` with the right status ([`error::ApiError`]):
+//! unknown path 404, wrong method 405, bad parameters 400. Handlers only read shared state
+//! and never panic on input.
+//!
+//! Start it with [`bind`] then [`serve`]; `run` wires it (see docs/observability.md).
+
+pub mod error;
+pub mod health;
+pub mod metrics_route;
+pub mod offenders;
+pub mod policy_view;
+pub mod reload;
+pub mod switches;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::controller::policy_store::PolicyStore;
+use crate::controller::registry::Registry;
+use crate::metrics::{Metrics, SwitchObservations};
+use crate::offender_service::OffenderHandle;
+
+pub use error::ApiError;
+pub use health::Readiness;
+
+/// Everything the handlers read. Cheap to clone (all `Arc`s).
+#[derive(Clone, Debug)]
+pub struct ApiState {
+    pub registry: Arc<Registry>,
+    pub store: Arc<PolicyStore>,
+    pub observations: Arc<SwitchObservations>,
+    /// `None` when reporting is off.
+    pub offenders: Option<OffenderHandle>,
+    pub readiness: Arc<Readiness>,
+    metrics: Arc<Metrics>,
+    reload_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ApiState {
+    /// Builds the state and the metrics registry over the same sources.
+    pub fn new(
+        registry: Arc<Registry>,
+        store: Arc<PolicyStore>,
+        observations: Arc<SwitchObservations>,
+        offenders: Option<OffenderHandle>,
+        readiness: Arc<Readiness>,
+    ) -> Self {
+        let metrics = Arc::new(Metrics::new(
+            registry.clone(),
+            observations.clone(),
+            offenders.clone(),
+        ));
+        Self {
+            registry,
+            store,
+            observations,
+            offenders,
+            readiness,
+            metrics,
+            reload_lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+}
+
+/// Why the API could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiServeError {
+    #[error("cannot listen for the HTTP API on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("HTTP API server on {addr} failed")]
+    Serve {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The routes, with JSON 404/405 fallbacks.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_route::get))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/switches", get(switches::list))
+        .route("/api/switches/{dpid}", get(switches::one))
+        .route("/api/policy", get(policy_view::get))
+        .route("/api/reload", post(reload::post))
+        .route("/api/offenders", get(offenders::get))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
+}
+
+/// Binds the API listener (`127.0.0.1:0` in tests).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ApiServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ApiServeError::Bind { addr, source })
+}
+
+/// Serves until `shutdown` is cancelled, then finishes in-flight requests and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: ApiState,
+    shutdown: CancellationToken,
+) -> Result<(), ApiServeError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ApiServeError::Bind {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
+    info!(%addr, "HTTP API listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .map_err(|source| ApiServeError::Serve { addr, source })
+}

@@ -1,0 +1,130 @@
+//! `GET /api/switches` and `GET /api/switches/{dpid}`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Serialize;
+
+use crate::controller::registry::{SwitchCounters, SwitchStatus, SyncState};
+use crate::metrics::FlowReading;
+use crate::offenders::UnixMillis;
+use crate::policy::Dpid;
+
+use super::error::ApiError;
+use super::ApiState;
+
+/// One switch in `/api/switches`. Times are RFC 3339 (UTC).
+#[derive(Debug, Clone, Serialize)]
+pub struct SwitchSummary {
+    /// Colon hex, e.g. `00:00:00:00:00:00:00:01`.
+    pub dpid: String,
+    /// The same as an integer.
+    pub dpid_int: u64,
+    pub name: Option<String>,
+    pub peer: Option<SocketAddr>,
+    pub connected: bool,
+    pub connected_since: Option<UnixMillis>,
+    pub sync_state: SyncState,
+    pub synced_generation: Option<u64>,
+    pub last_sync: Option<UnixMillis>,
+    pub last_error: Option<String>,
+    /// op25b's flows on the switch as of the last read.
+    pub flow_count: usize,
+    /// Flows the policy wants there as of the last sync.
+    pub desired_flow_count: usize,
+    pub meters_in_use: bool,
+    /// Packets and bytes dropped by the blocking flows (from their counters).
+    pub blocked_packets: u64,
+    pub blocked_bytes: u64,
+}
+
+/// `GET /api/switches`.
+#[derive(Debug, Serialize)]
+pub struct SwitchList {
+    pub policy_generation: u64,
+    /// Connections that have not told their dpid yet.
+    pub handshaking: u64,
+    pub switches: Vec<SwitchSummary>,
+}
+
+/// `GET /api/switches/{dpid}`: the summary, counters, and the flows.
+#[derive(Debug, Serialize)]
+pub struct SwitchDetail {
+    #[serde(flatten)]
+    pub summary: SwitchSummary,
+    pub counters: SwitchCounters,
+    /// Finished syncs by trigger and result, e.g. `{"audit": {"ok": 3}}`.
+    pub syncs_by_reason: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    pub desired_flows_at: Option<UnixMillis>,
+    /// What the policy wants, in `ovs-ofctl` syntax.
+    pub desired_flows: Vec<String>,
+    pub actual_flows_read_at: Option<UnixMillis>,
+    /// What the switch reported (our cookie), with counters.
+    pub actual_flows: Vec<FlowReading>,
+}
+
+fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
+    let observed = state.observations.get(status.dpid);
+    SwitchSummary {
+        dpid: status.dpid_str.clone(),
+        dpid_int: status.dpid,
+        name: status.name.clone(),
+        peer: status.peer,
+        connected: status.connected,
+        connected_since: status.connected_since.map(UnixMillis::from_system_time),
+        sync_state: status.sync_state,
+        synced_generation: status.synced_generation,
+        last_sync: status.last_sync.map(UnixMillis::from_system_time),
+        last_error: status.last_error.clone(),
+        flow_count: status.flow_count,
+        desired_flow_count: status.desired_flows,
+        meters_in_use: status.meters_in_use,
+        blocked_packets: observed.as_ref().map_or(0, |o| o.blocked_packets),
+        blocked_bytes: observed.as_ref().map_or(0, |o| o.blocked_bytes),
+    }
+}
+
+pub async fn list(State(state): State<ApiState>) -> Json<SwitchList> {
+    let snap = state.registry.snapshot();
+    Json(SwitchList {
+        policy_generation: snap.policy_generation,
+        handshaking: snap.handshaking,
+        switches: snap.switches.iter().map(|s| summary(s, &state)).collect(),
+    })
+}
+
+pub async fn one(
+    State(state): State<ApiState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<SwitchDetail>, ApiError> {
+    let Path(text) = path?;
+    let dpid: Dpid = text
+        .parse()
+        .map_err(|e: crate::policy::DpidParseError| ApiError::BadRequest(e.to_string()))?;
+    let status = state
+        .registry
+        .switch(dpid.0)
+        .ok_or_else(|| ApiError::NotFound(format!("no switch with dpid {dpid} has connected")))?;
+    let observed = state.observations.get(dpid.0).unwrap_or_default();
+    let mut syncs_by_reason: BTreeMap<String, BTreeMap<&'static str, u64>> = BTreeMap::new();
+    for ((reason, ok), n) in &observed.syncs {
+        let result = if *ok { "ok" } else { "failed" };
+        *syncs_by_reason
+            .entry(reason.clone())
+            .or_default()
+            .entry(result)
+            .or_default() += n;
+    }
+    Ok(Json(SwitchDetail {
+        summary: summary(&status, &state),
+        counters: status.counters.clone(),
+        syncs_by_reason,
+        desired_flows_at: observed.desired_at,
+        desired_flows: observed.desired_flows,
+        actual_flows_read_at: observed.flows_read_at,
+        actual_flows: observed.actual_flows,
+    }))
+}

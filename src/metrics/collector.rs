@@ -1,0 +1,230 @@
+//! The scrape-time collector: on every `GET /metrics` it takes one snapshot of the status
+//! registry, the switch observations and the offender service, and encodes them with
+//! `prometheus-client`'s const metrics. Nothing is copied into metric objects in between, so
+//! the numbers can never drift from what `/api/switches` shows.
+
+use std::fmt::Error as FmtError;
+use std::sync::Arc;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+
+use crate::controller::registry::{Registry, SyncState};
+use crate::offender_service::OffenderHandle;
+use crate::offenders::dpid_colon_hex;
+
+use super::observations::SwitchObservations;
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Reads the controller's state at scrape time. See the module docs and docs/observability.md
+/// for the metric names.
+#[derive(Debug)]
+pub struct FabricCollector {
+    pub registry: Arc<Registry>,
+    pub observations: Arc<SwitchObservations>,
+    pub offenders: Option<OffenderHandle>,
+}
+
+fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, value: i64) -> Result<(), FmtError> {
+    let g = ConstGauge::new(value);
+    let m = enc.encode_descriptor(name, help, None, g.metric_type())?;
+    g.encode(m)
+}
+
+fn gauges(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels, i64)],
+) -> Result<(), FmtError> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, value) in rows {
+        ConstGauge::new(*value).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+/// `name` without `_total`: the encoder appends it.
+fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Result<(), FmtError> {
+    let c = ConstCounter::new(value);
+    let m = enc.encode_descriptor(name, help, None, c.metric_type())?;
+    c.encode(m)
+}
+
+/// `name` without `_total`: the encoder appends it.
+fn counters(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels, u64)],
+) -> Result<(), FmtError> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, value) in rows {
+        ConstCounter::new(*value).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+fn as_gauge(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Splits the registry's `"TYPE/CODE"` error key into its two halves.
+fn error_labels(dpid: &str, key: &str) -> Labels {
+    let (ty, code) = key.split_once('/').unwrap_or((key, ""));
+    vec![
+        ("dpid", dpid.to_owned()),
+        ("type", ty.to_owned()),
+        ("code", code.to_owned()),
+    ]
+}
+
+impl Collector for FabricCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), FmtError> {
+        let snap = self.registry.snapshot();
+        let per_switch = |f: &dyn Fn(&crate::controller::registry::SwitchStatus) -> u64| {
+            snap.switches
+                .iter()
+                .map(|s| (vec![("dpid", s.dpid_str.clone())], f(s)))
+                .collect::<Vec<_>>()
+        };
+
+        let connected = snap.switches.iter().filter(|s| s.connected).count();
+        let in_sync = snap
+            .switches
+            .iter()
+            .filter(|s| s.connected && s.sync_state == SyncState::InSync)
+            .count();
+        gauge(&mut enc, "op25b_switches_known", "Switches seen since start", as_gauge(snap.switches.len() as u64))?;
+        gauge(&mut enc, "op25b_switches_connected", "Switches connected now", as_gauge(connected as u64))?;
+        gauge(&mut enc, "op25b_switches_in_sync", "Connected switches whose last sync was confirmed by a barrier with no error", as_gauge(in_sync as u64))?;
+        gauge(&mut enc, "op25b_connections_handshaking", "Connections that have not told their datapath id yet", as_gauge(snap.handshaking))?;
+
+        let states: Vec<(Labels, i64)> = snap
+            .switches
+            .iter()
+            .map(|s| {
+                let state = serde_json::to_value(s.sync_state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                (vec![("dpid", s.dpid_str.clone()), ("state", state)], 1)
+            })
+            .collect();
+        gauges(&mut enc, "op25b_switch_sync_state", "1 for the sync state each switch is in", &states)?;
+        let flows: Vec<(Labels, i64)> = snap
+            .switches
+            .iter()
+            .map(|s| (vec![("dpid", s.dpid_str.clone())], as_gauge(s.flow_count as u64)))
+            .collect();
+        gauges(&mut enc, "op25b_switch_flows", "op25b's flows on the switch as of the last read", &flows)?;
+
+        let syncs: Vec<(Labels, u64)> = snap
+            .switches
+            .iter()
+            .flat_map(|s| {
+                [
+                    (vec![("dpid", s.dpid_str.clone()), ("result", "ok".to_owned())], s.counters.syncs_ok),
+                    (vec![("dpid", s.dpid_str.clone()), ("result", "failed".to_owned())], s.counters.syncs_failed),
+                ]
+            })
+            .collect();
+        counters(&mut enc, "op25b_syncs", "Syncs finished, by result", &syncs)?;
+
+        let observed = self.observations.all();
+        let by_reason: Vec<(Labels, u64)> = observed
+            .iter()
+            .flat_map(|(dpid, o)| {
+                let dpid = dpid_colon_hex(*dpid);
+                o.syncs.iter().map(move |((reason, ok), n)| {
+                    (
+                        vec![
+                            ("dpid", dpid.clone()),
+                            ("reason", reason.clone()),
+                            ("result", if *ok { "ok" } else { "failed" }.to_owned()),
+                        ],
+                        *n,
+                    )
+                })
+            })
+            .collect();
+        counters(&mut enc, "op25b_sync_runs", "Syncs finished, by trigger (connect is the first sync of a connection; every other reason is a re-sync) and result", &by_reason)?;
+
+        counters(&mut enc, "op25b_flow_mods_sent", "FLOW_MOD messages sent", &per_switch(&|s| s.counters.flow_mods_sent))?;
+        counters(&mut enc, "op25b_meter_mods_sent", "METER_MOD messages sent", &per_switch(&|s| s.counters.meter_mods_sent))?;
+        let errors: Vec<(Labels, u64)> = snap
+            .switches
+            .iter()
+            .flat_map(|s| {
+                s.counters
+                    .errors
+                    .iter()
+                    .map(|(key, n)| (error_labels(&s.dpid_str, key), *n))
+            })
+            .collect();
+        counters(&mut enc, "op25b_openflow_errors", "OpenFlow ERROR messages received, by type and code", &errors)?;
+        counters(&mut enc, "op25b_reconnects", "Connections of a switch after its first one", &per_switch(&|s| s.counters.reconnects))?;
+        counters(&mut enc, "op25b_audit_repairs", "Audits that found drift and repaired it", &per_switch(&|s| s.counters.audit_repairs))?;
+
+        gauge(&mut enc, "op25b_policy_generation", "Generation of the policy in force (1 at start, +1 per accepted change)", as_gauge(snap.policy_generation))?;
+        counters(
+            &mut enc,
+            "op25b_policy_reloads",
+            "Policy reloads, by result (failed: rejected, the policy in force stays)",
+            &[
+                (vec![("result", "ok".to_owned())], snap.reloads_ok),
+                (vec![("result", "failed".to_owned())], snap.reloads_failed),
+            ],
+        )?;
+
+        let blocked_packets: Vec<(Labels, u64)> = observed
+            .iter()
+            .map(|(d, o)| (vec![("dpid", dpid_colon_hex(*d))], o.blocked_packets))
+            .collect();
+        let blocked_bytes: Vec<(Labels, u64)> = observed
+            .iter()
+            .map(|(d, o)| (vec![("dpid", dpid_colon_hex(*d))], o.blocked_bytes))
+            .collect();
+        counters(&mut enc, "op25b_blocked_packets", "Packets dropped by the blocking flows, from the flows' counters at the last read", &blocked_packets)?;
+        counters(&mut enc, "op25b_blocked_bytes", "Bytes dropped by the blocking flows, from the flows' counters at the last read", &blocked_bytes)?;
+
+        counters(&mut enc, "op25b_sampled_packets", "Sampled blocked packets (PACKET_IN) received from the switch", &per_switch(&|s| s.counters.packet_ins))?;
+        counters(&mut enc, "op25b_sampled_packets_dropped", "Sampled packets dropped because the offender service's queue was full", &per_switch(&|s| s.counters.packet_ins_dropped))?;
+
+        if let Some(offenders) = &self.offenders {
+            let sum = offenders.summary();
+            let attempts: Vec<(Labels, u64)> = sum
+                .switches
+                .iter()
+                .map(|(d, c)| (vec![("dpid", dpid_colon_hex(*d))], c.connection_attempts))
+                .collect();
+            let malformed: Vec<(Labels, u64)> = sum
+                .switches
+                .iter()
+                .map(|(d, c)| (vec![("dpid", dpid_colon_hex(*d))], c.malformed))
+                .collect();
+            counters(&mut enc, "op25b_sampled_attempts", "Sampled blocked connection attempts (TCP SYN) parsed by the offender service", &attempts)?;
+            counters(&mut enc, "op25b_sample_parse_errors", "Sampled packets the offender service could not parse", &malformed)?;
+            gauge(&mut enc, "op25b_offenders_tracked", "Subscribers in the offender table", as_gauge(sum.tracked as u64))?;
+            gauge(&mut enc, "op25b_offenders_flagged", "Subscribers flagged as likely infected now", as_gauge(sum.flagged as u64))?;
+            counter(&mut enc, "op25b_offender_flag_events", "Subscribers flagged as likely infected (one per event)", sum.table.flagged_events)?;
+            counter(&mut enc, "op25b_offenders_evicted", "Offender entries evicted to stay within max_offenders", sum.table.evicted)?;
+            counter(&mut enc, "op25b_offenders_expired", "Offender entries removed after a window without samples", sum.table.expired)?;
+            counters(
+                &mut enc,
+                "op25b_abuse_reports",
+                "X-ARF bot-infection reports, by result",
+                &[
+                    (vec![("result", "written".to_owned())], sum.reports_written),
+                    (vec![("result", "failed".to_owned())], sum.report_errors),
+                    (vec![("result", "dropped".to_owned())], sum.reports_dropped),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+}

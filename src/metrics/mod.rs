@@ -1,0 +1,61 @@
+//! Prometheus metrics for `GET /metrics`, in the Prometheus text format (0.0.4) written by the
+//! `prometheus-client` crate.
+//!
+//! - [`collector::FabricCollector`] reads the status registry, the [`SwitchObservations`] and the
+//!   offender service at scrape time (const metrics, nothing cached).
+//! - [`SwitchObservations`] holds what the registry does not: desired and actual flows, the
+//!   blocking flows' packet and byte counters ([`flow_readings`]), sync durations by result
+//!   (a real `prometheus-client` histogram) and syncs by trigger.
+//!
+//! Metric names and labels are listed in docs/observability.md.
+
+pub mod collector;
+pub mod flow_readings;
+pub mod observations;
+
+use std::sync::Arc;
+
+pub use collector::FabricCollector;
+pub use flow_readings::{BlockedCounters, FlowReading};
+pub use observations::{SwitchObservation, SwitchObservations};
+
+use crate::controller::registry::Registry;
+use crate::offender_service::OffenderHandle;
+
+/// The `Content-Type` of `/metrics`.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// The metrics registry: built once, encoded on every scrape.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: prometheus_client::registry::Registry,
+}
+
+impl Metrics {
+    /// Registers the collector and the sync duration histogram.
+    pub fn new(
+        registry: Arc<Registry>,
+        observations: Arc<SwitchObservations>,
+        offenders: Option<OffenderHandle>,
+    ) -> Self {
+        let mut metrics = prometheus_client::registry::Registry::default();
+        metrics.register(
+            "op25b_sync_duration_seconds",
+            "Time from the flow read to the last barrier reply of a sync, by switch and result",
+            observations.sync_durations(),
+        );
+        metrics.register_collector(Box::new(FabricCollector {
+            registry,
+            observations,
+            offenders,
+        }));
+        Self { registry: metrics }
+    }
+
+    /// The whole exposition, Prometheus text format.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::with_capacity(8 * 1024);
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,202 @@
+//! What the sessions observe about each switch beyond the status registry: its desired and
+//! actual flows as of the last read, the packets and bytes its blocking flows dropped, and how
+//! long its syncs took and why they ran.
+//!
+//! Written by each switch's own session (see the calls documented on each method), read by the
+//! API and the metrics collector. One `RwLock` over the map, taken for writing once per flow
+//! read or sync of a switch (at most a few per minute per switch), never across an `await`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+use std::time::{Duration, SystemTime};
+
+use op25b_proto::multipart::stats::FlowStats;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use serde::Serialize;
+
+use crate::flows::{ofctl_line, DesiredFlows};
+use crate::offenders::{dpid_colon_hex, UnixMillis};
+
+use super::flow_readings::{BlockedCounters, FlowReading};
+
+/// Upper bounds of the sync duration histogram, seconds: 1 ms to about 65 s.
+pub const SYNC_DURATION_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 65.0,
+];
+
+/// Labels of the sync duration histogram: `dpid` (colon hex) and `result` (`ok`/`failed`).
+pub type SyncLabels = Vec<(String, String)>;
+
+fn sync_histogram() -> Histogram {
+    Histogram::new(SYNC_DURATION_BUCKETS)
+}
+
+/// The sync duration histograms, one per `(dpid, result)`.
+pub type SyncDurations = Family<SyncLabels, Histogram, fn() -> Histogram>;
+
+/// One switch as last observed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SwitchObservation {
+    /// When the flows were last read (RFC 3339 in JSON).
+    pub flows_read_at: Option<UnixMillis>,
+    /// Our flows on the switch as of that read.
+    pub actual_flows: Vec<FlowReading>,
+    /// When the desired flows were last computed.
+    pub desired_at: Option<UnixMillis>,
+    /// The flows the policy wants on the switch, in `ovs-ofctl` syntax.
+    pub desired_flows: Vec<String>,
+    /// Packets dropped by the blocking flows, accumulated across reads.
+    pub blocked_packets: u64,
+    /// Bytes dropped by the blocking flows.
+    pub blocked_bytes: u64,
+    /// Finished syncs by `(reason, result)`; reason is what the session names it (`connect`,
+    /// `policy`, `audit`, `retry`, ...).
+    #[serde(skip)]
+    pub syncs: BTreeMap<(String, bool), u64>,
+    #[serde(skip)]
+    blocked: BlockedCounters,
+}
+
+/// Shared as `Arc<SwitchObservations>` by the sessions (writers) and the API (readers).
+#[derive(Debug)]
+pub struct SwitchObservations {
+    switches: RwLock<HashMap<u64, SwitchObservation>>,
+    sync_durations: SyncDurations,
+}
+
+impl Default for SwitchObservations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SwitchObservations {
+    pub fn new() -> Self {
+        Self {
+            switches: RwLock::new(HashMap::new()),
+            sync_durations: Family::new_with_constructor(sync_histogram),
+        }
+    }
+
+    fn update(&self, dpid: u64, f: impl FnOnce(&mut SwitchObservation)) {
+        let mut map = self.switches.write().unwrap_or_else(|p| p.into_inner());
+        f(map.entry(dpid).or_default());
+    }
+
+    /// A session read `dpid`'s flows (the cookie-filtered FLOW stats reply of a sync, an audit
+    /// or a counter poll). Replaces the actual flows and adds the blocking flows' new drops.
+    pub fn record_flow_read(&self, dpid: u64, entries: &[FlowStats], at: SystemTime) {
+        let readings: Vec<FlowReading> = entries.iter().map(FlowReading::from_stats).collect();
+        self.update(dpid, |o| {
+            o.blocked.update(&readings);
+            o.blocked_packets = o.blocked.packets;
+            o.blocked_bytes = o.blocked.bytes;
+            o.actual_flows = readings;
+            o.flows_read_at = Some(UnixMillis::from_system_time(at));
+        });
+    }
+
+    /// The flows the policy wants on `dpid` (computed by the sync's plan).
+    pub fn record_desired(&self, dpid: u64, desired: &DesiredFlows, at: SystemTime) {
+        let lines = desired
+            .flows
+            .iter()
+            .map(|f| ofctl_line(desired.cookie, f))
+            .collect();
+        self.update(dpid, |o| {
+            o.desired_flows = lines;
+            o.desired_at = Some(UnixMillis::from_system_time(at));
+        });
+    }
+
+    /// A sync of `dpid` finished (successfully or not) after `duration`; `reason` names what
+    /// triggered it.
+    pub fn record_sync(&self, dpid: u64, reason: &str, ok: bool, duration: Duration) {
+        let result = if ok { "ok" } else { "failed" };
+        self.sync_durations
+            .get_or_create(&vec![
+                ("dpid".to_owned(), dpid_colon_hex(dpid)),
+                ("result".to_owned(), result.to_owned()),
+            ])
+            .observe(duration.as_secs_f64());
+        self.update(dpid, |o| {
+            *o.syncs.entry((reason.to_owned(), ok)).or_default() += 1;
+        });
+    }
+
+    /// One switch, if anything was recorded for it.
+    pub fn get(&self, dpid: u64) -> Option<SwitchObservation> {
+        let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&dpid).cloned()
+    }
+
+    /// Every switch, sorted by dpid (for the collector).
+    pub fn all(&self) -> Vec<(u64, SwitchObservation)> {
+        let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<_> = map.iter().map(|(d, o)| (*d, o.clone())).collect();
+        drop(map);
+        all.sort_by_key(|(d, _)| *d);
+        all
+    }
+
+    /// The sync duration histograms (registered with the metrics registry).
+    pub fn sync_durations(&self) -> SyncDurations {
+        self.sync_durations.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::{desired_flows, SwitchView};
+    use crate::flows::openflow::flow_mods_for;
+    use crate::policy::{Config, Dpid, PortNo};
+
+    #[test]
+    fn desired_and_read_flows_and_syncs_are_kept_per_switch() {
+        let loaded = Config::parse(
+            "[policy]\nblocked_ports = [25]\nrelays = [\"192.0.2.25/32\"]\n",
+            "test.toml",
+        )
+        .expect("valid policy");
+        let view = SwitchView::new(Dpid(5), [PortNo(1), PortNo(2)]);
+        let desired = desired_flows(loaded.config.policy(), &view);
+        let obs = SwitchObservations::new();
+        let now = SystemTime::now();
+        obs.record_desired(5, &desired, now);
+        let entries: Vec<FlowStats> = flow_mods_for(&desired)
+            .into_iter()
+            .map(|fm| FlowStats {
+                table_id: fm.table_id,
+                duration_sec: 1,
+                duration_nsec: 0,
+                priority: fm.priority,
+                idle_timeout: 0,
+                hard_timeout: 0,
+                flags: 0,
+                cookie: fm.cookie,
+                packet_count: 7,
+                byte_count: 70,
+                match_: fm.match_,
+                instructions: fm.instructions,
+            })
+            .collect();
+        obs.record_flow_read(5, &entries, now);
+        obs.record_sync(5, "connect", true, Duration::from_millis(12));
+        obs.record_sync(5, "audit", true, Duration::from_millis(3));
+
+        let o = obs.get(5).expect("recorded");
+        assert_eq!(o.desired_flows.len(), desired.flows.len());
+        assert_eq!(o.actual_flows.len(), desired.flows.len());
+        let read_back: Vec<String> = o.actual_flows.iter().flat_map(|r| r.flow.clone()).collect();
+        assert_eq!(read_back, o.desired_flows, "the read flows render as the desired ones");
+        let blocking = o.actual_flows.iter().filter(|r| r.blocks).count() as u64;
+        assert!(blocking >= 2, "port 25 drop flows for IPv4 and IPv6");
+        assert_eq!(o.blocked_packets, 7 * blocking);
+        assert_eq!(o.blocked_bytes, 70 * blocking);
+        assert_eq!(o.syncs.get(&("connect".to_owned(), true)), Some(&1));
+        assert!(obs.get(6).is_none());
+        assert_eq!(obs.all().len(), 1);
+    }
+}

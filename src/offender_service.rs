@@ -1,0 +1,348 @@
+//! The offender service: the async edge around the pure offender core ([`crate::offenders`]).
+//!
+//! Sessions hand every PACKET_IN of a sampling drop flow to this service over a bounded
+//! channel ([`PacketInSample`], sent with `try_send`: a full channel drops the sample and the
+//! session counts it, so a burst never slows a switch connection). One task owns the receiving
+//! end and:
+//!
+//! 1. parses each sample ([`parse_sample`]), counting malformed ones per switch;
+//! 2. records it in the [`OffenderTable`] (behind a `std::sync::Mutex` held only for the
+//!    `record` call; the API takes the same lock to read the table);
+//! 3. on an [`InfectionEvent`] logs one WARN line `likely infected subscriber` with the
+//!    subscriber's fields, and hands the event to a dedicated writer thread, which writes it
+//!    to the [`ReportSink`] (blocking file or stdout I/O never runs on the async runtime);
+//! 4. every `expire_every` removes entries idle for the table's window.
+//!
+//! The task ends when the shutdown token is cancelled or every sender is dropped; the writer
+//! thread then drains what it has and ends too.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc as std_mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+use crate::offenders::{
+    dpid_colon_hex, parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError,
+    OffenderStats, OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
+};
+use crate::session::codec_bridge::PacketInSample;
+
+/// How the service runs. [`Default`] uses the table's defaults.
+#[derive(Clone, Debug)]
+pub struct OffenderServiceConfig {
+    /// Thresholds and bounds of the table (see [`OffenderConfig::from`] for the policy's
+    /// `[reporting]`).
+    pub table: OffenderConfig,
+    /// Capacity of the sample channel. At 20 samples/s per switch, 4096 is 200 switch-seconds
+    /// of samples.
+    pub channel_capacity: usize,
+    /// How often idle entries are expired.
+    pub expire_every: Duration,
+    /// Infection events waiting for the report writer; past it events are logged but not
+    /// written (counted in `reports_dropped`).
+    pub report_queue: usize,
+}
+
+impl Default for OffenderServiceConfig {
+    fn default() -> Self {
+        Self {
+            table: OffenderConfig::default(),
+            channel_capacity: 4096,
+            expire_every: Duration::from_secs(10),
+            report_queue: 1024,
+        }
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OffenderServiceError {
+    #[error("cannot start the offender service: {0}")]
+    Config(#[from] OffenderConfigError),
+    #[error("cannot start the offender service: channel capacity must be at least 1")]
+    ZeroChannel,
+    #[error("cannot start the report writer thread")]
+    WriterThread(#[source] std::io::Error),
+}
+
+/// Samples seen from one switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SwitchSampleCounts {
+    /// Samples received by the service.
+    pub samples: u64,
+    /// Samples whose TCP header opens a connection (SYN without ACK/RST).
+    pub connection_attempts: u64,
+    /// Samples that could not be parsed, or lacked the `in_port` match field.
+    pub malformed: u64,
+}
+
+/// Everything the metrics and the API show about the service.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OffenderSummary {
+    /// Subscribers tracked now.
+    pub tracked: usize,
+    /// Subscribers flagged as likely infected now.
+    pub flagged: usize,
+    /// The table's running totals (evicted, expired, flagged events).
+    pub table: OffenderStats,
+    /// Reports written to the sink.
+    pub reports_written: u64,
+    /// Reports the sink failed to write.
+    pub report_errors: u64,
+    /// Events not written because the writer's queue was full or gone.
+    pub reports_dropped: u64,
+    /// Per switch, sorted by dpid.
+    pub switches: BTreeMap<u64, SwitchSampleCounts>,
+}
+
+#[derive(Debug, Default)]
+struct ReportCounters {
+    written: AtomicU64,
+    errors: AtomicU64,
+    dropped: AtomicU64,
+}
+
+struct Shared {
+    table: Mutex<OffenderTable>,
+    switches: Mutex<BTreeMap<u64, SwitchSampleCounts>>,
+    reports: ReportCounters,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+/// A cheap, cloneable read handle on the running service (for the API and metrics).
+#[derive(Clone, Debug)]
+pub struct OffenderHandle {
+    shared: Arc<Shared>,
+}
+
+impl OffenderHandle {
+    /// The `limit` worst subscribers (flagged first, then most attempts); with `flagged_only`
+    /// only flagged ones.
+    pub fn top(&self, limit: usize, flagged_only: bool) -> Vec<OffenderView> {
+        let table = self.shared.table.lock().unwrap_or_else(|p| p.into_inner());
+        let mut views = table.top(limit);
+        drop(table);
+        if flagged_only {
+            // `top` ranks flagged entries first, so the flagged ones among the first `limit`
+            // are the first `min(limit, flagged)` flagged ones.
+            views.retain(|v| v.flagged);
+        }
+        views
+    }
+
+    /// Counters and sizes, for metrics.
+    pub fn summary(&self) -> OffenderSummary {
+        let (tracked, flagged, table) = {
+            let t = self.shared.table.lock().unwrap_or_else(|p| p.into_inner());
+            (t.len(), t.flagged_count(), t.stats())
+        };
+        let switches = self
+            .shared
+            .switches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let r = &self.shared.reports;
+        OffenderSummary {
+            tracked,
+            flagged,
+            table,
+            reports_written: r.written.load(Ordering::Relaxed),
+            report_errors: r.errors.load(Ordering::Relaxed),
+            reports_dropped: r.dropped.load(Ordering::Relaxed),
+            switches,
+        }
+    }
+
+    /// Counts one sample into the table, as the service task does; returns the event when it
+    /// flags a subscriber. Public so tests and tools can feed the table without a channel.
+    pub fn ingest(&self, sample: &PacketInSample) -> Option<InfectionEvent> {
+        let dpid = sample.dpid;
+        let parsed = sample
+            .packet_in
+            .in_port()
+            .ok_or("PACKET_IN without an in_port match field".to_owned())
+            .and_then(|in_port| {
+                parse_sample(&sample.packet_in.data)
+                    .map(|s| (in_port, s))
+                    .map_err(|e| e.to_string())
+            });
+        let (in_port, parsed) = match parsed {
+            Ok(ok) => ok,
+            Err(reason) => {
+                debug!(dpid = %dpid_colon_hex(dpid), %reason, "sample ignored");
+                self.count(dpid, |c| c.malformed += 1);
+                return None;
+            }
+        };
+        let attempt = matches!(parsed.transport, Transport::Tcp(t) if t.is_connection_attempt());
+        self.count(dpid, |c| {
+            if attempt {
+                c.connection_attempts += 1;
+            }
+        });
+        let context = SampleContext {
+            dpid,
+            in_port,
+            now: UnixMillis::from_system_time(sample.received),
+        };
+        self.shared
+            .table
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(&parsed, context)
+    }
+
+    /// Removes idle entries; returns how many.
+    pub fn expire(&self, now: UnixMillis) -> usize {
+        self.shared
+            .table
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .expire(now)
+    }
+
+    fn count(&self, dpid: u64, f: impl FnOnce(&mut SwitchSampleCounts)) {
+        let mut map = self.shared.switches.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(dpid).or_default();
+        entry.samples += 1;
+        f(entry);
+    }
+}
+
+/// The running service: its read handle, the sender sessions use, and the task.
+#[derive(Debug)]
+pub struct OffenderService {
+    pub handle: OffenderHandle,
+    pub samples: mpsc::Sender<PacketInSample>,
+    pub task: JoinHandle<()>,
+}
+
+impl OffenderService {
+    /// Starts the service on the current tokio runtime. `sink`: where reports go (`None`:
+    /// events are only logged and shown by the API). Ends on `shutdown` or when every sender
+    /// is dropped.
+    pub fn spawn(
+        config: OffenderServiceConfig,
+        sink: Option<ReportSink>,
+        shutdown: CancellationToken,
+    ) -> Result<Self, OffenderServiceError> {
+        if config.channel_capacity == 0 {
+            return Err(OffenderServiceError::ZeroChannel);
+        }
+        let table = OffenderTable::new(config.table.clone())?;
+        let shared = Arc::new(Shared {
+            table: Mutex::new(table),
+            switches: Mutex::new(BTreeMap::new()),
+            reports: ReportCounters::default(),
+        });
+        let handle = OffenderHandle { shared };
+        let writer = match sink {
+            Some(sink) => Some(spawn_writer(sink, config.report_queue.max(1), handle.clone())?),
+            None => None,
+        };
+        let (tx, rx) = mpsc::channel(config.channel_capacity);
+        let task = tokio::spawn(run(
+            handle.clone(),
+            rx,
+            writer,
+            config.expire_every.max(Duration::from_millis(100)),
+            shutdown,
+        ));
+        Ok(Self {
+            handle,
+            samples: tx,
+            task,
+        })
+    }
+}
+
+fn spawn_writer(
+    mut sink: ReportSink,
+    queue: usize,
+    handle: OffenderHandle,
+) -> Result<std_mpsc::SyncSender<InfectionEvent>, OffenderServiceError> {
+    let (tx, rx) = std_mpsc::sync_channel::<InfectionEvent>(queue);
+    std::thread::Builder::new()
+        .name("op25b-reports".to_owned())
+        .spawn(move || {
+            let counters = &handle.shared.reports;
+            for event in rx {
+                match sink.write(&event) {
+                    Ok(report) => {
+                        counters.written.fetch_add(1, Ordering::Relaxed);
+                        debug!(report_id = %report.report_id, target = sink.target(), "abuse report written");
+                    }
+                    Err(e) => {
+                        counters.errors.fetch_add(1, Ordering::Relaxed);
+                        error!(target = sink.target(), error = %e, source_ip = %event.source_ip, "cannot write abuse report");
+                    }
+                }
+            }
+        })
+        .map_err(OffenderServiceError::WriterThread)?;
+    Ok(tx)
+}
+
+fn log_event(event: &InfectionEvent) {
+    warn!(
+        switch = %dpid_colon_hex(event.dpid),
+        port = event.in_port,
+        source_mac = %event.source_mac,
+        source_ip = %event.source_ip,
+        attempts = event.attempts_in_window,
+        distinct_destinations = event.distinct_destinations_in_window,
+        total_attempts = event.total_attempts,
+        last_destination = %event.destination_ip,
+        destination_port = event.destination_port,
+        "likely infected subscriber"
+    );
+}
+
+async fn run(
+    handle: OffenderHandle,
+    mut rx: mpsc::Receiver<PacketInSample>,
+    writer: Option<std_mpsc::SyncSender<InfectionEvent>>,
+    expire_every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut expiry = tokio::time::interval(expire_every);
+    expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = expiry.tick() => {
+                let removed = handle.expire(UnixMillis::now());
+                if removed > 0 {
+                    debug!(removed, "idle offender entries expired");
+                }
+            }
+            got = rx.recv() => {
+                let Some(sample) = got else { break };
+                let Some(event) = handle.ingest(&sample) else { continue };
+                log_event(&event);
+                let Some(w) = &writer else { continue };
+                if w.try_send(event).is_err() {
+                    handle.shared.reports.dropped.fetch_add(1, Ordering::Relaxed);
+                    warn!("abuse report queue full or writer gone: report not written");
+                }
+            }
+        }
+    }
+    info!("offender service stopped");
+}
+
+#[cfg(test)]
+#[path = "offender_service_tests.rs"]
+mod tests;

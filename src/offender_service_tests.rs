@@ -1,0 +1,186 @@
+//! The service with a real channel, task, expiry timer and writer thread.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use etherparse::PacketBuilder;
+use op25b_proto::match_::Match;
+use op25b_proto::oxm::Oxm;
+use op25b_proto::packet_in::PacketIn;
+
+use super::*;
+use crate::offenders::ReportConfig;
+
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
+    }
+}
+
+fn syn(source: [u8; 4], host: u8, source_port: u16) -> Bytes {
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, source[3]], [2, 0, 0, 0, 0, 0xfe])
+        .ipv4(source, [198, 51, 100, host], 64)
+        .tcp(source_port, 25, 1, 64240)
+        .syn();
+    let mut frame = Vec::with_capacity(builder.size(0));
+    builder.write(&mut frame, &[]).expect("write to a Vec");
+    frame.truncate(128);
+    Bytes::from(frame)
+}
+
+fn sample(dpid: u64, in_port: Option<u32>, data: Bytes, at: SystemTime) -> PacketInSample {
+    PacketInSample {
+        dpid,
+        received: at,
+        packet_in: PacketIn {
+            buffer_id: u32::MAX,
+            total_len: 74,
+            reason: 1,
+            table_id: 0,
+            cookie: 1,
+            match_: Match {
+                fields: in_port.map(Oxm::InPort).into_iter().collect(),
+            },
+            data,
+        },
+    }
+}
+
+fn config() -> OffenderServiceConfig {
+    OffenderServiceConfig {
+        expire_every: Duration::from_secs(3600),
+        ..OffenderServiceConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
+    let lines = Lines::default();
+    let sink = ReportSink::from_writer("memory", Box::new(lines.clone()), ReportConfig::default());
+    let shutdown = CancellationToken::new();
+    let service = OffenderService::spawn(config(), Some(sink), shutdown.clone()).expect("starts");
+    let start = SystemTime::now();
+    for i in 0..40u16 {
+        let at = start + Duration::from_millis(u64::from(i) * 100);
+        let bot = sample(7, Some(3), syn([10, 0, 0, 1], 1 + (i % 6) as u8, 40_000 + i), at);
+        service.samples.send(bot).await.expect("service running");
+        // A client retrying one server with fresh connections: never flagged.
+        let client = sample(7, Some(4), syn([10, 0, 0, 2], 200, 50_000 + i), at);
+        service.samples.send(client).await.expect("service running");
+    }
+    // A frame that is not IP and a PACKET_IN without in_port: counted as malformed.
+    let junk = sample(7, Some(3), Bytes::from_static(&[0u8; 20]), start);
+    service.samples.send(junk).await.expect("service running");
+    let no_port = sample(7, None, syn([10, 0, 0, 3], 1, 1), start);
+    service.samples.send(no_port).await.expect("service running");
+
+    // Dropping the sender ends the task after it drained the channel; the writer then ends.
+    let OffenderService {
+        handle,
+        samples,
+        task,
+    } = service;
+    drop(samples);
+    task.await.expect("task ends cleanly");
+    for _ in 0..100 {
+        if handle.summary().reports_written == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let summary = handle.summary();
+    assert_eq!(summary.tracked, 2);
+    assert_eq!(summary.flagged, 1);
+    assert_eq!(summary.table.flagged_events, 1);
+    assert_eq!(summary.reports_written, 1);
+    assert_eq!(summary.report_errors, 0);
+    assert_eq!(
+        summary.switches.get(&7),
+        Some(&SwitchSampleCounts {
+            samples: 82,
+            connection_attempts: 80,
+            malformed: 2
+        })
+    );
+
+    let flagged = handle.top(10, true);
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].source_ip.to_string(), "10.0.0.1");
+    assert_eq!(flagged[0].port, 3);
+    assert_eq!(flagged[0].attempts, 40);
+    assert_eq!(handle.top(10, false).len(), 2);
+
+    let text = lines.text();
+    assert_eq!(text.lines().count(), 1, "one report line: {text}");
+    let report: serde_json::Value = serde_json::from_str(text.trim()).expect("JSON line");
+    assert_eq!(report["Report-Type"], "bot-infection");
+    assert_eq!(report["Source"], "10.0.0.1");
+    assert_eq!(report["Switch-Port"], 3);
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_task_and_expiry_forgets_idle_subscribers() {
+    let shutdown = CancellationToken::new();
+    let service = OffenderService::spawn(config(), None, shutdown.clone()).expect("starts");
+    let long_ago = SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(
+        service.handle.ingest(&sample(1, Some(1), syn([10, 0, 0, 9], 1, 1), long_ago)),
+        None
+    );
+    assert_eq!(service.handle.summary().tracked, 1);
+    assert_eq!(service.handle.expire(UnixMillis::now()), 1);
+    assert_eq!(service.handle.summary().tracked, 0);
+    assert_eq!(service.handle.summary().table.expired, 1);
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), service.task)
+        .await
+        .expect("stops within 5 s")
+        .expect("no panic");
+}
+
+#[test]
+fn a_config_the_table_refuses_is_an_error_not_a_panic() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let _guard = rt.enter();
+    let bad = OffenderServiceConfig {
+        table: OffenderConfig {
+            flag_attempts: 2,
+            flag_distinct_destinations: 5,
+            ..OffenderConfig::default()
+        },
+        ..config()
+    };
+    assert!(matches!(
+        OffenderService::spawn(bad, None, CancellationToken::new()),
+        Err(OffenderServiceError::Config(_))
+    ));
+    let zero = OffenderServiceConfig {
+        channel_capacity: 0,
+        ..config()
+    };
+    assert!(matches!(
+        OffenderService::spawn(zero, None, CancellationToken::new()),
+        Err(OffenderServiceError::ZeroChannel)
+    ));
+}
