@@ -60,7 +60,7 @@ fn the_shipped_example_checks_ok() {
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     assert!(
         o.stdout.starts_with(
-            "OK: 1 switches, 2 relays, 1 exempt sources, blocked ports [25], fragments drop-tcp"
+            "OK: 1 switch, 2 relays, 1 exempt source, blocked ports [25], fragments drop-tcp"
         ),
         "{}",
         o.stdout

@@ -49,10 +49,10 @@ pub fn main(args: CheckArgs) -> i32 {
         SubscriberPorts::List(l) => format!("{} listed ports", l.len()),
     };
     println!(
-        "OK: {} switches, {} relays, {} exempt sources, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}",
-        p.switches().len(),
-        p.relays().len(),
-        p.exempt_sources().len(),
+        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}",
+        count(p.switches().len(), "switch", "switches"),
+        count(p.relays().len(), "relay", "relays"),
+        count(p.exempt_sources().len(), "exempt source", "exempt sources"),
         ports.join(", "),
         p.fragments(),
         p.forwarding(),
@@ -60,4 +60,8 @@ pub fn main(args: CheckArgs) -> i32 {
         defaults
     );
     0
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

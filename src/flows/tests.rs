@@ -209,3 +209,33 @@ fn meter_mods_carry_the_rate() {
         op25b_proto::consts::OFPMC_MODIFY
     );
 }
+
+mod properties {
+    use super::super::*;
+    use super::policy;
+    use crate::policy::{Dpid, PortNo};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn in_all_mode_the_flows_do_not_depend_on_the_switch_ports(
+            ports in proptest::collection::btree_set(1u32..5000, 0..300),
+            relays in 0usize..4,
+            exempt in 0usize..4,
+            blocked in proptest::collection::btree_set(1u16..=65535, 0..4),
+        ) {
+            let r: Vec<String> = (0..relays).map(|i| format!("\"192.0.2.{}\"", i + 1)).collect();
+            let e: Vec<String> = (0..exempt).map(|i| format!("\"2001:db8:{i:x}::/48\"")).collect();
+            let b: Vec<String> = blocked.iter().map(|p| p.to_string()).collect();
+            let p = policy(&format!(
+                "[policy]\nblocked_ports = [{}]\nrelays = [{}]\nexempt_sources = [{}]\n[defaults]\nuplink_ports = [7000]\n",
+                b.join(","), r.join(","), e.join(",")
+            ));
+            let many = desired_flows(&p, &SwitchView::new(Dpid(9), ports.iter().copied().map(PortNo)));
+            let none = desired_flows(&p, &SwitchView::new(Dpid(9), []));
+            prop_assert_eq!(&many.flows, &none.flows);
+            let frag = if blocked.is_empty() { 0 } else { 2 };
+            prop_assert_eq!(many.flows.len(), 1 + relays + exempt + 2 * blocked.len() + frag + 1);
+        }
+    }
+}

@@ -349,3 +349,41 @@ fn other_warnings() {
     assert!(w.iter().any(|w| w.contains("is NOT blocked")));
     assert!(w.iter().any(|w| w.contains("exempts every subscriber")));
 }
+
+mod never_panics {
+    use super::super::Config;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_text(s in "(?s).{0,300}") {
+            let _ = Config::parse(&s, "p.toml");
+        }
+
+        #[test]
+        fn arbitrary_values_in_a_valid_shape(
+            port in any::<i64>(),
+            relay in "[0-9a-f:./]{0,40}",
+            dpid in "[0-9a-fx:]{0,30}",
+            cookie in any::<i64>(),
+        ) {
+            let text = format!(
+                "[policy]\nblocked_ports = [{port}]\nrelays = [\"{relay}\"]\ncookie = {cookie}\n[[switch]]\ndpid = \"{dpid}\"\nuplink_ports = [{port}]\n"
+            );
+            match Config::parse(&text, "p.toml") {
+                Ok(l) => {
+                    prop_assert!((1..=65535).contains(&port));
+                    prop_assert!(cookie > 0);
+                    prop_assert_eq!(l.config.policy().blocked_ports(), &[port as u16]);
+                }
+                Err(e) => {
+                    // Every error names the file and a line:column.
+                    for err in &e.0 {
+                        prop_assert!(err.to_string().starts_with("p.toml:"), "{}", err);
+                        prop_assert!(err.location.line >= 1 && err.location.column >= 1);
+                    }
+                }
+            }
+        }
+    }
+}
