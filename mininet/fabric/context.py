@@ -4,6 +4,10 @@ from . import traffic
 
 SMTP_WAIT = 'banner'
 BLOCKED = 'no banner'
+# An allowed connection may take up to 3 s (SYN retransmits after 1 s on a loaded machine);
+# a blocked one is judged after 1.5 s: the SYN and its first retransmission both dropped.
+ALLOWED_TIMEOUT = 3.0
+BLOCKED_TIMEOUT = 1.5
 
 
 class Fabric:
@@ -39,7 +43,7 @@ class Fabric:
             bg.kill()
 
     def expect_banner(self, scenario, src, dst, port, family):
-        result = traffic.smtp(self.host(src), self.addr(dst, family), port)
+        result = traffic.smtp(self.host(src), self.addr(dst, family), port, timeout=ALLOWED_TIMEOUT)
         observed = result.get('banner') if result.get('ok') else result.get('error')
         return self.results.record(scenario, '%s -> %s:%d v%d' % (src, dst, port, family), SMTP_WAIT,
                                    observed, result.get('ok'))
@@ -49,7 +53,7 @@ class Fabric:
         peer = self.addr(src, family)
         log = self.responders[dst].log_path
         before = traffic.server_accepts(log, port, peer)
-        result = traffic.smtp(self.host(src), self.addr(dst, family), port)
+        result = traffic.smtp(self.host(src), self.addr(dst, family), port, timeout=BLOCKED_TIMEOUT)
         after = traffic.server_accepts(log, port, peer)
         if result.get('ok'):
             observed = 'banner: %s' % result.get('banner')
