@@ -394,7 +394,7 @@ fn port_roles(
             let span = subscriber_ports.map_or(0..0, |s| s.span());
             ports
                 .into_iter()
-                .map(|p| (p, span.clone(), "defaults.uplink_ports".to_string()))
+                .map(|p| (p, span.clone(), format!("{field}.subscriber_ports (uplink inherited from defaults.uplink_ports)")))
                 .collect()
         }
     };
