@@ -19,6 +19,7 @@
 
 pub mod error;
 pub mod health;
+pub mod launch;
 pub mod metrics_route;
 pub mod offenders;
 pub mod policy_view;

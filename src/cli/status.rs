@@ -1,11 +1,341 @@
-//! `op25b status`.
+//! `op25b status [--api http://127.0.0.1:9325] [--top N]`: asks a running controller's API
+//! and prints its switches and the top offenders as tables.
+//!
+//! Exit codes: 0 printed; 1 the controller could not be reached or answered with an error;
+//! 2 it answered something that is not the API's JSON.
+//!
+//! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no TLS and no async
+//! runtime (the API listens on plain HTTP on a management address).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
 use clap::Args;
+use serde::Deserialize;
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Base URL of the controller's API (`[controller] api_listen`).
+    #[arg(long, default_value = "http://127.0.0.1:9325")]
+    pub api: String,
+    /// How many offenders to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 5)]
+    pub timeout_secs: u64,
+}
+
+/// Why `status` could not print the state.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("cannot reach the op25b API at {url}: {source} (is `op25b run` running, and is --api its [controller] api_listen?)")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: ureq::Error,
+    },
+    #[error("{url} answered HTTP {status}: {body}")]
+    Http {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{url} did not answer with the API's JSON: {source}")]
+    BadJson {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl StatusError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            StatusError::Unreachable { .. } | StatusError::Http { .. } => 1,
+            StatusError::BadJson { .. } => 2,
+        }
+    }
+}
+
+/// The fields of `/api/switches` this command prints.
+#[derive(Debug, Deserialize)]
+pub struct SwitchList {
+    pub policy_generation: u64,
+    #[serde(default)]
+    pub handshaking: u64,
+    pub switches: Vec<SwitchRow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SwitchRow {
+    pub dpid: String,
+    pub name: Option<String>,
+    pub peer: Option<String>,
+    pub connected: bool,
+    pub connected_since: Option<String>,
+    pub sync_state: String,
+    pub synced_generation: Option<u64>,
+    pub flow_count: usize,
+    #[serde(default)]
+    pub blocked_packets: u64,
+    pub last_error: Option<String>,
+}
+
+/// The fields of `/api/offenders` this command prints.
+#[derive(Debug, Deserialize)]
+pub struct OffenderList {
+    pub enabled: bool,
+    pub tracked: usize,
+    pub flagged: usize,
+    pub offenders: Vec<OffenderRow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OffenderRow {
+    pub switch: String,
+    pub port: u32,
+    pub source_mac: String,
+    pub source_ip: String,
+    pub attempts: u32,
+    pub distinct_destinations: usize,
+    pub last_seen: String,
+    pub flagged: bool,
+}
+
+fn get_json<T: for<'de> Deserialize<'de>>(
+    agent: &ureq::Agent,
+    url: &str,
+) -> Result<T, StatusError> {
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|source| StatusError::Unreachable {
+            url: url.to_owned(),
+            source,
+        })?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|source| StatusError::Unreachable {
+            url: url.to_owned(),
+            source,
+        })?;
+    if status != 200 {
+        return Err(StatusError::Http {
+            url: url.to_owned(),
+            status,
+            body,
+        });
+    }
+    serde_json::from_str(&body).map_err(|source| StatusError::BadJson {
+        url: url.to_owned(),
+        source,
+    })
+}
+
+/// Lays out rows as left-aligned columns separated by two spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            let _ = write!(text, "{cell:<w$}");
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// The report `status` prints, from the two API answers.
+pub fn render(switches: &SwitchList, offenders: &OffenderList) -> String {
+    let connected = switches.switches.iter().filter(|s| s.connected).count();
+    let in_sync = switches
+        .switches
+        .iter()
+        .filter(|s| s.connected && s.sync_state == "in_sync")
+        .count();
+    let mut out = format!(
+        "policy generation {}; switches: {} known, {} connected, {} in sync",
+        switches.policy_generation,
+        switches.switches.len(),
+        connected,
+        in_sync
+    );
+    if switches.handshaking > 0 {
+        let _ = write!(out, ", {} handshaking", switches.handshaking);
+    }
+    out.push_str("\n\n");
+    let dash = || "-".to_owned();
+    let rows: Vec<Vec<String>> = switches
+        .switches
+        .iter()
+        .map(|s| {
+            vec![
+                s.dpid.clone(),
+                s.name.clone().unwrap_or_else(dash),
+                s.peer.clone().unwrap_or_else(dash),
+                if s.connected { "yes" } else { "no" }.to_owned(),
+                s.sync_state.clone(),
+                s.synced_generation.map_or_else(dash, |g| g.to_string()),
+                s.flow_count.to_string(),
+                s.blocked_packets.to_string(),
+                s.connected_since.clone().unwrap_or_else(dash),
+                s.last_error.clone().unwrap_or_else(dash),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        out.push_str("no switch has connected yet\n");
+    } else {
+        out.push_str(&table(
+            &[
+                "DPID", "NAME", "PEER", "CONNECTED", "STATE", "GEN", "FLOWS", "BLOCKED", "SINCE",
+                "LAST ERROR",
+            ],
+            &rows,
+        ));
+    }
+    out.push('\n');
+    if !offenders.enabled {
+        out.push_str("offenders: reporting is off ([reporting] enabled = false)\n");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "offenders: {} tracked, {} flagged as likely infected",
+        offenders.tracked, offenders.flagged
+    );
+    if offenders.offenders.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    let rows: Vec<Vec<String>> = offenders
+        .offenders
+        .iter()
+        .map(|o| {
+            vec![
+                if o.flagged { "FLAGGED" } else { "" }.to_owned(),
+                o.source_ip.clone(),
+                o.source_mac.clone(),
+                o.switch.clone(),
+                o.port.to_string(),
+                o.attempts.to_string(),
+                o.distinct_destinations.to_string(),
+                o.last_seen.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "", "SOURCE", "MAC", "SWITCH", "PORT", "ATTEMPTS", "HOSTS", "LAST SEEN",
+        ],
+        &rows,
+    ));
+    out
+}
+
+/// Fetches both answers and renders them.
+pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(args.timeout_secs.max(1))))
+        .build()
+        .into();
+    let base = args.api.trim_end_matches('/');
+    let switches: SwitchList = get_json(&agent, &format!("{base}/api/switches"))?;
+    let top = args.top.clamp(1, 10_000);
+    let offenders: OffenderList = get_json(&agent, &format!("{base}/api/offenders?limit={top}"))?;
+    Ok(render(&switches, &offenders))
+}
 
 /// Runs the subcommand; returns the process exit code.
-pub fn main(_args: StatusArgs) -> i32 {
-    eprintln!("op25b status: not implemented yet");
-    2
+pub fn main(args: StatusArgs) -> i32 {
+    match fetch(&args) {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => {
+            eprintln!("op25b status: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns_and_trim_trailing_space() {
+        let t = table(
+            &["A", "LONG HEADER", "C"],
+            &[
+                vec!["x".into(), "y".into(), "".into()],
+                vec!["wide cell".into(), "z".into(), "w".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "A          LONG HEADER  C\nx          y\nwide cell  z            w\n"
+        );
+    }
+
+    #[test]
+    fn render_shows_switches_and_flagged_offenders() {
+        let switches: SwitchList = serde_json::from_str(
+            r#"{"policy_generation": 3, "handshaking": 0, "switches": [
+                {"dpid": "00:00:00:00:00:00:00:01", "name": "edge-1", "peer": "10.1.1.1:40000",
+                 "connected": true, "connected_since": "2026-11-27T21:00:00.000Z",
+                 "sync_state": "in_sync", "synced_generation": 3, "flow_count": 9,
+                 "blocked_packets": 12, "last_error": null, "extra": 1}]}"#,
+        )
+        .expect("parses");
+        let offenders: OffenderList = serde_json::from_str(
+            r#"{"enabled": true, "tracked": 2, "flagged": 1, "offenders": [
+                {"switch": "00:00:00:00:00:00:00:01", "port": 3, "source_mac": "02:00:00:00:00:01",
+                 "source_ip": "10.0.0.1", "attempts": 40, "distinct_destinations": 6,
+                 "last_seen": "2026-11-27T21:05:00.000Z", "flagged": true}]}"#,
+        )
+        .expect("parses");
+        let text = render(&switches, &offenders);
+        assert!(text.starts_with("policy generation 3; switches: 1 known, 1 connected, 1 in sync\n"));
+        assert!(text.contains("edge-1"));
+        assert!(text.contains("offenders: 2 tracked, 1 flagged as likely infected"));
+        let flagged_line = text
+            .lines()
+            .find(|l| l.starts_with("FLAGGED"))
+            .expect("a flagged row");
+        assert!(flagged_line.contains("10.0.0.1"));
+        assert!(flagged_line.contains(" 40 "));
+    }
+
+    #[test]
+    fn an_unreachable_api_is_exit_code_1_with_a_clear_message() {
+        // Port 9 (discard) on loopback: nothing listens there in tests.
+        let err = fetch(&StatusArgs {
+            api: "http://127.0.0.1:9".into(),
+            top: 5,
+            timeout_secs: 2,
+        })
+        .expect_err("nothing listens");
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.to_string().starts_with("cannot reach the op25b API at http://127.0.0.1:9/api/switches"));
+    }
 }

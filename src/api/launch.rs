@@ -1,0 +1,130 @@
+//! Starting the observability side of `op25b run` in one call: the offender service (when
+//! `[reporting] enabled`), its report sink, and the HTTP API on `[controller] api_listen`.
+//!
+//! Wiring in `run` (see docs/observability.md):
+//!
+//! ```text
+//! let readiness = Arc::new(Readiness::new());
+//! let obs = launch::start(registry.clone(), store.clone(), readiness.clone(), None, token).await?;
+//! let controller = Controller::start(store, registry, ControllerOptions {
+//!     samples: obs.samples.clone(), observations: obs.observations.clone(), .. })?;
+//! readiness.set_openflow_listening(true);
+//! ... on shutdown: token.cancel(); obs.join().await;
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::controller::policy_store::PolicyStore;
+use crate::controller::registry::Registry;
+use crate::metrics::SwitchObservations;
+use crate::offender_service::{OffenderService, OffenderServiceConfig, OffenderServiceError};
+use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink};
+use crate::session::codec_bridge::PacketInSample;
+
+use super::{bind, serve, ApiServeError, ApiState, Readiness};
+
+/// Why the observability side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Api(#[from] ApiServeError),
+    #[error(transparent)]
+    Offenders(#[from] OffenderServiceError),
+    #[error("cannot open the abuse report sink")]
+    Report(#[from] ReportError),
+}
+
+/// What `run` keeps while the controller runs.
+#[derive(Debug)]
+pub struct Observability {
+    /// Give to `ControllerOptions::samples` (None when reporting is off).
+    pub samples: Option<mpsc::Sender<PacketInSample>>,
+    /// Give to every session: they record flow reads, desired flows and syncs here.
+    pub observations: Arc<SwitchObservations>,
+    /// The API's state (tests and tools read it directly).
+    pub state: ApiState,
+    /// Where the API listens.
+    pub api_addr: SocketAddr,
+    api: JoinHandle<Result<(), ApiServeError>>,
+    offenders: Option<JoinHandle<()>>,
+}
+
+impl Observability {
+    /// Waits for the API and the offender service to stop (after `shutdown` was cancelled).
+    pub async fn join(self) {
+        match self.api.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "HTTP API stopped with an error"),
+            Err(e) => warn!(error = %e, "HTTP API task failed"),
+        }
+        if let Some(task) = self.offenders {
+            if let Err(e) = task.await {
+                warn!(error = %e, "offender service task failed");
+            }
+        }
+    }
+}
+
+/// Starts the offender service (if the policy in force enables reporting) and the API.
+/// `api_listen` overrides `[controller] api_listen`. Everything stops on `shutdown`.
+///
+/// The offender thresholds and the report sink are read from the policy at start; a reload
+/// that changes `[reporting]` thresholds takes effect at the next restart (logged by nobody
+/// yet: see docs/observability.md).
+pub async fn start(
+    registry: Arc<Registry>,
+    store: Arc<PolicyStore>,
+    readiness: Arc<Readiness>,
+    api_listen: Option<SocketAddr>,
+    shutdown: CancellationToken,
+) -> Result<Observability, LaunchError> {
+    let active = store.current();
+    let config = active.config();
+    let reporting = config.policy().reporting().clone();
+    let addr = api_listen.unwrap_or(config.controller().api_listen);
+
+    let (handle, samples, offenders_task) = if reporting.enabled {
+        let sink = match &reporting.report_path {
+            Some(path) => Some(ReportSink::for_report_path(path, ReportConfig::default())?),
+            None => None,
+        };
+        let service = OffenderService::spawn(
+            OffenderServiceConfig {
+                table: OffenderConfig::from(&reporting),
+                ..OffenderServiceConfig::default()
+            },
+            sink,
+            shutdown.clone(),
+        )?;
+        (
+            Some(service.handle),
+            Some(service.samples),
+            Some(service.task),
+        )
+    } else {
+        info!("[reporting] enabled = false: blocked attempts are not sampled");
+        (None, None, None)
+    };
+
+    let observations = Arc::new(SwitchObservations::new());
+    let state = ApiState::new(registry, store, observations.clone(), handle, readiness);
+    let listener = bind(addr).await?;
+    let api_addr = listener
+        .local_addr()
+        .map_err(|source| ApiServeError::Bind { addr, source })?;
+    let api = tokio::spawn(serve(listener, state.clone(), shutdown));
+    Ok(Observability {
+        samples,
+        observations,
+        state,
+        api_addr,
+        api,
+        offenders: offenders_task,
+    })
+}

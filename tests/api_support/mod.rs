@@ -1,0 +1,204 @@
+//! Shared by the tests/api_*.rs files: an API server on 127.0.0.1:0 over a hand-filled
+//! registry, a policy file in a fresh temporary directory, and a blocking HTTP client.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use op25b::api::{self, ApiState, Readiness};
+use op25b::controller::policy_store::PolicyStore;
+use op25b::controller::registry::Registry;
+use op25b::metrics::SwitchObservations;
+use op25b::offender_service::{OffenderService, OffenderServiceConfig};
+use op25b::policy::Config;
+use tokio::runtime::Runtime;
+use tokio_util::sync::CancellationToken;
+
+pub const POLICY: &str = r#"
+[controller]
+api_listen = "127.0.0.1:9325"
+
+[policy]
+blocked_ports = [25]
+relays = ["192.0.2.25/32", "2001:db8::25/128"]
+exempt_sources = ["203.0.113.0/29"]
+
+[[switch]]
+dpid = "00:00:00:00:00:00:00:01"
+name = "edge-1"
+uplink_ports = [4]
+
+[reporting]
+threshold_attempts = 30
+threshold_destinations = 5
+"#;
+
+/// A fresh directory under the system temp dir, unique per process and call.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "op25b-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+pub struct TestApi {
+    pub rt: Runtime,
+    pub base: String,
+    pub addr: SocketAddr,
+    pub state: ApiState,
+    pub registry: Arc<Registry>,
+    pub store: Arc<PolicyStore>,
+    pub readiness: Arc<Readiness>,
+    pub observations: Arc<SwitchObservations>,
+    pub samples: Option<tokio::sync::mpsc::Sender<op25b::session::codec_bridge::PacketInSample>>,
+    pub policy_path: PathBuf,
+    pub shutdown: CancellationToken,
+    agent: ureq::Agent,
+}
+
+impl TestApi {
+    /// Starts the API with `POLICY` loaded from a file, and the offender service when
+    /// `with_offenders`.
+    pub fn start(with_offenders: bool) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = temp_dir("api");
+        let policy_path = dir.join("policy.toml");
+        std::fs::write(&policy_path, POLICY).expect("write policy");
+        let loaded = Config::load(&policy_path).expect("test policy is valid");
+        let registry = Arc::new(Registry::new());
+        let store = Arc::new(PolicyStore::new(
+            loaded.config,
+            Some(policy_path.clone()),
+            registry.clone(),
+        ));
+        let readiness = Arc::new(Readiness::new());
+        let observations = Arc::new(SwitchObservations::new());
+        let shutdown = CancellationToken::new();
+        let (handle, samples) = if with_offenders {
+            let service = rt
+                .block_on(async {
+                    OffenderService::spawn(OffenderServiceConfig::default(), None, shutdown.clone())
+                })
+                .expect("offender service starts");
+            (Some(service.handle), Some(service.samples))
+        } else {
+            (None, None)
+        };
+        let state = ApiState::new(
+            registry.clone(),
+            store.clone(),
+            observations.clone(),
+            handle,
+            readiness.clone(),
+        );
+        let listener = rt
+            .block_on(api::bind("127.0.0.1:0".parse().expect("addr")))
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        rt.spawn(api::serve(listener, state.clone(), shutdown.clone()));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        Self {
+            rt,
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            registry,
+            store,
+            readiness,
+            observations,
+            samples,
+            policy_path,
+            shutdown,
+            agent,
+        }
+    }
+
+    /// Status, content type and body of `method path`.
+    pub fn request(&self, method: &str, path: &str) -> (u16, String, String) {
+        let url = format!("{}{path}", self.base);
+        let response = match method {
+            "GET" => self.agent.get(&url).call(),
+            "POST" => self.agent.post(&url).send_empty(),
+            "PUT" => self.agent.put(&url).send_empty(),
+            "DELETE" => self.agent.delete(&url).call(),
+            other => panic!("test asked for method {other}"),
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .unwrap_or_else(|e| panic!("{method} {url}: body: {e}"));
+        (status, content_type, body)
+    }
+
+    /// Status and parsed JSON of `method path`; fails the test if the body is not JSON.
+    pub fn json(&self, method: &str, path: &str) -> (u16, serde_json::Value) {
+        let (status, content_type, body) = self.request(method, path);
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path}: content-type {content_type:?}, body {body:?}"
+        );
+        let value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {body:?}"));
+        (status, value)
+    }
+
+    /// Puts two switches in the registry as a session would: 1 connected and in sync,
+    /// 0xabc disconnected after a failed sync.
+    pub fn fill_registry(&self) {
+        let peer: SocketAddr = "10.1.1.1:40001".parse().expect("addr");
+        let edge = self.registry.connect(1, 1, peer, SystemTime::now());
+        edge.update(|s| {
+            s.name = Some("edge-1".to_owned());
+            s.sync_state = op25b::controller::registry::SyncState::InSync;
+            s.synced_generation = Some(1);
+            s.flow_count = 9;
+            s.desired_flows = 9;
+            s.meters_in_use = true;
+            s.counters.syncs_ok = 2;
+            s.counters.flow_mods_sent = 9;
+            s.counters.packet_ins = 40;
+            *s.counters
+                .errors
+                .entry("OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ".to_owned())
+                .or_default() += 1;
+        });
+        let other = self
+            .registry
+            .connect(0xabc, 2, "10.1.1.2:40002".parse().expect("addr"), SystemTime::now());
+        other.update(|s| {
+            s.connected = false;
+            s.sync_state = op25b::controller::registry::SyncState::Disconnected;
+            s.counters.syncs_failed = 1;
+            s.last_error = Some("FLOW_MOD_FAILED/TABLE_FULL".to_owned());
+        });
+    }
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
