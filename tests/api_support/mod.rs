@@ -2,6 +2,8 @@
 //! registry, a policy file in a fresh temporary directory, and a blocking HTTP client.
 #![allow(dead_code)]
 
+pub mod prometheus_text;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -200,5 +202,40 @@ impl TestApi {
 impl Drop for TestApi {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// A PACKET_IN sample as a session sends it: a TCP SYN from `source` (MAC 02:..:source[3]) to
+/// `198.51.100.<host>:25` with source port `source_port`, cut to 128 bytes, seen at `in_port`.
+pub fn syn_sample(
+    dpid: u64,
+    in_port: u32,
+    source: [u8; 4],
+    host: u8,
+    source_port: u16,
+    at: SystemTime,
+) -> op25b::session::codec_bridge::PacketInSample {
+    use etherparse::PacketBuilder;
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, source[3]], [2, 0, 0, 0, 0, 0xfe])
+        .ipv4(source, [198, 51, 100, host], 64)
+        .tcp(source_port, 25, 1, 64240)
+        .syn();
+    let mut frame = Vec::with_capacity(builder.size(0));
+    builder.write(&mut frame, &[]).expect("write to a Vec");
+    frame.truncate(128);
+    op25b::session::codec_bridge::PacketInSample {
+        dpid,
+        received: at,
+        packet_in: op25b_proto::packet_in::PacketIn {
+            buffer_id: u32::MAX,
+            total_len: 74,
+            reason: 1,
+            table_id: 0,
+            cookie: 0x4f50_3235_4200_0000,
+            match_: op25b_proto::match_::Match {
+                fields: vec![op25b_proto::oxm::Oxm::InPort(in_port)],
+            },
+            data: bytes::Bytes::from(frame),
+        },
     }
 }
