@@ -21,10 +21,10 @@ sys.path.insert(0, HERE)
 import controllers  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
-from enforcement_watch import WatchError, watch  # noqa: E402
+from enforcement_watch import TracePool, WatchError, watch  # noqa: E402
 from ovs_bridges import BridgeSet, OvsError, dpid_of, leftover_bridges  # noqa: E402
 from proc_stats import ProcError  # noqa: E402
-from unixctl import UnixctlClient, UnixctlError, find_vswitchd_socket  # noqa: E402
+from unixctl import UnixctlError  # noqa: E402
 
 CONTROLLERS = ("op25b", "faucet", "osken")
 
@@ -48,6 +48,9 @@ def parse_args(argv):
     p.add_argument("--out", default=f"/tmp/bench-fabric-{time.strftime('%Y%m%dT%H%M%S')}")
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--wipe-timeout", type=float, default=5.0)
+    p.add_argument("--trace-connections", type=int, default=16,
+                   help="parallel unixctl connections for ofproto/trace")
+    p.add_argument("--gap", type=float, default=0.01, help="pause between trace rounds, s")
     p.add_argument("--settle", type=float, default=1.5)
     p.add_argument("--pre-start", type=float, default=1.0)
     p.add_argument("--restart-gap", type=float, default=1.0)
@@ -66,10 +69,16 @@ def spec_for(name, args, bset, workdir):
 
 
 def ensure_connected(client, bset, ctl, knobs):
-    """Untimed: starts the controller if needed and waits until every bridge is correct."""
+    """Untimed: starts the controller if needed and waits until every bridge is correct.
+
+    Flows are wiped first: the previous controller's flows would pass the oracle too.
+    """
     if not ctl.alive():
         ctl.start()
         ctl.wait_listening()
+    bset.del_controller()
+    bset.wipe_flows(knobs.wipe_workers)
+    scenarios.require_all_broken(client, bset.names, "before connecting")
     bset.set_controller(ctl.spec.target)
     tl = watch(client, bset.names, time.monotonic(), knobs.timeout, 0.0, knobs.gap)
     if not tl.all_correct():
@@ -104,7 +113,7 @@ def main(argv):
     wanted_big = [s for s in args.big_n_scenarios.split(",") if s in wanted_all]
     ns = [int(x) for x in args.n.split(",") if x]
     knobs = scenarios.Knobs(timeout=args.timeout, wipe_timeout=args.wipe_timeout, settle=args.settle, pre_start=args.pre_start,
-                            restart_gap=args.restart_gap)
+                            restart_gap=args.restart_gap, gap=args.gap)
     os.makedirs(args.out, exist_ok=True)
     results_path = os.path.join(args.out, "results.jsonl")
 
@@ -126,7 +135,7 @@ def main(argv):
     with open(os.path.join(args.out, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
 
-    client = UnixctlClient(find_vswitchd_socket())
+    client = TracePool(args.trace_connections)
     out = open(results_path, "a", encoding="utf-8")
 
     def emit(res):

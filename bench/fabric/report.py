@@ -28,7 +28,7 @@ def one_line(r):
     listen = f" listen={r['listen_s'] * 1000:.0f}ms" if "listen_s" in r else ""
     return (f"{r.get('controller', '?'):7s} n={r['n']:<4d} rep={r.get('rep', 0)} {r['scenario']:8s} "
             f"all_correct={_fmt_s(r['all_correct_s'])}s flaps={r['flaps']} never={r['never_correct']} "
-            f"synq_overflows={r['listen_overflows']} drops={r['listen_drops']}{listen}{mem} "
+            f"dropped_syns={r.get('dropped_syns', '-')} sys_overflows={r['listen_overflows']}{listen}{mem} "
             f"rounds={r['rounds']} load={r['load1']:.2f}")
 
 
@@ -76,7 +76,7 @@ def render(results, controllers):
         head = "| N | " + " | ".join(controllers)
         if "op25b" in controllers:
             head += " | " + " | ".join(f"{c}/op25b" for c in others)
-        head += " | flaps | listen-queue overflows | never correct |"
+        head += " | flaps | dropped SYNs | never correct |"
         lines.append(head)
         lines.append("|" + "---|" * (head.count("|") - 1))
         for n in present:
@@ -85,9 +85,9 @@ def render(results, controllers):
             if "op25b" in controllers:
                 cells += [_ratio(med[c], med["op25b"]) for c in others]
             agg = {}
-            for key in ("flaps", "listen_overflows", "never_correct"):
-                agg[key] = "/".join(str(sum(r[key] for r in g.get((sc, n, c), []))) for c in controllers)
-            lines.append(f"| {n} | " + " | ".join(cells) + f" | {agg['flaps']} | {agg['listen_overflows']} | "
+            for key in ("flaps", "dropped_syns", "never_correct"):
+                agg[key] = "/".join(str(sum(r.get(key, 0) for r in g.get((sc, n, c), []))) for c in controllers)
+            lines.append(f"| {n} | " + " | ".join(cells) + f" | {agg['flaps']} | {agg['dropped_syns']} | "
                          f"{agg['never_correct']} |")
     lines.append("\n### Resources (median over reps): start-to-listening, peak RSS (VmHWM), CPU seconds\n")
     lines.append("| controller | N | listen ms (cold) | VmHWM MiB (max over scenarios) | CPU s cold | CPU s restart | CPU s wipe | CPU s attach |")

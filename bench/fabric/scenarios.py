@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 import proc_stats
+from syn_watch import SynDropWatcher
 from enforcement_watch import trace_round, watch
 from reference_flows import as_ofctl_text
 
@@ -26,18 +27,19 @@ class Knobs:
     settle: float = 1.5  # keep watching for flaps this long after the last bridge became correct
     pre_start: float = 1.0  # cold: bridges point at the dead address this long before the start
     restart_gap: float = 1.0  # restart: controller down this long (flows wiped meanwhile)
-    gap: float = 0.005  # pause between trace rounds
-    wipe_workers: int = 8
+    gap: float = 0.01  # pause between trace rounds
+    wipe_workers: int = 16
 
 
-def _require_all_broken(client, bridges, what):
+def require_all_broken(client, bridges, what):
     correct = [b for b, ok, _ in trace_round(client, bridges) if ok]
     if correct:
         raise ScenarioError(f"{what}: {len(correct)} bridges already enforce the policy before t0")
 
 
-def _result(name, ctl, bridges, tl, t0, extra, before_cpu, before_listen):
+def _result(name, ctl, bridges, tl, t0, extra, before_cpu, before_listen, syns=None):
     after_listen = proc_stats.listen_counters()
+    dropped_syns = syns.stop() if syns is not None else 0
     proc = proc_stats.sample(ctl.proc.pid) if ctl is not None and ctl.alive() else None
     res = {
         "scenario": name,
@@ -49,8 +51,9 @@ def _result(name, ctl, bridges, tl, t0, extra, before_cpu, before_listen):
         "bridges_broken_after_correct": tl.bridges_flapped(),
         "never_correct": len(tl.never_correct()),
         "rounds": tl.rounds,
-        "listen_overflows": after_listen[0] - before_listen[0],
-        "listen_drops": after_listen[1] - before_listen[1],
+        "dropped_syns": dropped_syns,  # to this controller's port only
+        "listen_overflows": after_listen[0] - before_listen[0],  # system-wide
+        "listen_drops": after_listen[1] - before_listen[1],  # system-wide
         "observed_s": time.monotonic() - t0,
         "load1": os.getloadavg()[0],
     }
@@ -77,11 +80,12 @@ def floor(client, bset, knobs):
 
 
 def _start_and_watch(name, client, bset, ctl, knobs, extra):
+    syns = SynDropWatcher(ctl.spec.port).start()
     before = proc_stats.listen_counters()
     t0 = ctl.start()
     listen_s = ctl.wait_listening()
     tl = watch(client, bset.names, t0, knobs.timeout, knobs.settle, knobs.gap)
-    return _result(name, ctl, bset.names, tl, t0, {"listen_s": round(listen_s, 4), **extra}, 0.0, before)
+    return _result(name, ctl, bset.names, tl, t0, {"listen_s": round(listen_s, 4), **extra}, 0.0, before, syns)
 
 
 def cold(client, bset, ctl, knobs):
@@ -90,7 +94,7 @@ def cold(client, bset, ctl, knobs):
     bset.del_controller()
     bset.wipe_flows(knobs.wipe_workers)
     bset.set_controller(ctl.spec.target)
-    _require_all_broken(client, bset.names, "cold")
+    require_all_broken(client, bset.names, "cold")
     time.sleep(knobs.pre_start)
     return _start_and_watch("cold", client, bset, ctl, knobs, {})
 
@@ -98,12 +102,13 @@ def cold(client, bset, ctl, knobs):
 def wipe(client, bset, ctl, knobs):
     """Controller running and every bridge correct; `ovs-ofctl del-flows` on every bridge."""
     before_cpu = proc_stats.sample(ctl.proc.pid).cpu_s
+    syns = SynDropWatcher(ctl.spec.port).start()
     before = proc_stats.listen_counters()
     t0 = time.monotonic()
     bset.wipe_flows(knobs.wipe_workers)
     burst = time.monotonic() - t0
     tl = watch(client, bset.names, t0, knobs.wipe_timeout, knobs.settle, knobs.gap)
-    return _result("wipe", ctl, bset.names, tl, t0, {"trigger_s": round(burst, 4)}, before_cpu, before)
+    return _result("wipe", ctl, bset.names, tl, t0, {"trigger_s": round(burst, 4)}, before_cpu, before, syns)
 
 
 def restart(client, bset, ctl, knobs):
@@ -111,7 +116,7 @@ def restart(client, bset, ctl, knobs):
     ctl.stop()
     t_stop = time.monotonic()
     bset.wipe_flows(knobs.wipe_workers)
-    _require_all_broken(client, bset.names, "restart")
+    require_all_broken(client, bset.names, "restart")
     time.sleep(max(0.0, t_stop + knobs.restart_gap - time.monotonic()))
     return _start_and_watch("restart", client, bset, ctl, knobs, {})
 
@@ -122,11 +127,12 @@ def attach(client, bset, ctl, knobs):
     bset.del_controller()
     bset.wipe_flows(knobs.wipe_workers)
     time.sleep(0.3)
-    _require_all_broken(client, bset.names, "attach")
+    require_all_broken(client, bset.names, "attach")
     before_cpu = proc_stats.sample(ctl.proc.pid).cpu_s
+    syns = SynDropWatcher(ctl.spec.port).start()
     before = proc_stats.listen_counters()
     t0 = time.monotonic()
     bset.set_controller(ctl.spec.target)
     vsctl = time.monotonic() - t0
     tl = watch(client, bset.names, t0, knobs.timeout, knobs.settle, knobs.gap)
-    return _result("attach", ctl, bset.names, tl, t0, {"trigger_s": round(vsctl, 4)}, before_cpu, before)
+    return _result("attach", ctl, bset.names, tl, t0, {"trigger_s": round(vsctl, 4)}, before_cpu, before, syns)

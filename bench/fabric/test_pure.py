@@ -140,3 +140,47 @@ class ReportTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SynWatchTest(unittest.TestCase):
+    HEAD = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+
+    def test_only_syn_sent_to_our_port(self):
+        import syn_watch
+        port = 6701  # 0x1A2D
+        text = self.HEAD + (
+            "   0: 0100007F:A000 0100007F:1A2D 02 00000000:00000000 01:00000064 00000001     0        0 111 1 0 100 0 0 10 0\n"
+            "   1: 0100007F:A001 0100007F:1A2D 01 00000000:00000000 00:00000000 00000000     0        0 112 1 0 20 4 1 10 -1\n"
+            "   2: 0100007F:A002 0100007F:1A2E 02 00000000:00000000 01:00000064 00000002     0        0 113 1 0 100 0 0 10 0\n"
+            "   3: 0100007F:A003 0100007F:1A2D 02 00000000:00000000 01:00000064 00000000     0        0 114 1 0 100 0 0 10 0\n"
+        )
+        seen = syn_watch.syn_sent_to_port(text, port)
+        self.assertEqual(seen, {("0100007F:A000", "111"): 1, ("0100007F:A003", "114"): 0})
+
+    def test_garbage_lines_are_skipped(self):
+        import syn_watch
+        self.assertEqual(syn_watch.syn_sent_to_port(self.HEAD + "junk\n 1: x y 02 a b c zz 0 0 1\n", 1), {})
+
+
+class MgmtWipeTest(unittest.TestCase):
+    def test_flow_mod_delete_layout(self):
+        import struct
+
+        import mgmt_wipe
+        msg = mgmt_wipe.delete_all_flows(xid=7)
+        version, mtype, length, xid = struct.unpack("!BBHI", msg[:8])
+        self.assertEqual((version, mtype, length, xid), (4, 14, 56, 7))
+        self.assertEqual(length, len(msg))
+        self.assertEqual(msg[24], 0xFF)  # table_id: all tables
+        self.assertEqual(msg[25], 3)  # OFPFC_DELETE
+        self.assertEqual(msg[36:44], b"\xff" * 8)  # out_port ANY, out_group ANY
+        self.assertEqual(msg[48:52], b"\x00\x01\x00\x04")  # empty OXM match
+
+    def test_read_messages_splits_and_keeps_rest(self):
+        import mgmt_wipe
+        data = mgmt_wipe.hello(1) + mgmt_wipe.barrier(2) + b"\x04\x15\x00"
+        msgs, rest = mgmt_wipe.read_messages(data)
+        self.assertEqual([(t, x) for t, x, _ in msgs], [(0, 1), (20, 2)])
+        self.assertEqual(rest, b"\x04\x15\x00")
+        with self.assertRaises(mgmt_wipe.WipeError):
+            mgmt_wipe.read_messages(b"\x04\x00\x00\x04\x00\x00\x00\x01")

@@ -46,11 +46,19 @@ class UnixctlClient:
     def close(self):
         self._sock.close()
 
-    def call_many(self, method, params_list):
+    def call_many(self, method, params_list, window=64):
         """Sends one request per params entry, returns [(result_or_None, error_or_None, t_answer)].
 
         t_answer is time.monotonic() when the answer was read, so callers can date each one.
+        Requests go out `window` at a time: with everything in flight at once, the server
+        stops reading while its replies wait in our unread receive buffer, and both block.
         """
+        answers = []
+        for i in range(0, len(params_list), window):
+            answers += self._call_batch(method, params_list[i : i + window])
+        return answers
+
+    def _call_batch(self, method, params_list):
         first_id = self._next_id
         self._next_id += len(params_list)
         payload = "".join(
