@@ -11,15 +11,15 @@ use op25b_proto::consts::{
     OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_SLAVE, OFPC_FLOW_STATS,
     OFPC_FRAG_DROP, OFPC_FRAG_MASK, OFPC_PORT_STATS, OFPC_TABLE_STATS, OFPFF_SEND_FLOW_REM,
     OFPMBT_DROP, OFPMBT_DSCP_REMARK, OFPMF_BURST, OFPMF_KBPS, OFPMF_PKTPS, OFPMF_STATS,
-    OFPMPF_REPLY_MORE, OFPRR_DELETE,
+    OFPMPF_REPLY_MORE, OFPRR_DELETE, OFPR_ACTION, OFPR_NO_MATCH, OFP_NO_BUFFER,
 };
 use op25b_proto::error_codes::{
     BadRequestCode, ErrorType, MeterModFailedCode, RoleRequestFailedCode, SwitchConfigFailedCode,
 };
 use op25b_proto::{
-    Desc, ErrorMsg, FeaturesReply, FlowMod, FlowRemoved, Instruction, MacAddr, Message,
+    Desc, ErrorMsg, FeaturesReply, FlowMod, FlowRemoved, Instruction, MacAddr, Match, Message,
     MeterFeatures, MeterMod, MultipartReply, MultipartReplyBody, MultipartRequest,
-    MultipartRequestBody, OfpMessage, Port, RoleMsg, SwitchConfig, TableStats,
+    MultipartRequestBody, OfpMessage, Oxm, PacketIn, Port, RoleMsg, SwitchConfig, TableStats,
 };
 
 use crate::flow_table::{FlowEntry, FlowTable, TableConfig};
@@ -156,6 +156,48 @@ impl Datapath {
             return Verdict::default();
         }
         self.flows.classify(pkt)
+    }
+
+    /// [`Datapath::classify`], and count the packet (`bytes` long) on the flows it hit.
+    pub fn record_packet(&mut self, pkt: &PacketHeaders, bytes: u64) -> Verdict {
+        if pkt.is_fragment && self.switch_config.flags & OFPC_FRAG_MASK == OFPC_FRAG_DROP {
+            return Verdict::default();
+        }
+        self.flows.record_packet(pkt, bytes)
+    }
+
+    /// The PACKET_IN a switch sends for `pkt` after `verdict` sent it to the controller, or
+    /// `None` when it did not (or the controller is a SLAVE, which gets no packet-ins).
+    /// `frame` is the packet's Ethernet frame (sent whole: the model's frames are shorter
+    /// than any `max_len` a controller uses).
+    pub fn packet_in(
+        &self,
+        pkt: &PacketHeaders,
+        verdict: &Verdict,
+        frame: Bytes,
+    ) -> Option<PacketIn> {
+        if !verdict.sends_to_controller() || self.role == OFPCR_ROLE_SLAVE {
+            return None;
+        }
+        let hit = verdict.last_hit()?;
+        let table_miss_flow = hit.priority == 0
+            && self.flows.entries().any(|e| {
+                e.table_id == hit.table_id && e.priority == 0 && e.normal == crate::FlowMatch::any()
+            });
+        Some(PacketIn {
+            buffer_id: OFP_NO_BUFFER,
+            total_len: u16::try_from(frame.len()).unwrap_or(u16::MAX),
+            // Spec 7.4.1: a table-miss flow entry's packet-ins say OFPR_NO_MATCH.
+            reason: if table_miss_flow {
+                OFPR_NO_MATCH
+            } else {
+                OFPR_ACTION
+            },
+            table_id: hit.table_id,
+            cookie: hit.cookie,
+            match_: Match::new(vec![Oxm::InPort(pkt.in_port)]),
+            data: frame,
+        })
     }
 
     /// Handles one controller message received after the HELLO exchange. `frame` is its wire
@@ -413,3 +455,7 @@ fn flow_removed(e: &FlowEntry, now: Instant) -> FlowRemoved {
         match_: e.match_.clone(),
     }
 }
+
+#[cfg(test)]
+#[path = "datapath_tests.rs"]
+mod tests;

@@ -1,8 +1,40 @@
-//! A simulated OpenFlow 1.3 switch.
+//! A simulated OpenFlow 1.3 switch, for op25b's tests and its load swarm.
+//!
+//! Two layers:
+//! - pure cores: [`FlowTable`] (OpenFlow 1.3.5 section 6.4 flow-mod semantics, stats,
+//!   [`FlowTable::classify`] of a [`PacketHeaders`] into a [`Verdict`]), [`MeterTable`], and
+//!   [`Datapath`], which answers one decoded controller message with the switch's replies;
+//! - [`SimSwitch`]: a tokio task per connection speaking OpenFlow over real TCP, with fault
+//!   injection and observation (counters, message record, events, invariant hook, waits).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use op25b_sim::{PacketHeaders, SimSwitch, SimSwitchConfig};
+//!
+//! # async fn demo(controller: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = SimSwitchConfig::new(0x1, 4); // dpid 1, ports 1..=4
+//! config.datapath.flow_stats_per_reply = 50;      // split FLOW stats with REPLY_MORE
+//! let sw = SimSwitch::new(config);
+//! // Fail the test if TCP/25 from port 1 to an outside host is ever forwarded.
+//! sw.set_invariant(|dp| {
+//!     let pkt = PacketHeaders::tcp(1, "10.0.0.5".parse().unwrap(), 40000,
+//!                                  "198.51.100.7".parse().unwrap(), 25);
+//!     if dp.flows().is_empty() || dp.classify(&pkt).is_blocked() { Ok(()) }
+//!     else { Err("port 25 leaked".into()) }
+//! });
+//! sw.connect(controller).await?;
+//! sw.wait_until(Duration::from_secs(5), "two flows", |v| v.flows().count() == 2).await?;
+//! assert!(sw.classify(&PacketHeaders::tcp(1, "10.0.0.5".parse()?, 1,
+//!                                         "198.51.100.7".parse()?, 25)).is_blocked());
+//! assert!(sw.violation().is_none());
+//! sw.disconnect(); // flows stay; sw.connect(controller) again to reconnect
+//! # Ok(()) }
+//! ```
 pub mod datapath;
 pub mod faults;
 pub mod flow_match;
 pub mod flow_table;
+pub mod frame;
 pub mod handshake;
 pub mod instructions;
 pub mod match_check;

@@ -18,6 +18,10 @@ pub struct Counters {
     pub barriers: u64,
     /// Frames that failed to decode (each answered with an OpenFlow error).
     pub undecodable: u64,
+    /// PACKET_INs queued to the controller by [`crate::SimSwitch::inject_packet`].
+    pub packet_ins: u64,
+    /// PACKET_INs that could not be queued (no connection, HELLO not done, queue full).
+    pub packet_ins_dropped: u64,
     /// TCP connections established to a controller.
     pub connections: u64,
 }

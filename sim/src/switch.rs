@@ -39,8 +39,9 @@ use crate::verdict::Verdict;
 const READ_CHUNK: usize = 2048;
 /// Buffers above this capacity are released once empty.
 const SHRINK_ABOVE: usize = 64 * 1024;
-/// Commands queued to a connection task (disconnects are signalled by dropping the sender).
-const COMMAND_QUEUE: usize = 16;
+/// Commands (raw writes, PACKET_INs) queued to a connection task; tokio allocates the queue
+/// in small blocks as it fills. Disconnects are signalled by dropping the sender.
+const COMMAND_QUEUE: usize = 256;
 /// xids of the switch's own ECHO_REQUESTs start here (the controller's are usually small).
 const ECHO_XID_BASE: u32 = 0xec40_0000;
 
@@ -188,6 +189,8 @@ struct State {
     connection: Option<ConnectionSlot>,
     next_index: u64,
     handshake_done: bool,
+    /// The live connection's negotiated version, once HELLOs are exchanged.
+    version: Option<u8>,
 }
 
 struct Inner {
@@ -236,6 +239,7 @@ impl SimSwitch {
             connection: None,
             next_index: 0,
             handshake_done: false,
+            version: None,
         };
         Self {
             inner: Arc::new(Inner {
@@ -304,6 +308,7 @@ impl SimSwitch {
             let id = st.counters.connections;
             st.connection = Some(ConnectionSlot { id, commands: tx });
             st.handshake_done = false;
+            st.version = None;
             st.events.push(SwitchEvent::Connected { connection: id });
             (id, st.silent)
         };
@@ -408,6 +413,42 @@ impl SimSwitch {
                 .try_send(Command::SendRaw(bytes.into()))
                 .is_ok()
         })
+    }
+
+    // ---------- data plane ----------
+
+    /// A packet arrives: classify it (counting it on the flows it hits, `len` = its frame's
+    /// length) and, if it goes to the controller, send a PACKET_IN carrying its Ethernet frame
+    /// on the live connection. Rates are not modelled: meters never drop. A PACKET_IN that
+    /// cannot be queued (not connected, HELLO not done, queue full) is counted in
+    /// [`Counters::packet_ins_dropped`].
+    pub fn inject_packet(&self, pkt: &PacketHeaders) -> Verdict {
+        let frame = Bytes::from(crate::frame::build_frame(pkt));
+        let mut st = self.inner.state.lock();
+        let verdict = st.datapath.record_packet(pkt, frame.len() as u64);
+        if let Some(pin) = st.datapath.packet_in(pkt, &verdict, frame) {
+            let sent = match (&st.connection, st.version) {
+                (Some(slot), Some(version)) => {
+                    let msg = OfpMessage {
+                        version,
+                        xid: 0,
+                        body: Message::PacketIn(pin),
+                    };
+                    slot.commands
+                        .try_send(Command::SendRaw(msg.to_bytes()))
+                        .is_ok()
+                }
+                _ => false,
+            };
+            if sent {
+                st.counters.packet_ins += 1;
+            } else {
+                st.counters.packet_ins_dropped += 1;
+            }
+        }
+        drop(st);
+        self.inner.bump();
+        verdict
     }
 
     // ---------- flow table, behind the controller's back ----------
@@ -556,6 +597,7 @@ async fn serve(
         let mut st = inner.state.lock();
         if st.connection.as_ref().is_some_and(|c| c.id == id) {
             st.connection = None;
+            st.version = None;
         }
         st.events.push(SwitchEvent::Disconnected { reason });
     }
@@ -731,6 +773,7 @@ impl Connection {
             return match agreed {
                 Some(v) => {
                     self.negotiated = Some(v);
+                    st.version = Some(v);
                     st.events.push(SwitchEvent::HelloDone { version: v });
                     None
                 }

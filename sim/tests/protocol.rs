@@ -514,3 +514,73 @@ async fn delete_with_out_port_zero_deletes_nothing_over_the_wire() {
     c.barrier().await;
     assert!(sw.flows().is_empty());
 }
+
+#[tokio::test]
+async fn injected_packets_reach_the_controller_as_packet_ins() {
+    let ctl = Listener::bind().await;
+    let sw = SimSwitch::new(SimSwitchConfig::new(16, 2));
+    sw.connect(ctl.addr()).await.expect("connect");
+    let mut c = ctl.accept().await;
+    c.handshake().await;
+    let mut sample = tcp25(
+        200,
+        None,
+        vec![Instruction::ApplyActions(vec![Action::output(
+            OFPP_CONTROLLER,
+        )])],
+    );
+    sample.cookie = 0x0b25;
+    c.send_body(Message::FlowMod(sample)).await;
+    c.send_body(Message::FlowMod(tcp25(0, None, normal())))
+        .await; // not the table-miss flow
+    c.barrier().await;
+    let pkt = PacketHeaders::tcp(
+        2,
+        "10.0.0.5".parse().unwrap(),
+        40000,
+        "198.51.100.7".parse().unwrap(),
+        25,
+    );
+    let v = sw.inject_packet(&pkt);
+    assert!(v.sends_to_controller() && v.is_blocked());
+    let m = c.recv().await;
+    let Message::PacketIn(pin) = m.body else {
+        panic!("{m:?}")
+    };
+    assert_eq!(
+        (pin.reason, pin.table_id, pin.cookie, pin.buffer_id),
+        (OFPR_ACTION, 0, 0x0b25, OFP_NO_BUFFER)
+    );
+    assert_eq!(pin.match_, Match::new(vec![Oxm::InPort(2)]));
+    assert_eq!(usize::from(pin.total_len), pin.data.len());
+    let parsed = etherparse::SlicedPacket::from_ethernet(&pin.data).expect("a real frame");
+    let Some(etherparse::TransportSlice::Tcp(t)) = parsed.transport else {
+        panic!("not TCP")
+    };
+    assert_eq!(t.destination_port(), 25);
+    // Counted on the flow it hit; nothing sent for a forwarded packet.
+    assert_eq!(sw.flows()[0].packet_count, 1);
+    let web = PacketHeaders::tcp(
+        2,
+        "10.0.0.5".parse().unwrap(),
+        40000,
+        "198.51.100.7".parse().unwrap(),
+        80,
+    );
+    assert!(
+        sw.inject_packet(&web).miss.is_some(),
+        "no flow for port 80 here"
+    );
+    assert!(c.silent_for(Duration::from_millis(100)).await);
+    assert_eq!(
+        (sw.counters().packet_ins, sw.counters().packet_ins_dropped),
+        (1, 0)
+    );
+    // Not connected: the packet-in is dropped and counted.
+    sw.disconnect();
+    sw.wait_until(STEP, "disconnect", |v| !v.is_connected())
+        .await
+        .expect("closed");
+    sw.inject_packet(&pkt);
+    assert_eq!(sw.counters().packet_ins_dropped, 1);
+}
