@@ -1,0 +1,156 @@
+//! The offender service end to end: samples into the channel -> table -> `/api/offenders`,
+//! `/metrics` and the X-ARF report file.
+
+mod api_support;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use api_support::prometheus_text::{parse, value};
+use api_support::{syn_sample, temp_dir, TestApi, POLICY};
+use op25b::api::{launch, Readiness};
+use op25b::controller::policy_store::PolicyStore;
+use op25b::controller::registry::Registry;
+use op25b::policy::Config;
+use tokio_util::sync::CancellationToken;
+
+/// 35 new connections from a bot to 7 hosts; 35 new connections from a misconfigured mail
+/// client to one host; one connection retransmitting its SYN 35 times.
+fn feed(samples: &tokio::sync::mpsc::Sender<op25b::session::codec_bridge::PacketInSample>) {
+    let start = SystemTime::now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        for i in 0..35u16 {
+            let at = start + Duration::from_millis(u64::from(i) * 50);
+            for s in [
+                syn_sample(1, 3, [10, 0, 0, 66], 1 + (i % 7) as u8, 40_000 + i, at),
+                syn_sample(1, 2, [10, 0, 0, 20], 200, 50_000 + i, at),
+                syn_sample(1, 1, [10, 0, 0, 21], 9, 33_333, at),
+            ] {
+                samples.send(s).await.expect("service running");
+            }
+        }
+    });
+}
+
+#[test]
+fn a_bot_shows_up_flagged_in_the_api_and_metrics_and_well_behaved_hosts_do_not() {
+    let api = TestApi::start(true);
+    feed(api.samples.as_ref().expect("service on"));
+
+    let mut flagged = serde_json::Value::Null;
+    for _ in 0..300 {
+        let (status, body) = api.json("GET", "/api/offenders?flagged=true&limit=10");
+        assert_eq!(status, 200);
+        if body["tracked"] == 3 && body["offenders"].as_array().is_some_and(|a| !a.is_empty()) {
+            flagged = body;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let list = flagged["offenders"].as_array().expect("flagged offenders within 3 s");
+    assert_eq!(list.len(), 1, "{flagged}");
+    let bot = &list[0];
+    assert_eq!(bot["source_ip"], "10.0.0.66");
+    assert_eq!(bot["source_mac"], "02:00:00:00:00:42");
+    assert_eq!(bot["switch"], "00:00:00:00:00:00:00:01");
+    assert_eq!(bot["port"], 3);
+    assert_eq!(bot["attempts"], 35);
+    assert_eq!(bot["distinct_destinations"], 7);
+    assert_eq!(bot["flagged"], true);
+    assert!(bot["flagged_at"].is_string());
+    assert_eq!(flagged["flagged"], 1);
+
+    let (_, all) = api.json("GET", "/api/offenders");
+    let all = all["offenders"].as_array().expect("array").clone();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0]["source_ip"], "10.0.0.66", "flagged first");
+    let client = all
+        .iter()
+        .find(|o| o["source_ip"] == "10.0.0.20")
+        .expect("client tracked");
+    assert_eq!((client["attempts"].clone(), client["flagged"].clone()), (35.into(), false.into()));
+    let retrier = all
+        .iter()
+        .find(|o| o["source_ip"] == "10.0.0.21")
+        .expect("retrier tracked");
+    assert_eq!(retrier["attempts"], 1);
+    assert_eq!(retrier["retransmissions"], 34);
+    assert_eq!(retrier["flagged"], false);
+
+    let (_, _, text) = api.request("GET", "/metrics");
+    let f = parse(&text).expect("valid exposition");
+    assert_eq!(value(&f, "op25b_offenders_flagged", &[]), Some(1.0));
+    assert_eq!(value(&f, "op25b_offenders_tracked", &[]), Some(3.0));
+    assert_eq!(value(&f, "op25b_offender_flag_events_total", &[]), Some(1.0));
+    assert_eq!(
+        value(&f, "op25b_sampled_attempts_total", &[("dpid", "00:00:00:00:00:00:00:01")]),
+        Some(105.0)
+    );
+}
+
+#[test]
+fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_line() {
+    let dir = temp_dir("launch");
+    let report = dir.join("reports.jsonl");
+    let policy_path = dir.join("policy.toml");
+    std::fs::write(
+        &policy_path,
+        format!("{POLICY}report_path = \"{}\"\n", report.display()),
+    )
+    .expect("write policy");
+    let loaded = Config::load(&policy_path).expect("valid");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let registry = Arc::new(Registry::new());
+    let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path), registry.clone()));
+    let readiness = Arc::new(Readiness::new());
+    let shutdown = CancellationToken::new();
+    let obs = rt
+        .block_on(launch::start(
+            registry,
+            store,
+            readiness.clone(),
+            Some("127.0.0.1:0".parse().expect("addr")),
+            shutdown.clone(),
+        ))
+        .expect("starts");
+    assert_ne!(obs.api_addr.port(), 0);
+    feed(obs.samples.as_ref().expect("reporting is on by default"));
+
+    let mut lines = String::new();
+    for _ in 0..300 {
+        lines = std::fs::read_to_string(&report).unwrap_or_default();
+        if !lines.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(lines.lines().count(), 1, "one report: {lines:?}");
+    let r: serde_json::Value = serde_json::from_str(lines.trim()).expect("one JSON line");
+    assert_eq!(r["Category"], "abuse");
+    assert_eq!(r["Report-Type"], "bot-infection");
+    assert_eq!(r["Source"], "10.0.0.66");
+    assert_eq!(r["Source-Type"], "ipv4");
+    assert_eq!(r["Destination-Port"], 25);
+    assert_eq!(r["Switch"], "00:00:00:00:00:00:00:01");
+    assert_eq!(r["Switch-Port"], 3);
+    assert!(r["Date"].as_str().is_some_and(|d| d.ends_with('Z')));
+
+    // The API answers on the address launch bound, and stops on shutdown.
+    let url = format!("http://{}/healthz", obs.api_addr);
+    let mut response = ureq::get(&url).call().expect("API up");
+    assert_eq!(response.body_mut().read_to_string().expect("body"), r#"{"status":"ok"}"#);
+    shutdown.cancel();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), obs.join())
+            .await
+            .expect("API and service stop within 5 s")
+    });
+    assert!(ureq::get(&url).call().is_err(), "API still answering after shutdown");
+}
