@@ -171,3 +171,42 @@ async fn the_listener_accepts_a_burst_of_connections() {
     }
     h.controller.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_simulated_openflow_10_switch_is_refused_and_never_registered() {
+    let h = Harness::start(&policy_text(60, ""));
+    let mut cfg = op25b_sim::SimSwitchConfig::new(0x81, 2);
+    cfg.versions = vec![1];
+    let sw = op25b_sim::SimSwitch::new(cfg);
+    sw.connect(h.addr()).await.unwrap();
+    sw.wait_until(Duration::from_secs(5), "disconnect", |v| !v.is_connected())
+        .await
+        .unwrap();
+    assert!(h.registry.switch(0x81).is_none());
+    assert_eq!(sw.counters().flow_mods, 0);
+    h.controller.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_simulated_switch_gone_silent_is_closed_by_the_keepalive() {
+    let h = Harness::start(&policy_text(60, ""));
+    let sw = sim_switch(0x82, 2);
+    sw.connect(h.addr()).await.unwrap();
+    h.wait_switch(0x82, "in sync", Duration::from_secs(5), |s| {
+        s.sync_state == SyncState::InSync
+    })
+    .await;
+    let start = std::time::Instant::now();
+    sw.go_silent();
+    let s = h
+        .wait_switch(0x82, "closed for silence", Duration::from_secs(6), |s| {
+            !s.connected
+        })
+        .await;
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+    assert_eq!(s.sync_state, SyncState::Disconnected);
+    // Flows stay on the switch.
+    assert_eq!(flows_with_cookie(&sw, COOKIE), s.desired_flows);
+    h.controller.shutdown().await;
+}
