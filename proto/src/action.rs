@@ -13,7 +13,10 @@ use crate::writer;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Action {
-    Output { port: u32, max_len: u16 },
+    Output {
+        port: u32,
+        max_len: u16,
+    },
     CopyTtlOut,
     CopyTtlIn,
     SetMplsTtl(u8),
@@ -36,7 +39,10 @@ pub enum Action {
 impl Action {
     /// Output to `port`, sending whole packets to the controller when `port` is OFPP_CONTROLLER.
     pub fn output(port: u32) -> Self {
-        Action::Output { port, max_len: OFPCML_NO_BUFFER }
+        Action::Output {
+            port,
+            max_len: OFPCML_NO_BUFFER,
+        }
     }
 
     /// The action's `ofp_action_type`.
@@ -58,7 +64,10 @@ impl Action {
             Action::SetField(_) => OFPAT_SET_FIELD,
             Action::PushPbb(_) => OFPAT_PUSH_PBB,
             Action::PopPbb => OFPAT_POP_PBB,
-            Action::Raw(b) => b.get(..2).map(|t| u16::from_be_bytes([t[0], t[1]])).unwrap_or(OFPAT_EXPERIMENTER),
+            Action::Raw(b) => b
+                .get(..2)
+                .map(|t| u16::from_be_bytes([t[0], t[1]]))
+                .unwrap_or(OFPAT_EXPERIMENTER),
         }
     }
 
@@ -71,7 +80,13 @@ impl Action {
             if len == n {
                 Ok(())
             } else {
-                Err(r.error_at(t.offset, DecodeErrorKind::BadLength { declared: len, rule: "action length differs from its fixed size" }))
+                Err(r.error_at(
+                    t.offset,
+                    DecodeErrorKind::BadLength {
+                        declared: len,
+                        rule: "action length differs from its fixed size",
+                    },
+                ))
             }
         };
         r.take(4)?;
@@ -83,8 +98,8 @@ impl Action {
                 r.pad(6)?;
                 Action::Output { port, max_len }
             }
-            OFPAT_COPY_TTL_OUT | OFPAT_COPY_TTL_IN | OFPAT_DEC_MPLS_TTL | OFPAT_POP_VLAN | OFPAT_DEC_NW_TTL
-            | OFPAT_POP_PBB => {
+            OFPAT_COPY_TTL_OUT | OFPAT_COPY_TTL_IN | OFPAT_DEC_MPLS_TTL | OFPAT_POP_VLAN
+            | OFPAT_DEC_NW_TTL | OFPAT_POP_PBB => {
                 fixed(&r, 8)?;
                 r.pad(4)?;
                 match t.typ {
@@ -187,9 +202,12 @@ impl Codec for Action {
                 out.put_u16(*max_len);
                 writer::pad(out, 6);
             }
-            Action::CopyTtlOut | Action::CopyTtlIn | Action::DecMplsTtl | Action::PopVlan | Action::DecNwTtl | Action::PopPbb => {
-                writer::pad(out, 4)
-            }
+            Action::CopyTtlOut
+            | Action::CopyTtlIn
+            | Action::DecMplsTtl
+            | Action::PopVlan
+            | Action::DecNwTtl
+            | Action::PopPbb => writer::pad(out, 4),
             Action::SetMplsTtl(v) | Action::SetNwTtl(v) => {
                 out.put_u8(*v);
                 writer::pad(out, 3);
@@ -216,7 +234,10 @@ mod tests {
     #[test]
     fn output_to_controller_bytes() {
         let a = Action::output(OFPP_CONTROLLER);
-        assert_eq!(a.to_vec(), [0, 0, 0, 16, 0xff, 0xff, 0xff, 0xfd, 0xff, 0xff, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            a.to_vec(),
+            [0, 0, 0, 16, 0xff, 0xff, 0xff, 0xfd, 0xff, 0xff, 0, 0, 0, 0, 0, 0]
+        );
     }
 
     #[test]

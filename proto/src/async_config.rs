@@ -26,7 +26,12 @@ impl Codec for AsyncConfig {
     }
 
     fn encode(&self, out: &mut BytesMut) {
-        for w in self.packet_in_mask.iter().chain(&self.port_status_mask).chain(&self.flow_removed_mask) {
+        for w in self
+            .packet_in_mask
+            .iter()
+            .chain(&self.port_status_mask)
+            .chain(&self.flow_removed_mask)
+        {
             out.put_u32(*w);
         }
     }

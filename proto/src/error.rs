@@ -48,8 +48,15 @@ pub enum DecodeErrorKind {
     #[error("match type {match_type} is not OFPMT_OXM (1)")]
     BadMatchType { match_type: u16 },
     /// An OpenFlow-basic OXM whose payload length does not fit its field.
-    #[error("OXM field {field} (hasmask={hasmask}) has payload length {length}, expected {expected}")]
-    BadOxmLength { field: u8, hasmask: bool, length: u8, expected: u8 },
+    #[error(
+        "OXM field {field} (hasmask={hasmask}) has payload length {length}, expected {expected}"
+    )]
+    BadOxmLength {
+        field: u8,
+        hasmask: bool,
+        length: u8,
+        expected: u8,
+    },
     /// Padding or reserved bytes that the spec requires to be zero are not.
     #[error("non-zero padding")]
     BadPadding,

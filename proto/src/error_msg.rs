@@ -24,7 +24,12 @@ pub struct ErrorMsg {
 impl ErrorMsg {
     /// A standard (non-experimenter) error.
     pub fn new(err_type: u16, code: u16, data: Bytes) -> Self {
-        ErrorMsg { err_type, code, experimenter: None, data }
+        ErrorMsg {
+            err_type,
+            code,
+            experimenter: None,
+            data,
+        }
     }
 
     /// "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ".
@@ -45,8 +50,17 @@ impl Codec for ErrorMsg {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let err_type = r.u16()?;
         let code = r.u16()?;
-        let experimenter = if err_type == OFPET_EXPERIMENTER { Some(r.u32()?) } else { None };
-        Ok(ErrorMsg { err_type, code, experimenter, data: r.rest_bytes() })
+        let experimenter = if err_type == OFPET_EXPERIMENTER {
+            Some(r.u32()?)
+        } else {
+            None
+        };
+        Ok(ErrorMsg {
+            err_type,
+            code,
+            experimenter,
+            data: r.rest_bytes(),
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -17,7 +17,11 @@ impl Codec for ExperimenterMsg {
     const NAME: &'static str = "ofp_experimenter_header";
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(ExperimenterMsg { experimenter: r.u32()?, exp_type: r.u32()?, data: r.rest_bytes() })
+        Ok(ExperimenterMsg {
+            experimenter: r.u32()?,
+            exp_type: r.u32()?,
+            data: r.rest_bytes(),
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -10,7 +10,11 @@ use crate::consts::OFP_HEADER_LEN;
 pub enum FrameError {
     /// Spec 7.1: the length includes the 8-byte header, so anything below 8 is impossible.
     #[error("ofp_header length {length} is below the 8-byte header (version {version:#04x}, type {msg_type})")]
-    LengthBelowHeader { length: u16, version: u8, msg_type: u8 },
+    LengthBelowHeader {
+        length: u16,
+        version: u8,
+        msg_type: u8,
+    },
 }
 
 /// Splits the next whole frame off the front of `buf`: `Ok(None)` while it is incomplete; call
@@ -21,7 +25,11 @@ pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
     }
     let length = u16::from_be_bytes([buf[2], buf[3]]);
     if usize::from(length) < OFP_HEADER_LEN {
-        return Err(FrameError::LengthBelowHeader { length, version: buf[0], msg_type: buf[1] });
+        return Err(FrameError::LengthBelowHeader {
+            length,
+            version: buf[0],
+            msg_type: buf[1],
+        });
     }
     if buf.len() < usize::from(length) {
         buf.reserve(usize::from(length) - buf.len());
@@ -39,7 +47,10 @@ mod tests {
         let mut b = BytesMut::from(&[4u8, 0, 0, 8, 0, 0][..]);
         assert_eq!(next_frame(&mut b), Ok(None));
         b.extend_from_slice(&[0, 1, 4, 2, 0, 10, 0, 0, 0, 2, 0xaa]);
-        assert_eq!(next_frame(&mut b).unwrap().unwrap().as_ref(), &[4, 0, 0, 8, 0, 0, 0, 1]);
+        assert_eq!(
+            next_frame(&mut b).unwrap().unwrap().as_ref(),
+            &[4, 0, 0, 8, 0, 0, 0, 1]
+        );
         assert_eq!(next_frame(&mut b), Ok(None));
         b.extend_from_slice(&[0xbb]);
         assert_eq!(next_frame(&mut b).unwrap().unwrap().len(), 10);
@@ -49,6 +60,13 @@ mod tests {
     #[test]
     fn zero_length_is_an_error_not_an_empty_frame() {
         let mut b = BytesMut::from(&[4u8, 0, 0, 0, 0, 0, 0, 1][..]);
-        assert_eq!(next_frame(&mut b), Err(FrameError::LengthBelowHeader { length: 0, version: 4, msg_type: 0 }));
+        assert_eq!(
+            next_frame(&mut b),
+            Err(FrameError::LengthBelowHeader {
+                length: 0,
+                version: 4,
+                msg_type: 0
+            })
+        );
     }
 }

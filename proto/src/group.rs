@@ -24,7 +24,13 @@ impl Codec for Bucket {
         let len = usize::from(r.u16()?);
         // "len: length of the bucket in bytes, including this header and any padding".
         if len < 16 {
-            return Err(r.error_at(at, DecodeErrorKind::BadLength { declared: len, rule: "ofp_bucket shorter than 16" }));
+            return Err(r.error_at(
+                at,
+                DecodeErrorKind::BadLength {
+                    declared: len,
+                    rule: "ofp_bucket shorter than 16",
+                },
+            ));
         }
         let mut b = r.sub(len - 2, "ofp_bucket", Scope::Message)?;
         let weight = b.u16()?;
@@ -32,7 +38,12 @@ impl Codec for Bucket {
         let watch_group = b.u32()?;
         b.pad(4)?;
         let actions = read_actions(&mut b)?;
-        Ok(Bucket { weight, watch_port, watch_group, actions })
+        Ok(Bucket {
+            weight,
+            watch_port,
+            watch_group,
+            actions,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -74,7 +85,12 @@ impl Codec for GroupMod {
         let group_type = r.u8()?;
         r.pad(1)?;
         let group_id = r.u32()?;
-        Ok(GroupMod { command, group_type, group_id, buckets: read_buckets(r)? })
+        Ok(GroupMod {
+            command,
+            group_type,
+            group_id,
+            buckets: read_buckets(r)?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -25,12 +25,18 @@ pub enum HelloElement {
 impl Hello {
     /// A hello advertising exactly `versions` in a version bitmap.
     pub fn with_versions(versions: &[u8]) -> Self {
-        let words = versions.iter().map(|v| usize::from(*v) / 32 + 1).max().unwrap_or(0);
+        let words = versions
+            .iter()
+            .map(|v| usize::from(*v) / 32 + 1)
+            .max()
+            .unwrap_or(0);
         let mut bitmap = vec![0u32; words];
         for v in versions {
             bitmap[usize::from(*v) / 32] |= 1 << (v % 32);
         }
-        Hello { elements: vec![HelloElement::VersionBitmap(bitmap)] }
+        Hello {
+            elements: vec![HelloElement::VersionBitmap(bitmap)],
+        }
     }
 
     /// Whether the peer advertised `version` in a bitmap; `None` when it sent no bitmap (then the
@@ -57,13 +63,22 @@ impl Codec for Hello {
                 if body.len() % 4 != 0 {
                     return Err(r.error_at(
                         t.offset,
-                        DecodeErrorKind::BadLength { declared: t.whole.len(), rule: "version bitmap not whole 32-bit words" },
+                        DecodeErrorKind::BadLength {
+                            declared: t.whole.len(),
+                            rule: "version bitmap not whole 32-bit words",
+                        },
                     ));
                 }
-                let words = body.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let words = body
+                    .chunks_exact(4)
+                    .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
                 elements.push(HelloElement::VersionBitmap(words));
             } else {
-                elements.push(HelloElement::Unknown { typ: t.typ, body: Bytes::copy_from_slice(body) });
+                elements.push(HelloElement::Unknown {
+                    typ: t.typ,
+                    body: Bytes::copy_from_slice(body),
+                });
             }
         }
         Ok(Hello { elements })

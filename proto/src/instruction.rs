@@ -13,7 +13,10 @@ use crate::writer;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Instruction {
     GotoTable(u8),
-    WriteMetadata { metadata: u64, mask: u64 },
+    WriteMetadata {
+        metadata: u64,
+        mask: u64,
+    },
     WriteActions(Vec<Action>),
     ApplyActions(Vec<Action>),
     ClearActions,
@@ -32,7 +35,10 @@ impl Instruction {
             Instruction::ApplyActions(_) => OFPIT_APPLY_ACTIONS,
             Instruction::ClearActions => OFPIT_CLEAR_ACTIONS,
             Instruction::Meter(_) => OFPIT_METER,
-            Instruction::Raw(b) => b.get(..2).map(|t| u16::from_be_bytes([t[0], t[1]])).unwrap_or(OFPIT_EXPERIMENTER),
+            Instruction::Raw(b) => b
+                .get(..2)
+                .map(|t| u16::from_be_bytes([t[0], t[1]]))
+                .unwrap_or(OFPIT_EXPERIMENTER),
         }
     }
 
@@ -43,7 +49,13 @@ impl Instruction {
             if len == n {
                 Ok(())
             } else {
-                Err(r.error_at(t.offset, DecodeErrorKind::BadLength { declared: len, rule: "instruction length differs from its fixed size" }))
+                Err(r.error_at(
+                    t.offset,
+                    DecodeErrorKind::BadLength {
+                        declared: len,
+                        rule: "instruction length differs from its fixed size",
+                    },
+                ))
             }
         };
         r.take(4)?;
@@ -145,15 +157,22 @@ mod tests {
 
     #[test]
     fn apply_output_is_spec_bytes() {
-        let i = Instruction::ApplyActions(vec![Action::Output { port: 2, max_len: 0 }]);
+        let i = Instruction::ApplyActions(vec![Action::Output {
+            port: 2,
+            max_len: 0,
+        }]);
         let b = i.to_vec();
-        assert_eq!(b, [0, 4, 0, 24, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            b,
+            [0, 4, 0, 24, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
         assert_eq!(Instruction::decode(&b), Ok(i));
     }
 
     #[test]
     fn goto_table_with_wrong_len_is_bad_len() {
-        let e = Instruction::decode(&[0, 1, 0, 16, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
+        let e =
+            Instruction::decode(&[0, 1, 0, 16, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
         assert_eq!(e.to_ofp_error(), (3, 7));
     }
 }

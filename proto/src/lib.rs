@@ -65,8 +65,8 @@ pub use meter::{MeterBand, MeterMod};
 pub use multipart::reply::{MultipartReply, MultipartReplyBody};
 pub use multipart::request::{FlowStatsRequest, MultipartRequest, MultipartRequestBody};
 pub use multipart::stats::{
-    AggregateStats, BucketCounter, Desc, FlowStats, GroupDesc, GroupFeatures, GroupStats, MeterBandStats, MeterConfig,
-    MeterFeatures, MeterStats, PortStats, QueueStats, TableStats,
+    AggregateStats, BucketCounter, Desc, FlowStats, GroupDesc, GroupFeatures, GroupStats,
+    MeterBandStats, MeterConfig, MeterFeatures, MeterStats, PortStats, QueueStats, TableStats,
 };
 pub use multipart::table_features::{OxmId, TableFeatureProp, TableFeatures, TlvId};
 pub use multipart_assembly::{AssemblyError, AssemblyLimits, MultipartAssembler};

@@ -42,13 +42,19 @@ impl Codec for Match {
         let match_type = head.u16()?;
         let length = usize::from(head.u16()?);
         if match_type != OFPMT_OXM {
-            return Err(head.error_at(head.offset() - 4, DecodeErrorKind::BadMatchType { match_type }));
+            return Err(head.error_at(
+                head.offset() - 4,
+                DecodeErrorKind::BadMatchType { match_type },
+            ));
         }
         // Spec 7.2.2: "length ... excluding padding", so at least the 4-byte header.
         if length < 4 {
             return Err(head.error_at(
                 head.offset() - 2,
-                DecodeErrorKind::BadLength { declared: length, rule: "ofp_match length below 4" },
+                DecodeErrorKind::BadLength {
+                    declared: length,
+                    rule: "ofp_match length below 4",
+                },
             ));
         }
         let mut body = r.sub(length - 4, "ofp_match", Scope::Match)?;

@@ -39,7 +39,12 @@ impl Header {
     /// Reads the header from the first 8 bytes of `buf` (the length is not checked here).
     pub fn parse(buf: &[u8]) -> Result<Header, DecodeError> {
         let mut r = Reader::new(buf, "ofp_header", Scope::Message);
-        Ok(Header { version: r.u8()?, msg_type: r.u8()?, length: r.u16()?, xid: r.u32()? })
+        Ok(Header {
+            version: r.u8()?,
+            msg_type: r.u8()?,
+            length: r.u16()?,
+            xid: r.u32()?,
+        })
     }
 }
 
@@ -84,7 +89,10 @@ pub enum Message {
     SetAsync(AsyncConfig),
     MeterMod(MeterMod),
     /// A message type this codec does not know; re-encodes byte-identically.
-    Unknown { msg_type: u8, body: Bytes },
+    Unknown {
+        msg_type: u8,
+        body: Bytes,
+    },
 }
 
 impl Message {
@@ -129,8 +137,10 @@ impl Message {
     fn read_body(msg_type: u8, version: u8, r: &mut Reader<'_>) -> Result<Message, DecodeError> {
         // Hello, error and echo keep their layout across versions (needed for negotiation and to
         // report a version mismatch); every other body is only defined here for 1.3.
-        let version_neutral =
-            matches!(msg_type, OFPT_HELLO | OFPT_ERROR | OFPT_ECHO_REQUEST | OFPT_ECHO_REPLY) || msg_type > OFPT_METER_MOD;
+        let version_neutral = matches!(
+            msg_type,
+            OFPT_HELLO | OFPT_ERROR | OFPT_ECHO_REQUEST | OFPT_ECHO_REPLY
+        ) || msg_type > OFPT_METER_MOD;
         if version != OFP_VERSION && !version_neutral {
             return Err(r.error_at(1, DecodeErrorKind::BadVersion { version }));
         }
@@ -157,15 +167,22 @@ impl Message {
             OFPT_MULTIPART_REPLY => Message::MultipartReply(MultipartReply::read(r)?),
             OFPT_BARRIER_REQUEST => Message::BarrierRequest,
             OFPT_BARRIER_REPLY => Message::BarrierReply,
-            OFPT_QUEUE_GET_CONFIG_REQUEST => Message::QueueGetConfigRequest(QueueGetConfigRequest::read(r)?),
-            OFPT_QUEUE_GET_CONFIG_REPLY => Message::QueueGetConfigReply(QueueGetConfigReply::read(r)?),
+            OFPT_QUEUE_GET_CONFIG_REQUEST => {
+                Message::QueueGetConfigRequest(QueueGetConfigRequest::read(r)?)
+            }
+            OFPT_QUEUE_GET_CONFIG_REPLY => {
+                Message::QueueGetConfigReply(QueueGetConfigReply::read(r)?)
+            }
             OFPT_ROLE_REQUEST => Message::RoleRequest(RoleMsg::read(r)?),
             OFPT_ROLE_REPLY => Message::RoleReply(RoleMsg::read(r)?),
             OFPT_GET_ASYNC_REQUEST => Message::GetAsyncRequest,
             OFPT_GET_ASYNC_REPLY => Message::GetAsyncReply(AsyncConfig::read(r)?),
             OFPT_SET_ASYNC => Message::SetAsync(AsyncConfig::read(r)?),
             OFPT_METER_MOD => Message::MeterMod(MeterMod::read(r)?),
-            other => Message::Unknown { msg_type: other, body: r.rest_bytes() },
+            other => Message::Unknown {
+                msg_type: other,
+                body: r.rest_bytes(),
+            },
         })
     }
 
@@ -205,7 +222,11 @@ impl Message {
 impl OfpMessage {
     /// An OpenFlow 1.3 message.
     pub fn new(xid: u32, body: Message) -> Self {
-        OfpMessage { version: OFP_VERSION, xid, body }
+        OfpMessage {
+            version: OFP_VERSION,
+            xid,
+            body,
+        }
     }
 
     /// Decodes one whole frame, 8-byte header included. The header's length must equal the
@@ -222,13 +243,22 @@ impl OfpMessage {
         };
         // Spec 7.1: "length: length including this ofp_header".
         if declared < OFP_HEADER_LEN {
-            return Err(fail(DecodeErrorKind::BadLength { declared, rule: "ofp_header length below 8" }));
+            return Err(fail(DecodeErrorKind::BadLength {
+                declared,
+                rule: "ofp_header length below 8",
+            }));
         }
         if declared > frame.len() {
-            return Err(fail(DecodeErrorKind::Truncated { needed: declared, available: frame.len() }));
+            return Err(fail(DecodeErrorKind::Truncated {
+                needed: declared,
+                available: frame.len(),
+            }));
         }
         if declared < frame.len() {
-            return Err(fail(DecodeErrorKind::FrameLengthMismatch { declared, actual: frame.len() }));
+            return Err(fail(DecodeErrorKind::FrameLengthMismatch {
+                declared,
+                actual: frame.len(),
+            }));
         }
         let body = &frame[OFP_HEADER_LEN..];
         let mut r = Reader::with_base(body, OFP_HEADER_LEN, "message body", Scope::Message);
@@ -237,7 +267,11 @@ impl OfpMessage {
             Ok(m)
         });
         match result {
-            Ok(body) => Ok(OfpMessage { version: header.version, xid: header.xid, body }),
+            Ok(body) => Ok(OfpMessage {
+                version: header.version,
+                xid: header.xid,
+                body,
+            }),
             Err(mut e) => {
                 e.msg_type = Some(header.msg_type);
                 Err(e)
@@ -282,7 +316,10 @@ mod tests {
         let e = OfpMessage::decode(&[4, 20, 0, 9, 0, 0, 0, 7]).unwrap_err();
         assert!(e.is_truncation());
         let e = OfpMessage::decode(&[4, 20, 0, 8, 0, 0, 0, 7, 0]).unwrap_err();
-        assert!(matches!(e.kind, DecodeErrorKind::FrameLengthMismatch { .. }));
+        assert!(matches!(
+            e.kind,
+            DecodeErrorKind::FrameLengthMismatch { .. }
+        ));
         let e = OfpMessage::decode(&[4, 20, 0, 9, 0, 0, 0, 7, 0]).unwrap_err();
         assert_eq!(e.kind, DecodeErrorKind::TrailingBytes { count: 1 });
         assert_eq!(e.msg_type, Some(20));
@@ -293,10 +330,19 @@ mod tests {
     fn unknown_type_and_other_versions() {
         let frame = [4, 99, 0, 10, 0, 0, 0, 1, 0xab, 0xcd];
         let m = OfpMessage::decode(&frame).unwrap();
-        assert_eq!(m.body, Message::Unknown { msg_type: 99, body: Bytes::from_static(&[0xab, 0xcd]) });
+        assert_eq!(
+            m.body,
+            Message::Unknown {
+                msg_type: 99,
+                body: Bytes::from_static(&[0xab, 0xcd])
+            }
+        );
         assert_eq!(&m.to_bytes()[..], &frame);
         let of10_hello = [1, 0, 0, 8, 0, 0, 0, 1];
-        assert_eq!(OfpMessage::decode(&of10_hello).unwrap().body, Message::Hello(Hello::default()));
+        assert_eq!(
+            OfpMessage::decode(&of10_hello).unwrap().body,
+            Message::Hello(Hello::default())
+        );
         let of10_features = [1, 5, 0, 8, 0, 0, 0, 1];
         let e = OfpMessage::decode(&of10_features).unwrap_err();
         assert_eq!(e.to_ofp_error(), (1, 0));

@@ -11,9 +11,21 @@ use crate::writer;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MeterBand {
-    Drop { rate: u32, burst_size: u32 },
-    DscpRemark { rate: u32, burst_size: u32, prec_level: u8 },
-    Experimenter { rate: u32, burst_size: u32, experimenter: u32, data: Bytes },
+    Drop {
+        rate: u32,
+        burst_size: u32,
+    },
+    DscpRemark {
+        rate: u32,
+        burst_size: u32,
+        prec_level: u8,
+    },
+    Experimenter {
+        rate: u32,
+        burst_size: u32,
+        experimenter: u32,
+        data: Bytes,
+    },
     /// Any other band type: the whole TLV, re-encoded byte for byte.
     Raw(Bytes),
 }
@@ -29,7 +41,13 @@ pub(crate) fn read_bands(r: &mut Reader<'_>) -> Result<Vec<MeterBand>, DecodeErr
             if t.whole.len() == 16 {
                 Ok(())
             } else {
-                Err(b.error_at(t.offset, DecodeErrorKind::BadLength { declared: t.whole.len(), rule: "meter band must be 16 bytes" }))
+                Err(b.error_at(
+                    t.offset,
+                    DecodeErrorKind::BadLength {
+                        declared: t.whole.len(),
+                        rule: "meter band must be 16 bytes",
+                    },
+                ))
             }
         };
         let band = match t.typ {
@@ -46,13 +64,22 @@ pub(crate) fn read_bands(r: &mut Reader<'_>) -> Result<Vec<MeterBand>, DecodeErr
                 let burst_size = b.u32()?;
                 let prec_level = b.u8()?;
                 b.pad(3)?;
-                MeterBand::DscpRemark { rate, burst_size, prec_level }
+                MeterBand::DscpRemark {
+                    rate,
+                    burst_size,
+                    prec_level,
+                }
             }
             OFPMBT_EXPERIMENTER => {
                 let rate = b.u32()?;
                 let burst_size = b.u32()?;
                 let experimenter = b.u32()?;
-                MeterBand::Experimenter { rate, burst_size, experimenter, data: b.rest_bytes() }
+                MeterBand::Experimenter {
+                    rate,
+                    burst_size,
+                    experimenter,
+                    data: b.rest_bytes(),
+                }
             }
             _ => {
                 b.rest();
@@ -70,8 +97,12 @@ pub(crate) fn write_bands(bands: &[MeterBand], out: &mut BytesMut) {
         let start = out.len();
         let (typ, rate, burst) = match band {
             MeterBand::Drop { rate, burst_size } => (OFPMBT_DROP, rate, burst_size),
-            MeterBand::DscpRemark { rate, burst_size, .. } => (OFPMBT_DSCP_REMARK, rate, burst_size),
-            MeterBand::Experimenter { rate, burst_size, .. } => (OFPMBT_EXPERIMENTER, rate, burst_size),
+            MeterBand::DscpRemark {
+                rate, burst_size, ..
+            } => (OFPMBT_DSCP_REMARK, rate, burst_size),
+            MeterBand::Experimenter {
+                rate, burst_size, ..
+            } => (OFPMBT_EXPERIMENTER, rate, burst_size),
             MeterBand::Raw(b) => {
                 out.put_slice(b);
                 continue;
@@ -87,7 +118,9 @@ pub(crate) fn write_bands(bands: &[MeterBand], out: &mut BytesMut) {
                 out.put_u8(*prec_level);
                 out.put_bytes(0, 3);
             }
-            MeterBand::Experimenter { experimenter, data, .. } => {
+            MeterBand::Experimenter {
+                experimenter, data, ..
+            } => {
                 out.put_u32(*experimenter);
                 out.put_slice(data);
             }
@@ -114,7 +147,12 @@ impl Codec for MeterMod {
         let command = r.u16()?;
         let flags = r.u16()?;
         let meter_id = r.u32()?;
-        Ok(MeterMod { command, flags, meter_id, bands: read_bands(r)? })
+        Ok(MeterMod {
+            command,
+            flags,
+            meter_id,
+            bands: read_bands(r)?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

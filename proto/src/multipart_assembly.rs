@@ -36,7 +36,11 @@ pub struct AssemblyLimits {
 
 impl Default for AssemblyLimits {
     fn default() -> Self {
-        AssemblyLimits { max_parts: 4096, max_bytes: 64 * 1024 * 1024, max_pending: 64 }
+        AssemblyLimits {
+            max_parts: 4096,
+            max_bytes: 64 * 1024 * 1024,
+            max_pending: 64,
+        }
     }
 }
 
@@ -57,12 +61,22 @@ pub struct MultipartAssembler {
 
 fn wire_size(body: &MultipartReplyBody) -> usize {
     let mut b = BytesMut::new();
-    crate::codec::Codec::encode(&MultipartReply { flags: 0, body: body.clone() }, &mut b);
+    crate::codec::Codec::encode(
+        &MultipartReply {
+            flags: 0,
+            body: body.clone(),
+        },
+        &mut b,
+    );
     b.len()
 }
 
 /// Appends `next` to `acc` when both are of the same list-shaped type.
-fn merge(acc: &mut MultipartReplyBody, next: MultipartReplyBody, xid: u32) -> Result<(), AssemblyError> {
+fn merge(
+    acc: &mut MultipartReplyBody,
+    next: MultipartReplyBody,
+    xid: u32,
+) -> Result<(), AssemblyError> {
     use MultipartReplyBody as B;
     let (expected, got) = (acc.mp_type(), next.mp_type());
     match (acc, next) {
@@ -77,14 +91,31 @@ fn merge(acc: &mut MultipartReplyBody, next: MultipartReplyBody, xid: u32) -> Re
         (B::TableFeatures(a), B::TableFeatures(b)) => a.extend(b),
         (B::PortDesc(a), B::PortDesc(b)) => a.extend(b),
         (
-            B::Experimenter { experimenter: e1, exp_type: t1, data: d1 },
-            B::Experimenter { experimenter: e2, exp_type: t2, data: d2 },
+            B::Experimenter {
+                experimenter: e1,
+                exp_type: t1,
+                data: d1,
+            },
+            B::Experimenter {
+                experimenter: e2,
+                exp_type: t2,
+                data: d2,
+            },
         ) if *e1 == e2 && *t1 == t2 => {
             let mut joined = BytesMut::from(&d1[..]);
             joined.extend_from_slice(&d2);
             *d1 = joined.freeze();
         }
-        (B::Unknown { mp_type: m1, body: b1 }, B::Unknown { mp_type: m2, body: b2 }) if *m1 == m2 => {
+        (
+            B::Unknown {
+                mp_type: m1,
+                body: b1,
+            },
+            B::Unknown {
+                mp_type: m2,
+                body: b2,
+            },
+        ) if *m1 == m2 => {
             let mut joined = BytesMut::from(&b1[..]);
             joined.extend_from_slice(&b2);
             *b1 = joined.freeze();
@@ -97,7 +128,10 @@ fn merge(acc: &mut MultipartReplyBody, next: MultipartReplyBody, xid: u32) -> Re
 
 impl MultipartAssembler {
     pub fn new(limits: AssemblyLimits) -> Self {
-        MultipartAssembler { limits, pending: HashMap::new() }
+        MultipartAssembler {
+            limits,
+            pending: HashMap::new(),
+        }
     }
 
     /// Number of xids with parts waiting for their last part.
@@ -115,7 +149,10 @@ impl MultipartAssembler {
     pub fn push(&mut self, msg: OfpMessage) -> Result<Option<MultipartReply>, AssemblyError> {
         let xid = msg.xid;
         let Message::MultipartReply(reply) = msg.body else {
-            return Err(AssemblyError::NotMultipartReply { xid, msg_type: msg.body.msg_type() });
+            return Err(AssemblyError::NotMultipartReply {
+                xid,
+                msg_type: msg.body.msg_type(),
+            });
         };
         let more = reply.flags & OFPMPF_REPLY_MORE != 0;
         let size = wire_size(&reply.body);
@@ -124,32 +161,54 @@ impl MultipartAssembler {
                 p.parts += 1;
                 p.bytes += size;
                 if p.parts > self.limits.max_parts {
-                    return Err(AssemblyError::TooManyParts { xid, max_parts: self.limits.max_parts });
+                    return Err(AssemblyError::TooManyParts {
+                        xid,
+                        max_parts: self.limits.max_parts,
+                    });
                 }
                 if p.bytes > self.limits.max_bytes {
-                    return Err(AssemblyError::TooManyBytes { xid, max_bytes: self.limits.max_bytes });
+                    return Err(AssemblyError::TooManyBytes {
+                        xid,
+                        max_bytes: self.limits.max_bytes,
+                    });
                 }
                 merge(&mut p.body, reply.body, xid)?;
                 p
             }
             None => {
                 if !more {
-                    return Ok(Some(MultipartReply { flags: reply.flags, body: reply.body }));
+                    return Ok(Some(MultipartReply {
+                        flags: reply.flags,
+                        body: reply.body,
+                    }));
                 }
                 if self.pending.len() >= self.limits.max_pending {
-                    return Err(AssemblyError::TooManyPending { xid, max_pending: self.limits.max_pending });
+                    return Err(AssemblyError::TooManyPending {
+                        xid,
+                        max_pending: self.limits.max_pending,
+                    });
                 }
                 if size > self.limits.max_bytes {
-                    return Err(AssemblyError::TooManyBytes { xid, max_bytes: self.limits.max_bytes });
+                    return Err(AssemblyError::TooManyBytes {
+                        xid,
+                        max_bytes: self.limits.max_bytes,
+                    });
                 }
-                Partial { body: reply.body, parts: 1, bytes: size }
+                Partial {
+                    body: reply.body,
+                    parts: 1,
+                    bytes: size,
+                }
             }
         };
         if more {
             self.pending.insert(xid, partial);
             Ok(None)
         } else {
-            Ok(Some(MultipartReply { flags: reply.flags & !OFPMPF_REPLY_MORE, body: partial.body }))
+            Ok(Some(MultipartReply {
+                flags: reply.flags & !OFPMPF_REPLY_MORE,
+                body: partial.body,
+            }))
         }
     }
 }
@@ -178,17 +237,38 @@ mod tests {
     }
 
     fn part(xid: u32, more: bool, body: MultipartReplyBody) -> OfpMessage {
-        OfpMessage::new(xid, Message::MultipartReply(MultipartReply { flags: if more { OFPMPF_REPLY_MORE } else { 0 }, body }))
+        OfpMessage::new(
+            xid,
+            Message::MultipartReply(MultipartReply {
+                flags: if more { OFPMPF_REPLY_MORE } else { 0 },
+                body,
+            }),
+        )
     }
 
     #[test]
     fn joins_parts_in_order_and_keeps_xids_apart() {
         let mut a = MultipartAssembler::default();
-        assert_eq!(a.push(part(1, true, MultipartReplyBody::PortDesc(vec![port(1)]))), Ok(None));
-        assert_eq!(a.push(part(2, true, MultipartReplyBody::PortDesc(vec![port(9)]))), Ok(None));
-        assert_eq!(a.push(part(1, true, MultipartReplyBody::PortDesc(vec![port(2)]))), Ok(None));
-        let done = a.push(part(1, false, MultipartReplyBody::PortDesc(vec![port(3)]))).unwrap().unwrap();
-        assert_eq!(done.body, MultipartReplyBody::PortDesc(vec![port(1), port(2), port(3)]));
+        assert_eq!(
+            a.push(part(1, true, MultipartReplyBody::PortDesc(vec![port(1)]))),
+            Ok(None)
+        );
+        assert_eq!(
+            a.push(part(2, true, MultipartReplyBody::PortDesc(vec![port(9)]))),
+            Ok(None)
+        );
+        assert_eq!(
+            a.push(part(1, true, MultipartReplyBody::PortDesc(vec![port(2)]))),
+            Ok(None)
+        );
+        let done = a
+            .push(part(1, false, MultipartReplyBody::PortDesc(vec![port(3)])))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            done.body,
+            MultipartReplyBody::PortDesc(vec![port(1), port(2), port(3)])
+        );
         assert_eq!(done.flags, 0);
         assert_eq!(a.pending(), 1);
     }
@@ -196,24 +276,61 @@ mod tests {
     #[test]
     fn refuses_mismatch_non_list_and_over_limit() {
         let mut a = MultipartAssembler::default();
-        a.push(part(1, true, MultipartReplyBody::PortDesc(vec![]))).unwrap();
-        let t = MultipartReplyBody::Table(vec![TableStats { table_id: 0, active_count: 0, lookup_count: 0, matched_count: 0 }]);
-        assert_eq!(a.push(part(1, false, t)), Err(AssemblyError::TypeMismatch { xid: 1, expected: 13, got: 3 }));
+        a.push(part(1, true, MultipartReplyBody::PortDesc(vec![])))
+            .unwrap();
+        let t = MultipartReplyBody::Table(vec![TableStats {
+            table_id: 0,
+            active_count: 0,
+            lookup_count: 0,
+            matched_count: 0,
+        }]);
+        assert_eq!(
+            a.push(part(1, false, t)),
+            Err(AssemblyError::TypeMismatch {
+                xid: 1,
+                expected: 13,
+                got: 3
+            })
+        );
         assert_eq!(a.pending(), 0);
-        let agg = MultipartReplyBody::Aggregate(AggregateStats { packet_count: 1, byte_count: 2, flow_count: 3 });
+        let agg = MultipartReplyBody::Aggregate(AggregateStats {
+            packet_count: 1,
+            byte_count: 2,
+            flow_count: 3,
+        });
         a.push(part(2, true, agg.clone())).unwrap();
-        assert_eq!(a.push(part(2, false, agg)), Err(AssemblyError::NotSplittable { xid: 2, mp_type: 2 }));
-        let mut small = MultipartAssembler::new(AssemblyLimits { max_parts: 2, max_bytes: 1 << 20, max_pending: 1 });
-        small.push(part(5, true, MultipartReplyBody::PortDesc(vec![]))).unwrap();
+        assert_eq!(
+            a.push(part(2, false, agg)),
+            Err(AssemblyError::NotSplittable { xid: 2, mp_type: 2 })
+        );
+        let mut small = MultipartAssembler::new(AssemblyLimits {
+            max_parts: 2,
+            max_bytes: 1 << 20,
+            max_pending: 1,
+        });
+        small
+            .push(part(5, true, MultipartReplyBody::PortDesc(vec![])))
+            .unwrap();
         assert_eq!(
             small.push(part(6, true, MultipartReplyBody::PortDesc(vec![]))),
-            Err(AssemblyError::TooManyPending { xid: 6, max_pending: 1 })
+            Err(AssemblyError::TooManyPending {
+                xid: 6,
+                max_pending: 1
+            })
         );
-        small.push(part(5, true, MultipartReplyBody::PortDesc(vec![]))).unwrap();
+        small
+            .push(part(5, true, MultipartReplyBody::PortDesc(vec![])))
+            .unwrap();
         assert_eq!(
             small.push(part(5, true, MultipartReplyBody::PortDesc(vec![]))),
-            Err(AssemblyError::TooManyParts { xid: 5, max_parts: 2 })
+            Err(AssemblyError::TooManyParts {
+                xid: 5,
+                max_parts: 2
+            })
         );
-        assert!(matches!(small.push(OfpMessage::new(5, Message::BarrierReply)), Err(AssemblyError::NotMultipartReply { .. })));
+        assert!(matches!(
+            small.push(OfpMessage::new(5, Message::BarrierReply)),
+            Err(AssemblyError::NotMultipartReply { .. })
+        ));
     }
 }

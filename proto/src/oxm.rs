@@ -19,17 +19,35 @@ use crate::reader::Reader;
 pub enum Oxm {
     InPort(u32),
     InPhyPort(u32),
-    Metadata { value: u64, mask: Option<u64> },
-    EthDst { value: MacAddr, mask: Option<MacAddr> },
-    EthSrc { value: MacAddr, mask: Option<MacAddr> },
+    Metadata {
+        value: u64,
+        mask: Option<u64>,
+    },
+    EthDst {
+        value: MacAddr,
+        mask: Option<MacAddr>,
+    },
+    EthSrc {
+        value: MacAddr,
+        mask: Option<MacAddr>,
+    },
     EthType(u16),
-    VlanVid { value: u16, mask: Option<u16> },
+    VlanVid {
+        value: u16,
+        mask: Option<u16>,
+    },
     VlanPcp(u8),
     IpDscp(u8),
     IpEcn(u8),
     IpProto(u8),
-    Ipv4Src { value: Ipv4Addr, mask: Option<Ipv4Addr> },
-    Ipv4Dst { value: Ipv4Addr, mask: Option<Ipv4Addr> },
+    Ipv4Src {
+        value: Ipv4Addr,
+        mask: Option<Ipv4Addr>,
+    },
+    Ipv4Dst {
+        value: Ipv4Addr,
+        mask: Option<Ipv4Addr>,
+    },
     TcpSrc(u16),
     TcpDst(u16),
     UdpSrc(u16),
@@ -39,13 +57,34 @@ pub enum Oxm {
     Icmpv4Type(u8),
     Icmpv4Code(u8),
     ArpOp(u16),
-    ArpSpa { value: Ipv4Addr, mask: Option<Ipv4Addr> },
-    ArpTpa { value: Ipv4Addr, mask: Option<Ipv4Addr> },
-    ArpSha { value: MacAddr, mask: Option<MacAddr> },
-    ArpTha { value: MacAddr, mask: Option<MacAddr> },
-    Ipv6Src { value: Ipv6Addr, mask: Option<Ipv6Addr> },
-    Ipv6Dst { value: Ipv6Addr, mask: Option<Ipv6Addr> },
-    Ipv6Flabel { value: u32, mask: Option<u32> },
+    ArpSpa {
+        value: Ipv4Addr,
+        mask: Option<Ipv4Addr>,
+    },
+    ArpTpa {
+        value: Ipv4Addr,
+        mask: Option<Ipv4Addr>,
+    },
+    ArpSha {
+        value: MacAddr,
+        mask: Option<MacAddr>,
+    },
+    ArpTha {
+        value: MacAddr,
+        mask: Option<MacAddr>,
+    },
+    Ipv6Src {
+        value: Ipv6Addr,
+        mask: Option<Ipv6Addr>,
+    },
+    Ipv6Dst {
+        value: Ipv6Addr,
+        mask: Option<Ipv6Addr>,
+    },
+    Ipv6Flabel {
+        value: u32,
+        mask: Option<u32>,
+    },
     Icmpv6Type(u8),
     Icmpv6Code(u8),
     Ipv6NdTarget(Ipv6Addr),
@@ -55,9 +94,18 @@ pub enum Oxm {
     MplsTc(u8),
     MplsBos(u8),
     /// 24-bit I-SID; only the low 24 bits of value and mask are on the wire.
-    PbbIsid { value: u32, mask: Option<u32> },
-    TunnelId { value: u64, mask: Option<u64> },
-    Ipv6Exthdr { value: u16, mask: Option<u16> },
+    PbbIsid {
+        value: u32,
+        mask: Option<u32>,
+    },
+    TunnelId {
+        value: u64,
+        mask: Option<u64>,
+    },
+    Ipv6Exthdr {
+        value: u16,
+        mask: Option<u16>,
+    },
     /// The whole TLV (4-byte header included) of anything not modelled above.
     Raw(Bytes),
 }
@@ -166,7 +214,12 @@ impl OxmHeader {
 
 fn oxm_header(input: &[u8]) -> IResult<&[u8], OxmHeader> {
     (be_u16, be_u8, be_u8)
-        .map(|(class, fm, length)| OxmHeader { class, field: fm >> 1, hasmask: fm & 1 == 1, length })
+        .map(|(class, fm, length)| OxmHeader {
+            class,
+            field: fm >> 1,
+            hasmask: fm & 1 == 1,
+            length,
+        })
         .parse(input)
 }
 
@@ -249,7 +302,12 @@ impl Oxm {
         let (len, _) = basic_field_layout(f)?;
         let (_, mask) = self.value_and_mask();
         let hasmask = mask.is_some();
-        Some(OxmHeader { class: OFPXMC_OPENFLOW_BASIC, field: f, hasmask, length: if hasmask { len * 2 } else { len } })
+        Some(OxmHeader {
+            class: OFPXMC_OPENFLOW_BASIC,
+            field: f,
+            hasmask,
+            length: if hasmask { len * 2 } else { len },
+        })
     }
 
     /// Value and mask bytes as on the wire (empty value for `Raw`).
@@ -261,8 +319,12 @@ impl Oxm {
         let ip4_b = |x: &Ipv4Addr| x.octets().to_vec();
         let ip6_b = |x: &Ipv6Addr| x.octets().to_vec();
         match self {
-            Oxm::InPort(v) | Oxm::InPhyPort(v) | Oxm::MplsLabel(v) => (v.to_be_bytes().to_vec(), None),
-            Oxm::Metadata { value, mask } | Oxm::TunnelId { value, mask } => m(value, mask, |x: &u64| x.to_be_bytes().to_vec()),
+            Oxm::InPort(v) | Oxm::InPhyPort(v) | Oxm::MplsLabel(v) => {
+                (v.to_be_bytes().to_vec(), None)
+            }
+            Oxm::Metadata { value, mask } | Oxm::TunnelId { value, mask } => {
+                m(value, mask, |x: &u64| x.to_be_bytes().to_vec())
+            }
             Oxm::EthDst { value, mask }
             | Oxm::EthSrc { value, mask }
             | Oxm::ArpSha { value, mask }
@@ -275,7 +337,9 @@ impl Oxm {
             | Oxm::SctpSrc(v)
             | Oxm::SctpDst(v)
             | Oxm::ArpOp(v) => (v.to_be_bytes().to_vec(), None),
-            Oxm::VlanVid { value, mask } | Oxm::Ipv6Exthdr { value, mask } => m(value, mask, |x: &u16| x.to_be_bytes().to_vec()),
+            Oxm::VlanVid { value, mask } | Oxm::Ipv6Exthdr { value, mask } => {
+                m(value, mask, |x: &u16| x.to_be_bytes().to_vec())
+            }
             Oxm::VlanPcp(v)
             | Oxm::IpDscp(v)
             | Oxm::IpEcn(v)
@@ -307,17 +371,35 @@ impl Oxm {
         Some(match f {
             IN_PORT => Oxm::InPort(u32v(v)),
             IN_PHY_PORT => Oxm::InPhyPort(u32v(v)),
-            METADATA => Oxm::Metadata { value: be(v), mask: mk.map(be) },
-            ETH_DST => Oxm::EthDst { value: mac(v), mask: mk.map(mac) },
-            ETH_SRC => Oxm::EthSrc { value: mac(v), mask: mk.map(mac) },
+            METADATA => Oxm::Metadata {
+                value: be(v),
+                mask: mk.map(be),
+            },
+            ETH_DST => Oxm::EthDst {
+                value: mac(v),
+                mask: mk.map(mac),
+            },
+            ETH_SRC => Oxm::EthSrc {
+                value: mac(v),
+                mask: mk.map(mac),
+            },
             ETH_TYPE => Oxm::EthType(u16v(v)),
-            VLAN_VID => Oxm::VlanVid { value: u16v(v), mask: mk.map(u16v) },
+            VLAN_VID => Oxm::VlanVid {
+                value: u16v(v),
+                mask: mk.map(u16v),
+            },
             VLAN_PCP => Oxm::VlanPcp(v[0]),
             IP_DSCP => Oxm::IpDscp(v[0]),
             IP_ECN => Oxm::IpEcn(v[0]),
             IP_PROTO => Oxm::IpProto(v[0]),
-            IPV4_SRC => Oxm::Ipv4Src { value: ip4(v), mask: mk.map(ip4) },
-            IPV4_DST => Oxm::Ipv4Dst { value: ip4(v), mask: mk.map(ip4) },
+            IPV4_SRC => Oxm::Ipv4Src {
+                value: ip4(v),
+                mask: mk.map(ip4),
+            },
+            IPV4_DST => Oxm::Ipv4Dst {
+                value: ip4(v),
+                mask: mk.map(ip4),
+            },
             TCP_SRC => Oxm::TcpSrc(u16v(v)),
             TCP_DST => Oxm::TcpDst(u16v(v)),
             UDP_SRC => Oxm::UdpSrc(u16v(v)),
@@ -327,13 +409,34 @@ impl Oxm {
             ICMPV4_TYPE => Oxm::Icmpv4Type(v[0]),
             ICMPV4_CODE => Oxm::Icmpv4Code(v[0]),
             ARP_OP => Oxm::ArpOp(u16v(v)),
-            ARP_SPA => Oxm::ArpSpa { value: ip4(v), mask: mk.map(ip4) },
-            ARP_TPA => Oxm::ArpTpa { value: ip4(v), mask: mk.map(ip4) },
-            ARP_SHA => Oxm::ArpSha { value: mac(v), mask: mk.map(mac) },
-            ARP_THA => Oxm::ArpTha { value: mac(v), mask: mk.map(mac) },
-            IPV6_SRC => Oxm::Ipv6Src { value: ip6(v), mask: mk.map(ip6) },
-            IPV6_DST => Oxm::Ipv6Dst { value: ip6(v), mask: mk.map(ip6) },
-            IPV6_FLABEL => Oxm::Ipv6Flabel { value: u32v(v), mask: mk.map(u32v) },
+            ARP_SPA => Oxm::ArpSpa {
+                value: ip4(v),
+                mask: mk.map(ip4),
+            },
+            ARP_TPA => Oxm::ArpTpa {
+                value: ip4(v),
+                mask: mk.map(ip4),
+            },
+            ARP_SHA => Oxm::ArpSha {
+                value: mac(v),
+                mask: mk.map(mac),
+            },
+            ARP_THA => Oxm::ArpTha {
+                value: mac(v),
+                mask: mk.map(mac),
+            },
+            IPV6_SRC => Oxm::Ipv6Src {
+                value: ip6(v),
+                mask: mk.map(ip6),
+            },
+            IPV6_DST => Oxm::Ipv6Dst {
+                value: ip6(v),
+                mask: mk.map(ip6),
+            },
+            IPV6_FLABEL => Oxm::Ipv6Flabel {
+                value: u32v(v),
+                mask: mk.map(u32v),
+            },
             ICMPV6_TYPE => Oxm::Icmpv6Type(v[0]),
             ICMPV6_CODE => Oxm::Icmpv6Code(v[0]),
             IPV6_ND_TARGET => Oxm::Ipv6NdTarget(ip6(v)),
@@ -342,9 +445,18 @@ impl Oxm {
             MPLS_LABEL => Oxm::MplsLabel(u32v(v)),
             MPLS_TC => Oxm::MplsTc(v[0]),
             MPLS_BOS => Oxm::MplsBos(v[0]),
-            PBB_ISID => Oxm::PbbIsid { value: u32v(v), mask: mk.map(u32v) },
-            TUNNEL_ID => Oxm::TunnelId { value: be(v), mask: mk.map(be) },
-            IPV6_EXTHDR => Oxm::Ipv6Exthdr { value: u16v(v), mask: mk.map(u16v) },
+            PBB_ISID => Oxm::PbbIsid {
+                value: u32v(v),
+                mask: mk.map(u32v),
+            },
+            TUNNEL_ID => Oxm::TunnelId {
+                value: be(v),
+                mask: mk.map(be),
+            },
+            IPV6_EXTHDR => Oxm::Ipv6Exthdr {
+                value: u16v(v),
+                mask: mk.map(u16v),
+            },
             _ => return None,
         })
     }
@@ -358,11 +470,19 @@ impl Codec for Oxm {
         let head = r.peek(4)?;
         let h = match oxm_header(head) {
             Ok((_, h)) => h,
-            Err(_) => return Err(r.error(DecodeErrorKind::Truncated { needed: 4, available: r.remaining() })),
+            Err(_) => {
+                return Err(r.error(DecodeErrorKind::Truncated {
+                    needed: 4,
+                    available: r.remaining(),
+                }))
+            }
         };
         let total = 4 + usize::from(h.length);
         if total > r.remaining() {
-            return Err(r.error(DecodeErrorKind::LengthLies { declared: total, available: r.remaining() }));
+            return Err(r.error(DecodeErrorKind::LengthLies {
+                declared: total,
+                available: r.remaining(),
+            }));
         }
         let at = r.offset();
         let whole = r.take(total)?;
@@ -383,7 +503,12 @@ impl Codec for Oxm {
         if h.length != expected {
             return Err(r.error_at(
                 at,
-                DecodeErrorKind::BadOxmLength { field: h.field, hasmask: h.hasmask, length: h.length, expected },
+                DecodeErrorKind::BadOxmLength {
+                    field: h.field,
+                    hasmask: h.hasmask,
+                    length: h.length,
+                    expected,
+                },
             ));
         }
         let payload = &whole[4..];
@@ -427,14 +552,23 @@ mod tests {
 
     #[test]
     fn masked_ipv4_src_uses_hasmask_bit() {
-        let o = Oxm::Ipv4Src { value: Ipv4Addr::new(10, 0, 0, 0), mask: Some(Ipv4Addr::new(255, 0, 0, 0)) };
-        assert_eq!(o.to_vec(), [0x80, 0x00, 0x17, 0x08, 10, 0, 0, 0, 255, 0, 0, 0]);
+        let o = Oxm::Ipv4Src {
+            value: Ipv4Addr::new(10, 0, 0, 0),
+            mask: Some(Ipv4Addr::new(255, 0, 0, 0)),
+        };
+        assert_eq!(
+            o.to_vec(),
+            [0x80, 0x00, 0x17, 0x08, 10, 0, 0, 0, 255, 0, 0, 0]
+        );
     }
 
     #[test]
     fn wrong_length_is_bad_oxm_length_and_experimenter_is_raw() {
         let e = Oxm::decode(&[0x80, 0x00, 0x1c, 0x01, 0x00]).unwrap_err();
-        assert!(matches!(e.kind, DecodeErrorKind::BadOxmLength { field: 14, .. }));
+        assert!(matches!(
+            e.kind,
+            DecodeErrorKind::BadOxmLength { field: 14, .. }
+        ));
         let nx = [0x00, 0x01, 0x04, 0x04, 1, 2, 3, 4];
         assert_eq!(Oxm::decode(&nx), Ok(Oxm::Raw(Bytes::copy_from_slice(&nx))));
     }

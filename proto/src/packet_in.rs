@@ -30,7 +30,15 @@ impl Codec for PacketIn {
         let cookie = r.u64()?;
         let match_ = Match::read(r)?;
         r.pad(2)?;
-        Ok(PacketIn { buffer_id, total_len, reason, table_id, cookie, match_, data: r.rest_bytes() })
+        Ok(PacketIn {
+            buffer_id,
+            total_len,
+            reason,
+            table_id,
+            cookie,
+            match_,
+            data: r.rest_bytes(),
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -28,7 +28,12 @@ impl Codec for PacketOut {
         // "actions_len: size of action array in bytes" - it must fit in what the frame holds.
         let mut actions_r = r.sub(actions_len, "ofp_packet_out actions", Scope::Action)?;
         let actions = read_actions(&mut actions_r)?;
-        Ok(PacketOut { buffer_id, in_port, actions, data: r.rest_bytes() })
+        Ok(PacketOut {
+            buffer_id,
+            in_port,
+            actions,
+            data: r.rest_bytes(),
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -89,7 +89,10 @@ impl Codec for PortStatus {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let reason = r.u8()?;
         r.pad(7)?;
-        Ok(PortStatus { reason, desc: Port::read(r)? })
+        Ok(PortStatus {
+            reason,
+            desc: Port::read(r)?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -121,7 +124,13 @@ impl Codec for PortMod {
         let mask = r.u32()?;
         let advertise = r.u32()?;
         r.pad(4)?;
-        Ok(PortMod { port_no, hw_addr, config, mask, advertise })
+        Ok(PortMod {
+            port_no,
+            hw_addr,
+            config,
+            mask,
+            advertise,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -24,7 +24,11 @@ impl PrereqError {
 }
 
 fn err(code: BadMatchCode, field_index: usize, reason: impl Into<String>) -> PrereqError {
-    PrereqError { code, field_index, reason: reason.into() }
+    PrereqError {
+        code,
+        field_index,
+        reason: reason.into(),
+    }
 }
 
 /// What the other fields of the match say, for the prerequisite table.
@@ -37,7 +41,13 @@ struct Present {
 }
 
 fn collect(m: &Match) -> Present {
-    let mut p = Present { in_port: false, eth_type: None, ip_proto: None, icmpv6_type: None, vlan_present: false };
+    let mut p = Present {
+        in_port: false,
+        eth_type: None,
+        ip_proto: None,
+        icmpv6_type: None,
+        vlan_present: false,
+    };
     for f in &m.fields {
         match f {
             Oxm::InPort(_) => p.in_port = true,
@@ -46,7 +56,8 @@ fn collect(m: &Match) -> Present {
             Oxm::Icmpv6Type(t) => p.icmpv6_type = Some(*t),
             // "VLAN_VID != NONE": a tag must be required, i.e. OFPVID_PRESENT set in value and mask.
             Oxm::VlanVid { value, mask } => {
-                p.vlan_present = value & OFPVID_PRESENT != 0 && mask.is_none_or(|m| m & OFPVID_PRESENT != 0)
+                p.vlan_present =
+                    value & OFPVID_PRESENT != 0 && mask.is_none_or(|m| m & OFPVID_PRESENT != 0)
             }
             _ => {}
         }
@@ -67,15 +78,22 @@ fn unmet_prerequisite(f: &Oxm, p: &Present) -> Option<&'static str> {
         Oxm::UdpSrc(_) | Oxm::UdpDst(_) => proto(IP_PROTO_UDP),
         Oxm::SctpSrc(_) | Oxm::SctpDst(_) => proto(IP_PROTO_SCTP),
         Oxm::Icmpv4Type(_) | Oxm::Icmpv4Code(_) => proto(IP_PROTO_ICMP),
-        Oxm::ArpOp(_) | Oxm::ArpSpa { .. } | Oxm::ArpTpa { .. } | Oxm::ArpSha { .. } | Oxm::ArpTha { .. } => {
-            eth(&[ETH_TYPE_ARP])
-        }
-        Oxm::Ipv6Src { .. } | Oxm::Ipv6Dst { .. } | Oxm::Ipv6Flabel { .. } | Oxm::Ipv6Exthdr { .. } => eth(&[ETH_TYPE_IPV6]),
+        Oxm::ArpOp(_)
+        | Oxm::ArpSpa { .. }
+        | Oxm::ArpTpa { .. }
+        | Oxm::ArpSha { .. }
+        | Oxm::ArpTha { .. } => eth(&[ETH_TYPE_ARP]),
+        Oxm::Ipv6Src { .. }
+        | Oxm::Ipv6Dst { .. }
+        | Oxm::Ipv6Flabel { .. }
+        | Oxm::Ipv6Exthdr { .. } => eth(&[ETH_TYPE_IPV6]),
         Oxm::Icmpv6Type(_) | Oxm::Icmpv6Code(_) => proto(IP_PROTO_ICMPV6),
         Oxm::Ipv6NdTarget(_) => matches!(p.icmpv6_type, Some(135) | Some(136)),
         Oxm::Ipv6NdSll(_) => p.icmpv6_type == Some(135),
         Oxm::Ipv6NdTll(_) => p.icmpv6_type == Some(136),
-        Oxm::MplsLabel(_) | Oxm::MplsTc(_) | Oxm::MplsBos(_) => eth(&[ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST]),
+        Oxm::MplsLabel(_) | Oxm::MplsTc(_) | Oxm::MplsBos(_) => {
+            eth(&[ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST])
+        }
         Oxm::PbbIsid { .. } => eth(&[ETH_TYPE_PBB]),
         _ => true,
     };
@@ -85,7 +103,9 @@ fn unmet_prerequisite(f: &Oxm, p: &Present) -> Option<&'static str> {
     Some(match f {
         Oxm::InPhyPort(_) => "IN_PHY_PORT needs IN_PORT",
         Oxm::VlanPcp(_) => "VLAN_PCP needs VLAN_VID with OFPVID_PRESENT",
-        Oxm::IpDscp(_) | Oxm::IpEcn(_) | Oxm::IpProto(_) => "IP field needs ETH_TYPE 0x0800 or 0x86dd",
+        Oxm::IpDscp(_) | Oxm::IpEcn(_) | Oxm::IpProto(_) => {
+            "IP field needs ETH_TYPE 0x0800 or 0x86dd"
+        }
         Oxm::Ipv4Src { .. } | Oxm::Ipv4Dst { .. } => "IPV4 field needs ETH_TYPE 0x0800",
         Oxm::TcpSrc(_) | Oxm::TcpDst(_) => "TCP port needs IP_PROTO 6",
         Oxm::UdpSrc(_) | Oxm::UdpDst(_) => "UDP port needs IP_PROTO 17",
@@ -95,11 +115,15 @@ fn unmet_prerequisite(f: &Oxm, p: &Present) -> Option<&'static str> {
         Oxm::Ipv6NdTarget(_) => "IPV6_ND_TARGET needs ICMPV6_TYPE 135 or 136",
         Oxm::Ipv6NdSll(_) => "IPV6_ND_SLL needs ICMPV6_TYPE 135",
         Oxm::Ipv6NdTll(_) => "IPV6_ND_TLL needs ICMPV6_TYPE 136",
-        Oxm::MplsLabel(_) | Oxm::MplsTc(_) | Oxm::MplsBos(_) => "MPLS field needs ETH_TYPE 0x8847 or 0x8848",
-        Oxm::PbbIsid { .. } => "PBB_ISID needs ETH_TYPE 0x88e7",
-        Oxm::ArpOp(_) | Oxm::ArpSpa { .. } | Oxm::ArpTpa { .. } | Oxm::ArpSha { .. } | Oxm::ArpTha { .. } => {
-            "ARP field needs ETH_TYPE 0x0806"
+        Oxm::MplsLabel(_) | Oxm::MplsTc(_) | Oxm::MplsBos(_) => {
+            "MPLS field needs ETH_TYPE 0x8847 or 0x8848"
         }
+        Oxm::PbbIsid { .. } => "PBB_ISID needs ETH_TYPE 0x88e7",
+        Oxm::ArpOp(_)
+        | Oxm::ArpSpa { .. }
+        | Oxm::ArpTpa { .. }
+        | Oxm::ArpSha { .. }
+        | Oxm::ArpTha { .. } => "ARP field needs ETH_TYPE 0x0806",
         _ => "IPV6 field needs ETH_TYPE 0x86dd",
     })
 }
@@ -130,23 +154,43 @@ pub fn check_prerequisites(m: &Match) -> Result<(), PrereqError> {
     let p = collect(m);
     for (i, f) in m.fields.iter().enumerate() {
         let Some(h) = f.header() else {
-            return Err(err(BadMatchCode::BadLen, i, "OXM shorter than its 4-byte header"));
+            return Err(err(
+                BadMatchCode::BadLen,
+                i,
+                "OXM shorter than its 4-byte header",
+            ));
         };
         if h.class == OFPXMC_OPENFLOW_BASIC {
             if let Oxm::Raw(_) = f {
                 return Err(match basic_field_layout(h.field) {
-                    Some((_, false)) if h.hasmask => err(BadMatchCode::BadMask, i, format!("field {} cannot be masked", h.field)),
-                    _ => err(BadMatchCode::BadField, i, format!("unknown OpenFlow-basic field {}", h.field)),
+                    Some((_, false)) if h.hasmask => err(
+                        BadMatchCode::BadMask,
+                        i,
+                        format!("field {} cannot be masked", h.field),
+                    ),
+                    _ => err(
+                        BadMatchCode::BadField,
+                        i,
+                        format!("unknown OpenFlow-basic field {}", h.field),
+                    ),
                 });
             }
             // Spec 7.2.3.6: "a match must not contain the same field more than once" -> OFPBMC_DUP_FIELD.
             if std::mem::replace(&mut seen[usize::from(h.field & 0x7f)], true) {
-                return Err(err(BadMatchCode::DupField, i, format!("field {} appears twice", h.field)));
+                return Err(err(
+                    BadMatchCode::DupField,
+                    i,
+                    format!("field {} appears twice", h.field),
+                ));
             }
         }
         if let Some((v, max)) = value_limit(f) {
             if v > max {
-                return Err(err(BadMatchCode::BadValue, i, format!("value {v:#x} exceeds {max:#x}")));
+                return Err(err(
+                    BadMatchCode::BadValue,
+                    i,
+                    format!("value {v:#x} exceeds {max:#x}"),
+                ));
             }
         }
         // Spec 7.2.3.5: "the value must have zero bits where the mask has zero bits", else
@@ -154,7 +198,11 @@ pub fn check_prerequisites(m: &Match) -> Result<(), PrereqError> {
         let (value, mask) = f.value_and_mask();
         if let Some(mask) = mask {
             if value.iter().zip(&mask).any(|(v, m)| v & !m != 0) {
-                return Err(err(BadMatchCode::BadWildcards, i, "value has bits set outside its mask"));
+                return Err(err(
+                    BadMatchCode::BadWildcards,
+                    i,
+                    "value has bits set outside its mask",
+                ));
             }
         }
         if let Some(why) = unmet_prerequisite(f, &p) {
@@ -179,7 +227,10 @@ mod tests {
             Oxm::InPort(1),
             Oxm::EthType(ETH_TYPE_IPV4),
             Oxm::IpProto(IP_PROTO_TCP),
-            Oxm::Ipv4Dst { value: Ipv4Addr::new(192, 0, 2, 0), mask: Some(Ipv4Addr::new(255, 255, 255, 0)) },
+            Oxm::Ipv4Dst {
+                value: Ipv4Addr::new(192, 0, 2, 0),
+                mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+            },
             Oxm::TcpDst(25),
         ]);
         assert_eq!(check_prerequisites(&ok), Ok(()));
@@ -187,13 +238,19 @@ mod tests {
 
     #[test]
     fn tcp_dst_without_ip_proto_is_bad_prereq() {
-        let e = check_prerequisites(&m(vec![Oxm::EthType(ETH_TYPE_IPV4), Oxm::TcpDst(25)])).unwrap_err();
+        let e = check_prerequisites(&m(vec![Oxm::EthType(ETH_TYPE_IPV4), Oxm::TcpDst(25)]))
+            .unwrap_err();
         assert_eq!(e.to_ofp_error(), (4, 9));
         assert_eq!(e.field_index, 1);
         let e = check_prerequisites(&m(vec![Oxm::IpProto(6), Oxm::TcpDst(25)])).unwrap_err();
         assert_eq!(e.code, BadMatchCode::BadPrereq);
         assert_eq!(e.field_index, 0);
-        let e = check_prerequisites(&m(vec![Oxm::EthType(ETH_TYPE_IPV4), Oxm::IpProto(17), Oxm::TcpDst(25)])).unwrap_err();
+        let e = check_prerequisites(&m(vec![
+            Oxm::EthType(ETH_TYPE_IPV4),
+            Oxm::IpProto(17),
+            Oxm::TcpDst(25),
+        ]))
+        .unwrap_err();
         assert_eq!(e.code, BadMatchCode::BadPrereq);
     }
 
@@ -203,15 +260,34 @@ mod tests {
         assert_eq!(e.code, BadMatchCode::DupField);
         let e = check_prerequisites(&m(vec![
             Oxm::EthType(ETH_TYPE_IPV4),
-            Oxm::Ipv4Src { value: Ipv4Addr::new(10, 0, 0, 1), mask: Some(Ipv4Addr::new(255, 0, 0, 0)) },
+            Oxm::Ipv4Src {
+                value: Ipv4Addr::new(10, 0, 0, 1),
+                mask: Some(Ipv4Addr::new(255, 0, 0, 0)),
+            },
         ]))
         .unwrap_err();
         assert_eq!(e.code, BadMatchCode::BadWildcards);
-        let e = check_prerequisites(&m(vec![Oxm::VlanVid { value: 0x1001, mask: None }, Oxm::VlanPcp(9)])).unwrap_err();
+        let e = check_prerequisites(&m(vec![
+            Oxm::VlanVid {
+                value: 0x1001,
+                mask: None,
+            },
+            Oxm::VlanPcp(9),
+        ]))
+        .unwrap_err();
         assert_eq!(e.code, BadMatchCode::BadValue);
-        let e = check_prerequisites(&m(vec![Oxm::VlanVid { value: 0, mask: None }, Oxm::VlanPcp(1)])).unwrap_err();
+        let e = check_prerequisites(&m(vec![
+            Oxm::VlanVid {
+                value: 0,
+                mask: None,
+            },
+            Oxm::VlanPcp(1),
+        ]))
+        .unwrap_err();
         assert_eq!(e.code, BadMatchCode::BadPrereq);
-        let masked_in_port = Oxm::Raw(bytes::Bytes::from_static(&[0x80, 0, 1, 8, 0, 0, 0, 1, 0, 0, 0, 1]));
+        let masked_in_port = Oxm::Raw(bytes::Bytes::from_static(&[
+            0x80, 0, 1, 8, 0, 0, 0, 1, 0, 0, 0, 1,
+        ]));
         let e = check_prerequisites(&m(vec![masked_in_port])).unwrap_err();
         assert_eq!(e.code, BadMatchCode::BadMask);
         let nx = Oxm::Raw(bytes::Bytes::from_static(&[0, 1, 4, 4, 0, 0, 0, 1]));

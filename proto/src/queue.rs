@@ -69,9 +69,15 @@ pub enum QueueProp {
     /// Rate in 1/10 of a percent; >1000 means disabled.
     MinRate(u16),
     MaxRate(u16),
-    Experimenter { experimenter: u32, data: Bytes },
+    Experimenter {
+        experimenter: u32,
+        data: Bytes,
+    },
     /// Any other property: type and body after the 8-byte property header.
-    Unknown { typ: u16, body: Bytes },
+    Unknown {
+        typ: u16,
+        body: Bytes,
+    },
 }
 
 impl Codec for PacketQueue {
@@ -83,7 +89,13 @@ impl Codec for PacketQueue {
         let at = r.offset();
         let len = usize::from(r.u16()?);
         if len < 16 {
-            return Err(r.error_at(at, DecodeErrorKind::BadLength { declared: len, rule: "ofp_packet_queue shorter than 16" }));
+            return Err(r.error_at(
+                at,
+                DecodeErrorKind::BadLength {
+                    declared: len,
+                    rule: "ofp_packet_queue shorter than 16",
+                },
+            ));
         }
         r.pad(6)?;
         let mut props_r = r.sub(len - 16, "ofp_queue_prop", Scope::Message)?;
@@ -105,19 +117,32 @@ impl Codec for PacketQueue {
                 OFPQT_MIN_RATE | OFPQT_MAX_RATE => {
                     return Err(p.error_at(
                         t.offset,
-                        DecodeErrorKind::BadLength { declared: t.whole.len(), rule: "rate property must be 16 bytes" },
+                        DecodeErrorKind::BadLength {
+                            declared: t.whole.len(),
+                            rule: "rate property must be 16 bytes",
+                        },
                     ))
                 }
                 OFPQT_EXPERIMENTER => {
                     let experimenter = p.u32()?;
                     p.pad(4)?;
-                    QueueProp::Experimenter { experimenter, data: p.rest_bytes() }
+                    QueueProp::Experimenter {
+                        experimenter,
+                        data: p.rest_bytes(),
+                    }
                 }
-                typ => QueueProp::Unknown { typ, body: p.rest_bytes() },
+                typ => QueueProp::Unknown {
+                    typ,
+                    body: p.rest_bytes(),
+                },
             };
             properties.push(prop);
         }
-        Ok(PacketQueue { queue_id, port, properties })
+        Ok(PacketQueue {
+            queue_id,
+            port,
+            properties,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -132,7 +157,14 @@ impl Codec for PacketQueue {
                 QueueProp::MinRate(v) | QueueProp::MaxRate(v) => {
                     let mut b = v.to_be_bytes().to_vec();
                     b.extend_from_slice(&[0; 6]);
-                    (if matches!(p, QueueProp::MinRate(_)) { OFPQT_MIN_RATE } else { OFPQT_MAX_RATE }, b)
+                    (
+                        if matches!(p, QueueProp::MinRate(_)) {
+                            OFPQT_MIN_RATE
+                        } else {
+                            OFPQT_MAX_RATE
+                        },
+                        b,
+                    )
                 }
                 QueueProp::Experimenter { experimenter, data } => {
                     let mut b = experimenter.to_be_bytes().to_vec();

@@ -19,12 +19,24 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over a whole frame or standalone structure.
     pub fn new(buf: &'a [u8], context: &'static str, scope: Scope) -> Self {
-        Reader { buf, pos: 0, base: 0, context, scope }
+        Reader {
+            buf,
+            pos: 0,
+            base: 0,
+            context,
+            scope,
+        }
     }
 
     /// A reader over `buf`, which starts `base` bytes into the frame (so error offsets stay absolute).
     pub fn with_base(buf: &'a [u8], base: usize, context: &'static str, scope: Scope) -> Self {
-        Reader { buf, pos: 0, base, context, scope }
+        Reader {
+            buf,
+            pos: 0,
+            base,
+            context,
+            scope,
+        }
     }
 
     /// Absolute offset of the next byte.
@@ -54,13 +66,22 @@ impl<'a> Reader<'a> {
 
     /// An error at an absolute offset.
     pub fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError { msg_type: None, context: self.context, scope: self.scope, offset, kind }
+        DecodeError {
+            msg_type: None,
+            context: self.context,
+            scope: self.scope,
+            offset,
+            kind,
+        }
     }
 
     /// Takes the next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
-            return Err(self.error(DecodeErrorKind::Truncated { needed: n, available: self.remaining() }));
+            return Err(self.error(DecodeErrorKind::Truncated {
+                needed: n,
+                available: self.remaining(),
+            }));
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -81,14 +102,28 @@ impl<'a> Reader<'a> {
 
     /// A sub-reader over the next `n` bytes, for length-bounded parsing; `n` beyond what is left is a
     /// lying length field.
-    pub fn sub(&mut self, n: usize, context: &'static str, scope: Scope) -> Result<Reader<'a>, DecodeError> {
+    pub fn sub(
+        &mut self,
+        n: usize,
+        context: &'static str,
+        scope: Scope,
+    ) -> Result<Reader<'a>, DecodeError> {
         if self.remaining() < n {
-            return Err(self.error(DecodeErrorKind::LengthLies { declared: n, available: self.remaining() }));
+            return Err(self.error(DecodeErrorKind::LengthLies {
+                declared: n,
+                available: self.remaining(),
+            }));
         }
         let base = self.offset();
         let buf = &self.buf[self.pos..self.pos + n];
         self.pos += n;
-        Ok(Reader { buf, pos: 0, base, context, scope })
+        Ok(Reader {
+            buf,
+            pos: 0,
+            base,
+            context,
+            scope,
+        })
     }
 
     /// A sub-reader over everything left.
@@ -96,13 +131,22 @@ impl<'a> Reader<'a> {
         let base = self.offset();
         let buf = &self.buf[self.pos..];
         self.pos = self.buf.len();
-        Reader { buf, pos: 0, base, context, scope }
+        Reader {
+            buf,
+            pos: 0,
+            base,
+            context,
+            scope,
+        }
     }
 
     /// Looks at the next `n` bytes without consuming them.
     pub fn peek(&self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
-            return Err(self.error(DecodeErrorKind::Truncated { needed: n, available: self.remaining() }));
+            return Err(self.error(DecodeErrorKind::Truncated {
+                needed: n,
+                available: self.remaining(),
+            }));
         }
         Ok(&self.buf[self.pos..self.pos + n])
     }
@@ -164,7 +208,9 @@ impl<'a> Reader<'a> {
     /// Fails when bytes remain.
     pub fn expect_empty(&self) -> Result<(), DecodeError> {
         if self.remaining() != 0 {
-            return Err(self.error(DecodeErrorKind::TrailingBytes { count: self.remaining() }));
+            return Err(self.error(DecodeErrorKind::TrailingBytes {
+                count: self.remaining(),
+            }));
         }
         Ok(())
     }

@@ -18,7 +18,10 @@ impl Codec for RoleMsg {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let role = r.u32()?;
         r.pad(4)?;
-        Ok(RoleMsg { role, generation_id: r.u64()? })
+        Ok(RoleMsg {
+            role,
+            generation_id: r.u64()?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

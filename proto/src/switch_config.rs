@@ -16,7 +16,10 @@ impl Codec for SwitchConfig {
     const NAME: &'static str = "ofp_switch_config";
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(SwitchConfig { flags: r.u16()?, miss_send_len: r.u16()? })
+        Ok(SwitchConfig {
+            flags: r.u16()?,
+            miss_send_len: r.u16()?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

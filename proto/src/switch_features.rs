@@ -27,7 +27,14 @@ impl Codec for FeaturesReply {
         r.pad(2)?;
         let capabilities = r.u32()?;
         let reserved = r.u32()?;
-        Ok(FeaturesReply { datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, reserved })
+        Ok(FeaturesReply {
+            datapath_id,
+            n_buffers,
+            n_tables,
+            auxiliary_id,
+            capabilities,
+            reserved,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

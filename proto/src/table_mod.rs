@@ -18,7 +18,10 @@ impl Codec for TableMod {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let table_id = r.u8()?;
         r.pad(3)?;
-        Ok(TableMod { table_id, config: r.u32()? })
+        Ok(TableMod {
+            table_id,
+            config: r.u32()?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

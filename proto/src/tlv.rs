@@ -48,23 +48,40 @@ pub(crate) fn read_tlv<'a>(r: &mut Reader<'a>, how: TlvLen) -> Result<Tlv<'a>, D
     let head = r.peek(4)?;
     let (typ, len) = match type_and_len(head) {
         Ok((_, v)) => v,
-        Err(_) => return Err(r.error(DecodeErrorKind::Truncated { needed: 4, available: r.remaining() })),
+        Err(_) => {
+            return Err(r.error(DecodeErrorKind::Truncated {
+                needed: 4,
+                available: r.remaining(),
+            }))
+        }
     };
     let len = usize::from(len);
     if len < 4 {
-        return Err(r.error(DecodeErrorKind::BadLength { declared: len, rule: "TLV length below its 4-byte header" }));
+        return Err(r.error(DecodeErrorKind::BadLength {
+            declared: len,
+            rule: "TLV length below its 4-byte header",
+        }));
     }
     if how == TlvLen::Padded8 && len % 8 != 0 {
-        return Err(r.error(DecodeErrorKind::BadLength { declared: len, rule: "TLV length must be a multiple of 8" }));
+        return Err(r.error(DecodeErrorKind::BadLength {
+            declared: len,
+            rule: "TLV length must be a multiple of 8",
+        }));
     }
     if len > r.remaining() {
-        return Err(r.error(DecodeErrorKind::LengthLies { declared: len, available: r.remaining() }));
+        return Err(r.error(DecodeErrorKind::LengthLies {
+            declared: len,
+            available: r.remaining(),
+        }));
     }
     let whole = r.take(len)?;
     if how == TlvLen::ExcludesPadding {
         let padding = crate::writer::padding_to_8(len);
         if r.remaining() < padding {
-            return Err(r.error(DecodeErrorKind::Truncated { needed: padding, available: r.remaining() }));
+            return Err(r.error(DecodeErrorKind::Truncated {
+                needed: padding,
+                available: r.remaining(),
+            }));
         }
         r.pad(padding)?;
     }
@@ -87,13 +104,25 @@ mod tests {
         let lie = [0, 0, 0, 16, 1, 2, 3, 4];
         let mut r = Reader::new(&lie, "test", Scope::Action);
         let e = tlv_list(&mut r, TlvLen::Padded8).unwrap_err();
-        assert_eq!(e.kind, DecodeErrorKind::LengthLies { declared: 16, available: 8 });
+        assert_eq!(
+            e.kind,
+            DecodeErrorKind::LengthLies {
+                declared: 16,
+                available: 8
+            }
+        );
         let odd = [0, 0, 0, 6, 1, 2, 0, 0];
         let mut r = Reader::new(&odd, "test", Scope::Action);
-        assert!(matches!(tlv_list(&mut r, TlvLen::Padded8).unwrap_err().kind, DecodeErrorKind::BadLength { .. }));
+        assert!(matches!(
+            tlv_list(&mut r, TlvLen::Padded8).unwrap_err().kind,
+            DecodeErrorKind::BadLength { .. }
+        ));
         let short = [0, 0, 0];
         let mut r = Reader::new(&short, "test", Scope::Action);
-        assert!(matches!(tlv_list(&mut r, TlvLen::Padded8).unwrap_err().kind, DecodeErrorKind::Truncated { .. }));
+        assert!(matches!(
+            tlv_list(&mut r, TlvLen::Padded8).unwrap_err().kind,
+            DecodeErrorKind::Truncated { .. }
+        ));
     }
 
     #[test]

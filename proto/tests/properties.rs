@@ -79,19 +79,23 @@ fn oxm() -> impl Strategy<Value = Oxm> {
         any::<u32>().prop_map(Oxm::MplsLabel),
         any::<u8>().prop_map(Oxm::MplsTc),
         any::<u8>().prop_map(Oxm::MplsBos),
-        (0..=0xff_ffffu32, m((0..=0xff_ffffu32))).prop_map(|(value, mask)| Oxm::PbbIsid { value, mask }),
+        (0..=0xff_ffffu32, m(0..=0xff_ffffu32))
+            .prop_map(|(value, mask)| Oxm::PbbIsid { value, mask }),
         (any::<u64>(), m(any::<u64>())).prop_map(|(value, mask)| Oxm::TunnelId { value, mask }),
         (any::<u16>(), m(any::<u16>())).prop_map(|(value, mask)| Oxm::Ipv6Exthdr { value, mask }),
         // Non-basic classes (NXM 0/1, experimenter) are raw: header + payload of its stated length.
-        (prop_oneof![Just(0x0000u16), Just(0x0001), Just(0xffff)], any::<u8>(), vec(any::<u8>(), 0..12)).prop_map(
-            |(class, fm, payload)| {
+        (
+            prop_oneof![Just(0x0000u16), Just(0x0001), Just(0xffff)],
+            any::<u8>(),
+            vec(any::<u8>(), 0..12)
+        )
+            .prop_map(|(class, fm, payload)| {
                 let mut b = class.to_be_bytes().to_vec();
                 b.push(fm);
                 b.push(payload.len() as u8);
                 b.extend(payload);
                 Oxm::Raw(Bytes::from(b))
-            }
-        ),
+            }),
     ]
 }
 
@@ -142,7 +146,8 @@ fn actions() -> impl Strategy<Value = Vec<Action>> {
 fn instruction() -> impl Strategy<Value = Instruction> {
     prop_oneof![
         any::<u8>().prop_map(Instruction::GotoTable),
-        (any::<u64>(), any::<u64>()).prop_map(|(metadata, mask)| Instruction::WriteMetadata { metadata, mask }),
+        (any::<u64>(), any::<u64>())
+            .prop_map(|(metadata, mask)| Instruction::WriteMetadata { metadata, mask }),
         actions().prop_map(Instruction::WriteActions),
         actions().prop_map(Instruction::ApplyActions),
         Just(Instruction::ClearActions),
@@ -156,34 +161,55 @@ fn instructions() -> impl Strategy<Value = Vec<Instruction>> {
 }
 
 fn port() -> impl Strategy<Value = Port> {
-    (any::<u32>(), mac(), fixed_string(16), any::<[u32; 8]>()).prop_map(|(port_no, hw_addr, name, v)| Port {
-        port_no,
-        hw_addr,
-        name,
-        config: v[0],
-        state: v[1],
-        curr: v[2],
-        advertised: v[3],
-        supported: v[4],
-        peer: v[5],
-        curr_speed: v[6],
-        max_speed: v[7],
-    })
+    (any::<u32>(), mac(), fixed_string(16), any::<[u32; 8]>()).prop_map(
+        |(port_no, hw_addr, name, v)| Port {
+            port_no,
+            hw_addr,
+            name,
+            config: v[0],
+            state: v[1],
+            curr: v[2],
+            advertised: v[3],
+            supported: v[4],
+            peer: v[5],
+            curr_speed: v[6],
+            max_speed: v[7],
+        },
+    )
 }
 
 fn bucket() -> impl Strategy<Value = Bucket> {
-    (any::<u16>(), any::<u32>(), any::<u32>(), actions())
-        .prop_map(|(weight, watch_port, watch_group, actions)| Bucket { weight, watch_port, watch_group, actions })
+    (any::<u16>(), any::<u32>(), any::<u32>(), actions()).prop_map(
+        |(weight, watch_port, watch_group, actions)| Bucket {
+            weight,
+            watch_port,
+            watch_group,
+            actions,
+        },
+    )
 }
 
 fn band() -> impl Strategy<Value = MeterBand> {
     prop_oneof![
-        (any::<u32>(), any::<u32>()).prop_map(|(rate, burst_size)| MeterBand::Drop { rate, burst_size }),
-        (any::<u32>(), any::<u32>(), any::<u8>())
-            .prop_map(|(rate, burst_size, prec_level)| MeterBand::DscpRemark { rate, burst_size, prec_level }),
-        (any::<u32>(), any::<u32>(), any::<u32>(), 0..3usize).prop_map(|(rate, burst_size, experimenter, words)| {
-            MeterBand::Experimenter { rate, burst_size, experimenter, data: Bytes::from(vec![7u8; 8 * words]) }
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(rate, burst_size)| MeterBand::Drop { rate, burst_size }),
+        (any::<u32>(), any::<u32>(), any::<u8>()).prop_map(|(rate, burst_size, prec_level)| {
+            MeterBand::DscpRemark {
+                rate,
+                burst_size,
+                prec_level,
+            }
         }),
+        (any::<u32>(), any::<u32>(), any::<u32>(), 0..3usize).prop_map(
+            |(rate, burst_size, experimenter, words)| {
+                MeterBand::Experimenter {
+                    rate,
+                    burst_size,
+                    experimenter,
+                    data: Bytes::from(vec![7u8; 8 * words]),
+                }
+            }
+        ),
         (3u16..0xfffe, 0..3usize).prop_map(|(typ, words)| {
             let len = 8 + 8 * words;
             let mut b = typ.to_be_bytes().to_vec();
@@ -199,48 +225,80 @@ fn tlv_id() -> impl Strategy<Value = TlvId> {
 }
 
 fn oxm_id() -> impl Strategy<Value = OxmId> {
-    (any::<u32>(), any::<u32>()).prop_map(|(header, e)| OxmId { header, experimenter: (header >> 16 == 0xffff).then_some(e) })
+    (any::<u32>(), any::<u32>()).prop_map(|(header, e)| OxmId {
+        header,
+        experimenter: (header >> 16 == 0xffff).then_some(e),
+    })
 }
 
 fn table_feature_prop() -> impl Strategy<Value = TableFeatureProp> {
     prop_oneof![
-        (any::<bool>(), vec(tlv_id(), 0..4)).prop_map(|(miss, ids)| TableFeatureProp::Instructions { miss, ids }),
-        (any::<bool>(), vec(any::<u8>(), 0..10)).prop_map(|(miss, tables)| TableFeatureProp::NextTables { miss, tables }),
-        (any::<bool>(), vec(tlv_id(), 0..4)).prop_map(|(miss, ids)| TableFeatureProp::WriteActions { miss, ids }),
-        (any::<bool>(), vec(tlv_id(), 0..4)).prop_map(|(miss, ids)| TableFeatureProp::ApplyActions { miss, ids }),
+        (any::<bool>(), vec(tlv_id(), 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::Instructions { miss, ids }),
+        (any::<bool>(), vec(any::<u8>(), 0..10))
+            .prop_map(|(miss, tables)| TableFeatureProp::NextTables { miss, tables }),
+        (any::<bool>(), vec(tlv_id(), 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::WriteActions { miss, ids }),
+        (any::<bool>(), vec(tlv_id(), 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::ApplyActions { miss, ids }),
         vec(oxm_id(), 0..4).prop_map(TableFeatureProp::Match),
         vec(oxm_id(), 0..4).prop_map(TableFeatureProp::Wildcards),
-        (any::<bool>(), vec(oxm_id(), 0..4)).prop_map(|(miss, ids)| TableFeatureProp::WriteSetfield { miss, ids }),
-        (any::<bool>(), vec(oxm_id(), 0..4)).prop_map(|(miss, ids)| TableFeatureProp::ApplySetfield { miss, ids }),
-        (prop_oneof![Just(9u16), Just(11), 16u16..=0xffff], bytes_up_to(12))
+        (any::<bool>(), vec(oxm_id(), 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::WriteSetfield { miss, ids }),
+        (any::<bool>(), vec(oxm_id(), 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::ApplySetfield { miss, ids }),
+        (
+            prop_oneof![Just(9u16), Just(11), 16u16..=0xffff],
+            bytes_up_to(12)
+        )
             .prop_map(|(typ, body)| TableFeatureProp::Raw { typ, body }),
     ]
 }
 
 fn table_features() -> impl Strategy<Value = TableFeatures> {
-    (any::<u8>(), fixed_string(32), any::<u64>(), any::<u64>(), any::<u32>(), any::<u32>(), vec(table_feature_prop(), 0..4))
-        .prop_map(|(table_id, name, metadata_match, metadata_write, config, max_entries, properties)| TableFeatures {
-            table_id,
-            name,
-            metadata_match,
-            metadata_write,
-            config,
-            max_entries,
-            properties,
-        })
+    (
+        any::<u8>(),
+        fixed_string(32),
+        any::<u64>(),
+        any::<u64>(),
+        any::<u32>(),
+        any::<u32>(),
+        vec(table_feature_prop(), 0..4),
+    )
+        .prop_map(
+            |(table_id, name, metadata_match, metadata_write, config, max_entries, properties)| {
+                TableFeatures {
+                    table_id,
+                    name,
+                    metadata_match,
+                    metadata_write,
+                    config,
+                    max_entries,
+                    properties,
+                }
+            },
+        )
 }
 
 fn flow_stats_request() -> impl Strategy<Value = FlowStatsRequest> {
-    (any::<u8>(), any::<u32>(), any::<u32>(), any::<u64>(), any::<u64>(), match_()).prop_map(
-        |(table_id, out_port, out_group, cookie, cookie_mask, match_)| FlowStatsRequest {
-            table_id,
-            out_port,
-            out_group,
-            cookie,
-            cookie_mask,
-            match_,
-        },
+    (
+        any::<u8>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u64>(),
+        any::<u64>(),
+        match_(),
     )
+        .prop_map(
+            |(table_id, out_port, out_group, cookie, cookie_mask, match_)| FlowStatsRequest {
+                table_id,
+                out_port,
+                out_group,
+                cookie,
+                cookie_mask,
+                match_,
+            },
+        )
 }
 
 fn multipart_request() -> impl Strategy<Value = MultipartRequest> {
@@ -260,57 +318,102 @@ fn multipart_request() -> impl Strategy<Value = MultipartRequest> {
         Just(B::MeterFeatures),
         vec(table_features(), 0..3).prop_map(B::TableFeatures),
         Just(B::PortDesc),
-        (any::<u32>(), any::<u32>(), bytes_up_to(16))
-            .prop_map(|(experimenter, exp_type, data)| B::Experimenter { experimenter, exp_type, data }),
+        (any::<u32>(), any::<u32>(), bytes_up_to(16)).prop_map(|(experimenter, exp_type, data)| {
+            B::Experimenter {
+                experimenter,
+                exp_type,
+                data,
+            }
+        }),
         (14u16..0xffff, bytes_up_to(16)).prop_map(|(mp_type, body)| B::Unknown { mp_type, body }),
     ];
     (any::<u16>(), body).prop_map(|(flags, body)| MultipartRequest { flags, body })
 }
 
 fn flow_stats() -> impl Strategy<Value = FlowStats> {
-    (any::<(u8, u32, u32, u16, u16, u16, u16)>(), any::<(u64, u64, u64)>(), match_(), instructions()).prop_map(
-        |((table_id, duration_sec, duration_nsec, priority, idle_timeout, hard_timeout, flags), (cookie, packet_count, byte_count), match_, instructions)| {
-            FlowStats {
-                table_id,
-                duration_sec,
-                duration_nsec,
-                priority,
-                idle_timeout,
-                hard_timeout,
-                flags,
-                cookie,
-                packet_count,
-                byte_count,
+    (
+        any::<(u8, u32, u32, u16, u16, u16, u16)>(),
+        any::<(u64, u64, u64)>(),
+        match_(),
+        instructions(),
+    )
+        .prop_map(
+            |(
+                (
+                    table_id,
+                    duration_sec,
+                    duration_nsec,
+                    priority,
+                    idle_timeout,
+                    hard_timeout,
+                    flags,
+                ),
+                (cookie, packet_count, byte_count),
                 match_,
                 instructions,
-            }
-        },
-    )
+            )| {
+                FlowStats {
+                    table_id,
+                    duration_sec,
+                    duration_nsec,
+                    priority,
+                    idle_timeout,
+                    hard_timeout,
+                    flags,
+                    cookie,
+                    packet_count,
+                    byte_count,
+                    match_,
+                    instructions,
+                }
+            },
+        )
 }
 
 fn multipart_reply() -> impl Strategy<Value = MultipartReply> {
     use MultipartReplyBody as B;
     let body = prop_oneof![
-        (fixed_string(256), fixed_string(256), fixed_string(256), fixed_string(32), fixed_string(256)).prop_map(
-            |(mfr_desc, hw_desc, sw_desc, serial_num, dp_desc)| B::Desc(Desc { mfr_desc, hw_desc, sw_desc, serial_num, dp_desc })
-        ),
+        (
+            fixed_string(256),
+            fixed_string(256),
+            fixed_string(256),
+            fixed_string(32),
+            fixed_string(256)
+        )
+            .prop_map(
+                |(mfr_desc, hw_desc, sw_desc, serial_num, dp_desc)| B::Desc(Desc {
+                    mfr_desc,
+                    hw_desc,
+                    sw_desc,
+                    serial_num,
+                    dp_desc
+                })
+            ),
         vec(flow_stats(), 0..3).prop_map(B::Flow),
-        any::<(u64, u64, u32)>().prop_map(|(packet_count, byte_count, flow_count)| B::Aggregate(AggregateStats {
-            packet_count,
-            byte_count,
-            flow_count
-        })),
+        any::<(u64, u64, u32)>().prop_map(|(packet_count, byte_count, flow_count)| B::Aggregate(
+            AggregateStats {
+                packet_count,
+                byte_count,
+                flow_count
+            }
+        )),
         vec(any::<(u8, u32, u64, u64)>(), 0..3).prop_map(|v| B::Table(
             v.into_iter()
-                .map(|(table_id, active_count, lookup_count, matched_count)| TableStats {
-                    table_id,
-                    active_count,
-                    lookup_count,
-                    matched_count
-                })
+                .map(
+                    |(table_id, active_count, lookup_count, matched_count)| TableStats {
+                        table_id,
+                        active_count,
+                        lookup_count,
+                        matched_count
+                    }
+                )
                 .collect()
         )),
-        vec((any::<u32>(), any::<[u64; 12]>(), any::<(u32, u32)>()), 0..3).prop_map(|v| B::PortStats(
+        vec(
+            (any::<u32>(), any::<[u64; 12]>(), any::<(u32, u32)>()),
+            0..3
+        )
+        .prop_map(|v| B::PortStats(
             v.into_iter()
                 .map(|(port_no, c, (duration_sec, duration_nsec))| PortStats {
                     port_no,
@@ -333,65 +436,149 @@ fn multipart_reply() -> impl Strategy<Value = MultipartReply> {
         )),
         vec(any::<(u32, u32, u64, u64, u64, u32, u32)>(), 0..3).prop_map(|v| B::Queue(
             v.into_iter()
-                .map(|(port_no, queue_id, tx_bytes, tx_packets, tx_errors, duration_sec, duration_nsec)| QueueStats {
-                    port_no,
-                    queue_id,
-                    tx_bytes,
-                    tx_packets,
-                    tx_errors,
-                    duration_sec,
-                    duration_nsec
-                })
+                .map(
+                    |(
+                        port_no,
+                        queue_id,
+                        tx_bytes,
+                        tx_packets,
+                        tx_errors,
+                        duration_sec,
+                        duration_nsec,
+                    )| QueueStats {
+                        port_no,
+                        queue_id,
+                        tx_bytes,
+                        tx_packets,
+                        tx_errors,
+                        duration_sec,
+                        duration_nsec
+                    }
+                )
                 .collect()
         )),
-        vec((any::<(u32, u32, u64, u64, u32, u32)>(), vec(any::<(u64, u64)>(), 0..3)), 0..3).prop_map(|v| B::Group(
+        vec(
+            (
+                any::<(u32, u32, u64, u64, u32, u32)>(),
+                vec(any::<(u64, u64)>(), 0..3)
+            ),
+            0..3
+        )
+        .prop_map(|v| B::Group(
             v.into_iter()
-                .map(|((group_id, ref_count, packet_count, byte_count, duration_sec, duration_nsec), b)| GroupStats {
-                    group_id,
-                    ref_count,
-                    packet_count,
-                    byte_count,
-                    duration_sec,
-                    duration_nsec,
-                    bucket_stats: b
-                        .into_iter()
-                        .map(|(packet_count, byte_count)| BucketCounter { packet_count, byte_count })
-                        .collect(),
-                })
+                .map(
+                    |(
+                        (
+                            group_id,
+                            ref_count,
+                            packet_count,
+                            byte_count,
+                            duration_sec,
+                            duration_nsec,
+                        ),
+                        b,
+                    )| GroupStats {
+                        group_id,
+                        ref_count,
+                        packet_count,
+                        byte_count,
+                        duration_sec,
+                        duration_nsec,
+                        bucket_stats: b
+                            .into_iter()
+                            .map(|(packet_count, byte_count)| BucketCounter {
+                                packet_count,
+                                byte_count
+                            })
+                            .collect(),
+                    }
+                )
                 .collect()
         )),
         vec((any::<u8>(), any::<u32>(), vec(bucket(), 0..3)), 0..3).prop_map(|v| B::GroupDesc(
-            v.into_iter().map(|(group_type, group_id, buckets)| GroupDesc { group_type, group_id, buckets }).collect()
-        )),
-        any::<(u32, u32, [u32; 4], [u32; 4])>().prop_map(|(types, capabilities, max_groups, actions)| B::GroupFeatures(
-            GroupFeatures { types, capabilities, max_groups, actions }
-        )),
-        vec((any::<(u32, u32, u64, u64, u32, u32)>(), vec(any::<(u64, u64)>(), 0..3)), 0..3).prop_map(|v| B::Meter(
             v.into_iter()
-                .map(|((meter_id, flow_count, packet_in_count, byte_in_count, duration_sec, duration_nsec), b)| MeterStats {
-                    meter_id,
-                    flow_count,
-                    packet_in_count,
-                    byte_in_count,
-                    duration_sec,
-                    duration_nsec,
-                    band_stats: b
-                        .into_iter()
-                        .map(|(packet_band_count, byte_band_count)| MeterBandStats { packet_band_count, byte_band_count })
-                        .collect(),
+                .map(|(group_type, group_id, buckets)| GroupDesc {
+                    group_type,
+                    group_id,
+                    buckets
                 })
                 .collect()
         )),
-        vec((any::<u16>(), any::<u32>(), vec(band(), 0..3)), 0..3).prop_map(|v| B::MeterConfig(
-            v.into_iter().map(|(flags, meter_id, bands)| MeterConfig { flags, meter_id, bands }).collect()
+        any::<(u32, u32, [u32; 4], [u32; 4])>().prop_map(
+            |(types, capabilities, max_groups, actions)| B::GroupFeatures(GroupFeatures {
+                types,
+                capabilities,
+                max_groups,
+                actions
+            })
+        ),
+        vec(
+            (
+                any::<(u32, u32, u64, u64, u32, u32)>(),
+                vec(any::<(u64, u64)>(), 0..3)
+            ),
+            0..3
+        )
+        .prop_map(|v| B::Meter(
+            v.into_iter()
+                .map(
+                    |(
+                        (
+                            meter_id,
+                            flow_count,
+                            packet_in_count,
+                            byte_in_count,
+                            duration_sec,
+                            duration_nsec,
+                        ),
+                        b,
+                    )| MeterStats {
+                        meter_id,
+                        flow_count,
+                        packet_in_count,
+                        byte_in_count,
+                        duration_sec,
+                        duration_nsec,
+                        band_stats: b
+                            .into_iter()
+                            .map(|(packet_band_count, byte_band_count)| MeterBandStats {
+                                packet_band_count,
+                                byte_band_count
+                            })
+                            .collect(),
+                    }
+                )
+                .collect()
         )),
-        any::<(u32, u32, u32, u8, u8)>().prop_map(|(max_meter, band_types, capabilities, max_bands, max_color)| {
-            B::MeterFeatures(MeterFeatures { max_meter, band_types, capabilities, max_bands, max_color })
-        }),
+        vec((any::<u16>(), any::<u32>(), vec(band(), 0..3)), 0..3).prop_map(|v| B::MeterConfig(
+            v.into_iter()
+                .map(|(flags, meter_id, bands)| MeterConfig {
+                    flags,
+                    meter_id,
+                    bands
+                })
+                .collect()
+        )),
+        any::<(u32, u32, u32, u8, u8)>().prop_map(
+            |(max_meter, band_types, capabilities, max_bands, max_color)| {
+                B::MeterFeatures(MeterFeatures {
+                    max_meter,
+                    band_types,
+                    capabilities,
+                    max_bands,
+                    max_color,
+                })
+            }
+        ),
         vec(table_features(), 0..3).prop_map(B::TableFeatures),
         vec(port(), 0..3).prop_map(B::PortDesc),
-        (any::<u32>(), any::<u32>(), bytes_up_to(16))
-            .prop_map(|(experimenter, exp_type, data)| B::Experimenter { experimenter, exp_type, data }),
+        (any::<u32>(), any::<u32>(), bytes_up_to(16)).prop_map(|(experimenter, exp_type, data)| {
+            B::Experimenter {
+                experimenter,
+                exp_type,
+                data,
+            }
+        }),
         (14u16..0xffff, bytes_up_to(16)).prop_map(|(mp_type, body)| B::Unknown { mp_type, body }),
     ];
     (any::<u16>(), body).prop_map(|(flags, body)| MultipartReply { flags, body })
@@ -401,7 +588,8 @@ fn queue_prop() -> impl Strategy<Value = QueueProp> {
     prop_oneof![
         any::<u16>().prop_map(QueueProp::MinRate),
         any::<u16>().prop_map(QueueProp::MaxRate),
-        (any::<u32>(), bytes_up_to(9)).prop_map(|(experimenter, data)| QueueProp::Experimenter { experimenter, data }),
+        (any::<u32>(), bytes_up_to(9))
+            .prop_map(|(experimenter, data)| QueueProp::Experimenter { experimenter, data }),
         (3u16..0xffff, bytes_up_to(9)).prop_map(|(typ, body)| QueueProp::Unknown { typ, body }),
     ]
 }
@@ -409,21 +597,28 @@ fn queue_prop() -> impl Strategy<Value = QueueProp> {
 fn hello() -> impl Strategy<Value = Hello> {
     let element = prop_oneof![
         vec(any::<u32>(), 0..3).prop_map(HelloElement::VersionBitmap),
-        (2u16..=0xffff, bytes_up_to(10)).prop_map(|(typ, body)| HelloElement::Unknown { typ, body }),
+        (2u16..=0xffff, bytes_up_to(10))
+            .prop_map(|(typ, body)| HelloElement::Unknown { typ, body }),
     ];
     vec(element, 0..3).prop_map(|elements| Hello { elements })
 }
 
 fn message() -> impl Strategy<Value = Message> {
-    let async_config = any::<([u32; 2], [u32; 2], [u32; 2])>().prop_map(|(packet_in_mask, port_status_mask, flow_removed_mask)| {
-        AsyncConfig { packet_in_mask, port_status_mask, flow_removed_mask }
-    });
-    let error = (any::<u16>(), any::<u16>(), any::<u32>(), bytes_up_to(64)).prop_map(|(err_type, code, e, data)| ErrorMsg {
-        err_type,
-        code,
-        experimenter: (err_type == 0xffff).then_some(e),
-        data,
-    });
+    let async_config = any::<([u32; 2], [u32; 2], [u32; 2])>().prop_map(
+        |(packet_in_mask, port_status_mask, flow_removed_mask)| AsyncConfig {
+            packet_in_mask,
+            port_status_mask,
+            flow_removed_mask,
+        },
+    );
+    let error = (any::<u16>(), any::<u16>(), any::<u32>(), bytes_up_to(64)).prop_map(
+        |(err_type, code, e, data)| ErrorMsg {
+            err_type,
+            code,
+            experimenter: (err_type == 0xffff).then_some(e),
+            data,
+        },
+    );
     let flow_mod = (
         any::<(u64, u64, u8, u8, u16, u16, u16)>(),
         any::<(u32, u32, u32, u16)>(),
@@ -431,7 +626,12 @@ fn message() -> impl Strategy<Value = Message> {
         instructions(),
     )
         .prop_map(
-            |((cookie, cookie_mask, table_id, command, idle_timeout, hard_timeout, priority), (buffer_id, out_port, out_group, flags), match_, instructions)| {
+            |(
+                (cookie, cookie_mask, table_id, command, idle_timeout, hard_timeout, priority),
+                (buffer_id, out_port, out_group, flags),
+                match_,
+                instructions,
+            )| {
                 FlowMod {
                     cookie,
                     cookie_mask,
@@ -454,72 +654,166 @@ fn message() -> impl Strategy<Value = Message> {
         error.prop_map(Message::Error),
         bytes_up_to(32).prop_map(Message::EchoRequest),
         bytes_up_to(32).prop_map(Message::EchoReply),
-        (any::<u32>(), any::<u32>(), bytes_up_to(32))
-            .prop_map(|(experimenter, exp_type, data)| Message::Experimenter(ExperimenterMsg { experimenter, exp_type, data })),
-        Just(Message::FeaturesRequest),
-        any::<(u64, u32, u8, u8, u32, u32)>().prop_map(|(datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, reserved)| {
-            Message::FeaturesReply(FeaturesReply { datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, reserved })
-        }),
-        Just(Message::GetConfigRequest),
-        any::<(u16, u16)>().prop_map(|(flags, miss_send_len)| Message::GetConfigReply(SwitchConfig { flags, miss_send_len })),
-        any::<(u16, u16)>().prop_map(|(flags, miss_send_len)| Message::SetConfig(SwitchConfig { flags, miss_send_len })),
-        (any::<(u32, u16, u8, u8, u64)>(), match_(), bytes_up_to(64)).prop_map(
-            |((buffer_id, total_len, reason, table_id, cookie), match_, data)| Message::PacketIn(PacketIn {
-                buffer_id,
-                total_len,
-                reason,
-                table_id,
-                cookie,
-                match_,
-                data
+        (any::<u32>(), any::<u32>(), bytes_up_to(32)).prop_map(|(experimenter, exp_type, data)| {
+            Message::Experimenter(ExperimenterMsg {
+                experimenter,
+                exp_type,
+                data,
             })
-        ),
-        (any::<(u64, u16, u8, u8, u32, u32, u16, u16)>(), any::<(u64, u64)>(), match_()).prop_map(
-            |((cookie, priority, reason, table_id, duration_sec, duration_nsec, idle_timeout, hard_timeout), (packet_count, byte_count), match_)| {
-                Message::FlowRemoved(FlowRemoved {
-                    cookie,
-                    priority,
-                    reason,
-                    table_id,
-                    duration_sec,
-                    duration_nsec,
-                    idle_timeout,
-                    hard_timeout,
-                    packet_count,
-                    byte_count,
-                    match_,
+        }),
+        Just(Message::FeaturesRequest),
+        any::<(u64, u32, u8, u8, u32, u32)>().prop_map(
+            |(datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, reserved)| {
+                Message::FeaturesReply(FeaturesReply {
+                    datapath_id,
+                    n_buffers,
+                    n_tables,
+                    auxiliary_id,
+                    capabilities,
+                    reserved,
                 })
             }
         ),
-        (any::<u8>(), port()).prop_map(|(reason, desc)| Message::PortStatus(PortStatus { reason, desc })),
-        (any::<u32>(), any::<u32>(), actions(), bytes_up_to(64))
-            .prop_map(|(buffer_id, in_port, actions, data)| Message::PacketOut(PacketOut { buffer_id, in_port, actions, data })),
+        Just(Message::GetConfigRequest),
+        any::<(u16, u16)>().prop_map(|(flags, miss_send_len)| Message::GetConfigReply(
+            SwitchConfig {
+                flags,
+                miss_send_len
+            }
+        )),
+        any::<(u16, u16)>().prop_map(|(flags, miss_send_len)| Message::SetConfig(SwitchConfig {
+            flags,
+            miss_send_len
+        })),
+        (any::<(u32, u16, u8, u8, u64)>(), match_(), bytes_up_to(64)).prop_map(
+            |((buffer_id, total_len, reason, table_id, cookie), match_, data)| Message::PacketIn(
+                PacketIn {
+                    buffer_id,
+                    total_len,
+                    reason,
+                    table_id,
+                    cookie,
+                    match_,
+                    data
+                }
+            )
+        ),
+        (
+            any::<(u64, u16, u8, u8, u32, u32, u16, u16)>(),
+            any::<(u64, u64)>(),
+            match_()
+        )
+            .prop_map(
+                |(
+                    (
+                        cookie,
+                        priority,
+                        reason,
+                        table_id,
+                        duration_sec,
+                        duration_nsec,
+                        idle_timeout,
+                        hard_timeout,
+                    ),
+                    (packet_count, byte_count),
+                    match_,
+                )| {
+                    Message::FlowRemoved(FlowRemoved {
+                        cookie,
+                        priority,
+                        reason,
+                        table_id,
+                        duration_sec,
+                        duration_nsec,
+                        idle_timeout,
+                        hard_timeout,
+                        packet_count,
+                        byte_count,
+                        match_,
+                    })
+                }
+            ),
+        (any::<u8>(), port())
+            .prop_map(|(reason, desc)| Message::PortStatus(PortStatus { reason, desc })),
+        (any::<u32>(), any::<u32>(), actions(), bytes_up_to(64)).prop_map(
+            |(buffer_id, in_port, actions, data)| Message::PacketOut(PacketOut {
+                buffer_id,
+                in_port,
+                actions,
+                data
+            })
+        ),
         flow_mod.prop_map(Message::FlowMod),
-        (any::<u16>(), any::<u8>(), any::<u32>(), vec(bucket(), 0..3))
-            .prop_map(|(command, group_type, group_id, buckets)| Message::GroupMod(GroupMod { command, group_type, group_id, buckets })),
-        (any::<u32>(), mac(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(port_no, hw_addr, config, mask, advertise)| {
-            Message::PortMod(PortMod { port_no, hw_addr, config, mask, advertise })
-        }),
-        any::<(u8, u32)>().prop_map(|(table_id, config)| Message::TableMod(TableMod { table_id, config })),
+        (any::<u16>(), any::<u8>(), any::<u32>(), vec(bucket(), 0..3)).prop_map(
+            |(command, group_type, group_id, buckets)| Message::GroupMod(GroupMod {
+                command,
+                group_type,
+                group_id,
+                buckets
+            })
+        ),
+        (
+            any::<u32>(),
+            mac(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>()
+        )
+            .prop_map(|(port_no, hw_addr, config, mask, advertise)| {
+                Message::PortMod(PortMod {
+                    port_no,
+                    hw_addr,
+                    config,
+                    mask,
+                    advertise,
+                })
+            }),
+        any::<(u8, u32)>()
+            .prop_map(|(table_id, config)| Message::TableMod(TableMod { table_id, config })),
         multipart_request().prop_map(Message::MultipartRequest),
         multipart_reply().prop_map(Message::MultipartReply),
         Just(Message::BarrierRequest),
         Just(Message::BarrierReply),
-        any::<u32>().prop_map(|port| Message::QueueGetConfigRequest(QueueGetConfigRequest { port })),
-        (any::<u32>(), vec((any::<u32>(), any::<u32>(), vec(queue_prop(), 0..3)), 0..3)).prop_map(|(port, q)| {
-            Message::QueueGetConfigReply(QueueGetConfigReply {
-                port,
-                queues: q.into_iter().map(|(queue_id, port, properties)| PacketQueue { queue_id, port, properties }).collect(),
-            })
-        }),
-        any::<(u32, u64)>().prop_map(|(role, generation_id)| Message::RoleRequest(RoleMsg { role, generation_id })),
-        any::<(u32, u64)>().prop_map(|(role, generation_id)| Message::RoleReply(RoleMsg { role, generation_id })),
+        any::<u32>()
+            .prop_map(|port| Message::QueueGetConfigRequest(QueueGetConfigRequest { port })),
+        (
+            any::<u32>(),
+            vec((any::<u32>(), any::<u32>(), vec(queue_prop(), 0..3)), 0..3)
+        )
+            .prop_map(|(port, q)| {
+                Message::QueueGetConfigReply(QueueGetConfigReply {
+                    port,
+                    queues: q
+                        .into_iter()
+                        .map(|(queue_id, port, properties)| PacketQueue {
+                            queue_id,
+                            port,
+                            properties,
+                        })
+                        .collect(),
+                })
+            }),
+        any::<(u32, u64)>().prop_map(|(role, generation_id)| Message::RoleRequest(RoleMsg {
+            role,
+            generation_id
+        })),
+        any::<(u32, u64)>().prop_map(|(role, generation_id)| Message::RoleReply(RoleMsg {
+            role,
+            generation_id
+        })),
         Just(Message::GetAsyncRequest),
         async_config.clone().prop_map(Message::GetAsyncReply),
         async_config.prop_map(Message::SetAsync),
-        (any::<u16>(), any::<u16>(), any::<u32>(), vec(band(), 0..4))
-            .prop_map(|(command, flags, meter_id, bands)| Message::MeterMod(MeterMod { command, flags, meter_id, bands })),
-        (30u8..=255, bytes_up_to(32)).prop_map(|(msg_type, body)| Message::Unknown { msg_type, body }),
+        (any::<u16>(), any::<u16>(), any::<u32>(), vec(band(), 0..4)).prop_map(
+            |(command, flags, meter_id, bands)| Message::MeterMod(MeterMod {
+                command,
+                flags,
+                meter_id,
+                bands
+            })
+        ),
+        (30u8..=255, bytes_up_to(32))
+            .prop_map(|(msg_type, body)| Message::Unknown { msg_type, body }),
     ]
 }
 

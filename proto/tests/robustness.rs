@@ -26,18 +26,27 @@ impl Rng {
 }
 
 fn vectors() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/openflow13-vectors/packets");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/openflow13-vectors/packets");
     let rd = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the OpenFlow 1.3 vectors must be at {}: {e}", dir.display()));
     let mut v: Vec<(String, Vec<u8>)> = rd
         .map(|e| {
             let e = e.expect("dir entry");
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read vector"))
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read vector"),
+            )
         })
         .filter(|(n, _)| n.ends_with(".packet"))
         .collect();
     v.sort();
-    assert!(v.len() >= 100, "expected the 104 vectors in {}, found {}", dir.display(), v.len());
+    assert!(
+        v.len() >= 100,
+        "expected the 104 vectors in {}, found {}",
+        dir.display(),
+        v.len()
+    );
     v
 }
 
@@ -48,10 +57,20 @@ fn probe(frame: &[u8], what: impl Fn() -> String) -> bool {
     match result {
         Err(_) => panic!("decoder panicked on {}: {}", what(), hex::encode(frame)),
         Ok(Ok(m)) => {
-            let again = catch_unwind(AssertUnwindSafe(|| m.to_bytes()))
-                .unwrap_or_else(|_| panic!("encoder panicked re-encoding {}: {}", what(), hex::encode(frame)));
+            let again = catch_unwind(AssertUnwindSafe(|| m.to_bytes())).unwrap_or_else(|_| {
+                panic!(
+                    "encoder panicked re-encoding {}: {}",
+                    what(),
+                    hex::encode(frame)
+                )
+            });
             if again[..] != frame[..] {
-                panic!("{}: accepted but not canonical\n in:  {}\n out: {}", what(), hex::encode(frame), hex::encode(&again));
+                panic!(
+                    "{}: accepted but not canonical\n in:  {}\n out: {}",
+                    what(),
+                    hex::encode(frame),
+                    hex::encode(&again)
+                );
             }
             true
         }
@@ -59,7 +78,13 @@ fn probe(frame: &[u8], what: impl Fn() -> String) -> bool {
             // Every error maps to an OpenFlow error and formats.
             let (t, _) = e.to_ofp_error();
             assert!(t <= 13, "{}: error type {t} out of range", what());
-            assert!(e.offset <= frame.len(), "{}: offset {} beyond frame of {}", what(), e.offset, frame.len());
+            assert!(
+                e.offset <= frame.len(),
+                "{}: offset {} beyond frame of {}",
+                what(),
+                e.offset,
+                frame.len()
+            );
             false
         }
     }
@@ -73,7 +98,11 @@ fn positions(len: usize, from: usize, step: usize) -> Vec<usize> {
         return all;
     }
     let stride = all.len() / 96;
-    all.iter().take(96).copied().chain(all.iter().skip(96).step_by(stride).copied()).collect()
+    all.iter()
+        .take(96)
+        .copied()
+        .chain(all.iter().skip(96).step_by(stride).copied())
+        .collect()
 }
 
 fn set_len(frame: &mut [u8]) {
@@ -88,12 +117,16 @@ fn every_prefix_of_every_vector() {
     for (name, bytes) in vectors() {
         for cut in positions(bytes.len(), 0, 1) {
             // As received: the header claims more than there is -> always an error.
-            assert!(!probe(&bytes[..cut], || format!("{name} cut to {cut}")), "{name} cut to {cut} decoded");
+            assert!(
+                !probe(&bytes[..cut], || format!("{name} cut to {cut}")),
+                "{name} cut to {cut} decoded"
+            );
             // With the header length patched to the cut: the body decoders see a short body.
             if cut >= 8 {
                 let mut f = bytes[..cut].to_vec();
                 set_len(&mut f);
-                decoded += usize::from(probe(&f, || format!("{name} cut to {cut}, length patched")));
+                decoded +=
+                    usize::from(probe(&f, || format!("{name} cut to {cut}, length patched")));
                 total += 1;
             }
         }
@@ -124,7 +157,10 @@ fn random_bit_flips_in_every_vector() {
         }
     }
     assert_eq!(tries, vectors().len() * 300);
-    assert!(accepted > 0, "no mutation decoded at all: the mutator is not reaching the bodies");
+    assert!(
+        accepted > 0,
+        "no mutation decoded at all: the mutator is not reaching the bodies"
+    );
 }
 
 #[test]
@@ -136,7 +172,11 @@ fn lying_length_fields_in_every_vector() {
         // Every even offset past the header may hold a u16 length (match, action, instruction,
         // bucket, band, property, entry lengths).
         for at in positions(bytes.len().saturating_sub(1), 8, 2) {
-            for lie in lies.iter().copied().chain(std::iter::once(rng.next() as u16)) {
+            for lie in lies
+                .iter()
+                .copied()
+                .chain(std::iter::once(rng.next() as u16))
+            {
                 let mut f = bytes.clone();
                 f[at..at + 2].copy_from_slice(&lie.to_be_bytes());
                 probe(&f, || format!("{name} u16 at {at} = {lie}"));
@@ -148,7 +188,10 @@ fn lying_length_fields_in_every_vector() {
             let mut f = bytes.clone();
             f[2..4].copy_from_slice(&lie.to_be_bytes());
             let ok = probe(&f, || format!("{name} header length {lie}"));
-            assert!(!ok || usize::from(lie) == bytes.len(), "{name}: header length {lie} accepted");
+            assert!(
+                !ok || usize::from(lie) == bytes.len(),
+                "{name}: header length {lie} accepted"
+            );
         }
     }
     assert!(tries > 10_000, "only {tries} lies tried");
@@ -214,7 +257,11 @@ fn framer_reassembles_any_chunking_of_the_vector_stream() {
                 frames.push(f);
             }
         }
-        assert!(buf.is_empty(), "round {round}: {} bytes left over", buf.len());
+        assert!(
+            buf.is_empty(),
+            "round {round}: {} bytes left over",
+            buf.len()
+        );
         assert_eq!(frames.len(), vs.len(), "round {round}");
         for (f, (name, b)) in frames.iter().zip(&vs) {
             assert_eq!(&f[..], &b[..], "round {round}: frame for {name} differs");
@@ -246,7 +293,11 @@ fn framer_on_random_streams_never_panics_and_never_spins() {
 
 #[test]
 fn assembler_fed_every_decodable_vector_never_panics() {
-    let mut a = MultipartAssembler::new(AssemblyLimits { max_parts: 4, max_bytes: 4096, max_pending: 2 });
+    let mut a = MultipartAssembler::new(AssemblyLimits {
+        max_parts: 4,
+        max_bytes: 4096,
+        max_pending: 2,
+    });
     let mut completed = 0;
     for (_, b) in vectors() {
         let m = OfpMessage::decode(&b).expect("vectors decode");

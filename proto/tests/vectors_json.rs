@@ -14,10 +14,19 @@ fn dir() -> PathBuf {
 
 fn load(name: &str) -> (OfpMessage, Value) {
     let d = dir();
-    let bytes = std::fs::read(d.join("packets").join(name))
-        .unwrap_or_else(|e| panic!("vector {name} must be in {}: {e}", d.join("packets").display()));
-    let text = std::fs::read_to_string(d.join("json").join(format!("{name}.json")))
-        .unwrap_or_else(|e| panic!("json for {name} must be in {}: {e}", d.join("json").display()));
+    let bytes = std::fs::read(d.join("packets").join(name)).unwrap_or_else(|e| {
+        panic!(
+            "vector {name} must be in {}: {e}",
+            d.join("packets").display()
+        )
+    });
+    let text =
+        std::fs::read_to_string(d.join("json").join(format!("{name}.json"))).unwrap_or_else(|e| {
+            panic!(
+                "json for {name} must be in {}: {e}",
+                d.join("json").display()
+            )
+        });
     let msg = OfpMessage::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     (msg, serde_json::from_str(&text).expect("valid JSON"))
 }
@@ -28,11 +37,46 @@ fn raw(b: &[u8]) -> Value {
 
 fn oxm_name(f: u8) -> &'static str {
     const NAMES: [&str; 40] = [
-        "in_port", "in_phy_port", "metadata", "eth_dst", "eth_src", "eth_type", "vlan_vid", "vlan_pcp", "ip_dscp",
-        "ip_ecn", "ip_proto", "ipv4_src", "ipv4_dst", "tcp_src", "tcp_dst", "udp_src", "udp_dst", "sctp_src",
-        "sctp_dst", "icmpv4_type", "icmpv4_code", "arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha", "ipv6_src",
-        "ipv6_dst", "ipv6_flabel", "icmpv6_type", "icmpv6_code", "ipv6_nd_target", "ipv6_nd_sll", "ipv6_nd_tll",
-        "mpls_label", "mpls_tc", "mpls_bos", "pbb_isid", "tunnel_id", "ipv6_exthdr",
+        "in_port",
+        "in_phy_port",
+        "metadata",
+        "eth_dst",
+        "eth_src",
+        "eth_type",
+        "vlan_vid",
+        "vlan_pcp",
+        "ip_dscp",
+        "ip_ecn",
+        "ip_proto",
+        "ipv4_src",
+        "ipv4_dst",
+        "tcp_src",
+        "tcp_dst",
+        "udp_src",
+        "udp_dst",
+        "sctp_src",
+        "sctp_dst",
+        "icmpv4_type",
+        "icmpv4_code",
+        "arp_op",
+        "arp_spa",
+        "arp_tpa",
+        "arp_sha",
+        "arp_tha",
+        "ipv6_src",
+        "ipv6_dst",
+        "ipv6_flabel",
+        "icmpv6_type",
+        "icmpv6_code",
+        "ipv6_nd_target",
+        "ipv6_nd_sll",
+        "ipv6_nd_tll",
+        "mpls_label",
+        "mpls_tc",
+        "mpls_bos",
+        "pbb_isid",
+        "tunnel_id",
+        "ipv6_exthdr",
     ];
     NAMES[usize::from(f)]
 }
@@ -45,20 +89,42 @@ fn oxm(o: &Oxm) -> Value {
     let (value, mask) = match o {
         Oxm::Raw(b) => return raw(b),
         Oxm::InPort(v) | Oxm::InPhyPort(v) | Oxm::MplsLabel(v) => (json!(v), Value::Null),
-        Oxm::Metadata { value, mask } | Oxm::TunnelId { value, mask } => vm(value, mask, |x| json!(x)),
-        Oxm::EthDst { value, mask } | Oxm::EthSrc { value, mask } | Oxm::ArpSha { value, mask } | Oxm::ArpTha { value, mask } => {
-            vm(value, mask, |x| s(x))
+        Oxm::Metadata { value, mask } | Oxm::TunnelId { value, mask } => {
+            vm(value, mask, |x| json!(x))
         }
-        Oxm::EthType(v) | Oxm::TcpSrc(v) | Oxm::TcpDst(v) | Oxm::UdpSrc(v) | Oxm::UdpDst(v) | Oxm::SctpSrc(v)
-        | Oxm::SctpDst(v) | Oxm::ArpOp(v) => (json!(v), Value::Null),
-        Oxm::VlanVid { value, mask } | Oxm::Ipv6Exthdr { value, mask } => vm(value, mask, |x| json!(x)),
-        Oxm::VlanPcp(v) | Oxm::IpDscp(v) | Oxm::IpEcn(v) | Oxm::IpProto(v) | Oxm::Icmpv4Type(v) | Oxm::Icmpv4Code(v)
-        | Oxm::Icmpv6Type(v) | Oxm::Icmpv6Code(v) | Oxm::MplsTc(v) | Oxm::MplsBos(v) => (json!(v), Value::Null),
-        Oxm::Ipv4Src { value, mask } | Oxm::Ipv4Dst { value, mask } | Oxm::ArpSpa { value, mask } | Oxm::ArpTpa { value, mask } => {
-            vm(value, mask, |x| s(x))
+        Oxm::EthDst { value, mask }
+        | Oxm::EthSrc { value, mask }
+        | Oxm::ArpSha { value, mask }
+        | Oxm::ArpTha { value, mask } => vm(value, mask, |x| s(x)),
+        Oxm::EthType(v)
+        | Oxm::TcpSrc(v)
+        | Oxm::TcpDst(v)
+        | Oxm::UdpSrc(v)
+        | Oxm::UdpDst(v)
+        | Oxm::SctpSrc(v)
+        | Oxm::SctpDst(v)
+        | Oxm::ArpOp(v) => (json!(v), Value::Null),
+        Oxm::VlanVid { value, mask } | Oxm::Ipv6Exthdr { value, mask } => {
+            vm(value, mask, |x| json!(x))
         }
+        Oxm::VlanPcp(v)
+        | Oxm::IpDscp(v)
+        | Oxm::IpEcn(v)
+        | Oxm::IpProto(v)
+        | Oxm::Icmpv4Type(v)
+        | Oxm::Icmpv4Code(v)
+        | Oxm::Icmpv6Type(v)
+        | Oxm::Icmpv6Code(v)
+        | Oxm::MplsTc(v)
+        | Oxm::MplsBos(v) => (json!(v), Value::Null),
+        Oxm::Ipv4Src { value, mask }
+        | Oxm::Ipv4Dst { value, mask }
+        | Oxm::ArpSpa { value, mask }
+        | Oxm::ArpTpa { value, mask } => vm(value, mask, |x| s(x)),
         Oxm::Ipv6Src { value, mask } | Oxm::Ipv6Dst { value, mask } => vm(value, mask, |x| s(x)),
-        Oxm::Ipv6Flabel { value, mask } | Oxm::PbbIsid { value, mask } => vm(value, mask, |x| json!(x)),
+        Oxm::Ipv6Flabel { value, mask } | Oxm::PbbIsid { value, mask } => {
+            vm(value, mask, |x| json!(x))
+        }
         Oxm::Ipv6NdTarget(v) => (s(v), Value::Null),
         Oxm::Ipv6NdSll(v) | Oxm::Ipv6NdTll(v) => (s(v), Value::Null),
     };
@@ -74,7 +140,9 @@ fn action(a: &Action) -> Value {
     let len = a.to_vec().len();
     let t = a.action_type();
     let (class, mut fields) = match a {
-        Action::Output { port, max_len } => ("OFPActionOutput", json!({"port": port, "max_len": max_len})),
+        Action::Output { port, max_len } => {
+            ("OFPActionOutput", json!({"port": port, "max_len": max_len}))
+        }
         Action::CopyTtlOut => ("OFPActionCopyTtlOut", json!({})),
         Action::CopyTtlIn => ("OFPActionCopyTtlIn", json!({})),
         Action::SetMplsTtl(v) => ("OFPActionSetMplsTtl", json!({"mpls_ttl": v})),
@@ -102,15 +170,21 @@ fn instruction(i: &Instruction) -> Value {
     let len = i.to_vec().len();
     let t = i.instruction_type();
     match i {
-        Instruction::GotoTable(id) => json!({"OFPInstructionGotoTable": {"len": len, "table_id": id, "type": t}}),
+        Instruction::GotoTable(id) => {
+            json!({"OFPInstructionGotoTable": {"len": len, "table_id": id, "type": t}})
+        }
         Instruction::WriteMetadata { metadata, mask } => {
             json!({"OFPInstructionWriteMetadata": {"len": len, "metadata": metadata, "metadata_mask": mask, "type": t}})
         }
         Instruction::WriteActions(a) | Instruction::ApplyActions(a) => {
             json!({"OFPInstructionActions": {"actions": a.iter().map(action).collect::<Vec<_>>(), "len": len, "type": t}})
         }
-        Instruction::ClearActions => json!({"OFPInstructionActions": {"actions": [], "len": len, "type": t}}),
-        Instruction::Meter(m) => json!({"OFPInstructionMeter": {"len": len, "meter_id": m, "type": t}}),
+        Instruction::ClearActions => {
+            json!({"OFPInstructionActions": {"actions": [], "len": len, "type": t}})
+        }
+        Instruction::Meter(m) => {
+            json!({"OFPInstructionMeter": {"len": len, "meter_id": m, "type": t}})
+        }
         Instruction::Raw(b) => raw(b),
     }
 }
@@ -127,9 +201,18 @@ fn band(b: &MeterBand) -> Value {
         MeterBand::Drop { rate, burst_size } => {
             json!({"OFPMeterBandDrop": {"burst_size": burst_size, "len": 16, "rate": rate, "type": 1}})
         }
-        MeterBand::DscpRemark { rate, burst_size, prec_level } => json!({"OFPMeterBandDscpRemark":
+        MeterBand::DscpRemark {
+            rate,
+            burst_size,
+            prec_level,
+        } => json!({"OFPMeterBandDscpRemark":
             {"burst_size": burst_size, "len": 16, "prec_level": prec_level, "rate": rate, "type": 2}}),
-        MeterBand::Experimenter { rate, burst_size, experimenter, data } => json!({"OFPMeterBandExperimenter":
+        MeterBand::Experimenter {
+            rate,
+            burst_size,
+            experimenter,
+            data,
+        } => json!({"OFPMeterBandExperimenter":
             {"burst_size": burst_size, "experimenter": experimenter, "len": 16 + data.len(), "rate": rate, "type": 0xffff}}),
         MeterBand::Raw(b) => raw(b),
     }
@@ -156,7 +239,9 @@ fn table_feature_prop(p: &TableFeatureProp) -> Value {
         u16::from_be_bytes([b[66], b[67]])
     };
     let tlv_ids = |class: &str, ids: &[TlvId]| {
-        ids.iter().map(|i| json!({ class: {"len": 4 + i.data.len(), "type": i.typ}})).collect::<Vec<_>>()
+        ids.iter()
+            .map(|i| json!({ class: {"len": 4 + i.data.len(), "type": i.typ}}))
+            .collect::<Vec<_>>()
     };
     let oxm_ids = |ids: &[OxmId]| {
         ids.iter()
@@ -180,8 +265,10 @@ fn table_feature_prop(p: &TableFeatureProp) -> Value {
         TableFeatureProp::NextTables { tables, .. } => {
             json!({"OFPTableFeaturePropNextTables": {"length": length, "table_ids": tables, "type": t}})
         }
-        TableFeatureProp::WriteActions { ids, .. } | TableFeatureProp::ApplyActions { ids, .. } => json!({
-            "OFPTableFeaturePropActions": {"action_ids": tlv_ids("OFPActionId", ids), "length": length, "type": t}}),
+        TableFeatureProp::WriteActions { ids, .. } | TableFeatureProp::ApplyActions { ids, .. } => {
+            json!({
+            "OFPTableFeaturePropActions": {"action_ids": tlv_ids("OFPActionId", ids), "length": length, "type": t}})
+        }
         TableFeatureProp::Match(ids)
         | TableFeatureProp::Wildcards(ids)
         | TableFeatureProp::WriteSetfield { ids, .. }
@@ -191,11 +278,14 @@ fn table_feature_prop(p: &TableFeatureProp) -> Value {
         TableFeatureProp::Raw { typ, body } if *typ >= 0xfffe && body.len() >= 8 => {
             let exp = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
             let exp_type = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
-            let data: Vec<u32> = body[8..].chunks(4).map(|c| {
-                let mut a = [0u8; 4];
-                a[..c.len()].copy_from_slice(c);
-                u32::from_be_bytes(a)
-            }).collect();
+            let data: Vec<u32> = body[8..]
+                .chunks(4)
+                .map(|c| {
+                    let mut a = [0u8; 4];
+                    a[..c.len()].copy_from_slice(c);
+                    u32::from_be_bytes(a)
+                })
+                .collect();
             json!({"OFPTableFeaturePropExperimenter": {"data": data, "exp_type": exp_type, "experimenter": exp, "length": length, "type": typ}})
         }
         TableFeatureProp::Raw { body, .. } => raw(body),
@@ -220,8 +310,10 @@ fn p_type_bytes(p: &TableFeatureProp) -> [u8; 2] {
 /// The whole message in os-ken notation (for the message kinds this test covers).
 fn message(m: &OfpMessage) -> Value {
     match &m.body {
-        Message::FeaturesReply(f) => json!({"OFPSwitchFeatures": {"auxiliary_id": f.auxiliary_id, "capabilities": f.capabilities,
-            "datapath_id": f.datapath_id, "n_buffers": f.n_buffers, "n_tables": f.n_tables}}),
+        Message::FeaturesReply(f) => {
+            json!({"OFPSwitchFeatures": {"auxiliary_id": f.auxiliary_id, "capabilities": f.capabilities,
+            "datapath_id": f.datapath_id, "n_buffers": f.n_buffers, "n_tables": f.n_tables}})
+        }
         Message::Hello(h) => {
             let elements: Vec<Value> = h.elements.iter().map(|e| match e {
                 HelloElement::VersionBitmap(words) => {
@@ -234,30 +326,50 @@ fn message(m: &OfpMessage) -> Value {
             }).collect();
             json!({"OFPHello": {"elements": elements}})
         }
-        Message::RoleRequest(r) => json!({"OFPRoleRequest": {"generation_id": r.generation_id, "role": r.role}}),
+        Message::RoleRequest(r) => {
+            json!({"OFPRoleRequest": {"generation_id": r.generation_id, "role": r.role}})
+        }
         Message::Error(e) => match e.experimenter {
-            None => json!({"OFPErrorMsg": {"code": e.code, "data": b64(&e.data), "type": e.err_type}}),
-            Some(x) => json!({"OFPErrorMsg": {"code": null, "data": b64(&e.data), "exp_type": e.code, "experimenter": x, "type": e.err_type}}),
+            None => {
+                json!({"OFPErrorMsg": {"code": e.code, "data": b64(&e.data), "type": e.err_type}})
+            }
+            Some(x) => {
+                json!({"OFPErrorMsg": {"code": null, "data": b64(&e.data), "exp_type": e.code, "experimenter": x, "type": e.err_type}})
+            }
         },
-        Message::GroupMod(g) => json!({"OFPGroupMod": {"buckets": g.buckets.iter().map(bucket).collect::<Vec<_>>(),
-            "command": g.command, "group_id": g.group_id, "type": g.group_type}}),
-        Message::FlowRemoved(f) => json!({"OFPFlowRemoved": {"byte_count": f.byte_count, "cookie": f.cookie,
+        Message::GroupMod(g) => {
+            json!({"OFPGroupMod": {"buckets": g.buckets.iter().map(bucket).collect::<Vec<_>>(),
+            "command": g.command, "group_id": g.group_id, "type": g.group_type}})
+        }
+        Message::FlowRemoved(f) => {
+            json!({"OFPFlowRemoved": {"byte_count": f.byte_count, "cookie": f.cookie,
             "duration_nsec": f.duration_nsec, "duration_sec": f.duration_sec, "hard_timeout": f.hard_timeout,
             "idle_timeout": f.idle_timeout, "match": match_(&f.match_), "packet_count": f.packet_count,
-            "priority": f.priority, "reason": f.reason, "table_id": f.table_id}}),
-        Message::PortStatus(p) => json!({"OFPPortStatus": {"desc": port(&p.desc), "reason": p.reason}}),
-        Message::MeterMod(mm) => json!({"OFPMeterMod": {"bands": mm.bands.iter().map(band).collect::<Vec<_>>(),
-            "command": mm.command, "flags": mm.flags, "meter_id": mm.meter_id}}),
-        Message::PacketIn(p) => json!({"OFPPacketIn": {"buffer_id": p.buffer_id, "cookie": p.cookie, "data": b64(&p.data),
-            "match": match_(&p.match_), "reason": p.reason, "table_id": p.table_id, "total_len": p.total_len}}),
-        Message::PacketOut(p) => json!({"OFPPacketOut": {"actions": p.actions.iter().map(action).collect::<Vec<_>>(),
+            "priority": f.priority, "reason": f.reason, "table_id": f.table_id}})
+        }
+        Message::PortStatus(p) => {
+            json!({"OFPPortStatus": {"desc": port(&p.desc), "reason": p.reason}})
+        }
+        Message::MeterMod(mm) => {
+            json!({"OFPMeterMod": {"bands": mm.bands.iter().map(band).collect::<Vec<_>>(),
+            "command": mm.command, "flags": mm.flags, "meter_id": mm.meter_id}})
+        }
+        Message::PacketIn(p) => {
+            json!({"OFPPacketIn": {"buffer_id": p.buffer_id, "cookie": p.cookie, "data": b64(&p.data),
+            "match": match_(&p.match_), "reason": p.reason, "table_id": p.table_id, "total_len": p.total_len}})
+        }
+        Message::PacketOut(p) => {
+            json!({"OFPPacketOut": {"actions": p.actions.iter().map(action).collect::<Vec<_>>(),
             "actions_len": p.actions.iter().map(|a| a.to_vec().len()).sum::<usize>(), "buffer_id": p.buffer_id,
-            "data": b64(&p.data), "in_port": p.in_port}}),
-        Message::FlowMod(f) => json!({"OFPFlowMod": {"buffer_id": f.buffer_id, "command": u8::from(f.command),
+            "data": b64(&p.data), "in_port": p.in_port}})
+        }
+        Message::FlowMod(f) => {
+            json!({"OFPFlowMod": {"buffer_id": f.buffer_id, "command": u8::from(f.command),
             "cookie": f.cookie, "cookie_mask": f.cookie_mask, "flags": f.flags, "hard_timeout": f.hard_timeout,
             "idle_timeout": f.idle_timeout, "instructions": f.instructions.iter().map(instruction).collect::<Vec<_>>(),
             "match": match_(&f.match_), "out_group": f.out_group, "out_port": f.out_port, "priority": f.priority,
-            "table_id": f.table_id}}),
+            "table_id": f.table_id}})
+        }
         Message::MultipartReply(r) => {
             let t = r.body.mp_type();
             let (class, body) = match &r.body {
@@ -304,7 +416,9 @@ fn b64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -317,7 +431,13 @@ fn b64(data: &[u8]) -> String {
 }
 
 /// Compares `ours` to `theirs` key by key; `{"RAW": ..}` in ours matches anything and is counted.
-fn compare(theirs: &Value, ours: &Value, path: &str, raw_skips: &mut usize, diffs: &mut Vec<String>) {
+fn compare(
+    theirs: &Value,
+    ours: &Value,
+    path: &str,
+    raw_skips: &mut usize,
+    diffs: &mut Vec<String>,
+) {
     if let Some(o) = ours.as_object() {
         if o.len() == 1 && o.contains_key("RAW") {
             *raw_skips += 1;
@@ -338,7 +458,11 @@ fn compare(theirs: &Value, ours: &Value, path: &str, raw_skips: &mut usize, diff
         }
         (Value::Array(t), Value::Array(o)) => {
             if t.len() != o.len() {
-                diffs.push(format!("{path}: {} items theirs, {} ours", t.len(), o.len()));
+                diffs.push(format!(
+                    "{path}: {} items theirs, {} ours",
+                    t.len(),
+                    o.len()
+                ));
                 return;
             }
             for (i, (tv, ov)) in t.iter().zip(o).enumerate() {
@@ -356,8 +480,16 @@ fn check(name: &str, max_raw: usize) {
     let mut skips = 0;
     let mut diffs = Vec::new();
     compare(&theirs, &ours, name, &mut skips, &mut diffs);
-    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
-    assert!(skips <= max_raw, "{name}: {skips} raw items not compared, expected at most {max_raw}");
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert!(
+        skips <= max_raw,
+        "{name}: {skips} raw items not compared, expected at most {max_raw}"
+    );
 }
 
 #[test]

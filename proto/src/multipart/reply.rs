@@ -33,8 +33,15 @@ pub enum MultipartReplyBody {
     MeterFeatures(MeterFeatures),
     TableFeatures(Vec<TableFeatures>),
     PortDesc(Vec<Port>),
-    Experimenter { experimenter: u32, exp_type: u32, data: Bytes },
-    Unknown { mp_type: u16, body: Bytes },
+    Experimenter {
+        experimenter: u32,
+        exp_type: u32,
+        data: Bytes,
+    },
+    Unknown {
+        mp_type: u16,
+        body: Bytes,
+    },
 }
 
 impl MultipartReplyBody {
@@ -94,8 +101,15 @@ impl Codec for MultipartReply {
                 B::TableFeatures(read_table_features(&mut tf)?)
             }
             OFPMP_PORT_DESC => B::PortDesc(read_all(r)?),
-            OFPMP_EXPERIMENTER => B::Experimenter { experimenter: r.u32()?, exp_type: r.u32()?, data: r.rest_bytes() },
-            _ => B::Unknown { mp_type, body: r.rest_bytes() },
+            OFPMP_EXPERIMENTER => B::Experimenter {
+                experimenter: r.u32()?,
+                exp_type: r.u32()?,
+                data: r.rest_bytes(),
+            },
+            _ => B::Unknown {
+                mp_type,
+                body: r.rest_bytes(),
+            },
         };
         Ok(MultipartReply { flags, body })
     }
@@ -120,7 +134,11 @@ impl Codec for MultipartReply {
             B::MeterFeatures(m) => m.encode(out),
             B::TableFeatures(v) => write_all(v, out),
             B::PortDesc(v) => write_all(v, out),
-            B::Experimenter { experimenter, exp_type, data } => {
+            B::Experimenter {
+                experimenter,
+                exp_type,
+                data,
+            } => {
                 out.put_u32(*experimenter);
                 out.put_u32(*exp_type);
                 out.put_slice(data);

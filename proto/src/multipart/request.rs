@@ -30,7 +30,14 @@ pub struct FlowStatsRequest {
 impl FlowStatsRequest {
     /// Every flow of every table.
     pub fn all() -> Self {
-        FlowStatsRequest { table_id: OFPTT_ALL, out_port: OFPP_ANY, out_group: OFPG_ANY, cookie: 0, cookie_mask: 0, match_: Match::all() }
+        FlowStatsRequest {
+            table_id: OFPTT_ALL,
+            out_port: OFPP_ANY,
+            out_group: OFPG_ANY,
+            cookie: 0,
+            cookie_mask: 0,
+            match_: Match::all(),
+        }
     }
 }
 
@@ -46,7 +53,14 @@ impl Codec for FlowStatsRequest {
         let cookie = r.u64()?;
         let cookie_mask = r.u64()?;
         let match_ = Match::read(r)?;
-        Ok(FlowStatsRequest { table_id, out_port, out_group, cookie, cookie_mask, match_ })
+        Ok(FlowStatsRequest {
+            table_id,
+            out_port,
+            out_group,
+            cookie,
+            cookie_mask,
+            match_,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -67,19 +81,37 @@ pub enum MultipartRequestBody {
     Flow(FlowStatsRequest),
     Aggregate(FlowStatsRequest),
     Table,
-    PortStats { port_no: u32 },
-    Queue { port_no: u32, queue_id: u32 },
-    Group { group_id: u32 },
+    PortStats {
+        port_no: u32,
+    },
+    Queue {
+        port_no: u32,
+        queue_id: u32,
+    },
+    Group {
+        group_id: u32,
+    },
     GroupDesc,
     GroupFeatures,
-    Meter { meter_id: u32 },
-    MeterConfig { meter_id: u32 },
+    Meter {
+        meter_id: u32,
+    },
+    MeterConfig {
+        meter_id: u32,
+    },
     MeterFeatures,
     /// Empty to query, or the tables' wanted features to set.
     TableFeatures(Vec<TableFeatures>),
     PortDesc,
-    Experimenter { experimenter: u32, exp_type: u32, data: Bytes },
-    Unknown { mp_type: u16, body: Bytes },
+    Experimenter {
+        experimenter: u32,
+        exp_type: u32,
+        data: Bytes,
+    },
+    Unknown {
+        mp_type: u16,
+        body: Bytes,
+    },
 }
 
 impl MultipartRequestBody {
@@ -125,7 +157,10 @@ impl Codec for MultipartRequest {
                 r.pad(4)?;
                 B::PortStats { port_no }
             }
-            OFPMP_QUEUE => B::Queue { port_no: r.u32()?, queue_id: r.u32()? },
+            OFPMP_QUEUE => B::Queue {
+                port_no: r.u32()?,
+                queue_id: r.u32()?,
+            },
             OFPMP_GROUP => {
                 let group_id = r.u32()?;
                 r.pad(4)?;
@@ -148,8 +183,15 @@ impl Codec for MultipartRequest {
                 B::TableFeatures(read_table_features(&mut tf)?)
             }
             OFPMP_PORT_DESC => B::PortDesc,
-            OFPMP_EXPERIMENTER => B::Experimenter { experimenter: r.u32()?, exp_type: r.u32()?, data: r.rest_bytes() },
-            _ => B::Unknown { mp_type, body: r.rest_bytes() },
+            OFPMP_EXPERIMENTER => B::Experimenter {
+                experimenter: r.u32()?,
+                exp_type: r.u32()?,
+                data: r.rest_bytes(),
+            },
+            _ => B::Unknown {
+                mp_type,
+                body: r.rest_bytes(),
+            },
         };
         // Bodiless requests must be bodiless: leftover bytes fail the frame's expect_empty.
         Ok(MultipartRequest { flags, body })
@@ -161,7 +203,12 @@ impl Codec for MultipartRequest {
         out.put_u16(self.flags);
         out.put_u32(0);
         match &self.body {
-            B::Desc | B::Table | B::GroupDesc | B::GroupFeatures | B::MeterFeatures | B::PortDesc => {}
+            B::Desc
+            | B::Table
+            | B::GroupDesc
+            | B::GroupFeatures
+            | B::MeterFeatures
+            | B::PortDesc => {}
             B::Flow(f) | B::Aggregate(f) => f.encode(out),
             B::PortStats { port_no } => {
                 out.put_u32(*port_no);
@@ -171,7 +218,9 @@ impl Codec for MultipartRequest {
                 out.put_u32(*port_no);
                 out.put_u32(*queue_id);
             }
-            B::Group { group_id: id } | B::Meter { meter_id: id } | B::MeterConfig { meter_id: id } => {
+            B::Group { group_id: id }
+            | B::Meter { meter_id: id }
+            | B::MeterConfig { meter_id: id } => {
                 out.put_u32(*id);
                 out.put_u32(0);
             }
@@ -180,7 +229,11 @@ impl Codec for MultipartRequest {
                     t.encode(out);
                 }
             }
-            B::Experimenter { experimenter, exp_type, data } => {
+            B::Experimenter {
+                experimenter,
+                exp_type,
+                data,
+            } => {
                 out.put_u32(*experimenter);
                 out.put_u32(*exp_type);
                 out.put_slice(data);

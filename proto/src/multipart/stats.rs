@@ -13,11 +13,21 @@ use crate::reader::Reader;
 use crate::writer;
 
 /// Reads a length-prefixed entry: `len` at `r`'s position (u16, counting itself), at least `min`.
-fn entry<'a>(r: &mut Reader<'a>, name: &'static str, min: usize) -> Result<Reader<'a>, DecodeError> {
+fn entry<'a>(
+    r: &mut Reader<'a>,
+    name: &'static str,
+    min: usize,
+) -> Result<Reader<'a>, DecodeError> {
     let at = r.offset();
     let len = usize::from(r.u16()?);
     if len < min {
-        return Err(r.error_at(at, DecodeErrorKind::BadLength { declared: len, rule: "entry shorter than its fixed part" }));
+        return Err(r.error_at(
+            at,
+            DecodeErrorKind::BadLength {
+                declared: len,
+                rule: "entry shorter than its fixed part",
+            },
+        ));
     }
     r.sub(len - 2, name, Scope::Message)
 }
@@ -151,7 +161,11 @@ impl Codec for AggregateStats {
     const NAME: &'static str = "ofp_aggregate_stats_reply";
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let s = AggregateStats { packet_count: r.u64()?, byte_count: r.u64()?, flow_count: r.u32()? };
+        let s = AggregateStats {
+            packet_count: r.u64()?,
+            byte_count: r.u64()?,
+            flow_count: r.u32()?,
+        };
         r.pad(4)?;
         Ok(s)
     }
@@ -179,7 +193,12 @@ impl Codec for TableStats {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let table_id = r.u8()?;
         r.pad(3)?;
-        Ok(TableStats { table_id, active_count: r.u32()?, lookup_count: r.u64()?, matched_count: r.u64()? })
+        Ok(TableStats {
+            table_id,
+            active_count: r.u32()?,
+            lookup_count: r.u64()?,
+            matched_count: r.u64()?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -332,9 +351,20 @@ impl Codec for GroupStats {
         let duration_nsec = b.u32()?;
         let mut bucket_stats = Vec::new();
         while b.remaining() > 0 {
-            bucket_stats.push(BucketCounter { packet_count: b.u64()?, byte_count: b.u64()? });
+            bucket_stats.push(BucketCounter {
+                packet_count: b.u64()?,
+                byte_count: b.u64()?,
+            });
         }
-        Ok(GroupStats { group_id, ref_count, packet_count, byte_count, duration_sec, duration_nsec, bucket_stats })
+        Ok(GroupStats {
+            group_id,
+            ref_count,
+            packet_count,
+            byte_count,
+            duration_sec,
+            duration_nsec,
+            bucket_stats,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -372,7 +402,11 @@ impl Codec for GroupDesc {
         let group_type = b.u8()?;
         b.pad(1)?;
         let group_id = b.u32()?;
-        Ok(GroupDesc { group_type, group_id, buckets: read_buckets(&mut b)? })
+        Ok(GroupDesc {
+            group_type,
+            group_id,
+            buckets: read_buckets(&mut b)?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -445,7 +479,13 @@ impl Codec for MeterStats {
         let at = r.offset();
         let len = usize::from(r.u16()?);
         if len < 40 {
-            return Err(r.error_at(at, DecodeErrorKind::BadLength { declared: len, rule: "ofp_meter_stats shorter than 40" }));
+            return Err(r.error_at(
+                at,
+                DecodeErrorKind::BadLength {
+                    declared: len,
+                    rule: "ofp_meter_stats shorter than 40",
+                },
+            ));
         }
         let mut b = r.sub(len - 6, Self::NAME, Scope::Message)?;
         b.pad(6)?;
@@ -456,9 +496,20 @@ impl Codec for MeterStats {
         let duration_nsec = b.u32()?;
         let mut band_stats = Vec::new();
         while b.remaining() > 0 {
-            band_stats.push(MeterBandStats { packet_band_count: b.u64()?, byte_band_count: b.u64()? });
+            band_stats.push(MeterBandStats {
+                packet_band_count: b.u64()?,
+                byte_band_count: b.u64()?,
+            });
         }
-        Ok(MeterStats { meter_id, flow_count, packet_in_count, byte_in_count, duration_sec, duration_nsec, band_stats })
+        Ok(MeterStats {
+            meter_id,
+            flow_count,
+            packet_in_count,
+            byte_in_count,
+            duration_sec,
+            duration_nsec,
+            band_stats,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
@@ -494,7 +545,11 @@ impl Codec for MeterConfig {
         let mut b = entry(r, Self::NAME, 8)?;
         let flags = b.u16()?;
         let meter_id = b.u32()?;
-        Ok(MeterConfig { flags, meter_id, bands: read_bands(&mut b)? })
+        Ok(MeterConfig {
+            flags,
+            meter_id,
+            bands: read_bands(&mut b)?,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {

@@ -61,16 +61,37 @@ pub struct OxmId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TableFeatureProp {
     /// OFPTFPT_INSTRUCTIONS (miss = false) or _MISS.
-    Instructions { miss: bool, ids: Vec<TlvId> },
-    NextTables { miss: bool, tables: Vec<u8> },
-    WriteActions { miss: bool, ids: Vec<TlvId> },
-    ApplyActions { miss: bool, ids: Vec<TlvId> },
+    Instructions {
+        miss: bool,
+        ids: Vec<TlvId>,
+    },
+    NextTables {
+        miss: bool,
+        tables: Vec<u8>,
+    },
+    WriteActions {
+        miss: bool,
+        ids: Vec<TlvId>,
+    },
+    ApplyActions {
+        miss: bool,
+        ids: Vec<TlvId>,
+    },
     Match(Vec<OxmId>),
     Wildcards(Vec<OxmId>),
-    WriteSetfield { miss: bool, ids: Vec<OxmId> },
-    ApplySetfield { miss: bool, ids: Vec<OxmId> },
+    WriteSetfield {
+        miss: bool,
+        ids: Vec<OxmId>,
+    },
+    ApplySetfield {
+        miss: bool,
+        ids: Vec<OxmId>,
+    },
     /// Experimenter or unknown property: type and body (after the 4-byte header, before padding).
-    Raw { typ: u16, body: Bytes },
+    Raw {
+        typ: u16,
+        body: Bytes,
+    },
 }
 
 fn read_tlv_ids(r: &mut Reader<'_>) -> Result<Vec<TlvId>, DecodeError> {
@@ -80,10 +101,22 @@ fn read_tlv_ids(r: &mut Reader<'_>) -> Result<Vec<TlvId>, DecodeError> {
         let typ = r.u16()?;
         let len = usize::from(r.u16()?);
         if len < 4 {
-            return Err(r.error_at(at, DecodeErrorKind::BadLength { declared: len, rule: "id shorter than 4" }));
+            return Err(r.error_at(
+                at,
+                DecodeErrorKind::BadLength {
+                    declared: len,
+                    rule: "id shorter than 4",
+                },
+            ));
         }
         if len - 4 > r.remaining() {
-            return Err(r.error_at(at, DecodeErrorKind::LengthLies { declared: len, available: r.remaining() + 4 }));
+            return Err(r.error_at(
+                at,
+                DecodeErrorKind::LengthLies {
+                    declared: len,
+                    available: r.remaining() + 4,
+                },
+            ));
         }
         let data = Bytes::copy_from_slice(r.take(len - 4)?);
         v.push(TlvId { typ, data });
@@ -95,8 +128,15 @@ fn read_oxm_ids(r: &mut Reader<'_>) -> Result<Vec<OxmId>, DecodeError> {
     let mut v = Vec::new();
     while r.remaining() > 0 {
         let header = r.u32()?;
-        let experimenter = if header >> 16 == 0xffff { Some(r.u32()?) } else { None };
-        v.push(OxmId { header, experimenter });
+        let experimenter = if header >> 16 == 0xffff {
+            Some(r.u32()?)
+        } else {
+            None
+        };
+        v.push(OxmId {
+            header,
+            experimenter,
+        });
     }
     Ok(v)
 }
@@ -105,36 +145,74 @@ impl TableFeatureProp {
     fn typ(&self) -> u16 {
         let pick = |miss: bool, a: u16, b: u16| if miss { b } else { a };
         match self {
-            TableFeatureProp::Instructions { miss, .. } => pick(*miss, OFPTFPT_INSTRUCTIONS, OFPTFPT_INSTRUCTIONS_MISS),
-            TableFeatureProp::NextTables { miss, .. } => pick(*miss, OFPTFPT_NEXT_TABLES, OFPTFPT_NEXT_TABLES_MISS),
-            TableFeatureProp::WriteActions { miss, .. } => pick(*miss, OFPTFPT_WRITE_ACTIONS, OFPTFPT_WRITE_ACTIONS_MISS),
-            TableFeatureProp::ApplyActions { miss, .. } => pick(*miss, OFPTFPT_APPLY_ACTIONS, OFPTFPT_APPLY_ACTIONS_MISS),
+            TableFeatureProp::Instructions { miss, .. } => {
+                pick(*miss, OFPTFPT_INSTRUCTIONS, OFPTFPT_INSTRUCTIONS_MISS)
+            }
+            TableFeatureProp::NextTables { miss, .. } => {
+                pick(*miss, OFPTFPT_NEXT_TABLES, OFPTFPT_NEXT_TABLES_MISS)
+            }
+            TableFeatureProp::WriteActions { miss, .. } => {
+                pick(*miss, OFPTFPT_WRITE_ACTIONS, OFPTFPT_WRITE_ACTIONS_MISS)
+            }
+            TableFeatureProp::ApplyActions { miss, .. } => {
+                pick(*miss, OFPTFPT_APPLY_ACTIONS, OFPTFPT_APPLY_ACTIONS_MISS)
+            }
             TableFeatureProp::Match(_) => OFPTFPT_MATCH,
             TableFeatureProp::Wildcards(_) => OFPTFPT_WILDCARDS,
-            TableFeatureProp::WriteSetfield { miss, .. } => pick(*miss, OFPTFPT_WRITE_SETFIELD, OFPTFPT_WRITE_SETFIELD_MISS),
-            TableFeatureProp::ApplySetfield { miss, .. } => pick(*miss, OFPTFPT_APPLY_SETFIELD, OFPTFPT_APPLY_SETFIELD_MISS),
+            TableFeatureProp::WriteSetfield { miss, .. } => {
+                pick(*miss, OFPTFPT_WRITE_SETFIELD, OFPTFPT_WRITE_SETFIELD_MISS)
+            }
+            TableFeatureProp::ApplySetfield { miss, .. } => {
+                pick(*miss, OFPTFPT_APPLY_SETFIELD, OFPTFPT_APPLY_SETFIELD_MISS)
+            }
             TableFeatureProp::Raw { typ, .. } => *typ,
         }
     }
 
     fn from_tlv(t: tlv::Tlv<'_>) -> Result<Self, DecodeError> {
-        let mut r = Reader::with_base(t.whole, t.offset, "ofp_table_feature_prop", Scope::TableFeatures);
+        let mut r = Reader::with_base(
+            t.whole,
+            t.offset,
+            "ofp_table_feature_prop",
+            Scope::TableFeatures,
+        );
         r.take(4)?;
         let miss = t.typ % 2 == 1;
         Ok(match t.typ {
-            OFPTFPT_INSTRUCTIONS | OFPTFPT_INSTRUCTIONS_MISS => TableFeatureProp::Instructions { miss, ids: read_tlv_ids(&mut r)? },
-            OFPTFPT_NEXT_TABLES | OFPTFPT_NEXT_TABLES_MISS => TableFeatureProp::NextTables { miss, tables: r.rest().to_vec() },
-            OFPTFPT_WRITE_ACTIONS | OFPTFPT_WRITE_ACTIONS_MISS => TableFeatureProp::WriteActions { miss, ids: read_tlv_ids(&mut r)? },
-            OFPTFPT_APPLY_ACTIONS | OFPTFPT_APPLY_ACTIONS_MISS => TableFeatureProp::ApplyActions { miss, ids: read_tlv_ids(&mut r)? },
+            OFPTFPT_INSTRUCTIONS | OFPTFPT_INSTRUCTIONS_MISS => TableFeatureProp::Instructions {
+                miss,
+                ids: read_tlv_ids(&mut r)?,
+            },
+            OFPTFPT_NEXT_TABLES | OFPTFPT_NEXT_TABLES_MISS => TableFeatureProp::NextTables {
+                miss,
+                tables: r.rest().to_vec(),
+            },
+            OFPTFPT_WRITE_ACTIONS | OFPTFPT_WRITE_ACTIONS_MISS => TableFeatureProp::WriteActions {
+                miss,
+                ids: read_tlv_ids(&mut r)?,
+            },
+            OFPTFPT_APPLY_ACTIONS | OFPTFPT_APPLY_ACTIONS_MISS => TableFeatureProp::ApplyActions {
+                miss,
+                ids: read_tlv_ids(&mut r)?,
+            },
             OFPTFPT_MATCH => TableFeatureProp::Match(read_oxm_ids(&mut r)?),
             OFPTFPT_WILDCARDS => TableFeatureProp::Wildcards(read_oxm_ids(&mut r)?),
             OFPTFPT_WRITE_SETFIELD | OFPTFPT_WRITE_SETFIELD_MISS => {
-                TableFeatureProp::WriteSetfield { miss: t.typ == OFPTFPT_WRITE_SETFIELD_MISS, ids: read_oxm_ids(&mut r)? }
+                TableFeatureProp::WriteSetfield {
+                    miss: t.typ == OFPTFPT_WRITE_SETFIELD_MISS,
+                    ids: read_oxm_ids(&mut r)?,
+                }
             }
             OFPTFPT_APPLY_SETFIELD | OFPTFPT_APPLY_SETFIELD_MISS => {
-                TableFeatureProp::ApplySetfield { miss: t.typ == OFPTFPT_APPLY_SETFIELD_MISS, ids: read_oxm_ids(&mut r)? }
+                TableFeatureProp::ApplySetfield {
+                    miss: t.typ == OFPTFPT_APPLY_SETFIELD_MISS,
+                    ids: read_oxm_ids(&mut r)?,
+                }
             }
-            typ => TableFeatureProp::Raw { typ, body: r.rest_bytes() },
+            typ => TableFeatureProp::Raw {
+                typ,
+                body: r.rest_bytes(),
+            },
         })
     }
 
@@ -184,7 +262,10 @@ impl Codec for TableFeatures {
         if len < OFP_TABLE_FEATURES_LEN || len % 8 != 0 {
             return Err(r.error_at(
                 at,
-                DecodeErrorKind::BadLength { declared: len, rule: "ofp_table_features shorter than 64 or not a multiple of 8" },
+                DecodeErrorKind::BadLength {
+                    declared: len,
+                    rule: "ofp_table_features shorter than 64 or not a multiple of 8",
+                },
             ));
         }
         let mut b = r.sub(len - 2, "ofp_table_features", Scope::TableFeatures)?;
@@ -199,7 +280,15 @@ impl Codec for TableFeatures {
         for t in tlv::tlv_list(&mut b, TlvLen::ExcludesPadding)? {
             properties.push(TableFeatureProp::from_tlv(t)?);
         }
-        Ok(TableFeatures { table_id, name, metadata_match, metadata_write, config, max_entries, properties })
+        Ok(TableFeatures {
+            table_id,
+            name,
+            metadata_match,
+            metadata_write,
+            config,
+            max_entries,
+            properties,
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
