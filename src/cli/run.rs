@@ -106,13 +106,19 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             samples: None,
         },
     )?;
+    let shutdown = controller.shutdown_token();
     info!(
         config = %args.config.display(),
         listen = %controller.local_addr(),
         generation = store.current().generation(),
         "op25b controller running"
     );
-    let reloader = tokio::spawn(run_reloader(store, controller.shutdown_token()));
+    let reloader = tokio::spawn(async move {
+        if let Err(e) = run_reloader(store, shutdown).await {
+            // Reloads by SIGHUP/file change are off; the policy in force keeps working.
+            error!("policy reloads disabled: {e}");
+        }
+    });
     let signal_name = tokio::select! {
         _ = sigint.recv() => "SIGINT",
         _ = sigterm.recv() => "SIGTERM",
@@ -122,10 +128,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         "shutting down; flows stay on the switches"
     );
     controller.shutdown().await;
-    match reloader.await {
-        Ok(Err(e)) => warn!("policy reloader: {e}"),
-        Err(e) => warn!("policy reloader task: {e}"),
-        Ok(Ok(())) => {}
+    if let Err(e) = reloader.await {
+        warn!("policy reloader task: {e}");
     }
     Ok(())
 }
