@@ -183,7 +183,9 @@ pub struct FlowModOutcome {
 #[derive(Debug, Clone)]
 pub struct FlowTable {
     config: TableConfig,
-    /// One Vec per table, sorted by descending priority, stable within a priority.
+    /// One Vec per table up to the highest table used (grown on demand, so a switch with 254
+    /// tables that uses one costs one Vec), each sorted by descending priority, stable within
+    /// a priority.
     tables: Vec<Vec<FlowEntry>>,
 }
 
@@ -196,7 +198,7 @@ impl FlowTable {
                 n_tables: n as u8,
                 ..config
             },
-            tables: vec![Vec::new(); n],
+            tables: Vec::new(),
         }
     }
 
@@ -305,7 +307,11 @@ impl FlowTable {
         now: Instant,
     ) -> Result<FlowModOutcome, TableError> {
         let capacity = self.config.capacity;
-        let table = &mut self.tables[usize::from(fm.table_id)];
+        let id = usize::from(fm.table_id);
+        if self.tables.len() <= id {
+            self.tables.resize_with(id + 1, Vec::new);
+        }
+        let table = &mut self.tables[id];
         // "Two flow entries overlap if a single packet may match both, and both flow entries
         // have the same priority."
         if fm.flags & OFPFF_CHECK_OVERLAP != 0
@@ -370,7 +376,8 @@ impl FlowTable {
     /// is set, the flow entry counters must be cleared." No match: no error, no change.
     fn modify(&mut self, fm: &FlowMod, normal: &FlowMatch, strict: bool) -> FlowModOutcome {
         let mut modified = 0;
-        for e in &mut self.tables[usize::from(fm.table_id)] {
+        let table = self.tables.get_mut(usize::from(fm.table_id));
+        for e in table.into_iter().flatten() {
             if selected(e, fm, normal, strict, false) {
                 e.instructions = fm.instructions.clone();
                 if fm.flags & OFPFF_RESET_COUNTS != 0 {
@@ -474,7 +481,10 @@ impl FlowTable {
         let mut action_set = ActionSet::default();
         let mut table_id = 0u8;
         loop {
-            let table = &self.tables[usize::from(table_id)];
+            let table = self
+                .tables
+                .get(usize::from(table_id))
+                .map_or(&[][..], Vec::as_slice);
             let Some((index, entry)) = table
                 .iter()
                 .enumerate()
@@ -510,7 +520,8 @@ impl FlowTable {
                 metadata = (metadata & !mask) | (value & mask);
             }
             match summary.goto {
-                Some(next) if usize::from(next) < self.tables.len() => table_id = next,
+                // Validation only installs forward gotos, so the pipeline always ends.
+                Some(next) if next > table_id => table_id = next,
                 _ => break,
             }
         }

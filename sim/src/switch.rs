@@ -36,7 +36,7 @@ use crate::table_error::TableError;
 use crate::verdict::Verdict;
 
 /// Initial read buffer; it grows to the largest frame (at most 64 KiB) and is shrunk back.
-const READ_CHUNK: usize = 2048;
+const READ_CHUNK: usize = 1024;
 /// Buffers above this capacity are released once empty.
 const SHRINK_ABOVE: usize = 64 * 1024;
 /// Commands (raw writes, PACKET_INs) queued to a connection task; tokio allocates the queue
