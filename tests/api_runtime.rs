@@ -1,0 +1,172 @@
+//! The API over the real controller runtime: a simulated OpenFlow switch (op25b-sim, over
+//! loopback TCP) connects, gets synced with sampling drop flows, and blocked SYNs it sends up
+//! as PACKET_INs reach the offender service through the session, then `/api/offenders`,
+//! `/api/switches` and `/metrics`.
+
+mod api_support;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use api_support::prometheus_text::{parse, value};
+use api_support::temp_dir;
+use op25b::api::{self, ApiState, Readiness};
+use op25b::controller::policy_store::PolicyStore;
+use op25b::controller::registry::Registry;
+use op25b::controller::runtime::{Controller, ControllerOptions};
+use op25b::metrics::SwitchObservations;
+use op25b::offender_service::{OffenderService, OffenderServiceConfig};
+use op25b::policy::Config;
+use op25b_sim::{PacketHeaders, SimSwitch, SimSwitchConfig};
+use tokio_util::sync::CancellationToken;
+
+const POLICY: &str = r#"
+[controller]
+listen = "127.0.0.1:0"
+echo_interval_secs = 1
+echo_timeout_secs = 3
+handshake_timeout_secs = 2
+audit_interval_secs = 60
+
+[policy]
+blocked_ports = [25]
+relays = ["192.0.2.25/32"]
+
+[reporting]
+enabled = true
+"#;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("address")
+}
+
+fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = temp_dir("runtime");
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, POLICY).expect("write policy");
+    let config = Config::load(&path).expect("valid").config;
+    let registry = Arc::new(Registry::new());
+    let store = Arc::new(PolicyStore::new(config, Some(path), registry.clone()));
+    let shutdown = CancellationToken::new();
+    let _enter = rt.enter();
+
+    let service = OffenderService::spawn(OffenderServiceConfig::default(), None, shutdown.clone())
+        .expect("service");
+    let controller = Controller::start(
+        store.clone(),
+        registry.clone(),
+        ControllerOptions {
+            listen: None,
+            samples: Some(service.samples.clone()),
+        },
+    )
+    .expect("controller starts");
+    let readiness = Arc::new(Readiness::new());
+    readiness.set_openflow_listening(true);
+    let state = ApiState::new(
+        registry.clone(),
+        store,
+        Arc::new(SwitchObservations::new()),
+        Some(service.handle.clone()),
+        readiness,
+    );
+    let listener = rt
+        .block_on(api::bind("127.0.0.1:0".parse().expect("addr")))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    rt.spawn(api::serve(listener, state, shutdown.clone()));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let get = |path: &str| -> (u16, String) {
+        let mut r = agent.get(&format!("{base}{path}")).call().expect("API answers");
+        (r.status().as_u16(), r.body_mut().read_to_string().expect("body"))
+    };
+
+    let sw = SimSwitch::new(SimSwitchConfig::new(0x104, 4));
+    rt.block_on(sw.connect(controller.local_addr()))
+        .expect("switch connects");
+
+    let listed = poll("the switch in sync in /api/switches", || {
+        let (status, body) = get("/api/switches");
+        assert_eq!(status, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let s = v["switches"].get(0)?.clone();
+        (s["sync_state"] == "in_sync").then_some(s)
+    });
+    assert_eq!(listed["dpid"], "00:00:00:00:00:00:01:04");
+    assert_eq!(listed["connected"], true);
+    assert_eq!(listed["meters_in_use"], true);
+    assert!(listed["flow_count"].as_u64().expect("count") > 0);
+
+    // A bot on port 1 (35 connections to 7 hosts) and a mail client on port 2 (35 to one).
+    for i in 0..35u16 {
+        let host = ip(&format!("198.51.100.{}", 1 + i % 7));
+        let bot = sw.inject_packet(&PacketHeaders::tcp(1, ip("10.0.0.66"), 40_000 + i, host, 25));
+        let client = PacketHeaders::tcp(2, ip("10.0.0.20"), 50_000 + i, ip("198.51.100.200"), 25);
+        let client = sw.inject_packet(&client);
+        assert!(bot.is_blocked() && client.is_blocked(), "blocked: {bot:?} {client:?}");
+        assert!(bot.sends_to_controller() && client.sends_to_controller(), "sampled");
+    }
+
+    let flagged = poll("the bot flagged in /api/offenders", || {
+        let (status, body) = get("/api/offenders?flagged=true");
+        assert_eq!(status, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let list = v["offenders"].as_array()?.clone();
+        (!list.is_empty()).then_some(list)
+    });
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert_eq!(flagged[0]["source_ip"], "10.0.0.66");
+    assert_eq!(flagged[0]["port"], 1);
+    assert_eq!(flagged[0]["switch"], "00:00:00:00:00:00:01:04");
+
+    let all = poll("both subscribers tracked", || {
+        let (_, body) = get("/api/offenders");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        (v["tracked"] == 2).then_some(v)
+    });
+    let client = all["offenders"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|o| o["source_ip"] == "10.0.0.20")
+        .cloned()
+        .expect("client tracked");
+    assert_eq!(client["flagged"], false);
+    assert_eq!(client["attempts"], 35);
+
+    let (status, text) = get("/metrics");
+    assert_eq!(status, 200);
+    let f = parse(&text).expect("valid exposition");
+    let dpid = [("dpid", "00:00:00:00:00:00:01:04")];
+    assert_eq!(value(&f, "op25b_switches_in_sync", &[]), Some(1.0));
+    assert_eq!(value(&f, "op25b_offenders_flagged", &[]), Some(1.0));
+    assert_eq!(value(&f, "op25b_sampled_packets_total", &dpid), Some(70.0));
+    assert_eq!(value(&f, "op25b_sampled_attempts_total", &dpid), Some(70.0));
+    assert!(value(&f, "op25b_flow_mods_sent_total", &dpid).is_some_and(|n| n > 0.0));
+
+    shutdown.cancel();
+    rt.block_on(controller.shutdown());
+    sw.disconnect();
+}
