@@ -32,6 +32,13 @@ impl ErrorMsg {
         }
     }
 
+    /// An error answering `request`, carrying its first 64 bytes (spec 7.5.4: "at least 64
+    /// bytes of the failed request").
+    pub fn for_request(err_type: u16, code: u16, request: &[u8]) -> Self {
+        let n = request.len().min(64);
+        ErrorMsg::new(err_type, code, Bytes::copy_from_slice(&request[..n]))
+    }
+
     /// "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ".
     pub fn describe(&self) -> String {
         error_codes::describe(self.err_type, self.code)

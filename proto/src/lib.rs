@@ -60,7 +60,7 @@ pub use hello::{Hello, HelloElement};
 pub use instruction::Instruction;
 pub use mac::MacAddr;
 pub use match_::Match;
-pub use message::{Header, Message, OfpMessage};
+pub use message::{msg_type_name, Header, Message, OfpMessage};
 pub use meter::{MeterBand, MeterMod};
 pub use multipart::reply::{MultipartReply, MultipartReplyBody};
 pub use multipart::request::{FlowStatsRequest, MultipartRequest, MultipartRequestBody};

@@ -26,6 +26,46 @@ use crate::switch_features::FeaturesReply;
 use crate::table_mod::TableMod;
 use crate::writer;
 
+/// The spec name of a message type ("OFPT_FLOW_MOD"); "OFPT_UNKNOWN" beyond OFPT_METER_MOD.
+pub fn msg_type_name(msg_type: u8) -> &'static str {
+    const NAMES: [&str; 30] = [
+        "OFPT_HELLO",
+        "OFPT_ERROR",
+        "OFPT_ECHO_REQUEST",
+        "OFPT_ECHO_REPLY",
+        "OFPT_EXPERIMENTER",
+        "OFPT_FEATURES_REQUEST",
+        "OFPT_FEATURES_REPLY",
+        "OFPT_GET_CONFIG_REQUEST",
+        "OFPT_GET_CONFIG_REPLY",
+        "OFPT_SET_CONFIG",
+        "OFPT_PACKET_IN",
+        "OFPT_FLOW_REMOVED",
+        "OFPT_PORT_STATUS",
+        "OFPT_PACKET_OUT",
+        "OFPT_FLOW_MOD",
+        "OFPT_GROUP_MOD",
+        "OFPT_PORT_MOD",
+        "OFPT_TABLE_MOD",
+        "OFPT_MULTIPART_REQUEST",
+        "OFPT_MULTIPART_REPLY",
+        "OFPT_BARRIER_REQUEST",
+        "OFPT_BARRIER_REPLY",
+        "OFPT_QUEUE_GET_CONFIG_REQUEST",
+        "OFPT_QUEUE_GET_CONFIG_REPLY",
+        "OFPT_ROLE_REQUEST",
+        "OFPT_ROLE_REPLY",
+        "OFPT_GET_ASYNC_REQUEST",
+        "OFPT_GET_ASYNC_REPLY",
+        "OFPT_SET_ASYNC",
+        "OFPT_METER_MOD",
+    ];
+    NAMES
+        .get(usize::from(msg_type))
+        .copied()
+        .unwrap_or("OFPT_UNKNOWN")
+}
+
 /// `ofp_header` fields as read from the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Header {
@@ -133,6 +173,11 @@ impl Message {
         }
     }
 
+    /// The spec name of this message's type ("OFPT_FLOW_MOD").
+    pub fn type_name(&self) -> &'static str {
+        msg_type_name(self.msg_type())
+    }
+
     /// Reads the body of a message of type `msg_type` from a reader over exactly the body.
     fn read_body(msg_type: u8, version: u8, r: &mut Reader<'_>) -> Result<Message, DecodeError> {
         // Hello, error and echo keep their layout across versions (needed for negotiation and to
@@ -142,7 +187,7 @@ impl Message {
             OFPT_HELLO | OFPT_ERROR | OFPT_ECHO_REQUEST | OFPT_ECHO_REPLY
         ) || msg_type > OFPT_METER_MOD;
         if version != OFP_VERSION && !version_neutral {
-            return Err(r.error_at(1, DecodeErrorKind::BadVersion { version }));
+            return Err(r.error_at(0, DecodeErrorKind::BadVersion { version }));
         }
         Ok(match msg_type {
             OFPT_HELLO => Message::Hello(Hello::read(r)?),
@@ -261,7 +306,12 @@ impl OfpMessage {
             }));
         }
         let body = &frame[OFP_HEADER_LEN..];
-        let mut r = Reader::with_base(body, OFP_HEADER_LEN, "message body", Scope::Message);
+        let mut r = Reader::with_base(
+            body,
+            OFP_HEADER_LEN,
+            msg_type_name(header.msg_type),
+            Scope::Message,
+        );
         let result = Message::read_body(header.msg_type, header.version, &mut r).and_then(|m| {
             r.expect_empty()?;
             Ok(m)
@@ -346,5 +396,7 @@ mod tests {
         let of10_features = [1, 5, 0, 8, 0, 0, 0, 1];
         let e = OfpMessage::decode(&of10_features).unwrap_err();
         assert_eq!(e.to_ofp_error(), (1, 0));
+        assert_eq!(e.offset, 0);
+        assert_eq!(e.context, "OFPT_FEATURES_REQUEST");
     }
 }

@@ -40,29 +40,32 @@ struct Present {
     vlan_present: bool,
 }
 
-fn collect(m: &Match) -> Present {
-    let mut p = Present {
-        in_port: false,
-        eth_type: None,
-        ip_proto: None,
-        icmpv6_type: None,
-        vlan_present: false,
-    };
-    for f in &m.fields {
+impl Present {
+    fn new() -> Self {
+        Present {
+            in_port: false,
+            eth_type: None,
+            ip_proto: None,
+            icmpv6_type: None,
+            vlan_present: false,
+        }
+    }
+
+    /// Records what field `f` establishes for the fields after it.
+    fn see(&mut self, f: &Oxm) {
         match f {
-            Oxm::InPort(_) => p.in_port = true,
-            Oxm::EthType(t) => p.eth_type = Some(*t),
-            Oxm::IpProto(t) => p.ip_proto = Some(*t),
-            Oxm::Icmpv6Type(t) => p.icmpv6_type = Some(*t),
+            Oxm::InPort(_) => self.in_port = true,
+            Oxm::EthType(t) => self.eth_type = Some(*t),
+            Oxm::IpProto(t) => self.ip_proto = Some(*t),
+            Oxm::Icmpv6Type(t) => self.icmpv6_type = Some(*t),
             // "VLAN_VID != NONE": a tag must be required, i.e. OFPVID_PRESENT set in value and mask.
             Oxm::VlanVid { value, mask } => {
-                p.vlan_present =
+                self.vlan_present =
                     value & OFPVID_PRESENT != 0 && mask.is_none_or(|m| m & OFPVID_PRESENT != 0)
             }
             _ => {}
         }
     }
-    p
 }
 
 /// The prerequisite of one field, as text for the error, or `None` when it is met.
@@ -148,10 +151,11 @@ fn value_limit(f: &Oxm) -> Option<(u64, u64)> {
 /// Checks `m` as a switch does before accepting a flow: no duplicate field, no unknown or
 /// wrongly masked basic field, values in range, no value bit outside its mask
 /// (OFPBMC_BAD_WILDCARDS), and every prerequisite present (OFPBMC_BAD_PREREQ).
-/// Experimenter-class fields are not judged.
+/// Experimenter-class fields are not judged. A prerequisite must come before the field that
+/// needs it, as Open vSwitch checks each field against those already parsed (nx_pull_raw).
 pub fn check_prerequisites(m: &Match) -> Result<(), PrereqError> {
     let mut seen = [false; 128];
-    let p = collect(m);
+    let mut p = Present::new();
     for (i, f) in m.fields.iter().enumerate() {
         let Some(h) = f.header() else {
             return Err(err(
@@ -208,6 +212,7 @@ pub fn check_prerequisites(m: &Match) -> Result<(), PrereqError> {
         if let Some(why) = unmet_prerequisite(f, &p) {
             return Err(err(BadMatchCode::BadPrereq, i, why));
         }
+        p.see(f);
     }
     Ok(())
 }
