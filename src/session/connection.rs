@@ -435,3 +435,27 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     wr.shutdown().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_sends_urgent_messages_ahead_of_queued_bulk_ones() {
+        let (urgent_tx, urgent_rx) = mpsc::channel(URGENT_QUEUE);
+        let (bulk_tx, bulk_rx) = mpsc::channel(BULK_QUEUE);
+        for i in 0..100u8 {
+            bulk_tx.send(Bytes::from(vec![b'b', i])).await.unwrap();
+        }
+        urgent_tx.send(Bytes::from_static(b"UE")).await.unwrap();
+        drop((urgent_tx, bulk_tx));
+        let (client, mut server) = tokio::io::duplex(1 << 16);
+        write_loop(client, urgent_rx, bulk_rx).await.unwrap();
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(&got[..2], b"UE", "the echo goes first");
+        assert_eq!(got.len(), 2 + 200);
+        assert_eq!(&got[2..4], &[b'b', 0], "bulk order kept");
+        assert_eq!(&got[200..], &[b'b', 99]);
+    }
+}

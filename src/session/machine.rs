@@ -34,6 +34,11 @@ const OFPET_HELLO_FAILED: u16 = 0;
 const OFPPR_DELETE: u8 = 1;
 /// Highest non-reserved port number (OFPP_MAX).
 const OFPP_MAX: u32 = 0xffff_ff00;
+/// Most flow entries with our cookie accepted in one FLOW stats reply sequence: op25b's flow set
+/// is tens of flows, so a switch reporting more is broken or hostile (bounds memory).
+pub const MAX_FLOW_ENTRIES: usize = 100_000;
+/// Most ports accepted in one PORT_DESC reply sequence.
+pub const MAX_PORTS: usize = 65_536;
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -520,6 +525,12 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
         self.port_acc
             .extend(ports.into_iter().filter(|p| *p != 0 && *p <= OFPP_MAX));
+        if self.port_acc.len() > MAX_PORTS {
+            self.close(CloseReason::ProtocolViolation(format!(
+                "PORT_DESC reported more than {MAX_PORTS} ports"
+            )));
+            return;
+        }
         if more {
             return;
         }
@@ -713,6 +724,14 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         }
         acc.extend(entries);
+        if acc.len() > MAX_FLOW_ENTRIES {
+            let n = acc.len();
+            self.fail_sync(
+                format!("switch reported {n} flows with our cookie, more than {MAX_FLOW_ENTRIES}"),
+                now,
+            );
+            return;
+        }
         if more {
             return;
         }

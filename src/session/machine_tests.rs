@@ -753,3 +753,145 @@ fn a_stuck_sync_fails_after_the_step_deadline() {
         "{out:?}"
     );
 }
+
+#[test]
+fn an_endless_flow_stats_reply_fails_the_sync_instead_of_growing_memory() {
+    let t0 = Instant::now();
+    let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
+    let chunk: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+    let mut failed = false;
+    for _ in 0..20 {
+        let out = s.on_message(
+            rx,
+            Inbound::FlowStats {
+                entries: chunk.clone(),
+                more: true,
+            },
+            t0,
+        );
+        if events(&out).iter().any(
+            |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("more than")),
+        ) {
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed);
+    assert!(matches!(s.phase(), Phase::RetryWait { .. }));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Msg {
+            kind: u8,
+            xid_pick: usize,
+            more: bool,
+        },
+        Tick {
+            ms: u64,
+        },
+        Policy,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0u8..12, 0usize..8, any::<bool>()).prop_map(|(kind, xid_pick, more)| Step::Msg { kind, xid_pick, more }),
+            2 => (0u64..20_000).prop_map(|ms| Step::Tick { ms }),
+            1 => Just(Step::Policy),
+        ]
+    }
+
+    fn inbound(kind: u8, more: bool) -> Inbound<String, u32> {
+        match kind {
+            0 => Inbound::Hello {
+                version: 4,
+                supports_13: true,
+            },
+            1 => Inbound::FeaturesReply { dpid: 9 },
+            2 => Inbound::PortDesc {
+                ports: vec![1, 2],
+                more,
+            },
+            3 => Inbound::FlowStats {
+                entries: vec!["a".into(), "x".into()],
+                more,
+            },
+            4 => Inbound::BarrierReply,
+            5 => Inbound::Error {
+                err_type: 5,
+                code: 1,
+                names: "e".into(),
+            },
+            6 => Inbound::EchoRequest { data: vec![1] },
+            7 => Inbound::EchoReply,
+            8 => Inbound::FlowRemoved { cookie: COOKIE },
+            9 => Inbound::PortStatus {
+                reason: 0,
+                port_no: 7,
+            },
+            10 => Inbound::PacketIn {
+                cookie: COOKIE,
+                packet_in: 1,
+            },
+            _ => Inbound::Other { msg_type: 99 },
+        }
+    }
+
+    proptest! {
+        /// Whatever a switch sends and whenever: no panic, one Close at most and silence after
+        /// it, and never a second sync before the first one ended (success or failure).
+        #[test]
+        fn any_sequence_keeps_the_session_sane(steps in proptest::collection::vec(step(), 1..120)) {
+            let mut now = Instant::now();
+            let mut s = Session::new(peer(), FakePolicy::new(1, &["a", "b"]), 1, now);
+            let mut recent: Vec<u32> = Vec::new();
+            let mut closed = false;
+            let mut run_open = false;
+            let mut gen = 1;
+            let mut all = s.start();
+            for st in steps {
+                for o in all.drain(..) {
+                    match &o {
+                        Output::Send { xid, msg } | Output::SendUrgent { xid, msg } => {
+                            prop_assert!(!closed, "sent after close: {o:?}");
+                            recent.push(*xid);
+                            if *msg == Outbound::Policy("flows?".to_string()) {
+                                prop_assert!(!run_open, "a second sync started before the first ended");
+                                run_open = true;
+                            }
+                        }
+                        Output::Event(SessionEvent::SyncSucceeded { .. }) | Output::Event(SessionEvent::SyncFailed { .. }) => {
+                            run_open = false;
+                        }
+                        Output::Close(_) => {
+                            prop_assert!(!closed, "closed twice");
+                            closed = true;
+                        }
+                        _ => prop_assert!(!closed || matches!(o, Output::Event(_)), "{o:?} after close"),
+                    }
+                }
+                all = match st {
+                    Step::Msg { kind, xid_pick, more } => {
+                        let xid = recent.iter().rev().nth(xid_pick).copied().unwrap_or(12345);
+                        s.on_message(xid, inbound(kind, more), now)
+                    }
+                    Step::Tick { ms } => {
+                        now += Duration::from_millis(ms);
+                        s.on_tick(now)
+                    }
+                    Step::Policy => {
+                        gen += 1;
+                        s.on_policy(FakePolicy::new(gen, &["a", "c"]), now)
+                    }
+                };
+                if closed {
+                    prop_assert!(all.is_empty(), "output after close: {all:?}");
+                }
+            }
+        }
+    }
+}
