@@ -10,6 +10,25 @@
 //! NUL-padded UTF-8, so every message that decodes re-encodes to the same bytes.
 //! Vendor extensions (experimenter messages, actions, instructions, OXM fields, properties,
 //! multipart types) and unknown types are kept as raw bytes and never make decoding fail.
+//!
+//! ```
+//! use op25b_proto::{check_prerequisites, consts::*, Action, FlowMod, Instruction, Match, Message, OfpMessage, Oxm};
+//!
+//! // Drop subscribers' TCP to port 25: a flow with a match and no instructions.
+//! let m = Match::new(vec![Oxm::EthType(ETH_TYPE_IPV4), Oxm::IpProto(IP_PROTO_TCP), Oxm::TcpDst(25)]);
+//! check_prerequisites(&m).expect("tcp_dst has its prerequisites");
+//! let drop = FlowMod::add(0, 100, m, vec![]);
+//! let wire = OfpMessage::new(7, Message::FlowMod(drop)).to_bytes();
+//! assert_eq!(wire.len(), 8 + 40 + 24);
+//! let back = OfpMessage::decode(&wire).expect("our own bytes decode");
+//! assert_eq!(back.xid, 7);
+//!
+//! // A cut frame is a typed error that says what to answer the peer.
+//! let err = OfpMessage::decode(&wire[..20]).unwrap_err();
+//! assert!(err.is_truncation());
+//! assert_eq!(err.to_ofp_error(), (1, 6)); // OFPET_BAD_REQUEST / OFPBRC_BAD_LEN
+//! # let _ = (Action::output(OFPP_CONTROLLER), Instruction::ClearActions);
+//! ```
 
 pub mod action;
 pub mod async_config;

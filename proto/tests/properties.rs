@@ -818,7 +818,7 @@ fn message() -> impl Strategy<Value = Message> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn any_message_survives_encode_decode(xid in any::<u32>(), body in message()) {
@@ -859,5 +859,34 @@ proptest! {
     #[test]
     fn check_prerequisites_never_panics(m in match_()) {
         let _ = check_prerequisites(&m).map_err(|e| e.to_ofp_error());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A port-desc or flow-stats reply cut into parts with OFPMPF_REPLY_MORE comes back whole.
+    #[test]
+    fn split_replies_reassemble(ports in vec(port(), 0..8), flows in vec(flow_stats(), 0..6), cut in 1usize..4, xid in any::<u32>()) {
+        let mut a = MultipartAssembler::default();
+        for whole in [MultipartReplyBody::PortDesc(ports.clone()), MultipartReplyBody::Flow(flows.clone())] {
+            let parts: Vec<MultipartReplyBody> = match &whole {
+                MultipartReplyBody::PortDesc(v) if !v.is_empty() => v.chunks(cut).map(|c| MultipartReplyBody::PortDesc(c.to_vec())).collect(),
+                MultipartReplyBody::Flow(v) if !v.is_empty() => v.chunks(cut).map(|c| MultipartReplyBody::Flow(c.to_vec())).collect(),
+                other => vec![other.clone()],
+            };
+            let n = parts.len();
+            let mut done = None;
+            for (i, body) in parts.into_iter().enumerate() {
+                let flags = if i + 1 < n { consts::OFPMPF_REPLY_MORE } else { 0 };
+                // Each part goes over the wire first, as it would in a session.
+                let wire = OfpMessage::new(xid, Message::MultipartReply(MultipartReply { flags, body })).to_bytes();
+                let got = a.push(OfpMessage::decode(&wire).expect("part decodes")).expect("part accepted");
+                prop_assert_eq!(got.is_some(), i + 1 == n);
+                done = got;
+            }
+            prop_assert_eq!(done, Some(MultipartReply { flags: 0, body: whole }));
+            prop_assert_eq!(a.pending(), 0);
+        }
     }
 }
