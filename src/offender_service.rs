@@ -214,7 +214,11 @@ impl OffenderHandle {
     }
 
     fn count(&self, dpid: u64, f: impl FnOnce(&mut SwitchSampleCounts)) {
-        let mut map = self.shared.switches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .shared
+            .switches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let entry = map.entry(dpid).or_default();
         entry.samples += 1;
         f(entry);
@@ -249,7 +253,11 @@ impl OffenderService {
         });
         let handle = OffenderHandle { shared };
         let writer = match sink {
-            Some(sink) => Some(spawn_writer(sink, config.report_queue.max(1), handle.clone())?),
+            Some(sink) => Some(spawn_writer(
+                sink,
+                config.report_queue.max(1),
+                handle.clone(),
+            )?),
             None => None,
         };
         let (tx, rx) = mpsc::channel(config.channel_capacity);

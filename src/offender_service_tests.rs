@@ -80,7 +80,12 @@ async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
     let start = SystemTime::now();
     for i in 0..40u16 {
         let at = start + Duration::from_millis(u64::from(i) * 100);
-        let bot = sample(7, Some(3), syn([10, 0, 0, 1], 1 + (i % 6) as u8, 40_000 + i), at);
+        let bot = sample(
+            7,
+            Some(3),
+            syn([10, 0, 0, 1], 1 + (i % 6) as u8, 40_000 + i),
+            at,
+        );
         service.samples.send(bot).await.expect("service running");
         // A client retrying one server with fresh connections: never flagged.
         let client = sample(7, Some(4), syn([10, 0, 0, 2], 200, 50_000 + i), at);
@@ -90,7 +95,11 @@ async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
     let junk = sample(7, Some(3), Bytes::from_static(&[0u8; 20]), start);
     service.samples.send(junk).await.expect("service running");
     let no_port = sample(7, None, syn([10, 0, 0, 3], 1, 1), start);
-    service.samples.send(no_port).await.expect("service running");
+    service
+        .samples
+        .send(no_port)
+        .await
+        .expect("service running");
 
     // Dropping the sender ends the task after it drained the channel; the writer then ends.
     let OffenderService {
@@ -143,7 +152,9 @@ async fn shutdown_stops_the_task_and_expiry_forgets_idle_subscribers() {
     let service = OffenderService::spawn(config(), None, shutdown.clone()).expect("starts");
     let long_ago = SystemTime::now() - Duration::from_secs(3600);
     assert_eq!(
-        service.handle.ingest(&sample(1, Some(1), syn([10, 0, 0, 9], 1, 1), long_ago)),
+        service
+            .handle
+            .ingest(&sample(1, Some(1), syn([10, 0, 0, 9], 1, 1), long_ago)),
         None
     );
     assert_eq!(service.handle.summary().tracked, 1);

@@ -15,13 +15,18 @@ fn scrape(api: &TestApi) -> (String, Families) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
     let families = parse(&body).unwrap_or_else(|e| panic!("invalid exposition: {e}\n{body}"));
+    // For docs: `OP25B_DUMP_METRICS=/tmp/m.txt cargo test --test api_metrics`.
+    if let Ok(path) = std::env::var("OP25B_DUMP_METRICS") {
+        std::fs::write(path, &body).expect("dump metrics");
+    }
     (body, families)
 }
 
 fn busy_api() -> TestApi {
     let api = TestApi::start(true);
     api.fill_registry();
-    api.registry.reload_failed("policy.toml:3:1: bad".to_owned());
+    api.registry
+        .reload_failed("policy.toml:3:1: bad".to_owned());
     api.observations
         .record_sync(1, "connect", true, Duration::from_millis(20));
     api.observations
@@ -57,7 +62,14 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
     assert_eq!(value(&f, "op25b_switches_connected", &[]), Some(1.0));
     assert_eq!(value(&f, "op25b_switches_in_sync", &[]), Some(1.0));
     assert_eq!(
-        value(&f, "op25b_switch_sync_state", &[("dpid", "00:00:00:00:00:00:0a:bc"), ("state", "disconnected")]),
+        value(
+            &f,
+            "op25b_switch_sync_state",
+            &[
+                ("dpid", "00:00:00:00:00:00:0a:bc"),
+                ("state", "disconnected")
+            ]
+        ),
         Some(1.0)
     );
     assert_eq!(
@@ -65,7 +77,11 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
         Some(2.0)
     );
     assert_eq!(
-        value(&f, "op25b_sync_runs_total", &[edge[0], ("reason", "audit"), ("result", "ok")]),
+        value(
+            &f,
+            "op25b_sync_runs_total",
+            &[edge[0], ("reason", "audit"), ("result", "ok")]
+        ),
         Some(1.0)
     );
     assert_eq!(value(&f, "op25b_flow_mods_sent_total", &edge), Some(9.0));
@@ -73,7 +89,11 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
         value(
             &f,
             "op25b_openflow_errors_total",
-            &[edge[0], ("type", "OFPET_BAD_MATCH"), ("code", "OFPBMC_BAD_PREREQ")]
+            &[
+                edge[0],
+                ("type", "OFPET_BAD_MATCH"),
+                ("code", "OFPBMC_BAD_PREREQ")
+            ]
         ),
         Some(1.0)
     );
@@ -94,7 +114,11 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
         "op25b_offender_flag_events_total",
         "op25b_abuse_reports_total",
     ] {
-        assert_eq!(f.get(family).map(|x| x.kind.as_str()), Some("counter"), "{family}");
+        assert_eq!(
+            f.get(family).map(|x| x.kind.as_str()),
+            Some("counter"),
+            "{family}"
+        );
     }
 
     let hist = f.get("op25b_sync_duration_seconds").expect("histogram");

@@ -50,7 +50,9 @@ fn a_bot_shows_up_flagged_in_the_api_and_metrics_and_well_behaved_hosts_do_not()
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let list = flagged["offenders"].as_array().expect("flagged offenders within 3 s");
+    let list = flagged["offenders"]
+        .as_array()
+        .expect("flagged offenders within 3 s");
     assert_eq!(list.len(), 1, "{flagged}");
     let bot = &list[0];
     assert_eq!(bot["source_ip"], "10.0.0.66");
@@ -71,7 +73,10 @@ fn a_bot_shows_up_flagged_in_the_api_and_metrics_and_well_behaved_hosts_do_not()
         .iter()
         .find(|o| o["source_ip"] == "10.0.0.20")
         .expect("client tracked");
-    assert_eq!((client["attempts"].clone(), client["flagged"].clone()), (35.into(), false.into()));
+    assert_eq!(
+        (client["attempts"].clone(), client["flagged"].clone()),
+        (35.into(), false.into())
+    );
     let retrier = all
         .iter()
         .find(|o| o["source_ip"] == "10.0.0.21")
@@ -84,9 +89,16 @@ fn a_bot_shows_up_flagged_in_the_api_and_metrics_and_well_behaved_hosts_do_not()
     let f = parse(&text).expect("valid exposition");
     assert_eq!(value(&f, "op25b_offenders_flagged", &[]), Some(1.0));
     assert_eq!(value(&f, "op25b_offenders_tracked", &[]), Some(3.0));
-    assert_eq!(value(&f, "op25b_offender_flag_events_total", &[]), Some(1.0));
     assert_eq!(
-        value(&f, "op25b_sampled_attempts_total", &[("dpid", "00:00:00:00:00:00:00:01")]),
+        value(&f, "op25b_offender_flag_events_total", &[]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &f,
+            "op25b_sampled_attempts_total",
+            &[("dpid", "00:00:00:00:00:00:00:01")]
+        ),
         Some(105.0)
     );
 }
@@ -108,7 +120,11 @@ fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_l
         .build()
         .expect("runtime");
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path), registry.clone()));
+    let store = Arc::new(PolicyStore::new(
+        loaded.config,
+        Some(policy_path),
+        registry.clone(),
+    ));
     let readiness = Arc::new(Readiness::new());
     let shutdown = CancellationToken::new();
     let obs = rt
@@ -145,12 +161,18 @@ fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_l
     // The API answers on the address launch bound, and stops on shutdown.
     let url = format!("http://{}/healthz", obs.api_addr);
     let mut response = ureq::get(&url).call().expect("API up");
-    assert_eq!(response.body_mut().read_to_string().expect("body"), r#"{"status":"ok"}"#);
+    assert_eq!(
+        response.body_mut().read_to_string().expect("body"),
+        r#"{"status":"ok"}"#
+    );
     shutdown.cancel();
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(5), obs.join())
             .await
             .expect("API and service stop within 5 s")
     });
-    assert!(ureq::get(&url).call().is_err(), "API still answering after shutdown");
+    assert!(
+        ureq::get(&url).call().is_err(),
+        "API still answering after shutdown"
+    );
 }

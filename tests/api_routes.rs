@@ -89,7 +89,9 @@ fn one_switch_shows_desired_and_actual_flows_from_the_observations() {
         .map(|v| v.as_str().expect("ofctl line").to_owned())
         .collect();
     assert_eq!(want.len(), desired.flows.len());
-    assert!(want.iter().any(|l| l.contains("tp_dst=25") && l.contains("meter:1,controller:128")));
+    assert!(want
+        .iter()
+        .any(|l| l.contains("tp_dst=25") && l.contains("meter:1,controller:128")));
     let actual = body["actual_flows"].as_array().expect("array");
     assert_eq!(actual.len(), entries.len());
     let got: Vec<String> = actual
@@ -110,7 +112,13 @@ fn a_bad_dpid_is_400_and_an_unknown_one_404_both_json() {
     for bad in ["zz", "0x", "00:01", "18446744073709551616", "-1"] {
         let (status, body) = api.json("GET", &format!("/api/switches/{bad}"));
         assert_eq!(status, 400, "{bad}: {body}");
-        assert!(body["error"].as_str().expect("error text").contains("invalid dpid"), "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .expect("error text")
+                .contains("invalid dpid"),
+            "{body}"
+        );
     }
     let (status, body) = api.json("GET", "/api/switches/0x2");
     assert_eq!(status, 404);
@@ -125,12 +133,18 @@ fn unknown_routes_and_wrong_methods_get_json_errors() {
     let api = TestApi::start(false);
     let (status, body) = api.json("GET", "/api/nothing-here");
     assert_eq!(status, 404);
-    assert_eq!(body, json!({"error": "no such endpoint: /api/nothing-here"}));
+    assert_eq!(
+        body,
+        json!({"error": "no such endpoint: /api/nothing-here"})
+    );
     let (status, body) = api.json("GET", "/api/switches/1/extra");
     assert_eq!(status, 404, "{body}");
     let (status, body) = api.json("DELETE", "/api/switches");
     assert_eq!(status, 405);
-    assert_eq!(body, json!({"error": "DELETE is not allowed on /api/switches"}));
+    assert_eq!(
+        body,
+        json!({"error": "DELETE is not allowed on /api/switches"})
+    );
     let (status, _) = api.json("GET", "/api/reload");
     assert_eq!(status, 405);
     let (status, _) = api.json("POST", "/metrics");
@@ -187,7 +201,10 @@ fn policy_shows_the_rules_in_force_and_the_generation() {
     assert_eq!(body["switch"][0]["name"], "edge-1");
     assert_eq!(body["switch"][0]["uplink_ports"], json!([4]));
     assert_eq!(body["reporting"]["threshold_attempts"], 30);
-    assert!(body["path"].as_str().expect("path").ends_with("policy.toml"));
+    assert!(body["path"]
+        .as_str()
+        .expect("path")
+        .ends_with("policy.toml"));
 }
 
 #[test]
@@ -197,7 +214,10 @@ fn healthz_always_and_readyz_once_the_openflow_listener_is_up() {
     assert_eq!((status, body), (200, json!({"status": "ok"})));
     let (status, body) = api.json("GET", "/readyz");
     assert_eq!(status, 503);
-    assert!(body["error"].as_str().expect("text").contains("OpenFlow listener"));
+    assert!(body["error"]
+        .as_str()
+        .expect("text")
+        .contains("OpenFlow listener"));
     api.readiness.set_openflow_listening(true);
     let (status, body) = api.json("GET", "/readyz");
     assert_eq!(status, 200);

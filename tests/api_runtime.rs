@@ -47,7 +47,10 @@ fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(t) = f() {
             return t;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -99,8 +102,14 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
         .build()
         .into();
     let get = |path: &str| -> (u16, String) {
-        let mut r = agent.get(&format!("{base}{path}")).call().expect("API answers");
-        (r.status().as_u16(), r.body_mut().read_to_string().expect("body"))
+        let mut r = agent
+            .get(&format!("{base}{path}"))
+            .call()
+            .expect("API answers");
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().expect("body"),
+        )
     };
 
     let sw = SimSwitch::new(SimSwitchConfig::new(0x104, 4));
@@ -122,11 +131,23 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     // A bot on port 1 (35 connections to 7 hosts) and a mail client on port 2 (35 to one).
     for i in 0..35u16 {
         let host = ip(&format!("198.51.100.{}", 1 + i % 7));
-        let bot = sw.inject_packet(&PacketHeaders::tcp(1, ip("10.0.0.66"), 40_000 + i, host, 25));
+        let bot = sw.inject_packet(&PacketHeaders::tcp(
+            1,
+            ip("10.0.0.66"),
+            40_000 + i,
+            host,
+            25,
+        ));
         let client = PacketHeaders::tcp(2, ip("10.0.0.20"), 50_000 + i, ip("198.51.100.200"), 25);
         let client = sw.inject_packet(&client);
-        assert!(bot.is_blocked() && client.is_blocked(), "blocked: {bot:?} {client:?}");
-        assert!(bot.sends_to_controller() && client.sends_to_controller(), "sampled");
+        assert!(
+            bot.is_blocked() && client.is_blocked(),
+            "blocked: {bot:?} {client:?}"
+        );
+        assert!(
+            bot.sends_to_controller() && client.sends_to_controller(),
+            "sampled"
+        );
     }
 
     let flagged = poll("the bot flagged in /api/offenders", || {

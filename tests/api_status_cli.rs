@@ -30,7 +30,11 @@ fn status_prints_switches_and_top_offenders() {
         .output()
         .expect("run op25b status");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.starts_with("policy generation 1; switches: 2 known, 1 connected, 1 in sync\n"),
         "{stdout}"
@@ -47,12 +51,18 @@ fn status_prints_switches_and_top_offenders() {
         .find(|l| l.starts_with("00:00:00:00:00:00:0a:bc"))
         .expect("second row");
     assert!(other.contains("disconnected") && other.contains("FLOW_MOD_FAILED/TABLE_FULL"));
-    assert!(stdout.contains("offenders: 1 tracked, 1 flagged as likely infected"), "{stdout}");
+    assert!(
+        stdout.contains("offenders: 1 tracked, 1 flagged as likely infected"),
+        "{stdout}"
+    );
     let bot = stdout
         .lines()
         .find(|l| l.starts_with("FLAGGED"))
         .expect("flagged row");
-    assert!(bot.contains("10.0.0.66") && bot.contains("02:00:00:00:00:42"), "{bot}");
+    assert!(
+        bot.contains("10.0.0.66") && bot.contains("02:00:00:00:00:42"),
+        "{bot}"
+    );
     println!("{stdout}");
 }
 

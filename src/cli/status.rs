@@ -205,7 +205,15 @@ pub fn render(switches: &SwitchList, offenders: &OffenderList) -> String {
     } else {
         out.push_str(&table(
             &[
-                "DPID", "NAME", "PEER", "CONNECTED", "STATE", "GEN", "FLOWS", "BLOCKED", "SINCE",
+                "DPID",
+                "NAME",
+                "PEER",
+                "CONNECTED",
+                "STATE",
+                "GEN",
+                "FLOWS",
+                "BLOCKED",
+                "SINCE",
                 "LAST ERROR",
             ],
             &rows,
@@ -243,7 +251,14 @@ pub fn render(switches: &SwitchList, offenders: &OffenderList) -> String {
         .collect();
     out.push_str(&table(
         &[
-            "", "SOURCE", "MAC", "SWITCH", "PORT", "ATTEMPTS", "HOSTS", "LAST SEEN",
+            "",
+            "SOURCE",
+            "MAC",
+            "SWITCH",
+            "PORT",
+            "ATTEMPTS",
+            "HOSTS",
+            "LAST SEEN",
         ],
         &rows,
     ));
@@ -315,7 +330,9 @@ mod tests {
         )
         .expect("parses");
         let text = render(&switches, &offenders);
-        assert!(text.starts_with("policy generation 3; switches: 1 known, 1 connected, 1 in sync\n"));
+        assert!(
+            text.starts_with("policy generation 3; switches: 1 known, 1 connected, 1 in sync\n")
+        );
         assert!(text.contains("edge-1"));
         assert!(text.contains("offenders: 2 tracked, 1 flagged as likely infected"));
         let flagged_line = text
@@ -336,6 +353,8 @@ mod tests {
         })
         .expect_err("nothing listens");
         assert_eq!(err.exit_code(), 1);
-        assert!(err.to_string().starts_with("cannot reach the op25b API at http://127.0.0.1:9/api/switches"));
+        assert!(err
+            .to_string()
+            .starts_with("cannot reach the op25b API at http://127.0.0.1:9/api/switches"));
     }
 }

@@ -49,7 +49,12 @@ fn gauges(
 }
 
 /// `name` without `_total`: the encoder appends it.
-fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Result<(), FmtError> {
+fn counter(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> Result<(), FmtError> {
     let c = ConstCounter::new(value);
     let m = enc.encode_descriptor(name, help, None, c.metric_type())?;
     c.encode(m)
@@ -99,10 +104,30 @@ impl Collector for FabricCollector {
             .iter()
             .filter(|s| s.connected && s.sync_state == SyncState::InSync)
             .count();
-        gauge(&mut enc, "op25b_switches_known", "Switches seen since start", as_gauge(snap.switches.len() as u64))?;
-        gauge(&mut enc, "op25b_switches_connected", "Switches connected now", as_gauge(connected as u64))?;
-        gauge(&mut enc, "op25b_switches_in_sync", "Connected switches whose last sync was confirmed by a barrier with no error", as_gauge(in_sync as u64))?;
-        gauge(&mut enc, "op25b_connections_handshaking", "Connections that have not told their datapath id yet", as_gauge(snap.handshaking))?;
+        gauge(
+            &mut enc,
+            "op25b_switches_known",
+            "Switches seen since start",
+            as_gauge(snap.switches.len() as u64),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_switches_connected",
+            "Switches connected now",
+            as_gauge(connected as u64),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_switches_in_sync",
+            "Connected switches whose last sync was confirmed by a barrier with no error",
+            as_gauge(in_sync as u64),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_connections_handshaking",
+            "Connections that have not told their datapath id yet",
+            as_gauge(snap.handshaking),
+        )?;
 
         let states: Vec<(Labels, i64)> = snap
             .switches
@@ -115,21 +140,45 @@ impl Collector for FabricCollector {
                 (vec![("dpid", s.dpid_str.clone()), ("state", state)], 1)
             })
             .collect();
-        gauges(&mut enc, "op25b_switch_sync_state", "1 for the sync state each switch is in", &states)?;
+        gauges(
+            &mut enc,
+            "op25b_switch_sync_state",
+            "1 for the sync state each switch is in",
+            &states,
+        )?;
         let flows: Vec<(Labels, i64)> = snap
             .switches
             .iter()
-            .map(|s| (vec![("dpid", s.dpid_str.clone())], as_gauge(s.flow_count as u64)))
+            .map(|s| {
+                (
+                    vec![("dpid", s.dpid_str.clone())],
+                    as_gauge(s.flow_count as u64),
+                )
+            })
             .collect();
-        gauges(&mut enc, "op25b_switch_flows", "op25b's flows on the switch as of the last read", &flows)?;
+        gauges(
+            &mut enc,
+            "op25b_switch_flows",
+            "op25b's flows on the switch as of the last read",
+            &flows,
+        )?;
 
         let syncs: Vec<(Labels, u64)> = snap
             .switches
             .iter()
             .flat_map(|s| {
                 [
-                    (vec![("dpid", s.dpid_str.clone()), ("result", "ok".to_owned())], s.counters.syncs_ok),
-                    (vec![("dpid", s.dpid_str.clone()), ("result", "failed".to_owned())], s.counters.syncs_failed),
+                    (
+                        vec![("dpid", s.dpid_str.clone()), ("result", "ok".to_owned())],
+                        s.counters.syncs_ok,
+                    ),
+                    (
+                        vec![
+                            ("dpid", s.dpid_str.clone()),
+                            ("result", "failed".to_owned()),
+                        ],
+                        s.counters.syncs_failed,
+                    ),
                 ]
             })
             .collect();
@@ -154,8 +203,18 @@ impl Collector for FabricCollector {
             .collect();
         counters(&mut enc, "op25b_sync_runs", "Syncs finished, by trigger (connect is the first sync of a connection; every other reason is a re-sync) and result", &by_reason)?;
 
-        counters(&mut enc, "op25b_flow_mods_sent", "FLOW_MOD messages sent", &per_switch(&|s| s.counters.flow_mods_sent))?;
-        counters(&mut enc, "op25b_meter_mods_sent", "METER_MOD messages sent", &per_switch(&|s| s.counters.meter_mods_sent))?;
+        counters(
+            &mut enc,
+            "op25b_flow_mods_sent",
+            "FLOW_MOD messages sent",
+            &per_switch(&|s| s.counters.flow_mods_sent),
+        )?;
+        counters(
+            &mut enc,
+            "op25b_meter_mods_sent",
+            "METER_MOD messages sent",
+            &per_switch(&|s| s.counters.meter_mods_sent),
+        )?;
         let errors: Vec<(Labels, u64)> = snap
             .switches
             .iter()
@@ -166,11 +225,31 @@ impl Collector for FabricCollector {
                     .map(|(key, n)| (error_labels(&s.dpid_str, key), *n))
             })
             .collect();
-        counters(&mut enc, "op25b_openflow_errors", "OpenFlow ERROR messages received, by type and code", &errors)?;
-        counters(&mut enc, "op25b_reconnects", "Connections of a switch after its first one", &per_switch(&|s| s.counters.reconnects))?;
-        counters(&mut enc, "op25b_audit_repairs", "Audits that found drift and repaired it", &per_switch(&|s| s.counters.audit_repairs))?;
+        counters(
+            &mut enc,
+            "op25b_openflow_errors",
+            "OpenFlow ERROR messages received, by type and code",
+            &errors,
+        )?;
+        counters(
+            &mut enc,
+            "op25b_reconnects",
+            "Connections of a switch after its first one",
+            &per_switch(&|s| s.counters.reconnects),
+        )?;
+        counters(
+            &mut enc,
+            "op25b_audit_repairs",
+            "Audits that found drift and repaired it",
+            &per_switch(&|s| s.counters.audit_repairs),
+        )?;
 
-        gauge(&mut enc, "op25b_policy_generation", "Generation of the policy in force (1 at start, +1 per accepted change)", as_gauge(snap.policy_generation))?;
+        gauge(
+            &mut enc,
+            "op25b_policy_generation",
+            "Generation of the policy in force (1 at start, +1 per accepted change)",
+            as_gauge(snap.policy_generation),
+        )?;
         counters(
             &mut enc,
             "op25b_policy_reloads",
@@ -189,11 +268,31 @@ impl Collector for FabricCollector {
             .iter()
             .map(|(d, o)| (vec![("dpid", dpid_colon_hex(*d))], o.blocked_bytes))
             .collect();
-        counters(&mut enc, "op25b_blocked_packets", "Packets dropped by the blocking flows, from the flows' counters at the last read", &blocked_packets)?;
-        counters(&mut enc, "op25b_blocked_bytes", "Bytes dropped by the blocking flows, from the flows' counters at the last read", &blocked_bytes)?;
+        counters(
+            &mut enc,
+            "op25b_blocked_packets",
+            "Packets dropped by the blocking flows, from the flows' counters at the last read",
+            &blocked_packets,
+        )?;
+        counters(
+            &mut enc,
+            "op25b_blocked_bytes",
+            "Bytes dropped by the blocking flows, from the flows' counters at the last read",
+            &blocked_bytes,
+        )?;
 
-        counters(&mut enc, "op25b_sampled_packets", "Sampled blocked packets (PACKET_IN) received from the switch", &per_switch(&|s| s.counters.packet_ins))?;
-        counters(&mut enc, "op25b_sampled_packets_dropped", "Sampled packets dropped because the offender service's queue was full", &per_switch(&|s| s.counters.packet_ins_dropped))?;
+        counters(
+            &mut enc,
+            "op25b_sampled_packets",
+            "Sampled blocked packets (PACKET_IN) received from the switch",
+            &per_switch(&|s| s.counters.packet_ins),
+        )?;
+        counters(
+            &mut enc,
+            "op25b_sampled_packets_dropped",
+            "Sampled packets dropped because the offender service's queue was full",
+            &per_switch(&|s| s.counters.packet_ins_dropped),
+        )?;
 
         if let Some(offenders) = &self.offenders {
             let sum = offenders.summary();
@@ -207,13 +306,48 @@ impl Collector for FabricCollector {
                 .iter()
                 .map(|(d, c)| (vec![("dpid", dpid_colon_hex(*d))], c.malformed))
                 .collect();
-            counters(&mut enc, "op25b_sampled_attempts", "Sampled blocked connection attempts (TCP SYN) parsed by the offender service", &attempts)?;
-            counters(&mut enc, "op25b_sample_parse_errors", "Sampled packets the offender service could not parse", &malformed)?;
-            gauge(&mut enc, "op25b_offenders_tracked", "Subscribers in the offender table", as_gauge(sum.tracked as u64))?;
-            gauge(&mut enc, "op25b_offenders_flagged", "Subscribers flagged as likely infected now", as_gauge(sum.flagged as u64))?;
-            counter(&mut enc, "op25b_offender_flag_events", "Subscribers flagged as likely infected (one per event)", sum.table.flagged_events)?;
-            counter(&mut enc, "op25b_offenders_evicted", "Offender entries evicted to stay within max_offenders", sum.table.evicted)?;
-            counter(&mut enc, "op25b_offenders_expired", "Offender entries removed after a window without samples", sum.table.expired)?;
+            counters(
+                &mut enc,
+                "op25b_sampled_attempts",
+                "Sampled blocked connection attempts (TCP SYN) parsed by the offender service",
+                &attempts,
+            )?;
+            counters(
+                &mut enc,
+                "op25b_sample_parse_errors",
+                "Sampled packets the offender service could not parse",
+                &malformed,
+            )?;
+            gauge(
+                &mut enc,
+                "op25b_offenders_tracked",
+                "Subscribers in the offender table",
+                as_gauge(sum.tracked as u64),
+            )?;
+            gauge(
+                &mut enc,
+                "op25b_offenders_flagged",
+                "Subscribers flagged as likely infected now",
+                as_gauge(sum.flagged as u64),
+            )?;
+            counter(
+                &mut enc,
+                "op25b_offender_flag_events",
+                "Subscribers flagged as likely infected (one per event)",
+                sum.table.flagged_events,
+            )?;
+            counter(
+                &mut enc,
+                "op25b_offenders_evicted",
+                "Offender entries evicted to stay within max_offenders",
+                sum.table.evicted,
+            )?;
+            counter(
+                &mut enc,
+                "op25b_offenders_expired",
+                "Offender entries removed after a window without samples",
+                sum.table.expired,
+            )?;
             counters(
                 &mut enc,
                 "op25b_abuse_reports",

@@ -56,9 +56,8 @@ impl FlowReading {
             priority: stats.priority,
             cookie: stats.cookie,
             flow: spec.map(|s| ofctl_line(Cookie(stats.cookie), &s)),
-            blocks: spec.is_some_and(|s| {
-                matches!(s.action, FlowAction::Drop | FlowAction::Sample { .. })
-            }),
+            blocks: spec
+                .is_some_and(|s| matches!(s.action, FlowAction::Drop | FlowAction::Sample { .. })),
             packets: stats.packet_count,
             bytes: stats.byte_count,
             duration_secs: stats.duration_sec,
@@ -95,9 +94,7 @@ impl BlockedCounters {
             let id = r.identity();
             let (last_packets, last_bytes) = self.last.get(&id).copied().unwrap_or((0, 0));
             let grew = |now: u64, last: u64| if now >= last { now - last } else { now };
-            self.packets = self
-                .packets
-                .saturating_add(grew(r.packets, last_packets));
+            self.packets = self.packets.saturating_add(grew(r.packets, last_packets));
             self.bytes = self.bytes.saturating_add(grew(r.bytes, last_bytes));
             next.insert(id, (r.packets, r.bytes));
         }
@@ -114,8 +111,8 @@ impl BlockedCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flows::{FlowMatch, IpFamily, TcpMatch};
     use crate::flows::openflow::{to_instructions, to_match};
+    use crate::flows::{FlowMatch, IpFamily, TcpMatch};
 
     fn stats(action: FlowAction, dst_port: u16, packets: u64, bytes: u64) -> FlowStats {
         let m = FlowMatch {

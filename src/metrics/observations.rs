@@ -149,8 +149,8 @@ impl SwitchObservations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flows::{desired_flows, SwitchView};
     use crate::flows::openflow::flow_mods_for;
+    use crate::flows::{desired_flows, SwitchView};
     use crate::policy::{Config, Dpid, PortNo};
 
     #[test]
@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(o.desired_flows.len(), desired.flows.len());
         assert_eq!(o.actual_flows.len(), desired.flows.len());
         let read_back: Vec<String> = o.actual_flows.iter().flat_map(|r| r.flow.clone()).collect();
-        assert_eq!(read_back, o.desired_flows, "the read flows render as the desired ones");
+        assert_eq!(
+            read_back, o.desired_flows,
+            "the read flows render as the desired ones"
+        );
         let blocking = o.actual_flows.iter().filter(|r| r.blocks).count() as u64;
         assert!(blocking >= 2, "port 25 drop flows for IPv4 and IPv6");
         assert_eq!(o.blocked_packets, 7 * blocking);

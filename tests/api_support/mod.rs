@@ -187,9 +187,12 @@ impl TestApi {
                 .entry("OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ".to_owned())
                 .or_default() += 1;
         });
-        let other = self
-            .registry
-            .connect(0xabc, 2, "10.1.1.2:40002".parse().expect("addr"), SystemTime::now());
+        let other = self.registry.connect(
+            0xabc,
+            2,
+            "10.1.1.2:40002".parse().expect("addr"),
+            SystemTime::now(),
+        );
         other.update(|s| {
             s.connected = false;
             s.sync_state = op25b::controller::registry::SyncState::Disconnected;

@@ -53,7 +53,9 @@ fn parse_labels(s: &str) -> Result<(BTreeMap<String, String>, &str), String> {
         if !is_name(name, false) {
             return Err(format!("bad label name {name:?}"));
         }
-        rest = rest[eq + 1..].strip_prefix('"').ok_or("label value not quoted")?;
+        rest = rest[eq + 1..]
+            .strip_prefix('"')
+            .ok_or("label value not quoted")?;
         let mut value = String::new();
         let mut chars = rest.char_indices();
         let end = loop {
@@ -91,15 +93,19 @@ fn belongs(kind: &str, family: &str, name: &str) -> bool {
         ]
         .iter()
         .any(|n| n == name),
-        "summary" => name == family || name == format!("{family}_sum") || name == format!("{family}_count"),
+        "summary" => {
+            name == family || name == format!("{family}_sum") || name == format!("{family}_count")
+        }
         _ => name == family,
     }
 }
 
+/// One histogram series: its `(le, count)` buckets in order, and its `_count`.
+type HistogramSeries = (Vec<(f64, f64)>, Option<f64>);
+
 fn check_histograms(families: &Families) -> Result<(), String> {
     for (name, f) in families.iter().filter(|(_, f)| f.kind == "histogram") {
-        let mut series: BTreeMap<Vec<(String, String)>, (Vec<(f64, f64)>, Option<f64>)> =
-            BTreeMap::new();
+        let mut series: BTreeMap<Vec<(String, String)>, HistogramSeries> = BTreeMap::new();
         for s in &f.samples {
             let mut key: Vec<(String, String)> = s
                 .labels
@@ -110,7 +116,10 @@ fn check_histograms(families: &Families) -> Result<(), String> {
             key.sort();
             let entry = series.entry(key).or_default();
             if s.name.ends_with("_bucket") {
-                let le = s.labels.get("le").ok_or(format!("{name}: bucket without le"))?;
+                let le = s
+                    .labels
+                    .get("le")
+                    .ok_or(format!("{name}: bucket without le"))?;
                 let le = parse_value(le).ok_or(format!("{name}: bad le {le}"))?;
                 entry.0.push((le, s.value));
             } else if s.name.ends_with("_count") {
@@ -152,7 +161,9 @@ pub fn parse(text: &str) -> Result<Families, String> {
             continue;
         }
         if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').ok_or_else(|| at("TYPE without type".into()))?;
+            let (name, kind) = rest
+                .split_once(' ')
+                .ok_or_else(|| at("TYPE without type".into()))?;
             if !is_name(name, true)
                 || !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind)
             {
@@ -188,7 +199,9 @@ pub fn parse(text: &str) -> Result<Families, String> {
         } else {
             (BTreeMap::new(), &line[name_end..])
         };
-        let rest = rest.strip_prefix(' ').ok_or_else(|| at("no space before value".into()))?;
+        let rest = rest
+            .strip_prefix(' ')
+            .ok_or_else(|| at("no space before value".into()))?;
         let mut parts = rest.split(' ');
         let value = parts
             .next()
@@ -200,10 +213,17 @@ pub fn parse(text: &str) -> Result<Families, String> {
         if parts.next().is_some() {
             return Err(at("trailing fields".to_owned()));
         }
-        let family = current.clone().ok_or_else(|| at("sample before any TYPE".into()))?;
-        let f = families.get_mut(&family).ok_or_else(|| at("no family".into()))?;
+        let family = current
+            .clone()
+            .ok_or_else(|| at("sample before any TYPE".into()))?;
+        let f = families
+            .get_mut(&family)
+            .ok_or_else(|| at("no family".into()))?;
         if !belongs(&f.kind, &family, name) {
-            return Err(at(format!("sample does not belong to {} family {family}", f.kind)));
+            return Err(at(format!(
+                "sample does not belong to {} family {family}",
+                f.kind
+            )));
         }
         if !series_seen.insert(format!("{name}{labels:?}")) {
             return Err(at("series repeated".to_owned()));
