@@ -112,12 +112,32 @@ fn add_identical_match_replaces_and_keeps_counters_unless_reset() {
     t.record_packet(&pkt, 60);
     t.record_packet(&pkt, 60);
     let later = Instant::now() + Duration::from_secs(5);
-    // Same match in another field order, new instructions.
-    let reordered = vec![
+    // A prerequisite after its field is refused, as OVS does.
+    let backwards = vec![
         Oxm::TcpDst(25),
         Oxm::IpProto(IP_PROTO_TCP),
         Oxm::EthType(ETH_TYPE_IPV4),
     ];
+    let refused = t
+        .apply(&add(200, backwards, drop_()), later)
+        .expect_err("prerequisites first");
+    assert_eq!(refused.ofp_error(), (4, BadMatchCode::BadPrereq as u16));
+    // The relay flow's match in another valid order replaces it.
+    let relay_reordered = vec![
+        Oxm::EthType(ETH_TYPE_IPV4),
+        Oxm::Ipv4Dst {
+            value: Ipv4Addr::new(192, 0, 2, 25),
+            mask: None,
+        },
+        Oxm::IpProto(IP_PROTO_TCP),
+        Oxm::TcpDst(25),
+    ];
+    let o = t
+        .apply(&add(300, relay_reordered, out(UPLINK)), later)
+        .expect("replace");
+    assert_eq!((o.added, o.replaced), (0, 1));
+    // Same match, new instructions.
+    let reordered = tcp4_dst(25);
     let outcome = t
         .apply(&add(200, reordered.clone(), out(OFPP_CONTROLLER)), later)
         .expect("replace");
@@ -530,9 +550,9 @@ fn arb_fields() -> impl Strategy<Value = Vec<Oxm>> {
         proptest::option::of(prop_oneof![Just(25u16), Just(587)]),
         proptest::option::of((0u8..2, prop_oneof![Just(24u32), Just(32)])),
         any::<bool>(),
-        any::<prop::sample::Index>(),
+        proptest::collection::vec(any::<prop::sample::Index>(), 5),
     )
-        .prop_map(|(in_port, tcp_dst, dst, tcp, rot)| {
+        .prop_map(|(in_port, tcp_dst, dst, tcp, picks)| {
             let mut f = Vec::new();
             if let Some(p) = in_port {
                 f.push(Oxm::InPort(p));
@@ -553,13 +573,35 @@ fn arb_fields() -> impl Strategy<Value = Vec<Oxm>> {
                     mask: (len < 32).then(|| Ipv4Addr::from(mask)),
                 });
             }
-            // Field order is arbitrary on the wire.
-            if !f.is_empty() {
-                let k = rot.index(f.len());
-                f.rotate_left(k);
-            }
-            f
+            shuffle_keeping_prerequisites(f, &picks)
         })
+}
+
+/// Whether `f`'s prerequisite is among the fields already `placed` (OVS, and the codec's
+/// check, want a prerequisite before the field that needs it).
+fn prerequisite_placed(f: &Oxm, placed: &[Oxm]) -> bool {
+    let has = |want: fn(&Oxm) -> bool| placed.iter().any(want);
+    match f {
+        Oxm::IpProto(_) | Oxm::Ipv4Dst { .. } => has(|p| matches!(p, Oxm::EthType(_))),
+        Oxm::TcpDst(_) => has(|p| matches!(p, Oxm::IpProto(_))),
+        _ => true,
+    }
+}
+
+/// A random order of `fields` (a prerequisite-closed set) in which every prerequisite comes
+/// before the field that needs it; field order is otherwise arbitrary on the wire.
+fn shuffle_keeping_prerequisites(mut fields: Vec<Oxm>, picks: &[prop::sample::Index]) -> Vec<Oxm> {
+    let mut out = Vec::with_capacity(fields.len());
+    let mut turn = 0;
+    while !fields.is_empty() {
+        let ready: Vec<usize> = (0..fields.len())
+            .filter(|&k| prerequisite_placed(&fields[k], &out))
+            .collect();
+        let k = ready[picks[turn % picks.len()].index(ready.len())];
+        turn += 1;
+        out.push(fields.remove(k));
+    }
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -731,16 +773,15 @@ proptest! {
     }
 
     #[test]
-    fn field_order_never_changes_the_outcome(fields in arb_fields(), rot in 0usize..5) {
+    fn field_order_never_changes_the_outcome(
+        fields in arb_fields(),
+        picks in proptest::collection::vec(any::<prop::sample::Index>(), 5),
+    ) {
         let now = Instant::now();
         let mut a = small();
         let mut b = small();
         a.apply(&add(3, fields.clone(), out(1)), now).expect("valid");
-        let mut permuted = fields.clone();
-        if !permuted.is_empty() {
-            let n = permuted.len();
-            permuted.rotate_right(rot % n);
-        }
+        let permuted = shuffle_keeping_prerequisites(fields.clone(), &picks);
         b.apply(&add(3, permuted.clone(), out(1)), now).expect("valid");
         let na: Vec<_> = a.entries().map(|e| e.normal.clone()).collect();
         let nb: Vec<_> = b.entries().map(|e| e.normal.clone()).collect();

@@ -19,10 +19,12 @@ use op25b_proto::error_codes::{ErrorType, HelloFailedCode};
 use op25b_proto::framer::next_frame;
 use op25b_proto::{Hello, Message, OfpMessage};
 use parking_lot::Mutex;
+use std::collections::VecDeque;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::{mpsc, watch};
+
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Interval;
 
@@ -39,9 +41,8 @@ use crate::verdict::Verdict;
 const READ_CHUNK: usize = 1024;
 /// Buffers above this capacity are released once empty.
 const SHRINK_ABOVE: usize = 64 * 1024;
-/// Commands (raw writes, PACKET_INs) queued to a connection task; tokio allocates the queue
-/// in small blocks as it fills. Disconnects are signalled by dropping the sender.
-const COMMAND_QUEUE: usize = 256;
+/// Raw writes and PACKET_INs queued for the connection task at most.
+const OUTBOX_LIMIT: usize = 256;
 /// xids of the switch's own ECHO_REQUESTs start here (the controller's are usually small).
 const ECHO_XID_BASE: u32 = 0xec40_0000;
 
@@ -167,14 +168,25 @@ impl SwitchView<'_> {
     }
 }
 
-enum Command {
-    SendRaw(Bytes),
-    Silence(bool),
-}
-
+/// The live connection as the handle sees it. The task is woken through `wake` (which keeps
+/// a permit, so no wake-up is lost) and then reads the slot under the switch's lock: gone or
+/// replaced means "disconnect"; `outbox` holds bytes to write.
 struct ConnectionSlot {
     id: u64,
-    commands: mpsc::Sender<Command>,
+    wake: Arc<Notify>,
+    outbox: VecDeque<Bytes>,
+}
+
+impl ConnectionSlot {
+    /// Queues bytes for the task; `false` when the outbox is full.
+    fn enqueue(&mut self, bytes: Bytes) -> bool {
+        if self.outbox.len() >= OUTBOX_LIMIT {
+            return false;
+        }
+        self.outbox.push_back(bytes);
+        self.wake.notify_one();
+        true
+    }
 }
 
 struct State {
@@ -298,7 +310,7 @@ impl SimSwitch {
             })?;
         // Small messages, latency matters more than throughput.
         let _ = stream.set_nodelay(true);
-        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let wake = Arc::new(Notify::new());
         let (id, silent) = {
             let mut st = self.inner.state.lock();
             if st.connection.is_some() {
@@ -306,22 +318,28 @@ impl SimSwitch {
             }
             st.counters.connections += 1;
             let id = st.counters.connections;
-            st.connection = Some(ConnectionSlot { id, commands: tx });
+            st.connection = Some(ConnectionSlot {
+                id,
+                wake: wake.clone(),
+                outbox: VecDeque::new(),
+            });
             st.handshake_done = false;
             st.version = None;
             st.events.push(SwitchEvent::Connected { connection: id });
             (id, st.silent)
         };
         self.inner.bump();
-        tokio::spawn(serve(self.inner.clone(), stream, rx, id, silent));
+        tokio::spawn(serve(self.inner.clone(), stream, wake, id, silent));
         Ok(())
     }
 
     /// Closes the live connection, if any (the controller sees a TCP FIN). Flows stay.
     pub fn disconnect(&self) {
-        // Dropping the only sender ends the connection task, which closes the socket.
+        // The task wakes, finds its slot gone, and ends, which closes the socket.
         let slot = self.inner.state.lock().connection.take();
-        drop(slot);
+        if let Some(slot) = slot {
+            slot.wake.notify_one();
+        }
         self.inner.bump();
     }
 
@@ -400,19 +418,17 @@ impl SimSwitch {
         let mut st = self.inner.state.lock();
         st.silent = silent;
         if let Some(slot) = &st.connection {
-            let _ = slot.commands.try_send(Command::Silence(silent));
+            slot.wake.notify_one();
         }
     }
 
     /// Writes raw bytes on the live connection (malformed messages, partial frames...).
     /// `false` when not connected or the command queue is full.
     pub fn send_raw(&self, bytes: impl Into<Bytes>) -> bool {
-        let st = self.inner.state.lock();
-        st.connection.as_ref().is_some_and(|slot| {
-            slot.commands
-                .try_send(Command::SendRaw(bytes.into()))
-                .is_ok()
-        })
+        let mut st = self.inner.state.lock();
+        st.connection
+            .as_mut()
+            .is_some_and(|slot| slot.enqueue(bytes.into()))
     }
 
     // ---------- data plane ----------
@@ -427,16 +443,15 @@ impl SimSwitch {
         let mut st = self.inner.state.lock();
         let verdict = st.datapath.record_packet(pkt, frame.len() as u64);
         if let Some(pin) = st.datapath.packet_in(pkt, &verdict, frame) {
-            let sent = match (&st.connection, st.version) {
+            let version = st.version;
+            let sent = match (st.connection.as_mut(), version) {
                 (Some(slot), Some(version)) => {
                     let msg = OfpMessage {
                         version,
                         xid: 0,
                         body: Message::PacketIn(pin),
                     };
-                    slot.commands
-                        .try_send(Command::SendRaw(msg.to_bytes()))
-                        .is_ok()
+                    slot.enqueue(msg.to_bytes())
                 }
                 _ => false,
             };
@@ -582,14 +597,8 @@ impl SimSwitch {
 }
 
 /// Runs one connection to its end and records why it ended.
-async fn serve(
-    inner: Arc<Inner>,
-    stream: TcpStream,
-    commands: mpsc::Receiver<Command>,
-    id: u64,
-    silent: bool,
-) {
-    let reason = match drive(&inner, stream, commands, silent).await {
+async fn serve(inner: Arc<Inner>, stream: TcpStream, wake: Arc<Notify>, id: u64, silent: bool) {
+    let reason = match drive(&inner, stream, &wake, id, silent).await {
         Ok(reason) => reason,
         Err(e) => format!("I/O error: {e}"),
     };
@@ -617,7 +626,8 @@ async fn tick(echo: &mut Option<Interval>) {
 async fn drive(
     inner: &Inner,
     stream: TcpStream,
-    mut commands: mpsc::Receiver<Command>,
+    wake: &Notify,
+    id: u64,
     mut silent: bool,
 ) -> std::io::Result<String> {
     let (mut rd, mut wr) = stream.into_split();
@@ -647,10 +657,18 @@ async fn drive(
     let mut echo_xid = ECHO_XID_BASE;
     loop {
         tokio::select! {
-            cmd = commands.recv() => match cmd {
-                None => return Ok("disconnected by the test".into()),
-                Some(Command::SendRaw(b)) => wr.write_all(&b).await?,
-                Some(Command::Silence(s)) => silent = s,
+            _ = wake.notified() => {
+                let outbox = {
+                    let mut st = inner.state.lock();
+                    silent = st.silent;
+                    match st.connection.as_mut() {
+                        Some(slot) if slot.id == id => std::mem::take(&mut slot.outbox),
+                        _ => return Ok("disconnected by the test".into()),
+                    }
+                };
+                for bytes in outbox {
+                    wr.write_all(&bytes).await?;
+                }
             },
             n = rd.read_buf(&mut buf), if !silent => {
                 if n? == 0 {
