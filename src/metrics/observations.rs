@@ -50,8 +50,8 @@ pub struct SwitchObservation {
     pub blocked_packets: u64,
     /// Bytes dropped by the blocking flows.
     pub blocked_bytes: u64,
-    /// Finished syncs by `(reason, result)`; reason is what the session names it (`connect`,
-    /// `policy`, `audit`, `retry`, ...).
+    /// Finished syncs by `(reason, result)`; reason is `SyncReason::name()` (`connect`,
+    /// `policy_change`, `audit`, `retry`, `flow_removed`, `port_status`).
     #[serde(skip)]
     pub syncs: BTreeMap<(String, bool), u64>,
     #[serde(skip)]
