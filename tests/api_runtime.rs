@@ -11,12 +11,10 @@ use std::time::{Duration, Instant};
 
 use api_support::prometheus_text::{parse, value};
 use api_support::temp_dir;
-use op25b::api::{self, ApiState, Readiness};
+use op25b::api::{launch, Readiness};
 use op25b::controller::policy_store::PolicyStore;
 use op25b::controller::registry::Registry;
 use op25b::controller::runtime::{Controller, ControllerOptions};
-use op25b::metrics::SwitchObservations;
-use op25b::offender_service::{OffenderService, OffenderServiceConfig};
 use op25b::policy::Config;
 use op25b_sim::{PacketHeaders, SimSwitch, SimSwitchConfig};
 use tokio_util::sync::CancellationToken;
@@ -39,6 +37,21 @@ enabled = true
 
 fn ip(s: &str) -> IpAddr {
     s.parse().expect("address")
+}
+
+fn get_status(base: &str, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .get(&format!("{base}{path}"))
+        .call()
+        .expect("API answers");
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().expect("body"),
+    )
 }
 
 fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -71,31 +84,33 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     let shutdown = CancellationToken::new();
     let _enter = rt.enter();
 
-    let service = OffenderService::spawn(OffenderServiceConfig::default(), None, shutdown.clone())
-        .expect("service");
+    // Wired as `op25b run` should be: launch (offender service + API), then the controller
+    // with the launch's sample sender, then readiness.
+    let readiness = Arc::new(Readiness::new());
+    let obs = rt
+        .block_on(launch::start(
+            registry.clone(),
+            store.clone(),
+            readiness.clone(),
+            Some("127.0.0.1:0".parse().expect("addr")),
+            shutdown.clone(),
+        ))
+        .expect("observability starts");
+    let base = format!("http://{}", obs.api_addr);
+    let (status, _) = get_status(&base, "/readyz");
+    assert_eq!(status, 503, "not ready before the OpenFlow listener");
     let controller = Controller::start(
         store.clone(),
         registry.clone(),
         ControllerOptions {
             listen: None,
-            samples: Some(service.samples.clone()),
+            samples: obs.samples.clone(),
         },
     )
     .expect("controller starts");
-    let readiness = Arc::new(Readiness::new());
     readiness.set_openflow_listening(true);
-    let state = ApiState::new(
-        registry.clone(),
-        store,
-        Arc::new(SwitchObservations::new()),
-        Some(service.handle.clone()),
-        readiness,
-    );
-    let listener = rt
-        .block_on(api::bind("127.0.0.1:0".parse().expect("addr")))
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    rt.spawn(api::serve(listener, state, shutdown.clone()));
+    let (status, _) = get_status(&base, "/readyz");
+    assert_eq!(status, 200, "ready once the OpenFlow listener is up");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(5)))
@@ -189,5 +204,6 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
 
     shutdown.cancel();
     rt.block_on(controller.shutdown());
+    rt.block_on(obs.join());
     sw.disconnect();
 }
