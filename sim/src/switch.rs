@@ -488,7 +488,8 @@ impl SimSwitch {
         self.inner.bump();
     }
 
-    /// Runs `f` on the datapath under the switch's lock, then wakes waiters.
+    /// Runs `f` on the datapath under the switch's lock (so `f` must not call this switch's
+    /// methods), then wakes waiters.
     pub fn with_datapath<R>(&self, f: impl FnOnce(&mut Datapath) -> R) -> R {
         let r = f(&mut self.inner.state.lock().datapath);
         self.inner.bump();
@@ -530,7 +531,8 @@ impl SimSwitch {
     }
 
     /// Installs the invariant checked after every message applied from now on (replacing any
-    /// previous one). The first failure is kept: see [`SimSwitch::violation`].
+    /// previous one). The first failure is kept: see [`SimSwitch::violation`]. It runs under
+    /// the switch's lock: it must not call this switch's methods.
     pub fn set_invariant(
         &self,
         check: impl Fn(&Datapath) -> Result<(), String> + Send + Sync + 'static,
@@ -670,7 +672,13 @@ async fn drive(
                     wr.write_all(&bytes).await?;
                 }
             },
-            n = rd.read_buf(&mut buf), if !silent => {
+            n = async {
+                // Read in chunks, not in the 64-byte steps a full BytesMut would grow by.
+                if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+                    buf.reserve(READ_CHUNK);
+                }
+                rd.read_buf(&mut buf).await
+            }, if !silent => {
                 if n? == 0 {
                     return Ok("controller closed the connection".into());
                 }
