@@ -72,7 +72,14 @@ async fn run_listens_at_once_syncs_reloads_on_sighup_and_stops_cleanly_on_sigter
     let mut child = Command::new(BIN)
         .args(["run", "--config"])
         .arg(&path)
-        .args(["--log-format", "json", "--listen", "127.0.0.1:0"])
+        .args([
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-listen",
+            "127.0.0.1:0",
+        ])
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -71,6 +71,14 @@ async fn a_reconnect_with_the_flows_kept_sends_no_flow_mod() {
     );
     assert_eq!(again.counters.reconnects, 1);
     assert_eq!(again.counters.flow_mods_sent, first.counters.flow_mods_sent);
+    assert_eq!(
+        h.observations
+            .get(0x102)
+            .expect("observed")
+            .actual_flows
+            .len(),
+        again.desired_flows
+    );
     assert_hitless(&sw);
     h.controller.shutdown().await;
 }

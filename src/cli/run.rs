@@ -4,6 +4,7 @@
 //! SIGHUP or a change of the policy file reloads it; SIGINT/SIGTERM close every session cleanly
 //! and leave the flows on the switches (a `fail_mode=secure` bridge keeps enforcing).
 
+use crate::api::{launch, Readiness};
 use crate::controller::policy_store::PolicyStore;
 use crate::controller::registry::Registry;
 use crate::controller::reload::run_reloader;
@@ -13,6 +14,7 @@ use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 use tracing_subscriber::EnvFilter;
 
@@ -27,6 +29,9 @@ pub struct RunArgs {
     /// Listen here instead of `[controller] listen`.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Serve the HTTP API here instead of `[controller] api_listen`.
+    #[arg(long)]
+    pub api_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,6 +51,8 @@ pub enum RunError {
     Runtime(std::io::Error),
     #[error("cannot install a signal handler: {0}")]
     Signal(std::io::Error),
+    #[error("cannot start the API / offender service: {0}")]
+    Observability(#[from] crate::api::launch::LaunchError),
 }
 
 /// Installs the tracing subscriber (RUST_LOG, default info). Safe to call once per process.
@@ -98,14 +105,29 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         Some(args.config.clone()),
         registry.clone(),
     ));
-    let controller = Controller::start(
+    // The API and the offender service first, so the sessions have somewhere to report to;
+    // the OpenFlow listener right after (it binds in microseconds).
+    let obs_shutdown = CancellationToken::new();
+    let readiness = Arc::new(Readiness::new());
+    let observability = launch::start(
+        registry.clone(),
+        store.clone(),
+        readiness.clone(),
+        args.api_listen,
+        obs_shutdown.clone(),
+    )
+    .await?;
+    let controller = Controller::start_observed(
         store.clone(),
         registry,
         ControllerOptions {
             listen: args.listen,
-            samples: None,
+            samples: observability.samples.clone(),
         },
+        observability.observations.clone(),
     )?;
+    readiness.set_openflow_listening(true);
+    info!(api = %observability.api_addr, "HTTP API ready");
     let shutdown = controller.shutdown_token();
     info!(
         config = %args.config.display(),
@@ -127,7 +149,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         signal = signal_name,
         "shutting down; flows stay on the switches"
     );
+    readiness.set_openflow_listening(false);
     controller.shutdown().await;
+    obs_shutdown.cancel();
+    observability.join().await;
     if let Err(e) = reloader.await {
         warn!("policy reloader task: {e}");
     }

@@ -8,6 +8,7 @@ use super::dpid_claims::DpidClaims;
 use super::listener::{self, ListenError};
 use super::policy_store::PolicyStore;
 use super::registry::Registry;
+use crate::metrics::SwitchObservations;
 use crate::session::codec_bridge::PacketInSample;
 use crate::session::connection::{run_connection, ConnectionContext};
 use std::net::SocketAddr;
@@ -46,11 +47,28 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// Binds the listener and starts accepting switches.
+    /// Binds the listener and starts accepting switches; observations go to a private
+    /// [`SwitchObservations`] (use [`Controller::start_observed`] to share one with the API).
     pub fn start(
         store: Arc<PolicyStore>,
         registry: Arc<Registry>,
         options: ControllerOptions,
+    ) -> Result<Self, ListenError> {
+        Self::start_observed(
+            store,
+            registry,
+            options,
+            Arc::new(SwitchObservations::new()),
+        )
+    }
+
+    /// Like [`Controller::start`], with every session recording its flow reads, desired flows
+    /// and sync durations into `observations` (the API and metrics read them).
+    pub fn start_observed(
+        store: Arc<PolicyStore>,
+        registry: Arc<Registry>,
+        options: ControllerOptions,
+        observations: Arc<SwitchObservations>,
     ) -> Result<Self, ListenError> {
         let addr = options
             .listen
@@ -70,6 +88,7 @@ impl Controller {
                 store: store.clone(),
                 claims: claims.clone(),
                 samples: options.samples,
+                observations,
                 shutdown: shutdown.clone(),
                 tracker: tracker.clone(),
             },
@@ -131,6 +150,7 @@ struct AcceptContext {
     store: Arc<PolicyStore>,
     claims: Arc<DpidClaims>,
     samples: Option<mpsc::Sender<PacketInSample>>,
+    observations: Arc<SwitchObservations>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 }
@@ -154,6 +174,7 @@ async fn accept_loop(listener: TcpListener, ctx: AcceptContext) {
                     claims: ctx.claims.clone(),
                     policy: ctx.store.subscribe(),
                     samples: ctx.samples.clone(),
+                    observations: ctx.observations.clone(),
                     shutdown: ctx.shutdown.clone(),
                 };
                 ctx.tracker.spawn(run_connection(stream, conn));

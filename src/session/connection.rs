@@ -12,6 +12,7 @@ use super::switch_policy::SwitchPolicy;
 use crate::controller::active_policy::ActivePolicy;
 use crate::controller::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
 use crate::controller::registry::{format_dpid, Registry, SwitchHandle, SyncState};
+use crate::metrics::SwitchObservations;
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct ConnectionContext {
     pub policy: watch::Receiver<Arc<ActivePolicy>>,
     /// Packet-in samples for the offender table (bounded; full means dropped and counted).
     pub samples: Option<mpsc::Sender<PacketInSample>>,
+    /// Flow reads, desired flows and sync durations, for the API and metrics.
+    pub observations: Arc<SwitchObservations>,
     pub shutdown: CancellationToken,
 }
 
@@ -193,7 +196,13 @@ impl Connection {
     /// Carries out the session's outputs; `Some` when the connection must end.
     async fn apply(
         &mut self,
-        outs: Vec<Output<<ActivePolicy as SwitchPolicy>::Msg, codec_bridge::PacketIn>>,
+        outs: Vec<
+            Output<
+                <ActivePolicy as SwitchPolicy>::Msg,
+                codec_bridge::FlowEntry,
+                codec_bridge::PacketIn,
+            >,
+        >,
     ) -> Option<ConnectionEnd> {
         for out in outs {
             match out {
@@ -223,6 +232,13 @@ impl Connection {
                     }
                 }
                 Output::PacketIn(packet_in) => self.on_packet_in(packet_in),
+                Output::FlowsRead(entries) => {
+                    if let Some(dpid) = self.session.dpid() {
+                        self.ctx
+                            .observations
+                            .record_flow_read(dpid, &entries, SystemTime::now());
+                    }
+                }
                 Output::Close(reason) => return Some(ConnectionEnd::Session(reason)),
             }
         }
@@ -279,6 +295,28 @@ impl Connection {
                 s.counters.meter_mods_sent += meter_mods as u64;
             }),
             SessionEvent::MetersInUse(on) => self.update(|s| s.meters_in_use = on),
+            SessionEvent::PlanComputed { meters } => {
+                if let Some(dpid) = self.session.dpid() {
+                    let desired = self
+                        .policy_rx
+                        .borrow()
+                        .desired(&self.session.view(), meters);
+                    self.ctx
+                        .observations
+                        .record_desired(dpid, &desired, SystemTime::now());
+                }
+            }
+            SessionEvent::SyncFinished {
+                reason,
+                ok,
+                duration,
+            } => {
+                if let Some(dpid) = self.session.dpid() {
+                    self.ctx
+                        .observations
+                        .record_sync(dpid, reason.name(), ok, duration);
+                }
+            }
         }
         None
     }

@@ -148,6 +148,17 @@ pub enum SessionEvent {
         error: String,
         retry_in: Duration,
     },
+    /// A sync computed its plan from the flows read, with (`meters`) or without the sampling
+    /// meter: the desired flows are the policy's for this switch view.
+    PlanComputed {
+        meters: bool,
+    },
+    /// A sync ended, successfully or not, `duration` after it started.
+    SyncFinished {
+        reason: SyncReason,
+        ok: bool,
+        duration: Duration,
+    },
     /// An ERROR from the switch, "TYPE/CODE" by name.
     SwitchError {
         names: String,
@@ -160,9 +171,10 @@ pub enum SessionEvent {
     MetersInUse(bool),
 }
 
-/// What the session asks its connection to do.
+/// What the session asks its connection to do (`M` message, `F` flow stats entry, `P`
+/// packet-in).
 #[derive(Debug)]
-pub enum Output<M, P> {
+pub enum Output<M, F, P> {
     /// Queue behind earlier messages (the writer's bulk queue).
     Send {
         xid: u32,
@@ -176,6 +188,9 @@ pub enum Output<M, P> {
     Event(SessionEvent),
     /// A packet-in carrying our cookie: a sampled blocked attempt for the offender table.
     PacketIn(P),
+    /// The complete cookie-filtered FLOW stats reply of a sync (for observation: actual flows,
+    /// blocked packet counters).
+    FlowsRead(Vec<F>),
     /// Close the connection (after flushing what was queued).
     Close(CloseReason),
 }
@@ -224,6 +239,7 @@ struct PlanSummary {
 #[derive(Debug)]
 struct SyncRun<M, F> {
     reason: SyncReason,
+    started: Instant,
     generation: u64,
     /// Every xid sent by this run: an ERROR for any of them fails it.
     xids: HashSet<u32>,
@@ -251,7 +267,7 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     dirty: Option<SyncReason>,
     run: Option<SyncRun<P::Msg, P::FlowEntry>>,
     meters: MeterStatus,
-    out: Vec<Output<P::Msg, PI>>,
+    out: Vec<Output<P::Msg, P::FlowEntry, PI>>,
 }
 
 impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
@@ -302,7 +318,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     /// The opening move: our HELLO. Sent on the urgent path: it must precede anything else,
     /// including an urgent HELLO_FAILED error.
-    pub fn start(&mut self) -> Vec<Output<P::Msg, PI>> {
+    pub fn start(&mut self) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
         let xid = self.sent.next_xid();
         self.sent.record(xid, Outbound::Hello);
         self.out.push(Output::SendUrgent {
@@ -318,7 +334,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         xid: u32,
         msg: Inbound<P::FlowEntry, PI>,
         now: Instant,
-    ) -> Vec<Output<P::Msg, PI>> {
+    ) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
         if self.phase == Phase::Closed {
             return Vec::new();
         }
@@ -374,7 +390,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
     }
 
     /// The clock: timeouts, our echoes, retries, audits.
-    pub fn on_tick(&mut self, now: Instant) -> Vec<Output<P::Msg, PI>> {
+    pub fn on_tick(&mut self, now: Instant) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
         if self.phase == Phase::Closed {
             return Vec::new();
         }
@@ -461,7 +477,11 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
     }
 
     /// A new policy is in force: re-sync (hitlessly) if the handshake is done.
-    pub fn on_policy(&mut self, policy: Arc<P>, now: Instant) -> Vec<Output<P::Msg, PI>> {
+    pub fn on_policy(
+        &mut self,
+        policy: Arc<P>,
+        now: Instant,
+    ) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
         let t = policy.timers();
         self.backoff = Backoff::new(t.retry_base, t.retry_cap);
         self.policy = policy;
@@ -648,6 +668,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         };
         let mut run = SyncRun {
             reason,
+            started: now,
             generation,
             xids: HashSet::new(),
             step: SyncStep::ReadFlows {
@@ -740,12 +761,17 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         tracing::trace!(?actual, "flows on the switch");
         let meters_on = matches!(self.meters, MeterStatus::Installed { .. });
         let plan: SyncPlan<P::Msg> = self.policy.plan(&self.view(), &actual, meters_on);
+        self.out.push(Output::Event(SessionEvent::PlanComputed {
+            meters: meters_on,
+        }));
+        let before = actual.len();
+        self.out.push(Output::FlowsRead(actual));
         let summary = PlanSummary {
             added: plan.added,
             removed: plan.removed,
             modified: plan.modified,
             desired: plan.desired,
-            before: actual.len(),
+            before,
         };
         if plan.is_empty() {
             self.complete_sync(summary, now);
@@ -907,6 +933,11 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 "in sync; nothing to change"
             );
         }
+        self.out.push(Output::Event(SessionEvent::SyncFinished {
+            reason: run.reason,
+            ok: true,
+            duration: now.saturating_duration_since(run.started),
+        }));
         self.out.push(Output::Event(SessionEvent::SyncSucceeded {
             generation: run.generation,
             reason: run.reason,
@@ -981,7 +1012,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         xid
     }
 
-    fn take(&mut self) -> Vec<Output<P::Msg, PI>> {
+    fn take(&mut self) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
         std::mem::take(&mut self.out)
     }
 }

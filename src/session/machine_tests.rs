@@ -84,7 +84,7 @@ impl SwitchPolicy for FakePolicy {
     }
 }
 
-type Out = Output<String, u32>;
+type Out = Output<String, String, u32>;
 type Session = SwitchSession<FakePolicy, u32>;
 
 fn peer() -> std::net::SocketAddr {

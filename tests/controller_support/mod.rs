@@ -57,6 +57,7 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 /// A running controller whose policy lives in a file (for reload tests).
 pub struct Harness {
     pub controller: Controller,
+    pub observations: Arc<op25b::metrics::SwitchObservations>,
     pub registry: Arc<Registry>,
     pub store: Arc<PolicyStore>,
     pub policy_path: PathBuf,
@@ -77,14 +78,17 @@ impl Harness {
             Some(policy_path.clone()),
             registry.clone(),
         ));
-        let controller = Controller::start(
+        let observations = Arc::new(op25b::metrics::SwitchObservations::new());
+        let controller = Controller::start_observed(
             store.clone(),
             registry.clone(),
             ControllerOptions::default(),
+            observations.clone(),
         )
         .expect("controller starts");
         Harness {
             controller,
+            observations,
             registry,
             store,
             policy_path,
