@@ -2,6 +2,12 @@
 """Time os-ken's OpenFlow 1.3 parser and serializer on the same bytes op25b's codec bench uses.
 
 Usage: bench.py FLOW_MOD.bin PACKET_IN.bin FLOW_REPLY.bin [FLOW_REPLY.bin...]
+       bench.py --loop CASE N FLOW_MOD.bin PACKET_IN.bin FLOW_REPLY.bin...
+
+The --loop form runs one case (flow_mod_decode, flow_mod_encode, flow_reply_decode,
+packet_in_decode) N times without timing, for counting instructions with
+`valgrind --tool=callgrind`: (count at N) - (count at 0), divided by N, is the cost of one
+operation whatever else the machine is doing.
 
 FLOW_MOD.bin: one OFPT_FLOW_MOD; PACKET_IN.bin: one OFPT_PACKET_IN; FLOW_REPLY.bin...: the
 OFPMP_FLOW replies of one flow dump (decoded together, as one unit of work). Prints one JSON
@@ -42,7 +48,24 @@ def read(path):
         return f.read()
 
 
+def loop(case, n, flow_mod, packet_in, replies):
+    fm = decode(flow_mod)
+    ops = {
+        "flow_mod_decode": lambda: decode(flow_mod),
+        "flow_mod_encode": fm.serialize,
+        "flow_reply_decode": lambda: [decode(r) for r in replies],
+        "packet_in_decode": lambda: decode(packet_in),
+    }
+    op = ops[case]
+    for _ in range(n):
+        op()
+    return 0
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--loop":
+        files = [read(p) for p in argv[4:]]
+        return loop(argv[2], int(argv[3]), files[0], files[1], files[2:])
     if len(argv) < 4:
         sys.stderr.write(__doc__)
         return 2
