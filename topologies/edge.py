@@ -9,7 +9,8 @@
 Ports 1 and 2 are subscriber ports (policed), 3 and 4 uplinks.  One flat L2
 segment (see fabric_nodes.py).
 
-Usable with Mininet's command line:
+Written for Mininet's command line (on a machine of your own: a failing `mn` runs a
+machine-wide cleanup that deletes every OVS bridge and Mininet host):
     mn --custom topologies/edge.py --topo edge --controller op25b
 """
 

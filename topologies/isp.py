@@ -15,7 +15,8 @@ Only the edge switches' subscriber ports (1 and 2) are policed; every other
 port is an uplink.  relay2 is the second relay that the reload scenario adds
 to the policy.  One flat L2 segment (see fabric_nodes.py).
 
-Usable with Mininet's command line:
+Written for Mininet's command line (on a machine of your own: a failing `mn` runs a
+machine-wide cleanup that deletes every OVS bridge and Mininet host):
     mn --custom topologies/isp.py --topo isp --controller op25b
 """
 
