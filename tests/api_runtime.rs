@@ -25,7 +25,7 @@ listen = "127.0.0.1:0"
 echo_interval_secs = 1
 echo_timeout_secs = 3
 handshake_timeout_secs = 2
-audit_interval_secs = 60
+audit_interval_secs = 1
 
 [policy]
 blocked_ports = [25]
@@ -99,13 +99,14 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     let base = format!("http://{}", obs.api_addr);
     let (status, _) = get_status(&base, "/readyz");
     assert_eq!(status, 503, "not ready before the OpenFlow listener");
-    let controller = Controller::start(
+    let controller = Controller::start_observed(
         store.clone(),
         registry.clone(),
         ControllerOptions {
             listen: None,
             samples: obs.samples.clone(),
         },
+        obs.observations.clone(),
     )
     .expect("controller starts");
     readiness.set_openflow_listening(true);
@@ -201,6 +202,47 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     assert_eq!(value(&f, "op25b_sampled_packets_total", &dpid), Some(70.0));
     assert_eq!(value(&f, "op25b_sampled_attempts_total", &dpid), Some(70.0));
     assert!(value(&f, "op25b_flow_mods_sent_total", &dpid).is_some_and(|n| n > 0.0));
+
+    // The sessions' flow reads (the 1 s audit re-reads the flows) reach the API: desired and
+    // actual flows agree, and the drop flows' counters count the 70 blocked SYNs.
+    let detail = poll("blocked packets from the drop flows' counters", || {
+        let (status, body) = get("/api/switches/0x104");
+        assert_eq!(status, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        (v["blocked_packets"] == 70).then_some(v)
+    });
+    let desired: Vec<&str> = detail["desired_flows"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|f| f.as_str().expect("ofctl line"))
+        .collect();
+    let mut actual: Vec<&str> = detail["actual_flows"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|f| f["flow"].as_str().expect("recognised flow"))
+        .collect();
+    let mut sorted_desired = desired.clone();
+    sorted_desired.sort_unstable();
+    actual.sort_unstable();
+    assert!(!desired.is_empty());
+    assert_eq!(
+        actual, sorted_desired,
+        "the switch holds what the policy wants"
+    );
+    assert!(detail["blocked_bytes"]
+        .as_u64()
+        .is_some_and(|b| b >= 70 * 54));
+    assert!(detail["syncs_by_reason"]["connect"]["ok"] == 1, "{detail}");
+    let (_, text) = get("/metrics");
+    let f = parse(&text).expect("valid exposition");
+    assert_eq!(value(&f, "op25b_blocked_packets_total", &dpid), Some(70.0));
+    let hist = f.get("op25b_sync_duration_seconds").expect("histogram");
+    assert!(hist
+        .samples
+        .iter()
+        .any(|s| s.name.ends_with("_count") && s.value >= 1.0));
 
     shutdown.cancel();
     rt.block_on(controller.shutdown());
