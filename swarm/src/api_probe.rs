@@ -1,0 +1,115 @@
+//! The controller's own view, as a cross-check of what the switches saw: `GET /api/switches`
+//! over plain HTTP/1.0 (one request per scenario, not a poll).
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::SwarmError;
+
+#[derive(Debug, Deserialize)]
+struct SwitchList {
+    policy_generation: u64,
+    switches: Vec<SwitchSummary>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SwitchSummary {
+    connected: bool,
+    sync_state: String,
+    synced_generation: Option<u64>,
+}
+
+/// What the controller says about its switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ControllerView {
+    pub policy_generation: u64,
+    pub connected: usize,
+    /// Connected, `in_sync`, at the current policy generation.
+    pub in_sync_current: usize,
+}
+
+/// Counts from the JSON body of `/api/switches`.
+pub fn parse_switch_list(body: &str) -> Result<ControllerView, String> {
+    let list: SwitchList = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let connected = list.switches.iter().filter(|s| s.connected).count();
+    let in_sync_current = list
+        .switches
+        .iter()
+        .filter(|s| {
+            s.connected
+                && s.sync_state == "in_sync"
+                && s.synced_generation == Some(list.policy_generation)
+        })
+        .count();
+    Ok(ControllerView {
+        policy_generation: list.policy_generation,
+        connected,
+        in_sync_current,
+    })
+}
+
+/// The body of an HTTP/1.x response, if its status is 200.
+pub fn http_body(response: &[u8]) -> Result<&[u8], String> {
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no end of headers")?;
+    let status_line = response[..end].split(|&b| b == b'\r').next().unwrap_or(&[]);
+    let status = String::from_utf8_lossy(status_line);
+    if status.split_whitespace().nth(1) != Some("200") {
+        return Err(format!("HTTP status line {status:?}"));
+    }
+    Ok(&response[end + 4..])
+}
+
+/// `GET /api/switches` from `api` (blocking; call from a blocking thread).
+pub fn fetch(api: SocketAddr) -> Result<ControllerView, SwarmError> {
+    let err = |detail: String| SwarmError::Api { addr: api, detail };
+    let mut s = TcpStream::connect_timeout(&api, Duration::from_secs(5))
+        .map_err(|e| err(e.to_string()))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| err(e.to_string()))?;
+    s.write_all(b"GET /api/switches HTTP/1.0\r\nHost: op25b\r\n\r\n")
+        .map_err(|e| err(e.to_string()))?;
+    let mut response = Vec::new();
+    s.read_to_end(&mut response)
+        .map_err(|e| err(e.to_string()))?;
+    let body = http_body(&response).map_err(err)?;
+    parse_switch_list(&String::from_utf8_lossy(body)).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_only_connected_in_sync_at_the_current_generation() {
+        let body = r#"{"policy_generation":2,"handshaking":0,"switches":[
+            {"connected":true,"sync_state":"in_sync","synced_generation":2,"dpid":"x"},
+            {"connected":true,"sync_state":"in_sync","synced_generation":1},
+            {"connected":true,"sync_state":"syncing","synced_generation":2},
+            {"connected":false,"sync_state":"disconnected","synced_generation":2}]}"#;
+        let v = parse_switch_list(body).unwrap();
+        assert_eq!(
+            v,
+            ControllerView {
+                policy_generation: 2,
+                connected: 3,
+                in_sync_current: 1
+            }
+        );
+        assert!(parse_switch_list("{").is_err());
+    }
+
+    #[test]
+    fn body_after_headers_only_for_200() {
+        assert_eq!(
+            http_body(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}").unwrap(),
+            b"{}"
+        );
+        assert!(http_body(b"HTTP/1.1 500 Oops\r\n\r\n{}").is_err());
+        assert!(http_body(b"garbage").is_err());
+    }
+}

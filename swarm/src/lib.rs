@@ -1,0 +1,23 @@
+//! op25b-swarm: N simulated OpenFlow 1.3 switches (op25b-sim, real loopback TCP) against a
+//! real op25b controller, timed from the switch side: cold storm, reconnect storm, reload
+//! fan-out, steady state, and the growth curve of re-sync cost against policy size.
+//!
+//! A switch counts as in sync when the newest controller message it received (echoes aside)
+//! ends a sync (a BARRIER_REQUEST, or the FLOW stats request when nothing needed sending), came
+//! after the scenario began, and its table then holds exactly the flows that
+//! `op25b::flows::desired_flows` gives for the same policy file.
+pub mod api_probe;
+pub mod controller_process;
+pub mod error;
+pub mod expected;
+pub mod fleet;
+pub mod latency;
+pub mod open_files;
+pub mod policy_text;
+pub mod proc_stats;
+pub mod report;
+pub mod scenarios;
+pub mod storm_result;
+
+pub use error::SwarmError;
+pub use scenarios::{run_growth, run_storms, Attach, Options, StormsReport};

@@ -1,0 +1,192 @@
+//! `op25b-swarm storms|growth`: see the crate docs and bench/swarm/RESULTS.md.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use op25b_swarm::open_files::raise_open_files_limit;
+use op25b_swarm::report::{steady_table, storms_table};
+use op25b_swarm::{run_growth, run_storms, Attach, Options};
+
+#[derive(Parser)]
+#[command(
+    name = "op25b-swarm",
+    about = "N simulated OpenFlow 1.3 switches against an op25b controller"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Cold storm, steady state, reconnect storm, reload fan-out.
+    Storms {
+        #[command(flatten)]
+        common: Common,
+        /// Exempt prefixes in the policy.
+        #[arg(long, default_value_t = 1)]
+        prefixes: usize,
+        /// Steady-state window, seconds.
+        #[arg(long, default_value_t = 30)]
+        steady_secs: u64,
+        /// Skip the steady-state window.
+        #[arg(long)]
+        no_steady: bool,
+    },
+    /// Re-sync time of pre-loaded switches for several policy sizes.
+    Growth {
+        #[command(flatten)]
+        common: Common,
+        /// Exempt-prefix counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,100,1000,5000")]
+        prefixes: Vec<usize>,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Number of switches.
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    switches: usize,
+    /// Ports per switch.
+    #[arg(long, default_value_t = 48)]
+    ports: u32,
+    /// ECHO interval of controller and switches, seconds.
+    #[arg(long, default_value_t = 5)]
+    echo_secs: u64,
+    /// Give up on a scenario after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_secs: u64,
+    /// Policy without sampling (no meters).
+    #[arg(long)]
+    no_reporting: bool,
+    /// The controller binary to start (default: `op25b` next to this binary).
+    #[arg(long)]
+    controller_bin: Option<PathBuf>,
+    /// Attach to a running controller at this OpenFlow address instead of starting one.
+    #[arg(long, requires = "policy")]
+    controller: Option<SocketAddr>,
+    /// With --controller: its pid (for /proc readings and SIGHUP).
+    #[arg(long)]
+    controller_pid: Option<u32>,
+    /// With --controller: the policy file it watches (the swarm overwrites it).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// With --controller: its JSON API address.
+    #[arg(long)]
+    api: Option<SocketAddr>,
+    /// Where policies and controller logs go.
+    #[arg(long, default_value = "target/swarm")]
+    work_dir: PathBuf,
+    /// RUST_LOG for the controller child.
+    #[arg(long, default_value = "warn")]
+    controller_log: String,
+    /// JSON on stdout instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Common {
+    fn options(&self, steady_secs: u64, skip_steady: bool, prefixes: usize) -> Options {
+        let controller_bin = self.controller_bin.clone().unwrap_or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.join("op25b")))
+                .unwrap_or_else(|| PathBuf::from("op25b"))
+        });
+        Options {
+            switches: self.switches,
+            ports: self.ports,
+            exempt_prefixes: prefixes,
+            echo_secs: self.echo_secs,
+            steady_secs,
+            timeout: Duration::from_secs(self.timeout_secs),
+            reporting: !self.no_reporting,
+            controller_bin,
+            attach: self.controller.map(|addr| Attach {
+                addr,
+                pid: self.controller_pid,
+                policy: self.policy.clone().unwrap_or_default(),
+                api: self.api,
+            }),
+            work_dir: self.work_dir.clone(),
+            rust_log: self.controller_log.clone(),
+            skip_steady,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match raise_open_files_limit() {
+        Ok(n) => eprintln!("op25b-swarm: open-files limit {n}"),
+        Err(e) => eprintln!("op25b-swarm: cannot raise the open-files limit: {e}"),
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("op25b-swarm: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Storms {
+                common,
+                prefixes,
+                steady_secs,
+                no_steady,
+            } => {
+                let opts = common.options(steady_secs, no_steady, prefixes);
+                std::fs::create_dir_all(&opts.work_dir).ok();
+                let r = run_storms(&opts).await?;
+                let ok = r
+                    .storms
+                    .iter()
+                    .all(|s| s.all_ms.is_some() && s.connect_errors == 0 && s.flow_mod_errors == 0)
+                    && r.storms.iter().find(|s| s.scenario == "reconnect").map(|s| s.flow_mods) == Some(0);
+                if common.json {
+                    println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                } else {
+                    if let Some(ms) = r.controller_listening_ms {
+                        println!("controller listening {ms:.1} ms after spawn");
+                    }
+                    print!("{}", storms_table(&r.storms));
+                    if let Some(s) = &r.steady {
+                        println!();
+                        print!("{}", steady_table(s));
+                    }
+                }
+                Ok::<bool, op25b_swarm::SwarmError>(ok)
+            }
+            Command::Growth { common, prefixes } => {
+                let opts = common.options(0, true, 0);
+                std::fs::create_dir_all(&opts.work_dir).ok();
+                let rows = run_growth(&opts, &prefixes).await?;
+                let ok = rows.iter().all(|r| r.all_ms.is_some() && r.flow_mods == 0);
+                if common.json {
+                    println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+                } else {
+                    print!("{}", storms_table(&rows));
+                }
+                Ok(ok)
+            }
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("op25b-swarm: some switches did not reach the desired flows (see the table)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("op25b-swarm: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

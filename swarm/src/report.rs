@@ -1,0 +1,91 @@
+//! Plain-text tables of the results (Markdown, so they paste into BENCHMARKS.md).
+use std::fmt::Write;
+
+use crate::storm_result::{SteadyResult, StormResult};
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or("-".into(), |v| v.to_string())
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+fn verdict(r: &StormResult) -> &'static str {
+    match (r.all_ms, r.target_ms) {
+        (None, _) => "MISSED (timeout)",
+        (Some(_), None) => "",
+        (Some(a), Some(t)) if a <= t => "met",
+        (Some(_), Some(_)) => "MISSED",
+    }
+}
+
+/// The storms as a Markdown table.
+pub fn storms_table(rows: &[StormResult]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | ctl CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
+    );
+    let _ = writeln!(s, "|{}", "---|".repeat(17));
+    for r in rows {
+        let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.scenario,
+            r.switches,
+            r.exempt_prefixes,
+            r.flows_per_switch,
+            r.reached,
+            ms(r.all_ms),
+            ms(r.per_switch.map(|l| l.p50_ms)),
+            ms(r.per_switch.map(|l| l.p99_ms)),
+            ms(r.target_ms),
+            verdict(r),
+            r.flow_mods,
+            r.flow_mod_errors + r.connect_errors as u64,
+            r.controller_cpu_secs
+                .map_or("-".into(), |c| format!("{c:.2}")),
+            mib(r.controller_rss_kib),
+            mib(r.controller_hwm_kib),
+            r.controller_view
+                .map_or("-".into(), |v| format!("{}/{}", v.in_sync_current, v.connected)),
+            opt(r.load_before),
+        );
+    }
+    for r in rows {
+        for n in &r.notes {
+            let _ = writeln!(s, "- {}: {n}", r.scenario);
+        }
+    }
+    s
+}
+
+/// The steady-state line.
+pub fn steady_table(r: &SteadyResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| N | window (s) | echo (s) | ctl CPU (% of a core) | target | ctl RSS (MiB) | idle RSS (MiB) | KiB/switch | target | connected | reconnects | load |"
+    );
+    let _ = writeln!(s, "|{}", "---|".repeat(12));
+    let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let _ = writeln!(
+        s,
+        "| {} | {:.1} | {} | {} | < 2% | {} | {} | {} | <= 20 | {} | {} | {} |",
+        r.switches,
+        r.seconds,
+        r.echo_interval_secs,
+        r.controller_cpu_percent
+            .map_or("-".into(), |c| format!("{c:.2}")),
+        mib(r.controller_rss_kib),
+        mib(r.idle_baseline_rss_kib),
+        r.rss_per_switch_kib
+            .map_or("-".into(), |k| format!("{k:.1}")),
+        r.connected_at_end,
+        r.reconnects_during,
+        opt(r.load_before),
+    );
+    s
+}

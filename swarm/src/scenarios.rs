@@ -1,0 +1,378 @@
+//! The runs: the storm sequence (cold, steady, reconnect, reload) against one controller, and
+//! the growth curve (re-sync of pre-loaded switches for several policy sizes).
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use op25b::policy::Config;
+use serde::Serialize;
+
+use crate::api_probe::{self, ControllerView};
+use crate::controller_process::{free_loopback_port, ControllerHandle};
+use crate::error::SwarmError;
+use crate::expected::{expected_flows, ExpectedFlows};
+use crate::fleet::{collect, Fleet};
+use crate::latency::summarise;
+use crate::policy_text::SwarmPolicy;
+use crate::proc_stats::{self, ProcSample};
+use crate::storm_result::{load_now, SteadyResult, StormResult};
+
+/// The first switch's dpid (the rest follow).
+pub const FIRST_DPID: u64 = 0x5a_0000_0001;
+
+/// A controller someone else started.
+#[derive(Debug, Clone)]
+pub struct Attach {
+    pub addr: SocketAddr,
+    pub pid: Option<u32>,
+    /// The policy file it runs with (and watches): the swarm overwrites it.
+    pub policy: PathBuf,
+    pub api: Option<SocketAddr>,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub switches: usize,
+    pub ports: u32,
+    pub exempt_prefixes: usize,
+    pub echo_secs: u64,
+    pub steady_secs: u64,
+    pub timeout: Duration,
+    pub reporting: bool,
+    pub controller_bin: PathBuf,
+    pub attach: Option<Attach>,
+    pub work_dir: PathBuf,
+    pub rust_log: String,
+    /// Skip the steady-state window (the CI smoke test).
+    pub skip_steady: bool,
+}
+
+/// Everything one `storms` run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct StormsReport {
+    pub controller_listening_ms: Option<f64>,
+    pub storms: Vec<StormResult>,
+    pub steady: Option<SteadyResult>,
+    pub controller_log: Option<PathBuf>,
+}
+
+fn write_policy(path: &Path, p: &SwarmPolicy) -> Result<Config, SwarmError> {
+    let text = p.to_toml();
+    let config = Config::parse(&text, &path.display().to_string())
+        .map_err(|e| SwarmError::InvalidPolicy(e.to_string()))?
+        .config;
+    // Write then rename, as an editor would: the watcher never sees half a file.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|source| SwarmError::WritePolicy {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(config)
+}
+
+fn sample(ctl: &ControllerHandle) -> Option<ProcSample> {
+    ctl.pid.and_then(|pid| proc_stats::sample(pid).ok())
+}
+
+async fn view(api: Option<SocketAddr>) -> Option<ControllerView> {
+    let api = api?;
+    tokio::task::spawn_blocking(move || api_probe::fetch(api))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// One timed storm: waiters first, then `trigger`, then wait for every switch.
+struct Storm<'a> {
+    name: &'a str,
+    fleet: &'a Fleet,
+    expected: &'a ExpectedFlows,
+    exempt_prefixes: usize,
+    target_ms: Option<f64>,
+    timeout: Duration,
+}
+
+impl Storm<'_> {
+    async fn run<F, Fut>(
+        &self,
+        ctl: &ControllerHandle,
+        api: Option<SocketAddr>,
+        trigger: F,
+    ) -> Result<StormResult, SwarmError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<usize, SwarmError>>,
+    {
+        let load_before = load_now();
+        let before = sample(ctl);
+        let mods_before = self.fleet.flow_mods();
+        let errors_before = self.fleet.flow_mod_errors();
+        let marks = self.fleet.message_marks();
+        let expected = Arc::new(self.expected.canonical.clone());
+        let start = Instant::now();
+        let waiters = self
+            .fleet
+            .spawn_waiters(expected, &marks, start, self.timeout);
+        let connect_errors = trigger().await?;
+        let outcome = collect(waiters).await;
+        let after = sample(ctl);
+        let mut notes = Vec::new();
+        if !outcome.missing.is_empty() {
+            notes.push(format!(
+                "{} switches not confirmed within {:?}, e.g. dpid {:#x}",
+                outcome.missing.len(),
+                self.timeout,
+                outcome.missing[0]
+            ));
+        }
+        let reached = outcome.reached.len();
+        let all_ms = (outcome.missing.is_empty())
+            .then(|| outcome.reached.iter().max().map(|d| d.as_secs_f64() * 1000.0))
+            .flatten();
+        Ok(StormResult {
+            scenario: self.name.to_string(),
+            switches: self.fleet.len(),
+            exempt_prefixes: self.exempt_prefixes,
+            flows_per_switch: self.expected.canonical.len(),
+            reached,
+            all_ms,
+            per_switch: summarise(outcome.reached),
+            target_ms: self.target_ms,
+            flow_mods: self.fleet.flow_mods() - mods_before,
+            flow_mod_errors: self.fleet.flow_mod_errors() - errors_before,
+            connect_errors,
+            controller_cpu_secs: before.zip(after).map(|(b, a)| a.cpu_secs - b.cpu_secs),
+            controller_rss_kib: after.map(|a| a.rss_kib),
+            controller_hwm_kib: after.map(|a| a.hwm_kib),
+            controller_view: view(api).await,
+            load_before,
+            notes,
+        })
+    }
+}
+
+async fn connect(fleet: &Fleet, addr: SocketAddr) -> Result<usize, SwarmError> {
+    let c = fleet.connect_all(addr).await;
+    if c.error_count > 0 {
+        eprintln!(
+            "op25b-swarm: {} connect errors, first: {:?}",
+            c.error_count, c.errors
+        );
+    }
+    Ok(c.error_count)
+}
+
+/// Starts the controller (or attaches) with `policy` written to the right file.
+fn controller_for(
+    opts: &Options,
+    policy: &mut SwarmPolicy,
+    tag: &str,
+) -> Result<(ControllerHandle, PathBuf, Config), SwarmError> {
+    match &opts.attach {
+        Some(a) => {
+            policy.listen = a.addr;
+            if let Some(api) = a.api {
+                policy.api_listen = api;
+            }
+            let config = write_policy(&a.policy, policy)?;
+            Ok((ControllerHandle::attach(a.addr, a.pid), a.policy.clone(), config))
+        }
+        None => {
+            policy.listen = free_loopback_port()?;
+            policy.api_listen = free_loopback_port()?;
+            let path = opts.work_dir.join(format!("policy-{tag}.toml"));
+            let config = write_policy(&path, policy)?;
+            let log = opts.work_dir.join(format!("controller-{tag}.log"));
+            let ctl = ControllerHandle::spawn(
+                &opts.controller_bin,
+                &path,
+                policy.listen,
+                &log,
+                &opts.rust_log,
+            )?;
+            Ok((ctl, path, config))
+        }
+    }
+}
+
+fn api_of(opts: &Options, policy: &SwarmPolicy) -> Option<SocketAddr> {
+    match &opts.attach {
+        Some(a) => a.api,
+        None => Some(policy.api_listen),
+    }
+}
+
+/// cold storm, steady state, reconnect storm, reload fan-out.
+pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
+    let mut policy = SwarmPolicy {
+        listen: "127.0.0.1:6653".parse().expect("literal address"),
+        api_listen: "127.0.0.1:9325".parse().expect("literal address"),
+        extra_relays: 0,
+        exempt_prefixes: opts.exempt_prefixes,
+        echo_interval_secs: opts.echo_secs,
+        reporting: opts.reporting,
+    };
+    let (mut ctl, policy_path, config) = controller_for(opts, &mut policy, "storms")?;
+    let api = api_of(opts, &policy);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let baseline = sample(&ctl);
+    let expected = expected_flows(&config, FIRST_DPID, opts.ports)?;
+    let fleet = Fleet::new(
+        opts.switches,
+        FIRST_DPID,
+        opts.ports,
+        Some(Duration::from_secs(opts.echo_secs)),
+    );
+    let addr = ctl.addr;
+    let mut storms = Vec::new();
+    let storm = |name, expected, target_ms| Storm {
+        name,
+        fleet: &fleet,
+        expected,
+        exempt_prefixes: opts.exempt_prefixes,
+        target_ms,
+        timeout: opts.timeout,
+    };
+
+    eprintln!("op25b-swarm: cold storm, {} switches", fleet.len());
+    let cold = storm("cold", &expected, Some(3000.0))
+        .run(&ctl, api, || connect(&fleet, addr))
+        .await?;
+    storms.push(cold);
+
+    let steady = if opts.skip_steady {
+        None
+    } else {
+        eprintln!("op25b-swarm: steady state, {} s", opts.steady_secs);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let load_before = load_now();
+        let conns = fleet.connections();
+        let s0 = sample(&ctl);
+        let t0 = Instant::now();
+        tokio::time::sleep(Duration::from_secs(opts.steady_secs)).await;
+        let s1 = sample(&ctl);
+        let secs = t0.elapsed().as_secs_f64();
+        let n = fleet.len() as f64;
+        Some(SteadyResult {
+            switches: fleet.len(),
+            seconds: secs,
+            echo_interval_secs: opts.echo_secs,
+            controller_cpu_percent: s0
+                .zip(s1)
+                .map(|(a, b)| (b.cpu_secs - a.cpu_secs) / secs * 100.0),
+            controller_rss_kib: s1.map(|s| s.rss_kib),
+            controller_hwm_kib: s1.map(|s| s.hwm_kib),
+            idle_baseline_rss_kib: baseline.map(|b| b.rss_kib),
+            rss_per_switch_kib: baseline
+                .zip(s1)
+                .map(|(b, s)| (s.rss_kib as f64 - b.rss_kib as f64) / n),
+            connected_at_end: fleet.connected(),
+            reconnects_during: fleet.connections() - conns,
+            load_before,
+        })
+    };
+
+    eprintln!("op25b-swarm: reconnect storm");
+    fleet.disconnect_all();
+    // Let the controller see every FIN first: a drop, then a reconnect (not a takeover).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut reconnect = storm("reconnect", &expected, Some(2000.0))
+        .run(&ctl, api, || connect(&fleet, addr))
+        .await?;
+    if reconnect.flow_mods != 0 {
+        reconnect.notes.push(format!(
+            "FAILED: {} FLOW_MODs sent to switches that already held the desired flows",
+            reconnect.flow_mods
+        ));
+    }
+    storms.push(reconnect);
+
+    eprintln!("op25b-swarm: reload fan-out (one relay added)");
+    policy.extra_relays = 1;
+    let new_config = Config::parse(&policy.to_toml(), "swarm")
+        .map_err(|e| SwarmError::InvalidPolicy(e.to_string()))?
+        .config;
+    let expected2 = expected_flows(&new_config, FIRST_DPID, opts.ports)?;
+    let signal = ctl.is_child();
+    let reload = storm("reload", &expected2, Some(2000.0))
+        .run(&ctl, api, || async {
+            write_policy(&policy_path, &policy)?;
+            if signal {
+                ctl.signal("HUP")?;
+            }
+            Ok(0)
+        })
+        .await?;
+    storms.push(reload);
+
+    let log = ctl.log().map(Path::to_path_buf);
+    fleet.disconnect_all();
+    ctl.stop();
+    Ok(StormsReport {
+        controller_listening_ms: ctl.listening_after_ms,
+        storms,
+        steady,
+        controller_log: log,
+    })
+}
+
+/// The growth curve: for each prefix count, a fresh controller and `switches` switches that
+/// already hold the desired flows connect at once; the controller must read and diff every
+/// table and send nothing.
+pub async fn run_growth(
+    opts: &Options,
+    prefix_counts: &[usize],
+) -> Result<Vec<StormResult>, SwarmError> {
+    let mut rows = Vec::new();
+    for &p in prefix_counts {
+        let mut policy = SwarmPolicy {
+            listen: "127.0.0.1:6653".parse().expect("literal address"),
+            api_listen: "127.0.0.1:9325".parse().expect("literal address"),
+            extra_relays: 0,
+            exempt_prefixes: p,
+            echo_interval_secs: opts.echo_secs,
+            reporting: opts.reporting,
+        };
+        let (mut ctl, _, config) = controller_for(opts, &mut policy, &format!("growth-{p}"))?;
+        let api = api_of(opts, &policy);
+        let expected = expected_flows(&config, FIRST_DPID, opts.ports)?;
+        let fleet = Fleet::new(
+            opts.switches,
+            FIRST_DPID,
+            opts.ports,
+            Some(Duration::from_secs(opts.echo_secs)),
+        );
+        fleet.preload(&expected.table);
+        eprintln!(
+            "op25b-swarm: growth, {p} prefixes, {} flows x {} switches",
+            expected.canonical.len(),
+            fleet.len()
+        );
+        let addr = ctl.addr;
+        let mut row = Storm {
+            name: "resync",
+            fleet: &fleet,
+            expected: &expected,
+            exempt_prefixes: p,
+            target_ms: None,
+            timeout: opts.timeout,
+        }
+        .run(&ctl, api, || connect(&fleet, addr))
+        .await?;
+        if row.flow_mods != 0 {
+            row.notes.push(format!(
+                "FAILED: {} FLOW_MODs sent to switches that already held the desired flows",
+                row.flow_mods
+            ));
+        }
+        rows.push(row);
+        fleet.disconnect_all();
+        ctl.stop();
+        drop(fleet);
+    }
+    Ok(rows)
+}

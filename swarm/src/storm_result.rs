@@ -1,0 +1,80 @@
+//! What one timed scenario measured, as printed and as JSON.
+use serde::Serialize;
+
+use crate::api_probe::ControllerView;
+use crate::latency::Latency;
+
+/// One scenario (cold, reconnect, reload, or a growth point).
+#[derive(Debug, Clone, Serialize)]
+pub struct StormResult {
+    pub scenario: String,
+    pub switches: usize,
+    /// Exempt prefixes in the policy (the growth curve's variable).
+    pub exempt_prefixes: usize,
+    /// Flows each switch must hold.
+    pub flows_per_switch: usize,
+    /// Switches confirmed in sync with exactly the desired flows.
+    pub reached: usize,
+    /// From the trigger until the last switch was confirmed; `None` if any missed the timeout.
+    pub all_ms: Option<f64>,
+    pub per_switch: Option<Latency>,
+    /// Target for all_ms at N = 10,000, if the issue sets one.
+    pub target_ms: Option<f64>,
+    /// FLOW_MODs the switches received during the scenario.
+    pub flow_mods: u64,
+    /// FLOW_MODs answered with an error during the scenario.
+    pub flow_mod_errors: u64,
+    /// TCP connect errors.
+    pub connect_errors: usize,
+    /// Controller CPU seconds used during the scenario (user + system).
+    pub controller_cpu_secs: Option<f64>,
+    /// Controller VmRSS / VmHWM after the scenario, KiB.
+    pub controller_rss_kib: Option<u64>,
+    pub controller_hwm_kib: Option<u64>,
+    /// `/api/switches` after the scenario.
+    pub controller_view: Option<ControllerView>,
+    /// 1-minute load average when the scenario started.
+    pub load_before: Option<f64>,
+    pub notes: Vec<String>,
+}
+
+/// Steady state: N idle switches, echo keepalive both ways.
+#[derive(Debug, Clone, Serialize)]
+pub struct SteadyResult {
+    pub switches: usize,
+    pub seconds: f64,
+    pub echo_interval_secs: u64,
+    /// Controller CPU, percent of one core.
+    pub controller_cpu_percent: Option<f64>,
+    pub controller_rss_kib: Option<u64>,
+    pub controller_hwm_kib: Option<u64>,
+    /// Controller RSS before any switch connected, KiB.
+    pub idle_baseline_rss_kib: Option<u64>,
+    /// (RSS with N connected - idle baseline) / N, KiB.
+    pub rss_per_switch_kib: Option<f64>,
+    /// Switches still connected at the end; connections made during the window.
+    pub connected_at_end: usize,
+    pub reconnects_during: u64,
+    pub load_before: Option<f64>,
+}
+
+/// 1-minute load average from the text of /proc/loadavg.
+pub fn parse_loadavg(text: &str) -> Option<f64> {
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// The 1-minute load average now.
+pub fn load_now() -> Option<f64> {
+    parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loadavg() {
+        assert_eq!(parse_loadavg("5.74 5.31 3.95 3/512 4242\n"), Some(5.74));
+        assert_eq!(parse_loadavg(""), None);
+    }
+}
