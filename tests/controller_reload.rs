@@ -130,3 +130,36 @@ async fn a_switch_away_during_a_reload_gets_it_on_reconnect() {
     assert_hitless(&sw);
     h.controller.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_to_fragments_drop_all_reconfigures_the_switch() {
+    let h = start_with_reloader(&policy_text(60, ""));
+    let sw = sim_switch(0x205, 4);
+    sw.connect(h.addr()).await.unwrap();
+    h.wait_switch(0x205, "first sync", T, |s| {
+        s.sync_state == SyncState::InSync
+    })
+    .await;
+    assert_eq!(
+        sw.with_datapath(|d| d.switch_config().flags),
+        0,
+        "OFPC_FRAG_NORMAL"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let drop_all = policy_text(60, "").replace(
+        "cookie = \"0x4f50323542000000\"",
+        "cookie = \"0x4f50323542000000\"\nfragments = \"drop-all\"",
+    );
+    save(&h, &drop_all);
+    h.wait_switch(0x205, "generation 2", T, |s| {
+        s.synced_generation == Some(2) && s.sync_state == SyncState::InSync
+    })
+    .await;
+    assert_eq!(
+        sw.with_datapath(|d| d.switch_config().flags),
+        1,
+        "OFPC_FRAG_DROP"
+    );
+    assert_hitless(&sw);
+    h.controller.shutdown().await;
+}

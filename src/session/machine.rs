@@ -267,6 +267,8 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     dirty: Option<SyncReason>,
     run: Option<SyncRun<P::Msg, P::FlowEntry>>,
     meters: MeterStatus,
+    /// The SET_CONFIG values last sent on this connection.
+    sent_config: Option<(u16, u16)>,
     out: Vec<Output<P::Msg, P::FlowEntry, PI>>,
 }
 
@@ -292,6 +294,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             dirty: None,
             run: None,
             meters: MeterStatus::Unknown,
+            sent_config: None,
             out: Vec::new(),
         }
     }
@@ -486,9 +489,22 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.backoff = Backoff::new(t.retry_base, t.retry_cap);
         self.policy = policy;
         if !self.phase.is_handshake() && self.phase != Phase::Closed {
+            // A new fragment mode goes out before the flows that rely on it.
+            if self.sent_config != Some(self.policy.switch_config()) {
+                self.send_switch_config();
+            }
             self.request_sync(SyncReason::PolicyChange, now);
         }
         self.take()
+    }
+
+    fn send_switch_config(&mut self) {
+        let (flags, miss_send_len) = self.policy.switch_config();
+        self.sent_config = Some((flags, miss_send_len));
+        self.send(Outbound::SetConfig {
+            flags,
+            miss_send_len,
+        });
     }
 
     /// The connection refuses to go on (takeover, refused claim, shutdown, I/O error).
@@ -555,11 +571,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         }
         self.ports = std::mem::take(&mut self.port_acc).into_iter().collect();
-        let (flags, miss_send_len) = self.policy.switch_config();
-        self.send(Outbound::SetConfig {
-            flags,
-            miss_send_len,
-        });
+        self.send_switch_config();
         info!(ports = self.ports.len(), "handshake complete");
         self.start_sync(SyncReason::Connect, now);
     }

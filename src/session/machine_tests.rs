@@ -11,6 +11,7 @@ struct FakePolicy {
     generation: u64,
     desired: Vec<String>,
     meters: Vec<String>,
+    frag_flags: u16,
 }
 
 impl FakePolicy {
@@ -19,6 +20,7 @@ impl FakePolicy {
             generation,
             desired: desired.iter().map(|s| s.to_string()).collect(),
             meters: vec![],
+            frag_flags: 1,
         })
     }
 }
@@ -42,7 +44,7 @@ impl SwitchPolicy for FakePolicy {
         }
     }
     fn switch_config(&self) -> (u16, u16) {
-        (1, 128)
+        (self.frag_flags, 128)
     }
     fn switch_name(&self, _dpid: u64) -> Option<String> {
         None
@@ -623,6 +625,7 @@ fn metered(generation: u64) -> Arc<FakePolicy> {
         generation,
         desired: vec!["a".into()],
         meters: vec!["meter add 1".into()],
+        frag_flags: 1,
     })
 }
 
@@ -894,4 +897,48 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn a_reload_that_changes_the_fragment_mode_resends_set_config_first() {
+    let t0 = Instant::now();
+    let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t0,
+    );
+    // Same config: no SET_CONFIG.
+    let out = s.on_policy(FakePolicy::new(2, &["a"]), t0);
+    assert!(!sends(&out)
+        .iter()
+        .any(|(_, m)| matches!(m, Outbound::SetConfig { .. })));
+    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t0,
+    );
+    let changed = Arc::new(FakePolicy {
+        generation: 3,
+        desired: vec!["a".into()],
+        meters: vec![],
+        frag_flags: 0,
+    });
+    let out = s.on_policy(changed, t0);
+    let kinds: Vec<_> = sends(&out).into_iter().map(|(_, m)| m).collect();
+    assert_eq!(
+        kinds[0],
+        Outbound::SetConfig {
+            flags: 0,
+            miss_send_len: 128
+        }
+    );
+    assert_eq!(kinds[1], Outbound::Policy("flows?".into()));
 }
