@@ -11,8 +11,10 @@ fn ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.0}"))
 }
 
+/// Judged on the later of the switch-side and the controller-side "all in sync".
 fn verdict(r: &StormResult) -> &'static str {
-    match (r.all_ms, r.target_ms) {
+    let all = r.all_ms.map(|a| r.controller_all_ms.map_or(a, |c| a.max(c)));
+    match (all, r.target_ms) {
         (None, _) => "MISSED (timeout)",
         (Some(_), None) => "",
         (Some(a), Some(t)) if a <= t => "met",
@@ -25,20 +27,21 @@ pub fn storms_table(rows: &[StormResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | ctl CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
+        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | ctl CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
     );
-    let _ = writeln!(s, "|{}", "---|".repeat(17));
+    let _ = writeln!(s, "|{}", "---|".repeat(18));
     for r in rows {
         let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.switches,
             r.exempt_prefixes,
             r.flows_per_switch,
             r.reached,
             ms(r.all_ms),
+            ms(r.controller_all_ms),
             ms(r.per_switch.map(|l| l.p50_ms)),
             ms(r.per_switch.map(|l| l.p99_ms)),
             ms(r.target_ms),

@@ -86,6 +86,30 @@ async fn view(api: Option<SocketAddr>) -> Option<ControllerView> {
         .ok()
 }
 
+/// Polls `/api/switches` (one request at a time, every 20 ms) until the controller itself lists
+/// at least `n` connected switches in sync at the current generation; the time since `start`.
+async fn controller_confirms(
+    api: Option<SocketAddr>,
+    n: usize,
+    start: Instant,
+    timeout: Duration,
+) -> (Option<f64>, Option<ControllerView>) {
+    let mut last = None;
+    while start.elapsed() < timeout {
+        let v = view(api).await;
+        let t = start.elapsed();
+        match v {
+            None => return (None, last),
+            Some(v) if v.in_sync_current >= n => {
+                return (Some(t.as_secs_f64() * 1000.0), Some(v));
+            }
+            Some(v) => last = Some(v),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (None, last)
+}
+
 /// One timed storm: waiters first, then `trigger`, then wait for every switch.
 struct Storm<'a> {
     name: &'a str,
@@ -120,6 +144,8 @@ impl Storm<'_> {
         let connect_errors = trigger().await?;
         let outcome = collect(waiters).await;
         let after = sample(ctl);
+        let (controller_all_ms, controller_view) =
+            controller_confirms(api, self.fleet.len(), start, self.timeout).await;
         let mut notes = Vec::new();
         if !outcome.missing.is_empty() {
             notes.push(format!(
@@ -148,7 +174,8 @@ impl Storm<'_> {
             controller_cpu_secs: before.zip(after).map(|(b, a)| a.cpu_secs - b.cpu_secs),
             controller_rss_kib: after.map(|a| a.rss_kib),
             controller_hwm_kib: after.map(|a| a.hwm_kib),
-            controller_view: view(api).await,
+            controller_all_ms,
+            controller_view,
             load_before,
             notes,
         })

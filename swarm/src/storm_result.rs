@@ -18,6 +18,9 @@ pub struct StormResult {
     /// From the trigger until the last switch was confirmed; `None` if any missed the timeout.
     pub all_ms: Option<f64>,
     pub per_switch: Option<Latency>,
+    /// From the trigger until the controller's own API listed every switch in sync at the
+    /// current generation (polled after the switch side finished).
+    pub controller_all_ms: Option<f64>,
     /// Target for all_ms at N = 10,000, if the issue sets one.
     pub target_ms: Option<f64>,
     /// FLOW_MODs the switches received during the scenario.
@@ -31,7 +34,7 @@ pub struct StormResult {
     /// Controller VmRSS / VmHWM after the scenario, KiB.
     pub controller_rss_kib: Option<u64>,
     pub controller_hwm_kib: Option<u64>,
-    /// `/api/switches` after the scenario.
+    /// `/api/switches` when it first listed them all in sync (or the last poll).
     pub controller_view: Option<ControllerView>,
     /// 1-minute load average when the scenario started.
     pub load_before: Option<f64>,
