@@ -76,7 +76,7 @@ fn one(scenario: &str, kind: &str) -> OfpMessage {
 #[test]
 fn every_captured_message_decodes_and_reencodes_byte_identical() {
     let files = all_captures();
-    // 202 when generated; a much smaller number means the captures went missing.
+    // 205 when generated; a much smaller number means the captures went missing.
     assert!(files.len() >= 150, "only {} capture files", files.len());
     let mut failures = Vec::new();
     let mut types = BTreeSet::new();
@@ -121,6 +121,7 @@ fn every_captured_message_decodes_and_reencodes_byte_identical() {
         OFPT_GET_CONFIG_REPLY,
         OFPT_SET_CONFIG,
         OFPT_PACKET_IN,
+        OFPT_FLOW_REMOVED,
         OFPT_PORT_STATUS,
         OFPT_PACKET_OUT,
         OFPT_FLOW_MOD,
@@ -356,7 +357,7 @@ fn flow_mods_sent_by_ovs_ofctl() {
 }
 
 #[test]
-fn packet_in_is_the_injected_syn_to_port_25() {
+fn async_messages_packet_in_flow_removed_port_status() {
     let m = one("monitor-packet-in-port-status", "PACKET_IN");
     let Message::PacketIn(p) = m.body else {
         panic!()
@@ -374,6 +375,21 @@ fn packet_in_is_the_injected_syn_to_port_25() {
     assert_eq!(&p.data[30..34], &[198, 51, 100, 7]);
     assert_eq!(&p.data[36..38], &25u16.to_be_bytes());
     assert_eq!(p.data[47], 0x02);
+
+    let removed = one("monitor-packet-in-port-status", "FLOW_REMOVED");
+    let Message::FlowRemoved(r) = removed.body else {
+        panic!()
+    };
+    assert_eq!(
+        (r.reason, r.table_id, r.priority, r.idle_timeout),
+        (OFPRR_IDLE_TIMEOUT, 2, 7, 1)
+    );
+    assert_eq!(r.cookie, 0x4f50_3235_4210_0008);
+    assert!(
+        r.match_.fields.contains(&Oxm::TcpDst(587)),
+        "{:?}",
+        r.match_
+    );
 
     let statuses = messages("monitor-packet-in-port-status", "PORT_STATUS");
     let seen: Vec<(u8, u32, String)> = statuses
