@@ -1,0 +1,63 @@
+//! CI smoke test: the swarm binary against the real controller binary at N = 100. Every switch
+//! must reach exactly the desired flows in the cold storm, the reconnect storm and the reload
+//! fan-out, the reconnect must send zero FLOW_MODs, and the controller's own API must agree.
+//! Not a timed test: the bound below only keeps a hung run from hanging CI.
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The controller binary, built (debug, as this test) into the same target directory.
+fn controller_binary() -> PathBuf {
+    let swarm = PathBuf::from(env!("CARGO_BIN_EXE_op25b-swarm"));
+    let dir = swarm.parent().expect("binary directory").to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "op25b", "--bin", "op25b"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo build for the controller");
+    assert!(status.success(), "cargo build -p op25b failed: {status}");
+    let bin = dir.join("op25b");
+    assert!(bin.exists(), "{} not built", bin.display());
+    bin
+}
+
+#[test]
+fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
+    let controller = controller_binary();
+    let work = std::env::temp_dir().join(format!("op25b-swarm-smoke-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_op25b-swarm"))
+        .args(["storms", "-n", "100", "--no-steady", "--json", "--timeout-secs", "15"])
+        .arg("--controller-bin")
+        .arg(&controller)
+        .arg("--work-dir")
+        .arg(&work)
+        .output()
+        .expect("run op25b-swarm");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "op25b-swarm failed: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let storms = report["storms"].as_array().expect("storms");
+    let names: Vec<&str> = storms.iter().filter_map(|s| s["scenario"].as_str()).collect();
+    assert_eq!(names, ["cold", "reconnect", "reload"]);
+    for s in storms {
+        let name = &s["scenario"];
+        assert_eq!(s["switches"], 100, "{name}");
+        assert_eq!(s["reached"], 100, "{name}: {s}");
+        assert!(s["all_ms"].is_number(), "{name}: {s}");
+        assert_eq!(s["connect_errors"], 0, "{name}");
+        assert_eq!(s["flow_mod_errors"], 0, "{name}");
+        assert_eq!(s["controller_view"]["in_sync_current"], 100, "{name}: {s}");
+        assert!(s["notes"].as_array().is_some_and(|n| n.is_empty()), "{name}: {s}");
+    }
+    // Cold: 8 flows each (2 relays, 1 exempt, 2 blocked, 2 fragment drops, 1 catch-all).
+    assert_eq!(storms[0]["flows_per_switch"], 8);
+    assert_eq!(storms[0]["flow_mods"], 800);
+    assert_eq!(storms[1]["flow_mods"], 0, "reconnect must send nothing");
+    // Reload added one relay: one new flow per switch, nothing else.
+    assert_eq!(storms[2]["flows_per_switch"], 9);
+    assert_eq!(storms[2]["flow_mods"], 100);
+    assert!(report["controller_listening_ms"].is_number());
+    let _ = std::fs::remove_dir_all(&work);
+}
