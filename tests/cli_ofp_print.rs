@@ -84,6 +84,9 @@ fn several_messages_from_arguments_and_from_a_raw_file() {
     let o = op25b(&["-f", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), FLOW_MOD_TEXT);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 #[test]
