@@ -51,6 +51,8 @@ def _result(name, ctl, bridges, tl, t0, extra, before_cpu, before_listen, syns=N
         "bridges_broken_after_correct": tl.bridges_flapped(),
         "never_correct": len(tl.never_correct()),
         "rounds": tl.rounds,
+        "first_correct_p50_p90_max": tl.first_correct_quantiles(),
+        "t0_wall": time.time() - (time.monotonic() - t0),
         "dropped_syns": dropped_syns,  # to this controller's port only
         "listen_overflows": after_listen[0] - before_listen[0],  # system-wide
         "listen_drops": after_listen[1] - before_listen[1],  # system-wide

@@ -90,6 +90,12 @@ class TimelineTest(unittest.TestCase):
         self.assertEqual(tl.all_correct_at, 0.25)
         self.assertEqual(tl.settled_at(), 0.2)
         self.assertEqual(tl.never_correct(), [])
+        self.assertEqual(tl.first_correct_quantiles((0.5, 1.0)), [0.1, 0.2])
+
+    def test_quantiles_none_while_a_bridge_never_was_correct(self):
+        tl = FleetTimeline(["a", "b"])
+        tl.observe("a", 0.1, True)
+        self.assertIsNone(tl.first_correct_quantiles())
 
 
 class ProcTest(unittest.TestCase):

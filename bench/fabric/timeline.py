@@ -66,5 +66,12 @@ class FleetTimeline:
             return None
         return max(h.last_became_correct for h in self.history.values())
 
+    def first_correct_quantiles(self, qs=(0.5, 0.9, 1.0)):
+        """Per-bridge first-correct times at the given quantiles (nearest rank), or None if any never was."""
+        times = sorted(h.first_correct for h in self.history.values() if h.first_correct is not None)
+        if len(times) != len(self.history) or not times:
+            return None
+        return [times[min(len(times) - 1, max(0, round(q * len(times)) - 1))] for q in qs]
+
     def never_correct(self):
         return sorted(b for b, h in self.history.items() if not h.ever_correct)
