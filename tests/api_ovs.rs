@@ -279,7 +279,7 @@ report_path = "{}"
     // On the switch itself: every SYN hit the sampling drop flow.
     poll(
         "70 packets on the port-25 drop flow (ovs-ofctl)",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
         || {
             let (_, flows) = run("ovs-ofctl", &["-O", "OpenFlow13", "dump-flows", b]);
             flows
@@ -302,7 +302,7 @@ report_path = "{}"
     assert_eq!(flagged[0]["switch"], DPID);
 
     // Every SYN reached the drop flow; the 2 s audit re-reads its counters.
-    let detail = poll("70 blocked packets", Duration::from_secs(10), || {
+    let detail = poll("70 blocked packets", Duration::from_secs(20), || {
         let (_, body) = get(&format!("/api/switches/{DPID}"))?;
         let v: serde_json::Value = serde_json::from_str(&body).ok()?;
         (v["blocked_packets"] == 70).then_some(v)
