@@ -88,12 +88,31 @@ class Controller:
         except OSError:
             return ''
 
+    def api_get(self, path):
+        """GET a JSON document from the controller's API, or None if it does not answer."""
+        try:
+            with urllib.request.urlopen('http://%s%s' % (self.api, path), timeout=1) as resp:
+                return json.loads(resp.read().decode())
+        except (OSError, ValueError):
+            return None
+
+    def api_generations(self):
+        """(policy_generation, {dpid: synced_generation}) from the API, or None."""
+        body = self.api_get('/api/switches')
+        if not isinstance(body, dict) or 'policy_generation' not in body:
+            return None
+        synced = {}
+        for entry in body.get('switches', []):
+            try:
+                synced[parse_dpid(entry['dpid'])] = entry.get('synced_generation')
+            except (KeyError, TypeError, ValueError):
+                continue
+        return body['policy_generation'], synced
+
     def api_switches(self):
         """The API's switch list as {dpid: state}, or None if the API does not answer."""
-        try:
-            with urllib.request.urlopen('http://%s/api/switches' % self.api, timeout=1) as resp:
-                body = json.loads(resp.read().decode())
-        except (OSError, ValueError):
+        body = self.api_get('/api/switches')
+        if body is None:
             return None
         if isinstance(body, dict):
             body = body.get('switches', [])

@@ -109,6 +109,17 @@ def bridge_readded(f, s='bridge-readded'):
     measure_restore(f, s, 'bridge o25e2 deleted and re-added', 'sub3', 'biz', readd)
 
 
+def all_synced_generation(f, newer_than):
+    """(ok, description): the API's policy generation is > newer_than and every switch synced it."""
+    snapshot = f.controller.api_generations()
+    if snapshot is None:
+        return False, 'API not answering'
+    generation, synced = snapshot
+    behind = [dpid for dpid in f.topo.SWITCHES.values() if synced.get(dpid) != generation]
+    ok = generation > newer_than and not behind
+    return ok, 'generation %s, switches behind: %s' % (generation, behind or 'none')
+
+
 def replace_policy(f, source):
     shutil.copyfile(source, f.controller.policy_path)
     offset = f.controller.log_size()
@@ -120,6 +131,8 @@ def policy_reloaded(f, s='reload'):
     here = os.path.dirname(f.topo.POLICY)
     f.expect_blocked(s, 'sub1', 'relay2', 25, 4)  # before: relay2 is not a relay yet (control)
     f.expect_banner(s, 'biz', 'mail', 25, 4)      # before: the business line is exempt
+    before = f.controller.api_generations()
+    generation_before = before[0] if before else 0
     session, started = traffic.start_session(f.host('sub2'), f.addr('mail', 4), 587, interval=0.1)
     f.check(s, 'long-lived sub2 -> mail:587 session opened', 'banner read', 'started' if started else 'failed',
             started)
@@ -133,6 +146,15 @@ def policy_reloaded(f, s='reload'):
     secs = time.monotonic() - hup_at
     print('*** reload: relay2 reachable %.2f s after SIGHUP' % secs, flush=True)
     f.check(s, 'SIGHUP applied (relay2 reachable)', '<= 15 s', '%s after %.1f s' % ('yes' if ok else 'no', secs), ok)
+    state = {}
+
+    def synced():
+        state['ok'], state['text'] = all_synced_generation(f, generation_before)
+        return state['ok']
+
+    procs.wait_until(synced, 10, interval=0.2)
+    f.check(s, 'API: every switch synced the new generation', '> %s on all' % generation_before,
+            state['text'], state['ok'])
     for fam in (4, 6):
         f.expect_banner(s, 'sub1', 'relay2', 25, fam)
         f.expect_blocked(s, 'biz', 'mail', 25, fam)
@@ -150,8 +172,13 @@ def broken_policy_rejected(f, s='broken-reload'):
     broken = os.path.join(os.path.dirname(f.topo.POLICY), 'isp-broken.toml')
     code, out = procs.run('%s check --config %s' % (f.controller.binary, broken))
     f.check(s, 'op25b check isp-broken.toml', 'exit 1', 'exit %d: %s' % (code, out.strip()[-80:]), code == 1)
+    before = f.controller.api_generations()
     offset = replace_policy(f, broken)
     time.sleep(2)
+    after = f.controller.api_generations()
+    f.check(s, 'API: policy generation unchanged', 'same generation',
+            '%s -> %s' % (before and before[0], after and after[0]),
+            before is not None and after is not None and before[0] == after[0])
     new_log = f.controller.log_since(offset)
     rejected = [line for line in new_log.splitlines()
                 if any(word in line.lower() for word in ('reject', 'invalid', 'error'))]
