@@ -36,7 +36,9 @@ fn spaced(hex: &str) -> String {
 }
 
 fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("op25b-cli-ofp-print-{}", std::process::id()));
+    // One directory per file: tests run in parallel and each removes its own.
+    let dir =
+        std::env::temp_dir().join(format!("op25b-cli-ofp-print-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write temp file");
@@ -79,6 +81,9 @@ fn several_messages_from_arguments_and_from_a_raw_file() {
         stdout(&o),
         format!("{FLOW_MOD_TEXT}OFPT_BARRIER_REQUEST (OF1.3) (xid=0x3):\n")
     );
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     let path = temp_file("flow_mod.hex", format!("{}\n", spaced(FLOW_MOD)).as_bytes());
     let o = op25b(&["-f", path.to_str().unwrap()]);
@@ -128,4 +133,60 @@ fn truncated_input_and_bad_hex() {
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("reading /nonexistent/op25b-ofp-print-input")
     );
+}
+
+#[test]
+fn every_real_capture_prints_and_round_trips() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proto/testdata/captures");
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(&root).expect("read captures") {
+        let dir = dir.expect("dir entry").path();
+        if dir.is_dir() {
+            for f in std::fs::read_dir(&dir).expect("read scenario") {
+                let f = f.expect("dir entry").path();
+                if f.extension().is_some_and(|e| e == "bin") {
+                    files.push(f);
+                }
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 150, "only {} captures", files.len());
+    let all: Vec<u8> = files
+        .iter()
+        .flat_map(|f| std::fs::read(f).expect("read capture"))
+        .collect();
+    let path = temp_file("all-captures.bin", &all);
+    let o = op25b(&["--check-roundtrip", "--file", path.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out.contains("***"), "{out}");
+    let n = files.len();
+    assert!(out.ends_with(&format!(
+        "round-trip: {n} of {n} messages decoded and re-encoded byte-identical\n"
+    )));
+    // One line per entry of the 1,000-flow dump, with spec field names.
+    let flow_lines = out
+        .lines()
+        .filter(|l| l.starts_with(" table:0 priority=30000 cookie=0x4f503235420"))
+        .count();
+    assert_eq!(
+        flow_lines,
+        1000 + 1,
+        "1,000 dumped flows plus the one dumped by cookie"
+    );
+    assert!(out.contains(" table:0 priority=30000 cookie=0x4f50323542000000 duration="));
+    assert!(out.contains(
+        "tcp,ipv4_src=10.0.0.0/24,ipv4_dst=192.0.2.25,tcp_dst=25 actions=output:NORMAL\n"
+    ));
+    assert!(out
+        .contains("OFPT_ERROR (OF1.3) (xid=0x2): OFPET_METER_MOD_FAILED/OFPMMFC_INVALID_METER\n"));
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
