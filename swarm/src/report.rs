@@ -27,14 +27,14 @@ pub fn storms_table(rows: &[StormResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | ctl CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
+        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | ctl CPU (s) | swarm CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
     );
-    let _ = writeln!(s, "|{}", "---|".repeat(18));
+    let _ = writeln!(s, "|{}", "---|".repeat(19));
     for r in rows {
         let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.switches,
             r.exempt_prefixes,
@@ -50,6 +50,7 @@ pub fn storms_table(rows: &[StormResult]) -> String {
             r.flow_mod_errors + r.connect_errors as u64,
             r.controller_cpu_secs
                 .map_or("-".into(), |c| format!("{c:.2}")),
+            r.swarm_cpu_secs.map_or("-".into(), |c| format!("{c:.2}")),
             mib(r.controller_rss_kib),
             mib(r.controller_hwm_kib),
             r.controller_view
@@ -70,13 +71,13 @@ pub fn steady_table(r: &SteadyResult) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| N | window (s) | echo (s) | ctl CPU (% of a core) | target | ctl RSS (MiB) | idle RSS (MiB) | KiB/switch | target | connected | reconnects | load |"
+        "| N | window (s) | echo (s) | ctl CPU (% of a core) | target | ctl RSS (MiB) | idle RSS (MiB) | KiB/switch | target | connected | reconnects | msgs/s to switches | swarm CPU (%) | load |"
     );
-    let _ = writeln!(s, "|{}", "---|".repeat(12));
+    let _ = writeln!(s, "|{}", "---|".repeat(14));
     let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
     let _ = writeln!(
         s,
-        "| {} | {:.1} | {} | {} | < 2% | {} | {} | {} | <= 20 | {} | {} | {} |",
+        "| {} | {:.1} | {} | {} | < 2% | {} | {} | {} | <= 20 | {} | {} | {:.0} | {} | {} |",
         r.switches,
         r.seconds,
         r.echo_interval_secs,
@@ -88,6 +89,9 @@ pub fn steady_table(r: &SteadyResult) -> String {
             .map_or("-".into(), |k| format!("{k:.1}")),
         r.connected_at_end,
         r.reconnects_during,
+        r.messages_from_controller_per_sec,
+        r.swarm_cpu_percent
+            .map_or("-".into(), |c| format!("{c:.1}")),
         opt(r.load_before),
     );
     s

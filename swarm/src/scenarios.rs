@@ -74,6 +74,10 @@ fn write_policy(path: &Path, p: &SwarmPolicy) -> Result<Config, SwarmError> {
     Ok(config)
 }
 
+fn own_sample() -> Option<ProcSample> {
+    proc_stats::sample(std::process::id()).ok()
+}
+
 fn sample(ctl: &ControllerHandle) -> Option<ProcSample> {
     ctl.pid.and_then(|pid| proc_stats::sample(pid).ok())
 }
@@ -86,7 +90,7 @@ async fn view(api: Option<SocketAddr>) -> Option<ControllerView> {
         .ok()
 }
 
-/// Polls `/api/switches` (one request at a time, every 20 ms) until the controller itself lists
+/// Polls `/api/switches` (one request at a time, every 100 ms) until the controller itself lists
 /// at least `n` connected switches in sync at the current generation; the time since `start`.
 async fn controller_confirms(
     api: Option<SocketAddr>,
@@ -105,7 +109,7 @@ async fn controller_confirms(
             }
             Some(v) => last = Some(v),
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     (None, last)
 }
@@ -133,6 +137,7 @@ impl Storm<'_> {
     {
         let load_before = load_now();
         let before = sample(ctl);
+        let swarm_before = own_sample();
         let mods_before = self.fleet.flow_mods();
         let errors_before = self.fleet.flow_mod_errors();
         let marks = self.fleet.message_marks();
@@ -143,9 +148,10 @@ impl Storm<'_> {
             .spawn_waiters(expected, &marks, start, self.timeout);
         let connect_errors = trigger().await?;
         let outcome = collect(waiters).await;
-        let after = sample(ctl);
         let (controller_all_ms, controller_view) =
             controller_confirms(api, self.fleet.len(), start, self.timeout).await;
+        let after = sample(ctl);
+        let swarm_after = own_sample();
         let mut notes = Vec::new();
         if !outcome.missing.is_empty() {
             notes.push(format!(
@@ -172,6 +178,9 @@ impl Storm<'_> {
             flow_mod_errors: self.fleet.flow_mod_errors() - errors_before,
             connect_errors,
             controller_cpu_secs: before.zip(after).map(|(b, a)| a.cpu_secs - b.cpu_secs),
+            swarm_cpu_secs: swarm_before
+                .zip(swarm_after)
+                .map(|(b, a)| a.cpu_secs - b.cpu_secs),
             controller_rss_kib: after.map(|a| a.rss_kib),
             controller_hwm_kib: after.map(|a| a.hwm_kib),
             controller_all_ms,
@@ -278,11 +287,15 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let load_before = load_now();
         let conns = fleet.connections();
+        let msgs0: u64 = fleet.message_marks().iter().sum();
         let s0 = sample(&ctl);
+        let own0 = own_sample();
         let t0 = Instant::now();
         tokio::time::sleep(Duration::from_secs(opts.steady_secs)).await;
         let s1 = sample(&ctl);
+        let own1 = own_sample();
         let secs = t0.elapsed().as_secs_f64();
+        let msgs1: u64 = fleet.message_marks().iter().sum();
         let n = fleet.len() as f64;
         Some(SteadyResult {
             switches: fleet.len(),
@@ -299,6 +312,10 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
                 .map(|(b, s)| (s.rss_kib as f64 - b.rss_kib as f64) / n),
             connected_at_end: fleet.connected(),
             reconnects_during: fleet.connections() - conns,
+            messages_from_controller_per_sec: (msgs1 - msgs0) as f64 / secs,
+            swarm_cpu_percent: own0
+                .zip(own1)
+                .map(|(a, b)| (b.cpu_secs - a.cpu_secs) / secs * 100.0),
             load_before,
         })
     };

@@ -29,8 +29,11 @@ pub struct StormResult {
     pub flow_mod_errors: u64,
     /// TCP connect errors.
     pub connect_errors: usize,
-    /// Controller CPU seconds used during the scenario (user + system).
+    /// Controller CPU seconds (user + system) from the trigger until the controller confirmed
+    /// (includes answering the API polls).
     pub controller_cpu_secs: Option<f64>,
+    /// CPU seconds the swarm itself used in the same window (it shares the machine).
+    pub swarm_cpu_secs: Option<f64>,
     /// Controller VmRSS / VmHWM after the scenario, KiB.
     pub controller_rss_kib: Option<u64>,
     pub controller_hwm_kib: Option<u64>,
@@ -58,6 +61,11 @@ pub struct SteadyResult {
     /// Switches still connected at the end; connections made during the window.
     pub connected_at_end: usize,
     pub reconnects_during: u64,
+    /// Messages per second the switches received from the controller (echo requests and
+    /// replies) and sent to it (their own echo requests, one per switch per interval).
+    pub messages_from_controller_per_sec: f64,
+    /// CPU the swarm itself used, percent of one core.
+    pub swarm_cpu_percent: Option<f64>,
     pub load_before: Option<f64>,
 }
 
