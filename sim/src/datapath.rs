@@ -11,7 +11,7 @@ use op25b_proto::consts::{
     OFPCR_ROLE_EQUAL, OFPCR_ROLE_MASTER, OFPCR_ROLE_NOCHANGE, OFPCR_ROLE_SLAVE, OFPC_FLOW_STATS,
     OFPC_FRAG_DROP, OFPC_FRAG_MASK, OFPC_PORT_STATS, OFPC_TABLE_STATS, OFPFF_SEND_FLOW_REM,
     OFPMBT_DROP, OFPMBT_DSCP_REMARK, OFPMF_BURST, OFPMF_KBPS, OFPMF_PKTPS, OFPMF_STATS,
-    OFPMPF_REPLY_MORE, OFPRR_DELETE, OFPR_ACTION, OFPR_NO_MATCH, OFP_NO_BUFFER,
+    OFPMPF_REPLY_MORE, OFPP_MAX, OFPRR_DELETE, OFPR_ACTION, OFPR_NO_MATCH, OFP_NO_BUFFER,
 };
 use op25b_proto::error_codes::{
     BadRequestCode, ErrorType, MeterModFailedCode, RoleRequestFailedCode, SwitchConfigFailedCode,
@@ -151,11 +151,22 @@ impl Datapath {
     /// What the switch does with `pkt`, honouring the fragment mode: with OFPC_FRAG_DROP
     /// fragments are dropped before the pipeline; otherwise (normal, and reassembly which this
     /// model treats as normal) fragments go through with ports 0.
+    ///
+    /// Outputs are what the ports can deliver: an output to a port the switch does not have,
+    /// or back to the input port (OFPP_IN_PORT excepted), goes nowhere, as in OVS.
     pub fn classify(&self, pkt: &PacketHeaders) -> Verdict {
         if pkt.is_fragment && self.switch_config.flags & OFPC_FRAG_MASK == OFPC_FRAG_DROP {
             return Verdict::default();
         }
-        self.flows.classify(pkt)
+        self.deliverable(pkt, self.flows.classify(pkt))
+    }
+
+    fn deliverable(&self, pkt: &PacketHeaders, mut v: Verdict) -> Verdict {
+        let ports = &self.config.ports;
+        v.outputs.retain(|p| {
+            *p > OFPP_MAX || (*p != pkt.in_port && ports.iter().any(|x| x.port_no == *p))
+        });
+        v
     }
 
     /// [`Datapath::classify`], and count the packet (`bytes` long) on the flows it hit.
@@ -163,7 +174,8 @@ impl Datapath {
         if pkt.is_fragment && self.switch_config.flags & OFPC_FRAG_MASK == OFPC_FRAG_DROP {
             return Verdict::default();
         }
-        self.flows.record_packet(pkt, bytes)
+        let v = self.flows.record_packet(pkt, bytes);
+        self.deliverable(pkt, v)
     }
 
     /// The PACKET_IN a switch sends for `pkt` after `verdict` sent it to the controller, or

@@ -276,13 +276,12 @@ impl FlowTable {
             return Err(self.bad_table(fm.table_id));
         }
         let normal = crate::match_check::normalise(&fm.match_)?;
-        if !deleting {
-            // OVS buffers nothing, neither does this switch.
-            if fm.buffer_id != OFP_NO_BUFFER {
-                return Err(TableError::BufferUnknown(fm.buffer_id));
-            }
-            validate_instructions(&fm.instructions, fm.table_id, self.config.n_tables)?;
+        // OVS buffers nothing, neither does this switch.
+        if !deleting && fm.buffer_id != OFP_NO_BUFFER {
+            return Err(TableError::BufferUnknown(fm.buffer_id));
         }
+        // OVS checks the instructions of every FLOW_MOD, DELETEs included.
+        validate_instructions(&fm.instructions, fm.table_id, self.config.n_tables)?;
         match command {
             FlowModCommand::Add => self.add(fm, normal, now),
             FlowModCommand::Modify => Ok(self.modify(fm, &normal, false)),
@@ -312,18 +311,6 @@ impl FlowTable {
             self.tables.resize_with(id + 1, Vec::new);
         }
         let table = &mut self.tables[id];
-        // "Two flow entries overlap if a single packet may match both, and both flow entries
-        // have the same priority."
-        if fm.flags & OFPFF_CHECK_OVERLAP != 0
-            && table
-                .iter()
-                .any(|e| e.priority == fm.priority && e.normal.overlaps(&normal))
-        {
-            return Err(TableError::Overlap {
-                table_id: fm.table_id,
-                priority: fm.priority,
-            });
-        }
         let mut entry = FlowEntry {
             table_id: fm.table_id,
             priority: fm.priority,
@@ -341,7 +328,8 @@ impl FlowTable {
         // "If a flow entry with identical match fields and priority already resides in the
         // requested table, then that entry, including its duration, must be cleared from the
         // table, and the new flow entry added"; its counters are kept unless
-        // OFPFF_RESET_COUNTS (OF1.2+; OVS does the same).
+        // OFPFF_RESET_COUNTS (OF1.2+; OVS does the same). Like OVS 3.1, a replacement skips
+        // the overlap and capacity checks (seen by tests/ovs_differential.rs).
         if let Some(old) = table
             .iter_mut()
             .find(|e| e.priority == fm.priority && e.normal == entry.normal)
@@ -354,6 +342,18 @@ impl FlowTable {
             return Ok(FlowModOutcome {
                 replaced: 1,
                 ..Default::default()
+            });
+        }
+        // "Two flow entries overlap if a single packet may match both, and both flow entries
+        // have the same priority."
+        if fm.flags & OFPFF_CHECK_OVERLAP != 0
+            && table
+                .iter()
+                .any(|e| e.priority == fm.priority && e.normal.overlaps(&entry.normal))
+        {
+            return Err(TableError::Overlap {
+                table_id: fm.table_id,
+                priority: fm.priority,
             });
         }
         if table.len() >= capacity {
@@ -490,10 +490,12 @@ impl FlowTable {
                 .enumerate()
                 .find(|(_, e)| e.normal.matches_packet(pkt, metadata))
             else {
-                // OF1.3: a packet that matches no flow entry (and no table-miss entry) is
-                // dropped; its action set is not executed.
+                // No flow (and no table-miss flow) matched. The spec says the packet is
+                // dropped; Open vSwitch ends the pipeline as if an empty flow had matched, so
+                // the action set written by earlier tables still executes (seen against OVS
+                // 3.1 by tests/ovs_differential.rs). The simulator follows OVS.
                 verdict.miss = Some(table_id);
-                return (verdict, positions);
+                break;
             };
             positions.push((table_id, index));
             verdict.hits.push(Hit {

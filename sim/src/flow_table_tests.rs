@@ -188,6 +188,16 @@ fn check_overlap_refuses_same_priority_overlaps_only() {
     );
     udp.flags = OFPFF_CHECK_OVERLAP;
     t.apply(&udp, now).expect("udp does not overlap tcp");
+    // An ADD that replaces an identical flow is not checked for overlaps (as in OVS), even
+    // though the priority 201 tcp flow overlaps it.
+    let mut same = add(201, tcp4_dst(25), out(OFPP_CONTROLLER));
+    same.flags = OFPFF_CHECK_OVERLAP;
+    t.apply(&same, now)
+        .expect_err("a new flow overlapping the priority 201 tcp flow");
+    same.flags = 0;
+    t.apply(&same, now).expect("added without the check");
+    same.flags = OFPFF_CHECK_OVERLAP;
+    assert_eq!(t.apply(&same, now).expect("replaces").replaced, 1);
 }
 
 #[test]
@@ -536,8 +546,15 @@ fn pipeline_runs_goto_write_actions_metadata_and_meters() {
     assert_eq!(miss.miss, Some(3));
     assert_eq!(
         miss.fate(),
-        Fate::Drop,
-        "a miss drops even with a written output"
+        Fate::Forward(vec![UPLINK]),
+        "as in OVS, a miss in a later table still executes the action set"
+    );
+    let mut empty = small();
+    assert_eq!(
+        empty
+            .record_packet(&smtp_from_subscriber("198.51.100.7", 80), 1)
+            .fate(),
+        Fate::Drop
     );
 }
 
@@ -727,10 +744,16 @@ proptest! {
             }
             match (op, result) {
                 (Op::Add { check: true, .. }, Err(TableError::Overlap { priority, .. })) => {
-                    prop_assert!(before.iter().any(|e| e.priority == priority && e.normal.overlaps(&normal)));
+                    let clash = before.iter().any(|e| e.priority == priority && e.normal.overlaps(&normal));
+                    let identical = before.iter().any(|e| e.priority == priority && e.normal == normal);
+                    prop_assert!(clash && !identical);
                     prop_assert_eq!(&before, &after);
                 }
-                (Op::Add { prio, cookie, .. }, Ok(o)) => {
+                (Op::Add { prio, cookie, check, .. }, Ok(o)) => {
+                    if *check && o.added == 1 {
+                        let clash = before.iter().any(|e| e.priority == *prio && e.normal.overlaps(&normal));
+                        prop_assert!(!clash);
+                    }
                     prop_assert_eq!(o.added + o.replaced, 1);
                     let mine: Vec<_> = after.iter().filter(|e| e.priority == *prio && e.normal == normal).collect();
                     prop_assert_eq!(mine.len(), 1);

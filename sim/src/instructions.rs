@@ -3,6 +3,7 @@
 
 use op25b_proto::consts::{
     OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL,
+    OFPTT_ALL,
 };
 use op25b_proto::error_codes::{BadActionCode, BadInstructionCode};
 use op25b_proto::{Action, Instruction, Oxm};
@@ -74,8 +75,11 @@ pub fn validate_instructions(
                     format!("instruction type {t} is not supported"),
                 ))
             }
-            // "the next table ... must be greater than the current table"
-            Instruction::GotoTable(next) if *next <= table_id || *next >= n_tables => {
+            // "the next table ... must be greater than the current table" (a DELETE for
+            // OFPTT_ALL has no current table: OVS then only checks the table exists).
+            Instruction::GotoTable(next)
+                if (table_id != OFPTT_ALL && *next <= table_id) || *next >= n_tables =>
+            {
                 return Err(bad_inst(
                     BadInstructionCode::BadTableId,
                     format!("goto_table {next} from table {table_id} (tables 0..{n_tables})"),
@@ -98,7 +102,9 @@ fn validate_action(a: &Action) -> Result<(), TableError> {
                 *port,
                 OFPP_IN_PORT | OFPP_NORMAL | OFPP_FLOOD | OFPP_ALL | OFPP_CONTROLLER | OFPP_LOCAL
             );
-            if *port == 0 || (*port > OFPP_MAX && !reserved_ok) {
+            // OVS accepts any port below OFPP_MAX, port 0 included (checked against OVS by
+            // tests/ovs_differential.rs).
+            if *port > OFPP_MAX && !reserved_ok {
                 return Err(bad(
                     BadActionCode::BadOutPort,
                     format!("output to port {port:#x}"),

@@ -23,7 +23,8 @@ pub struct Verdict {
     /// Output ports (physical or reserved, OFPP_CONTROLLER included), Apply-Actions outputs
     /// first, then the action set's.
     pub outputs: Vec<u32>,
-    /// The table where no flow matched, if the packet fell off the pipeline (it is dropped).
+    /// The table where no flow matched, if the packet fell off the pipeline. As in OVS, the
+    /// action set written by earlier tables still executes; with none, the packet is dropped.
     pub miss: Option<u8>,
 }
 

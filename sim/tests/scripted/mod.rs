@@ -46,6 +46,7 @@ impl Listener {
             peer,
             buf: BytesMut::new(),
             next_xid: 1,
+            step: STEP,
         }
     }
 }
@@ -57,9 +58,16 @@ pub struct Conn {
     pub peer: SocketAddr,
     buf: BytesMut,
     next_xid: u32,
+    step: Duration,
 }
 
 impl Conn {
+    /// Allows each expectation `step` (a real switch on a loaded machine can stall for
+    /// seconds).
+    pub fn set_step(&mut self, step: Duration) {
+        self.step = step;
+    }
+
     /// A fresh xid.
     pub fn xid(&mut self) -> u32 {
         self.next_xid += 1;
@@ -97,7 +105,7 @@ impl Conn {
             if let Some(frame) = next_frame(&mut self.buf).expect("switch sends frameable bytes") {
                 return Some(frame);
             }
-            let n = tokio::time::timeout(STEP, self.stream.read_buf(&mut self.buf))
+            let n = tokio::time::timeout(self.step, self.stream.read_buf(&mut self.buf))
                 .await
                 .expect("the switch answers in time")
                 .expect("read from switch");
@@ -110,7 +118,7 @@ impl Conn {
     /// Exactly `n` raw bytes (whatever they are).
     pub async fn recv_exact(&mut self, n: usize) -> Vec<u8> {
         while self.buf.len() < n {
-            let read = tokio::time::timeout(STEP, self.stream.read_buf(&mut self.buf))
+            let read = tokio::time::timeout(self.step, self.stream.read_buf(&mut self.buf))
                 .await
                 .expect("the switch sends in time")
                 .expect("read from switch");
