@@ -66,6 +66,9 @@ impl SwitchPolicy for ActivePolicy {
             echo_timeout: c.echo_timeout,
             handshake_timeout: c.handshake_timeout,
             audit_interval: c.audit_interval,
+            counters_interval: Duration::from_secs(
+                self.config.policy().reporting().counters_interval_secs,
+            ),
             retry_base: RETRY_BASE,
             retry_cap: RETRY_CAP,
         }

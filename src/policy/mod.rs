@@ -27,7 +27,7 @@ pub use location::Location;
 pub use port::PortNo;
 pub use port_roles::{PortRoles, SubscriberPorts, SwitchPolicy};
 pub use prefix::{IpPrefix, PrefixError};
-pub use reporting::{ReportPath, Reporting};
+pub use reporting::{ReportPath, Reporting, PLACEHOLDER_REPORTED_FROM};
 
 use std::collections::BTreeMap;
 use std::path::Path;

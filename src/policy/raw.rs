@@ -70,6 +70,8 @@ pub(crate) struct RawReporting {
     pub threshold_destinations: Option<Spanned<i64>>,
     pub window_secs: Option<Spanned<i64>>,
     pub report_path: Option<Spanned<String>>,
+    pub reported_from: Option<Spanned<String>>,
+    pub counters_interval_secs: Option<Spanned<i64>>,
 }
 
 /// `"all"` or a list of port numbers.

@@ -27,6 +27,22 @@ pub struct Reporting {
     pub window_secs: u64,
     /// Where reports go (default: none).
     pub report_path: Option<ReportPath>,
+    /// X-ARF `Reported-From`: the ISP's abuse mailbox (default the placeholder
+    /// [`PLACEHOLDER_REPORTED_FROM`]; a warning is logged at load if reporting is on with it).
+    pub reported_from: String,
+    /// Read the drop flows' packet and byte counters from every switch this often, seconds
+    /// (default 10, 1..=86400).
+    pub counters_interval_secs: u64,
+}
+
+/// The `Reported-From` used when the policy names none: not a real mailbox.
+pub const PLACEHOLDER_REPORTED_FROM: &str = "abuse@localhost";
+
+impl Reporting {
+    /// True when reports would go out under the placeholder sender.
+    pub fn uses_placeholder_sender(&self) -> bool {
+        self.reported_from == PLACEHOLDER_REPORTED_FROM
+    }
 }
 
 impl Default for Reporting {
@@ -39,6 +55,8 @@ impl Default for Reporting {
             threshold_destinations: 5,
             window_secs: 600,
             report_path: None,
+            reported_from: PLACEHOLDER_REPORTED_FROM.to_owned(),
+            counters_interval_secs: 10,
         }
     }
 }

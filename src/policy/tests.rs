@@ -384,3 +384,44 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn reporting_sender_and_counter_interval() {
+    let l = Config::parse(
+        "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nreported_from = \"abuse@isp.example\"\ncounters_interval_secs = 3\n",
+        "p.toml",
+    )
+    .unwrap();
+    let r = l.config.policy().reporting();
+    assert_eq!(r.reported_from, "abuse@isp.example");
+    assert!(!r.uses_placeholder_sender());
+    assert_eq!(r.counters_interval_secs, 3);
+    let d = Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").unwrap();
+    let d = d.config.policy().reporting();
+    assert_eq!(d.reported_from, super::PLACEHOLDER_REPORTED_FROM);
+    assert!(d.uses_placeholder_sender());
+    assert_eq!(d.counters_interval_secs, 10);
+}
+
+#[test]
+fn reporting_sender_must_be_a_mailbox_and_interval_in_range() {
+    for bad in ["\"\"", "\"abuse\"", "\"@isp.example\"", "\"a b@isp\"", "\"a@b@c\""] {
+        let text =
+            format!("[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nreported_from = {bad}\n");
+        let e = Config::parse(&text, "p.toml").err().map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|e| e.contains("reporting.reported_from")),
+            "{bad}: {e:?}"
+        );
+    }
+    for bad in ["0", "86401", "-1"] {
+        let text = format!(
+            "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\ncounters_interval_secs = {bad}\n"
+        );
+        let e = Config::parse(&text, "p.toml").err().map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|e| e.contains("reporting.counters_interval_secs")),
+            "{bad}: {e:?}"
+        );
+    }
+}

@@ -496,6 +496,25 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
         }
         Some(p) => Some(ReportPath::File(PathBuf::from(p.get_ref()))),
     };
+    let reported_from = match &r.reported_from {
+        None => d.reported_from.clone(),
+        Some(m) => {
+            let text = m.get_ref().trim();
+            // X-ARF's schema wants an e-mail address: one '@' with text on both sides.
+            let looks_like_mailbox = matches!(
+                text.split_once('@'),
+                Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            ) && !text.chars().any(char::is_whitespace);
+            if !looks_like_mailbox {
+                cx.invalid(
+                    &m.span(),
+                    "reporting.reported_from",
+                    format!("{text:?} is not an e-mail address (expected e.g. \"abuse@isp.example\")"),
+                );
+            }
+            text.to_owned()
+        }
+    };
     Reporting {
         enabled: r.enabled.unwrap_or(d.enabled),
         sample_rate_pps: positive(
@@ -528,5 +547,13 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
         ) as u32,
         window_secs: positive(cx, &r.window_secs, "reporting.window_secs", 31_536_000, 600) as u64,
         report_path,
+        reported_from,
+        counters_interval_secs: positive(
+            cx,
+            &r.counters_interval_secs,
+            "reporting.counters_interval_secs",
+            86_400,
+            d.counters_interval_secs as i64,
+        ) as u64,
     }
 }

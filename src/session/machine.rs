@@ -12,6 +12,11 @@
 //! after the last barrier reply with no ERROR in between. An ERROR for any request of the run fails
 //! it: logged with type, code and the request, retried after an exponential back-off. Never two
 //! syncs at once: a trigger during a sync marks the session dirty and the sync re-runs after.
+//!
+//! Counter poll: between syncs, every `counters_interval` the session reads our flows again (the
+//! same cookie-filtered FLOW stats request, its own xid) only to observe the blocking flows'
+//! packet and byte counters. It never starts a sync, is skipped while one runs (the sync reads
+//! the flows itself), and an ERROR or a missing reply only drops that one poll.
 
 use super::backoff::Backoff;
 use super::sent_log::{SentLog, SENT_LOG_CAPACITY};
@@ -188,8 +193,8 @@ pub enum Output<M, F, P> {
     Event(SessionEvent),
     /// A packet-in carrying our cookie: a sampled blocked attempt for the offender table.
     PacketIn(P),
-    /// The complete cookie-filtered FLOW stats reply of a sync (for observation: actual flows,
-    /// blocked packet counters).
+    /// The complete cookie-filtered FLOW stats reply of a sync or of a counter poll (for
+    /// observation: actual flows, blocked packet counters).
     FlowsRead(Vec<F>),
     /// Close the connection (after flushing what was queued).
     Close(CloseReason),
@@ -247,6 +252,14 @@ struct SyncRun<M, F> {
     step_deadline: Instant,
 }
 
+/// A counter poll waiting for its FLOW stats reply.
+#[derive(Debug)]
+struct CounterPoll<F> {
+    xid: u32,
+    entries: Vec<F>,
+    deadline: Instant,
+}
+
 /// One switch connection's protocol state.
 #[derive(Debug)]
 pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
@@ -263,6 +276,9 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     last_rx: Instant,
     last_echo_sent: Instant,
     next_audit: Option<Instant>,
+    /// When the next counter poll is due (set once the handshake is done).
+    next_counters: Option<Instant>,
+    counter_poll: Option<CounterPoll<P::FlowEntry>>,
     backoff: Backoff,
     dirty: Option<SyncReason>,
     run: Option<SyncRun<P::Msg, P::FlowEntry>>,
@@ -290,6 +306,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             last_rx: now,
             last_echo_sent: now,
             next_audit: None,
+            next_counters: None,
+            counter_poll: None,
             backoff: Backoff::new(t.retry_base, t.retry_cap),
             dirty: None,
             run: None,
@@ -450,6 +468,8 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             }
             _ => {}
         }
+        // After the sync triggers: an audit that just started reads the counters itself.
+        self.poll_counters(now);
         self.take()
     }
 
@@ -461,6 +481,11 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             d = d.min(self.started + t.handshake_timeout);
         } else {
             d = d.min(self.last_echo_sent + t.echo_interval);
+        }
+        if let Some(poll) = &self.counter_poll {
+            d = d.min(poll.deadline);
+        } else if let Some(c) = self.next_counters {
+            d = d.min(c);
         }
         match self.phase {
             Phase::RetryWait { until } => d = d.min(until),
@@ -488,6 +513,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         let t = policy.timers();
         self.backoff = Backoff::new(t.retry_base, t.retry_cap);
         self.policy = policy;
+        // A shorter counter interval applies from now, not after the old one ran out.
+        if let Some(c) = self.next_counters {
+            self.next_counters = Some(c.min(now + t.counters_interval));
+        }
         if !self.phase.is_handshake() && self.phase != Phase::Closed {
             // A new fragment mode goes out before the flows that rely on it.
             if self.sent_config != Some(self.policy.switch_config()) {
@@ -573,6 +602,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.ports = std::mem::take(&mut self.port_acc).into_iter().collect();
         self.send_switch_config();
         info!(ports = self.ports.len(), "handshake complete");
+        self.next_counters = Some(now + self.policy.timers().counters_interval);
         self.start_sync(SyncReason::Connect, now);
     }
 
@@ -603,6 +633,11 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.out.push(Output::Event(SessionEvent::SwitchError {
             names: names.clone(),
         }));
+        if self.counter_poll.as_ref().is_some_and(|p| p.xid == xid) {
+            self.counter_poll = None;
+            warn!(error = %names, "switch rejected the counter poll; the next poll retries");
+            return;
+        }
         if err_type == OFPET_HELLO_FAILED {
             self.close(CloseReason::HelloFailed { names });
             return;
@@ -642,6 +677,44 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 self.fail_sync(format!("switch rejected {request}: {names}"), now);
             }
         }
+    }
+
+    // ----- counter poll -----
+
+    /// Sends a counter poll when one is due, drops one that went unanswered.
+    fn poll_counters(&mut self, now: Instant) {
+        if self.phase.is_handshake() || self.phase == Phase::Closed {
+            return;
+        }
+        let t = self.policy.timers();
+        if let Some(poll) = &self.counter_poll {
+            if now < poll.deadline {
+                return;
+            }
+            warn!(
+                xid = poll.xid,
+                waited = ?t.echo_timeout,
+                "no complete reply to the counter poll; dropped, the next poll retries"
+            );
+            self.counter_poll = None;
+        }
+        let Some(due) = self.next_counters else {
+            return;
+        };
+        if now < due {
+            return;
+        }
+        self.next_counters = Some(now + t.counters_interval);
+        if self.phase == Phase::Syncing {
+            // The running sync reads the flows (and their counters) itself.
+            return;
+        }
+        let xid = self.send(Outbound::Policy(self.policy.flows_request()));
+        self.counter_poll = Some(CounterPoll {
+            xid,
+            entries: Vec::new(),
+            deadline: now + t.echo_timeout,
+        });
     }
 
     // ----- sync -----
@@ -740,6 +813,21 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
     }
 
     fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, more: bool, now: Instant) {
+        if let Some(poll) = self.counter_poll.as_mut().filter(|p| p.xid == xid) {
+            poll.entries.extend(entries);
+            if poll.entries.len() > MAX_FLOW_ENTRIES {
+                warn!(
+                    "switch reported more than {MAX_FLOW_ENTRIES} flows with our cookie to a counter poll; poll dropped"
+                );
+                self.counter_poll = None;
+            } else if !more {
+                let entries = std::mem::take(&mut poll.entries);
+                self.counter_poll = None;
+                debug!(entries = entries.len(), "counter poll read our flows");
+                self.out.push(Output::FlowsRead(entries));
+            }
+            return;
+        }
         let Some(run) = self.run.as_mut() else {
             debug!(xid, "FLOW stats reply outside a sync ignored");
             return;
@@ -778,6 +866,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }));
         let before = actual.len();
         self.out.push(Output::FlowsRead(actual));
+        // This read refreshed the counters: the next poll is an interval from now.
+        if self.next_counters.is_some() {
+            self.next_counters = Some(now + self.policy.timers().counters_interval);
+        }
         let summary = PlanSummary {
             added: plan.added,
             removed: plan.removed,
@@ -1013,6 +1105,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     fn close(&mut self, reason: CloseReason) {
         self.run = None;
+        self.counter_poll = None;
         self.set_phase(Phase::Closed, "closing");
         self.out.push(Output::Close(reason));
     }

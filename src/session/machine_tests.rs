@@ -39,6 +39,7 @@ impl SwitchPolicy for FakePolicy {
             echo_timeout: Duration::from_secs(15),
             handshake_timeout: Duration::from_secs(10),
             audit_interval: Duration::from_secs(60),
+            counters_interval: Duration::from_secs(10),
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(8),
         }
@@ -941,4 +942,150 @@ fn a_reload_that_changes_the_fragment_mode_resends_set_config_first() {
         }
     );
     assert_eq!(kinds[1], Outbound::Policy("flows?".into()));
+}
+
+/// Finishes the connect sync of [`handshake`] with a switch that already has `["a"]`.
+fn in_sync(t0: Instant) -> Session {
+    let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t0,
+    );
+    assert_eq!(s.phase(), Phase::InSync);
+    s
+}
+
+fn flows_read(out: &[Out]) -> Vec<Vec<String>> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::FlowsRead(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn counters_are_polled_on_their_own_timer_without_a_sync() {
+    let t0 = Instant::now();
+    let mut s = in_sync(t0);
+    let before = s.on_tick(t0 + Duration::from_secs(9));
+    assert!(policy_msgs(&before).is_empty(), "{before:?}");
+    assert!(s.next_deadline() <= t0 + Duration::from_secs(10));
+    let t1 = t0 + Duration::from_secs(10);
+    let out = s.on_tick(t1);
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()], "{out:?}");
+    let px = xid_of(&out, &Outbound::Policy("flows?".into()));
+    assert_eq!(s.phase(), Phase::InSync, "a poll is not a sync");
+    let out = s.on_message(
+        px,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: true,
+        },
+        t1,
+    );
+    assert!(flows_read(&out).is_empty(), "waits for the last part");
+    let out = s.on_message(
+        px,
+        Inbound::FlowStats {
+            entries: vec!["stale".into()],
+            more: false,
+        },
+        t1,
+    );
+    assert_eq!(
+        flows_read(&out),
+        vec![vec!["a".to_string(), "stale".to_string()]]
+    );
+    assert!(
+        sends(&out).is_empty(),
+        "a poll repairs nothing, even seeing drift: {out:?}"
+    );
+    assert!(events(&out).is_empty(), "no sync event: {out:?}");
+    assert_eq!(s.phase(), Phase::InSync);
+    // The next poll an interval later.
+    assert!(policy_msgs(&s.on_tick(t1 + Duration::from_secs(9))).is_empty());
+    let out = s.on_tick(t1 + Duration::from_secs(10));
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+}
+
+#[test]
+fn a_poll_never_disturbs_a_running_sync() {
+    let t0 = Instant::now();
+    let mut s = in_sync(t0);
+    let t1 = t0 + Duration::from_secs(10);
+    let out = s.on_tick(t1);
+    let px = xid_of(&out, &Outbound::Policy("flows?".into()));
+    // A reload starts a sync while the poll is out.
+    let out = s.on_policy(FakePolicy::new(2, &["a", "b"]), t1);
+    assert_eq!(s.phase(), Phase::Syncing);
+    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
+    assert_ne!(rx, px);
+    // The poll's reply is not taken for the sync's.
+    let out = s.on_message(
+        px,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t1,
+    );
+    assert_eq!(flows_read(&out).len(), 1);
+    assert!(sends(&out).is_empty(), "{out:?}");
+    assert_eq!(s.phase(), Phase::Syncing);
+    // The sync goes on with its own reply.
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t1,
+    );
+    assert_eq!(policy_msgs(&out), vec!["add b".to_string()]);
+    // No poll is sent while the sync runs.
+    let out = s.on_tick(t1 + Duration::from_secs(10));
+    assert!(
+        !policy_msgs(&out).contains(&"flows?".to_string()),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_rejected_or_unanswered_poll_is_dropped_without_failing_anything() {
+    let t0 = Instant::now();
+    let mut s = in_sync(t0);
+    let t1 = t0 + Duration::from_secs(10);
+    let px = xid_of(&s.on_tick(t1), &Outbound::Policy("flows?".into()));
+    let out = s.on_message(
+        px,
+        Inbound::Error {
+            err_type: 1,
+            code: 2,
+            names: "OFPET_BAD_REQUEST/OFPBRC_BAD_STAT".into(),
+        },
+        t1,
+    );
+    assert_eq!(s.phase(), Phase::InSync, "{out:?}");
+    assert!(!events(&out)
+        .iter()
+        .any(|e| matches!(e, SessionEvent::SyncFailed { .. })));
+    // Next poll, never answered: dropped after the echo timeout, then polled again.
+    let t2 = t1 + Duration::from_secs(10);
+    let out = s.on_tick(t2);
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    let t3 = t2 + Duration::from_secs(14);
+    let out = s.on_message(0, Inbound::EchoReply, t3);
+    assert!(out.is_empty());
+    let out = s.on_tick(t2 + Duration::from_secs(15));
+    assert_eq!(s.phase(), Phase::InSync);
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["flows?".to_string()],
+        "dropped and re-polled: {out:?}"
+    );
 }

@@ -23,6 +23,8 @@ pub struct SessionTimers {
     pub echo_timeout: Duration,
     pub handshake_timeout: Duration,
     pub audit_interval: Duration,
+    /// Read our flows' counters (blocked packets and bytes) this often, outside the syncs.
+    pub counters_interval: Duration,
     /// First retry delay after a failed sync; doubled per failure up to `retry_cap`.
     pub retry_base: Duration,
     pub retry_cap: Duration,
