@@ -67,8 +67,8 @@ pub fn http_body(response: &[u8]) -> Result<&[u8], String> {
 /// `GET /api/switches` from `api` (blocking; call from a blocking thread).
 pub fn fetch(api: SocketAddr) -> Result<ControllerView, SwarmError> {
     let err = |detail: String| SwarmError::Api { addr: api, detail };
-    let mut s = TcpStream::connect_timeout(&api, Duration::from_secs(5))
-        .map_err(|e| err(e.to_string()))?;
+    let mut s =
+        TcpStream::connect_timeout(&api, Duration::from_secs(5)).map_err(|e| err(e.to_string()))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| err(e.to_string()))?;
     s.write_all(b"GET /api/switches HTTP/1.0\r\nHost: op25b\r\n\r\n")

@@ -263,11 +263,27 @@ mod tests {
         let echo = msg(Message::EchoRequest(Default::default()));
         let barrier = msg(Message::BarrierRequest);
         // newest non-echo is the barrier, index 8 (total 10, one echo after it), mark 5
-        assert!(sync_concluded_since(&[barrier.clone(), echo.clone()], 10, 5));
+        assert!(sync_concluded_since(
+            &[barrier.clone(), echo.clone()],
+            10,
+            5
+        ));
         // the same barrier from before the mark (index 8 < mark 9)
-        assert!(!sync_concluded_since(&[barrier.clone(), echo.clone()], 10, 9));
-        assert!(sync_concluded_since(&[barrier.clone(), flow_stats()], 12, 11));
-        assert!(!sync_concluded_since(&[flow_stats(), msg(Message::FeaturesRequest)], 12, 0));
+        assert!(!sync_concluded_since(
+            &[barrier.clone(), echo.clone()],
+            10,
+            9
+        ));
+        assert!(sync_concluded_since(
+            &[barrier.clone(), flow_stats()],
+            12,
+            11
+        ));
+        assert!(!sync_concluded_since(
+            &[flow_stats(), msg(Message::FeaturesRequest)],
+            12,
+            0
+        ));
         assert!(!sync_concluded_since(&[echo.clone(), echo], 12, 0));
         assert!(!sync_concluded_since(&[], 12, 0));
         // nothing new since the mark

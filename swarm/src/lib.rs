@@ -12,6 +12,7 @@ pub mod error;
 pub mod expected;
 pub mod fleet;
 pub mod latency;
+pub mod listen_drops;
 pub mod open_files;
 pub mod policy_text;
 pub mod proc_stats;

@@ -149,7 +149,11 @@ fn main() -> ExitCode {
                     .storms
                     .iter()
                     .all(|s| s.all_ms.is_some() && s.connect_errors == 0 && s.flow_mod_errors == 0)
-                    && r.storms.iter().find(|s| s.scenario == "reconnect").map(|s| s.flow_mods) == Some(0);
+                    && r.storms
+                        .iter()
+                        .find(|s| s.scenario == "reconnect")
+                        .map(|s| s.flow_mods)
+                        == Some(0);
                 if common.json {
                     println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
                 } else {
@@ -170,7 +174,10 @@ fn main() -> ExitCode {
                 let rows = run_growth(&opts, &prefixes).await?;
                 let ok = rows.iter().all(|r| r.all_ms.is_some() && r.flow_mods == 0);
                 if common.json {
-                    println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    );
                 } else {
                     print!("{}", storms_table(&rows));
                 }

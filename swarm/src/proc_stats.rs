@@ -68,7 +68,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const STATUS: &str = "Name:\top25b\nVmPeak:\t  90000 kB\nVmHWM:\t   12345 kB\nVmRSS:\t   12000 kB\n";
+    const STATUS: &str =
+        "Name:\top25b\nVmPeak:\t  90000 kB\nVmHWM:\t   12345 kB\nVmRSS:\t   12000 kB\n";
 
     #[test]
     fn status_fields() {

@@ -13,7 +13,9 @@ fn ms(v: Option<f64>) -> String {
 
 /// Judged on the later of the switch-side and the controller-side "all in sync".
 fn verdict(r: &StormResult) -> &'static str {
-    let all = r.all_ms.map(|a| r.controller_all_ms.map_or(a, |c| a.max(c)));
+    let all = r
+        .all_ms
+        .map(|a| r.controller_all_ms.map_or(a, |c| a.max(c)));
     match (all, r.target_ms) {
         (None, _) => "MISSED (timeout)",
         (Some(_), None) => "",
@@ -27,14 +29,14 @@ pub fn storms_table(rows: &[StormResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | ctl CPU (s) | swarm CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
+        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | SYN drops | ctl CPU (s) | swarm CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
     );
-    let _ = writeln!(s, "|{}", "---|".repeat(19));
+    let _ = writeln!(s, "|{}", "---|".repeat(20));
     for r in rows {
         let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.switches,
             r.exempt_prefixes,
@@ -48,6 +50,7 @@ pub fn storms_table(rows: &[StormResult]) -> String {
             verdict(r),
             r.flow_mods,
             r.flow_mod_errors + r.connect_errors as u64,
+            opt(r.listen_overflows),
             r.controller_cpu_secs
                 .map_or("-".into(), |c| format!("{c:.2}")),
             r.swarm_cpu_secs.map_or("-".into(), |c| format!("{c:.2}")),

@@ -14,6 +14,7 @@ use crate::error::SwarmError;
 use crate::expected::{expected_flows, ExpectedFlows};
 use crate::fleet::{collect, Fleet};
 use crate::latency::summarise;
+use crate::listen_drops::listen_overflows;
 use crate::policy_text::SwarmPolicy;
 use crate::proc_stats::{self, ProcSample};
 use crate::storm_result::{load_now, SteadyResult, StormResult};
@@ -138,6 +139,7 @@ impl Storm<'_> {
         let load_before = load_now();
         let before = sample(ctl);
         let swarm_before = own_sample();
+        let overflows_before = listen_overflows();
         let mods_before = self.fleet.flow_mods();
         let errors_before = self.fleet.flow_mod_errors();
         let marks = self.fleet.message_marks();
@@ -152,6 +154,7 @@ impl Storm<'_> {
             controller_confirms(api, self.fleet.len(), start, self.timeout).await;
         let after = sample(ctl);
         let swarm_after = own_sample();
+        let overflows_after = listen_overflows();
         let mut notes = Vec::new();
         if !outcome.missing.is_empty() {
             notes.push(format!(
@@ -163,7 +166,13 @@ impl Storm<'_> {
         }
         let reached = outcome.reached.len();
         let all_ms = (outcome.missing.is_empty())
-            .then(|| outcome.reached.iter().max().map(|d| d.as_secs_f64() * 1000.0))
+            .then(|| {
+                outcome
+                    .reached
+                    .iter()
+                    .max()
+                    .map(|d| d.as_secs_f64() * 1000.0)
+            })
             .flatten();
         Ok(StormResult {
             scenario: self.name.to_string(),
@@ -177,6 +186,9 @@ impl Storm<'_> {
             flow_mods: self.fleet.flow_mods() - mods_before,
             flow_mod_errors: self.fleet.flow_mod_errors() - errors_before,
             connect_errors,
+            listen_overflows: overflows_before
+                .zip(overflows_after)
+                .map(|(b, a)| a.saturating_sub(b)),
             controller_cpu_secs: before.zip(after).map(|(b, a)| a.cpu_secs - b.cpu_secs),
             swarm_cpu_secs: swarm_before
                 .zip(swarm_after)
@@ -215,7 +227,11 @@ fn controller_for(
                 policy.api_listen = api;
             }
             let config = write_policy(&a.policy, policy)?;
-            Ok((ControllerHandle::attach(a.addr, a.pid), a.policy.clone(), config))
+            Ok((
+                ControllerHandle::attach(a.addr, a.pid),
+                a.policy.clone(),
+                config,
+            ))
         }
         None => {
             policy.listen = free_loopback_port()?;

@@ -29,6 +29,8 @@ pub struct StormResult {
     pub flow_mod_errors: u64,
     /// TCP connect errors.
     pub connect_errors: usize,
+    /// SYNs dropped by a full listen queue during the scenario (namespace-wide counter).
+    pub listen_overflows: Option<u64>,
     /// Controller CPU seconds (user + system) from the trigger until the controller confirmed
     /// (includes answering the API polls).
     pub controller_cpu_secs: Option<f64>,

@@ -28,7 +28,15 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
     let controller = controller_binary();
     let work = std::env::temp_dir().join(format!("op25b-swarm-smoke-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_op25b-swarm"))
-        .args(["storms", "-n", "100", "--no-steady", "--json", "--timeout-secs", "15"])
+        .args([
+            "storms",
+            "-n",
+            "100",
+            "--no-steady",
+            "--json",
+            "--timeout-secs",
+            "15",
+        ])
         .arg("--controller-bin")
         .arg(&controller)
         .arg("--work-dir")
@@ -39,7 +47,10 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
     assert!(out.status.success(), "op25b-swarm failed: {stderr}");
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let storms = report["storms"].as_array().expect("storms");
-    let names: Vec<&str> = storms.iter().filter_map(|s| s["scenario"].as_str()).collect();
+    let names: Vec<&str> = storms
+        .iter()
+        .filter_map(|s| s["scenario"].as_str())
+        .collect();
     assert_eq!(names, ["cold", "reconnect", "reload"]);
     for s in storms {
         let name = &s["scenario"];
@@ -49,7 +60,10 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
         assert_eq!(s["connect_errors"], 0, "{name}");
         assert_eq!(s["flow_mod_errors"], 0, "{name}");
         assert_eq!(s["controller_view"]["in_sync_current"], 100, "{name}: {s}");
-        assert!(s["notes"].as_array().is_some_and(|n| n.is_empty()), "{name}: {s}");
+        assert!(
+            s["notes"].as_array().is_some_and(|n| n.is_empty()),
+            "{name}: {s}"
+        );
     }
     // Cold: 8 flows each (2 relays, 1 exempt, 2 blocked, 2 fragment drops, 1 catch-all).
     assert_eq!(storms[0]["flows_per_switch"], 8);
