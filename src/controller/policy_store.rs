@@ -10,7 +10,7 @@ use super::active_policy::ActivePolicy;
 use super::registry::Registry;
 use crate::policy::{Config, LoadError};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -29,6 +29,9 @@ pub struct PolicyStore {
     path: Option<PathBuf>,
     tx: watch::Sender<Arc<ActivePolicy>>,
     registry: Arc<Registry>,
+    /// Held from reading the policy in force to publishing the next one, so two reloads at once
+    /// (API and SIGHUP/file watch) never compute the same generation.
+    install_lock: Mutex<()>,
 }
 
 impl PolicyStore {
@@ -37,7 +40,12 @@ impl PolicyStore {
         let first = Arc::new(ActivePolicy::new(1, config));
         registry.set_policy_generation(1);
         let (tx, _rx) = watch::channel(first);
-        Self { path, tx, registry }
+        Self {
+            path,
+            tx,
+            registry,
+            install_lock: Mutex::new(()),
+        }
     }
 
     /// A receiver for a new session (sees the latest policy at once).
@@ -57,6 +65,9 @@ impl PolicyStore {
 
     /// Installs `config` as the next generation (or does nothing when it equals the current).
     pub fn install(&self, config: Config) -> ReloadOutcome {
+        // Nothing inside panics with the lock held; a poisoned lock still guards nothing but
+        // this sequence, so it is taken over.
+        let _serialised = self.install_lock.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.current();
         if *current.config() == config {
             return ReloadOutcome::Unchanged {
@@ -118,5 +129,72 @@ impl PolicyStore {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn config(n: u32) -> Config {
+        let text = format!(
+            "[policy]\nrelays = [\"10.{}.{}.{}\"]\n",
+            (n >> 16) & 0xff,
+            (n >> 8) & 0xff,
+            n & 0xff
+        );
+        match Config::parse(&text, "p.toml") {
+            Ok(l) => l.config,
+            Err(e) => panic!("test policy {n} is invalid: {e}"),
+        }
+    }
+
+    /// API reloads and SIGHUP/file-watch reloads run on different threads: every install of a
+    /// different policy must get its own generation, in order.
+    #[test]
+    fn concurrent_installs_get_distinct_increasing_generations() {
+        const THREADS: u32 = 8;
+        const EACH: u32 = 200;
+        let registry = Arc::new(Registry::new());
+        let store = Arc::new(PolicyStore::new(config(0), None, registry.clone()));
+        let barrier = Arc::new(std::sync::Barrier::new(THREADS as usize));
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let configs: Vec<Config> =
+                        (0..EACH).map(|i| config(1 + t * EACH + i)).collect();
+                    barrier.wait();
+                    let mut got = Vec::new();
+                    for c in configs {
+                        match store.install(c) {
+                            ReloadOutcome::Installed { generation } => got.push(generation),
+                            ReloadOutcome::Unchanged { generation } => {
+                                panic!("a new policy reported unchanged at {generation}")
+                            }
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            let got = h.join().expect("installer thread");
+            assert!(
+                got.windows(2).all(|w| w[0] < w[1]),
+                "one thread's generations increase"
+            );
+            all.extend(got);
+        }
+        let distinct: BTreeSet<u64> = all.iter().copied().collect();
+        let n = u64::from(THREADS * EACH);
+        assert_eq!(distinct.len() as u64, n, "every install its own generation");
+        assert_eq!(distinct.first(), Some(&2));
+        assert_eq!(distinct.last(), Some(&(n + 1)));
+        assert_eq!(store.current().generation(), n + 1);
+        assert_eq!(registry.policy_generation(), n + 1);
     }
 }
