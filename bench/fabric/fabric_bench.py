@@ -130,7 +130,11 @@ def main(argv):
         subprocess.run(cmd, check=True, timeout=600)
 
     meta = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "args": vars(args),
-            "uname": os.uname().release, "nproc": os.cpu_count(),
+            "uname": os.uname().release,
+            "repo_head": subprocess.run(["git", "-C", HERE, "log", "-1", "--format=%h %s"], capture_output=True,
+                                        text=True).stdout.strip(),
+            "op25b_bin_mtime": (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(args.op25b_bin)))
+                                if os.path.exists(args.op25b_bin) else None), "nproc": os.cpu_count(),
             "ovs": subprocess.run(["ovs-vsctl", "--version"], capture_output=True, text=True).stdout.split("\n")[0]}
     with open(os.path.join(args.out, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)

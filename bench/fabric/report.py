@@ -46,6 +46,14 @@ def _ratio(a, b):
     return f"{a / b:.2f}x"
 
 
+def _cell(median, values):
+    """'median [min-max]', a missing value (timeout) shown as 'timeout'."""
+    if not values:
+        return "-"
+    vals = [math.inf if v is None else v for v in values]
+    return f"{_fmt_s(median)} [{_fmt_s(min(vals))}-{_fmt_s(max(vals))}]"
+
+
 def _group(results):
     g = {}
     for r in results:
@@ -72,7 +80,7 @@ def render(results, controllers):
         present = [n for n in ns if any((sc, n, c) in g for c in controllers)]
         if not present:
             continue
-        lines.append(f"\n### {sc}: seconds until every bridge enforces the policy (median of reps)\n")
+        lines.append(f"\n### {sc}: seconds until every bridge enforces the policy (median [min-max] of reps)\n")
         head = "| N | " + " | ".join(controllers)
         if "op25b" in controllers:
             head += " | " + " | ".join(f"{c}/op25b" for c in others)
@@ -81,7 +89,7 @@ def render(results, controllers):
         lines.append("|" + "---|" * (head.count("|") - 1))
         for n in present:
             med = {c: median_time([r["all_correct_s"] for r in g.get((sc, n, c), [])]) for c in controllers}
-            cells = [f"{_fmt_s(med[c])} ({len(g.get((sc, n, c), []))})" for c in controllers]
+            cells = [_cell(med[c], [r["all_correct_s"] for r in g.get((sc, n, c), [])]) for c in controllers]
             if "op25b" in controllers:
                 cells += [_ratio(med[c], med["op25b"]) for c in others]
             agg = {}
@@ -90,7 +98,7 @@ def render(results, controllers):
             lines.append(f"| {n} | " + " | ".join(cells) + f" | {agg['flaps']} | {agg['dropped_syns']} | "
                          f"{agg['never_correct']} |")
     lines.append("\n### Resources (median over reps): start-to-listening, peak RSS (VmHWM), CPU seconds\n")
-    lines.append("| controller | N | listen ms (cold) | VmHWM MiB (max over scenarios) | CPU s cold | CPU s restart | CPU s wipe | CPU s attach |")
+    lines.append("| controller | N | listen ms (cold, restart) | VmHWM MiB (max over scenarios) | CPU s cold | CPU s restart | CPU s wipe | CPU s attach |")
     lines.append("|---|---|---|---|---|---|---|---|")
     for c in controllers:
         for n in ns:
