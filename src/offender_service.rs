@@ -112,6 +112,10 @@ struct Shared {
     table: Mutex<OffenderTable>,
     switches: Mutex<BTreeMap<u64, SwitchSampleCounts>>,
     reports: ReportCounters,
+    /// The report writer thread's queue (`None`: events are only logged). Replaced by
+    /// [`OffenderHandle::set_sink`]; the old writer drains its queue and ends.
+    writer: Mutex<Option<std_mpsc::SyncSender<InfectionEvent>>>,
+    report_queue: usize,
 }
 
 impl std::fmt::Debug for Shared {
@@ -213,6 +217,48 @@ impl OffenderHandle {
             .expire(now)
     }
 
+    /// Applies new thresholds and bounds (a policy reload). When they differ from the table's,
+    /// the table is rebuilt empty: the tracked subscribers are forgotten (returned count) and
+    /// counted again from the next samples. Per-switch sample counts and report counters stay.
+    /// On an invalid config the table in force stays.
+    pub fn reconfigure(
+        &self,
+        config: OffenderConfig,
+    ) -> Result<Option<usize>, OffenderConfigError> {
+        let mut table = self.shared.table.lock().unwrap_or_else(|p| p.into_inner());
+        if *table.config() == config {
+            return Ok(None);
+        }
+        let fresh = OffenderTable::new(config)?;
+        let forgotten = table.len();
+        *table = fresh;
+        Ok(Some(forgotten))
+    }
+
+    /// Sends future reports to `sink` (`None`: only log them). A new writer thread takes
+    /// over; the previous one writes what it has queued and ends.
+    pub fn set_sink(&self, sink: Option<ReportSink>) -> Result<(), OffenderServiceError> {
+        let writer = match sink {
+            Some(sink) => Some(spawn_writer(sink, self.shared.report_queue, self.clone())?),
+            None => None,
+        };
+        *self.shared.writer.lock().unwrap_or_else(|p| p.into_inner()) = writer;
+        Ok(())
+    }
+
+    /// Hands a flagging event to the report writer, if any; counts it as dropped when the
+    /// queue is full or the writer is gone.
+    fn report(&self, event: InfectionEvent) {
+        let writer = self.shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(w) = writer.as_ref() else {
+            return;
+        };
+        if w.try_send(event).is_err() {
+            self.shared.reports.dropped.fetch_add(1, Ordering::Relaxed);
+            warn!("abuse report queue full or writer gone: report not written");
+        }
+    }
+
     fn count(&self, dpid: u64, f: impl FnOnce(&mut SwitchSampleCounts)) {
         let mut map = self
             .shared
@@ -250,21 +296,15 @@ impl OffenderService {
             table: Mutex::new(table),
             switches: Mutex::new(BTreeMap::new()),
             reports: ReportCounters::default(),
+            writer: Mutex::new(None),
+            report_queue: config.report_queue.max(1),
         });
         let handle = OffenderHandle { shared };
-        let writer = match sink {
-            Some(sink) => Some(spawn_writer(
-                sink,
-                config.report_queue.max(1),
-                handle.clone(),
-            )?),
-            None => None,
-        };
+        handle.set_sink(sink)?;
         let (tx, rx) = mpsc::channel(config.channel_capacity);
         let task = tokio::spawn(run(
             handle.clone(),
             rx,
-            writer,
             config.expire_every.max(Duration::from_millis(100)),
             shutdown,
         ));
@@ -321,7 +361,6 @@ fn log_event(event: &InfectionEvent) {
 async fn run(
     handle: OffenderHandle,
     mut rx: mpsc::Receiver<PacketInSample>,
-    writer: Option<std_mpsc::SyncSender<InfectionEvent>>,
     expire_every: Duration,
     shutdown: CancellationToken,
 ) {
@@ -340,14 +379,12 @@ async fn run(
                 let Some(sample) = got else { break };
                 let Some(event) = handle.ingest(&sample) else { continue };
                 log_event(&event);
-                let Some(w) = &writer else { continue };
-                if w.try_send(event).is_err() {
-                    handle.shared.reports.dropped.fetch_add(1, Ordering::Relaxed);
-                    warn!("abuse report queue full or writer gone: report not written");
-                }
+                handle.report(event);
             }
         }
     }
+    // The writer thread ends once its queue is drained.
+    handle.set_sink(None).ok();
     info!("offender service stopped");
 }
 

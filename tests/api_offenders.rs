@@ -176,3 +176,105 @@ fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_l
         "API still answering after shutdown"
     );
 }
+
+/// Reporting off at start, then a reload turns it on with lower thresholds, a report file and
+/// the ISP's sender: the samples after the reload are ingested, judged by the new thresholds
+/// and reported under the new sender.
+#[test]
+fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
+    let dir = temp_dir("reporting-reload");
+    let report = dir.join("reports.jsonl");
+    let policy_path = dir.join("policy.toml");
+    std::fs::write(&policy_path, format!("{POLICY}enabled = false\n")).expect("write policy");
+    let loaded = Config::load(&policy_path).expect("valid");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let registry = Arc::new(Registry::new());
+    let store = Arc::new(PolicyStore::new(
+        loaded.config,
+        Some(policy_path.clone()),
+        registry.clone(),
+    ));
+    let shutdown = CancellationToken::new();
+    let obs = rt
+        .block_on(launch::start(
+            registry,
+            store.clone(),
+            Arc::new(Readiness::new()),
+            Some("127.0.0.1:0".parse().expect("addr")),
+            shutdown.clone(),
+        ))
+        .expect("starts");
+    let offenders_url = format!("http://{}/api/offenders", obs.api_addr);
+    let get = |url: &str| -> serde_json::Value {
+        let mut r = ureq::get(url).call().expect("API answers");
+        serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON")
+    };
+    assert_eq!(get(&offenders_url)["enabled"], false);
+
+    let text = POLICY.replace(
+        "threshold_attempts = 30\nthreshold_destinations = 5\n",
+        &format!(
+            "threshold_attempts = 10\nthreshold_destinations = 3\nreported_from = \"abuse@isp.example\"\nreport_path = \"{}\"\n",
+            report.display()
+        ),
+    );
+    assert_ne!(
+        text, POLICY,
+        "the test policy still has the thresholds it replaces"
+    );
+    std::fs::write(&policy_path, text).expect("rewrite policy");
+    let outcome = store.reload("test").expect("reload accepted");
+    assert_eq!(
+        outcome,
+        op25b::controller::policy_store::ReloadOutcome::Installed { generation: 2 }
+    );
+    // The reload task applies the change asynchronously: wait until the API says enabled.
+    let mut enabled = false;
+    for _ in 0..300 {
+        if get(&offenders_url)["enabled"] == true {
+            enabled = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(enabled, "reporting on within 3 s of the reload");
+
+    // 12 connections to 4 hosts: flagged at 10/3, not at the old 30/5.
+    let samples = obs
+        .samples
+        .clone()
+        .expect("samples channel even though reporting was off at start");
+    let start = SystemTime::now();
+    rt.block_on(async {
+        for i in 0..12u16 {
+            let at = start + Duration::from_millis(u64::from(i) * 50);
+            let s = syn_sample(1, 3, [10, 0, 0, 66], 1 + (i % 4) as u8, 40_000 + i, at);
+            samples.send(s).await.expect("service running");
+        }
+    });
+    let mut lines = String::new();
+    for _ in 0..300 {
+        lines = std::fs::read_to_string(&report).unwrap_or_default();
+        if !lines.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(lines.lines().count(), 1, "one report: {lines:?}");
+    let r: serde_json::Value = serde_json::from_str(lines.trim()).expect("one JSON line");
+    assert_eq!(r["Reported-From"], "abuse@isp.example");
+    assert_eq!(r["Source"], "10.0.0.66");
+    let body = get(&format!("{offenders_url}?flagged=true"));
+    assert_eq!(body["flagged"], 1, "{body}");
+    assert_eq!(body["offenders"][0]["attempts"], 12, "{body}");
+    shutdown.cancel();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), obs.join())
+            .await
+            .expect("everything stops within 5 s")
+    });
+}

@@ -1,5 +1,7 @@
-//! Starting the observability side of `op25b run` in one call: the offender service (when
-//! `[reporting] enabled`), its report sink, and the HTTP API on `[controller] api_listen`.
+//! Starting the observability side of `op25b run` in one call: the offender service (always:
+//! a reload may turn reporting on), its report sink (when `[reporting] enabled` and a
+//! `report_path` is set), the task applying reloads' `[reporting]` changes to it
+//! ([`super::reporting_reload`]), and the HTTP API on `[controller] api_listen`.
 //!
 //! Wiring in `run` (see docs/observability.md):
 //!
@@ -24,10 +26,10 @@ use crate::controller::policy_store::PolicyStore;
 use crate::controller::registry::Registry;
 use crate::metrics::SwitchObservations;
 use crate::offender_service::{OffenderService, OffenderServiceConfig, OffenderServiceError};
-use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink};
+use crate::offenders::{OffenderConfig, ReportError};
 use crate::session::codec_bridge::PacketInSample;
 
-use super::{bind, serve, ApiServeError, ApiState, Readiness};
+use super::{bind, reporting_reload, serve, ApiServeError, ApiState, Readiness};
 
 /// Why the observability side could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +45,8 @@ pub enum LaunchError {
 /// What `run` keeps while the controller runs.
 #[derive(Debug)]
 pub struct Observability {
-    /// Give to `ControllerOptions::samples` (None when reporting is off).
+    /// Give to `ControllerOptions::samples` (always set: reporting may be turned on by a
+    /// reload; with reporting off no flow samples, so nothing arrives).
     pub samples: Option<mpsc::Sender<PacketInSample>>,
     /// Give to every session: they record flow reads, desired flows and syncs here.
     pub observations: Arc<SwitchObservations>,
@@ -53,6 +56,7 @@ pub struct Observability {
     pub api_addr: SocketAddr,
     api: JoinHandle<Result<(), ApiServeError>>,
     offenders: Option<JoinHandle<()>>,
+    reporting_reload: Option<JoinHandle<()>>,
 }
 
 impl Observability {
@@ -68,15 +72,17 @@ impl Observability {
                 warn!(error = %e, "offender service task failed");
             }
         }
+        if let Some(task) = self.reporting_reload {
+            if let Err(e) = task.await {
+                warn!(error = %e, "[reporting] reload task failed");
+            }
+        }
     }
 }
 
-/// Starts the offender service (if the policy in force enables reporting) and the API.
-/// `api_listen` overrides `[controller] api_listen`. Everything stops on `shutdown`.
-///
-/// The offender thresholds and the report sink are read from the policy at start; a reload
-/// that changes `[reporting]` thresholds takes effect at the next restart (logged by nobody
-/// yet: see docs/observability.md).
+/// Starts the offender service, the task that applies reloaded `[reporting]` settings to it,
+/// and the API. `api_listen` overrides `[controller] api_listen`. Everything stops on
+/// `shutdown`.
 pub async fn start(
     registry: Arc<Registry>,
     store: Arc<PolicyStore>,
@@ -89,28 +95,29 @@ pub async fn start(
     let reporting = config.policy().reporting().clone();
     let addr = api_listen.unwrap_or(config.controller().api_listen);
 
-    let (handle, samples, offenders_task) = if reporting.enabled {
-        let sink = match &reporting.report_path {
-            Some(path) => Some(ReportSink::for_report_path(path, ReportConfig::default())?),
-            None => None,
-        };
-        let service = OffenderService::spawn(
-            OffenderServiceConfig {
-                table: OffenderConfig::from(&reporting),
-                ..OffenderServiceConfig::default()
-            },
-            sink,
-            shutdown.clone(),
-        )?;
-        (
-            Some(service.handle),
-            Some(service.samples),
-            Some(service.task),
-        )
-    } else {
-        info!("[reporting] enabled = false: blocked attempts are not sampled");
-        (None, None, None)
-    };
+    if !reporting.enabled {
+        info!("[reporting] enabled = false: blocked attempts are not sampled (a reload may turn it on)");
+    }
+    reporting_reload::warn_if_placeholder_sender(&reporting);
+    let sink = reporting_reload::report_sink(&reporting)?;
+    let service = OffenderService::spawn(
+        OffenderServiceConfig {
+            table: OffenderConfig::from(&reporting),
+            ..OffenderServiceConfig::default()
+        },
+        sink,
+        shutdown.clone(),
+    )?;
+    let reporting_reload = tokio::spawn(reporting_reload::follow(
+        service.handle.clone(),
+        store.subscribe(),
+        shutdown.clone(),
+    ));
+    let (handle, samples, offenders_task) = (
+        Some(service.handle),
+        Some(service.samples),
+        Some(service.task),
+    );
 
     let observations = Arc::new(SwitchObservations::new());
     let state = ApiState::new(registry, store, observations.clone(), handle, readiness);
@@ -126,5 +133,6 @@ pub async fn start(
         api_addr,
         api,
         offenders: offenders_task,
+        reporting_reload: Some(reporting_reload),
     })
 }

@@ -24,6 +24,7 @@ pub mod metrics_route;
 pub mod offenders;
 pub mod policy_view;
 pub mod reload;
+pub mod reporting_reload;
 pub mod switches;
 
 use std::net::SocketAddr;

@@ -47,6 +47,7 @@ pub async fn get(
             "limit must be between 1 and {MAX_LIMIT}, got {limit}"
         )));
     }
+    let enabled = state.store.current().config().policy().reporting().enabled;
     let Some(handle) = &state.offenders else {
         return Ok(Json(OffendersResponse {
             enabled: false,
@@ -62,7 +63,7 @@ pub async fn get(
             .await
             .map_err(|e| ApiError::Internal(format!("offender query failed: {e}")))?;
     Ok(Json(OffendersResponse {
-        enabled: true,
+        enabled,
         tracked: summary.tracked,
         flagged: summary.flagged,
         offenders,

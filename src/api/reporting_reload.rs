@@ -1,0 +1,153 @@
+//! A reload's `[reporting]` changes, applied to the running offender service.
+//!
+//! The offender service runs whatever `enabled` says at start, so turning reporting on by a
+//! reload has somewhere to send samples. On every new policy generation this task compares
+//! the new `[reporting]` with the one applied before and:
+//! - thresholds, window or `max_offenders` changed: the offender table is rebuilt with them
+//!   (its tracked subscribers are forgotten, logged at WARN with the count);
+//! - `report_path`, `reported_from` or `enabled` changed: a new report sink is opened (or
+//!   none when reporting is off or no path is set). A sink that cannot be opened is logged at
+//!   ERROR and the previous sink stays.
+//!
+//! Flows, meters and the sample rate are the sessions' business (they re-sync on reload).
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::controller::active_policy::ActivePolicy;
+use crate::offender_service::OffenderHandle;
+use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink};
+use crate::policy::Reporting;
+
+/// The report settings for `reporting` (the sender from the policy, the rest defaults).
+pub fn report_config(reporting: &Reporting) -> ReportConfig {
+    ReportConfig {
+        reported_from: reporting.reported_from.clone(),
+        ..ReportConfig::default()
+    }
+}
+
+/// The sink `reporting` asks for: none when reporting is off or no `report_path` is set.
+pub fn report_sink(reporting: &Reporting) -> Result<Option<ReportSink>, ReportError> {
+    match (&reporting.report_path, reporting.enabled) {
+        (Some(path), true) => ReportSink::for_report_path(path, report_config(reporting)).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Logs the one `[reporting]` setting that is valid but almost certainly unintended: reports
+/// going out with the placeholder sender.
+pub fn warn_if_placeholder_sender(reporting: &Reporting) {
+    if reporting.enabled && reporting.report_path.is_some() && reporting.uses_placeholder_sender() {
+        warn!(
+            reported_from = %reporting.reported_from,
+            "[reporting] reported_from is the placeholder: abuse reports will name a mailbox nobody reads; set it to the ISP's abuse address"
+        );
+    } else if reporting.enabled && reporting.uses_placeholder_sender() {
+        info!(
+            reported_from = %reporting.reported_from,
+            "[reporting] reported_from is the placeholder (no report_path set, so no report is written with it)"
+        );
+    }
+}
+
+/// What changed between two `[reporting]` sections, as far as the service is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportingChange {
+    pub table: bool,
+    pub sink: bool,
+}
+
+impl ReportingChange {
+    pub fn between(old: &Reporting, new: &Reporting) -> Self {
+        Self {
+            table: OffenderConfig::from(old) != OffenderConfig::from(new),
+            sink: old.enabled != new.enabled
+                || old.report_path != new.report_path
+                || old.reported_from != new.reported_from,
+        }
+    }
+}
+
+/// Applies `new` (compared with `old`) to the service; logs what it did.
+pub fn apply(handle: &OffenderHandle, old: &Reporting, new: &Reporting, generation: u64) {
+    let change = ReportingChange::between(old, new);
+    if old.enabled != new.enabled {
+        info!(
+            generation,
+            enabled = new.enabled,
+            "[reporting] enabled changed by reload: sampling follows with the re-sync"
+        );
+    }
+    if change.table {
+        match handle.reconfigure(OffenderConfig::from(new)) {
+            Ok(Some(forgotten)) => warn!(
+                generation,
+                forgotten,
+                threshold_attempts = new.threshold_attempts,
+                threshold_destinations = new.threshold_destinations,
+                window_secs = new.window_secs,
+                max_offenders = new.max_offenders,
+                "[reporting] thresholds changed by reload: offender table rebuilt, tracked subscribers forgotten"
+            ),
+            Ok(None) => {}
+            Err(e) => error!(generation, error = %e, "[reporting] thresholds from the reload refused; the table in force stays"),
+        }
+    }
+    if change.sink {
+        warn_if_placeholder_sender(new);
+        match report_sink(new) {
+            Ok(sink) => {
+                let target = sink.as_ref().map(|s| s.target().to_owned());
+                match handle.set_sink(sink) {
+                    Ok(()) => info!(
+                        generation,
+                        target = target.as_deref().unwrap_or("none"),
+                        "abuse report sink set by reload"
+                    ),
+                    Err(e) => {
+                        error!(generation, error = %e, "cannot start the new report writer; the previous sink stays")
+                    }
+                }
+            }
+            Err(e) => error!(
+                generation,
+                error = %e,
+                "cannot open the report sink named by the reload; the previous sink stays"
+            ),
+        }
+    }
+}
+
+/// Follows the policy channel until `shutdown`, applying each generation's `[reporting]`.
+pub async fn follow(
+    handle: OffenderHandle,
+    mut policies: watch::Receiver<Arc<ActivePolicy>>,
+    shutdown: CancellationToken,
+) {
+    let mut applied = policies
+        .borrow_and_update()
+        .config()
+        .policy()
+        .reporting()
+        .clone();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            changed = policies.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+        let active = policies.borrow_and_update().clone();
+        let new = active.config().policy().reporting().clone();
+        if new != applied {
+            apply(&handle, &applied, &new, active.generation());
+            applied = new;
+        }
+    }
+}
