@@ -405,12 +405,19 @@ fn reporting_sender_and_counter_interval() {
 
 #[test]
 fn reporting_sender_must_be_a_mailbox_and_interval_in_range() {
-    for bad in ["\"\"", "\"abuse\"", "\"@isp.example\"", "\"a b@isp\"", "\"a@b@c\""] {
+    for bad in [
+        "\"\"",
+        "\"abuse\"",
+        "\"@isp.example\"",
+        "\"a b@isp\"",
+        "\"a@b@c\"",
+    ] {
         let text =
             format!("[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nreported_from = {bad}\n");
         let e = Config::parse(&text, "p.toml").err().map(|e| e.to_string());
         assert!(
-            e.as_deref().is_some_and(|e| e.contains("reporting.reported_from")),
+            e.as_deref()
+                .is_some_and(|e| e.contains("reporting.reported_from")),
             "{bad}: {e:?}"
         );
     }
@@ -420,7 +427,8 @@ fn reporting_sender_must_be_a_mailbox_and_interval_in_range() {
         );
         let e = Config::parse(&text, "p.toml").err().map(|e| e.to_string());
         assert!(
-            e.as_deref().is_some_and(|e| e.contains("reporting.counters_interval_secs")),
+            e.as_deref()
+                .is_some_and(|e| e.contains("reporting.counters_interval_secs")),
             "{bad}: {e:?}"
         );
     }

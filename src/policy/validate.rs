@@ -509,7 +509,9 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
                 cx.invalid(
                     &m.span(),
                     "reporting.reported_from",
-                    format!("{text:?} is not an e-mail address (expected e.g. \"abuse@isp.example\")"),
+                    format!(
+                        "{text:?} is not an e-mail address (expected e.g. \"abuse@isp.example\")"
+                    ),
                 );
             }
             text.to_owned()
