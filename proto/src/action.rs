@@ -71,6 +71,19 @@ impl Action {
         }
     }
 
+    /// Size on the wire (padding included), what [`Codec::encode`] writes.
+    pub fn wire_len(&self) -> usize {
+        match self {
+            Action::Output { .. } => 16,
+            Action::SetField(oxm) => {
+                let len = 4 + oxm.wire_len();
+                len + writer::padding_to_8(len)
+            }
+            Action::Raw(b) => b.len(),
+            _ => 8,
+        }
+    }
+
     fn from_tlv(t: tlv::Tlv<'_>) -> Result<Action, DecodeError> {
         let whole = t.whole;
         let len = whole.len();
@@ -164,10 +177,10 @@ impl Action {
 
 /// Reads a list of actions filling the reader.
 pub(crate) fn read_actions(r: &mut Reader<'_>) -> Result<Vec<Action>, DecodeError> {
-    let tlvs = tlv::tlv_list(r, TlvLen::Padded8)?;
-    let mut out = Vec::new();
-    for t in tlvs {
-        out.push(Action::from_tlv(t)?);
+    // Every action is a multiple of 8 bytes long: the frame bounds the count.
+    let mut out = Vec::with_capacity(r.remaining() / 8);
+    while r.remaining() > 0 {
+        out.push(Action::from_tlv(tlv::read_tlv(r, TlvLen::Padded8)?)?);
     }
     Ok(out)
 }

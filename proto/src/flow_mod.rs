@@ -84,6 +84,19 @@ impl FlowMod {
     }
 }
 
+impl FlowMod {
+    /// Size of the body on the wire (after the 8-byte header), what [`Codec::encode`] writes.
+    pub fn wire_len(&self) -> usize {
+        // cookie .. pad: 40 bytes of fixed fields before the match.
+        40 + self.match_.wire_len()
+            + self
+                .instructions
+                .iter()
+                .map(Instruction::wire_len)
+                .sum::<usize>()
+    }
+}
+
 impl Codec for FlowMod {
     const NAME: &'static str = "ofp_flow_mod";
 

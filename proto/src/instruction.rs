@@ -42,6 +42,18 @@ impl Instruction {
         }
     }
 
+    /// Size on the wire, what [`Codec::encode`] writes.
+    pub fn wire_len(&self) -> usize {
+        match self {
+            Instruction::WriteMetadata { .. } => 24,
+            Instruction::WriteActions(a) | Instruction::ApplyActions(a) => {
+                8 + a.iter().map(Action::wire_len).sum::<usize>()
+            }
+            Instruction::Raw(b) => b.len(),
+            Instruction::GotoTable(_) | Instruction::ClearActions | Instruction::Meter(_) => 8,
+        }
+    }
+
     fn from_tlv(t: tlv::Tlv<'_>) -> Result<Instruction, DecodeError> {
         let len = t.whole.len();
         let mut r = Reader::with_base(t.whole, t.offset, "ofp_instruction", Scope::Instruction);
@@ -102,8 +114,15 @@ impl Instruction {
 /// Reads instructions until the reader is exhausted.
 pub(crate) fn read_instructions(r: &mut Reader<'_>) -> Result<Vec<Instruction>, DecodeError> {
     let mut inner = r.sub_rest("ofp_instruction", Scope::Instruction);
-    let tlvs = tlv::tlv_list(&mut inner, TlvLen::Padded8)?;
-    tlvs.into_iter().map(Instruction::from_tlv).collect()
+    // Every instruction is a multiple of 8 bytes long: the frame bounds the count.
+    let mut out = Vec::with_capacity(inner.remaining() / 8);
+    while inner.remaining() > 0 {
+        out.push(Instruction::from_tlv(tlv::read_tlv(
+            &mut inner,
+            TlvLen::Padded8,
+        )?)?);
+    }
+    Ok(out)
 }
 
 pub(crate) fn write_instructions(list: &[Instruction], out: &mut BytesMut) {

@@ -51,6 +51,8 @@ pub mod meter;
 pub mod multipart;
 pub mod multipart_assembly;
 pub mod oxm;
+pub mod oxm_bytes;
+mod oxm_wire;
 pub mod packet_in;
 pub mod packet_out;
 pub mod port;
@@ -90,6 +92,7 @@ pub use multipart::stats::{
 pub use multipart::table_features::{OxmId, TableFeatureProp, TableFeatures, TlvId};
 pub use multipart_assembly::{AssemblyError, AssemblyLimits, MultipartAssembler};
 pub use oxm::{Oxm, OxmHeader};
+pub use oxm_bytes::OxmBytes;
 pub use packet_in::PacketIn;
 pub use packet_out::PacketOut;
 pub use port::{Port, PortMod, PortStatus};

@@ -27,9 +27,8 @@ impl Match {
 
     /// Wire size including padding.
     pub fn wire_len(&self) -> usize {
-        let mut b = BytesMut::new();
-        self.encode(&mut b);
-        b.len()
+        let len = 4 + self.fields.iter().map(Oxm::wire_len).sum::<usize>();
+        len + writer::padding_to_8(len)
     }
 }
 
@@ -58,7 +57,8 @@ impl Codec for Match {
             ));
         }
         let mut body = r.sub(length - 4, "ofp_match", Scope::Match)?;
-        let mut fields = Vec::new();
+        // An OXM takes at least its 4-byte header: the frame bounds the count.
+        let mut fields = Vec::with_capacity(body.remaining() / 4);
         while body.remaining() > 0 {
             fields.push(Oxm::read(&mut body)?);
         }

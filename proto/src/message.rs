@@ -231,6 +231,20 @@ impl Message {
         })
     }
 
+    /// Bytes the body takes on the wire, for reserving the buffer once: exact for the
+    /// messages sent or received often one at a time (FLOW_MOD, PACKET_IN, echo, unknown),
+    /// 0 (not computed; the buffer grows as written) for the others.
+    pub fn body_size_hint(&self) -> usize {
+        match self {
+            Message::FlowMod(f) => f.wire_len(),
+            Message::PacketIn(p) => p.wire_len(),
+            Message::EchoRequest(b) | Message::EchoReply(b) | Message::Unknown { body: b, .. } => {
+                b.len()
+            }
+            _ => 0,
+        }
+    }
+
     fn write_body(&self, out: &mut BytesMut) {
         match self {
             Message::Hello(h) => h.encode(out),
@@ -329,7 +343,9 @@ impl OfpMessage {
         }
     }
 
-    /// Appends the message, computing the header length and every inner length.
+    /// Appends the message, computing the header length and every inner length. Nothing is
+    /// reserved up front: a connection's write buffer is reused and already has the room, and
+    /// sizing the message first would walk it twice ([`OfpMessage::to_bytes`] does size it).
     pub fn encode(&self, out: &mut BytesMut) {
         let start = out.len();
         out.put_u8(self.version);
@@ -342,7 +358,7 @@ impl OfpMessage {
 
     /// The message as a fresh buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::new();
+        let mut out = BytesMut::with_capacity(OFP_HEADER_LEN + self.body.body_size_hint());
         self.encode(&mut out);
         out.freeze()
     }

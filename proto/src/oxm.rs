@@ -12,6 +12,8 @@ use crate::codec::Codec;
 use crate::consts::OFPXMC_OPENFLOW_BASIC;
 use crate::error::{DecodeError, DecodeErrorKind, Scope};
 use crate::mac::MacAddr;
+use crate::oxm_bytes::OxmBytes;
+use crate::oxm_wire;
 use crate::reader::Reader;
 
 /// One OXM match field or set-field payload.
@@ -246,50 +248,7 @@ fn ip6(b: &[u8]) -> Ipv6Addr {
 impl Oxm {
     /// The OpenFlow-basic field number, or `None` for `Raw`.
     pub fn field(&self) -> Option<u8> {
-        use field::*;
-        Some(match self {
-            Oxm::InPort(_) => IN_PORT,
-            Oxm::InPhyPort(_) => IN_PHY_PORT,
-            Oxm::Metadata { .. } => METADATA,
-            Oxm::EthDst { .. } => ETH_DST,
-            Oxm::EthSrc { .. } => ETH_SRC,
-            Oxm::EthType(_) => ETH_TYPE,
-            Oxm::VlanVid { .. } => VLAN_VID,
-            Oxm::VlanPcp(_) => VLAN_PCP,
-            Oxm::IpDscp(_) => IP_DSCP,
-            Oxm::IpEcn(_) => IP_ECN,
-            Oxm::IpProto(_) => IP_PROTO,
-            Oxm::Ipv4Src { .. } => IPV4_SRC,
-            Oxm::Ipv4Dst { .. } => IPV4_DST,
-            Oxm::TcpSrc(_) => TCP_SRC,
-            Oxm::TcpDst(_) => TCP_DST,
-            Oxm::UdpSrc(_) => UDP_SRC,
-            Oxm::UdpDst(_) => UDP_DST,
-            Oxm::SctpSrc(_) => SCTP_SRC,
-            Oxm::SctpDst(_) => SCTP_DST,
-            Oxm::Icmpv4Type(_) => ICMPV4_TYPE,
-            Oxm::Icmpv4Code(_) => ICMPV4_CODE,
-            Oxm::ArpOp(_) => ARP_OP,
-            Oxm::ArpSpa { .. } => ARP_SPA,
-            Oxm::ArpTpa { .. } => ARP_TPA,
-            Oxm::ArpSha { .. } => ARP_SHA,
-            Oxm::ArpTha { .. } => ARP_THA,
-            Oxm::Ipv6Src { .. } => IPV6_SRC,
-            Oxm::Ipv6Dst { .. } => IPV6_DST,
-            Oxm::Ipv6Flabel { .. } => IPV6_FLABEL,
-            Oxm::Icmpv6Type(_) => ICMPV6_TYPE,
-            Oxm::Icmpv6Code(_) => ICMPV6_CODE,
-            Oxm::Ipv6NdTarget(_) => IPV6_ND_TARGET,
-            Oxm::Ipv6NdSll(_) => IPV6_ND_SLL,
-            Oxm::Ipv6NdTll(_) => IPV6_ND_TLL,
-            Oxm::MplsLabel(_) => MPLS_LABEL,
-            Oxm::MplsTc(_) => MPLS_TC,
-            Oxm::MplsBos(_) => MPLS_BOS,
-            Oxm::PbbIsid { .. } => PBB_ISID,
-            Oxm::TunnelId { .. } => TUNNEL_ID,
-            Oxm::Ipv6Exthdr { .. } => IPV6_EXTHDR,
-            Oxm::Raw(_) => return None,
-        })
+        self.visit_wire(oxm_wire::Header).map(|h| h.field)
     }
 
     /// The header of this TLV as it is on the wire (for `Raw`, read back from its bytes; a
@@ -298,68 +257,30 @@ impl Oxm {
         if let Oxm::Raw(b) = self {
             return oxm_header(b).ok().map(|(_, h)| h);
         }
-        let f = self.field()?;
-        let (len, _) = basic_field_layout(f)?;
-        let (_, mask) = self.value_and_mask();
-        let hasmask = mask.is_some();
-        Some(OxmHeader {
-            class: OFPXMC_OPENFLOW_BASIC,
-            field: f,
-            hasmask,
-            length: if hasmask { len * 2 } else { len },
-        })
+        self.visit_wire(oxm_wire::Header)
     }
 
-    /// Value and mask bytes as on the wire (empty value for `Raw`).
-    pub fn value_and_mask(&self) -> (Vec<u8>, Option<Vec<u8>>) {
-        fn m<T, F: Fn(&T) -> Vec<u8>>(v: &T, mask: &Option<T>, f: F) -> (Vec<u8>, Option<Vec<u8>>) {
-            (f(v), mask.as_ref().map(f))
-        }
-        let mac_b = |x: &MacAddr| x.0.to_vec();
-        let ip4_b = |x: &Ipv4Addr| x.octets().to_vec();
-        let ip6_b = |x: &Ipv6Addr| x.octets().to_vec();
+    /// Size on the wire, 4-byte header included.
+    pub fn wire_len(&self) -> usize {
         match self {
-            Oxm::InPort(v) | Oxm::InPhyPort(v) | Oxm::MplsLabel(v) => {
-                (v.to_be_bytes().to_vec(), None)
-            }
-            Oxm::Metadata { value, mask } | Oxm::TunnelId { value, mask } => {
-                m(value, mask, |x: &u64| x.to_be_bytes().to_vec())
-            }
-            Oxm::EthDst { value, mask }
-            | Oxm::EthSrc { value, mask }
-            | Oxm::ArpSha { value, mask }
-            | Oxm::ArpTha { value, mask } => m(value, mask, mac_b),
-            Oxm::EthType(v)
-            | Oxm::TcpSrc(v)
-            | Oxm::TcpDst(v)
-            | Oxm::UdpSrc(v)
-            | Oxm::UdpDst(v)
-            | Oxm::SctpSrc(v)
-            | Oxm::SctpDst(v)
-            | Oxm::ArpOp(v) => (v.to_be_bytes().to_vec(), None),
-            Oxm::VlanVid { value, mask } | Oxm::Ipv6Exthdr { value, mask } => {
-                m(value, mask, |x: &u16| x.to_be_bytes().to_vec())
-            }
-            Oxm::VlanPcp(v)
-            | Oxm::IpDscp(v)
-            | Oxm::IpEcn(v)
-            | Oxm::IpProto(v)
-            | Oxm::Icmpv4Type(v)
-            | Oxm::Icmpv4Code(v)
-            | Oxm::Icmpv6Type(v)
-            | Oxm::Icmpv6Code(v)
-            | Oxm::MplsTc(v)
-            | Oxm::MplsBos(v) => (vec![*v], None),
-            Oxm::Ipv4Src { value, mask }
-            | Oxm::Ipv4Dst { value, mask }
-            | Oxm::ArpSpa { value, mask }
-            | Oxm::ArpTpa { value, mask } => m(value, mask, ip4_b),
-            Oxm::Ipv6Src { value, mask } | Oxm::Ipv6Dst { value, mask } => m(value, mask, ip6_b),
-            Oxm::Ipv6Flabel { value, mask } => m(value, mask, |x: &u32| x.to_be_bytes().to_vec()),
-            Oxm::Ipv6NdTarget(v) => (ip6_b(v), None),
-            Oxm::Ipv6NdSll(v) | Oxm::Ipv6NdTll(v) => (mac_b(v), None),
-            Oxm::PbbIsid { value, mask } => m(value, mask, |x: &u32| x.to_be_bytes()[1..].to_vec()),
-            Oxm::Raw(_) => (Vec::new(), None),
+            Oxm::Raw(b) => b.len(),
+            _ => self
+                .visit_wire(oxm_wire::Header)
+                .map_or(0, |h| 4 + usize::from(h.length)),
+        }
+    }
+
+    /// Value and mask bytes as on the wire, held inline (`None` for `Raw`).
+    pub fn wire_value(&self) -> Option<(OxmBytes, Option<OxmBytes>)> {
+        self.visit_wire(oxm_wire::Inline)
+    }
+
+    /// Value and mask bytes as on the wire, as owned vectors (empty value for `Raw`); see
+    /// [`Oxm::wire_value`] for the form that does not allocate.
+    pub fn value_and_mask(&self) -> (Vec<u8>, Option<Vec<u8>>) {
+        match self.wire_value() {
+            Some((v, m)) => (v.to_vec(), m.map(|m| m.to_vec())),
+            None => (Vec::new(), None),
         }
     }
 
@@ -529,13 +450,7 @@ impl Codec for Oxm {
             out.put_slice(b);
             return;
         }
-        let Some(h) = self.header() else { return };
-        out.put_u32(h.to_u32());
-        let (v, m) = self.value_and_mask();
-        out.put_slice(&v);
-        if let Some(m) = m {
-            out.put_slice(&m);
-        }
+        self.visit_wire(oxm_wire::Encode(out));
     }
 }
 

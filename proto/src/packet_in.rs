@@ -54,6 +54,12 @@ impl Codec for PacketIn {
 }
 
 impl PacketIn {
+    /// Size of the body on the wire (after the 8-byte header), what [`Codec::encode`] writes.
+    pub fn wire_len(&self) -> usize {
+        // buffer_id .. cookie: 16 bytes; 2 bytes of padding after the match.
+        16 + self.match_.wire_len() + 2 + self.data.len()
+    }
+
     /// The `in_port` match field, if present.
     pub fn in_port(&self) -> Option<u32> {
         self.match_.fields.iter().find_map(|f| match f {

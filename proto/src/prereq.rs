@@ -199,9 +199,8 @@ pub fn check_prerequisites(m: &Match) -> Result<(), PrereqError> {
         }
         // Spec 7.2.3.5: "the value must have zero bits where the mask has zero bits", else
         // OFPBMC_BAD_WILDCARDS.
-        let (value, mask) = f.value_and_mask();
-        if let Some(mask) = mask {
-            if value.iter().zip(&mask).any(|(v, m)| v & !m != 0) {
+        if let Some((value, Some(mask))) = f.wire_value() {
+            if value.iter().zip(mask.iter()).any(|(v, m)| v & !m != 0) {
                 return Err(err(
                     BadMatchCode::BadWildcards,
                     i,

@@ -837,6 +837,28 @@ proptest! {
     }
 
     #[test]
+    fn computed_sizes_are_the_bytes_written(body in message(), m in match_(), a in action(), i in instruction()) {
+        let exact = matches!(
+            body,
+            Message::FlowMod(_) | Message::PacketIn(_) | Message::EchoRequest(_)
+                | Message::EchoReply(_) | Message::Unknown { .. }
+        );
+        let hint = body.body_size_hint();
+        let wire = OfpMessage::new(1, body).to_bytes();
+        if exact {
+            prop_assert_eq!(hint, wire.len() - 8);
+        } else {
+            prop_assert_eq!(hint, 0);
+        }
+        prop_assert_eq!(m.wire_len(), m.to_vec().len());
+        for f in &m.fields {
+            prop_assert_eq!(f.wire_len(), f.to_vec().len(), "{:?}", f);
+        }
+        prop_assert_eq!(a.wire_len(), a.to_vec().len(), "{:?}", a);
+        prop_assert_eq!(i.wire_len(), i.to_vec().len(), "{:?}", i);
+    }
+
+    #[test]
     fn hello_from_any_version_survives(version in any::<u8>(), xid in any::<u32>(), h in hello()) {
         let m = OfpMessage { version, xid, body: Message::Hello(h) };
         prop_assert_eq!(OfpMessage::decode(&m.to_bytes()), Ok(m));

@@ -85,7 +85,7 @@ impl Codec for MultipartReply {
         r.pad(4)?;
         let body = match mp_type {
             OFPMP_DESC => B::Desc(Desc::read(r)?),
-            OFPMP_FLOW => B::Flow(read_all(r)?),
+            OFPMP_FLOW => B::Flow(read_all_at_least(r, FlowStats::MIN_LEN)?),
             OFPMP_AGGREGATE => B::Aggregate(AggregateStats::read(r)?),
             OFPMP_TABLE => B::Table(read_all(r)?),
             OFPMP_PORT_STATS => B::PortStats(read_all(r)?),

@@ -41,6 +41,19 @@ pub(crate) fn read_all<T: Codec>(r: &mut Reader<'_>) -> Result<Vec<T>, DecodeErr
     Ok(v)
 }
 
+/// Reads entries of at least `min_len` bytes each until the reader is exhausted, with the
+/// vector sized once from that bound.
+pub(crate) fn read_all_at_least<T: Codec>(
+    r: &mut Reader<'_>,
+    min_len: usize,
+) -> Result<Vec<T>, DecodeError> {
+    let mut v = Vec::with_capacity(r.remaining() / min_len.max(1));
+    while r.remaining() > 0 {
+        v.push(T::read(r)?);
+    }
+    Ok(v)
+}
+
 pub const DESC_STR_LEN: usize = 256;
 pub const SERIAL_NUM_LEN: usize = 32;
 
@@ -93,11 +106,17 @@ pub struct FlowStats {
     pub instructions: Vec<Instruction>,
 }
 
+impl FlowStats {
+    /// The smallest `length` an entry may declare: 48 bytes of fixed fields and an empty
+    /// 8-byte match (`sizeof(struct ofp_flow_stats)`).
+    pub const MIN_LEN: usize = 56;
+}
+
 impl Codec for FlowStats {
     const NAME: &'static str = "ofp_flow_stats";
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let mut b = entry(r, Self::NAME, 56)?;
+        let mut b = entry(r, Self::NAME, FlowStats::MIN_LEN)?;
         let table_id = b.u8()?;
         b.pad(1)?;
         let duration_sec = b.u32()?;
