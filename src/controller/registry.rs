@@ -57,10 +57,14 @@ pub struct SwitchStatus {
     /// Id of the connection speaking for this switch now (None when disconnected).
     pub connection: Option<u64>,
     pub connected: bool,
+    /// RFC 3339 (UTC, milliseconds) in JSON.
+    #[serde(serialize_with = "rfc3339")]
     pub connected_since: Option<SystemTime>,
     pub sync_state: SyncState,
     /// Policy generation last confirmed in sync on this switch.
     pub synced_generation: Option<u64>,
+    /// RFC 3339 (UTC, milliseconds) in JSON.
+    #[serde(serialize_with = "rfc3339")]
     pub last_sync: Option<SystemTime>,
     pub last_error: Option<String>,
     /// Our flows (by cookie) on the switch as of the last read.
@@ -104,6 +108,15 @@ pub fn format_dpid(dpid: u64) -> String {
 }
 
 /// The whole controller as the API shows it.
+/// An optional `SystemTime` as an RFC 3339 string (serde's default is a
+/// `{secs_since_epoch, nanos_since_epoch}` struct no API client expects).
+fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(&crate::offenders::UnixMillis::from_system_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RegistrySnapshot {
     pub policy_generation: u64,
@@ -301,5 +314,20 @@ mod tests {
         assert!(serde_json::to_string(&snap)
             .unwrap()
             .contains("\"sync_state\":\"handshaking\""));
+    }
+
+    #[test]
+    fn times_serialise_as_rfc3339_strings() {
+        let r = Registry::new();
+        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_816_800_250);
+        let h = r.connect(1, 1, peer, at);
+        let json = serde_json::to_value(r.snapshot()).unwrap();
+        let s = &json["switches"][0];
+        assert_eq!(s["connected_since"], "2026-11-27T22:00:00.250Z");
+        assert_eq!(s["last_sync"], serde_json::Value::Null);
+        h.update(|s| s.last_sync = Some(at));
+        let json = serde_json::to_value(r.switch(1).unwrap()).unwrap();
+        assert_eq!(json["last_sync"], "2026-11-27T22:00:00.250Z");
     }
 }
