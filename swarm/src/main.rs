@@ -53,9 +53,12 @@ struct Common {
     /// Ports per switch.
     #[arg(long, default_value_t = 48)]
     ports: u32,
-    /// ECHO interval of controller and switches, seconds.
+    /// The controller's ECHO interval (policy `echo_interval_secs`), seconds.
     #[arg(long, default_value_t = 5)]
     echo_secs: u64,
+    /// The switches' own ECHO_REQUEST interval, seconds (0: they never probe).
+    #[arg(long, default_value_t = 5)]
+    switch_echo_secs: u64,
     /// Give up on a scenario after this many seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -101,6 +104,7 @@ impl Common {
             ports: self.ports,
             exempt_prefixes: prefixes,
             echo_secs: self.echo_secs,
+            switch_echo_secs: self.switch_echo_secs,
             steady_secs,
             timeout: Duration::from_secs(self.timeout_secs),
             reporting: !self.no_reporting,

@@ -74,16 +74,17 @@ pub fn steady_table(r: &SteadyResult) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| N | window (s) | echo (s) | ctl CPU (% of a core) | target | ctl RSS (MiB) | idle RSS (MiB) | KiB/switch | target | connected | reconnects | msgs/s to switches | swarm CPU (%) | load |"
+        "| N | window (s) | echo ctl/switch (s) | ctl CPU (% of a core) | target | ctl RSS (MiB) | idle RSS (MiB) | KiB/switch | target | connected | reconnects | msgs/s to switches | swarm CPU (%) | load |"
     );
     let _ = writeln!(s, "|{}", "---|".repeat(14));
     let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
     let _ = writeln!(
         s,
-        "| {} | {:.1} | {} | {} | < 2% | {} | {} | {} | <= 20 | {} | {} | {:.0} | {} | {} |",
+        "| {} | {:.1} | {}/{} | {} | < 2% | {} | {} | {} | <= 20 | {} | {} | {:.0} | {} | {} |",
         r.switches,
         r.seconds,
         r.echo_interval_secs,
+        r.switch_echo_secs,
         r.controller_cpu_percent
             .map_or("-".into(), |c| format!("{c:.2}")),
         mib(r.controller_rss_kib),

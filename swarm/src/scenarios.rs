@@ -39,6 +39,9 @@ pub struct Options {
     pub ports: u32,
     pub exempt_prefixes: usize,
     pub echo_secs: u64,
+    /// The switches' own ECHO_REQUEST interval (like Open vSwitch's inactivity probe), seconds;
+    /// 0 = the switches never probe.
+    pub switch_echo_secs: u64,
     pub steady_secs: u64,
     pub timeout: Duration,
     pub reporting: bool,
@@ -73,6 +76,10 @@ fn write_policy(path: &Path, p: &SwarmPolicy) -> Result<Config, SwarmError> {
             source,
         })?;
     Ok(config)
+}
+
+fn switch_echo(opts: &Options) -> Option<Duration> {
+    (opts.switch_echo_secs > 0).then(|| Duration::from_secs(opts.switch_echo_secs))
 }
 
 fn own_sample() -> Option<ProcSample> {
@@ -273,12 +280,7 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let baseline = sample(&ctl);
     let expected = expected_flows(&config, FIRST_DPID, opts.ports)?;
-    let fleet = Fleet::new(
-        opts.switches,
-        FIRST_DPID,
-        opts.ports,
-        Some(Duration::from_secs(opts.echo_secs)),
-    );
+    let fleet = Fleet::new(opts.switches, FIRST_DPID, opts.ports, switch_echo(opts));
     let addr = ctl.addr;
     let mut storms = Vec::new();
     let storm = |name, expected, target_ms| Storm {
@@ -317,6 +319,7 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
             switches: fleet.len(),
             seconds: secs,
             echo_interval_secs: opts.echo_secs,
+            switch_echo_secs: opts.switch_echo_secs,
             controller_cpu_percent: s0
                 .zip(s1)
                 .map(|(a, b)| (b.cpu_secs - a.cpu_secs) / secs * 100.0),
@@ -400,12 +403,7 @@ pub async fn run_growth(
         let (mut ctl, _, config) = controller_for(opts, &mut policy, &format!("growth-{p}"))?;
         let api = api_of(opts, &policy);
         let expected = expected_flows(&config, FIRST_DPID, opts.ports)?;
-        let fleet = Fleet::new(
-            opts.switches,
-            FIRST_DPID,
-            opts.ports,
-            Some(Duration::from_secs(opts.echo_secs)),
-        );
+        let fleet = Fleet::new(opts.switches, FIRST_DPID, opts.ports, switch_echo(opts));
         fleet.preload(&expected.table);
         eprintln!(
             "op25b-swarm: growth, {p} prefixes, {} flows x {} switches",

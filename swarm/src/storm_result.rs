@@ -52,6 +52,8 @@ pub struct SteadyResult {
     pub switches: usize,
     pub seconds: f64,
     pub echo_interval_secs: u64,
+    /// The switches' own probe interval (0: none).
+    pub switch_echo_secs: u64,
     /// Controller CPU, percent of one core.
     pub controller_cpu_percent: Option<f64>,
     pub controller_rss_kib: Option<u64>,
