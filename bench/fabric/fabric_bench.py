@@ -95,7 +95,8 @@ def run_controller(client, bset, ctl, wanted, knobs, emit):
             continue
         if name == "cold" and ctl.alive():
             ctl.stop()
-        if name == "wipe":
+        if name == "wipe" or (name == "restart" and not ctl.alive()):
+            # restart needs a running controller with the bridges attached to it.
             ensure_connected(client, bset, ctl, knobs)
         if name == "attach" and not ctl.alive():
             ctl.start()

@@ -51,6 +51,8 @@ def _cell(median, values):
     if not values:
         return "-"
     vals = [math.inf if v is None else v for v in values]
+    if all(math.isinf(v) for v in vals):
+        return "timeout"
     return f"{_fmt_s(median)} [{_fmt_s(min(vals))}-{_fmt_s(max(vals))}]"
 
 
