@@ -34,14 +34,16 @@ class TracePool:
             c.close()
 
 
-def trace_round(pool, bridges):
-    """Traces every probe on every bridge, spread over the pool's connections.
+def trace_round(pool, bridges, verified=frozenset()):
+    """Traces the probes on every bridge, spread over the pool's connections.
 
-    Returns [(bridge, correct, t_answer)], t_answer being when the bridge's last probe was answered.
+    Bridges in `verified` (seen passing all probes in the previous round) get only the screening
+    probes, which still catch a wiped or half-programmed table. Returns [(bridge, correct,
+    t_answer)], t_answer being when the bridge's last probe was answered.
     """
     k = len(pool.clients)
     groups = [bridges[i::k] for i in range(k)]
-    jobs = [pool.submit(_trace_group, c, g) for c, g in zip(pool.clients, groups) if g]
+    jobs = [pool.submit(_trace_group, c, g, verified) for c, g in zip(pool.clients, groups) if g]
     out = []
     for job in jobs:
         out += job.result()
@@ -72,17 +74,16 @@ def _trace_probes(client, bridges, probes):
     return out
 
 
-def _trace_group(client, bridges):
+def _trace_group(client, bridges, verified):
     """Screens every bridge with the first SCREEN_PROBES probes, then traces the rest only on
-    bridges that passed: a bridge with no flows, or only some, fails the screen, so rounds
-    before convergence cost 2 traces per bridge instead of 8. A bridge is correct only when
-    all probes pass."""
+    bridges that passed and are not already verified: a bridge with no flows, or only some,
+    fails the screen, so most rounds cost 2 traces per bridge instead of 8."""
     screened = _trace_probes(client, bridges, PROBES[:SCREEN_PROBES])
-    passed = [b for b, ok, _ in screened if ok]
+    passed = [b for b, ok, _ in screened if ok and b not in verified]
     rest = {b: (ok, t) for b, ok, t in _trace_probes(client, passed, PROBES[SCREEN_PROBES:])} if passed else {}
     out = []
     for b, ok, t in screened:
-        if ok:
+        if ok and b in rest:
             ok, t = rest[b]
         out.append((b, ok, t))
     return out
@@ -96,17 +97,25 @@ def watch(client, bridges, t0, timeout, settle, gap=0.01):
     """
     tl = FleetTimeline(list(bridges))
     while True:
-        try:
-            results = trace_round(client, bridges)
-        except UnixctlError as err:
-            raise WatchError(str(err)) from err
-        for b, ok, t in results:
-            tl.observe(b, t - t0, ok)
+        verified = frozenset(b for b, h in tl.history.items() if h.correct)
+        _observe_round(tl, client, bridges, t0, verified)
         now = time.monotonic()
-        tl.end_round(now - t0)
         settled = tl.settled_at()
         if settled is not None and now - t0 >= settled + settle:
-            return tl
+            # Settled on screening probes: confirm with every probe on every bridge.
+            _observe_round(tl, client, bridges, t0, frozenset())
+            if tl.all_correct():
+                return tl
         if now - t0 >= timeout:
             return tl
         time.sleep(gap)
+
+
+def _observe_round(tl, client, bridges, t0, verified):
+    try:
+        results = trace_round(client, bridges, verified)
+    except UnixctlError as err:
+        raise WatchError(str(err)) from err
+    for b, ok, t in results:
+        tl.observe(b, t - t0, ok)
+    tl.end_round(time.monotonic() - t0)
