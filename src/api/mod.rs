@@ -12,12 +12,14 @@
 //! | `GET /healthz`, `GET /readyz` | liveness; readiness (policy loaded and OpenFlow listener up) |
 //!
 //! Every error is JSON `{"error": "..."}` with the right status ([`error::ApiError`]):
-//! unknown path 404, wrong method 405, bad parameters 400. Handlers only read shared state
+//! unknown path 404, wrong method 405, bad parameters 400, body too large 413, a handler
+//! slower than 30 s 503, a handler panic 500 ([`hardening`]). Handlers only read shared state
 //! and never panic on input.
 //!
 //! Start it with [`bind`] then [`serve`]; `run` wires it (see docs/observability.md).
 
 pub mod error;
+pub mod hardening;
 pub mod health;
 pub mod launch;
 pub mod metrics_route;
@@ -100,8 +102,18 @@ pub enum ApiServeError {
     },
 }
 
-/// The routes, with JSON 404/405 fallbacks.
+/// The routes, with JSON 404/405 fallbacks, behind the [`hardening`] layers (timeout, body
+/// limit, panic catcher).
 pub fn router(state: ApiState) -> Router {
+    hardening::harden(
+        routes(state),
+        hardening::REQUEST_TIMEOUT,
+        hardening::MAX_BODY_BYTES,
+    )
+}
+
+/// The routes alone.
+fn routes(state: ApiState) -> Router {
     Router::new()
         .route("/metrics", get(metrics_route::get))
         .route("/healthz", get(health::healthz))
