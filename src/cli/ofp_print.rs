@@ -14,7 +14,7 @@ use op25b_proto::{error_codes, OfpMessage};
 
 mod flow_text;
 mod input;
-mod message_text;
+pub mod message_text;
 mod multipart_text;
 mod packet_text;
 

@@ -1,6 +1,7 @@
 //! One generation of the policy in force, as the sessions use it: the [`SwitchPolicy`] the
 //! session state machine asks for timers, SET_CONFIG, the flows request, meters and change plans.
 
+use crate::cli::ofp_print::message_text;
 use crate::flows::{self, DesiredFlows};
 use crate::policy::{Config, Dpid, PortNo};
 use crate::reconcile::reconcile;
@@ -57,6 +58,16 @@ impl SwitchPolicy for ActivePolicy {
 
     fn generation(&self) -> u64 {
         self.generation
+    }
+
+    fn describe(&self, msg: &Message) -> String {
+        let (summary, _detail) = message_text::body_text(msg);
+        let name = message_text::type_name(msg.msg_type());
+        if summary.is_empty() {
+            name
+        } else {
+            format!("{name} {summary}")
+        }
     }
 
     fn timers(&self) -> SessionTimers {
@@ -131,5 +142,39 @@ impl SwitchPolicy for ActivePolicy {
                 .map(|batch| batch.into_iter().map(Message::FlowMod).collect())
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::{desired_flows, SwitchView as FlowsView};
+    use crate::policy::{Config, Dpid, PortNo};
+
+    /// ERROR logs name the failed request the way `ovs-ofctl` prints it, not as Rust Debug.
+    #[test]
+    fn requests_are_described_in_ovs_ofctl_syntax() {
+        let loaded =
+            Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").expect("valid policy");
+        let desired = desired_flows(
+            loaded.config.policy(),
+            &FlowsView::new(Dpid(1), [PortNo(1), PortNo(2)]),
+        );
+        let policy = ActivePolicy::new(1, loaded.config);
+        let fm = flows::openflow::flow_mods_for(&desired)
+            .into_iter()
+            .find(|f| f.priority == 20000)
+            .expect("a priority-20000 flow");
+        let text = policy.describe(&Message::FlowMod(fm));
+        assert!(
+            text.starts_with("OFPT_FLOW_MOD ADD table:0 priority=20000 cookie=0x4f50"),
+            "{text}"
+        );
+        assert!(text.contains("actions="), "{text}");
+        assert!(!text.contains("FlowMod {"), "not Debug: {text}");
+        let read = policy.describe(&policy.flows_request());
+        println!("{text}\n{read}");
+        assert!(read.starts_with("OFPT_MULTIPART_REQUEST"), "{read}");
+        assert!(read.contains("cookie=0x4f50"), "{read}");
     }
 }

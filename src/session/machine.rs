@@ -252,6 +252,18 @@ struct SyncRun<M, F> {
     step_deadline: Instant,
 }
 
+/// One line naming a message we sent, for the logs of an ERROR about it.
+fn describe<P: SwitchPolicy + ?Sized>(policy: &P, msg: &Outbound<P::Msg>) -> String {
+    match msg {
+        Outbound::Policy(m) => policy.describe(m),
+        Outbound::SetConfig {
+            flags,
+            miss_send_len,
+        } => format!("SET_CONFIG flags={flags:#x} miss_send_len={miss_send_len}"),
+        other => other.kind().to_owned(),
+    }
+}
+
 /// A counter poll waiting for its FLOW stats reply.
 #[derive(Debug)]
 struct CounterPoll<F> {
@@ -627,7 +639,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         let request = self
             .sent
             .find(xid)
-            .map(|m| format!("{m:?}"))
+            .map(|m| describe(self.policy.as_ref(), m))
             .unwrap_or_else(|| "<not among recently sent messages>".to_string());
         warn!(xid, err_type, code, error = %names, %request, "switch answered with ERROR");
         self.out.push(Output::Event(SessionEvent::SwitchError {

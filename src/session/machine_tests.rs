@@ -33,6 +33,9 @@ impl SwitchPolicy for FakePolicy {
     fn generation(&self) -> u64 {
         self.generation
     }
+    fn describe(&self, msg: &String) -> String {
+        format!("MSG<{msg}>")
+    }
     fn timers(&self) -> SessionTimers {
         SessionTimers {
             echo_interval: Duration::from_secs(5),
@@ -405,8 +408,8 @@ fn an_error_fails_the_sync_names_the_request_and_retries_with_backoff() {
     });
     let (error, retry_in) = failed.expect("sync failed event");
     assert!(
-        error.contains("add a") && error.contains("TABLE_FULL"),
-        "{error}"
+        error.contains("switch rejected MSG<add a>: OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL"),
+        "the request named by the policy's describe, not Debug: {error}"
     );
     assert_eq!(retry_in, Duration::from_secs(1));
     assert!(matches!(s.phase(), Phase::RetryWait { .. }));

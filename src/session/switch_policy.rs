@@ -57,6 +57,11 @@ pub trait SwitchPolicy: Send + Sync + Debug {
     /// One entry of a FLOW stats reply.
     type FlowEntry: Clone + Debug + Send + 'static;
 
+    /// One line naming `msg` for logs (op25b's: ovs-ofctl syntax, e.g.
+    /// `FLOW_MOD ADD table:0 priority=20000 ...`).
+    fn describe(&self, msg: &Self::Msg) -> String {
+        format!("{msg:?}")
+    }
     /// Increases with every accepted reload.
     fn generation(&self) -> u64;
     fn timers(&self) -> SessionTimers;

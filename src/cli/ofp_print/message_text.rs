@@ -125,8 +125,9 @@ pub fn message_text(m: &OfpMessage) -> String {
     out
 }
 
-/// (rest of the first line, following lines each ending with '\n').
-fn body_text(body: &Message) -> (String, String) {
+/// (rest of the first line, following lines each ending with '\n'). Public for the
+/// controller's logs, which name a message by its type and this first-line text.
+pub fn body_text(body: &Message) -> (String, String) {
     match body {
         Message::Hello(h) => (hello(h), String::new()),
         Message::Error(e) => error(e),
