@@ -231,8 +231,12 @@ fn mac(b: &[u8]) -> MacAddr {
     MacAddr(a)
 }
 
+/// The big-endian number in `b` (its last 8 bytes if longer; callers pass at most 8).
 fn be(b: &[u8]) -> u64 {
-    b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+    let n = b.len().min(8);
+    let mut a = [0u8; 8];
+    a[8 - n..].copy_from_slice(&b[b.len() - n..]);
+    u64::from_be_bytes(a)
 }
 
 fn ip4(b: &[u8]) -> Ipv4Addr {
@@ -388,16 +392,13 @@ impl Codec for Oxm {
     const SCOPE: Scope = Scope::Match;
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let head = r.peek(4)?;
-        let h = match oxm_header(head) {
-            Ok((_, h)) => h,
-            Err(_) => {
-                return Err(r.error(DecodeErrorKind::Truncated {
-                    needed: 4,
-                    available: r.remaining(),
-                }))
-            }
-        };
+        let head: [u8; 4] = r.peek(4)?.try_into().map_err(|_| {
+            r.error(DecodeErrorKind::Truncated {
+                needed: 4,
+                available: r.remaining(),
+            })
+        })?;
+        let h = OxmHeader::from_u32(u32::from_be_bytes(head));
         let total = 4 + usize::from(h.length);
         if total > r.remaining() {
             return Err(r.error(DecodeErrorKind::LengthLies {
@@ -457,6 +458,14 @@ impl Codec for Oxm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn be_reads_any_width_up_to_8_and_never_panics() {
+        assert_eq!(be(&[0x12, 0x34, 0x56]), 0x12_3456);
+        assert_eq!(be(&[0xff; 8]), u64::MAX);
+        assert_eq!(be(&[]), 0);
+        assert_eq!(be(&[9, 0, 0, 0, 0, 0, 0, 0, 1]), 1);
+    }
 
     #[test]
     fn tcp_dst_is_the_spec_bytes() {
