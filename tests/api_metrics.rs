@@ -72,6 +72,33 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
         ),
         Some(1.0)
     );
+    // A state set: every state for every switch, exactly one of them 1.
+    for dpid in ["00:00:00:00:00:00:00:01", "00:00:00:00:00:00:0a:bc"] {
+        let mut ones = Vec::new();
+        for state in [
+            "handshaking",
+            "syncing",
+            "in_sync",
+            "retry_wait",
+            "disconnected",
+        ] {
+            let v = value(
+                &f,
+                "op25b_switch_sync_state",
+                &[("dpid", dpid), ("state", state)],
+            );
+            assert!(v == Some(0.0) || v == Some(1.0), "{dpid} {state}: {v:?}");
+            if v == Some(1.0) {
+                ones.push(state);
+            }
+        }
+        let want = if dpid.ends_with("01") {
+            "in_sync"
+        } else {
+            "disconnected"
+        };
+        assert_eq!(ones, vec![want], "{dpid}");
+    }
     assert_eq!(
         value(&f, "op25b_syncs_total", &[edge[0], ("result", "ok")]),
         Some(2.0)

@@ -28,6 +28,28 @@ pub enum SyncState {
     Disconnected,
 }
 
+impl SyncState {
+    /// Every state, in lifecycle order (the metrics export one 0/1 series per state).
+    pub const ALL: [SyncState; 5] = [
+        SyncState::Handshaking,
+        SyncState::Syncing,
+        SyncState::InSync,
+        SyncState::RetryWait,
+        SyncState::Disconnected,
+    ];
+
+    /// The name used in JSON and metric labels (`in_sync`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncState::Handshaking => "handshaking",
+            SyncState::Syncing => "syncing",
+            SyncState::InSync => "in_sync",
+            SyncState::RetryWait => "retry_wait",
+            SyncState::Disconnected => "disconnected",
+        }
+    }
+}
+
 /// Counters for one switch, accumulated over all its connections.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SwitchCounters {
@@ -314,6 +336,16 @@ mod tests {
         assert!(serde_json::to_string(&snap)
             .unwrap()
             .contains("\"sync_state\":\"handshaking\""));
+    }
+
+    #[test]
+    fn state_names_are_the_json_names() {
+        for state in SyncState::ALL {
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::Value::from(state.name())
+            );
+        }
     }
 
     #[test]

@@ -129,21 +129,27 @@ impl Collector for FabricCollector {
             as_gauge(snap.handshaking),
         )?;
 
+        // The Prometheus state-set pattern: every state, 1 for the one the switch is in, 0 for
+        // the others, so `== 1` queries and state changes both work without absent series.
         let states: Vec<(Labels, i64)> = snap
             .switches
             .iter()
-            .map(|s| {
-                let state = serde_json::to_value(s.sync_state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                (vec![("dpid", s.dpid_str.clone()), ("state", state)], 1)
+            .flat_map(|s| {
+                SyncState::ALL.into_iter().map(move |state| {
+                    (
+                        vec![
+                            ("dpid", s.dpid_str.clone()),
+                            ("state", state.name().to_owned()),
+                        ],
+                        i64::from(s.sync_state == state),
+                    )
+                })
             })
             .collect();
         gauges(
             &mut enc,
             "op25b_switch_sync_state",
-            "1 for the sync state each switch is in",
+            "Sync state of each switch: one series per state, 1 for the state it is in, 0 for the others",
             &states,
         )?;
         let flows: Vec<(Labels, i64)> = snap
