@@ -281,20 +281,11 @@ impl Datapath {
                 body: Message::Error(error_msg(t, c, frame)),
             }]
         };
-        let deleting = matches!(
-            fm.command,
-            op25b_proto::FlowModCommand::Delete | op25b_proto::FlowModCommand::DeleteStrict
-        );
-        if !deleting {
-            let unknown_meter = fm.instructions.iter().find_map(|i| match i {
-                Instruction::Meter(m) if !self.meters.contains(*m) => Some(*m),
-                _ => None,
-            });
-            if let Some(m) = unknown_meter {
-                return error(crate::TableError::UnknownMeter(m).ofp_error());
-            }
-        }
-        match self.flows.apply(fm, now) {
+        let meters = &self.meters;
+        match self
+            .flows
+            .apply_with_meters(fm, now, |m| meters.contains(m))
+        {
             Ok(outcome) => outcome
                 .removed
                 .iter()

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use op25b_proto::consts::{
     OFPFF_CHECK_OVERLAP, OFPFF_NO_BYT_COUNTS, OFPFF_NO_PKT_COUNTS, OFPFF_RESET_COUNTS,
-    OFPFF_SEND_FLOW_REM, OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER,
+    OFPFF_SEND_FLOW_REM, OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFPTT_MAX, OFP_NO_BUFFER,
 };
 use op25b_proto::{
     Action, AggregateStats, FlowMod, FlowModCommand, FlowStats, FlowStatsRequest, Instruction,
@@ -16,7 +16,9 @@ use op25b_proto::{
 };
 
 use crate::flow_match::FlowMatch;
-use crate::instructions::{validate_instructions, InstructionSummary};
+use crate::instructions::{
+    check_consistency, check_references, validate_instructions, InstructionSummary,
+};
 use crate::packet::PacketHeaders;
 use crate::table_error::TableError;
 use crate::verdict::{Hit, Verdict};
@@ -257,9 +259,22 @@ impl FlowTable {
         removed
     }
 
-    /// Applies a FLOW_MOD as OpenFlow 1.3.5 section 6.4 says. Meter instructions are not
-    /// checked here (the switch knows its meters: see [`InstructionSummary::meter`]).
+    /// Applies a FLOW_MOD as OpenFlow 1.3.5 section 6.4 says, with checks and their order
+    /// matched against Open vSwitch 3.1. Meter instructions are not checked here (see
+    /// [`FlowTable::apply_with_meters`]).
     pub fn apply(&mut self, fm: &FlowMod, now: Instant) -> Result<FlowModOutcome, TableError> {
+        self.apply_with_meters(fm, now, |_| true)
+    }
+
+    /// [`FlowTable::apply`] for a switch whose meters are `meter_exists`: a flow using a
+    /// missing meter (or any group: there are none) is refused after the match and
+    /// instruction checks, and only when the FLOW_MOD adds or changes a flow, as in OVS.
+    pub fn apply_with_meters(
+        &mut self,
+        fm: &FlowMod,
+        now: Instant,
+        meter_exists: impl Fn(u32) -> bool,
+    ) -> Result<FlowModOutcome, TableError> {
         let command = match fm.command {
             FlowModCommand::Other(c) => return Err(TableError::BadCommand(c)),
             c => c,
@@ -271,21 +286,46 @@ impl FlowTable {
             command,
             FlowModCommand::Delete | FlowModCommand::DeleteStrict
         );
-        // "The use of OFPTT_ALL is only valid for delete requests."
-        if !(deleting && fm.table_id == OFPTT_ALL) && fm.table_id >= self.config.n_tables {
+        // Match and instructions first (OVS checks them while decoding), then what depends on
+        // the switch: the table, the buffer, referenced tables, meters and groups.
+        let normal = crate::match_check::normalise(&fm.match_)?;
+        // OVS checks the instructions of every FLOW_MOD, DELETEs included.
+        validate_instructions(&fm.instructions, fm.table_id, self.config.n_tables)?;
+        // "The use of OFPTT_ALL is only valid for delete requests." OVS, with 254 visible
+        // tables, also knows its hidden table 254: DELETEs there select nothing here; ADDs and
+        // MODIFYs are refused with OFPBRC_EPERM, after the port and table checks (the order
+        // of all these checks is OVS 3.1's, seen by tests/ovs_differential.rs).
+        let hidden = self.config.n_tables == OFPTT_MAX && fm.table_id == OFPTT_MAX;
+        if fm.table_id >= self.config.n_tables && !hidden && !(deleting && fm.table_id == OFPTT_ALL)
+        {
             return Err(self.bad_table(fm.table_id));
         }
-        let normal = crate::match_check::normalise(&fm.match_)?;
+        check_consistency(&fm.instructions)?;
+        if hidden && !deleting {
+            return Err(TableError::ReadOnlyTable(fm.table_id));
+        }
         // OVS buffers nothing, neither does this switch.
         if !deleting && fm.buffer_id != OFP_NO_BUFFER {
             return Err(TableError::BufferUnknown(fm.buffer_id));
         }
-        // OVS checks the instructions of every FLOW_MOD, DELETEs included.
-        validate_instructions(&fm.instructions, fm.table_id, self.config.n_tables)?;
+        let references = || check_references(&fm.instructions, self.config.n_tables, &meter_exists);
         match command {
-            FlowModCommand::Add => self.add(fm, normal, now),
-            FlowModCommand::Modify => Ok(self.modify(fm, &normal, false)),
-            FlowModCommand::ModifyStrict => Ok(self.modify(fm, &normal, true)),
+            FlowModCommand::Add => {
+                references()?;
+                self.add(fm, normal, now)
+            }
+            FlowModCommand::Modify | FlowModCommand::ModifyStrict => {
+                let strict = command == FlowModCommand::ModifyStrict;
+                let table = self.tables.get(usize::from(fm.table_id));
+                if table
+                    .into_iter()
+                    .flatten()
+                    .any(|e| selected(e, fm, &normal, strict, false))
+                {
+                    references()?;
+                }
+                Ok(self.modify(fm, &normal, strict))
+            }
             FlowModCommand::Delete => Ok(self.delete(fm, &normal, false)),
             FlowModCommand::DeleteStrict => Ok(self.delete(fm, &normal, true)),
             FlowModCommand::Other(c) => Err(TableError::BadCommand(c)),

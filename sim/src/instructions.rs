@@ -3,7 +3,7 @@
 
 use op25b_proto::consts::{
     OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL,
-    OFPTT_ALL,
+    OFPTT_ALL, OFPTT_MAX,
 };
 use op25b_proto::error_codes::{BadActionCode, BadInstructionCode};
 use op25b_proto::{Action, Instruction, Oxm};
@@ -76,10 +76,8 @@ pub fn validate_instructions(
                 ))
             }
             // "the next table ... must be greater than the current table" (a DELETE for
-            // OFPTT_ALL has no current table: OVS then only checks the table exists).
-            Instruction::GotoTable(next)
-                if (table_id != OFPTT_ALL && *next <= table_id) || *next >= n_tables =>
-            {
+            // OFPTT_ALL has no current table). Whether it exists: see [`check_references`].
+            Instruction::GotoTable(next) if table_id != OFPTT_ALL && *next <= table_id => {
                 return Err(bad_inst(
                     BadInstructionCode::BadTableId,
                     format!("goto_table {next} from table {table_id} (tables 0..{n_tables})"),
@@ -97,25 +95,6 @@ pub fn validate_instructions(
 fn validate_action(a: &Action) -> Result<(), TableError> {
     let bad = |code, detail: String| TableError::BadAction { code, detail };
     match a {
-        Action::Output { port, .. } => {
-            let reserved_ok = matches!(
-                *port,
-                OFPP_IN_PORT | OFPP_NORMAL | OFPP_FLOOD | OFPP_ALL | OFPP_CONTROLLER | OFPP_LOCAL
-            );
-            // OVS accepts any port below OFPP_MAX, port 0 included (checked against OVS by
-            // tests/ovs_differential.rs).
-            if *port > OFPP_MAX && !reserved_ok {
-                return Err(bad(
-                    BadActionCode::BadOutPort,
-                    format!("output to port {port:#x}"),
-                ));
-            }
-            Ok(())
-        }
-        Action::Group(g) => Err(bad(
-            BadActionCode::BadOutGroup,
-            format!("group {g}: this switch has no groups"),
-        )),
         Action::SetField(Oxm::Raw(_)) => Err(bad(
             BadActionCode::BadSetType,
             "set_field of a field this switch does not know".to_string(),
@@ -126,4 +105,75 @@ fn validate_action(a: &Action) -> Result<(), TableError> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The tables, meters and groups instructions refer to (this switch has no groups). OVS checks them
+/// only for flows it adds or modifies: a MODIFY selecting no flow, or a DELETE, is not
+/// refused for them (seen by tests/ovs_differential.rs).
+pub fn check_references(
+    instructions: &[Instruction],
+    n_tables: u8,
+    meter_exists: impl Fn(u32) -> bool,
+) -> Result<(), TableError> {
+    for i in instructions {
+        match i {
+            // OVS, with its 254 visible tables, also accepts a goto to its hidden table 254
+            // (such a packet then misses here).
+            Instruction::GotoTable(next)
+                if *next >= n_tables && !(n_tables == OFPTT_MAX && *next == OFPTT_MAX) =>
+            {
+                return Err(TableError::BadInstruction {
+                    code: BadInstructionCode::BadTableId,
+                    detail: format!("goto_table {next}: the switch has tables 0..{n_tables}"),
+                })
+            }
+            Instruction::Meter(m) if !meter_exists(*m) => return Err(TableError::UnknownMeter(*m)),
+            Instruction::ApplyActions(actions) | Instruction::WriteActions(actions) => {
+                if let Some(g) = actions.iter().find_map(|a| match a {
+                    Action::Group(g) => Some(*g),
+                    _ => None,
+                }) {
+                    return Err(TableError::BadAction {
+                        code: BadActionCode::BadOutGroup,
+                        detail: format!("group {g}: this switch has no groups"),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An output must name a port below OFPP_MAX (OVS accepts port 0 and ports it does not have)
+/// or a reserved port a flow may use.
+fn check_output_port(a: &Action) -> Result<(), TableError> {
+    let Action::Output { port, .. } = a else {
+        return Ok(());
+    };
+    let reserved_ok = matches!(
+        *port,
+        OFPP_IN_PORT | OFPP_NORMAL | OFPP_FLOOD | OFPP_ALL | OFPP_CONTROLLER | OFPP_LOCAL
+    );
+    if *port > OFPP_MAX && !reserved_ok {
+        return Err(TableError::BadAction {
+            code: BadActionCode::BadOutPort,
+            detail: format!("output to port {port:#x}"),
+        });
+    }
+    Ok(())
+}
+
+/// What every FLOW_MOD's outputs must name, DELETEs included: ports below OFPP_MAX or
+/// reserved ports a flow may use (OVS accepts port 0 and ports it does not have).
+pub fn check_consistency(instructions: &[Instruction]) -> Result<(), TableError> {
+    for i in instructions {
+        match i {
+            Instruction::ApplyActions(actions) | Instruction::WriteActions(actions) => {
+                actions.iter().try_for_each(check_output_port)?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -22,6 +22,9 @@ pub enum TableError {
         /// Tables the switch has.
         n_tables: u8,
     },
+    /// An ADD or MODIFY for OVS's hidden, read-only table 254 (OFPBRC_EPERM).
+    #[error("table {0} is read-only")]
+    ReadOnlyTable(u8),
     /// A stats request named a table that does not exist.
     #[error("stats request for table {table_id}, the switch has {n_tables}")]
     BadStatsTableId {
@@ -92,6 +95,9 @@ impl TableError {
                 ErrorType::BadRequest as u16,
                 BadRequestCode::BadTableId as u16,
             ),
+            TableError::ReadOnlyTable(_) => {
+                (ErrorType::BadRequest as u16, BadRequestCode::Eperm as u16)
+            }
             TableError::TableFull { .. } => fm(FlowModFailedCode::TableFull),
             TableError::Overlap { .. } => fm(FlowModFailedCode::Overlap),
             TableError::BadFlags(_) => fm(FlowModFailedCode::BadFlags),
@@ -104,9 +110,11 @@ impl TableError {
                 (ErrorType::BadInstruction as u16, *code as u16)
             }
             TableError::BadAction { code, .. } => (ErrorType::BadAction as u16, *code as u16),
+            // OVS 3.1 answers a flow using a missing meter with OFPMMFC_INVALID_METER
+            // (seen by tests/ovs_differential.rs), not OFPMMFC_UNKNOWN_METER.
             TableError::UnknownMeter(_) => (
                 ErrorType::MeterModFailed as u16,
-                MeterModFailedCode::UnknownMeter as u16,
+                MeterModFailedCode::InvalidMeter as u16,
             ),
         }
     }

@@ -39,7 +39,7 @@ fn arb_match() -> impl Strategy<Value = Vec<Oxm>> {
     };
     (
         proptest::option::of(1u32..3),
-        0u8..5,
+        0u8..8,
         proptest::option::of(prop_oneof![Just(25u16), Just(587), Just(0)]),
         proptest::option::of(prop_oneof![
             Just((0xc633_6407u32, 32u32)),
@@ -73,7 +73,26 @@ fn arb_match() -> impl Strategy<Value = Vec<Oxm>> {
                     f.extend(tcp_dst.map(Oxm::TcpDst));
                 }
                 // A port without its prerequisites: OFPBMC_BAD_PREREQ.
-                _ => f.push(Oxm::TcpDst(tcp_dst.unwrap_or(25))),
+                4 => f.push(Oxm::TcpDst(tcp_dst.unwrap_or(25))),
+                // A prefix with host bits set.
+                5 => {
+                    f.push(Oxm::EthType(ETH_TYPE_IPV4));
+                    f.push(Oxm::Ipv4Dst {
+                        value: Ipv4Addr::new(198, 51, 100, 7),
+                        mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+                    });
+                }
+                // A duplicated field.
+                6 => {
+                    f.push(Oxm::EthType(ETH_TYPE_IPV4));
+                    f.push(Oxm::EthType(ETH_TYPE_IPV4));
+                }
+                // IPv4 UDP to port 25 (must not match TCP probes).
+                _ => {
+                    f.push(Oxm::EthType(ETH_TYPE_IPV4));
+                    f.push(Oxm::IpProto(IP_PROTO_UDP));
+                    f.push(Oxm::UdpDst(25));
+                }
             }
             f
         })
@@ -86,15 +105,19 @@ fn arb_instructions(table_id: u8) -> impl Strategy<Value = Vec<Instruction>> {
         2 => Just(Vec::new()),
         1 => Just(vec![Instruction::GotoTable(table_id.saturating_add(1))]),
         1 => Just(vec![Instruction::WriteActions(vec![Action::output(OFPP_NORMAL)]), Instruction::GotoTable(table_id.saturating_add(1))]),
-        // Invalid: output to port 0; goto to a table not after this one.
+        // Output to port 0 (OVS accepts it); invalid: a goto to a table not after this one,
+        // a meter that does not exist, output to OFPP_ANY, a group.
         1 => Just(vec![Instruction::ApplyActions(vec![Action::output(0)])]),
         1 => Just(vec![Instruction::GotoTable(table_id)]),
+        1 => Just(vec![Instruction::Meter(1), Instruction::ApplyActions(vec![Action::output(OFPP_CONTROLLER)])]),
+        1 => Just(vec![Instruction::ApplyActions(vec![Action::output(OFPP_ANY)])]),
+        1 => Just(vec![Instruction::ApplyActions(vec![Action::Group(1)])]),
     ]
 }
 
 fn arb_flow_mod() -> impl Strategy<Value = FlowMod> {
     (
-        0u8..2,
+        prop_oneof![8 => 0u8..2, 1 => Just(253u8), 1 => Just(254u8), 1 => Just(OFPTT_ALL)],
         0u8..5,
         0u16..3,
         0u64..3,
@@ -124,6 +147,14 @@ fn arb_flow_mod() -> impl Strategy<Value = FlowMod> {
                         fm.out_port = [OFPP_ANY, 2, OFPP_CONTROLLER][usize::from(port)];
                         if port == 0 && table_id == 1 {
                             fm.table_id = OFPTT_ALL;
+                        }
+                        // OVS's hidden table 254 holds flows of its own the simulator does
+                        // not model (a DELETE selecting them draws OFPBRC_EPERM): DELETEs go
+                        // to the visible tables only.
+                        if fm.table_id == OFPTT_MAX {
+                            fm.table_id = 0;
+                        }
+                        if fm.table_id == OFPTT_ALL {
                             // OVS answers OFPBRC_EPERM to an all-tables DELETE selecting cookie 0
                             // exactly: its hidden flows in read-only table 254 have cookie 0 (seen
                             // here). The simulator has no hidden flows; leave that case out.

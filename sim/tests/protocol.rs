@@ -338,7 +338,7 @@ async fn meters_and_flows_that_use_them() {
         (e.err_type, e.code),
         (
             ErrorType::MeterModFailed as u16,
-            MeterModFailedCode::UnknownMeter as u16
+            MeterModFailedCode::InvalidMeter as u16
         )
     );
     c.send_body(Message::MultipartRequest(MultipartRequest {
