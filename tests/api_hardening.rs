@@ -75,10 +75,10 @@ fn slow_oversized_and_panicking_requests_get_json_errors_and_the_server_keeps_se
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     rt.spawn(async move { axum::serve(listener, app).await });
-    let agent = agent();
-
+    // A fresh agent (connection) per request: the server closes a connection whose body it
+    // refused, and a pooled client would reuse it.
     let started = Instant::now();
-    let (status, body) = answer(agent.get(&format!("{base}/slow")).call());
+    let (status, body) = answer(agent().get(&format!("{base}/slow")).call());
     assert_eq!(status, 503, "{body}");
     assert!(
         body["error"]
@@ -91,7 +91,7 @@ fn slow_oversized_and_panicking_requests_get_json_errors_and_the_server_keeps_se
         "answered by the timeout, not the handler"
     );
 
-    let (status, body) = answer(agent.post(&format!("{base}/echo")).send("x".repeat(17)));
+    let (status, body) = answer(agent().post(&format!("{base}/echo")).send("x".repeat(17)));
     assert_eq!(status, 413, "{body}");
     assert!(
         body["error"]
@@ -100,7 +100,7 @@ fn slow_oversized_and_panicking_requests_get_json_errors_and_the_server_keeps_se
         "{body}"
     );
 
-    let (status, body) = answer(agent.get(&format!("{base}/panic")).call());
+    let (status, body) = answer(agent().get(&format!("{base}/panic")).call());
     assert_eq!(status, 500, "{body}");
     assert!(
         body["error"]
@@ -110,7 +110,7 @@ fn slow_oversized_and_panicking_requests_get_json_errors_and_the_server_keeps_se
     );
 
     // Still serving, and a body within the limit goes through untouched.
-    let mut ok = agent
+    let mut ok = agent()
         .post(&format!("{base}/echo"))
         .send("small")
         .expect("answers");
@@ -121,9 +121,29 @@ fn slow_oversized_and_panicking_requests_get_json_errors_and_the_server_keeps_se
 #[test]
 fn the_real_api_refuses_an_oversized_reload_body() {
     let api = TestApi::start(false);
-    let url = format!("{}/api/reload", api.base);
-    let (status, body) = answer(agent().post(&url).send(vec![b'x'; MAX_BODY_BYTES + 1]));
-    assert_eq!(status, 413, "{body}");
+    // Raw HTTP: only the headers announce the size, so the refusal (which comes before any
+    // body is read) cannot race with a client still writing.
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(api.addr).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        conn,
+        "POST /api/reload HTTP/1.1\r\nHost: op25b\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        MAX_BODY_BYTES + 1
+    )
+    .expect("send headers");
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).expect("read the answer");
+    let (head, body) = reply.split_once("\r\n\r\n").expect("HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{reply}"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"));
     assert!(body["error"].is_string(), "{body}");
     assert_eq!(api.store.current().generation(), 1, "nothing reloaded");
     // An empty POST still reloads (the file is unchanged).

@@ -82,6 +82,10 @@ pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, Pac
             }
         }
         Message::BarrierReply => Inbound::BarrierReply,
+        Message::GetConfigReply(c) => Inbound::GetConfigReply {
+            flags: c.flags,
+            miss_send_len: c.miss_send_len,
+        },
         Message::PacketIn(p) => Inbound::PacketIn {
             cookie: p.cookie,
             packet_in: p,
@@ -129,6 +133,7 @@ pub fn to_message(xid: u32, msg: &Outbound<Message>) -> OfpMessage {
         Outbound::EchoRequest => Message::EchoRequest(Bytes::new()),
         Outbound::EchoReply { data } => Message::EchoReply(Bytes::copy_from_slice(data)),
         Outbound::BarrierRequest => Message::BarrierRequest,
+        Outbound::GetConfigRequest => Message::GetConfigRequest,
         Outbound::Policy(m) => m.clone(),
     };
     OfpMessage::new(xid, body)

@@ -35,6 +35,8 @@ const OFPET_METER_MOD_FAILED: u16 = 12;
 const OFPMMFC_METER_EXISTS: u16 = 1;
 /// OFPET_HELLO_FAILED.
 const OFPET_HELLO_FAILED: u16 = 0;
+/// OFPC_FRAG_MASK: the fragment handling bits of SET_CONFIG/GET_CONFIG flags.
+const OFPC_FRAG_MASK: u16 = 3;
 /// OFPPR_DELETE.
 const OFPPR_DELETE: u8 = 1;
 /// Highest non-reserved port number (OFPP_MAX).
@@ -297,6 +299,8 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     meters: MeterStatus,
     /// The SET_CONFIG values last sent on this connection.
     sent_config: Option<(u16, u16)>,
+    /// The xid of an audit's GET_CONFIG_REQUEST waiting for its reply.
+    config_check: Option<u32>,
     out: Vec<Output<P::Msg, P::FlowEntry, PI>>,
 }
 
@@ -325,6 +329,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             run: None,
             meters: MeterStatus::Unknown,
             sent_config: None,
+            config_check: None,
             out: Vec::new(),
         }
     }
@@ -398,6 +403,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             Inbound::PortDesc { ports, more } => self.on_port_desc(xid, ports, more, now),
             Inbound::FlowStats { entries, more } => self.on_flow_stats(xid, entries, more, now),
             Inbound::BarrierReply => self.on_barrier(xid, now),
+            Inbound::GetConfigReply { flags, .. } => self.on_config_reply(xid, flags),
             Inbound::PacketIn { cookie, packet_in } => {
                 if cookie == self.policy.cookie() {
                     self.out.push(Output::PacketIn(packet_in));
@@ -459,6 +465,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 self.start_sync(reason, now);
             }
             Phase::InSync if self.next_audit.is_some_and(|a| now >= a) => {
+                self.check_switch_config();
                 self.start_sync(SyncReason::Audit, now);
             }
             Phase::Syncing => {
@@ -537,6 +544,30 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             self.request_sync(SyncReason::PolicyChange, now);
         }
         self.take()
+    }
+
+    /// An audit also reads the switch configuration back: someone may have changed the
+    /// fragment mode (e.g. `ovs-ofctl set-frags`) behind our back.
+    fn check_switch_config(&mut self) {
+        let xid = self.send(Outbound::GetConfigRequest);
+        self.config_check = Some(xid);
+    }
+
+    fn on_config_reply(&mut self, xid: u32, flags: u16) {
+        if self.config_check != Some(xid) {
+            debug!(xid, "GET_CONFIG_REPLY for another request ignored");
+            return;
+        }
+        self.config_check = None;
+        let (want, _) = self.policy.switch_config();
+        if flags & OFPC_FRAG_MASK != want & OFPC_FRAG_MASK {
+            warn!(
+                found = format_args!("{:#x}", flags & OFPC_FRAG_MASK),
+                want = format_args!("{:#x}", want & OFPC_FRAG_MASK),
+                "audit found the switch's fragment mode changed; re-sending SET_CONFIG"
+            );
+            self.send_switch_config();
+        }
     }
 
     fn send_switch_config(&mut self) {

@@ -1092,3 +1092,53 @@ fn a_rejected_or_unanswered_poll_is_dropped_without_failing_anything() {
         "dropped and re-polled: {out:?}"
     );
 }
+
+#[test]
+fn an_audit_reads_the_switch_config_back_and_repairs_a_changed_fragment_mode() {
+    let t0 = Instant::now();
+    let mut s = in_sync(t0);
+    let t1 = t0 + Duration::from_secs(60);
+    s.on_message(0, Inbound::EchoReply, t1 - Duration::from_secs(1));
+    let out = s.on_tick(t1);
+    let gx = xid_of(&out, &Outbound::GetConfigRequest);
+    let ax = xid_of(&out, &Outbound::Policy("flows?".into()));
+    assert_eq!(s.phase(), Phase::Syncing, "the audit sync runs alongside");
+    // Someone ran `ovs-ofctl set-frags br0 normal` (flags 0); the policy wants 1.
+    let drifted = Inbound::GetConfigReply {
+        flags: 0,
+        miss_send_len: 128,
+    };
+    let out = s.on_message(gx, drifted.clone(), t1);
+    assert_eq!(
+        sends(&out).into_iter().map(|(_, m)| m).collect::<Vec<_>>(),
+        vec![Outbound::SetConfig {
+            flags: 1,
+            miss_send_len: 128
+        }]
+    );
+    let out = s.on_message(gx, drifted, t1);
+    assert!(sends(&out).is_empty(), "a stale reply is ignored: {out:?}");
+    s.on_message(
+        ax,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: false,
+        },
+        t1,
+    );
+    assert_eq!(s.phase(), Phase::InSync);
+    // The next audit finds the mode kept: nothing sent for it.
+    let t2 = t1 + Duration::from_secs(60);
+    s.on_message(0, Inbound::EchoReply, t2 - Duration::from_secs(1));
+    let out = s.on_tick(t2);
+    let gx = xid_of(&out, &Outbound::GetConfigRequest);
+    let out = s.on_message(
+        gx,
+        Inbound::GetConfigReply {
+            flags: 1,
+            miss_send_len: 128,
+        },
+        t2,
+    );
+    assert!(sends(&out).is_empty(), "{out:?}");
+}

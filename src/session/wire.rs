@@ -32,6 +32,11 @@ pub enum Inbound<F, P> {
         more: bool,
     },
     BarrierReply,
+    /// GET_CONFIG_REPLY: the switch's fragment handling flags and miss_send_len.
+    GetConfigReply {
+        flags: u16,
+        miss_send_len: u16,
+    },
     PacketIn {
         cookie: u64,
         packet_in: P,
@@ -71,6 +76,8 @@ pub enum Outbound<M> {
         data: Vec<u8>,
     },
     BarrierRequest,
+    /// Read the switch configuration back (audits check the fragment mode).
+    GetConfigRequest,
     /// FLOW_MOD, METER_MOD or FLOW stats request built by the policy.
     Policy(M),
 }
@@ -87,6 +94,7 @@ impl<M> Outbound<M> {
             Outbound::EchoRequest => "ECHO_REQUEST",
             Outbound::EchoReply { .. } => "ECHO_REPLY",
             Outbound::BarrierRequest => "BARRIER_REQUEST",
+            Outbound::GetConfigRequest => "GET_CONFIG_REQUEST",
             Outbound::Policy(_) => "POLICY_MESSAGE",
         }
     }
