@@ -25,7 +25,8 @@ listen = "127.0.0.1:0"
 echo_interval_secs = 1
 echo_timeout_secs = 3
 handshake_timeout_secs = 2
-audit_interval_secs = 1
+# No audit during the test: the blocked counters must come from the counter poll.
+audit_interval_secs = 3600
 
 [policy]
 blocked_ports = [25]
@@ -33,6 +34,7 @@ relays = ["192.0.2.25/32"]
 
 [reporting]
 enabled = true
+counters_interval_secs = 1
 "#;
 
 fn ip(s: &str) -> IpAddr {
@@ -203,8 +205,9 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     assert_eq!(value(&f, "op25b_sampled_attempts_total", &dpid), Some(70.0));
     assert!(value(&f, "op25b_flow_mods_sent_total", &dpid).is_some_and(|n| n > 0.0));
 
-    // The sessions' flow reads (the 1 s audit re-reads the flows) reach the API: desired and
-    // actual flows agree, and the drop flows' counters count the 70 blocked SYNs.
+    // The sessions' flow reads (the 1 s counter poll; the audit is an hour away) reach the
+    // API: desired and actual flows agree, and the drop flows' counters count the 70 blocked
+    // SYNs.
     let detail = poll("blocked packets from the drop flows' counters", || {
         let (status, body) = get("/api/switches/0x104");
         assert_eq!(status, 200);

@@ -210,8 +210,10 @@ async fn an_injected_error_fails_the_sync_which_retries_until_in_sync() {
     );
     let err = s.last_error.expect("the failure is recorded");
     assert!(
-        err.contains("TABLE_FULL") && err.contains("FlowMod"),
-        "names the request: {err}"
+        err.contains("switch rejected OFPT_FLOW_MOD ADD table:0 priority=")
+            && err.contains("OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL")
+            && !err.contains("FlowMod {"),
+        "names the request in ovs-ofctl syntax, not Debug: {err}"
     );
     assert_eq!(flows_with_cookie(&sw, COOKIE), s.desired_flows);
     h.controller.shutdown().await;
