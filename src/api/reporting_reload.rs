@@ -38,19 +38,40 @@ pub fn report_sink(reporting: &Reporting) -> Result<Option<ReportSink>, ReportEr
     }
 }
 
+/// How loudly to flag the placeholder sender: reports would be written with it (WARN), or it
+/// is in force but nothing is written (INFO), or it is not in use (nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceholderSender {
+    ReportsWritten,
+    NotWritten,
+    NotInUse,
+}
+
+impl PlaceholderSender {
+    pub fn of(reporting: &Reporting) -> Self {
+        if !reporting.enabled || !reporting.uses_placeholder_sender() {
+            PlaceholderSender::NotInUse
+        } else if reporting.report_path.is_some() {
+            PlaceholderSender::ReportsWritten
+        } else {
+            PlaceholderSender::NotWritten
+        }
+    }
+}
+
 /// Logs the one `[reporting]` setting that is valid but almost certainly unintended: reports
-/// going out with the placeholder sender.
+/// going out with the placeholder sender (at start and at every reload that changes the sink).
 pub fn warn_if_placeholder_sender(reporting: &Reporting) {
-    if reporting.enabled && reporting.report_path.is_some() && reporting.uses_placeholder_sender() {
-        warn!(
+    match PlaceholderSender::of(reporting) {
+        PlaceholderSender::ReportsWritten => warn!(
             reported_from = %reporting.reported_from,
             "[reporting] reported_from is the placeholder: abuse reports will name a mailbox nobody reads; set it to the ISP's abuse address"
-        );
-    } else if reporting.enabled && reporting.uses_placeholder_sender() {
-        info!(
+        ),
+        PlaceholderSender::NotWritten => info!(
             reported_from = %reporting.reported_from,
             "[reporting] reported_from is the placeholder (no report_path set, so no report is written with it)"
-        );
+        ),
+        PlaceholderSender::NotInUse => {}
     }
 }
 
@@ -149,5 +170,77 @@ pub async fn follow(
             apply(&handle, &applied, &new, active.generation());
             applied = new;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::ReportPath;
+
+    #[test]
+    fn the_placeholder_sender_is_flagged_only_when_reports_use_it() {
+        let on = Reporting {
+            report_path: Some(ReportPath::Stdout),
+            ..Reporting::default()
+        };
+        assert_eq!(
+            PlaceholderSender::of(&on),
+            PlaceholderSender::ReportsWritten
+        );
+        assert_eq!(
+            PlaceholderSender::of(&Reporting::default()),
+            PlaceholderSender::NotWritten
+        );
+        let off = Reporting {
+            enabled: false,
+            ..on.clone()
+        };
+        assert_eq!(PlaceholderSender::of(&off), PlaceholderSender::NotInUse);
+        let real = Reporting {
+            reported_from: "abuse@isp.example".to_owned(),
+            ..on.clone()
+        };
+        assert_eq!(PlaceholderSender::of(&real), PlaceholderSender::NotInUse);
+    }
+
+    #[test]
+    fn changes_are_classified_for_the_table_and_the_sink() {
+        let d = Reporting::default();
+        let thresholds = Reporting {
+            threshold_attempts: 10,
+            ..d.clone()
+        };
+        assert_eq!(
+            ReportingChange::between(&d, &thresholds),
+            ReportingChange {
+                table: true,
+                sink: false
+            }
+        );
+        let sender = Reporting {
+            reported_from: "abuse@isp.example".to_owned(),
+            ..d.clone()
+        };
+        assert_eq!(
+            ReportingChange::between(&d, &sender),
+            ReportingChange {
+                table: false,
+                sink: true
+            }
+        );
+        let rate = Reporting {
+            sample_rate_pps: 5,
+            counters_interval_secs: 3,
+            ..d.clone()
+        };
+        assert_eq!(
+            ReportingChange::between(&d, &rate),
+            ReportingChange {
+                table: false,
+                sink: false
+            },
+            "the meter rate and counter poll are the sessions' business"
+        );
     }
 }
