@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use op25b::cli;
 
 #[derive(Debug, Parser)]
-#[command(name = "op25b", version, about = "OpenFlow 1.3 controller for Outbound Port 25 Blocking")]
+#[command(
+    name = "op25b",
+    version,
+    about = "OpenFlow 1.3 controller for Outbound Port 25 Blocking"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,8 +27,22 @@ enum Command {
     Status(cli::status::StatusArgs),
 }
 
+/// Printing commands (`plan | head`, `ofp-print | less`) end quietly when the reader goes away,
+/// like other Unix tools, instead of panicking in `println!` on EPIPE. The daemon (`run`) keeps
+/// Rust's default (SIGPIPE ignored), so a switch that closes its socket is an error on that
+/// connection, never a signal to the process.
+fn restore_default_sigpipe() {
+    // SAFETY: called once at start-up before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run(_)) {
+        restore_default_sigpipe();
+    }
     let code = match cli.command {
         Command::Run(a) => cli::run::main(a),
         Command::Check(a) => cli::check::main(a),
