@@ -150,12 +150,27 @@ impl Bridge {
 
     /// The trace's `Datapath actions:` line.
     fn trace(&self, flow: &str) -> String {
-        let (ok, out) = run("ovs-appctl", &["ofproto/trace", &self.name, flow]);
-        assert!(ok, "trace {flow}: {out}");
-        out.lines()
-            .find_map(|l| l.strip_prefix("Datapath actions: "))
-            .map(str::to_string)
-            .unwrap_or_else(|| panic!("no Datapath actions line in trace of {flow}:\n{out}"))
+        self.trace_args(&[flow]).1
+    }
+
+    /// Traces real packet bytes arriving on `in_port`: Open vSwitch extracts the fields itself.
+    /// Returns the trace's `Flow:` line (what it extracted) and its `Datapath actions:`.
+    fn trace_packet(&self, in_port: u32, frame: &[u8]) -> (String, String) {
+        self.trace_args(&[&format!("in_port={in_port}"), &hex::encode(frame)])
+    }
+
+    fn trace_args(&self, args: &[&str]) -> (String, String) {
+        let mut all = vec!["ofproto/trace", self.name.as_str()];
+        all.extend_from_slice(args);
+        let (ok, out) = run("ovs-appctl", &all);
+        assert!(ok, "trace {args:?}: {out}");
+        let line = |prefix: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("no {prefix:?} line in trace of {args:?}:\n{out}"))
+        };
+        (line("Flow: "), line("Datapath actions: "))
     }
 }
 
@@ -212,6 +227,9 @@ fn check_all(bridge: &Bridge, cases: &[(&str, Want)]) {
 
 const SUB4: &str = "in_port=1,tcp,nw_src=10.0.0.1";
 const SUB6: &str = "in_port=1,tcp6,ipv6_src=2001:db8:1::1";
+/// An IPv6 fragment other than the first from a subscriber: Open vSwitch sees no TCP header,
+/// only the Fragment extension header (44).
+const LATER6: &str = "in_port=1,ipv6,ipv6_src=2001:db8:1::1,nw_proto=44,nw_frag=later";
 
 fn all_mode_cases() -> Vec<(String, Want)> {
     let c = |s: String, w| (s, w);
@@ -291,6 +309,25 @@ fn all_mode_cases() -> Vec<(String, Want)> {
             format!("{SUB6},ipv6_dst=2001:db8::25,nw_frag=later"),
             Forwarded,
         ),
+        // IPv4 later fragments keep nw_proto=6 (the IPv4 header is in every fragment).
+        c(format!("{SUB4},nw_dst=192.0.2.25,nw_frag=later"), Forwarded),
+        c(
+            "in_port=1,tcp,nw_src=203.0.113.3,nw_dst=198.51.100.7,nw_frag=later".into(),
+            Forwarded,
+        ),
+        // IPv6 later fragments, as Open vSwitch really classifies them: by the Fragment header.
+        c(format!("{LATER6},ipv6_dst=2001:db8:2::7"), Dropped),
+        c(format!("{LATER6},ipv6_dst=2001:db8::25"), Forwarded),
+        c(
+            "in_port=1,ipv6,ipv6_src=2001:db8:e::9,ipv6_dst=2001:db8:2::7,nw_proto=44,nw_frag=later"
+                .into(),
+            Forwarded,
+        ),
+        c(
+            "in_port=4,ipv6,ipv6_src=2001:db8:2::7,ipv6_dst=2001:db8:1::1,nw_proto=44,nw_frag=later"
+                .into(),
+            Forwarded,
+        ),
     ]
 }
 
@@ -356,6 +393,18 @@ fn a_listed_switch_polices_only_its_subscriber_ports() {
                 "in_port=2,tcp,nw_src=10.0.0.2,nw_dst=198.51.100.7,nw_frag=later",
                 Dropped,
             ),
+            (
+                "in_port=2,ipv6,ipv6_src=2001:db8:1::2,ipv6_dst=2001:db8:2::7,nw_proto=44,nw_frag=later",
+                Dropped,
+            ),
+            (
+                "in_port=3,ipv6,ipv6_src=2001:db8:1::3,ipv6_dst=2001:db8:2::7,nw_proto=44,nw_frag=later",
+                Forwarded,
+            ),
+            (
+                "in_port=2,ipv6,ipv6_src=2001:db8:1::2,ipv6_dst=2001:db8::25,nw_proto=44,nw_frag=later",
+                Forwarded,
+            ),
             // Port 3 is neither subscriber nor uplink on this switch: not policed.
             (
                 "in_port=3,tcp,nw_src=10.0.0.3,nw_dst=198.51.100.7,tp_dst=25",
@@ -419,4 +468,172 @@ fn flow_mod_bytes_decode_in_ovs_as_planned() {
             "actions {want} missing in:\n{out}"
         );
     }
+}
+
+// ---------- real fragment bytes ----------
+
+/// Ethernet + IPv4 header (protocol 6, id 77, fragment offset `offset8` x 8 bytes, MF as
+/// given, header checksum filled in) + `payload`.
+fn ipv4_fragment(src: [u8; 4], dst: [u8; 4], offset8: u16, more: bool, payload: &[u8]) -> Vec<u8> {
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(
+        &u16::try_from(20 + payload.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    ip.extend_from_slice(&77u16.to_be_bytes());
+    ip.extend_from_slice(&(offset8 | if more { 0x2000 } else { 0 }).to_be_bytes());
+    ip.extend_from_slice(&[64, 6, 0, 0]);
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    let sum = ip
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum::<u32>();
+    let folded = (sum & 0xffff) + (sum >> 16);
+    let checksum = !(((folded & 0xffff) + (folded >> 16)) as u16);
+    ip[10..12].copy_from_slice(&checksum.to_be_bytes());
+    ethernet(0x0800, &[ip, payload.to_vec()].concat())
+}
+
+/// Ethernet + IPv6 header (next header 44) + Fragment header (next header 6, id 77, offset
+/// `offset8` x 8 bytes, M flag as given) + `payload`.
+fn ipv6_fragment(src: &str, dst: &str, offset8: u16, more: bool, payload: &[u8]) -> Vec<u8> {
+    let addr = |a: &str| {
+        a.parse::<std::net::Ipv6Addr>()
+            .unwrap_or_else(|e| panic!("{a}: {e}"))
+            .octets()
+    };
+    let mut ip = vec![0x60, 0, 0, 0];
+    ip.extend_from_slice(
+        &u16::try_from(8 + payload.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    ip.extend_from_slice(&[44, 64]);
+    ip.extend_from_slice(&addr(src));
+    ip.extend_from_slice(&addr(dst));
+    ip.extend_from_slice(&[6, 0]);
+    ip.extend_from_slice(&((offset8 << 3) | u16::from(more)).to_be_bytes());
+    ip.extend_from_slice(&77u32.to_be_bytes());
+    ethernet(0x86dd, &[ip, payload.to_vec()].concat())
+}
+
+fn ethernet(eth_type: u16, body: &[u8]) -> Vec<u8> {
+    let mut f = vec![0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1];
+    f.extend_from_slice(&eth_type.to_be_bytes());
+    f.extend_from_slice(body);
+    f
+}
+
+/// A TCP SYN header to port 25 (no checksum: nothing here verifies it).
+fn syn_to_25() -> Vec<u8> {
+    let mut t = vec![
+        0x9c, 0x41, 0, 25, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xfa, 0xf0,
+    ];
+    t.extend_from_slice(&[0, 0, 0, 0]);
+    t
+}
+
+/// Fragments built byte by byte, classified by Open vSwitch itself: the IPv6 later fragment
+/// really is `nw_proto=44,nw_frag=later`, and each fragment gets the verdict the policy wants.
+#[test]
+fn real_fragment_bytes_meet_the_planned_flows() {
+    let bridge = Bridge::new();
+    let policy = temp_file("policy.toml", POLICY);
+    bridge.install_plan(&policy, "1");
+    let _ = std::fs::remove_file(&policy);
+    let rest = [0u8; 24];
+    let sub4 = [10, 0, 0, 1];
+    let foreign4 = [198, 51, 100, 7];
+    let relay4 = [192, 0, 2, 25];
+    let cases: Vec<(&str, u32, Vec<u8>, &str, Want)> = vec![
+        (
+            "v4 first fragment -> foreign",
+            1,
+            ipv4_fragment(sub4, foreign4, 0, true, &syn_to_25()),
+            "nw_frag=first",
+            Dropped,
+        ),
+        (
+            "v4 later fragment -> foreign",
+            1,
+            ipv4_fragment(sub4, foreign4, 3, false, &rest),
+            "nw_frag=later",
+            Dropped,
+        ),
+        (
+            "v4 later fragment -> relay",
+            1,
+            ipv4_fragment(sub4, relay4, 3, false, &rest),
+            "nw_frag=later",
+            Forwarded,
+        ),
+        (
+            "v4 later fragment from exempt -> foreign",
+            1,
+            ipv4_fragment([203, 0, 113, 3], foreign4, 3, false, &rest),
+            "nw_frag=later",
+            Forwarded,
+        ),
+        (
+            "v6 first fragment -> foreign",
+            1,
+            ipv6_fragment("2001:db8:1::1", "2001:db8:2::7", 0, true, &syn_to_25()),
+            "nw_frag=first",
+            Dropped,
+        ),
+        (
+            "v6 later fragment -> foreign",
+            1,
+            ipv6_fragment("2001:db8:1::1", "2001:db8:2::7", 3, false, &rest),
+            "nw_proto=44",
+            Dropped,
+        ),
+        (
+            "v6 later fragment -> relay",
+            1,
+            ipv6_fragment("2001:db8:1::1", "2001:db8::25", 3, false, &rest),
+            "nw_proto=44",
+            Forwarded,
+        ),
+        (
+            "v6 later fragment from exempt -> foreign",
+            1,
+            ipv6_fragment("2001:db8:e::9", "2001:db8:2::7", 3, false, &rest),
+            "nw_proto=44",
+            Forwarded,
+        ),
+        (
+            "v6 later fragment from the uplink",
+            4,
+            ipv6_fragment("2001:db8:2::7", "2001:db8:1::1", 3, false, &rest),
+            "nw_proto=44",
+            Forwarded,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, in_port, frame, classified, want) in &cases {
+        let (flow, actions) = bridge.trace_packet(*in_port, frame);
+        let got = if forwards(&actions) {
+            Forwarded
+        } else {
+            Dropped
+        };
+        let later6 = *classified == "nw_proto=44";
+        let extracted = flow.contains(classified)
+            && (!later6 || (flow.starts_with("ipv6,") && flow.contains("nw_frag=later")));
+        if got != *want || !extracted {
+            failures.push(format!(
+                "{name}: want {want:?} with {classified}, got {got:?}\n  Flow: {flow}\n  Datapath actions: {actions}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

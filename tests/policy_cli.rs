@@ -194,22 +194,29 @@ fn plan_prints_listed_switches_then_the_defaults() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         o.stdout
-            .contains("# switch 00:00:00:00:00:00:00:01 (edge-1): 13 flows"),
+            .contains("# switch 00:00:00:00:00:00:00:01 (edge-1): 16 flows"),
         "{}",
         o.stdout
     );
     assert!(
         o.stdout
-            .contains("# [defaults] (any switch not listed): 9 flows"),
+            .contains("# [defaults] (any switch not listed): 11 flows"),
         "{}",
         o.stdout
     );
-    assert_eq!(flow_lines(&o.stdout).len(), 22);
+    assert_eq!(flow_lines(&o.stdout).len(), 27);
     assert!(o.stdout.contains(
         "cookie=0x4f50323542000000,table=0,priority=20000,in_port=2,tcp,tp_dst=25,actions=meter:1,controller:128"
     ));
     assert!(o.stdout.contains(
         "cookie=0x4f50323542000000,table=0,priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL"
+    ));
+    // IPv6 later fragments: dropped per listed port, open towards the IPv6 relay.
+    assert!(o.stdout.contains(
+        "cookie=0x4f50323542000000,table=0,priority=20000,in_port=2,ipv6,nw_proto=44,actions=drop"
+    ));
+    assert!(o.stdout.contains(
+        "cookie=0x4f50323542000000,table=0,priority=30000,ipv6,ipv6_dst=2001:db8::25,nw_proto=44,actions=NORMAL"
     ));
     assert!(o
         .stdout
@@ -238,7 +245,7 @@ fn plan_for_one_dpid_with_ports_and_without_meters() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         o.stdout
-            .starts_with("# switch 00:00:00:00:00:00:00:01 (edge-1): 13 flows"),
+            .starts_with("# switch 00:00:00:00:00:00:00:01 (edge-1): 16 flows"),
         "{}",
         o.stdout
     );
@@ -280,7 +287,7 @@ fn plan_for_one_dpid_with_ports_and_without_meters() {
     assert_eq!(a.code, 0);
     assert!(
         a.stdout
-            .starts_with("# switch 00:00:00:00:00:00:00:05 (not listed: [defaults]): 9 flows"),
+            .starts_with("# switch 00:00:00:00:00:00:00:05 (not listed: [defaults]): 11 flows"),
         "{}",
         a.stdout
     );
@@ -305,4 +312,90 @@ fn plan_refuses_a_broken_policy_and_bad_arguments() {
         "{}",
         o.stderr
     );
+}
+
+#[test]
+fn plan_output_ends_with_one_newline_after_the_last_flow() {
+    let f = PolicyFile::new(TWO_SWITCHES);
+    for args in [
+        &["plan", "--config", "policy.toml"][..],
+        &["plan", "--config", "policy.toml", "--dpid", "1"],
+        &["plan", "--config", "policy.toml", "--dpid", "5"],
+    ] {
+        let o = op25b(&f, args);
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        let last = o.stdout.lines().last().unwrap_or_default();
+        assert!(last.starts_with("cookie="), "{args:?}: last line {last:?}");
+        assert!(
+            o.stdout.ends_with(&format!("{last}\n")),
+            "{args:?}: no newline after the last flow: {:?}",
+            &o.stdout[o.stdout.len().saturating_sub(40)..]
+        );
+        assert!(!o.stdout.ends_with("\n\n"), "{args:?}");
+    }
+    let o = check(TWO_SWITCHES);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("OK: ")
+            && o.stdout
+                .ends_with("defaults police all ports but uplinks\n"),
+        "{:?}",
+        o.stdout
+    );
+    assert_eq!(o.stdout.lines().count(), 1, "{:?}", o.stdout);
+}
+
+/// Runs `op25b <args>` with stdout going to `stdout`; `code` is -signal when a signal ended it.
+fn op25b_to(file: &PolicyFile, args: &[&str], stdout: std::process::Stdio) -> Out {
+    let o = Command::new(BIN)
+        .current_dir(&file.dir)
+        .args(args)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    Out {
+        code: o.status.code().unwrap_or_else(|| {
+            -std::os::unix::process::ExitStatusExt::signal(&o.status).unwrap_or(1)
+        }),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn plan_and_check_survive_a_closed_pipe_and_report_an_unwritable_stdout() {
+    let f = PolicyFile::new(TWO_SWITCHES);
+    for args in [
+        &["plan", "--config", "policy.toml"][..],
+        &["check", "--config", "policy.toml"],
+    ] {
+        // `op25b plan | head`: the reader is gone before anything is written. main.rs restores
+        // SIGPIPE's default for printing commands, so the process ends by SIGPIPE like other
+        // Unix tools; were SIGPIPE ignored, `write_stdout` would end it with 0. Never a panic.
+        let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("pipe: {e}"));
+        drop(reader);
+        let o = op25b_to(&f, args, writer.into());
+        assert!(
+            o.code == -13 || o.code == 0,
+            "{args:?}: {} {}",
+            o.code,
+            o.stderr
+        );
+        assert_eq!(o.stderr, "", "{args:?}");
+        // A full disk: an error message and exit 1, no panic.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap_or_else(|e| panic!("/dev/full: {e}"));
+        let o = op25b_to(&f, args, full.into());
+        assert_eq!(o.code, 1, "{args:?}: {}", o.stderr);
+        assert!(
+            o.stderr
+                .contains("error: cannot write to stdout: No space left on device"),
+            "{args:?}: {}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("panicked"), "{args:?}: {}", o.stderr);
+    }
 }

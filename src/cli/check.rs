@@ -1,6 +1,7 @@
 //! `op25b check`: validate a policy file, print a summary and warnings, or every error.
 use crate::policy::{Config, LoadError, SubscriberPorts};
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `op25b check`.
@@ -37,7 +38,23 @@ pub(crate) fn load_or_report(path: &std::path::Path) -> Option<Config> {
     }
 }
 
-/// Runs the subcommand; returns the process exit code (0 valid, 1 invalid).
+/// Writes `text` to stdout and returns the exit code: 0 when written, or when the reader closed
+/// the pipe early (`op25b plan | head`: it wanted no more); 1, with a message on stderr, when
+/// stdout cannot be written (a full disk, a closed descriptor). Never panics, unlike `println!`.
+pub(crate) fn write_stdout(text: &str) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            1
+        }
+    }
+}
+
+/// Runs the subcommand; returns the process exit code (0 valid, 1 invalid or stdout not
+/// writable).
 pub fn main(args: CheckArgs) -> i32 {
     let Some(config) = load_or_report(&args.config) else {
         return 1;
@@ -48,8 +65,8 @@ pub fn main(args: CheckArgs) -> i32 {
         SubscriberPorts::All => "all ports but uplinks".to_string(),
         SubscriberPorts::List(l) => format!("{} listed ports", l.len()),
     };
-    println!(
-        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}",
+    write_stdout(&format!(
+        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}\n",
         count(p.switches().len(), "switch", "switches"),
         count(p.relays().len(), "relay", "relays"),
         count(p.exempt_sources().len(), "exempt source", "exempt sources"),
@@ -58,8 +75,7 @@ pub fn main(args: CheckArgs) -> i32 {
         p.forwarding(),
         if p.reporting().enabled { "on" } else { "off" },
         defaults
-    );
-    0
+    ))
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {

@@ -28,6 +28,16 @@ fn family(p: &IpPrefix) -> IpFamily {
     }
 }
 
+/// The kinds of packet an allow for a prefix of `family` must cover: TCP, and for IPv6 with
+/// fragments dropped also the later fragments (IPv4 later fragments still read as TCP).
+fn families(family: IpFamily, drop_fragments: bool) -> Vec<IpFamily> {
+    if family == IpFamily::V6 && drop_fragments {
+        vec![IpFamily::V6, IpFamily::V6LaterFragment]
+    } else {
+        vec![family]
+    }
+}
+
 fn flow(priority: u16, match_: FlowMatch, action: FlowAction) -> FlowSpec {
     FlowSpec {
         key: FlowKey {
@@ -51,11 +61,19 @@ fn tcp(family: IpFamily) -> TcpMatch {
 /// The flows `switch` must hold under `policy`.
 ///
 /// With `subscriber_ports = "all"` the count is
-/// `uplinks + relays + exempt + 2 x blocked ports + 2 (fragments, "drop-tcp" mode) + 1`,
-/// whatever the number of subscriber ports. With a port list, the drop flows are per listed port.
+/// `uplinks + relays + exempt + 2 x blocked ports + 1`, plus in "drop-tcp" mode (with a port
+/// blocked) `3` fragment drops and one IPv6-later-fragment allow per IPv6 relay and per IPv6
+/// exempt prefix, whatever the number of subscriber ports. With a port list, the drop flows are
+/// per listed port.
 pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
     let roles = policy.roles_for(switch.dpid);
     let forward = FlowAction::Forward(policy.forwarding());
+    let blocked = policy.blocked_ports();
+    // "drop-tcp": TCP fragments hide their ports, so they are dropped from policed ports like a
+    // blocked port: IPv4 and IPv6 first fragments as `tcp,tp_dst=0`/`tcp6,tp_dst=0`, IPv6 later
+    // fragments (which carry no TCP header) as `ipv6,nw_proto=44`. The IPv6-later-fragment
+    // allows for relays and exempt sources exist only next to that drop.
+    let drop_fragments = policy.fragments() == FragmentMode::DropTcp && !blocked.is_empty();
     let block_action = if policy.reporting().enabled && switch.meters_supported {
         FlowAction::Sample {
             meter_id: SAMPLE_METER_ID,
@@ -74,32 +92,35 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
         flows.insert(flow(PRIO_UPLINK, m, forward));
     }
     // Relays: all TCP towards them passes, so both the blocked ports and fragments (port 0)
-    // stay open with one flow per relay.
+    // stay open with one flow per relay, plus one for an IPv6 relay's later fragments.
     for r in policy.relays() {
-        let m = FlowMatch {
-            in_port: None,
-            tcp: Some(TcpMatch {
-                dst: Some(r.net()),
-                ..tcp(family(r))
-            }),
-        };
-        flows.insert(flow(PRIO_RELAY, m, forward));
+        for fam in families(family(r), drop_fragments) {
+            let m = FlowMatch {
+                in_port: None,
+                tcp: Some(TcpMatch {
+                    dst: Some(r.net()),
+                    ..tcp(fam)
+                }),
+            };
+            flows.insert(flow(PRIO_RELAY, m, forward));
+        }
     }
     for e in policy.exempt_sources() {
-        let m = FlowMatch {
-            in_port: None,
-            tcp: Some(TcpMatch {
-                src: Some(e.net()),
-                ..tcp(family(e))
-            }),
-        };
-        flows.insert(flow(PRIO_EXEMPT, m, forward));
+        for fam in families(family(e), drop_fragments) {
+            let m = FlowMatch {
+                in_port: None,
+                tcp: Some(TcpMatch {
+                    src: Some(e.net()),
+                    ..tcp(fam)
+                }),
+            };
+            flows.insert(flow(PRIO_EXEMPT, m, forward));
+        }
     }
     let policed: Vec<Option<PortNo>> = match &roles.subscriber {
         SubscriberPorts::All => vec![None],
         SubscriberPorts::List(ports) => ports.iter().copied().map(Some).collect(),
     };
-    let blocked = policy.blocked_ports();
     for &in_port in &policed {
         for fam in [IpFamily::V4, IpFamily::V6] {
             for &p in blocked {
@@ -112,7 +133,7 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
                 };
                 flows.insert(flow(PRIO_DROP, m, block_action));
             }
-            if policy.fragments() == FragmentMode::DropTcp && !blocked.is_empty() {
+            if drop_fragments {
                 let m = FlowMatch {
                     in_port,
                     tcp: Some(TcpMatch {
@@ -122,6 +143,13 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
                 };
                 flows.insert(flow(PRIO_DROP, m, FlowAction::Drop));
             }
+        }
+        if drop_fragments {
+            let m = FlowMatch {
+                in_port,
+                tcp: Some(tcp(IpFamily::V6LaterFragment)),
+            };
+            flows.insert(flow(PRIO_DROP, m, FlowAction::Drop));
         }
     }
     flows.insert(flow(PRIO_FORWARD, FlowMatch::default(), forward));

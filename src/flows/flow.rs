@@ -3,17 +3,31 @@
 use crate::policy::{Forwarding, PortNo};
 use ipnet::IpNet;
 
-/// IPv4 or IPv6.
+/// Which IP packets a [`TcpMatch`] selects: its `eth_type` and the `ip_proto` that goes with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum IpFamily {
-    /// `eth_type=0x0800`.
+    /// IPv4 TCP: `eth_type=0x0800,ip_proto=6` (`tcp`). IPv4 fragments all carry `ip_proto=6`.
     V4,
-    /// `eth_type=0x86dd`.
+    /// IPv6 TCP: `eth_type=0x86dd,ip_proto=6` (`tcp6`); this includes an IPv6 *first* fragment.
     V6,
+    /// IPv6 *later* fragments: `eth_type=0x86dd,ip_proto=44` (`ipv6,nw_proto=44`). Open vSwitch
+    /// classifies an IPv6 fragment other than the first by its Fragment extension header (44):
+    /// the TCP header is only in the first fragment, so such a packet may carry TCP or anything
+    /// else, and no port can be matched (`dst_port` must be `None`). Seen with
+    /// `ofproto/trace` on Open vSwitch 3.1; see docs/policy-and-flows.md.
+    V6LaterFragment,
 }
 
-/// The TCP part of a match: `eth_type`, `ip_proto=6`, and optionally addresses and a destination
-/// port. Prefixes are always truncated (no host bits).
+impl IpFamily {
+    /// True for the IPv6 kinds (addresses are `ipv6_src`/`ipv6_dst`).
+    pub fn is_ipv6(self) -> bool {
+        !matches!(self, IpFamily::V4)
+    }
+}
+
+/// The TCP part of a match: `eth_type` and `ip_proto` (TCP, or for
+/// [`IpFamily::V6LaterFragment`] the IPv6 Fragment header that hides TCP), and optionally
+/// addresses and a destination port. Prefixes are always truncated (no host bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TcpMatch {
     /// Address family.

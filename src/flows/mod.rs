@@ -2,9 +2,10 @@
 //! with conversions to OpenFlow messages and to `ovs-ofctl` syntax.
 //!
 //! Layout of table 0, from the top (see `layout` and docs/policy-and-flows.md):
-//! uplink ingress forwarded (40000); TCP to relays forwarded (30000); TCP from exempt sources
-//! forwarded (29000); TCP to blocked ports, and TCP port 0 (fragments), from policed ports
-//! dropped or sampled (20000); everything else forwarded (0).
+//! uplink ingress forwarded (40000); TCP (and IPv6 later fragments) to relays forwarded (30000);
+//! TCP (and IPv6 later fragments) from exempt sources forwarded (29000); TCP to blocked ports,
+//! TCP port 0 (fragments) and IPv6 later fragments (`ip_proto=44`) from policed ports dropped or
+//! sampled (20000); everything else forwarded (0).
 mod desired;
 mod flow;
 pub mod layout;

@@ -1,5 +1,6 @@
 //! Flows in `ovs-ofctl add-flows` syntax, for `op25b plan` and for review.
 use super::flow::{FlowAction, FlowSpec, IpFamily};
+use super::openflow::IP_PROTO_IPV6_FRAGMENT;
 use crate::policy::{Cookie, Forwarding};
 use ipnet::IpNet;
 use std::fmt::Write;
@@ -13,7 +14,9 @@ fn prefix(n: &IpNet) -> String {
 }
 
 /// One flow as an `ovs-ofctl -O OpenFlow13 add-flows` line, e.g.
-/// `cookie=0x4f50323542000000,table=0,priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL`.
+/// `cookie=0x4f50323542000000,table=0,priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL`
+/// (IPv6 later fragments: `...,ipv6,ipv6_dst=2001:db8::25,nw_proto=44,actions=NORMAL`, the
+/// order `ovs-ofctl dump-flows` prints).
 pub fn ofctl_line(cookie: Cookie, f: &FlowSpec) -> String {
     let mut s = format!(
         "cookie={:#018x},table={},priority={}",
@@ -27,6 +30,7 @@ pub fn ofctl_line(cookie: Cookie, f: &FlowSpec) -> String {
         let (kw, src, dst) = match t.family {
             IpFamily::V4 => ("tcp", "nw_src", "nw_dst"),
             IpFamily::V6 => ("tcp6", "ipv6_src", "ipv6_dst"),
+            IpFamily::V6LaterFragment => ("ipv6", "ipv6_src", "ipv6_dst"),
         };
         s.push(',');
         s.push_str(kw);
@@ -35,6 +39,9 @@ pub fn ofctl_line(cookie: Cookie, f: &FlowSpec) -> String {
         }
         if let Some(n) = &t.dst {
             let _ = write!(s, ",{dst}={}", prefix(n));
+        }
+        if t.family == IpFamily::V6LaterFragment {
+            let _ = write!(s, ",nw_proto={IP_PROTO_IPV6_FRAGMENT}");
         }
         if let Some(p) = t.dst_port {
             let _ = write!(s, ",tp_dst={p}");

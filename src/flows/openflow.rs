@@ -22,6 +22,18 @@ pub const ETH_TYPE_IPV4: u16 = 0x0800;
 pub const ETH_TYPE_IPV6: u16 = 0x86dd;
 /// `ip_proto` of TCP.
 pub const IP_PROTO_TCP: u8 = 6;
+/// `ip_proto` of the IPv6 Fragment extension header: what Open vSwitch matches for an IPv6
+/// fragment other than the first.
+pub const IP_PROTO_IPV6_FRAGMENT: u8 = 44;
+
+/// The `eth_type` and `ip_proto` a match on `family` carries.
+pub fn eth_type_and_ip_proto(family: IpFamily) -> (u16, u8) {
+    match family {
+        IpFamily::V4 => (ETH_TYPE_IPV4, IP_PROTO_TCP),
+        IpFamily::V6 => (ETH_TYPE_IPV6, IP_PROTO_TCP),
+        IpFamily::V6LaterFragment => (ETH_TYPE_IPV6, IP_PROTO_IPV6_FRAGMENT),
+    }
+}
 
 fn mask_of(n: &IpNet) -> Option<IpNet> {
     (n.prefix_len() != n.max_prefix_len()).then_some(*n)
@@ -35,11 +47,9 @@ pub fn to_match(m: &FlowMatch) -> Match {
         f.push(Oxm::InPort(p.0));
     }
     if let Some(t) = &m.tcp {
-        f.push(Oxm::EthType(match t.family {
-            IpFamily::V4 => ETH_TYPE_IPV4,
-            IpFamily::V6 => ETH_TYPE_IPV6,
-        }));
-        f.push(Oxm::IpProto(IP_PROTO_TCP));
+        let (eth_type, ip_proto) = eth_type_and_ip_proto(t.family);
+        f.push(Oxm::EthType(eth_type));
+        f.push(Oxm::IpProto(ip_proto));
         for (net, is_src) in [(t.src, true), (t.dst, false)] {
             let Some(net) = net else { continue };
             let masked = mask_of(&net);

@@ -38,11 +38,13 @@ fn all_mode_layout_is_exactly_this() {
         "priority=40000,in_port=4,actions=NORMAL",
         "priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL",
         "priority=30000,tcp6,ipv6_dst=2001:db8::25,actions=NORMAL",
+        "priority=30000,ipv6,ipv6_dst=2001:db8::25,nw_proto=44,actions=NORMAL",
         "priority=29000,tcp,nw_src=203.0.113.0/29,actions=NORMAL",
         "priority=20000,tcp,tp_dst=0,actions=drop",
         "priority=20000,tcp,tp_dst=25,actions=meter:1,controller:128",
         "priority=20000,tcp6,tp_dst=0,actions=drop",
         "priority=20000,tcp6,tp_dst=25,actions=meter:1,controller:128",
+        "priority=20000,ipv6,nw_proto=44,actions=drop",
         "priority=0,actions=NORMAL",
     ]
     .iter()
@@ -57,8 +59,9 @@ fn all_mode_flow_count_does_not_grow_with_subscriber_ports() {
     let small = desired_flows(&p, &SwitchView::new(Dpid(1), (1..=4).map(PortNo)));
     let big = desired_flows(&p, &SwitchView::new(Dpid(1), (1..=4000).map(PortNo)));
     assert_eq!(small.flows, big.flows);
-    // uplinks + relays + exempt + 2 families x (1 blocked + 1 fragment) + catch-all
-    assert_eq!(small.flows.len(), 1 + 2 + 1 + 4 + 1);
+    // uplinks + relays (+ the IPv6 relay's later fragments) + exempt
+    // + 2 families x (1 blocked + 1 first fragment) + IPv6 later fragments + catch-all
+    assert_eq!(small.flows.len(), 1 + (2 + 1) + 1 + 4 + 1 + 1);
 }
 
 #[test]
@@ -70,7 +73,8 @@ fn list_mode_polices_only_the_listed_ports() {
         .iter()
         .filter(|f| f.key.priority == PRIO_DROP)
         .collect();
-    assert_eq!(drops.len(), 3 * 2 * 2);
+    // per port: 2 families x (port 25 + port 0) + IPv6 later fragments
+    assert_eq!(drops.len(), 3 * (2 * 2 + 1));
     for f in &drops {
         let port = f.key.match_.in_port.map(|p| p.0);
         assert!(matches!(port, Some(1..=3)), "{f:?}");
@@ -140,6 +144,89 @@ fn fragment_modes_change_flows_and_switch_config() {
     assert_eq!(port0(&tcp), 2);
     assert_eq!(port0(&all), 0);
     assert_eq!(port0(&pass), 0);
+    let later = |p: &Policy| later_fragment_flows(&desired_flows(p, &view)).len();
+    // The drop, and the IPv6 relay's allow.
+    assert_eq!(later(&tcp), 2);
+    // OFPC_FRAG_DROP drops IPv6 later fragments in the switch; "pass" lets them through.
+    assert_eq!(later(&all), 0);
+    assert_eq!(later(&pass), 0);
+}
+
+/// The flows matching IPv6 later fragments (`ipv6,nw_proto=44`).
+fn later_fragment_flows(d: &DesiredFlows) -> Vec<&FlowSpec> {
+    d.flows
+        .iter()
+        .filter(|f| f.key.match_.tcp.map(|t| t.family) == Some(IpFamily::V6LaterFragment))
+        .collect()
+}
+
+#[test]
+fn ipv6_later_fragments_are_dropped_except_to_ipv6_relays_and_from_ipv6_exempt_sources() {
+    let p = policy(
+        r#"
+[policy]
+relays = ["192.0.2.25", "2001:db8::25", "2001:db8:25::/64"]
+exempt_sources = ["203.0.113.0/29", "2001:db8:e::/48"]
+[defaults]
+uplink_ports = [4]
+[[switch]]
+dpid = 7
+subscriber_ports = [1, 2]
+uplink_ports = [4]
+"#,
+    );
+    let d = desired_flows(&p, &SwitchView::new(Dpid(1), []));
+    let got: Vec<String> = later_fragment_flows(&d)
+        .iter()
+        .map(|f| ofctl_line(d.cookie, f))
+        .collect();
+    let c = "cookie=0x4f50323542000000,table=0";
+    assert_eq!(
+        got,
+        [
+            "priority=30000,ipv6,ipv6_dst=2001:db8::25,nw_proto=44,actions=NORMAL",
+            "priority=30000,ipv6,ipv6_dst=2001:db8:25::/64,nw_proto=44,actions=NORMAL",
+            "priority=29000,ipv6,ipv6_src=2001:db8:e::/48,nw_proto=44,actions=NORMAL",
+            "priority=20000,ipv6,nw_proto=44,actions=drop",
+        ]
+        .map(|l| format!("{c},{l}"))
+    );
+    // No port can be matched on a later fragment, and it is never sampled (it holds no TCP
+    // header for the offender table).
+    for f in later_fragment_flows(&d) {
+        let t = f.key.match_.tcp.unwrap_or_else(|| panic!("{f:?}"));
+        assert_eq!(t.dst_port, None, "{f:?}");
+        assert!(matches!(
+            f.action,
+            FlowAction::Drop | FlowAction::Forward(Forwarding::Normal)
+        ));
+    }
+    // The OXM fields: eth_type IPv6, ip_proto 44, no tcp_dst.
+    let drop = later_fragment_flows(&d)
+        .into_iter()
+        .find(|f| f.key.priority == PRIO_DROP)
+        .map(|f| to_match(&f.key.match_));
+    assert_eq!(
+        drop.map(|m| m.fields),
+        Some(vec![
+            op25b_proto::oxm::Oxm::EthType(0x86dd),
+            op25b_proto::oxm::Oxm::IpProto(44)
+        ])
+    );
+    // List mode: one drop per listed port, the allows once.
+    let listed = desired_flows(&p, &SwitchView::new(Dpid(7), []));
+    let drops: Vec<Option<PortNo>> = later_fragment_flows(&listed)
+        .iter()
+        .filter(|f| f.key.priority == PRIO_DROP)
+        .map(|f| f.key.match_.in_port)
+        .collect();
+    assert_eq!(drops, vec![Some(PortNo(1)), Some(PortNo(2))]);
+    assert_eq!(later_fragment_flows(&listed).len(), 3 + 2);
+    // Nothing blocked: no fragment drop, so no fragment allows either.
+    let open = policy(
+        "[policy]\nblocked_ports = []\nrelays = [\"2001:db8::25\"]\nexempt_sources = [\"2001:db8:e::/48\"]\n",
+    );
+    assert!(later_fragment_flows(&desired_flows(&open, &SwitchView::new(Dpid(1), []))).is_empty());
 }
 
 #[test]
@@ -148,8 +235,9 @@ fn goto_table_forwarding_and_several_blocked_ports() {
         "[policy]\nblocked_ports = [25, 2525]\nrelays = []\nforwarding = { goto_table = 2 }\ncookie = 7\n",
     );
     let d = desired_flows(&p, &SwitchView::new(Dpid(3), []));
-    // no uplinks, no relays, no exempt: 2 families x (2 blocked + fragment) + catch-all
-    assert_eq!(d.flows.len(), 2 * 3 + 1);
+    // no uplinks, no relays, no exempt: 2 families x (2 blocked + fragment)
+    // + IPv6 later fragments + catch-all
+    assert_eq!(d.flows.len(), 2 * 3 + 1 + 1);
     let last = d.flows.last().map(|f| ofctl_line(d.cookie, f));
     assert_eq!(
         last.as_deref(),
@@ -234,7 +322,8 @@ mod properties {
             let many = desired_flows(&p, &SwitchView::new(Dpid(9), ports.iter().copied().map(PortNo)));
             let none = desired_flows(&p, &SwitchView::new(Dpid(9), []));
             prop_assert_eq!(&many.flows, &none.flows);
-            let frag = if blocked.is_empty() { 0 } else { 2 };
+            // The exempt prefixes are IPv6: each gets a later-fragment allow next to the drops.
+            let frag = if blocked.is_empty() { 0 } else { 3 + exempt };
             prop_assert_eq!(many.flows.len(), 1 + relays + exempt + 2 * blocked.len() + frag + 1);
         }
     }

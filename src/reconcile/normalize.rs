@@ -11,7 +11,7 @@ use op25b_proto::match_::Match;
 use op25b_proto::oxm::Oxm;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::flows::openflow::{ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_TCP};
+use crate::flows::openflow::{ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_IPV6_FRAGMENT, IP_PROTO_TCP};
 
 fn v4(value: Ipv4Addr, mask: Option<Ipv4Addr>) -> Option<IpNet> {
     let len = match mask {
@@ -65,10 +65,11 @@ pub fn parse_match(m: &Match) -> Option<FlowMatch> {
             Oxm::InPort(p) => set(&mut in_port, *p)?,
             Oxm::EthType(t) => set(&mut eth_type, *t)?,
             Oxm::IpProto(p) => set(&mut ip_proto, *p)?,
-            Oxm::Ipv4Src { value, mask } => set(&mut src, (IpFamily::V4, v4(*value, *mask)?))?,
-            Oxm::Ipv4Dst { value, mask } => set(&mut dst, (IpFamily::V4, v4(*value, *mask)?))?,
-            Oxm::Ipv6Src { value, mask } => set(&mut src, (IpFamily::V6, v6(*value, *mask)?))?,
-            Oxm::Ipv6Dst { value, mask } => set(&mut dst, (IpFamily::V6, v6(*value, *mask)?))?,
+            // (is IPv6, prefix)
+            Oxm::Ipv4Src { value, mask } => set(&mut src, (false, v4(*value, *mask)?))?,
+            Oxm::Ipv4Dst { value, mask } => set(&mut dst, (false, v4(*value, *mask)?))?,
+            Oxm::Ipv6Src { value, mask } => set(&mut src, (true, v6(*value, *mask)?))?,
+            Oxm::Ipv6Dst { value, mask } => set(&mut dst, (true, v6(*value, *mask)?))?,
             Oxm::TcpDst(p) => set(&mut tcp_dst, *p)?,
             _ => return None,
         }
@@ -79,15 +80,19 @@ pub fn parse_match(m: &Match) -> Option<FlowMatch> {
     };
     let tcp = match (eth_type, ip_proto) {
         (None, None) if src.is_none() && dst.is_none() && tcp_dst.is_none() => None,
-        (Some(t), Some(IP_PROTO_TCP)) => {
-            let family = match t {
-                ETH_TYPE_IPV4 => IpFamily::V4,
-                ETH_TYPE_IPV6 => IpFamily::V6,
+        (Some(t), Some(p)) => {
+            let family = match (t, p) {
+                (ETH_TYPE_IPV4, IP_PROTO_TCP) => IpFamily::V4,
+                (ETH_TYPE_IPV6, IP_PROTO_TCP) => IpFamily::V6,
+                // A later fragment has no TCP header: a port match on it is not op25b's.
+                (ETH_TYPE_IPV6, IP_PROTO_IPV6_FRAGMENT) if tcp_dst.is_none() => {
+                    IpFamily::V6LaterFragment
+                }
                 _ => return None,
             };
-            let same_family = |x: Option<(IpFamily, IpNet)>| match x {
+            let same_family = |x: Option<(bool, IpNet)>| match x {
                 None => Some(None),
-                Some((f, n)) if f == family => Some(Some(n)),
+                Some((v6, n)) if v6 == family.is_ipv6() => Some(Some(n)),
                 Some(_) => None,
             };
             Some(TcpMatch {

@@ -137,8 +137,9 @@ fn from_an_older_policy_stale_flows_go_last_with_strict_masked_deletes() {
     );
     // Sampled port-25 drops become plain drops (reporting off): replaced, not deleted.
     assert_eq!(plan.modified(), 2);
-    // Old: uplink 4, relays x2, exempt. New adds: uplink 5, relay .26, 2525 x2.
-    assert_eq!(plan.removed(), 4);
+    // Old: uplink 4, relays x2 (+ the IPv6 relay's later fragments), exempt. New adds: uplink 5,
+    // relay .26, 2525 x2.
+    assert_eq!(plan.removed(), 5);
     assert_eq!(plan.added(), 4);
     for fm in plan.flow_mods().iter().flatten() {
         if fm.command == FlowModCommand::DeleteStrict {
@@ -197,6 +198,80 @@ fn reordered_fields_masks_and_instructions_compare_equal() {
     assert!(stats.iter().any(|s| s.instructions.len() == 2));
     let plan = reconcile(&d, &stats, p.cookie());
     assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn every_desired_match_reads_back_as_itself() {
+    for text in [
+        OLD,
+        NEW,
+        &OLD.replace("[defaults]", "[defaults]\nsubscriber_ports = [1, 2]"),
+    ] {
+        let p = policy(text);
+        for f in desired_flows(&p, &view()).flows {
+            assert_eq!(
+                parse_match(&crate::flows::to_match(&f.key.match_)),
+                Some(f.key.match_),
+                "{f:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn later_fragment_matches_that_op25b_never_installs_are_foreign() {
+    use op25b_proto::match_::Match;
+    let v6 = |a: &str| {
+        a.parse::<std::net::Ipv6Addr>()
+            .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED)
+    };
+    let frag = |extra: Vec<Oxm>| {
+        let mut f = vec![Oxm::EthType(0x86dd), Oxm::IpProto(44)];
+        f.extend(extra);
+        parse_match(&Match::new(f))
+    };
+    assert!(frag(vec![]).is_some());
+    assert!(frag(vec![Oxm::Ipv6Dst {
+        value: v6("2001:db8::25"),
+        mask: None
+    }])
+    .is_some());
+    // No TCP header in a later fragment: a port on it, or an IPv4 address, is not ours.
+    assert_eq!(frag(vec![Oxm::TcpDst(25)]), None);
+    assert_eq!(
+        frag(vec![Oxm::Ipv4Dst {
+            value: std::net::Ipv4Addr::new(192, 0, 2, 25),
+            mask: None
+        }]),
+        None
+    );
+    // ip_proto 44 on IPv4 is not a fragment header.
+    assert_eq!(
+        parse_match(&Match::new(vec![Oxm::EthType(0x0800), Oxm::IpProto(44)])),
+        None
+    );
+}
+
+#[test]
+fn ipv6_later_fragments_of_a_subscriber_are_dropped_except_to_relays_and_from_exempt() {
+    let p = policy(
+        &format!("{OLD}subscriber_ports = \"all\"\n[reporting]\nenabled = false\n").replace(
+            "exempt_sources = [\"203.0.113.0/29\"]",
+            "exempt_sources = [\"2001:db8:e::/48\"]",
+        ),
+    );
+    let t = installed(&desired_flows(&p, &view()));
+    let later = |in_port, src: &str, dst: &str| Packet {
+        in_port,
+        src: src.parse().unwrap_or(IpAddr::from([0u16; 8])),
+        dst: dst.parse().unwrap_or(IpAddr::from([0u16; 8])),
+        ip_proto: 44,
+        tcp_dst: 0,
+    };
+    assert!(!t.forwards(&later(1, "2001:db8:1::1", "2001:db8:2::7")));
+    assert!(t.forwards(&later(1, "2001:db8:1::1", "2001:db8::25")));
+    assert!(t.forwards(&later(1, "2001:db8:e::9", "2001:db8:2::7")));
+    assert!(t.forwards(&later(4, "2001:db8:2::7", "2001:db8:1::1")));
 }
 
 #[test]
@@ -294,7 +369,8 @@ fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
         prefixes.join(",")
     ));
     let d = desired_flows(&p, &view());
-    assert_eq!(d.flows.len(), 5000 + 1 + 4 + 1);
+    // exempt + relay + 2 families x (port 25 + port 0) + IPv6 later fragments + catch-all
+    assert_eq!(d.flows.len(), 5000 + 1 + 4 + 1 + 1);
     let stats: Vec<FlowStats> = flow_mods_for(&d)
         .into_iter()
         .map(|fm| FlowStats {
@@ -421,7 +497,11 @@ fn probes() -> Vec<Packet> {
     for in_port in 1..=5 {
         for src in srcs {
             for dst in dsts.iter().filter(|d| d.is_ipv4() == src.is_ipv4()) {
-                for (ip_proto, tcp_dst) in [(6, 25), (6, 2525), (6, 587), (6, 0), (17, 0)] {
+                // (44, 0): an IPv6 later fragment, as Open vSwitch classifies it.
+                for (ip_proto, tcp_dst) in [(6, 25), (6, 2525), (6, 587), (6, 0), (17, 0), (44, 0)]
+                    .into_iter()
+                    .filter(|&(proto, _)| proto != 44 || src.is_ipv6())
+                {
                     out.push(Packet {
                         in_port,
                         src,
@@ -478,6 +558,18 @@ proptest! {
             tcp_dst: 25,
         };
         prop_assert!(both_drop.contains(&sentinel));
+        // An IPv6 later fragment from a subscriber to a foreign host, when both policies drop
+        // fragments with flows (an empty switch drops everything).
+        let later_fragment = Packet {
+            in_port: 1,
+            src: IpAddr::from([0x2001, 0xdb8, 1, 0, 0, 0, 0, 1]),
+            dst: IpAddr::from([0x2001, 0xdb8, 2, 0, 0, 0, 0, 7]),
+            ip_proto: 44,
+            tcp_dst: 0,
+        };
+        if new.fragments == "drop-tcp" && old.as_ref().is_none_or(|o| o.fragments == "drop-tcp") {
+            prop_assert!(both_drop.contains(&later_fragment));
+        }
 
         let plan = reconcile(&d_new, &switch.stats(), p_new.cookie());
         let mut rng = seed;
