@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::controller::registry::{SwitchCounters, SwitchStatus, SyncState};
-use crate::metrics::FlowReading;
+use crate::metrics::{FlowReading, OfctlFlow};
 use crate::offenders::UnixMillis;
 use crate::policy::Dpid;
 
@@ -60,14 +60,14 @@ pub struct SwitchDetail {
     pub syncs_by_reason: BTreeMap<String, BTreeMap<&'static str, u64>>,
     pub desired_flows_at: Option<UnixMillis>,
     /// What the policy wants, in `ovs-ofctl` syntax.
-    pub desired_flows: Vec<String>,
+    pub desired_flows: Vec<OfctlFlow>,
     pub actual_flows_read_at: Option<UnixMillis>,
     /// What the switch reported (our cookie), with counters.
     pub actual_flows: Vec<FlowReading>,
 }
 
 fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
-    let observed = state.observations.get(status.dpid);
+    let blocked = state.observations.blocked(status.dpid);
     SwitchSummary {
         dpid: status.dpid_str.clone(),
         dpid_int: status.dpid,
@@ -82,8 +82,8 @@ fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
         flow_count: status.flow_count,
         desired_flow_count: status.desired_flows,
         meters_in_use: status.meters_in_use,
-        blocked_packets: observed.as_ref().map_or(0, |o| o.blocked_packets),
-        blocked_bytes: observed.as_ref().map_or(0, |o| o.blocked_bytes),
+        blocked_packets: blocked.map_or(0, |(packets, _)| packets),
+        blocked_bytes: blocked.map_or(0, |(_, bytes)| bytes),
     }
 }
 

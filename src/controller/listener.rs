@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpSocket};
 
-/// Backlog passed to listen(2); the kernel caps it at net.core.somaxconn.
-pub const LISTEN_BACKLOG: u32 = 4096;
+/// Backlog passed to listen(2). The kernel silently caps it at `net.core.somaxconn` (per network
+/// namespace; 4096 by default since Linux 5.4), so operators expecting reconnect storms of more
+/// switches than that should raise the sysctl: the controller asks for the most listen(2) takes.
+pub const LISTEN_BACKLOG: u32 = 65535;
 
 /// Why the listener could not be opened.
 #[derive(Debug, thiserror::Error)]

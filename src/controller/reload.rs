@@ -89,21 +89,35 @@ pub async fn run_reloader(
     let mut hup = signal(SignalKind::hangup()).map_err(WatchError::Signal)?;
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let _watch = watch_file(&path, tx)?;
+    // The debounce runs as a deadline inside the loop (never an await inside a branch), so a
+    // SIGHUP arriving while file events are being debounced reloads at once.
+    let mut file_due: Option<tokio::time::Instant> = None;
     loop {
+        let debounce = async {
+            match file_due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             got = hup.recv() => {
                 if got.is_none() {
                     return Ok(());
                 }
+                // The reload reads the file as it is now, so it covers pending file events too.
+                file_due = None;
                 let _ = store.reload("SIGHUP");
             }
             got = rx.recv() => {
                 if got.is_none() {
                     return Ok(());
                 }
-                // Debounce: wait until the events stop for DEBOUNCE.
-                while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
+                // Debounce: reload once the events have stopped for DEBOUNCE.
+                file_due = Some(tokio::time::Instant::now() + DEBOUNCE);
+            }
+            () = debounce => {
+                file_due = None;
                 debug!(path = %path.display(), "policy file changed");
                 let _ = store.reload("file change");
             }

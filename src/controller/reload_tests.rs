@@ -115,3 +115,36 @@ async fn the_reloader_installs_a_changed_file_and_ignores_an_invalid_one() {
     token.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn sighup_reloads_at_once_while_file_events_keep_the_debounce_waiting() {
+    let (path, _registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let store = Arc::new(store);
+    let token = CancellationToken::new();
+    let task = tokio::spawn(run_reloader(store.clone(), token.clone()));
+    let mut rx = store.subscribe();
+    // Give the watcher and the signal handler a moment to be installed.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Keep writing the file every 20 ms for 3 s: the debounce (200 ms of quiet) never ends.
+    let writer_path = path.clone();
+    let writer = tokio::spawn(async move {
+        for _ in 0..150 {
+            std::fs::write(&writer_path, policy_text("192.0.2.29/32")).unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.current().generation(), 1, "debounce still waiting");
+    // SAFETY: kill(2) on our own pid with a signal the reloader handles.
+    let rc = unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+    assert_eq!(rc, 0);
+    tokio::time::timeout(Duration::from_secs(1), rx.changed())
+        .await
+        .expect("SIGHUP reloaded within 1 s although file events were still arriving")
+        .unwrap();
+    assert_eq!(store.current().generation(), 2);
+    assert!(!writer.is_finished(), "the file events were still arriving");
+    writer.abort();
+    token.cancel();
+    task.await.unwrap().unwrap();
+}

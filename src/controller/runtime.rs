@@ -157,9 +157,13 @@ struct AcceptContext {
 
 async fn accept_loop(listener: TcpListener, ctx: AcceptContext) {
     let next_id = AtomicU64::new(1);
+    // One cancellation future for the loop's lifetime (creating one per accept takes a lock).
+    let cancelled = ctx.shutdown.cancelled();
+    tokio::pin!(cancelled);
     loop {
         let accepted = tokio::select! {
-            _ = ctx.shutdown.cancelled() => return,
+            biased;
+            () = &mut cancelled => return,
             a = listener.accept() => a,
         };
         match accepted {

@@ -190,7 +190,7 @@ impl Collector for FabricCollector {
             .collect();
         counters(&mut enc, "op25b_syncs", "Syncs finished, by result", &syncs)?;
 
-        let observed = self.observations.all();
+        let observed = self.observations.all_counts();
         let by_reason: Vec<(Labels, u64)> = observed
             .iter()
             .flat_map(|(dpid, o)| {

@@ -1,10 +1,12 @@
 //! What a FLOW stats reply says about one switch's flows, as the API shows it and as the
 //! blocked-traffic counters need it. Pure.
 //!
-//! Each entry becomes a [`FlowReading`]: the flow in `ovs-ofctl` syntax when op25b recognises
-//! it (the same normalisation the reconciler uses, so field order or redundant masks do not
+//! Each entry becomes a [`FlowReading`]: the flow as an [`OfctlFlow`] when op25b recognises it
+//! (the same normalisation the reconciler uses, so field order or redundant masks do not
 //! matter), its packet and byte counters, and whether it blocks (action drop, or drop plus a
-//! metered sample to the controller).
+//! metered sample to the controller). An [`OfctlFlow`] is the compact parsed flow (a `Copy`
+//! value, no heap); its `ovs-ofctl` text is rendered only when shown (JSON, `Display`), since
+//! the controller keeps one reading per flow per switch.
 //!
 //! A switch's counters belong to flow entries, and an entry's counters start again at zero
 //! when the entry is replaced (a policy change that turns sampling on or off re-adds the drop
@@ -13,13 +15,34 @@
 //! as a Prometheus counter must.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use op25b_proto::multipart::stats::FlowStats;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::flows::{ofctl_line, FlowAction, FlowKey, FlowSpec};
 use crate::policy::Cookie;
 use crate::reconcile::{parse_instructions, parse_match};
+
+/// A flow op25b understands with its cookie: shown (JSON, `Display`) in `ovs-ofctl` syntax,
+/// rendered on demand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OfctlFlow {
+    pub cookie: Cookie,
+    pub spec: FlowSpec,
+}
+
+impl fmt::Display for OfctlFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&ofctl_line(self.cookie, &self.spec))
+    }
+}
+
+impl Serialize for OfctlFlow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&ofctl_line(self.cookie, &self.spec))
+    }
+}
 
 /// One flow entry as the switch reported it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -27,9 +50,9 @@ pub struct FlowReading {
     pub table_id: u8,
     pub priority: u16,
     pub cookie: u64,
-    /// The flow in `ovs-ofctl` syntax, or `None` when it uses matches or actions op25b never
-    /// installs (it will be removed by the next sync).
-    pub flow: Option<String>,
+    /// The flow (`ovs-ofctl` syntax in JSON), or `None` when it uses matches or actions op25b
+    /// never installs (it will be removed by the next sync).
+    pub flow: Option<OfctlFlow>,
     /// Drops the packet (a `drop` or a sampling `meter:N,controller:LEN` flow).
     pub blocks: bool,
     pub packets: u64,
@@ -55,7 +78,10 @@ impl FlowReading {
             table_id: stats.table_id,
             priority: stats.priority,
             cookie: stats.cookie,
-            flow: spec.map(|s| ofctl_line(Cookie(stats.cookie), &s)),
+            flow: spec.map(|spec| OfctlFlow {
+                cookie: Cookie(stats.cookie),
+                spec,
+            }),
             blocks: spec
                 .is_some_and(|s| matches!(s.action, FlowAction::Drop | FlowAction::Sample { .. })),
             packets: stats.packet_count,
@@ -64,9 +90,9 @@ impl FlowReading {
         }
     }
 
-    /// Identity of the entry across reads: table, priority and the flow text.
-    fn identity(&self) -> (u8, u16, Option<String>) {
-        (self.table_id, self.priority, self.flow.clone())
+    /// Identity of the entry across reads: table, priority and the flow.
+    fn identity(&self) -> (u8, u16, Option<OfctlFlow>) {
+        (self.table_id, self.priority, self.flow)
     }
 }
 
@@ -78,7 +104,7 @@ pub struct BlockedCounters {
     /// Total bytes.
     pub bytes: u64,
     /// Last read counters per blocking flow.
-    last: HashMap<(u8, u16, Option<String>), (u64, u64)>,
+    last: HashMap<(u8, u16, Option<OfctlFlow>), (u64, u64)>,
     /// False until the first read: that read sets the baseline (counts from before the
     /// controller started are included, so a restart does not hide earlier drops).
     seeded: bool,
@@ -145,7 +171,7 @@ mod tests {
         let drop = FlowReading::from_stats(&stats(FlowAction::Drop, 25, 3, 222));
         assert!(drop.blocks);
         assert_eq!(
-            drop.flow.as_deref(),
+            drop.flow.map(|f| f.to_string()).as_deref(),
             Some("cookie=0x0000000000004f50,table=0,priority=20000,tcp,tp_dst=25,actions=drop")
         );
         let sample = FlowReading::from_stats(&stats(
@@ -165,6 +191,12 @@ mod tests {
             9,
         ));
         assert!(!forward.blocks);
+        let json = serde_json::to_value(&drop).expect("serializes");
+        assert_eq!(
+            json["flow"],
+            "cookie=0x0000000000004f50,table=0,priority=20000,tcp,tp_dst=25,actions=drop",
+            "the API shows the flow as ovs-ofctl text"
+        );
         assert_eq!((drop.packets, drop.bytes, drop.duration_secs), (3, 222, 12));
     }
 

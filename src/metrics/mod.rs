@@ -16,8 +16,8 @@ pub mod observations;
 use std::sync::Arc;
 
 pub use collector::FabricCollector;
-pub use flow_readings::{BlockedCounters, FlowReading};
-pub use observations::{SwitchObservation, SwitchObservations};
+pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
+pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};
 
 use crate::controller::registry::Registry;
 use crate::offender_service::OffenderHandle;

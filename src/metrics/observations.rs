@@ -15,10 +15,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use serde::Serialize;
 
-use crate::flows::{ofctl_line, DesiredFlows};
+use crate::flows::DesiredFlows;
 use crate::offenders::{dpid_colon_hex, UnixMillis};
 
-use super::flow_readings::{BlockedCounters, FlowReading};
+use super::flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 
 /// Upper bounds of the sync duration histogram, seconds: 1 ms to about 65 s.
 pub const SYNC_DURATION_BUCKETS: [f64; 12] = [
@@ -44,8 +44,8 @@ pub struct SwitchObservation {
     pub actual_flows: Vec<FlowReading>,
     /// When the desired flows were last computed.
     pub desired_at: Option<UnixMillis>,
-    /// The flows the policy wants on the switch, in `ovs-ofctl` syntax.
-    pub desired_flows: Vec<String>,
+    /// The flows the policy wants on the switch (`ovs-ofctl` syntax in JSON).
+    pub desired_flows: Vec<OfctlFlow>,
     /// Packets dropped by the blocking flows, accumulated across reads.
     pub blocked_packets: u64,
     /// Bytes dropped by the blocking flows.
@@ -56,6 +56,15 @@ pub struct SwitchObservation {
     pub syncs: BTreeMap<(String, bool), u64>,
     #[serde(skip)]
     blocked: BlockedCounters,
+}
+
+/// The counters of one switch's observation, without its flows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObservedCounts {
+    pub blocked_packets: u64,
+    pub blocked_bytes: u64,
+    /// Finished syncs by `(reason, result)`, as in [`SwitchObservation::syncs`].
+    pub syncs: BTreeMap<(String, bool), u64>,
 }
 
 /// Shared as `Arc<SwitchObservations>` by the sessions (writers) and the API (readers).
@@ -102,7 +111,10 @@ impl SwitchObservations {
         let lines = desired
             .flows
             .iter()
-            .map(|f| ofctl_line(desired.cookie, f))
+            .map(|&spec| OfctlFlow {
+                cookie: desired.cookie,
+                spec,
+            })
             .collect();
         self.update(dpid, |o| {
             o.desired_flows = lines;
@@ -131,10 +143,28 @@ impl SwitchObservations {
         map.get(&dpid).cloned()
     }
 
-    /// Every switch, sorted by dpid (for the collector).
-    pub fn all(&self) -> Vec<(u64, SwitchObservation)> {
+    /// `dpid`'s blocked packets and bytes (cheap: copies no flows).
+    pub fn blocked(&self, dpid: u64) -> Option<(u64, u64)> {
         let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
-        let mut all: Vec<_> = map.iter().map(|(d, o)| (*d, o.clone())).collect();
+        map.get(&dpid).map(|o| (o.blocked_packets, o.blocked_bytes))
+    }
+
+    /// Every switch's counters, sorted by dpid (for the collector; copies no flows).
+    pub fn all_counts(&self) -> Vec<(u64, ObservedCounts)> {
+        let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<_> = map
+            .iter()
+            .map(|(d, o)| {
+                (
+                    *d,
+                    ObservedCounts {
+                        blocked_packets: o.blocked_packets,
+                        blocked_bytes: o.blocked_bytes,
+                        syncs: o.syncs.clone(),
+                    },
+                )
+            })
+            .collect();
         drop(map);
         all.sort_by_key(|(d, _)| *d);
         all
@@ -189,7 +219,7 @@ mod tests {
         let o = obs.get(5).expect("recorded");
         assert_eq!(o.desired_flows.len(), desired.flows.len());
         assert_eq!(o.actual_flows.len(), desired.flows.len());
-        let read_back: Vec<String> = o.actual_flows.iter().flat_map(|r| r.flow.clone()).collect();
+        let read_back: Vec<OfctlFlow> = o.actual_flows.iter().flat_map(|r| r.flow).collect();
         assert_eq!(
             read_back, o.desired_flows,
             "the read flows render as the desired ones"
@@ -200,6 +230,15 @@ mod tests {
         assert_eq!(o.blocked_bytes, 70 * blocking);
         assert_eq!(o.syncs.get(&("connect".to_owned(), true)), Some(&1));
         assert!(obs.get(6).is_none());
-        assert_eq!(obs.all().len(), 1);
+        assert_eq!(obs.blocked(5), Some((7 * blocking, 70 * blocking)));
+        assert_eq!(obs.blocked(6), None);
+        let counts = obs.all_counts();
+        assert_eq!(counts.len(), 1);
+        assert_eq!(counts[0].1.blocked_packets, 7 * blocking);
+        assert_eq!(counts[0].1.syncs, o.syncs);
+        assert_eq!(
+            o.desired_flows[0].to_string(),
+            crate::flows::ofctl_line(desired.cookie, &desired.flows[0])
+        );
     }
 }

@@ -35,6 +35,15 @@ pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
     op25b_proto::framer::next_frame(buf).map_err(|e| e.to_string())
 }
 
+/// How many more bytes the frame at the front of `buf` needs (0 when its header is incomplete
+/// or it is whole). The OpenFlow length field is 16 bits, so this never exceeds 64 KiB.
+pub fn missing_bytes(buf: &[u8]) -> usize {
+    match buf {
+        [_, _, hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])).saturating_sub(buf.len()),
+        _ => 0,
+    }
+}
+
 /// Decodes one frame into the session's vocabulary. Message types the session does not use
 /// become [`Inbound::Other`]; a frame the codec rejects is an error (the connection closes).
 pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), String> {
@@ -147,6 +156,18 @@ pub fn encode(xid: u32, msg: &Outbound<Message>) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_bytes_reads_the_header_length() {
+        assert_eq!(missing_bytes(&[]), 0);
+        assert_eq!(missing_bytes(&[4, 0, 0]), 0);
+        // A 40,000-byte frame of which 8 bytes arrived.
+        let len = 40_000u16.to_be_bytes();
+        assert_eq!(missing_bytes(&[4, 19, len[0], len[1], 0, 0, 0, 1]), 39_992);
+        // Whole (or more than one frame buffered): nothing missing.
+        assert_eq!(missing_bytes(&[4, 2, 0, 8, 0, 0, 0, 1]), 0);
+        assert_eq!(missing_bytes(&[4, 2, 0, 8, 0, 0, 0, 1, 4, 2]), 0);
+    }
     use op25b_proto::multipart::reply::MultipartReply;
     use op25b_proto::{FeaturesReply, Port};
 

@@ -26,8 +26,12 @@ use tracing::{debug, error, info, warn, Instrument};
 const URGENT_QUEUE: usize = 64;
 /// Bulk queue depth (flow mods and requests).
 const BULK_QUEUE: usize = 1024;
-/// Read chunk reserved before each read.
-const READ_CHUNK: usize = 16 * 1024;
+/// Room reserved before each read. Small, because an idle switch sends 16-byte echoes: the
+/// buffer grows (by reserving for the frame being read, up to the 64 KiB OpenFlow bound) only
+/// when a switch sends large replies, and is given back once it has been drained.
+const READ_CHUNK: usize = 1024;
+/// A drained read buffer bigger than this is freed, back to [`READ_CHUNK`].
+const READ_KEEP: usize = 4 * READ_CHUNK;
 /// How long the writer gets to flush after the session ended (e.g. the HELLO_FAILED error).
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
 
@@ -142,15 +146,23 @@ impl Connection {
             return end;
         }
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        // One cancellation future each for the connection's life (creating them per read
+        // takes a lock each time).
+        let shutdown = self.ctx.shutdown.clone();
+        let taken = self.taken_over.clone();
+        let shutdown = shutdown.cancelled();
+        let taken = taken.cancelled();
+        tokio::pin!(shutdown, taken);
         loop {
             let deadline = tokio::time::Instant::from_std(self.session.next_deadline());
-            let shutdown = self.ctx.shutdown.clone();
-            let taken = self.taken_over.clone();
-            buf.reserve(READ_CHUNK);
+            if buf.is_empty() && buf.capacity() > READ_KEEP {
+                buf = BytesMut::with_capacity(READ_CHUNK);
+            }
+            buf.reserve(codec_bridge::missing_bytes(&buf).max(READ_CHUNK));
             tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => return ConnectionEnd::Shutdown,
-                _ = taken.cancelled() => return ConnectionEnd::TakenOver,
+                () = &mut shutdown => return ConnectionEnd::Shutdown,
+                () = &mut taken => return ConnectionEnd::TakenOver,
                 read = rd.read_buf(&mut buf) => {
                     match read {
                         Ok(0) => return ConnectionEnd::PeerClosed,

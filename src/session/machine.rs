@@ -449,8 +449,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             self.close(CloseReason::Silent { silent });
             return self.take();
         }
+        // Probe only after echo_interval of silence: any message from the switch (its own
+        // ECHO_REQUEST included) proves it alive, so a chatty switch is never probed.
         if !self.phase.is_handshake()
-            && now.saturating_duration_since(self.last_echo_sent) >= t.echo_interval
+            && now.saturating_duration_since(self.probe_from()) >= t.echo_interval
         {
             self.last_echo_sent = now;
             let xid = self.sent.next_xid();
@@ -492,6 +494,12 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.take()
     }
 
+    /// The later of the switch's last message and our last probe: the next probe is due
+    /// echo_interval after it.
+    fn probe_from(&self) -> Instant {
+        self.last_rx.max(self.last_echo_sent)
+    }
+
     /// When `on_tick` next has something to do.
     pub fn next_deadline(&self) -> Instant {
         let t = self.policy.timers();
@@ -499,7 +507,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         if self.phase.is_handshake() {
             d = d.min(self.started + t.handshake_timeout);
         } else {
-            d = d.min(self.last_echo_sent + t.echo_interval);
+            d = d.min(self.probe_from() + t.echo_interval);
         }
         if let Some(poll) = &self.counter_poll {
             d = d.min(poll.deadline);
@@ -1098,6 +1106,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         if let Some(reason) = self.dirty.take() {
             self.start_sync(reason, now);
         } else {
+            if self.counter_poll.is_none() {
+                // The barrier confirmed everything sent before it: nothing left to blame.
+                self.sent.forget_all();
+            }
             self.set_phase(Phase::InSync, "last barrier confirmed with no error");
         }
     }

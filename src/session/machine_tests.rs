@@ -376,6 +376,74 @@ fn keepalive_sends_echoes_and_closes_a_silent_switch() {
 }
 
 #[test]
+fn a_switch_that_spoke_within_the_interval_is_not_probed() {
+    let t0 = Instant::now();
+    let (mut s, rx) = handshake(FakePolicy::new(1, &[]), t0);
+    s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
+    // The switch's own probe at t0+4 s: answered, and it proves the switch alive.
+    let out = s.on_message(
+        77,
+        Inbound::EchoRequest { data: vec![] },
+        t0 + Duration::from_secs(4),
+    );
+    assert!(
+        out.iter().all(|o| !matches!(
+            o,
+            Output::SendUrgent {
+                msg: Outbound::EchoRequest,
+                ..
+            }
+        )),
+        "{out:?}"
+    );
+    assert_eq!(s.next_deadline(), t0 + Duration::from_secs(9));
+    let out = s.on_tick(t0 + Duration::from_secs(5));
+    assert!(
+        !out.iter().any(|o| matches!(
+            o,
+            Output::SendUrgent {
+                msg: Outbound::EchoRequest,
+                ..
+            }
+        )),
+        "probed 1 s after the switch spoke: {out:?}"
+    );
+    // echo_interval of silence: now it is probed, once.
+    let out = s.on_tick(t0 + Duration::from_secs(9));
+    let probes = out
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Output::SendUrgent {
+                    msg: Outbound::EchoRequest,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(probes, 1, "{out:?}");
+    let out = s.on_tick(t0 + Duration::from_secs(10));
+    assert!(
+        !out.iter().any(|o| matches!(
+            o,
+            Output::SendUrgent {
+                msg: Outbound::EchoRequest,
+                ..
+            }
+        )),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn an_error_fails_the_sync_names_the_request_and_retries_with_backoff() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);

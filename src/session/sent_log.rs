@@ -23,7 +23,8 @@ impl<T> SentLog<T> {
     pub fn new(first_xid: u32, capacity: usize) -> Self {
         Self {
             next_xid: first_xid.max(1),
-            recent: VecDeque::with_capacity(capacity.min(64)),
+            // Grows on use: most connections send a few dozen messages between syncs.
+            recent: VecDeque::new(),
             capacity: capacity.max(1),
         }
     }
@@ -52,6 +53,12 @@ impl<T> SentLog<T> {
             .map(|(_, m)| m)
     }
 
+    /// Forgets every recorded message and frees the ring (after a barrier confirmed them all:
+    /// the switch reports an error before the reply to a later barrier, so none can still come).
+    pub fn forget_all(&mut self) {
+        self.recent = VecDeque::new();
+    }
+
     pub fn len(&self) -> usize {
         self.recent.len()
     }
@@ -78,6 +85,19 @@ mod tests {
         assert_eq!(log.find(2), None);
         assert_eq!(log.find(3), Some(&2));
         assert_eq!(log.find(5), Some(&4));
+    }
+
+    #[test]
+    fn forget_all_empties_the_ring_and_keeps_the_xid_sequence() {
+        let mut log = SentLog::new(1, 8);
+        for i in 0..5 {
+            let x = log.next_xid();
+            log.record(x, i);
+        }
+        log.forget_all();
+        assert!(log.is_empty());
+        assert_eq!(log.find(5), None);
+        assert_eq!(log.next_xid(), 6);
     }
 
     #[test]
