@@ -6,7 +6,9 @@ use crate::flows::{self, DesiredFlows};
 use crate::policy::{Config, Dpid, PortNo};
 use crate::reconcile::reconcile;
 use crate::session::switch_policy::{SessionTimers, SwitchPolicy, SwitchView, SyncPlan};
-use op25b_proto::{FlowStats, Message};
+use op25b_proto::consts::OFPM_ALL;
+use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
+use op25b_proto::{FlowStats, Message, MeterConfig, MeterMod};
 use std::time::Duration;
 
 /// First retry delay after a failed sync.
@@ -125,6 +127,27 @@ impl SwitchPolicy for ActivePolicy {
         }
     }
 
+    fn meters_request(&self) -> Message {
+        Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::MeterConfig { meter_id: OFPM_ALL },
+        })
+    }
+
+    fn meter_plan(&self, view: &SwitchView, actual: &[MeterConfig]) -> Vec<Message> {
+        flows::desired_meters(self.config.policy(), &Self::flows_view(view, true))
+            .iter()
+            .filter_map(|m| {
+                let add = flows::openflow::meter_add(m);
+                match actual.iter().find(|c| c.meter_id == add.meter_id) {
+                    None => Some(Message::MeterMod(add)),
+                    Some(c) if same_meter(c, &add) => None,
+                    Some(_) => Some(Message::MeterMod(flows::openflow::meter_modify(m))),
+                }
+            })
+            .collect()
+    }
+
     fn plan(&self, view: &SwitchView, actual: &[FlowStats], meters: bool) -> SyncPlan<Message> {
         let desired = self.desired(view, meters);
         for note in &desired.notes {
@@ -145,11 +168,71 @@ impl SwitchPolicy for ActivePolicy {
     }
 }
 
+/// The switch's meter `have` is configured as `want` says (flags and bands).
+fn same_meter(have: &MeterConfig, want: &MeterMod) -> bool {
+    have.flags == want.flags && have.bands == want.bands
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::flows::{desired_flows, SwitchView as FlowsView};
     use crate::policy::{Config, Dpid, PortNo};
+
+    #[test]
+    fn meter_plan_adds_a_missing_meter_modifies_a_changed_one_and_skips_an_identical_one() {
+        let loaded = Config::parse(
+            "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nenabled = true\n",
+            "p.toml",
+        )
+        .expect("valid policy");
+        let policy = ActivePolicy::new(1, loaded.config);
+        let view = SwitchView {
+            dpid: 1,
+            ports: vec![1, 2],
+        };
+        let adds = policy.meter_adds(&view);
+        assert_eq!(adds.len(), 1, "one sampling meter");
+        let Message::MeterMod(add) = &adds[0] else {
+            panic!("not a METER_MOD: {:?}", adds[0]);
+        };
+        let as_installed = MeterConfig {
+            flags: add.flags,
+            meter_id: add.meter_id,
+            bands: add.bands.clone(),
+        };
+        assert_eq!(policy.meter_plan(&view, &[]), adds, "missing: ADD");
+        assert!(
+            policy
+                .meter_plan(&view, std::slice::from_ref(&as_installed))
+                .is_empty(),
+            "identical: nothing"
+        );
+        let mut changed = as_installed.clone();
+        changed.bands = vec![op25b_proto::MeterBand::Drop {
+            rate: 1,
+            burst_size: 1,
+        }];
+        let plan = policy.meter_plan(&view, &[changed]);
+        assert!(
+            matches!(&plan[..], [Message::MeterMod(m)] if m.command == OFPMC_MODIFY),
+            "changed: MODIFY, {plan:?}"
+        );
+        let other = MeterConfig {
+            meter_id: add.meter_id + 100,
+            ..as_installed
+        };
+        assert_eq!(
+            policy.meter_plan(&view, &[other]),
+            adds,
+            "another meter id does not count"
+        );
+        assert!(matches!(
+            &policy.meters_request(),
+            Message::MultipartRequest(r)
+                if matches!(r.body, MultipartRequestBody::MeterConfig { meter_id: OFPM_ALL })
+        ));
+    }
 
     /// ERROR logs name the failed request the way `ovs-ofctl` prints it, not as Rust Debug.
     #[test]

@@ -79,6 +79,7 @@ pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, Pac
                     more,
                 },
                 MultipartReplyBody::Flow(entries) => Inbound::FlowStats { entries, more },
+                MultipartReplyBody::MeterConfig(entries) => Inbound::MeterConfig { entries, more },
                 other => Inbound::Other {
                     msg_type: Message::MultipartReply(
                         op25b_proto::multipart::reply::MultipartReply {

@@ -5,9 +5,13 @@
 //! `RetryWait` after a failed sync and `Closed` at the end. Every change goes through
 //! [`SwitchSession::set_phase`], which logs it.
 //!
-//! A sync (kube-rs style, level-triggered): optionally install meters (ADD, or MODIFY when the
-//! switch says the meter exists; a switch that rejects meters gets flows without them and a
-//! WARNING), read our flows (FLOW multipart with cookie mask, REPLY_MORE reassembled), ask the
+//! A sync (kube-rs style, level-triggered): when reporting wants meters, read the switch's meter
+//! config (METER_CONFIG) and send only what differs: ADD for a missing meter, MODIFY for a
+//! changed one, nothing for an identical one (so a controller restart costs no METER_EXISTS
+//! error). The first sync of a generation and every audit read them (the audit verifies and
+//! repairs the meter); a switch that cannot answer METER_CONFIG gets ADDs (MODIFY when it says
+//! the meter exists); a switch that rejects meters gets flows without them and a WARNING. Then
+//! read our flows (FLOW multipart with cookie mask, REPLY_MORE reassembled), ask the
 //! policy for a plan, send its batches each followed by a BARRIER, and count the switch in sync only
 //! after the last barrier reply with no ERROR in between. An ERROR for any request of the run fails
 //! it: logged with type, code and the request, retried after an exponential back-off. Never two
@@ -44,6 +48,8 @@ const OFPP_MAX: u32 = 0xffff_ff00;
 /// Most flow entries with our cookie accepted in one FLOW stats reply sequence: op25b's flow set
 /// is tens of flows, so a switch reporting more is broken or hostile (bounds memory).
 pub const MAX_FLOW_ENTRIES: usize = 100_000;
+/// Most meters a METER_CONFIG reply may list before the sync gives up (OVS allows 200,000).
+const MAX_METER_ENTRIES: usize = 262_144;
 /// Most ports accepted in one PORT_DESC reply sequence.
 pub const MAX_PORTS: usize = 65_536;
 
@@ -211,7 +217,12 @@ enum MeterStatus {
 
 #[derive(Debug)]
 enum SyncStep<M, F> {
-    /// METER_MOD ADDs sent, then a barrier.
+    /// METER_CONFIG request sent; its reply parts so far.
+    ReadMeters {
+        xid: u32,
+        entries: Vec<op25b_proto::MeterConfig>,
+    },
+    /// METER_MODs (ADDs, or what the meter read asked for) sent, then a barrier.
     MeterAdd {
         barrier: u32,
         adds: Vec<(u32, M)>,
@@ -402,6 +413,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             Inbound::FeaturesReply { dpid } => self.on_features(xid, dpid),
             Inbound::PortDesc { ports, more } => self.on_port_desc(xid, ports, more, now),
             Inbound::FlowStats { entries, more } => self.on_flow_stats(xid, entries, more, now),
+            Inbound::MeterConfig { entries, more } => self.on_meter_config(xid, entries, more, now),
             Inbound::BarrierReply => self.on_barrier(xid, now),
             Inbound::GetConfigReply { flags, .. } => self.on_config_reply(xid, flags),
             Inbound::PacketIn { cookie, packet_in } => {
@@ -477,6 +489,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                             SyncStep::MeterAdd { .. } | SyncStep::MeterModify { .. } => {
                                 "the meter barrier"
                             }
+                            SyncStep::ReadMeters { .. } => "the METER_CONFIG request",
                             SyncStep::ReadFlows { .. } => "the FLOW stats request",
                             SyncStep::Apply { .. } => "a batch barrier",
                         };
@@ -705,7 +718,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         if !run.xids.contains(&xid) {
             return;
         }
+        if matches!(run.step, SyncStep::ReadMeters { .. }) {
+            // A switch that cannot list its meters: install them blind (ADD, MODIFY on EXISTS).
+            debug!(error = %names, "METER_CONFIG rejected; sending the meter ADDs");
+            let adds = self.policy.meter_adds(&self.view());
+            self.send_meter_mods(adds, now);
+            return;
+        }
         match &mut run.step {
+            SyncStep::ReadMeters { .. } => {}
             SyncStep::MeterAdd {
                 adds,
                 exists,
@@ -802,7 +823,10 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             }
             MeterStatus::Unknown => false,
         };
-        let mut run = SyncRun {
+        // An audit re-reads installed meters to verify (and repair) them.
+        let verify =
+            reason == SyncReason::Audit && matches!(self.meters, MeterStatus::Installed { .. });
+        self.run = Some(SyncRun {
             reason,
             started: now,
             generation,
@@ -812,42 +836,101 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 entries: Vec::new(),
             },
             step_deadline: deadline,
-        };
-        if !adds.is_empty() && !meters_current {
-            let mut sent = Vec::with_capacity(adds.len());
-            for add in adds {
-                let xid = self.send(Outbound::Policy(add.clone()));
+        });
+        if !adds.is_empty() && (!meters_current || verify) {
+            let xid = self.send(Outbound::Policy(self.policy.meters_request()));
+            if let Some(run) = self.run.as_mut() {
                 run.xids.insert(xid);
-                sent.push((xid, add));
+                run.step = SyncStep::ReadMeters {
+                    xid,
+                    entries: Vec::new(),
+                };
             }
-            let n = sent.len();
-            let barrier = self.send(Outbound::BarrierRequest);
-            run.xids.insert(barrier);
-            run.step = SyncStep::MeterAdd {
-                barrier,
-                adds: sent,
-                exists: Vec::new(),
-                rejected: None,
-            };
-            self.out.push(Output::Event(SessionEvent::Sent {
-                flow_mods: 0,
-                meter_mods: n,
-            }));
         } else {
             if adds.is_empty() && self.meters != MeterStatus::Unknown {
                 self.meters = MeterStatus::Unknown;
                 self.out
                     .push(Output::Event(SessionEvent::MetersInUse(false)));
             }
-            let xid = self.send(Outbound::Policy(self.policy.flows_request()));
-            run.xids.insert(xid);
-            run.step = SyncStep::ReadFlows {
-                xid,
-                entries: Vec::new(),
-            };
+            self.read_flows(now);
         }
-        self.run = Some(run);
         self.set_phase(Phase::Syncing, reason.name());
+    }
+
+    /// Sends `mods` (METER_MOD ADDs or MODIFYs) and a barrier; an ADD answered with
+    /// METER_EXISTS is modified after the barrier.
+    fn send_meter_mods(&mut self, mods: Vec<P::Msg>, now: Instant) {
+        let mut sent = Vec::with_capacity(mods.len());
+        let mut xids = Vec::with_capacity(mods.len() + 1);
+        for m in mods {
+            let xid = self.send(Outbound::Policy(m.clone()));
+            xids.push(xid);
+            sent.push((xid, m));
+        }
+        let n = sent.len();
+        let barrier = self.send(Outbound::BarrierRequest);
+        xids.push(barrier);
+        self.out.push(Output::Event(SessionEvent::Sent {
+            flow_mods: 0,
+            meter_mods: n,
+        }));
+        let deadline = now + self.policy.timers().echo_timeout;
+        if let Some(run) = self.run.as_mut() {
+            run.xids.extend(xids);
+            run.step = SyncStep::MeterAdd {
+                barrier,
+                adds: sent,
+                exists: Vec::new(),
+                rejected: None,
+            };
+            run.step_deadline = deadline;
+        }
+    }
+
+    fn on_meter_config(
+        &mut self,
+        xid: u32,
+        entries: Vec<op25b_proto::MeterConfig>,
+        more: bool,
+        now: Instant,
+    ) {
+        let Some(run) = self.run.as_mut() else {
+            debug!(xid, "METER_CONFIG reply outside a sync ignored");
+            return;
+        };
+        let generation = run.generation;
+        let SyncStep::ReadMeters {
+            xid: want,
+            entries: acc,
+        } = &mut run.step
+        else {
+            debug!(xid, "METER_CONFIG reply out of step ignored");
+            return;
+        };
+        if *want != xid {
+            debug!(xid, "METER_CONFIG reply for another request ignored");
+            return;
+        }
+        acc.extend(entries);
+        if acc.len() > MAX_METER_ENTRIES {
+            let n = acc.len();
+            self.fail_sync(
+                format!("switch reported {n} meters, more than {MAX_METER_ENTRIES}"),
+                now,
+            );
+            return;
+        }
+        if more {
+            return;
+        }
+        let actual = std::mem::take(acc);
+        let mods = self.policy.meter_plan(&self.view(), &actual);
+        if mods.is_empty() {
+            debug!(meters = actual.len(), "meters on the switch as desired");
+            self.meters_installed(generation, now);
+        } else {
+            self.send_meter_mods(mods, now);
+        }
     }
 
     fn read_flows(&mut self, now: Instant) {

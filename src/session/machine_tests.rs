@@ -3,6 +3,7 @@
 use super::machine::*;
 use super::switch_policy::*;
 use super::wire::{Inbound, Outbound};
+use op25b_proto::MeterConfig;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,23 @@ impl SwitchPolicy for FakePolicy {
     }
     fn meter_modify(&self, add: &String) -> Option<String> {
         Some(add.replace("add", "modify"))
+    }
+    fn meters_request(&self) -> String {
+        "meters?".into()
+    }
+    /// Meter "meter add N" is as desired when the switch reports meter N with flags 1.
+    fn meter_plan(&self, _view: &SwitchView, actual: &[MeterConfig]) -> Vec<String> {
+        self.meters
+            .iter()
+            .filter_map(|m| {
+                let id: u32 = m.rsplit(' ').next()?.parse().ok()?;
+                match actual.iter().find(|c| c.meter_id == id) {
+                    None => Some(m.clone()),
+                    Some(c) if c.flags == 1 => None,
+                    Some(_) => self.meter_modify(m),
+                }
+            })
+            .collect()
     }
     fn plan(&self, _view: &SwitchView, actual: &[String], meters: bool) -> SyncPlan<String> {
         let mut desired = self.desired.clone();
@@ -725,6 +743,15 @@ fn meters_go_first_an_existing_meter_is_modified() {
         },
         t0,
     );
+    let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![],
+            more: false,
+        },
+        t0,
+    );
     let add = xid_of(&out, &Outbound::Policy("meter add 1".into()));
     let b = xid_of(&out, &Outbound::BarrierRequest);
     assert!(
@@ -760,6 +787,164 @@ fn meters_go_first_an_existing_meter_is_modified() {
     );
 }
 
+/// A metered session through the handshake, with the METER_CONFIG request just sent.
+fn metered_handshake(t0: Instant) -> (Session, u32) {
+    let mut s = Session::new(peer(), metered(1), 1, t0);
+    s.start();
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
+    let fx = xid_of(&out, &Outbound::FeaturesRequest);
+    let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
+    let px = xid_of(&out, &Outbound::PortDescRequest);
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![1],
+            more: false,
+        },
+        t0,
+    );
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["meters?".to_string()],
+        "the meters are read before anything is sent"
+    );
+    let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
+    (s, mx)
+}
+
+fn meter(id: u32, flags: u16) -> MeterConfig {
+    MeterConfig {
+        flags,
+        meter_id: id,
+        bands: vec![],
+    }
+}
+
+#[test]
+fn an_identical_meter_is_left_alone_after_a_restart() {
+    let t0 = Instant::now();
+    let (mut s, mx) = metered_handshake(t0);
+    // Split over two replies (REPLY_MORE); another controller's meter 7 is ignored.
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![meter(7, 9)],
+            more: true,
+        },
+        t0,
+    );
+    assert!(policy_msgs(&out).is_empty(), "{out:?}");
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![meter(1, 1)],
+            more: false,
+        },
+        t0,
+    );
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["flows?".to_string()],
+        "no METER_MOD at all: straight to the flows"
+    );
+    assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
+    assert!(!sends(&out)
+        .iter()
+        .any(|(_, m)| *m == Outbound::BarrierRequest));
+}
+
+#[test]
+fn a_changed_meter_is_modified_without_an_add() {
+    let t0 = Instant::now();
+    let (mut s, mx) = metered_handshake(t0);
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![meter(1, 2)],
+            more: false,
+        },
+        t0,
+    );
+    assert_eq!(policy_msgs(&out), vec!["meter modify 1".to_string()]);
+    let b = xid_of(&out, &Outbound::BarrierRequest);
+    let out = s.on_message(b, Inbound::BarrierReply, t0);
+    assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+}
+
+#[test]
+fn a_switch_that_cannot_list_meters_gets_the_add() {
+    let t0 = Instant::now();
+    let (mut s, mx) = metered_handshake(t0);
+    let out = s.on_message(
+        mx,
+        Inbound::Error {
+            err_type: 1,
+            code: 2,
+            names: "OFPET_BAD_REQUEST/OFPBRC_BAD_MULTIPART".into(),
+        },
+        t0,
+    );
+    assert_eq!(policy_msgs(&out), vec!["meter add 1".to_string()]);
+    let b = xid_of(&out, &Outbound::BarrierRequest);
+    let out = s.on_message(b, Inbound::BarrierReply, t0);
+    assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+}
+
+#[test]
+fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
+    let t0 = Instant::now();
+    let (mut s, mx) = metered_handshake(t0);
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![meter(1, 1)],
+            more: false,
+        },
+        t0,
+    );
+    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into(), "sample-with-meter".into()],
+            more: false,
+        },
+        t0,
+    );
+    assert!(policy_msgs(&out).is_empty(), "{out:?}");
+    assert_eq!(s.phase(), Phase::InSync);
+    // The audit (60 s later; the switch kept talking) re-reads the meters.
+    s.on_message(50, Inbound::EchoReply, t0 + Duration::from_secs(59));
+    let out = s.on_tick(t0 + Duration::from_secs(60));
+    assert!(
+        policy_msgs(&out).contains(&"meters?".to_string()),
+        "the audit reads the meters: {out:?}"
+    );
+    let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
+    // Someone deleted the meter: the audit puts it back.
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![],
+            more: false,
+        },
+        t0 + Duration::from_secs(60),
+    );
+    assert_eq!(policy_msgs(&out), vec!["meter add 1".to_string()]);
+    let b = xid_of(&out, &Outbound::BarrierRequest);
+    let out = s.on_message(b, Inbound::BarrierReply, t0 + Duration::from_secs(60));
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+}
+
 #[test]
 fn a_switch_rejecting_meters_still_gets_the_blocking_flows() {
     let t0 = Instant::now();
@@ -780,6 +965,15 @@ fn a_switch_rejecting_meters_still_gets_the_blocking_flows() {
         px,
         Inbound::PortDesc {
             ports: vec![1],
+            more: false,
+        },
+        t0,
+    );
+    let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
+    let out = s.on_message(
+        mx,
+        Inbound::MeterConfig {
+            entries: vec![],
             more: false,
         },
         t0,

@@ -1,7 +1,7 @@
 //! What a session needs from the policy in force, as a narrow trait.
 //!
 //! The session never looks inside the policy: it asks for the timers, the SET_CONFIG values, the
-//! request that reads our flows, the meters, and a change plan for what the switch reported.
+//! requests that read our flows and the meters, and change plans for what the switch reported.
 //! Everything is derived from the policy plus what the switch itself reports (dpid, ports, flows),
 //! so another controller instance could take a switch over with no hidden state.
 
@@ -77,6 +77,11 @@ pub trait SwitchPolicy: Send + Sync + Debug {
     fn meter_adds(&self, view: &SwitchView) -> Vec<Self::Msg>;
     /// The MODIFY form of a meter ADD (sent when the switch says the meter exists).
     fn meter_modify(&self, add: &Self::Msg) -> Option<Self::Msg>;
+    /// The METER_CONFIG multipart request reading the switch's meters (all of them).
+    fn meters_request(&self) -> Self::Msg;
+    /// What makes the switch hold our meters, given the meters it reported: an ADD for each
+    /// missing meter, a MODIFY for each one configured differently, nothing for an identical one.
+    fn meter_plan(&self, view: &SwitchView, actual: &[op25b_proto::MeterConfig]) -> Vec<Self::Msg>;
     /// Desired flows minus what the switch has (our cookie only), as an ordered hitless plan.
     /// `meters` is false when reporting is off or the switch rejected the meters.
     fn plan(

@@ -31,6 +31,11 @@ pub enum Inbound<F, P> {
         entries: Vec<F>,
         more: bool,
     },
+    /// METER_CONFIG multipart reply (part of it when `more`).
+    MeterConfig {
+        entries: Vec<op25b_proto::MeterConfig>,
+        more: bool,
+    },
     BarrierReply,
     /// GET_CONFIG_REPLY: the switch's fragment handling flags and miss_send_len.
     GetConfigReply {
