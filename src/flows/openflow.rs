@@ -6,8 +6,8 @@ use crate::policy::{Cookie, Forwarding};
 use ipnet::IpNet;
 use op25b_proto::action::Action;
 use op25b_proto::consts::{
-    OFPG_ANY, OFPMC_ADD, OFPMC_MODIFY, OFPMF_BURST, OFPMF_PKTPS, OFPMF_STATS, OFPP_ANY,
-    OFPP_CONTROLLER, OFPP_NORMAL, OFPTT_ALL, OFP_NO_BUFFER,
+    OFPFF_SEND_FLOW_REM, OFPG_ANY, OFPMC_ADD, OFPMC_MODIFY, OFPMF_BURST, OFPMF_PKTPS, OFPMF_STATS,
+    OFPP_ANY, OFPP_CONTROLLER, OFPP_NORMAL, OFPTT_ALL, OFP_NO_BUFFER,
 };
 use op25b_proto::flow_mod::{FlowMod, FlowModCommand};
 use op25b_proto::instruction::Instruction;
@@ -100,8 +100,21 @@ pub fn to_instructions(a: &FlowAction) -> Vec<Instruction> {
     }
 }
 
-/// An OFPFC_ADD of `f` carrying `cookie` (no timeouts, no buffer). An ADD of a flow whose
-/// table, priority and match already exist replaces its instructions atomically.
+/// The FLOW_MOD flags every flow op25b installs carries: OFPFF_SEND_FLOW_REM, so that the switch
+/// sends a FLOW_REMOVED (reason DELETE) when anyone deletes one of our flows (e.g.
+/// `ovs-ofctl del-flows`), and the session re-syncs at once instead of at the next audit.
+pub const OUR_FLOW_FLAGS: u16 = OFPFF_SEND_FLOW_REM;
+
+/// Whether a flow the switch reports with `flags` carries [`OUR_FLOW_FLAGS`]: if not (installed
+/// by an older op25b, or by hand), reconcile replaces it with an ADD of the same table, priority
+/// and match. Other flag bits (e.g. what a switch adds on its own) are not compared.
+pub fn has_our_flags(flags: u16) -> bool {
+    flags & OUR_FLOW_FLAGS == OUR_FLOW_FLAGS
+}
+
+/// An OFPFC_ADD of `f` carrying `cookie` and [`OUR_FLOW_FLAGS`] (no timeouts, no buffer). An ADD
+/// of a flow whose table, priority and match already exist replaces its instructions and flags
+/// atomically.
 pub fn flow_mod_add(cookie: Cookie, f: &FlowSpec) -> FlowMod {
     FlowMod {
         cookie: cookie.0,
@@ -114,7 +127,7 @@ pub fn flow_mod_add(cookie: Cookie, f: &FlowSpec) -> FlowMod {
         buffer_id: OFP_NO_BUFFER,
         out_port: OFPP_ANY,
         out_group: OFPG_ANY,
-        flags: 0,
+        flags: OUR_FLOW_FLAGS,
         match_: to_match(&f.key.match_),
         instructions: to_instructions(&f.action),
     }

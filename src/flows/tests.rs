@@ -328,3 +328,22 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn every_add_asks_for_flow_removed_and_deletes_carry_no_flags() {
+    use op25b_proto::consts::OFPFF_SEND_FLOW_REM;
+    let p = policy(BASE);
+    let d = desired_flows(&p, &SwitchView::new(Dpid(1), (1..=4).map(PortNo)));
+    let mods = flow_mods_for(&d);
+    assert_eq!(mods.len(), d.flows.len());
+    for fm in &mods {
+        assert_eq!(fm.flags, OFPFF_SEND_FLOW_REM, "{fm:?}");
+    }
+    assert_eq!(openflow::OUR_FLOW_FLAGS, OFPFF_SEND_FLOW_REM);
+    let del = flow_mod_delete_strict(d.cookie, 0, 1, to_match(&d.flows[0].key.match_));
+    assert_eq!(del.flags, 0);
+    assert!(openflow::has_our_flags(OFPFF_SEND_FLOW_REM));
+    assert!(openflow::has_our_flags(OFPFF_SEND_FLOW_REM | 0x4));
+    assert!(!openflow::has_our_flags(0));
+    assert!(!openflow::has_our_flags(0x4));
+}

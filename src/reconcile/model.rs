@@ -26,6 +26,7 @@ pub struct Entry {
     pub table_id: u8,
     pub priority: u16,
     pub cookie: u64,
+    pub flags: u16,
     pub match_: Match,
     pub instructions: Vec<Instruction>,
 }
@@ -94,6 +95,7 @@ impl ModelTable {
                     table_id: fm.table_id,
                     priority: fm.priority,
                     cookie: fm.cookie,
+                    flags: fm.flags,
                     match_: fm.match_.clone(),
                     instructions: fm.instructions.clone(),
                 });
@@ -147,7 +149,7 @@ impl ModelTable {
                 priority: e.priority,
                 idle_timeout: 0,
                 hard_timeout: 0,
-                flags: 0,
+                flags: e.flags,
                 cookie: e.cookie,
                 packet_count: 0,
                 byte_count: 0,

@@ -12,7 +12,7 @@
 //!
 //! Phases are separated by a BARRIER; inside a phase the switch may apply messages in any order.
 use super::normalize::{may_forward, parse_instructions, parse_match};
-use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict};
+use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict, has_our_flags};
 use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec};
 use crate::policy::Cookie;
 use op25b_proto::flow_mod::FlowMod;
@@ -38,8 +38,9 @@ pub enum PhasePurpose {
 pub enum Change {
     /// A flow the switch lacks.
     Add(FlowSpec),
-    /// A flow whose table, priority and match exist with other instructions: an ADD replaces
-    /// them atomically (its counters restart).
+    /// A flow whose table, priority and match exist with other instructions, or without
+    /// OFPFF_SEND_FLOW_REM (an older op25b's flow): an ADD replaces instructions and flags
+    /// atomically (its counters restart). The packet's fate never changes in between.
     Replace(FlowSpec),
     /// A stale flow, removed by a strict, cookie-masked delete of exactly what the switch reported.
     Delete {
@@ -91,7 +92,7 @@ impl ChangePlan {
         self.count(|c| matches!(c, Change::Add(_)))
     }
 
-    /// Flows whose instructions change.
+    /// Flows whose instructions or flags change.
     pub fn modified(&self) -> usize {
         self.count(|c| matches!(c, Change::Replace(_)))
     }
@@ -132,7 +133,8 @@ impl ChangePlan {
 /// into `desired`. Empty when they already agree. O(n) hashing plus sorting for a stable order.
 pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -> ChangePlan {
     // What the switch has, by key. Entries whose match is not op25b's shape are stale as a
-    // whole; entries whose instructions are not op25b's shape get replaced if the key is wanted.
+    // whole; entries whose instructions are not op25b's shape, or that lack our flags, get
+    // replaced if the key is wanted (`None` = replace whatever is wanted).
     let mut have: HashMap<FlowKey, Option<FlowAction>> = HashMap::with_capacity(actual.len());
     let mut stale: Vec<(bool, &FlowStats)> = Vec::new();
     let want: HashMap<FlowKey, FlowAction> =
@@ -147,7 +149,9 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
         match key {
             Some(k) if want.contains_key(&k) => {
                 // A second report of the same key would be the same switch entry: keep one.
-                have.entry(k).or_insert(action);
+                // Without our flags it is replaced even if the action is right.
+                have.entry(k)
+                    .or_insert(action.filter(|_| has_our_flags(s.flags)));
             }
             Some(k) if have.contains_key(&k) => {}
             Some(k) => {

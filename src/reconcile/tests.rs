@@ -2,7 +2,7 @@
 //! property checked message by message on a model flow table.
 use super::model::{ModelTable, Packet};
 use super::*;
-use crate::flows::openflow::{flow_mods_for, our_flows_request};
+use crate::flows::openflow::{flow_mods_for, our_flows_request, OUR_FLOW_FLAGS};
 use crate::flows::{desired_flows, DesiredFlows, FlowAction, FlowSpec, SwitchView};
 use crate::policy::{Config, Cookie, Dpid, Policy, PortNo};
 use op25b_proto::consts::{OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER};
@@ -380,7 +380,7 @@ fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
             priority: fm.priority,
             idle_timeout: 0,
             hard_timeout: 0,
-            flags: 0,
+            flags: fm.flags,
             cookie: fm.cookie,
             packet_count: 0,
             byte_count: 0,
@@ -399,6 +399,93 @@ fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
         "{:?}",
         start.elapsed()
     );
+}
+
+// ---------- OFPFF_SEND_FLOW_REM ----------
+
+/// The stats a switch reports for `d` installed by an older op25b: same flows, flags 0.
+fn installed_without_flags(d: &DesiredFlows) -> ModelTable {
+    let mut t = ModelTable::default();
+    for mut fm in flow_mods_for(d) {
+        fm.flags = 0;
+        t.apply(&fm);
+    }
+    t
+}
+
+#[test]
+fn flows_with_our_flags_get_nothing_resent() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let t = installed(&d);
+    assert!(t.stats().iter().all(|s| s.flags == OUR_FLOW_FLAGS));
+    assert!(reconcile(&d, &t.stats(), p.cookie()).is_empty());
+}
+
+#[test]
+fn flows_without_send_flow_rem_are_replaced_in_place_and_nothing_else() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let mut t = installed_without_flags(&d);
+    let plan = reconcile(&d, &t.stats(), p.cookie());
+    assert_eq!(
+        (plan.added(), plan.modified(), plan.removed()),
+        (0, d.flows.len(), 0),
+        "{plan:?}"
+    );
+    // Every message is an ADD (replace) with the flag; drops before forwards as always.
+    for fm in plan.flow_mods().iter().flatten() {
+        assert_eq!(fm.command, FlowModCommand::Add);
+        assert_eq!(fm.flags, OUR_FLOW_FLAGS);
+    }
+    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    assert_eq!(
+        purposes,
+        [PhasePurpose::InstallDrops, PhasePurpose::InstallForwards]
+    );
+    // The packet's fate never changes, message by message.
+    let before: Vec<bool> = probes().iter().map(|x| t.forwards(x)).collect();
+    for fm in plan.flow_mods().iter().flatten() {
+        t.apply(fm);
+        let now: Vec<bool> = probes().iter().map(|x| t.forwards(x)).collect();
+        assert_eq!(now, before, "after {fm:?}");
+    }
+    assert_eq!(t.entries.len(), d.flows.len());
+    assert!(t.stats().iter().all(|s| s.flags == OUR_FLOW_FLAGS));
+    assert!(reconcile(&d, &t.stats(), p.cookie()).is_empty());
+}
+
+#[test]
+fn only_the_send_flow_rem_bit_is_compared() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let mut stats = installed(&d).stats();
+    // Other bits a switch may report (e.g. RESET_COUNTS, 0x4) do not cause a resend.
+    for s in &mut stats {
+        s.flags |= 0x4;
+    }
+    assert!(reconcile(&d, &stats, p.cookie()).is_empty());
+    // One flow without the flag: exactly that one is replaced.
+    stats[0].flags = 0x4;
+    let plan = reconcile(&d, &stats, p.cookie());
+    assert_eq!((plan.added(), plan.modified(), plan.removed()), (0, 1, 0));
+}
+
+#[test]
+fn stale_flows_are_deleted_whatever_their_flags() {
+    let p_old = policy(OLD);
+    let p_new = policy(NEW);
+    let d_old = desired_flows(&p_old, &view());
+    let d_new = desired_flows(&p_new, &view());
+    let flagged = reconcile(&d_new, &installed(&d_old).stats(), p_new.cookie());
+    let unflagged = reconcile(
+        &d_new,
+        &installed_without_flags(&d_old).stats(),
+        p_new.cookie(),
+    );
+    assert_eq!(flagged.removed(), unflagged.removed());
+    assert!(flagged.removed() > 0);
+    assert_eq!(flagged.added(), unflagged.added());
 }
 
 // ---------- the hitless property ----------
@@ -522,6 +609,7 @@ proptest! {
     #[test]
     fn no_single_message_forwards_what_both_policies_drop(
         old in proptest::option::of(params()),
+        old_unflagged in any::<bool>(),
         legacy in any::<bool>(),
         new in params(),
         seed in any::<u64>(),
@@ -531,12 +619,16 @@ proptest! {
         let new_table = installed(&d_new);
 
         // The switch: empty (first connection), or the old policy's flows reported with its own
-        // field order, possibly plus flows an older op25b layout left behind (same cookie).
+        // field order (installed without OFPFF_SEND_FLOW_REM by an older op25b, or with it),
+        // possibly plus flows an older op25b layout left behind (same cookie).
         let mut switch = ModelTable::default();
         if let Some(old) = &old {
             let (p_old, v_old) = build(old);
             for mut fm in flow_mods_for(&desired_flows(&p_old, &v_old)) {
                 fm.match_.fields.reverse();
+                if old_unflagged {
+                    fm.flags = 0;
+                }
                 switch.apply(&fm);
             }
         }
@@ -592,6 +684,10 @@ proptest! {
         let end = as_set(&switch.stats());
         let want: BTreeSet<FlowSpec> = d_new.flows.iter().copied().collect();
         prop_assert_eq!(end, want);
+        // Every flow left carries OFPFF_SEND_FLOW_REM, whatever the old flows had.
+        for s in switch.stats() {
+            prop_assert_eq!(s.flags, OUR_FLOW_FLAGS, "{:?}", s);
+        }
         prop_assert!(reconcile(&d_new, &switch.stats(), p_new.cookie()).is_empty());
         // Every phase but the last is followed by a barrier; a plan never mixes purposes.
         let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
