@@ -55,6 +55,7 @@ mod tests {
             exempt_prefixes: exempt,
             echo_interval_secs: 5,
             reporting: true,
+            counters_interval_secs: 10,
         };
         Config::parse(&p.to_toml(), "t").unwrap().config
     }

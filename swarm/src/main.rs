@@ -59,6 +59,9 @@ struct Common {
     /// The switches' own ECHO_REQUEST interval, seconds (0: they never probe).
     #[arg(long, default_value_t = 5)]
     switch_echo_secs: u64,
+    /// The controller's counter poll interval (policy `counters_interval_secs`), seconds.
+    #[arg(long, default_value_t = 10)]
+    counters_secs: u64,
     /// Give up on a scenario after this many seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -105,6 +108,7 @@ impl Common {
             exempt_prefixes: prefixes,
             echo_secs: self.echo_secs,
             switch_echo_secs: self.switch_echo_secs,
+            counters_secs: self.counters_secs,
             steady_secs,
             timeout: Duration::from_secs(self.timeout_secs),
             reporting: !self.no_reporting,

@@ -18,6 +18,8 @@ pub struct SwarmPolicy {
     pub echo_interval_secs: u64,
     /// Sampling of blocked attempts (meters on every switch).
     pub reporting: bool,
+    /// How often each switch's blocked counters are read (`counters_interval_secs`), seconds.
+    pub counters_interval_secs: u64,
 }
 
 /// The `i`-th exempt prefix: a /32 in 100.64.0.0/10 (4,194,304 distinct values).
@@ -67,6 +69,7 @@ uplink_ports = []
 [reporting]
 enabled = {reporting}
 sample_rate_pps = 20
+counters_interval_secs = {counters}
 "#,
             listen = self.listen,
             api = self.api_listen,
@@ -75,6 +78,7 @@ sample_rate_pps = 20
             relays = relays.join(", "),
             exempt = exempt.join(", "),
             reporting = self.reporting,
+            counters = self.counters_interval_secs,
         )
     }
 }
@@ -93,6 +97,7 @@ mod tests {
             exempt_prefixes,
             echo_interval_secs: 5,
             reporting: true,
+            counters_interval_secs: 10,
         }
     }
 
@@ -104,6 +109,7 @@ mod tests {
         assert_eq!(p.exempt_sources().len(), 100);
         assert!(p.switches().is_empty());
         assert_eq!(loaded.config.controller().listen.port(), 6653);
+        assert_eq!(p.reporting().counters_interval_secs, 10);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Options {
     /// The switches' own ECHO_REQUEST interval (like Open vSwitch's inactivity probe), seconds;
     /// 0 = the switches never probe.
     pub switch_echo_secs: u64,
+    /// The controller's counter poll interval (policy `counters_interval_secs`), seconds.
+    pub counters_secs: u64,
     pub steady_secs: u64,
     pub timeout: Duration,
     pub reporting: bool,
@@ -274,6 +276,7 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
         exempt_prefixes: opts.exempt_prefixes,
         echo_interval_secs: opts.echo_secs,
         reporting: opts.reporting,
+        counters_interval_secs: opts.counters_secs,
     };
     let (mut ctl, policy_path, config) = controller_for(opts, &mut policy, "storms")?;
     let api = api_of(opts, &policy);
@@ -399,6 +402,7 @@ pub async fn run_growth(
             exempt_prefixes: p,
             echo_interval_secs: opts.echo_secs,
             reporting: opts.reporting,
+            counters_interval_secs: opts.counters_secs,
         };
         let (mut ctl, _, config) = controller_for(opts, &mut policy, &format!("growth-{p}"))?;
         let api = api_of(opts, &policy);
