@@ -98,34 +98,28 @@ impl Bridge {
         for i in 1..=3 {
             let port = format!("{b}p{i}");
             args.extend(["--", "add-port", b, &port].map(String::from));
-            args.extend(
-                [
-                    "--".into(),
-                    "set".into(),
-                    "interface".into(),
-                    port.clone(),
-                    "type=internal".into(),
-                    format!("ofport_request={i}"),
-                ]
-                .into_iter(),
-            );
-        }
-        args.extend(
-            [
-                "--".into(),
-                "--id=@c".into(),
-                "create".into(),
-                "controller".into(),
-                format!("target=\"tcp:{controller}\""),
-                "max_backoff=1000".into(),
+            args.extend([
                 "--".into(),
                 "set".into(),
-                "bridge".into(),
-                b.to_string(),
-                "controller=@c".into(),
-            ]
-            .into_iter(),
-        );
+                "interface".into(),
+                port.clone(),
+                "type=internal".into(),
+                format!("ofport_request={i}"),
+            ]);
+        }
+        args.extend([
+            "--".into(),
+            "--id=@c".into(),
+            "create".into(),
+            "controller".into(),
+            format!("target=\"tcp:{controller}\""),
+            "max_backoff=1000".into(),
+            "--".into(),
+            "set".into(),
+            "bridge".into(),
+            b.to_string(),
+            "controller=@c".into(),
+        ]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, out) = run("ovs-vsctl", &refs);
         assert!(ok, "creating bridge {b}: {out}");
