@@ -65,12 +65,13 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
             "{name}: {s}"
         );
     }
-    // Cold: 8 flows each (2 relays, 1 exempt, 2 blocked, 2 fragment drops, 1 catch-all).
-    assert_eq!(storms[0]["flows_per_switch"], 8);
-    assert_eq!(storms[0]["flow_mods"], 800);
+    // Cold: 10 flows each (2 relays + the IPv6 relay's later-fragment allow, 1 exempt,
+    // 2 blocked, 2 fragment drops, 1 IPv6 later-fragment drop, 1 catch-all).
+    assert_eq!(storms[0]["flows_per_switch"], 10);
+    assert_eq!(storms[0]["flow_mods"], 1000);
     assert_eq!(storms[1]["flow_mods"], 0, "reconnect must send nothing");
-    // Reload added one relay: one new flow per switch, nothing else.
-    assert_eq!(storms[2]["flows_per_switch"], 9);
+    // Reload added one (IPv4) relay: one new flow per switch, nothing else.
+    assert_eq!(storms[2]["flows_per_switch"], 11);
     assert_eq!(storms[2]["flow_mods"], 100);
     assert!(report["controller_listening_ms"].is_number());
     let _ = std::fs::remove_dir_all(&work);
