@@ -8,11 +8,18 @@ use std::str::FromStr;
 /// The policy's `fragments` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FragmentMode {
-    /// `"drop-tcp"` (default): from policed ports, TCP with destination port 0 (every TCP
-    /// fragment, and the invalid port 0) is dropped like a blocked port, except towards relays
-    /// and from exempt sources. Costs: fragmented TCP from subscribers to other hosts is lost,
-    /// whatever its port (TCP is almost never fragmented: it sets DF and uses PMTU discovery).
-    /// UDP/ICMP fragments and uplink traffic are untouched. Two flows (IPv4, IPv6).
+    /// `"drop-tcp"` (default): from policed ports, TCP with destination port 0 (every IPv4 TCP
+    /// fragment, every IPv6 first fragment, and the invalid port 0) and every IPv6 *later*
+    /// fragment (`ipv6,nw_proto=44`: Open vSwitch sees the Fragment header, not TCP) are dropped
+    /// like a blocked port, except towards relays and from exempt sources (each IPv6 relay and
+    /// IPv6 exempt prefix gets its own `nw_proto=44` allow). Costs: fragmented TCP from
+    /// subscribers to other hosts is lost, whatever its port (TCP is almost never fragmented: it
+    /// sets DF and uses PMTU discovery); over IPv6 the later-fragment drop cannot tell the
+    /// protocol, so fragmented UDP/ICMPv6 a subscriber's host sends to a non-relay host is lost
+    /// too (its first fragment passes, it is never reassembled: big IKE, UDP VPNs, large DNS
+    /// queries). IPv4 UDP/ICMP fragments and uplink traffic are untouched. Three drop flows
+    /// (per policed port in list mode) plus one allow per IPv6 relay and per IPv6 exempt prefix;
+    /// see docs/policy-and-flows.md.
     #[default]
     DropTcp,
     /// `"drop-all"`: the switch drops every IP fragment (SET_CONFIG `OFPC_FRAG_DROP`) on every
