@@ -6,14 +6,19 @@
 //!    re-sync, and `ofproto/trace` shows enforcement back (TCP/25 to a foreign host dropped by
 //!    our flow, TCP/587 forwarded) within 2 s;
 //! 3. a reload that deletes stale flows of ours (which now also send FLOW_REMOVED back) settles:
-//!    the syncs stop, no re-sync loop.
+//!    the syncs stop, no re-sync loop;
+//! 4. flows an older op25b installed without `send_flow_rem` (`op25b plan` output loaded with
+//!    `ovs-ofctl add-flows`) are replaced in place (modified = all, added = removed = 0) while a
+//!    prober's `ofproto/trace` of TCP/25 to a foreign host never shows anything but `drop`.
 //!
 //! Needs Open vSwitch installed and running. When it is not, this test FAILS with instructions;
 //! it never skips.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_op25b");
@@ -76,7 +81,8 @@ struct Bridge {
 }
 
 impl Bridge {
-    fn new(controller: std::net::SocketAddr) -> Bridge {
+    /// The bridge, with `controller` set if given.
+    fn new(controller: Option<std::net::SocketAddr>) -> Bridge {
         let name = format!("o25r{}", std::process::id() % 100_000);
         let _ = run("ovs-vsctl", &["--if-exists", "del-br", &name]);
         let bridge = Bridge { name };
@@ -107,23 +113,35 @@ impl Bridge {
                 format!("ofport_request={i}"),
             ]);
         }
-        args.extend([
-            "--".into(),
-            "--id=@c".into(),
-            "create".into(),
-            "controller".into(),
-            format!("target=\"tcp:{controller}\""),
-            "max_backoff=1000".into(),
-            "--".into(),
-            "set".into(),
-            "bridge".into(),
-            b.to_string(),
-            "controller=@c".into(),
-        ]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, out) = run("ovs-vsctl", &refs);
         assert!(ok, "creating bridge {b}: {out}");
+        if let Some(c) = controller {
+            bridge.set_controller(c);
+        }
         bridge
+    }
+
+    /// A controller record with a 1 s reconnect back-off (the default grows to 8 s).
+    fn set_controller(&self, controller: std::net::SocketAddr) {
+        let target = format!("target=\"tcp:{controller}\"");
+        let (ok, out) = run(
+            "ovs-vsctl",
+            &[
+                "--",
+                "--id=@c",
+                "create",
+                "controller",
+                &target,
+                "max_backoff=1000",
+                "--",
+                "set",
+                "bridge",
+                &self.name,
+                "controller=@c",
+            ],
+        );
+        assert!(ok, "setting the controller of {}: {out}", self.name);
     }
 
     /// The `Datapath actions:` line of `ofproto/trace` for `flow`.
@@ -175,6 +193,11 @@ struct Op25b {
 
 impl Op25b {
     fn start(config: &std::path::Path) -> Op25b {
+        Op25b::start_on(config, "127.0.0.1:0")
+    }
+
+    /// `op25b run` listening for switches on `listen`.
+    fn start_on(config: &std::path::Path, listen: &str) -> Op25b {
         let mut child = Command::new(BIN)
             .args(["run", "--config"])
             .arg(config)
@@ -182,7 +205,7 @@ impl Op25b {
                 "--log-format",
                 "json",
                 "--listen",
-                "127.0.0.1:0",
+                listen,
                 "--api-listen",
                 "127.0.0.1:0",
             ])
@@ -300,7 +323,7 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
 
     let mut op = Op25b::start(&config);
     let ready = op.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
-    let bridge = Bridge::new(local_addr(&ready));
+    let bridge = Bridge::new(Some(local_addr(&ready)));
     op.wait_line(&["in sync after applying changes"], Duration::from_secs(15));
     assert!(
         poll(Duration::from_secs(5), || bridge.enforcing()).is_some(),
@@ -382,6 +405,118 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
         bridge.trace(old_relay),
         "Datapath actions: drop",
         "old relay closed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 127.0.0.1 port nobody listens on right now (bound and released).
+fn free_port() -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr")
+}
+
+/// A JSON log line's numeric field (top level or under "fields").
+fn log_number(line: &str, field: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    v.get(field)
+        .or_else(|| v.get("fields").and_then(|f| f.get(field)))
+        .and_then(serde_json::Value::as_u64)
+}
+
+#[test]
+fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak() {
+    require_ovs();
+    let dir = std::env::temp_dir().join(format!("op25b-flowupg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("policy.toml");
+    std::fs::write(&config, policy("192.0.2.25/32")).expect("write policy");
+
+    // The flows as an older op25b left them: `op25b plan` prints them without send_flow_rem.
+    let dpid = format!("{DPID:#x}");
+    let config_arg = config.to_str().expect("utf-8 path");
+    let (ok, plan) = run(BIN, &["plan", "--config", config_arg, "--dpid", &dpid]);
+    assert!(ok, "op25b plan: {plan}");
+    let lines: Vec<&str> = plan.lines().filter(|l| l.starts_with("cookie=")).collect();
+    assert!(lines.len() >= 5, "{plan}");
+    let flows_file = dir.join("old.flows");
+    std::fs::write(&flows_file, lines.join("\n") + "\n").expect("write flows");
+    // The controller is configured before the old flows go in: setting a controller on a
+    // bridge that had none flushes its flows (seen on Open vSwitch 3.1). Nothing listens on
+    // the port yet; the bridge retries every second.
+    let port = free_port();
+    let bridge = Bridge::new(Some(port));
+    let flows_arg = flows_file.to_str().expect("utf-8 path");
+    let (ok, out) = run(
+        "ovs-ofctl",
+        &["-O", "OpenFlow13", "add-flows", &bridge.name, flows_arg],
+    );
+    assert!(ok, "add-flows: {out}");
+    let old = bridge.our_flows();
+    assert_eq!(old.len(), lines.len(), "{old:#?}");
+    assert!(old.iter().all(|f| !f.contains("send_flow_rem")), "{old:#?}");
+    assert!(bridge.enforcing());
+
+    // A prober traces TCP/25 to a foreign host over and over while op25b takes over.
+    let stop = Arc::new(AtomicBool::new(false));
+    let prober = {
+        let stop = stop.clone();
+        let name = bridge.name.clone();
+        std::thread::spawn(move || {
+            let (mut traces, mut leaks) = (0u32, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                let (ok, out) = run("ovs-appctl", &["ofproto/trace", &name, FOREIGN_25]);
+                let last = out
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("Datapath actions:"))
+                    .unwrap_or("")
+                    .to_string();
+                traces += 1;
+                if !ok || last != "Datapath actions: drop" {
+                    leaks.push(format!("ok={ok} {last}"));
+                }
+            }
+            (traces, leaks)
+        })
+    };
+
+    let mut op = Op25b::start_on(&config, &port.to_string());
+    let ready = op.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
+    assert_eq!(local_addr(&ready), port, "{ready}");
+    let synced = op.wait_line(&["in sync after applying changes"], Duration::from_secs(15));
+    op.lines_for(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    let (traces, leaks) = prober.join().expect("prober thread");
+    eprintln!(
+        "upgrade: {synced}\nprober: {traces} traces, {} not dropped",
+        leaks.len()
+    );
+    assert!(traces > 0);
+    assert!(
+        leaks.is_empty(),
+        "TCP/25 forwarded during the upgrade: {leaks:#?}"
+    );
+    let n = lines.len() as u64;
+    assert_eq!(log_number(&synced, "modified"), Some(n), "{synced}");
+    assert_eq!(log_number(&synced, "added"), Some(0), "{synced}");
+    assert_eq!(log_number(&synced, "removed"), Some(0), "{synced}");
+    let new = bridge.our_flows();
+    assert_eq!(new.len(), lines.len(), "{new:#?}");
+    for f in &new {
+        assert!(
+            f.contains(" send_flow_rem "),
+            "flow without send_flow_rem: {f}"
+        );
+    }
+    assert!(bridge.enforcing());
+
+    // And now a wipe heals at once.
+    bridge.del_flows();
+    let wiped = Instant::now();
+    assert!(
+        poll(RESTORE_WITHIN, || bridge.enforcing()).is_some(),
+        "enforcement not back {:?} after del-flows",
+        wiped.elapsed()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
