@@ -12,7 +12,10 @@ import time
 from . import controller as ctl
 from . import procs, traffic
 
-RESTORE_LIMIT_SECS = 15  # audit interval 3 s in isp.toml, plus reconnect back-off and margin
+RESTORE_LIMIT_SECS = 15  # reconnect back-off (1 s), handshake, sync, and margin
+# A wipe is healed by the switch's FLOW_REMOVED (our flows carry send_flow_rem), not by the audit
+# (60 s in the topologies' policies): allowed traffic must be back well before an audit could run.
+WIPE_RESTORE_LIMIT_SECS = 3
 
 
 def run_all(f):
@@ -59,7 +62,7 @@ def controller_restarted(f, s='ctl-restart'):
     f.expect_banner(s, 'sub1', 'relay', 25, 6)
 
 
-def measure_restore(f, s, what, sub, exempt, upset):
+def measure_restore(f, s, what, sub, exempt, upset, limit=RESTORE_LIMIT_SECS):
     """Runs upset() (which breaks sub's edge), then probes until allowed traffic works again.
 
     A prober (50 ms) to mail:25 runs from just before the upset until after the restore: not one
@@ -73,12 +76,12 @@ def measure_restore(f, s, what, sub, exempt, upset):
     def allowed_works():
         return traffic.smtp(f.host(sub), f.addr('mail', 4), 587, timeout=0.5).get('ok')
 
-    ok, _ = procs.wait_until(allowed_works, RESTORE_LIMIT_SECS, interval=0.05)
+    ok, _ = procs.wait_until(allowed_works, limit, interval=0.05)
     restored = time.monotonic() - upset_at
     time.sleep(0.5)
     result = prober.stop()
     print('*** %s: allowed traffic back after %.2f s' % (what, restored), flush=True)
-    f.check(s, 'allowed %s -> mail:587 back (time to restore)' % sub, '<= %d s' % RESTORE_LIMIT_SECS,
+    f.check(s, 'allowed %s -> mail:587 back (time to restore)' % sub, '<= %d s' % limit,
             '%s after %.2f s' % ('restored' if ok else 'NOT restored', restored), ok)
     f.check(s, 'port-25 attempts every 50 ms while restoring', '0 banners',
             '%s attempts, %s banners' % (result.get('attempts'), result.get('banners')),
@@ -94,7 +97,7 @@ def flows_wiped(f, s='flows-wiped'):
         code, out = procs.run('ovs-ofctl -O OpenFlow13 del-flows o25e1')
         f.check(s, 'ovs-ofctl del-flows o25e1', 'exit 0', 'exit %d %s' % (code, out.strip()), code == 0)
 
-    measure_restore(f, s, 'flows wiped on o25e1', 'sub1', 'biz', wipe)
+    measure_restore(f, s, 'flows wiped on o25e1', 'sub1', 'biz', wipe, limit=WIPE_RESTORE_LIMIT_SECS)
 
 
 def bridge_readded(f, s='bridge-readded'):
