@@ -1,7 +1,7 @@
 //! The running controller: the listener's accept loop, one task per connection, shutdown.
 //!
 //! Start-up binds the listener before anything else (well under 50 ms), so switches that connect
-//! at once are queued in the 4096-deep backlog. Nothing on the per-message path is shared between
+//! at once are queued in the listen backlog (65535 asked, clamped by `net.core.somaxconn`). Nothing on the per-message path is shared between
 //! switches except the registry entry of the switch itself.
 
 use super::dpid_claims::DpidClaims;
