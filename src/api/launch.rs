@@ -3,7 +3,7 @@
 //! `report_path` is set), the task applying reloads' `[reporting]` changes to it
 //! ([`super::reporting_reload`]), and the HTTP API on `[controller] api_listen`.
 //!
-//! Wiring in `run` (see docs/observability.md):
+//! Wiring in `run` (see README.md ("Seeing what the fabric is doing")):
 //!
 //! ```text
 //! let readiness = Arc::new(Readiness::new());

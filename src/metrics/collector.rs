@@ -20,7 +20,7 @@ use super::observations::SwitchObservations;
 
 type Labels = Vec<(&'static str, String)>;
 
-/// Reads the controller's state at scrape time. See the module docs and docs/observability.md
+/// Reads the controller's state at scrape time. See the module docs and README.md ("Seeing what the fabric is doing")
 /// for the metric names.
 #[derive(Debug)]
 pub struct FabricCollector {

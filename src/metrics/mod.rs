@@ -7,7 +7,7 @@
 //!   blocking flows' packet and byte counters ([`flow_readings`]), sync durations by result
 //!   (a real `prometheus-client` histogram) and syncs by trigger.
 //!
-//! Metric names and labels are listed in docs/observability.md.
+//! Metric names and labels are listed in README.md ("Seeing what the fabric is doing").
 
 pub mod collector;
 pub mod flow_readings;
