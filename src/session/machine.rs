@@ -120,7 +120,9 @@ impl SyncReason {
 /// Why the session closed its connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CloseReason {
-    #[error("switch cannot speak OpenFlow 1.3 (its HELLO had version 0x{version:02x}); sent HELLO_FAILED/INCOMPATIBLE")]
+    #[error(
+        "switch cannot speak OpenFlow 1.3 (its HELLO had version 0x{version:02x}); sent HELLO_FAILED/INCOMPATIBLE"
+    )]
     Incompatible { version: u8 },
     #[error("handshake not finished after {waited:?} (stuck in {phase})")]
     HandshakeTimeout {
@@ -243,6 +245,46 @@ enum SyncStep<M, F> {
         rest: VecDeque<Vec<M>>,
         summary: PlanSummary,
     },
+}
+
+/// What one part of a multipart reply read during a sync (METER_CONFIG, FLOW stats) leads to.
+enum ReadPart<T> {
+    /// Nothing yet: more parts are to come, or the part was not for the awaited read (logged).
+    Wait,
+    /// The parts so far hold more entries than the bound: how many.
+    TooMany(usize),
+    /// That was the last part: every entry read.
+    Done(Vec<T>),
+}
+
+/// Adds one reply part (`xid`, `entries`, `more`) to the read the sync step awaits.
+/// `reading` is that read's xid and its entries so far, `None` when the step awaits no such
+/// read; `what` names the reply in the log; more than `max` entries in all is
+/// [`ReadPart::TooMany`].
+fn gather_read<T>(
+    reading: Option<(u32, &mut Vec<T>)>,
+    what: &str,
+    xid: u32,
+    entries: Vec<T>,
+    more: bool,
+    max: usize,
+) -> ReadPart<T> {
+    let Some((want, acc)) = reading else {
+        debug!(xid, "{what} out of step ignored");
+        return ReadPart::Wait;
+    };
+    if want != xid {
+        debug!(xid, "{what} for another request ignored");
+        return ReadPart::Wait;
+    }
+    acc.extend(entries);
+    if acc.len() > max {
+        return ReadPart::TooMany(acc.len());
+    }
+    if more {
+        return ReadPart::Wait;
+    }
+    ReadPart::Done(std::mem::take(acc))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -899,31 +941,28 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         };
         let generation = run.generation;
-        let SyncStep::ReadMeters {
-            xid: want,
-            entries: acc,
-        } = &mut run.step
-        else {
-            debug!(xid, "METER_CONFIG reply out of step ignored");
-            return;
+        let reading = match &mut run.step {
+            SyncStep::ReadMeters { xid, entries } => Some((*xid, entries)),
+            _ => None,
         };
-        if *want != xid {
-            debug!(xid, "METER_CONFIG reply for another request ignored");
-            return;
-        }
-        acc.extend(entries);
-        if acc.len() > MAX_METER_ENTRIES {
-            let n = acc.len();
-            self.fail_sync(
-                format!("switch reported {n} meters, more than {MAX_METER_ENTRIES}"),
-                now,
-            );
-            return;
-        }
-        if more {
-            return;
-        }
-        let actual = std::mem::take(acc);
+        let actual = match gather_read(
+            reading,
+            "METER_CONFIG reply",
+            xid,
+            entries,
+            more,
+            MAX_METER_ENTRIES,
+        ) {
+            ReadPart::Wait => return,
+            ReadPart::TooMany(n) => {
+                self.fail_sync(
+                    format!("switch reported {n} meters, more than {MAX_METER_ENTRIES}"),
+                    now,
+                );
+                return;
+            }
+            ReadPart::Done(actual) => actual,
+        };
         let mods = self.policy.meter_plan(&self.view(), &actual);
         if mods.is_empty() {
             debug!(meters = actual.len(), "meters on the switch as desired");
@@ -966,31 +1005,30 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             debug!(xid, "FLOW stats reply outside a sync ignored");
             return;
         };
-        let SyncStep::ReadFlows {
-            xid: want,
-            entries: acc,
-        } = &mut run.step
-        else {
-            debug!(xid, "FLOW stats reply out of step ignored");
-            return;
+        let reading = match &mut run.step {
+            SyncStep::ReadFlows { xid, entries } => Some((*xid, entries)),
+            _ => None,
         };
-        if *want != xid {
-            debug!(xid, "FLOW stats reply for another request ignored");
-            return;
-        }
-        acc.extend(entries);
-        if acc.len() > MAX_FLOW_ENTRIES {
-            let n = acc.len();
-            self.fail_sync(
-                format!("switch reported {n} flows with our cookie, more than {MAX_FLOW_ENTRIES}"),
-                now,
-            );
-            return;
-        }
-        if more {
-            return;
-        }
-        let actual = std::mem::take(acc);
+        let actual = match gather_read(
+            reading,
+            "FLOW stats reply",
+            xid,
+            entries,
+            more,
+            MAX_FLOW_ENTRIES,
+        ) {
+            ReadPart::Wait => return,
+            ReadPart::TooMany(n) => {
+                self.fail_sync(
+                    format!(
+                        "switch reported {n} flows with our cookie, more than {MAX_FLOW_ENTRIES}"
+                    ),
+                    now,
+                );
+                return;
+            }
+            ReadPart::Done(actual) => actual,
+        };
         debug!(entries = actual.len(), "read our flows");
         tracing::trace!(?actual, "flows on the switch");
         let meters_on = matches!(self.meters, MeterStatus::Installed { .. });
