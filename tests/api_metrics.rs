@@ -164,9 +164,17 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
     assert_eq!(count("00:00:00:00:00:00:0a:bc", "failed"), Some(1.0));
 }
 
-/// The interpreter with the `prometheus_client` package: `OP25B_PYTHON`, else `python3`.
+/// The interpreter with the `prometheus_client` package: `OP25B_PYTHON`, else Debian's
+/// `/usr/bin/python3` (which `scripts/install-deps` gives python3-prometheus-client), else
+/// `python3` from PATH.
 fn python() -> String {
-    std::env::var("OP25B_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+    std::env::var("OP25B_PYTHON").unwrap_or_else(|_| {
+        if std::path::Path::new("/usr/bin/python3").exists() {
+            "/usr/bin/python3".to_owned()
+        } else {
+            "python3".to_owned()
+        }
+    })
 }
 
 const PY_CHECK: &str = r#"
