@@ -177,10 +177,19 @@ impl Action {
 
 /// Reads a list of actions filling the reader.
 pub(crate) fn read_actions(r: &mut Reader<'_>) -> Result<Vec<Action>, DecodeError> {
-    // Every action is a multiple of 8 bytes long: the frame bounds the count.
+    read_padded8_list(r, Action::from_tlv)
+}
+
+/// Reads TLVs whose lengths are multiples of 8 (actions, instructions) until `r` is
+/// exhausted, turning each into a `T` with `from_tlv`.
+pub(crate) fn read_padded8_list<T>(
+    r: &mut Reader<'_>,
+    from_tlv: fn(tlv::Tlv<'_>) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    // Every element is a multiple of 8 bytes long: the frame bounds the count.
     let mut out = Vec::with_capacity(r.remaining() / 8);
     while r.remaining() > 0 {
-        out.push(Action::from_tlv(tlv::read_tlv(r, TlvLen::Padded8)?)?);
+        out.push(from_tlv(tlv::read_tlv(r, TlvLen::Padded8)?)?);
     }
     Ok(out)
 }

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::action::{read_actions, write_actions, Action};
+use crate::action::{read_actions, read_padded8_list, write_actions, Action};
 use crate::codec::Codec;
 use crate::consts::*;
 use crate::error::{DecodeError, DecodeErrorKind, Scope};
@@ -114,15 +114,7 @@ impl Instruction {
 /// Reads instructions until the reader is exhausted.
 pub(crate) fn read_instructions(r: &mut Reader<'_>) -> Result<Vec<Instruction>, DecodeError> {
     let mut inner = r.sub_rest("ofp_instruction", Scope::Instruction);
-    // Every instruction is a multiple of 8 bytes long: the frame bounds the count.
-    let mut out = Vec::with_capacity(inner.remaining() / 8);
-    while inner.remaining() > 0 {
-        out.push(Instruction::from_tlv(tlv::read_tlv(
-            &mut inner,
-            TlvLen::Padded8,
-        )?)?);
-    }
-    Ok(out)
+    read_padded8_list(&mut inner, Instruction::from_tlv)
 }
 
 pub(crate) fn write_instructions(list: &[Instruction], out: &mut BytesMut) {
