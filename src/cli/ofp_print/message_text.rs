@@ -8,8 +8,8 @@ use op25b_proto::consts::*;
 use op25b_proto::error_codes;
 use op25b_proto::{
     AsyncConfig, ErrorMsg, FeaturesReply, FlowMod, FlowModCommand, FlowRemoved, GroupMod, Hello,
-    HelloElement, Message, MeterBand, MeterMod, OfpMessage, PacketIn, PacketOut, Port, PortMod,
-    PortStatus, QueueProp, RoleMsg, SwitchConfig,
+    HelloElement, Instruction, Match, Message, MeterBand, MeterMod, OfpMessage, PacketIn,
+    PacketOut, Port, PortMod, PortStatus, QueueProp, RoleMsg, SwitchConfig,
 };
 
 use super::flow_text::{actions, group, instructions, match_text, port, table};
@@ -471,6 +471,36 @@ pub fn flow_flags(flags: u16) -> String {
     flag_names(u32::from(flags), FLOW_MOD_FLAGS, ",")
 }
 
+/// Appends ` idle_timeout=N` and ` hard_timeout=N`, each only when it is not zero: how a
+/// flow's timeouts print in a FLOW_MOD and in a FLOW stats entry.
+pub(super) fn write_timeouts(out: &mut String, idle_timeout: u16, hard_timeout: u16) {
+    if idle_timeout != 0 {
+        let _ = write!(out, " idle_timeout={idle_timeout}");
+    }
+    if hard_timeout != 0 {
+        let _ = write!(out, " hard_timeout={hard_timeout}");
+    }
+}
+
+/// Appends ` flags=...` (only when not zero), then the match and ` actions=...`: how a flow
+/// ends in a FLOW_MOD and in a FLOW stats entry.
+pub(super) fn write_flags_match_actions(
+    out: &mut String,
+    flags: u16,
+    match_: &Match,
+    list: &[Instruction],
+) {
+    if flags != 0 {
+        let _ = write!(out, " flags={}", flow_flags(flags));
+    }
+    let _ = write!(
+        out,
+        " {} actions={}",
+        match_text(match_),
+        instructions(list)
+    );
+}
+
 fn flow_mod(f: &FlowMod) -> String {
     let mut out = format!(
         "{} table:{} priority={} cookie={:#x}",
@@ -482,12 +512,7 @@ fn flow_mod(f: &FlowMod) -> String {
     if f.cookie_mask != 0 {
         let _ = write!(out, "/{:#x}", f.cookie_mask);
     }
-    if f.idle_timeout != 0 {
-        let _ = write!(out, " idle_timeout={}", f.idle_timeout);
-    }
-    if f.hard_timeout != 0 {
-        let _ = write!(out, " hard_timeout={}", f.hard_timeout);
-    }
+    write_timeouts(&mut out, f.idle_timeout, f.hard_timeout);
     if f.buffer_id != OFP_NO_BUFFER {
         let _ = write!(out, " buffer_id={:#x}", f.buffer_id);
     }
@@ -501,15 +526,7 @@ fn flow_mod(f: &FlowMod) -> String {
     if deleting || f.out_group != OFPG_ANY {
         let _ = write!(out, " out_group={}", group(f.out_group));
     }
-    if f.flags != 0 {
-        let _ = write!(out, " flags={}", flow_flags(f.flags));
-    }
-    let _ = write!(
-        out,
-        " {} actions={}",
-        match_text(&f.match_),
-        instructions(&f.instructions)
-    );
+    write_flags_match_actions(&mut out, f.flags, &f.match_, &f.instructions);
     out
 }
 

@@ -9,8 +9,10 @@ use op25b_proto::{
     MultipartRequestBody, TableFeatureProp, TableFeatures,
 };
 
-use super::flow_text::{group, instructions, match_text, port, table};
-use super::message_text::{band, buckets, flow_flags, hexdump, meter_flags, port_desc};
+use super::flow_text::{group, match_text, port, table};
+use super::message_text::{
+    band, buckets, hexdump, meter_flags, port_desc, write_flags_match_actions, write_timeouts,
+};
 
 fn mp_name(t: u16) -> String {
     let name = match t {
@@ -141,21 +143,8 @@ pub fn flow_stats(f: &FlowStats) -> String {
         f.packet_count,
         f.byte_count
     );
-    if f.idle_timeout != 0 {
-        let _ = write!(out, " idle_timeout={}", f.idle_timeout);
-    }
-    if f.hard_timeout != 0 {
-        let _ = write!(out, " hard_timeout={}", f.hard_timeout);
-    }
-    if f.flags != 0 {
-        let _ = write!(out, " flags={}", flow_flags(f.flags));
-    }
-    let _ = write!(
-        out,
-        " {} actions={}",
-        match_text(&f.match_),
-        instructions(&f.instructions)
-    );
+    write_timeouts(&mut out, f.idle_timeout, f.hard_timeout);
+    write_flags_match_actions(&mut out, f.flags, &f.match_, &f.instructions);
     out
 }
 
