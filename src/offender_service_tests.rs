@@ -1,49 +1,18 @@
 //! The service with a real channel, task, expiry timer and writer thread.
 
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use etherparse::PacketBuilder;
 use op25b_proto::match_::Match;
 use op25b_proto::oxm::Oxm;
 use op25b_proto::packet_in::PacketIn;
 
 use super::*;
+use crate::offenders::test_fixtures::{syn_frame, SharedBuffer};
 use crate::offenders::ReportConfig;
 
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("utf-8")
-    }
-}
-
 fn syn(source: [u8; 4], host: u8, source_port: u16) -> Bytes {
-    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, source[3]], [2, 0, 0, 0, 0, 0xfe])
-        .ipv4(source, [198, 51, 100, host], 64)
-        .tcp(source_port, 25, 1, 64240)
-        .syn();
-    let mut frame = Vec::with_capacity(builder.size(0));
-    builder.write(&mut frame, &[]).expect("write to a Vec");
-    frame.truncate(128);
-    Bytes::from(frame)
+    Bytes::from(syn_frame(source, host, source_port))
 }
 
 fn sample(dpid: u64, in_port: Option<u32>, data: Bytes, at: SystemTime) -> PacketInSample {
@@ -73,7 +42,7 @@ fn config() -> OffenderServiceConfig {
 
 #[tokio::test]
 async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
-    let lines = Lines::default();
+    let lines = SharedBuffer::default();
     let sink = ReportSink::from_writer("memory", Box::new(lines.clone()), ReportConfig::default());
     let shutdown = CancellationToken::new();
     let service = OffenderService::spawn(config(), Some(sink), shutdown.clone()).expect("starts");

@@ -31,3 +31,5 @@ pub use table::{
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]
 mod pipeline_tests;
+#[cfg(test)]
+pub(crate) mod test_fixtures;

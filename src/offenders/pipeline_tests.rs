@@ -1,45 +1,13 @@
 //! The three stages together, as the session layer will drive them: PACKET_IN bytes ->
 //! `parse_sample` -> `OffenderTable::record` -> `ReportSink::write`.
 
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
-
-use etherparse::PacketBuilder;
-
+use super::test_fixtures::{syn_frame, SharedBuffer};
 use super::*;
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A SYN from one subscriber to `198.51.100.<host>:25`, cut to 128 bytes like a sample.
-fn syn_frame(host: u8, source_port: u16) -> Vec<u8> {
-    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 0xfe])
-        .ipv4([10, 0, 0, 1], [198, 51, 100, host], 64)
-        .tcp(source_port, 25, 1, 64240)
-        .syn();
-    let mut frame = Vec::with_capacity(builder.size(0));
-    builder.write(&mut frame, &[]).expect("write to a Vec");
-    frame.truncate(128);
-    frame
-}
 
 #[test]
 fn a_spambot_is_reported_once_and_a_retrying_client_never() {
     let mut table = OffenderTable::new(OffenderConfig::default()).expect("defaults are valid");
-    let lines = Lines::default();
+    let lines = SharedBuffer::default();
     let mut sink = ReportSink::from_writer(
         "memory",
         Box::new(lines.clone()),
@@ -53,7 +21,8 @@ fn a_spambot_is_reported_once_and_a_retrying_client_never() {
     for i in 0..120u16 {
         let now = UnixMillis(start + u64::from(i) * 500);
         // Subscriber on port 1: a bot, new connection each time, 12 MX hosts.
-        let bot = parse_sample(&syn_frame(1 + (i % 12) as u8, 20_000 + i)).expect("parses");
+        let bot = parse_sample(&syn_frame([10, 0, 0, 1], 1 + (i % 12) as u8, 20_000 + i))
+            .expect("parses");
         let context = SampleContext {
             dpid: 0xa,
             in_port: 1,
@@ -63,7 +32,7 @@ fn a_spambot_is_reported_once_and_a_retrying_client_never() {
             sink.write(&event).expect("report written");
         }
         // Subscriber on port 2: a mail client retrying its one smarthost.
-        let client = parse_sample(&syn_frame(200, 30_000 + i)).expect("parses");
+        let client = parse_sample(&syn_frame([10, 0, 0, 1], 200, 30_000 + i)).expect("parses");
         let context = SampleContext {
             dpid: 0xa,
             in_port: 2,
@@ -74,8 +43,7 @@ fn a_spambot_is_reported_once_and_a_retrying_client_never() {
         }
     }
 
-    let bytes = lines.0.lock().expect("not poisoned").clone();
-    let text = String::from_utf8(bytes).expect("utf-8");
+    let text = lines.text();
     let reports: Vec<serde_json::Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).expect("JSON line"))

@@ -1,12 +1,12 @@
 //! Tests for the X-ARF report writer.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use super::*;
 use crate::offenders::clock::UnixMillis;
+use crate::offenders::test_fixtures::SharedBuffer;
 
 /// The schema's non-optional properties (abuse_bot-infection_0.2.0).
 const REQUIRED_FIELDS: [&str; 10] = [
@@ -52,30 +52,6 @@ fn config() -> ReportConfig {
     ReportConfig {
         reported_from: "abuse@isp.example".to_owned(),
         ..ReportConfig::default()
-    }
-}
-
-/// A writer the test can read back.
-#[derive(Clone, Default)]
-struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl SharedBuffer {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().expect("not poisoned").clone();
-        String::from_utf8(bytes).expect("utf-8")
     }
 }
 
