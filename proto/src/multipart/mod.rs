@@ -1,5 +1,6 @@
 //! Multipart (statistics) requests and replies.
 
+mod header;
 pub mod reply;
 pub mod request;
 pub mod stats;

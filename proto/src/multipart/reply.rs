@@ -5,6 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::codec::Codec;
 use crate::consts::*;
 use crate::error::{DecodeError, Scope};
+use crate::multipart::header::{read_multipart_header, write_multipart_header};
 use crate::multipart::stats::*;
 use crate::multipart::table_features::{read_table_features, TableFeatures};
 use crate::port::Port;
@@ -80,9 +81,7 @@ impl Codec for MultipartReply {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         use MultipartReplyBody as B;
-        let mp_type = r.u16()?;
-        let flags = r.u16()?;
-        r.pad(4)?;
+        let (mp_type, flags) = read_multipart_header(r)?;
         let body = match mp_type {
             OFPMP_DESC => B::Desc(Desc::read(r)?),
             OFPMP_FLOW => B::Flow(read_all_at_least(r, FlowStats::MIN_LEN)?),
@@ -116,9 +115,7 @@ impl Codec for MultipartReply {
 
     fn encode(&self, out: &mut BytesMut) {
         use MultipartReplyBody as B;
-        out.put_u16(self.body.mp_type());
-        out.put_u16(self.flags);
-        out.put_u32(0);
+        write_multipart_header(out, self.body.mp_type(), self.flags);
         match &self.body {
             B::Desc(d) => d.encode(out),
             B::Flow(v) => write_all(v, out),

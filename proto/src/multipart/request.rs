@@ -6,6 +6,7 @@ use crate::codec::Codec;
 use crate::consts::*;
 use crate::error::{DecodeError, Scope};
 use crate::match_::Match;
+use crate::multipart::header::{read_multipart_header, write_multipart_header};
 use crate::multipart::table_features::{read_table_features, TableFeatures};
 use crate::reader::Reader;
 
@@ -144,9 +145,7 @@ impl Codec for MultipartRequest {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         use MultipartRequestBody as B;
-        let mp_type = r.u16()?;
-        let flags = r.u16()?;
-        r.pad(4)?;
+        let (mp_type, flags) = read_multipart_header(r)?;
         let body = match mp_type {
             OFPMP_DESC => B::Desc,
             OFPMP_FLOW => B::Flow(FlowStatsRequest::read(r)?),
@@ -199,9 +198,7 @@ impl Codec for MultipartRequest {
 
     fn encode(&self, out: &mut BytesMut) {
         use MultipartRequestBody as B;
-        out.put_u16(self.body.mp_type());
-        out.put_u16(self.flags);
-        out.put_u32(0);
+        write_multipart_header(out, self.body.mp_type(), self.flags);
         match &self.body {
             B::Desc
             | B::Table
