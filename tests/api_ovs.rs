@@ -8,6 +8,7 @@
 //! are missing this test FAILS with instructions; it never skips.
 
 mod api_support;
+mod support;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -15,34 +16,13 @@ use std::time::{Duration, Instant};
 
 use api_support::prometheus_text::{parse, value};
 use api_support::temp_dir;
+use support::free_port;
+use support::ovs::{must, require_ovs, run, Bridge};
 
 const DPID: &str = "00:00:00:00:00:00:25:b9";
 
-fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    match Command::new(cmd).args(args).output() {
-        Ok(o) => {
-            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
-            s.push_str(&String::from_utf8_lossy(&o.stderr));
-            (o.status.success(), s)
-        }
-        Err(e) => (false, format!("cannot run {cmd}: {e}")),
-    }
-}
-
-fn must(cmd: &str, args: &[&str]) -> String {
-    let (ok, out) = run(cmd, args);
-    assert!(ok, "{cmd} {}: {out}", args.join(" "));
-    out
-}
-
 fn require_tools() {
-    let (ok, out) = run("ovs-vsctl", &["--timeout=5", "show"]);
-    assert!(
-        ok,
-        "Open vSwitch is not installed or not running ({out}). Install and start it:\n  \
-         apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openvswitch-switch\n  \
-         /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
-    );
+    require_ovs();
     let (ok, out) = run("ip", &["netns", "list"]);
     assert!(ok, "`ip netns` is needed (iproute2, root): {out}");
     assert!(
@@ -51,16 +31,9 @@ fn require_tools() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 /// The bridge, the veth pair, the namespace and the controller process; removed on drop.
 struct Fabric {
-    bridge: String,
+    bridge: Option<Bridge>,
     veth: String,
     netns: String,
     controller: Option<Child>,
@@ -72,7 +45,7 @@ impl Drop for Fabric {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &self.bridge]);
+        drop(self.bridge.take());
         let _ = run("ip", &["netns", "del", &self.netns]);
         let _ = run("ip", &["link", "del", &self.veth]);
     }
@@ -111,13 +84,13 @@ fn real_ovs_real_syns_flag_the_spraying_subscriber_everywhere() {
     require_tools();
     let id = std::process::id() % 100_000;
     let mut fabric = Fabric {
-        bridge: format!("o25a{id}"),
+        bridge: None,
         veth: format!("o25v{id}"),
         netns: format!("op25b-api-{id}"),
         controller: None,
     };
     let peer = format!("o25w{id}");
-    let (of_port, api_port) = (free_port(), free_port());
+    let (of_port, api_port) = (free_port().port(), free_port().port());
     let dir = temp_dir("ovs-api");
     let reports: PathBuf = dir.join("reports.jsonl");
     let policy = dir.join("policy.toml");
@@ -176,30 +149,22 @@ report_path = "{}"
     });
 
     // Bridge: port 1 a veth to the subscriber namespace, port 2 an internal uplink.
-    let (b, v, w, ns) = (&fabric.bridge, &fabric.veth, &peer, &fabric.netns);
-    let _ = run("ovs-vsctl", &["--if-exists", "del-br", b]);
+    let bridge_name = format!("o25a{id}");
+    let b = bridge_name.as_str();
+    let (v, w, ns) = (&fabric.veth, &peer, &fabric.netns);
     let _ = run("ip", &["netns", "del", ns]);
     let _ = run("ip", &["link", "del", v]);
     must("ip", &["netns", "add", ns]);
     must("ip", &["link", "add", v, "type", "veth", "peer", "name", w]);
     must("ip", &["link", "set", w, "netns", ns]);
     must("ip", &["link", "set", v, "up"]);
-    let datapath_id = format!("other-config:datapath-id={}", DPID.replace(':', ""));
     let uplink = format!("{b}u");
     let target = format!("tcp:127.0.0.1:{of_port}");
-    must(
-        "ovs-vsctl",
+    fabric.bridge = Some(Bridge::create(
+        bridge_name.clone(),
+        Some(&DPID.replace(':', "")),
+        0,
         &[
-            "add-br",
-            b,
-            "--",
-            "set",
-            "bridge",
-            b,
-            "datapath_type=netdev",
-            "fail_mode=secure",
-            "protocols=OpenFlow13",
-            &datapath_id,
             "--",
             "add-port",
             b,
@@ -224,7 +189,7 @@ report_path = "{}"
             b,
             &target,
         ],
-    );
+    ));
     let in_ns = |args: &[&str]| {
         let mut all = vec!["netns", "exec", ns];
         all.extend_from_slice(args);

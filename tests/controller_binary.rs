@@ -2,66 +2,11 @@
 //! (and rejects an invalid file), and on SIGTERM closes cleanly with the flows left in place.
 
 mod controller_support;
+mod support;
 
 use controller_support::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_op25b");
-
-struct Running {
-    child: std::process::Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    /// Waits for a stderr line containing every one of `needles`; returns it.
-    fn wait_line(&mut self, needles: &[&str], timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if needles.iter().all(|n| line.contains(n)) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line with {needles:?} within {timeout:?}; lines so far:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("run kill")
-            .success();
-        assert!(ok, "kill {sig}");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn json_field(line: &str, field: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {field} in {line}"))
-        .to_string()
-}
+use support::op25b_run::{listener_addr, Op25bRun};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_listens_at_once_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
@@ -69,37 +14,7 @@ async fn run_listens_at_once_syncs_reloads_on_sighup_and_stops_cleanly_on_sigter
     let path = dir.join("policy.toml");
     std::fs::write(&path, policy_text(60, "")).unwrap();
     let started = Instant::now();
-    let mut child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&path)
-        .args([
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--api-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start op25b run");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut run = Running {
-        child,
-        lines,
-        seen: Vec::new(),
-    };
+    let mut run = Op25bRun::start(&path, "127.0.0.1:0", "info");
     let ready = run.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
     let listening_after = started.elapsed();
     eprintln!("listening {listening_after:?} after spawn");
@@ -107,7 +22,7 @@ async fn run_listens_at_once_syncs_reloads_on_sighup_and_stops_cleanly_on_sigter
         listening_after < Duration::from_secs(2),
         "{listening_after:?}"
     );
-    let addr: std::net::SocketAddr = json_field(&ready, "local_addr").parse().unwrap();
+    let addr = listener_addr(&ready);
 
     let sw = sim_switch(0x401, 4);
     sw.connect(addr).await.unwrap();

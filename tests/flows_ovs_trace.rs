@@ -3,11 +3,15 @@
 //!
 //! Needs Open vSwitch installed and running (userspace datapath, no kernel module). When it is
 //! not, these tests FAIL with instructions; they never skip.
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_op25b");
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::op25b_run::BIN;
+use support::ovs::{require_ovs, run, Bridge};
+use support::temp_file;
 
 const POLICY: &str = r#"
 [policy]
@@ -26,165 +30,71 @@ subscriber_ports = [1, 2]
 uplink_ports = [4]
 "#;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    match Command::new(cmd).args(args).output() {
-        Ok(o) => {
-            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
-            s.push_str(&String::from_utf8_lossy(&o.stderr));
-            (o.status.success(), s)
-        }
-        Err(e) => (false, format!("cannot run {cmd}: {e}")),
-    }
+/// A uniquely named bridge with internal ports 1..=4 (see [`support::ovs::Bridge`]).
+fn new_bridge() -> Bridge {
+    Bridge::create(Bridge::unique_name("o25t"), None, 4, &[])
 }
 
-fn require_ovs() {
-    let (ok, out) = run("ovs-vsctl", &["--version"]);
+/// Installs what `op25b plan` prints for `dpid` on `bridge`, including its meter comment line.
+fn install_plan(bridge: &Bridge, policy: &Path, dpid: &str) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "plan",
+            "--config",
+            &policy.display().to_string(),
+            "--dpid",
+            dpid,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        ok,
-        "Open vSwitch is not installed ({out}). Install it with:\n  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openvswitch-switch\nthen start it with:\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
+        out.status.success(),
+        "op25b plan failed: {plan}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    let (ok, out) = run("ovs-vsctl", &["--timeout=5", "show"]);
-    assert!(
-        ok,
-        "Open vSwitch is installed but not running ({out}). Start it with:\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
-    );
-}
-
-/// A uniquely named userspace bridge with internal ports 1..=4, deleted on drop (also when a
-/// test fails).
-struct Bridge {
-    name: String,
-}
-
-impl Bridge {
-    fn new() -> Bridge {
-        require_ovs();
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("o25t{}x{n}", std::process::id() % 100_000);
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &name]);
-        let bridge = Bridge { name };
-        let b = bridge.name.as_str();
-        let (ok, out) = run(
-            "ovs-vsctl",
-            &[
-                "add-br",
-                b,
-                "--",
-                "set",
-                "bridge",
-                b,
-                "datapath_type=netdev",
-                "fail_mode=secure",
-                "protocols=OpenFlow13",
-            ],
-        );
-        assert!(ok, "add-br {b}: {out}");
-        for i in 1..=4 {
-            let port = format!("{b}p{i}");
-            let (ok, out) = run(
-                "ovs-vsctl",
-                &[
-                    "add-port",
-                    b,
-                    &port,
-                    "--",
-                    "set",
-                    "interface",
-                    &port,
-                    "type=internal",
-                    &format!("ofport_request={i}"),
-                ],
-            );
-            assert!(ok, "add-port {port}: {out}");
+    for line in plan.lines() {
+        if let Some(rest) = line.split("add-meter BRIDGE ").nth(1) {
+            bridge.ofctl(&["add-meter", rest]);
         }
-        bridge
     }
-
-    fn ofctl(&self, args: &[&str]) -> String {
-        let mut all = vec!["-O", "OpenFlow13"];
-        all.extend_from_slice(&args[..1]);
-        all.push(&self.name);
-        all.extend_from_slice(&args[1..]);
-        let (ok, out) = run("ovs-ofctl", &all);
-        assert!(ok, "ovs-ofctl {all:?}: {out}");
-        out
-    }
-
-    /// Installs what `op25b plan` prints for `dpid`, including its meter comment line.
-    fn install_plan(&self, policy: &Path, dpid: &str) -> String {
-        let out = Command::new(BIN)
-            .args([
-                "plan",
-                "--config",
-                &policy.display().to_string(),
-                "--dpid",
-                dpid,
-            ])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-        let plan = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "op25b plan failed: {plan}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for line in plan.lines() {
-            if let Some(rest) = line.split("add-meter BRIDGE ").nth(1) {
-                self.ofctl(&["add-meter", rest]);
-            }
-        }
-        let file = temp_file("plan.txt", &plan);
-        self.ofctl(&["add-flows", &file.display().to_string()]);
-        let _ = std::fs::remove_file(&file);
-        let dump = self.ofctl(&["dump-flows"]);
-        let installed = dump
-            .lines()
-            .filter(|l| l.contains("cookie=0x4f50323542000000"))
-            .count();
-        let planned = plan.lines().filter(|l| l.starts_with("cookie=")).count();
-        assert_eq!(installed, planned, "plan:\n{plan}\ndump:\n{dump}");
-        plan
-    }
-
-    /// The trace's `Datapath actions:` line.
-    fn trace(&self, flow: &str) -> String {
-        self.trace_args(&[flow]).1
-    }
-
-    /// Traces real packet bytes arriving on `in_port`: Open vSwitch extracts the fields itself.
-    /// Returns the trace's `Flow:` line (what it extracted) and its `Datapath actions:`.
-    fn trace_packet(&self, in_port: u32, frame: &[u8]) -> (String, String) {
-        self.trace_args(&[&format!("in_port={in_port}"), &hex::encode(frame)])
-    }
-
-    fn trace_args(&self, args: &[&str]) -> (String, String) {
-        let mut all = vec!["ofproto/trace", self.name.as_str()];
-        all.extend_from_slice(args);
-        let (ok, out) = run("ovs-appctl", &all);
-        assert!(ok, "trace {args:?}: {out}");
-        let line = |prefix: &str| {
-            out.lines()
-                .find_map(|l| l.strip_prefix(prefix))
-                .map(str::to_string)
-                .unwrap_or_else(|| panic!("no {prefix:?} line in trace of {args:?}:\n{out}"))
-        };
-        (line("Flow: "), line("Datapath actions: "))
-    }
+    let file = temp_file("plan.txt", &plan);
+    bridge.ofctl(&["add-flows", &file.display().to_string()]);
+    let _ = std::fs::remove_file(&file);
+    let dump = bridge.ofctl(&["dump-flows"]);
+    let installed = dump
+        .lines()
+        .filter(|l| l.contains("cookie=0x4f50323542000000"))
+        .count();
+    let planned = plan.lines().filter(|l| l.starts_with("cookie=")).count();
+    assert_eq!(installed, planned, "plan:\n{plan}\ndump:\n{dump}");
+    plan
 }
 
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &self.name]);
-    }
+/// The trace's `Datapath actions:` (after the prefix) for `flow`.
+fn trace_actions(bridge: &Bridge, flow: &str) -> String {
+    trace_lines(bridge, &[flow]).1
 }
 
-fn temp_file(suffix: &str, text: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let p = std::env::temp_dir().join(format!("op25b-trace-{}-{n}-{suffix}", std::process::id()));
-    std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
-    p
+/// Traces real packet bytes arriving on `in_port`: Open vSwitch extracts the fields itself.
+/// Returns the trace's `Flow:` line (what it extracted) and its `Datapath actions:`.
+fn trace_packet(bridge: &Bridge, in_port: u32, frame: &[u8]) -> (String, String) {
+    trace_lines(
+        bridge,
+        &[&format!("in_port={in_port}"), &hex::encode(frame)],
+    )
+}
+
+/// The `Flow:` and `Datapath actions:` lines (after their prefixes) of a trace.
+fn trace_lines(bridge: &Bridge, args: &[&str]) -> (String, String) {
+    let out = bridge.trace_output(args);
+    let line = |prefix: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no {prefix:?} line in trace of {args:?}:\n{out}"))
+    };
+    (line("Flow: "), line("Datapath actions: "))
 }
 
 /// Forwarded when the datapath actions output to at least one port number.
@@ -204,7 +114,7 @@ use Want::*;
 fn check_all(bridge: &Bridge, cases: &[(&str, Want)]) {
     let mut failures = Vec::new();
     for (flow, want) in cases {
-        let actions = bridge.trace(flow);
+        let actions = trace_actions(bridge, flow);
         let got = if forwards(&actions) {
             Forwarded
         } else {
@@ -337,14 +247,14 @@ fn as_refs(v: &[(String, Want)]) -> Vec<(&str, Want)> {
 
 #[test]
 fn defaults_with_sampling_drop_exactly_the_policed_traffic() {
-    let bridge = Bridge::new();
+    let bridge = new_bridge();
     let policy = temp_file("policy.toml", POLICY);
-    let plan = bridge.install_plan(&policy, "0x1");
+    let plan = install_plan(&bridge, &policy, "0x1");
     let _ = std::fs::remove_file(&policy);
     assert!(plan.contains("actions=meter:1,controller:128"), "{plan}");
     check_all(&bridge, &as_refs(&all_mode_cases()));
     // A sampled drop goes through the meter to the controller and nowhere else.
-    let a = bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25"));
+    let a = trace_actions(&bridge, &format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25"));
     assert!(
         a.starts_with("meter(") && a.contains("userspace(") && a.contains("controller("),
         "{a}"
@@ -353,30 +263,30 @@ fn defaults_with_sampling_drop_exactly_the_policed_traffic() {
 
 #[test]
 fn without_reporting_blocked_attempts_are_plain_drops() {
-    let bridge = Bridge::new();
+    let bridge = new_bridge();
     let policy = temp_file(
         "policy.toml",
         &format!("{POLICY}\n[reporting]\nenabled = false\n"),
     );
-    let plan = bridge.install_plan(&policy, "1");
+    let plan = install_plan(&bridge, &policy, "1");
     let _ = std::fs::remove_file(&policy);
     assert!(!plan.contains("meter"), "{plan}");
     check_all(&bridge, &as_refs(&all_mode_cases()));
     assert_eq!(
-        bridge.trace(&format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25")),
+        trace_actions(&bridge, &format!("{SUB4},nw_dst=198.51.100.7,tp_dst=25")),
         "drop"
     );
     assert_eq!(
-        bridge.trace(&format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25")),
+        trace_actions(&bridge, &format!("{SUB6},ipv6_dst=2001:db8:2::7,tp_dst=25")),
         "drop"
     );
 }
 
 #[test]
 fn a_listed_switch_polices_only_its_subscriber_ports() {
-    let bridge = Bridge::new();
+    let bridge = new_bridge();
     let policy = temp_file("policy.toml", POLICY);
-    bridge.install_plan(&policy, "00:00:00:00:00:00:00:77");
+    install_plan(&bridge, &policy, "00:00:00:00:00:00:00:77");
     let _ = std::fs::remove_file(&policy);
     check_all(
         &bridge,
@@ -539,9 +449,9 @@ fn syn_to_25() -> Vec<u8> {
 /// really is `nw_proto=44,nw_frag=later`, and each fragment gets the verdict the policy wants.
 #[test]
 fn real_fragment_bytes_meet_the_planned_flows() {
-    let bridge = Bridge::new();
+    let bridge = new_bridge();
     let policy = temp_file("policy.toml", POLICY);
-    bridge.install_plan(&policy, "1");
+    install_plan(&bridge, &policy, "1");
     let _ = std::fs::remove_file(&policy);
     let rest = [0u8; 24];
     let sub4 = [10, 0, 0, 1];
@@ -614,7 +524,7 @@ fn real_fragment_bytes_meet_the_planned_flows() {
     ];
     let mut failures = Vec::new();
     for (name, in_port, frame, classified, want) in &cases {
-        let (flow, actions) = bridge.trace_packet(*in_port, frame);
+        let (flow, actions) = trace_packet(&bridge, *in_port, frame);
         let got = if forwards(&actions) {
             Forwarded
         } else {

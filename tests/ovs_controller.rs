@@ -9,13 +9,15 @@
 //! Needs Open vSwitch installed and running. When it is not, this test FAILS with instructions;
 //! it never skips.
 
+mod support;
+
 use op25b::controller::policy_store::PolicyStore;
 use op25b::controller::registry::{Registry, SwitchStatus, SyncState};
 use op25b::controller::runtime::{Controller, ControllerOptions};
 use op25b::policy::Config;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::ovs::{datapath_actions, require_ovs, run, Bridge};
 
 const DPID: u64 = 0x0000_0000_0000_25b1;
 
@@ -45,120 +47,33 @@ uplink_ports = [3]
     )
 }
 
-fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    match Command::new(cmd).args(args).output() {
-        Ok(o) => {
-            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
-            s.push_str(&String::from_utf8_lossy(&o.stderr));
-            (o.status.success(), s)
-        }
-        Err(e) => (false, format!("cannot run {cmd}: {e}")),
-    }
-}
-
-fn require_ovs() {
-    let (ok, out) = run("ovs-vsctl", &["--version"]);
-    assert!(
-        ok,
-        "Open vSwitch is not installed ({out}). Install and start it:\n  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openvswitch-switch\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
+/// A userspace bridge with internal ports 1..=3 and `controller` as its controller.
+fn new_bridge(controller: std::net::SocketAddr) -> Bridge {
+    let bridge = Bridge::create(
+        Bridge::unique_name("o25c"),
+        Some(&format!("{DPID:016x}")),
+        3,
+        &[],
     );
-    let (ok, out) = run("ovs-vsctl", &["--timeout=5", "show"]);
-    assert!(
-        ok,
-        "Open vSwitch is installed but not running ({out}). Start it:\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
-    );
+    bridge.set_controller(controller);
+    bridge
 }
 
-/// A userspace bridge with internal ports 1..=3, deleted on drop (also when the test fails).
-struct Bridge {
-    name: String,
+fn dump_flows(bridge: &Bridge) -> String {
+    run(
+        "ovs-ofctl",
+        &["-O", "OpenFlow13", "dump-flows", &bridge.name],
+    )
+    .1
 }
 
-impl Bridge {
-    fn new(controller: std::net::SocketAddr) -> Bridge {
-        require_ovs();
-        let name = format!("o25c{}", std::process::id() % 100_000);
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &name]);
-        let bridge = Bridge { name };
-        let b = bridge.name.clone();
-        let dpid = format!("other-config:datapath-id={DPID:016x}");
-        let target = format!("tcp:{controller}");
-        let mut args: Vec<String> = vec![
-            "add-br".into(),
-            b.clone(),
-            "--".into(),
-            "set".into(),
-            "bridge".into(),
-            b.clone(),
-            "datapath_type=netdev".into(),
-            "fail_mode=secure".into(),
-            "protocols=OpenFlow13".into(),
-            dpid,
-        ];
-        for i in 1..=3 {
-            let port = format!("{b}p{i}");
-            args.extend([
-                "--".into(),
-                "add-port".into(),
-                b.clone(),
-                port.clone(),
-                "--".into(),
-                "set".into(),
-                "interface".into(),
-                port,
-                "type=internal".into(),
-                format!("ofport_request={i}"),
-            ]);
-        }
-        // A controller record with a 1 s reconnect back-off (the default grows to 8 s).
-        args.extend([
-            "--".into(),
-            "--id=@c".into(),
-            "create".into(),
-            "controller".into(),
-            format!("target=\"{target}\""),
-            "max_backoff=1000".into(),
-            "--".into(),
-            "set".into(),
-            "bridge".into(),
-            b.clone(),
-            "controller=@c".into(),
-        ]);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (ok, out) = run("ovs-vsctl", &refs);
-        assert!(ok, "creating bridge {b}: {out}");
-        bridge
-    }
-
-    /// The last line of `ofproto/trace` for `flow`.
-    fn trace(&self, flow: &str) -> String {
-        let (ok, out) = run("ovs-appctl", &["ofproto/trace", &self.name, flow]);
-        assert!(ok, "ofproto/trace {flow}: {out}");
-        out.lines()
-            .rev()
-            .find(|l| l.starts_with("Datapath actions:"))
-            .unwrap_or_else(|| panic!("no 'Datapath actions' in trace of {flow}:\n{out}"))
-            .to_string()
-    }
-
-    fn dump_flows(&self) -> String {
-        run("ovs-ofctl", &["-O", "OpenFlow13", "dump-flows", &self.name]).1
-    }
-
-    /// Flows on the bridge carrying `cookie`.
-    fn flows_with_cookie(&self, cookie: u64) -> usize {
-        let needle = format!("cookie={cookie:#x},");
-        self.dump_flows()
-            .lines()
-            .filter(|l| l.contains(&needle))
-            .count()
-    }
-}
-
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &self.name]);
-    }
+/// Flows on the bridge carrying `cookie`.
+fn flows_with_cookie(bridge: &Bridge, cookie: u64) -> usize {
+    let needle = format!("cookie={cookie:#x},");
+    dump_flows(bridge)
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count()
 }
 
 async fn wait_for(
@@ -183,28 +98,6 @@ async fn wait_for(
     }
 }
 
-/// The top-level actions of a `Datapath actions:` line (commas inside parentheses kept).
-fn datapath_actions(line: &str) -> Vec<String> {
-    let list = line.trim_start_matches("Datapath actions:").trim();
-    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0i32);
-    for c in list.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 /// Dropped: nothing but `drop`, or only a meter and a sample to the controller (reporting on);
 /// no output to any port.
 fn assert_dropped(b: &Bridge, flow: &str) {
@@ -217,7 +110,7 @@ fn assert_dropped(b: &Bridge, flow: &str) {
     assert!(
         blocked,
         "{flow} must be dropped, got {last}\n{}",
-        b.dump_flows()
+        dump_flows(b)
     );
 }
 
@@ -231,7 +124,7 @@ fn assert_forwarded(b: &Bridge, flow: &str) {
     assert!(
         forwards,
         "{flow} must be forwarded, got {last}\n{}",
-        b.dump_flows()
+        dump_flows(b)
     );
 }
 
@@ -327,7 +220,7 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
     require_ovs();
     let (first, registry) = start_controller("127.0.0.1:0".parse().unwrap());
     let addr = first.local_addr();
-    let bridge = Bridge::new(addr);
+    let bridge = new_bridge(addr);
 
     let s = wait_for(&registry, "first sync", Duration::from_secs(30), |s| {
         s.sync_state == SyncState::InSync && s.counters.syncs_ok >= 1
@@ -339,35 +232,28 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
     );
     assert_eq!(s.name.as_deref(), Some("ovs-test"));
     assert_eq!(
-        bridge.flows_with_cookie(COOKIE),
+        flows_with_cookie(&bridge, COOKIE),
         s.desired_flows,
         "{}",
-        bridge.dump_flows()
+        dump_flows(&bridge)
     );
     check_blocking(&bridge);
 
     // Controller stops: the secure bridge keeps every flow and keeps blocking.
     first.shutdown().await;
     assert_eq!(
-        bridge.flows_with_cookie(COOKIE),
+        flows_with_cookie(&bridge, COOKIE),
         s.desired_flows,
         "{}",
-        bridge.dump_flows()
+        dump_flows(&bridge)
     );
     check_blocking(&bridge);
 
     // A foreign application's flow (another cookie) must survive everything below.
-    let (ok, out) = run(
-        "ovs-ofctl",
-        &[
-            "-O",
-            "OpenFlow13",
-            "add-flow",
-            &bridge.name,
-            "cookie=0x1234,priority=100,udp,tp_dst=53,actions=NORMAL",
-        ],
-    );
-    assert!(ok, "{out}");
+    bridge.ofctl(&[
+        "add-flow",
+        "cookie=0x1234,priority=100,udp,tp_dst=53,actions=NORMAL",
+    ]);
 
     // Restart on the same address: the switch reconnects, is re-synced, and gets no flow mod.
     let (second, registry) = start_controller(addr);
@@ -383,27 +269,17 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
         "a reconnect with the flows in place must send no flow mod: {after:?}"
     );
     assert_eq!(
-        bridge.flows_with_cookie(0x1234),
+        flows_with_cookie(&bridge, 0x1234),
         1,
         "{}",
-        bridge.dump_flows()
+        dump_flows(&bridge)
     );
 
     // Someone wipes our flows (strictly, by our cookie). They carry send_flow_rem, so Open
     // vSwitch reports each one with FLOW_REMOVED and the controller re-syncs at once. (Whether
     // the table is seen empty in between is a race with that re-sync, so it is not asserted.)
     let syncs_before = after.counters.syncs_ok;
-    let (ok, out) = run(
-        "ovs-ofctl",
-        &[
-            "-O",
-            "OpenFlow13",
-            "del-flows",
-            &bridge.name,
-            &format!("cookie={COOKIE:#x}/-1"),
-        ],
-    );
-    assert!(ok, "{out}");
+    bridge.ofctl(&["del-flows", &format!("cookie={COOKIE:#x}/-1")]);
     let wiped = Instant::now();
     let healed = wait_for(
         &registry,
@@ -425,10 +301,10 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
     // same path, so not a table miss), relays and exempt sources open, v4 and v6.
     check_blocking(&bridge);
     assert_eq!(
-        bridge.flows_with_cookie(COOKIE),
+        flows_with_cookie(&bridge, COOKIE),
         healed.desired_flows,
         "{}",
-        bridge.dump_flows()
+        dump_flows(&bridge)
     );
     // Let any re-sync still marked dirty by the FLOW_REMOVED burst finish, then count: the wipe
     // cost exactly one ADD per desired flow, and no audit ran.
@@ -446,10 +322,10 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
         "healed by FLOW_REMOVED, not by the audit: {settled:?}"
     );
     assert_eq!(
-        bridge.flows_with_cookie(0x1234),
+        flows_with_cookie(&bridge, 0x1234),
         1,
         "the foreign flow survives: {}",
-        bridge.dump_flows()
+        dump_flows(&bridge)
     );
     check_blocking(&bridge);
 

@@ -14,14 +14,15 @@
 //! Needs Open vSwitch installed and running. When it is not, this test FAILS with instructions;
 //! it never skips.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_op25b");
+use support::free_port;
+use support::op25b_run::{listener_addr, Op25bRun, BIN};
+use support::ovs::{last_datapath_actions, require_ovs, run, Bridge};
 const DPID: u64 = 0x0000_0000_0000_25f2;
 const COOKIE_HEX: &str = "cookie=0x4f50323542000000,";
 const FOREIGN_25: &str = "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=25";
@@ -56,236 +57,35 @@ uplink_ports = [3]
     )
 }
 
-fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    match Command::new(cmd).args(args).output() {
-        Ok(o) => {
-            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
-            s.push_str(&String::from_utf8_lossy(&o.stderr));
-            (o.status.success(), s)
-        }
-        Err(e) => (false, format!("cannot run {cmd}: {e}")),
-    }
-}
-
-fn require_ovs() {
-    let (ok, out) = run("ovs-vsctl", &["--timeout=5", "show"]);
-    assert!(
-        ok,
-        "Open vSwitch is not installed or not running ({out}). Install and start it:\n  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openvswitch-switch\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
+/// A userspace bridge with internal ports 1..=3, with `controller` set if given.
+fn new_bridge(controller: Option<std::net::SocketAddr>) -> Bridge {
+    let bridge = Bridge::create(
+        Bridge::unique_name("o25r"),
+        Some(&format!("{DPID:016x}")),
+        3,
+        &[],
     );
+    if let Some(c) = controller {
+        bridge.set_controller(c);
+    }
+    bridge
 }
 
-/// A userspace bridge with internal ports 1..=3 and our controller, deleted on drop.
-struct Bridge {
-    name: String,
+/// Our policy in force on `bridge`: TCP/25 to a foreign host dropped by one of our flows (not
+/// a table miss: TCP/587 on the same path is forwarded).
+fn enforcing(bridge: &Bridge) -> bool {
+    bridge.trace(FOREIGN_25) == "Datapath actions: drop"
+        && bridge.trace(FOREIGN_587) != "Datapath actions: drop"
 }
 
-impl Bridge {
-    /// The bridge, with `controller` set if given.
-    fn new(controller: Option<std::net::SocketAddr>) -> Bridge {
-        let name = format!("o25r{}", std::process::id() % 100_000);
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &name]);
-        let bridge = Bridge { name };
-        let b = bridge.name.as_str();
-        let mut args: Vec<String> = [
-            "add-br",
-            b,
-            "--",
-            "set",
-            "bridge",
-            b,
-            "datapath_type=netdev",
-            "fail_mode=secure",
-            "protocols=OpenFlow13",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.push(format!("other-config:datapath-id={DPID:016x}"));
-        for i in 1..=3 {
-            let port = format!("{b}p{i}");
-            args.extend(["--", "add-port", b, &port].map(String::from));
-            args.extend([
-                "--".into(),
-                "set".into(),
-                "interface".into(),
-                port.clone(),
-                "type=internal".into(),
-                format!("ofport_request={i}"),
-            ]);
-        }
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (ok, out) = run("ovs-vsctl", &refs);
-        assert!(ok, "creating bridge {b}: {out}");
-        if let Some(c) = controller {
-            bridge.set_controller(c);
-        }
-        bridge
-    }
-
-    /// A controller record with a 1 s reconnect back-off (the default grows to 8 s).
-    fn set_controller(&self, controller: std::net::SocketAddr) {
-        let target = format!("target=\"tcp:{controller}\"");
-        let (ok, out) = run(
-            "ovs-vsctl",
-            &[
-                "--",
-                "--id=@c",
-                "create",
-                "controller",
-                &target,
-                "max_backoff=1000",
-                "--",
-                "set",
-                "bridge",
-                &self.name,
-                "controller=@c",
-            ],
-        );
-        assert!(ok, "setting the controller of {}: {out}", self.name);
-    }
-
-    /// The `Datapath actions:` line of `ofproto/trace` for `flow`.
-    fn trace(&self, flow: &str) -> String {
-        let (ok, out) = run("ovs-appctl", &["ofproto/trace", &self.name, flow]);
-        assert!(ok, "ofproto/trace {flow}: {out}");
-        out.lines()
-            .rev()
-            .find(|l| l.starts_with("Datapath actions:"))
-            .unwrap_or_else(|| panic!("no 'Datapath actions' in trace of {flow}:\n{out}"))
-            .to_string()
-    }
-
-    /// Our policy in force: TCP/25 to a foreign host dropped by one of our flows (not a table
-    /// miss: TCP/587 on the same path is forwarded).
-    fn enforcing(&self) -> bool {
-        self.trace(FOREIGN_25) == "Datapath actions: drop"
-            && self.trace(FOREIGN_587) != "Datapath actions: drop"
-    }
-
-    /// Our flows (our cookie) as `dump-flows` lines.
-    fn our_flows(&self) -> Vec<String> {
-        let (ok, out) = run("ovs-ofctl", &["-O", "OpenFlow13", "dump-flows", &self.name]);
-        assert!(ok, "dump-flows: {out}");
-        out.lines()
-            .filter(|l| l.contains(COOKIE_HEX))
-            .map(str::to_string)
-            .collect()
-    }
-
-    fn del_flows(&self) {
-        let (ok, out) = run("ovs-ofctl", &["-O", "OpenFlow13", "del-flows", &self.name]);
-        assert!(ok, "del-flows: {out}");
-    }
-}
-
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = run("ovs-vsctl", &["--if-exists", "del-br", &self.name]);
-    }
-}
-
-/// `op25b run` with its stderr (JSON log lines) read by a thread; killed on drop.
-struct Op25b {
-    child: std::process::Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Op25b {
-    fn start(config: &std::path::Path) -> Op25b {
-        Op25b::start_on(config, "127.0.0.1:0")
-    }
-
-    /// `op25b run` listening for switches on `listen`.
-    fn start_on(config: &std::path::Path, listen: &str) -> Op25b {
-        let mut child = Command::new(BIN)
-            .args(["run", "--config"])
-            .arg(config)
-            .args([
-                "--log-format",
-                "json",
-                "--listen",
-                listen,
-                "--api-listen",
-                "127.0.0.1:0",
-            ])
-            .env("RUST_LOG", "op25b=debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start op25b run");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Op25b {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Collects log lines until a line holds every one of `needles` (returned) or `timeout`.
-    fn wait_line(&mut self, needles: &[&str], timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if needles.iter().all(|n| line.contains(n)) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line with {needles:?} within {timeout:?}; lines so far:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    /// Every log line that arrives within `window`.
-    fn lines_for(&mut self, window: Duration) -> Vec<String> {
-        let deadline = Instant::now() + window;
-        let mut got = Vec::new();
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            got.push(line);
-        }
-        got
-    }
-
-    fn signal(&self, sig: &str) {
-        let (ok, out) = run("kill", &[sig, &self.child.id().to_string()]);
-        assert!(ok, "kill {sig}: {out}");
-    }
-}
-
-impl Drop for Op25b {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn local_addr(ready: &str) -> std::net::SocketAddr {
-    let v: serde_json::Value =
-        serde_json::from_str(ready).unwrap_or_else(|e| panic!("{e}: {ready}"));
-    let s = v["local_addr"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no local_addr in {ready}"));
-    s.parse()
-        .unwrap_or_else(|e| panic!("local_addr {s:?} is not an address: {e}"))
+/// Our flows (our cookie) on `bridge` as `dump-flows` lines.
+fn our_flows(bridge: &Bridge) -> Vec<String> {
+    bridge
+        .ofctl(&["dump-flows"])
+        .lines()
+        .filter(|l| l.contains(COOKIE_HEX))
+        .map(str::to_string)
+        .collect()
 }
 
 fn poll(timeout: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
@@ -321,19 +121,19 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
     let config = dir.join("policy.toml");
     std::fs::write(&config, policy("192.0.2.25/32")).expect("write policy");
 
-    let mut op = Op25b::start(&config);
+    let mut op = Op25bRun::start(&config, "127.0.0.1:0", "op25b=debug");
     let ready = op.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
-    let bridge = Bridge::new(Some(local_addr(&ready)));
+    let bridge = new_bridge(Some(listener_addr(&ready)));
     op.wait_line(&["in sync after applying changes"], Duration::from_secs(15));
     assert!(
-        poll(Duration::from_secs(5), || bridge.enforcing()).is_some(),
+        poll(Duration::from_secs(5), || enforcing(&bridge)).is_some(),
         "not enforcing after the first sync: 25 -> {}, 587 -> {}",
         bridge.trace(FOREIGN_25),
         bridge.trace(FOREIGN_587)
     );
 
     // 1. Every flow of ours asks for FLOW_REMOVED.
-    let flows = bridge.our_flows();
+    let flows = our_flows(&bridge);
     assert!(flows.len() >= 5, "{flows:#?}");
     for f in &flows {
         assert!(
@@ -347,13 +147,13 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
         // Flows at least 1.5 s old, so that re-installed ones are told apart by their age.
         std::thread::sleep(Duration::from_millis(1500));
         assert!(
-            bridge.our_flows().iter().all(|f| age(f) >= 1.5),
+            our_flows(&bridge).iter().all(|f| age(f) >= 1.5),
             "round {round}: {:#?}",
-            bridge.our_flows()
+            our_flows(&bridge)
         );
-        bridge.del_flows();
+        bridge.ofctl(&["del-flows"]);
         let wiped = Instant::now();
-        let back = poll(RESTORE_WITHIN, || bridge.enforcing());
+        let back = poll(RESTORE_WITHIN, || enforcing(&bridge));
         let took = wiped.elapsed();
         assert!(
             back.is_some(),
@@ -363,7 +163,7 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
         );
         eprintln!("round {round}: enforcement back {took:?} after del-flows");
         op.wait_line(&["one of our flows was removed"], Duration::from_secs(2));
-        let again = bridge.our_flows();
+        let again = our_flows(&bridge);
         assert_eq!(again.len(), flows.len(), "round {round}: {again:#?}");
         let limit = wiped.elapsed().as_secs_f64();
         assert!(
@@ -393,7 +193,7 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
         syncs_quiet.is_empty(),
         "syncs still running 2 s after the reload: {syncs_quiet:#?}"
     );
-    assert!(bridge.enforcing());
+    assert!(enforcing(&bridge));
     let relay = "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=192.0.2.26,tp_dst=25";
     assert_ne!(
         bridge.trace(relay),
@@ -407,12 +207,6 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
         "old relay closed"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A 127.0.0.1 port nobody listens on right now (bound and released).
-fn free_port() -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local addr")
 }
 
 /// A JSON log line's numeric field (top level or under "fields").
@@ -444,17 +238,13 @@ fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak
     // bridge that had none flushes its flows (seen on Open vSwitch 3.1). Nothing listens on
     // the port yet; the bridge retries every second.
     let port = free_port();
-    let bridge = Bridge::new(Some(port));
+    let bridge = new_bridge(Some(port));
     let flows_arg = flows_file.to_str().expect("utf-8 path");
-    let (ok, out) = run(
-        "ovs-ofctl",
-        &["-O", "OpenFlow13", "add-flows", &bridge.name, flows_arg],
-    );
-    assert!(ok, "add-flows: {out}");
-    let old = bridge.our_flows();
+    bridge.ofctl(&["add-flows", flows_arg]);
+    let old = our_flows(&bridge);
     assert_eq!(old.len(), lines.len(), "{old:#?}");
     assert!(old.iter().all(|f| !f.contains("send_flow_rem")), "{old:#?}");
-    assert!(bridge.enforcing());
+    assert!(enforcing(&bridge));
 
     // A prober traces TCP/25 to a foreign host over and over while op25b takes over.
     let stop = Arc::new(AtomicBool::new(false));
@@ -465,12 +255,7 @@ fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak
             let (mut traces, mut leaks) = (0u32, Vec::new());
             while !stop.load(Ordering::Relaxed) {
                 let (ok, out) = run("ovs-appctl", &["ofproto/trace", &name, FOREIGN_25]);
-                let last = out
-                    .lines()
-                    .rev()
-                    .find(|l| l.starts_with("Datapath actions:"))
-                    .unwrap_or("")
-                    .to_string();
+                let last = last_datapath_actions(&out).unwrap_or("").to_string();
                 traces += 1;
                 if !ok || last != "Datapath actions: drop" {
                     leaks.push(format!("ok={ok} {last}"));
@@ -480,9 +265,9 @@ fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak
         })
     };
 
-    let mut op = Op25b::start_on(&config, &port.to_string());
+    let mut op = Op25bRun::start(&config, &port.to_string(), "op25b=debug");
     let ready = op.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
-    assert_eq!(local_addr(&ready), port, "{ready}");
+    assert_eq!(listener_addr(&ready), port, "{ready}");
     let synced = op.wait_line(&["in sync after applying changes"], Duration::from_secs(15));
     op.lines_for(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
@@ -500,7 +285,7 @@ fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak
     assert_eq!(log_number(&synced, "modified"), Some(n), "{synced}");
     assert_eq!(log_number(&synced, "added"), Some(0), "{synced}");
     assert_eq!(log_number(&synced, "removed"), Some(0), "{synced}");
-    let new = bridge.our_flows();
+    let new = our_flows(&bridge);
     assert_eq!(new.len(), lines.len(), "{new:#?}");
     for f in &new {
         assert!(
@@ -508,13 +293,13 @@ fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak
             "flow without send_flow_rem: {f}"
         );
     }
-    assert!(bridge.enforcing());
+    assert!(enforcing(&bridge));
 
     // And now a wipe heals at once.
-    bridge.del_flows();
+    bridge.ofctl(&["del-flows"]);
     let wiped = Instant::now();
     assert!(
-        poll(RESTORE_WITHIN, || bridge.enforcing()).is_some(),
+        poll(RESTORE_WITHIN, || enforcing(&bridge)).is_some(),
         "enforcement not back {:?} after del-flows",
         wiped.elapsed()
     );
