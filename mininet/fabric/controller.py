@@ -96,6 +96,14 @@ class Controller:
         except (OSError, ValueError):
             return None
 
+    def api_text(self, path):
+        """GET a text document (e.g. /metrics) from the controller's API, or None if it does not answer."""
+        try:
+            with urllib.request.urlopen('http://%s%s' % (self.api, path), timeout=2) as resp:
+                return resp.read().decode()
+        except (OSError, UnicodeDecodeError):
+            return None
+
     def api_generations(self):
         """(policy_generation, {dpid: synced_generation}) from the API, or None."""
         body = self.api_get('/api/switches')

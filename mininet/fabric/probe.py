@@ -9,9 +9,15 @@
   session HOST PORT       one long-lived SMTP session: read the banner, then
                           send a NOOP every --interval s and expect a 250 each
                           time, until SIGINT/SIGTERM; reports exchanges/errors
+  spray PORT ADDR...      --count connection attempts (non-blocking connect, each
+                          socket closed after --timeout, before the kernel
+                          retransmits its SYN), one every --interval s, cycling
+                          through the addresses; reports attempts, the wall-clock
+                          time of the first one and connects that completed
 """
 
 import argparse
+import errno
 import json
 import signal
 import socket
@@ -141,6 +147,42 @@ def cmd_session(args):
     emit(result)
 
 
+def cmd_spray(args):
+    pending = []  # (deadline, socket)
+    result = {'attempts': 0, 'connected': 0, 'errors': 0, 'first_attempt_epoch': None}
+    start = time.monotonic()
+
+    def close_expired(now):
+        for deadline, sock in list(pending):
+            if deadline <= now:
+                try:
+                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 and sock.getpeername():
+                        result['connected'] += 1
+                except OSError:
+                    pass
+                sock.close()
+                pending.remove((deadline, sock))
+
+    for index in range(args.count):
+        address = args.addresses[index % len(args.addresses)]
+        family = socket.AF_INET6 if ':' in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        if result['first_attempt_epoch'] is None:
+            result['first_attempt_epoch'] = time.time()
+        code = sock.connect_ex((address, args.port))
+        result['attempts'] += 1
+        if code not in (0, errno.EINPROGRESS):
+            result['errors'] += 1
+        pending.append((time.monotonic() + args.timeout, sock))
+        time.sleep(args.interval)
+        close_expired(time.monotonic())
+    time.sleep(args.timeout)
+    close_expired(float('inf'))
+    result['secs'] = round(time.monotonic() - start, 3)
+    emit(result)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='cmd', required=True)
@@ -153,8 +195,15 @@ def main():
     p = sub.add_parser('http')
     p.add_argument('url')
     p.add_argument('--timeout', type=float, default=3)
+    p = sub.add_parser('spray')
+    p.add_argument('port', type=int)
+    p.add_argument('addresses', nargs='+')
+    p.add_argument('--count', type=int, default=35)
+    p.add_argument('--interval', type=float, default=0.1)
+    p.add_argument('--timeout', type=float, default=0.5)
     args = parser.parse_args()
-    {'smtp': cmd_smtp, 'http': cmd_http, 'prober': cmd_prober, 'session': cmd_session}[args.cmd](args)
+    {'smtp': cmd_smtp, 'http': cmd_http, 'prober': cmd_prober, 'session': cmd_session,
+     'spray': cmd_spray}[args.cmd](args)
 
 
 if __name__ == '__main__':

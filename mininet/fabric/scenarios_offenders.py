@@ -1,10 +1,13 @@
 """The sampled blocked attempts reach the offender table (GET /api/offenders).
 
 Runs after the traffic scenario, which made blocked port-25 attempts from sub1 and sub3
-(IPv4 and IPv6) and allowed ones from biz and the relay.
+(IPv4 and IPv6) and allowed ones from biz and the relay. Then offender_spray: a spraying
+subscriber is flagged within seconds, a one-server client is not, /metrics parses.
 """
 
 import time
+
+from . import offender_spray
 
 
 def offenders(f, s='offenders'):
@@ -34,3 +37,4 @@ def offenders(f, s='offenders'):
         address = f.addr(name, 4)
         f.check(s, '%s %s not an offender' % (name, address), 'not listed',
                 'listed' if address in listed else 'not listed', address not in listed)
+    offender_spray.spray_flagged(f, s)

@@ -83,6 +83,15 @@ class Background:
             out, _ = self.proc.communicate()
         return last_json(out or '')
 
+    def wait_json(self, timeout):
+        """For piped processes that end by themselves: waits, returns the last JSON object printed."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return last_json(out or '')
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -121,6 +130,12 @@ def start_prober(host, address, port, interval=0.05, timeout=1.5):
                            '--timeout', str(timeout)])
     bg.read_first_line()
     return bg
+
+
+def start_spray(host, port, addresses, count, interval, timeout=0.5):
+    """`count` non-blocking connection attempts from `host`, cycling through `addresses`."""
+    return Background(host, [PY, PROBE, 'spray', str(port)] + list(addresses)
+                      + ['--count', str(count), '--interval', str(interval), '--timeout', str(timeout)])
 
 
 def start_session(host, address, port, interval=0.1):
