@@ -247,6 +247,13 @@ enum SyncStep<M, F> {
     },
 }
 
+/// What a batch sent with a barrier holds, for [`SessionEvent::Sent`].
+#[derive(Debug, Clone, Copy)]
+enum ModKind {
+    Flow,
+    Meter,
+}
+
 /// What one part of a multipart reply read during a sync (METER_CONFIG, FLOW stats) leads to.
 enum ReadPart<T> {
     /// Nothing yet: more parts are to come, or the part was not for the awaited read (logged).
@@ -902,29 +909,52 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
     /// Sends `mods` (METER_MOD ADDs or MODIFYs) and a barrier; an ADD answered with
     /// METER_EXISTS is modified after the barrier.
     fn send_meter_mods(&mut self, mods: Vec<P::Msg>, now: Instant) {
-        let mut sent = Vec::with_capacity(mods.len());
-        let mut xids = Vec::with_capacity(mods.len() + 1);
-        for m in mods {
-            let xid = self.send(Outbound::Policy(m.clone()));
-            xids.push(xid);
-            sent.push((xid, m));
-        }
-        let n = sent.len();
-        let barrier = self.send(Outbound::BarrierRequest);
-        xids.push(barrier);
-        self.out.push(Output::Event(SessionEvent::Sent {
-            flow_mods: 0,
-            meter_mods: n,
-        }));
-        let deadline = now + self.policy.timers().echo_timeout;
-        if let Some(run) = self.run.as_mut() {
-            run.xids.extend(xids);
-            run.step = SyncStep::MeterAdd {
+        let (xids, barrier) = self.send_with_barrier(mods.clone(), ModKind::Meter);
+        let sent = xids.iter().copied().zip(mods).collect();
+        self.enter_step(
+            SyncStep::MeterAdd {
                 barrier,
                 adds: sent,
                 exists: Vec::new(),
                 rejected: None,
-            };
+            },
+            xids.into_iter().chain([barrier]),
+            now,
+        );
+    }
+
+    /// Sends `mods` and then a barrier, and reports them as [`SessionEvent::Sent`]; returns
+    /// the xids of `mods` (in order) and the barrier's.
+    fn send_with_barrier(&mut self, mods: Vec<P::Msg>, kind: ModKind) -> (Vec<u32>, u32) {
+        let n = mods.len();
+        let xids: Vec<u32> = mods
+            .into_iter()
+            .map(|m| self.send(Outbound::Policy(m)))
+            .collect();
+        let barrier = self.send(Outbound::BarrierRequest);
+        let (flow_mods, meter_mods) = match kind {
+            ModKind::Flow => (n, 0),
+            ModKind::Meter => (0, n),
+        };
+        self.out.push(Output::Event(SessionEvent::Sent {
+            flow_mods,
+            meter_mods,
+        }));
+        (xids, barrier)
+    }
+
+    /// Moves the running sync (if any) to `step`, awaiting the replies to `xids`, due one
+    /// echo timeout from `now`.
+    fn enter_step(
+        &mut self,
+        step: SyncStep<P::Msg, P::FlowEntry>,
+        xids: impl IntoIterator<Item = u32>,
+        now: Instant,
+    ) {
+        let deadline = now + self.policy.timers().echo_timeout;
+        if let Some(run) = self.run.as_mut() {
+            run.xids.extend(xids);
+            run.step = step;
             run.step_deadline = deadline;
         }
     }
@@ -974,15 +1004,14 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     fn read_flows(&mut self, now: Instant) {
         let xid = self.send(Outbound::Policy(self.policy.flows_request()));
-        let deadline = now + self.policy.timers().echo_timeout;
-        if let Some(run) = self.run.as_mut() {
-            run.xids.insert(xid);
-            run.step = SyncStep::ReadFlows {
+        self.enter_step(
+            SyncStep::ReadFlows {
                 xid,
                 entries: Vec::new(),
-            };
-            run.step_deadline = deadline;
-        }
+            },
+            [xid],
+            now,
+        );
     }
 
     fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, more: bool, now: Instant) {
@@ -1068,27 +1097,16 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             self.complete_sync(summary, now);
             return;
         };
-        let mut xids = Vec::with_capacity(batch.len() + 1);
-        let n = batch.len();
-        for m in batch {
-            xids.push(self.send(Outbound::Policy(m)));
-        }
-        let barrier = self.send(Outbound::BarrierRequest);
-        xids.push(barrier);
-        self.out.push(Output::Event(SessionEvent::Sent {
-            flow_mods: n,
-            meter_mods: 0,
-        }));
-        let deadline = now + self.policy.timers().echo_timeout;
-        if let Some(run) = self.run.as_mut() {
-            run.xids.extend(xids);
-            run.step = SyncStep::Apply {
+        let (xids, barrier) = self.send_with_barrier(batch, ModKind::Flow);
+        self.enter_step(
+            SyncStep::Apply {
                 barrier,
                 rest,
                 summary,
-            };
-            run.step_deadline = deadline;
-        }
+            },
+            xids.into_iter().chain([barrier]),
+            now,
+        );
     }
 
     fn on_barrier(&mut self, xid: u32, now: Instant) {
@@ -1117,26 +1135,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                     .iter()
                     .filter_map(|a| self.policy.meter_modify(a))
                     .collect();
-                let mut xids = Vec::new();
-                let n = modifies.len();
-                for m in modifies {
-                    xids.push(self.send(Outbound::Policy(m)));
-                }
-                let barrier = self.send(Outbound::BarrierRequest);
-                xids.push(barrier);
-                self.out.push(Output::Event(SessionEvent::Sent {
-                    flow_mods: 0,
-                    meter_mods: n,
-                }));
-                let deadline = now + self.policy.timers().echo_timeout;
-                if let Some(run) = self.run.as_mut() {
-                    run.xids.extend(xids);
-                    run.step = SyncStep::MeterModify {
+                let (xids, barrier) = self.send_with_barrier(modifies, ModKind::Meter);
+                self.enter_step(
+                    SyncStep::MeterModify {
                         barrier,
                         rejected: None,
-                    };
-                    run.step_deadline = deadline;
-                }
+                    },
+                    xids.into_iter().chain([barrier]),
+                    now,
+                );
             }
             SyncStep::MeterModify { barrier, rejected } if *barrier == xid => {
                 match rejected.take() {
