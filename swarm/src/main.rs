@@ -1,4 +1,4 @@
-//! `op25b-swarm storms|growth`: see the crate docs and bench/swarm/RESULTS.md.
+//! `op25b-swarm storms|growth`: see the crate docs and BENCHMARKS.md ("Swarm").
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
