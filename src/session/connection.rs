@@ -420,8 +420,8 @@ impl Connection {
             | ConnectionEnd::Session(CloseReason::ProtocolViolation(_))
             | ConnectionEnd::Malformed(_)
             | ConnectionEnd::WriterStalled(_)
-            | ConnectionEnd::Read(_) => warn!(reason = %end, "closing switch connection"),
-            ConnectionEnd::Refused { .. } => warn!(reason = %end, "closing switch connection"),
+            | ConnectionEnd::Read(_)
+            | ConnectionEnd::Refused { .. } => warn!(reason = %end, "closing switch connection"),
             ConnectionEnd::PeerClosed | ConnectionEnd::TakenOver | ConnectionEnd::Shutdown => {
                 info!(reason = %end, "switch connection closed")
             }
