@@ -59,15 +59,10 @@ pub struct MultipartAssembler {
     pending: HashMap<u32, Partial>,
 }
 
-fn wire_size(body: &MultipartReplyBody) -> usize {
+/// Encoded size of `reply` (its flags do not change it), counted against `max_bytes`.
+fn wire_size(reply: &MultipartReply) -> usize {
     let mut b = BytesMut::new();
-    crate::codec::Codec::encode(
-        &MultipartReply {
-            flags: 0,
-            body: body.clone(),
-        },
-        &mut b,
-    );
+    crate::codec::Codec::encode(reply, &mut b);
     b.len()
 }
 
@@ -155,11 +150,10 @@ impl MultipartAssembler {
             });
         };
         let more = reply.flags & OFPMPF_REPLY_MORE != 0;
-        let size = wire_size(&reply.body);
         let partial = match self.pending.remove(&xid) {
             Some(mut p) => {
                 p.parts += 1;
-                p.bytes += size;
+                p.bytes += wire_size(&reply);
                 if p.parts > self.limits.max_parts {
                     return Err(AssemblyError::TooManyParts {
                         xid,
@@ -188,6 +182,7 @@ impl MultipartAssembler {
                         max_pending: self.limits.max_pending,
                     });
                 }
+                let size = wire_size(&reply);
                 if size > self.limits.max_bytes {
                     return Err(AssemblyError::TooManyBytes {
                         xid,
