@@ -19,13 +19,7 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over a whole frame or standalone structure.
     pub fn new(buf: &'a [u8], context: &'static str, scope: Scope) -> Self {
-        Reader {
-            buf,
-            pos: 0,
-            base: 0,
-            context,
-            scope,
-        }
+        Reader::with_base(buf, 0, context, scope)
     }
 
     /// A reader over `buf`, which starts `base` bytes into the frame (so error offsets stay absolute).
@@ -77,13 +71,7 @@ impl<'a> Reader<'a> {
 
     /// Takes the next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if self.remaining() < n {
-            return Err(self.error(DecodeErrorKind::Truncated {
-                needed: n,
-                available: self.remaining(),
-            }));
-        }
-        let s = &self.buf[self.pos..self.pos + n];
+        let s = self.peek(n)?;
         self.pos += n;
         Ok(s)
     }
@@ -117,27 +105,14 @@ impl<'a> Reader<'a> {
         let base = self.offset();
         let buf = &self.buf[self.pos..self.pos + n];
         self.pos += n;
-        Ok(Reader {
-            buf,
-            pos: 0,
-            base,
-            context,
-            scope,
-        })
+        Ok(Reader::with_base(buf, base, context, scope))
     }
 
     /// A sub-reader over everything left.
     pub fn sub_rest(&mut self, context: &'static str, scope: Scope) -> Reader<'a> {
         let base = self.offset();
-        let buf = &self.buf[self.pos..];
-        self.pos = self.buf.len();
-        Reader {
-            buf,
-            pos: 0,
-            base,
-            context,
-            scope,
-        }
+        let buf = self.rest();
+        Reader::with_base(buf, base, context, scope)
     }
 
     /// Looks at the next `n` bytes without consuming them.
