@@ -76,14 +76,8 @@ pub(crate) fn read_tlv<'a>(r: &mut Reader<'a>, how: TlvLen) -> Result<Tlv<'a>, D
     }
     let whole = r.take(len)?;
     if how == TlvLen::ExcludesPadding {
-        let padding = crate::writer::padding_to_8(len);
-        if r.remaining() < padding {
-            return Err(r.error(DecodeErrorKind::Truncated {
-                needed: padding,
-                available: r.remaining(),
-            }));
-        }
-        r.pad(padding)?;
+        // A short tail is Truncated (from `Reader::take`), a non-zero one BadPadding.
+        r.pad(crate::writer::padding_to_8(len))?;
     }
     Ok(Tlv { typ, whole, offset })
 }
@@ -132,5 +126,26 @@ mod tests {
         let l = tlv_list(&mut r, TlvLen::ExcludesPadding).unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l[1].whole, &[0, 2, 0, 5, 9]);
+    }
+
+    #[test]
+    fn excluded_padding_must_be_there_and_zero() {
+        let short = [0, 2, 0, 5, 9, 0];
+        let mut r = Reader::new(&short, "test", Scope::Message);
+        let e = tlv_list(&mut r, TlvLen::ExcludesPadding).unwrap_err();
+        assert_eq!(
+            (e.offset, e.kind),
+            (
+                5,
+                DecodeErrorKind::Truncated {
+                    needed: 3,
+                    available: 1
+                }
+            )
+        );
+        let dirty = [0, 2, 0, 5, 9, 0, 1, 0];
+        let mut r = Reader::new(&dirty, "test", Scope::Message);
+        let e = tlv_list(&mut r, TlvLen::ExcludesPadding).unwrap_err();
+        assert_eq!((e.offset, e.kind), (5, DecodeErrorKind::BadPadding));
     }
 }
