@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime};
 use op25b_proto::multipart::stats::FlowStats;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
-use serde::Serialize;
 
 use crate::flows::DesiredFlows;
 use crate::offenders::{dpid_colon_hex, UnixMillis};
@@ -36,26 +35,33 @@ fn sync_histogram() -> Histogram {
 pub type SyncDurations = Family<SyncLabels, Histogram, fn() -> Histogram>;
 
 /// One switch as last observed.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct SwitchObservation {
-    /// When the flows were last read (RFC 3339 in JSON).
+    /// When the flows were last read.
     pub flows_read_at: Option<UnixMillis>,
     /// Our flows on the switch as of that read.
     pub actual_flows: Vec<FlowReading>,
     /// When the desired flows were last computed.
     pub desired_at: Option<UnixMillis>,
-    /// The flows the policy wants on the switch (`ovs-ofctl` syntax in JSON).
+    /// The flows the policy wants on the switch.
     pub desired_flows: Vec<OfctlFlow>,
-    /// Packets dropped by the blocking flows, accumulated across reads.
-    pub blocked_packets: u64,
-    /// Bytes dropped by the blocking flows.
-    pub blocked_bytes: u64,
     /// Finished syncs by `(reason, result)`; reason is `SyncReason::name()` (`connect`,
     /// `policy_change`, `audit`, `retry`, `flow_removed`, `port_status`).
-    #[serde(skip)]
     pub syncs: BTreeMap<(String, bool), u64>,
-    #[serde(skip)]
+    /// Packets and bytes dropped by the blocking flows, accumulated across reads.
     blocked: BlockedCounters,
+}
+
+impl SwitchObservation {
+    /// Packets dropped by the blocking flows, accumulated across reads.
+    pub fn blocked_packets(&self) -> u64 {
+        self.blocked.packets
+    }
+
+    /// Bytes dropped by the blocking flows, accumulated across reads.
+    pub fn blocked_bytes(&self) -> u64 {
+        self.blocked.bytes
+    }
 }
 
 /// The counters of one switch's observation, without its flows.
@@ -99,8 +105,6 @@ impl SwitchObservations {
         let readings: Vec<FlowReading> = entries.iter().map(FlowReading::from_stats).collect();
         self.update(dpid, |o| {
             o.blocked.update(&readings);
-            o.blocked_packets = o.blocked.packets;
-            o.blocked_bytes = o.blocked.bytes;
             o.actual_flows = readings;
             o.flows_read_at = Some(UnixMillis::from_system_time(at));
         });
@@ -146,7 +150,8 @@ impl SwitchObservations {
     /// `dpid`'s blocked packets and bytes (cheap: copies no flows).
     pub fn blocked(&self, dpid: u64) -> Option<(u64, u64)> {
         let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
-        map.get(&dpid).map(|o| (o.blocked_packets, o.blocked_bytes))
+        map.get(&dpid)
+            .map(|o| (o.blocked_packets(), o.blocked_bytes()))
     }
 
     /// Every switch's counters, sorted by dpid (for the collector; copies no flows).
@@ -158,8 +163,8 @@ impl SwitchObservations {
                 (
                     *d,
                     ObservedCounts {
-                        blocked_packets: o.blocked_packets,
-                        blocked_bytes: o.blocked_bytes,
+                        blocked_packets: o.blocked_packets(),
+                        blocked_bytes: o.blocked_bytes(),
                         syncs: o.syncs.clone(),
                     },
                 )
@@ -226,8 +231,8 @@ mod tests {
         );
         let blocking = o.actual_flows.iter().filter(|r| r.blocks).count() as u64;
         assert!(blocking >= 2, "port 25 drop flows for IPv4 and IPv6");
-        assert_eq!(o.blocked_packets, 7 * blocking);
-        assert_eq!(o.blocked_bytes, 70 * blocking);
+        assert_eq!(o.blocked_packets(), 7 * blocking);
+        assert_eq!(o.blocked_bytes(), 70 * blocking);
         assert_eq!(o.syncs.get(&("connect".to_owned(), true)), Some(&1));
         assert!(obs.get(6).is_none());
         assert_eq!(obs.blocked(5), Some((7 * blocking, 70 * blocking)));
