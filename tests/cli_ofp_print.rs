@@ -190,3 +190,23 @@ fn every_real_capture_prints_and_round_trips() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+#[test]
+fn a_full_disk_is_an_error_message_and_exit_1_not_a_panic() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap_or_else(|e| panic!("/dev/full: {e}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_op25b"))
+        .args(["ofp-print", BARRIER])
+        .stdout(full)
+        .output()
+        .expect("run op25b");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("error: cannot write to stdout: No space left on device"),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}

@@ -3,7 +3,8 @@
 //! each message and reports any byte that differs.
 //!
 //! Exit codes: 0 every message decoded (and re-encoded identically when checked); 1 a message
-//! failed to decode, the bytes end inside a message, or a re-encoding differs; 2 the input could
+//! failed to decode, the bytes end inside a message, a re-encoding differs, or stdout could not
+//! be written; 2 the input could
 //! not be read (unreadable file, not hex).
 use std::path::PathBuf;
 
@@ -157,7 +158,7 @@ pub fn main(args: OfpPrintArgs) -> i32 {
         }
     };
     let report = render(&bytes, args.check_roundtrip);
-    print!("{}", report.text);
+    let written = super::check::write_stdout(&report.text);
     if report.failures > 0 {
         eprintln!(
             "op25b ofp-print: {} of {} messages failed",
@@ -166,7 +167,7 @@ pub fn main(args: OfpPrintArgs) -> i32 {
         );
         1
     } else {
-        0
+        written
     }
 }
 

@@ -1,8 +1,8 @@
 //! `op25b status [--api http://127.0.0.1:9325] [--top N]`: asks a running controller's API
 //! and prints its switches and the top offenders as tables.
 //!
-//! Exit codes: 0 printed; 1 the controller could not be reached or answered with an error;
-//! 2 it answered something that is not the API's JSON.
+//! Exit codes: 0 printed (or the reader closed the pipe early); 1 the controller could not be
+//! reached or answered with an error, or stdout could not be written; 2 it answered something that is not the API's JSON.
 //!
 //! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no TLS and no async
 //! runtime (the API listens on plain HTTP on a management address).
@@ -282,10 +282,7 @@ pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
 /// Runs the subcommand; returns the process exit code.
 pub fn main(args: StatusArgs) -> i32 {
     match fetch(&args) {
-        Ok(text) => {
-            print!("{text}");
-            0
-        }
+        Ok(text) => super::check::write_stdout(&text),
         Err(e) => {
             eprintln!("op25b status: {e}");
             e.exit_code()
