@@ -1016,17 +1016,26 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, more: bool, now: Instant) {
         if let Some(poll) = self.counter_poll.as_mut().filter(|p| p.xid == xid) {
-            poll.entries.extend(entries);
-            if poll.entries.len() > MAX_FLOW_ENTRIES {
-                warn!(
-                    "switch reported more than {MAX_FLOW_ENTRIES} flows with our cookie to a counter poll; poll dropped"
-                );
-                self.counter_poll = None;
-            } else if !more {
-                let entries = std::mem::take(&mut poll.entries);
-                self.counter_poll = None;
-                debug!(entries = entries.len(), "counter poll read our flows");
-                self.out.push(Output::FlowsRead(entries));
+            match gather_read(
+                Some((poll.xid, &mut poll.entries)),
+                "counter poll FLOW stats reply",
+                xid,
+                entries,
+                more,
+                MAX_FLOW_ENTRIES,
+            ) {
+                ReadPart::Wait => {}
+                ReadPart::TooMany(_) => {
+                    warn!(
+                        "switch reported more than {MAX_FLOW_ENTRIES} flows with our cookie to a counter poll; poll dropped"
+                    );
+                    self.counter_poll = None;
+                }
+                ReadPart::Done(entries) => {
+                    self.counter_poll = None;
+                    debug!(entries = entries.len(), "counter poll read our flows");
+                    self.out.push(Output::FlowsRead(entries));
+                }
             }
             return;
         }

@@ -1321,6 +1321,34 @@ fn a_poll_never_disturbs_a_running_sync() {
 }
 
 #[test]
+fn a_poll_past_the_flow_bound_is_dropped_and_its_later_parts_ignored() {
+    let t0 = Instant::now();
+    let mut s = in_sync(t0);
+    let t1 = t0 + Duration::from_secs(10);
+    let px = xid_of(&s.on_tick(t1), &Outbound::Policy("flows?".into()));
+    let out = s.on_message(
+        px,
+        Inbound::FlowStats {
+            entries: vec!["a".into(); MAX_FLOW_ENTRIES + 1],
+            more: true,
+        },
+        t1,
+    );
+    assert!(flows_read(&out).is_empty(), "{} outputs", out.len());
+    let out = s.on_message(
+        px,
+        Inbound::FlowStats {
+            entries: vec!["b".into()],
+            more: false,
+        },
+        t1,
+    );
+    assert!(flows_read(&out).is_empty(), "the poll was dropped: {out:?}");
+    assert!(sends(&out).is_empty(), "{out:?}");
+    assert_eq!(s.phase(), Phase::InSync);
+}
+
+#[test]
 fn a_rejected_or_unanswered_poll_is_dropped_without_failing_anything() {
     let t0 = Instant::now();
     let mut s = in_sync(t0);
