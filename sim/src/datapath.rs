@@ -384,8 +384,7 @@ impl Datapath {
                 (0..self.flows.config().n_tables)
                     .map(|t| TableStats {
                         table_id: t,
-                        active_count: self.flows.entries().filter(|e| e.table_id == t).count()
-                            as u32,
+                        active_count: self.flows.table_len(t) as u32,
                         lookup_count: 0,
                         matched_count: 0,
                     })

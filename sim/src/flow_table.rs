@@ -219,6 +219,11 @@ impl FlowTable {
         self.tables.iter().map(Vec::len).sum()
     }
 
+    /// Number of flows in table `table_id` (each table's flows are kept apart, so no scan).
+    pub fn table_len(&self, table_id: u8) -> usize {
+        self.tables.get(usize::from(table_id)).map_or(0, Vec::len)
+    }
+
     /// Whether every table is empty.
     pub fn is_empty(&self) -> bool {
         self.tables.iter().all(Vec::is_empty)
