@@ -55,8 +55,8 @@ pub struct Observability {
     /// Where the API listens.
     pub api_addr: SocketAddr,
     api: JoinHandle<Result<(), ApiServeError>>,
-    offenders: Option<JoinHandle<()>>,
-    reporting_reload: Option<JoinHandle<()>>,
+    offenders: JoinHandle<()>,
+    reporting_reload: JoinHandle<()>,
 }
 
 impl Observability {
@@ -67,15 +67,11 @@ impl Observability {
             Ok(Err(e)) => warn!(error = %e, "HTTP API stopped with an error"),
             Err(e) => warn!(error = %e, "HTTP API task failed"),
         }
-        if let Some(task) = self.offenders {
-            if let Err(e) = task.await {
-                warn!(error = %e, "offender service task failed");
-            }
+        if let Err(e) = self.offenders.await {
+            warn!(error = %e, "offender service task failed");
         }
-        if let Some(task) = self.reporting_reload {
-            if let Err(e) = task.await {
-                warn!(error = %e, "[reporting] reload task failed");
-            }
+        if let Err(e) = self.reporting_reload.await {
+            warn!(error = %e, "[reporting] reload task failed");
         }
     }
 }
@@ -113,26 +109,27 @@ pub async fn start(
         store.subscribe(),
         shutdown.clone(),
     ));
-    let (handle, samples, offenders_task) = (
-        Some(service.handle),
-        Some(service.samples),
-        Some(service.task),
-    );
 
     let observations = Arc::new(SwitchObservations::new());
-    let state = ApiState::new(registry, store, observations.clone(), handle, readiness);
+    let state = ApiState::new(
+        registry,
+        store,
+        observations.clone(),
+        Some(service.handle),
+        readiness,
+    );
     let listener = bind(addr).await?;
     let api_addr = listener
         .local_addr()
         .map_err(|source| ApiServeError::Bind { addr, source })?;
     let api = tokio::spawn(serve(listener, state.clone(), shutdown));
     Ok(Observability {
-        samples,
+        samples: Some(service.samples),
         observations,
         state,
         api_addr,
         api,
-        offenders: offenders_task,
-        reporting_reload: Some(reporting_reload),
+        offenders: service.task,
+        reporting_reload,
     })
 }
