@@ -176,7 +176,7 @@ impl OffenderHandle {
         let parsed = sample
             .packet_in
             .in_port()
-            .ok_or("PACKET_IN without an in_port match field".to_owned())
+            .ok_or_else(|| "PACKET_IN without an in_port match field".to_owned())
             .and_then(|in_port| {
                 parse_sample(&sample.packet_in.data)
                     .map(|s| (in_port, s))
