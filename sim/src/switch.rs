@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use op25b_proto::error_codes::{ErrorType, HelloFailedCode};
 use op25b_proto::framer::next_frame;
-use op25b_proto::{Hello, Message, OfpMessage};
+use op25b_proto::{ErrorMsg, Hello, Message, OfpMessage};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -806,13 +806,11 @@ impl Connection {
                 None => {
                     // Spec 6.3.1: OFPET_HELLO_FAILED / OFPHFC_INCOMPATIBLE with an ASCII
                     // explanation, then terminate the connection.
-                    let text = Bytes::from_static(b"no common OpenFlow version");
-                    let mut err = error_msg(
+                    let err = ErrorMsg::new(
                         ErrorType::HelloFailed as u16,
                         HelloFailedCode::Incompatible as u16,
-                        &text,
+                        Bytes::from_static(b"no common OpenFlow version"),
                     );
-                    err.data = text;
                     self.queue(&OfpMessage {
                         version: inner.versions.iter().copied().max().unwrap_or(msg.version),
                         xid: msg.xid,
