@@ -181,10 +181,14 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
     }
     let mut stale_forwards = Vec::new();
     let mut stale_drops = Vec::new();
-    stale.sort_by(|a, b| {
-        (b.1.priority, a.1.table_id)
-            .cmp(&(a.1.priority, b.1.table_id))
-            .then_with(|| format!("{:?}", a.1.match_).cmp(&format!("{:?}", b.1.match_)))
+    // Highest priority first, then table, then match text: the match is formatted once per
+    // entry, not twice per comparison.
+    stale.sort_by_cached_key(|(_, s)| {
+        (
+            std::cmp::Reverse(s.priority),
+            s.table_id,
+            format!("{:?}", s.match_),
+        )
     });
     for (fwd, s) in stale {
         let d = Change::Delete {

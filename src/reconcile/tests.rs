@@ -733,3 +733,50 @@ fn legacy_flows(cookie: Cookie) -> Vec<op25b_proto::flow_mod::FlowMod> {
     ));
     vec![drop, fwd]
 }
+
+#[test]
+fn stale_deletes_come_highest_priority_first_then_by_table_then_match_whatever_the_report_order() {
+    let p = policy(OLD);
+    let d = desired_flows(&p, &view());
+    let stats = installed(&d).stats();
+    let foreign = |table_id: u8, priority: u16, eth_type: u16| {
+        let mut f = stats[0].clone();
+        f.table_id = table_id;
+        f.priority = priority;
+        f.match_.fields = vec![Oxm::EthType(eth_type)];
+        f
+    };
+    let extra = [
+        foreign(0, 10, 0x0806),
+        foreign(1, 500, 0x0806),
+        foreign(0, 500, 0x88cc),
+        foreign(0, 500, 0x0806),
+    ];
+    let deletes = |extra: &[FlowStats]| {
+        let mut all = stats.clone();
+        all.extend(extra.iter().cloned());
+        let plan = reconcile(&d, &all, p.cookie());
+        plan.phases
+            .iter()
+            .flat_map(|ph| ph.changes.iter())
+            .filter_map(|c| match c {
+                Change::Delete {
+                    table_id,
+                    priority,
+                    match_,
+                } => Some((*table_id, *priority, match_.fields.clone())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![
+        (0, 500, vec![Oxm::EthType(0x0806)]),
+        (0, 500, vec![Oxm::EthType(0x88cc)]),
+        (1, 500, vec![Oxm::EthType(0x0806)]),
+        (0, 10, vec![Oxm::EthType(0x0806)]),
+    ];
+    assert_eq!(deletes(&extra), expected);
+    let mut reversed = extra.clone();
+    reversed.reverse();
+    assert_eq!(deletes(&reversed), expected);
+}
