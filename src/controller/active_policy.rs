@@ -6,7 +6,7 @@ use crate::flows::{self, DesiredFlows};
 use crate::policy::{Config, Dpid, PortNo};
 use crate::reconcile::reconcile;
 use crate::session::switch_policy::{SessionTimers, SwitchPolicy, SwitchView, SyncPlan};
-use op25b_proto::consts::OFPM_ALL;
+use op25b_proto::consts::{OFPMC_MODIFY, OFPM_ALL};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::{FlowStats, Message, MeterConfig, MeterMod};
 use std::time::Duration;
@@ -15,8 +15,6 @@ use std::time::Duration;
 pub const RETRY_BASE: Duration = Duration::from_millis(500);
 /// Longest retry delay.
 pub const RETRY_CAP: Duration = Duration::from_secs(30);
-/// OFPMC_MODIFY.
-const OFPMC_MODIFY: u16 = 1;
 
 /// A validated configuration with its generation number (1 at start, +1 per accepted reload).
 #[derive(Debug)]
