@@ -35,10 +35,6 @@ pub fn eth_type_and_ip_proto(family: IpFamily) -> (u16, u8) {
     }
 }
 
-fn mask_of(n: &IpNet) -> Option<IpNet> {
-    (n.prefix_len() != n.max_prefix_len()).then_some(*n)
-}
-
 /// The OXM fields of `m`, prerequisites first (in_port, eth_type, ip_proto, addresses, tcp_dst),
 /// host prefixes without a mask.
 pub fn to_match(m: &FlowMatch) -> Match {
@@ -52,23 +48,24 @@ pub fn to_match(m: &FlowMatch) -> Match {
         f.push(Oxm::IpProto(ip_proto));
         for (net, is_src) in [(t.src, true), (t.dst, false)] {
             let Some(net) = net else { continue };
-            let masked = mask_of(&net);
+            // A host prefix goes without a mask.
+            let masked = net.prefix_len() != net.max_prefix_len();
             f.push(match (net, is_src) {
                 (IpNet::V4(n), true) => Oxm::Ipv4Src {
                     value: n.network(),
-                    mask: masked.map(|_| n.netmask()),
+                    mask: masked.then(|| n.netmask()),
                 },
                 (IpNet::V4(n), false) => Oxm::Ipv4Dst {
                     value: n.network(),
-                    mask: masked.map(|_| n.netmask()),
+                    mask: masked.then(|| n.netmask()),
                 },
                 (IpNet::V6(n), true) => Oxm::Ipv6Src {
                     value: n.network(),
-                    mask: masked.map(|_| n.netmask()),
+                    mask: masked.then(|| n.netmask()),
                 },
                 (IpNet::V6(n), false) => Oxm::Ipv6Dst {
                     value: n.network(),
-                    mask: masked.map(|_| n.netmask()),
+                    mask: masked.then(|| n.netmask()),
                 },
             });
         }
