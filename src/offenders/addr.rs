@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::policy::Dpid;
+
 /// An Ethernet MAC address, printed (and serialized) as `aa:bb:cc:dd:ee:ff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct MacAddr(pub [u8; 6]);
@@ -22,17 +24,10 @@ impl Serialize for MacAddr {
 }
 
 /// A datapath id as Open vSwitch prints it in `ovs-ofctl show`'s long form:
-/// eight colon-separated bytes, most significant first (`00:00:00:00:00:00:00:01`).
+/// eight colon-separated bytes, most significant first (`00:00:00:00:00:00:00:01`): the
+/// policy's [`Dpid`] display.
 pub fn dpid_colon_hex(dpid: u64) -> String {
-    let bytes = dpid.to_be_bytes();
-    let mut out = String::with_capacity(23);
-    for (i, byte) in bytes.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    Dpid(dpid).to_string()
 }
 
 #[cfg(test)]
