@@ -27,10 +27,6 @@ use crate::meter_table::{MeterChange, MeterTable};
 use crate::packet::PacketHeaders;
 use crate::verdict::Verdict;
 
-/// At most this many bytes of an offending request go back in an ERROR's data (spec: "at
-/// least 64 bytes").
-const ERROR_DATA_LEN: usize = 64;
-
 /// What the switch is and how big its tables are.
 #[derive(Debug, Clone)]
 pub struct DatapathConfig {
@@ -222,7 +218,7 @@ impl Datapath {
                 body,
             }]
         };
-        let error = |(t, c): (u16, u16)| reply(Message::Error(error_msg(t, c, frame)));
+        let error = |(t, c): (u16, u16)| reply(Message::Error(ErrorMsg::for_request(t, c, frame)));
         let is_slave = self.role == OFPCR_ROLE_SLAVE;
         match &msg.body {
             Message::EchoRequest(data) => reply(Message::EchoReply(data.clone())),
@@ -278,7 +274,7 @@ impl Datapath {
             vec![OfpMessage {
                 version: msg.version,
                 xid: msg.xid,
-                body: Message::Error(error_msg(t, c, frame)),
+                body: Message::Error(ErrorMsg::for_request(t, c, frame)),
             }]
         };
         let meters = &self.meters;
@@ -305,7 +301,7 @@ impl Datapath {
             vec![OfpMessage {
                 version: msg.version,
                 xid: msg.xid,
-                body: Message::Error(error_msg(t, c, frame)),
+                body: Message::Error(ErrorMsg::for_request(t, c, frame)),
             }]
         };
         if let Some(code) = self.config.reject_meters {
@@ -347,7 +343,7 @@ impl Datapath {
             vec![OfpMessage {
                 version: msg.version,
                 xid: msg.xid,
-                body: Message::Error(error_msg(t, c, frame)),
+                body: Message::Error(ErrorMsg::for_request(t, c, frame)),
             }]
         };
         use MultipartRequestBody as Req;
@@ -430,15 +426,6 @@ impl Datapath {
             generation_id: self.generation_id.unwrap_or(0),
         })
     }
-}
-
-/// An ERROR carrying the first bytes of the offending request.
-pub fn error_msg(err_type: u16, code: u16, frame: &Bytes) -> ErrorMsg {
-    ErrorMsg::new(
-        err_type,
-        code,
-        frame.slice(..frame.len().min(ERROR_DATA_LEN)),
-    )
 }
 
 fn flow_removed(e: &FlowEntry, now: Instant) -> FlowRemoved {

@@ -195,6 +195,41 @@ fn unsupported_requests_get_spec_errors() {
 }
 
 #[test]
+fn errors_carry_the_first_64_bytes_of_the_request() {
+    let mut d = dp();
+    let data_of = |replies: &[OfpMessage]| match replies {
+        [OfpMessage {
+            body: Message::Error(e),
+            ..
+        }] => e.data.clone(),
+        other => panic!("expected one ERROR, got {other:?}"),
+    };
+    // A FLOW stats request for the hidden table: 56 bytes, returned whole.
+    let mut stats = op25b_proto::FlowStatsRequest::all();
+    stats.table_id = 254;
+    let short = OfpMessage::new(
+        7,
+        Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::Flow(stats),
+        }),
+    );
+    let frame = short.to_bytes();
+    assert!(frame.len() < 64);
+    assert_eq!(data_of(&d.handle(&short, &frame, Instant::now())), frame);
+    // A FLOW_MOD adding to OFPTT_ALL (bad table), longer than 64 bytes: cut at 64.
+    let mut fm = table_miss_to_controller();
+    fm.table_id = OFPTT_ALL;
+    let long = OfpMessage::new(7, Message::FlowMod(fm));
+    let frame = long.to_bytes();
+    assert!(frame.len() > 64, "{}", frame.len());
+    assert_eq!(
+        data_of(&d.handle(&long, &frame, Instant::now())),
+        frame.slice(..64)
+    );
+}
+
+#[test]
 fn replies_echo_version_and_xid() {
     let mut d = dp();
     let out = handle(&mut d, Message::EchoRequest(Bytes::from_static(b"x")));

@@ -28,7 +28,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Interval;
 
-use crate::datapath::{error_msg, Datapath, DatapathConfig};
+use crate::datapath::{Datapath, DatapathConfig};
 use crate::faults::{FlowModFault, FlowModTrigger, HandshakeBehaviour};
 use crate::flow_table::{FlowEntry, FlowModOutcome};
 use crate::handshake::negotiate;
@@ -750,11 +750,10 @@ impl Connection {
             Err(e) => {
                 st.counters.undecodable += 1;
                 if inner.handshake != HandshakeBehaviour::NoHello {
-                    let (t, c) = e.to_ofp_error();
                     self.queue(&OfpMessage {
                         version: self.negotiated.unwrap_or(header_version),
                         xid,
-                        body: Message::Error(error_msg(t, c, &frame)),
+                        body: Message::Error(e.to_error_msg(&frame)),
                     });
                 }
             }
@@ -835,7 +834,7 @@ impl Connection {
                         vec![OfpMessage {
                             version,
                             xid: msg.xid,
-                            body: Message::Error(error_msg(f.err_type, f.code, frame)),
+                            body: Message::Error(ErrorMsg::for_request(f.err_type, f.code, frame)),
                         }]
                     }
                     None => st.datapath.handle(msg, frame, Instant::now()),
