@@ -13,18 +13,20 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::flows::openflow::{ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_IPV6_FRAGMENT, IP_PROTO_TCP};
 
+/// The prefix length of a mask whose bits sit at the top of `bits` (an IPv4 mask shifted up by
+/// 96), or None if the mask is not contiguous (not a prefix).
+fn prefix_len(bits: u128) -> Option<u8> {
+    let len = bits.leading_ones();
+    if bits.checked_shl(len).unwrap_or(0) != 0 {
+        return None;
+    }
+    u8::try_from(len).ok()
+}
+
 fn v4(value: Ipv4Addr, mask: Option<Ipv4Addr>) -> Option<IpNet> {
     let len = match mask {
         None => 32,
-        Some(m) => {
-            let bits = u32::from(m);
-            let len = bits.leading_ones();
-            // Only contiguous masks are prefixes.
-            if bits.checked_shl(len).unwrap_or(0) != 0 {
-                return None;
-            }
-            len as u8
-        }
+        Some(m) => prefix_len(u128::from(u32::from(m)) << 96)?,
     };
     Ipv4Net::new(value, len).ok().map(|n| IpNet::V4(n.trunc()))
 }
@@ -32,14 +34,7 @@ fn v4(value: Ipv4Addr, mask: Option<Ipv4Addr>) -> Option<IpNet> {
 fn v6(value: Ipv6Addr, mask: Option<Ipv6Addr>) -> Option<IpNet> {
     let len = match mask {
         None => 128,
-        Some(m) => {
-            let bits = u128::from(m);
-            let len = bits.leading_ones();
-            if bits.checked_shl(len).unwrap_or(0) != 0 {
-                return None;
-            }
-            len as u8
-        }
+        Some(m) => prefix_len(u128::from(m))?,
     };
     Ipv6Net::new(value, len).ok().map(|n| IpNet::V6(n.trunc()))
 }

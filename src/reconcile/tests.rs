@@ -780,3 +780,61 @@ fn stale_deletes_come_highest_priority_first_then_by_table_then_match_whatever_t
     reversed.reverse();
     assert_eq!(deletes(&reversed), expected);
 }
+
+#[test]
+fn address_masks_read_back_as_prefixes_only_when_contiguous() {
+    use op25b_proto::match_::Match;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let v4 = |mask: Option<Ipv4Addr>| {
+        parse_match(&Match::new(vec![
+            Oxm::EthType(0x0800),
+            Oxm::IpProto(6),
+            Oxm::Ipv4Dst {
+                value: Ipv4Addr::new(192, 0, 2, 25),
+                mask,
+            },
+        ]))
+        .and_then(|m| m.tcp)
+        .and_then(|t| t.dst)
+        .map(|n| n.to_string())
+    };
+    let v6 = |mask: Option<Ipv6Addr>| {
+        parse_match(&Match::new(vec![
+            Oxm::EthType(0x86dd),
+            Oxm::IpProto(6),
+            Oxm::Ipv6Src {
+                value: "2001:db8::25".parse().unwrap_or(Ipv6Addr::UNSPECIFIED),
+                mask,
+            },
+        ]))
+        .and_then(|m| m.tcp)
+        .and_then(|t| t.src)
+        .map(|n| n.to_string())
+    };
+    assert_eq!(v4(None).as_deref(), Some("192.0.2.25/32"));
+    assert_eq!(
+        v4(Some(Ipv4Addr::BROADCAST)).as_deref(),
+        Some("192.0.2.25/32")
+    );
+    assert_eq!(
+        v4(Some(Ipv4Addr::new(255, 255, 255, 0))).as_deref(),
+        Some("192.0.2.0/24")
+    );
+    assert_eq!(
+        v4(Some(Ipv4Addr::UNSPECIFIED)).as_deref(),
+        Some("0.0.0.0/0")
+    );
+    assert_eq!(v4(Some(Ipv4Addr::new(255, 0, 255, 0))), None);
+    assert_eq!(v4(Some(Ipv4Addr::new(0, 0, 0, 1))), None);
+    assert_eq!(v6(None).as_deref(), Some("2001:db8::25/128"));
+    assert_eq!(
+        v6(Some(Ipv6Addr::from(u128::MAX))).as_deref(),
+        Some("2001:db8::25/128")
+    );
+    assert_eq!(
+        v6(Some(Ipv6Addr::from(u128::MAX << 96))).as_deref(),
+        Some("2001:db8::/32")
+    );
+    assert_eq!(v6(Some(Ipv6Addr::from(1u128))), None);
+    assert_eq!(v6(Some(Ipv6Addr::from(u128::MAX ^ (1 << 100)))), None);
+}
