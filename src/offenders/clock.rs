@@ -39,9 +39,14 @@ impl UnixMillis {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
     }
 
-    /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-27T21:16:16.000Z`.
+    /// The last instant RFC 3339 can write (`9999-12-31T23:59:59.999Z`): humantime refuses
+    /// later ones with a `fmt::Error`, which `to_string` turns into a panic.
+    pub const LAST_RFC3339: UnixMillis = UnixMillis(253_402_300_799_999);
+
+    /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-27T21:16:16.000Z`. Instants after
+    /// [`Self::LAST_RFC3339`] (a clock set absurdly far ahead) are written as it.
     pub fn to_rfc3339(self) -> String {
-        humantime::format_rfc3339_millis(self.to_system_time()).to_string()
+        humantime::format_rfc3339_millis(self.min(Self::LAST_RFC3339).to_system_time()).to_string()
     }
 }
 
@@ -68,6 +73,18 @@ mod tests {
         assert_eq!(
             UnixMillis(1_795_814_176_123).to_rfc3339(),
             "2026-11-27T21:16:16.123Z"
+        );
+    }
+
+    #[test]
+    fn instants_past_year_9999_format_as_its_last_millisecond_instead_of_panicking() {
+        let last = "9999-12-31T23:59:59.999Z";
+        assert_eq!(UnixMillis(253_402_300_799_999).to_rfc3339(), last);
+        assert_eq!(UnixMillis(253_402_300_800_000).to_rfc3339(), last);
+        assert_eq!(UnixMillis(u64::MAX).to_rfc3339(), last);
+        assert_eq!(
+            serde_json::to_string(&UnixMillis(u64::MAX)).expect("serializes"),
+            format!("\"{last}\"")
         );
     }
 
