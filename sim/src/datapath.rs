@@ -218,7 +218,7 @@ impl Datapath {
                 body,
             }]
         };
-        let error = |(t, c): (u16, u16)| reply(Message::Error(ErrorMsg::for_request(t, c, frame)));
+        let error = |code| error_reply(msg, frame, code);
         let is_slave = self.role == OFPCR_ROLE_SLAVE;
         match &msg.body {
             Message::EchoRequest(data) => reply(Message::EchoReply(data.clone())),
@@ -270,13 +270,6 @@ impl Datapath {
         frame: &Bytes,
         now: Instant,
     ) -> Vec<OfpMessage> {
-        let error = |(t, c): (u16, u16)| {
-            vec![OfpMessage {
-                version: msg.version,
-                xid: msg.xid,
-                body: Message::Error(ErrorMsg::for_request(t, c, frame)),
-            }]
-        };
         let meters = &self.meters;
         match self
             .flows
@@ -292,20 +285,13 @@ impl Datapath {
                     body: Message::FlowRemoved(flow_removed(e, now)),
                 })
                 .collect(),
-            Err(e) => error(e.ofp_error()),
+            Err(e) => error_reply(msg, frame, e.ofp_error()),
         }
     }
 
     fn meter_mod(&mut self, msg: &OfpMessage, mm: &MeterMod, frame: &Bytes) -> Vec<OfpMessage> {
-        let error = |t: u16, c: u16| {
-            vec![OfpMessage {
-                version: msg.version,
-                xid: msg.xid,
-                body: Message::Error(ErrorMsg::for_request(t, c, frame)),
-            }]
-        };
         if let Some(code) = self.config.reject_meters {
-            return error(ErrorType::MeterModFailed as u16, code as u16);
+            return error_reply(msg, frame, (ErrorType::MeterModFailed as u16, code as u16));
         }
         match self.meters.apply(mm) {
             // "When a meter is deleted, flow entries that use it are removed" (OVS does too).
@@ -318,10 +304,7 @@ impl Datapath {
                 Vec::new()
             }
             Ok(_) => Vec::new(),
-            Err(e) => {
-                let (t, c) = e.ofp_error();
-                error(t, c)
-            }
+            Err(e) => error_reply(msg, frame, e.ofp_error()),
         }
     }
 
@@ -339,13 +322,7 @@ impl Datapath {
                 body: Message::MultipartReply(MultipartReply { flags: 0, body }),
             }]
         };
-        let error = |(t, c): (u16, u16)| {
-            vec![OfpMessage {
-                version: msg.version,
-                xid: msg.xid,
-                body: Message::Error(ErrorMsg::for_request(t, c, frame)),
-            }]
-        };
+        let error = |code| error_reply(msg, frame, code);
         use MultipartRequestBody as Req;
         match &req.body {
             Req::Desc => one(MultipartReplyBody::Desc(self.config.desc.clone())),
@@ -426,6 +403,15 @@ impl Datapath {
             generation_id: self.generation_id.unwrap_or(0),
         })
     }
+}
+
+/// The one ERROR answering `msg` (same version and xid), carrying the start of its `frame`.
+fn error_reply(msg: &OfpMessage, frame: &Bytes, (t, c): (u16, u16)) -> Vec<OfpMessage> {
+    vec![OfpMessage {
+        version: msg.version,
+        xid: msg.xid,
+        body: Message::Error(ErrorMsg::for_request(t, c, frame)),
+    }]
 }
 
 fn flow_removed(e: &FlowEntry, now: Instant) -> FlowRemoved {
