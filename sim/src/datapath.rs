@@ -151,10 +151,15 @@ impl Datapath {
     /// Outputs are what the ports can deliver: an output to a port the switch does not have,
     /// or back to the input port (OFPP_IN_PORT excepted), goes nowhere, as in OVS.
     pub fn classify(&self, pkt: &PacketHeaders) -> Verdict {
-        if pkt.is_fragment && self.switch_config.flags & OFPC_FRAG_MASK == OFPC_FRAG_DROP {
+        if self.drops_fragment(pkt) {
             return Verdict::default();
         }
         self.deliverable(pkt, self.flows.classify(pkt))
+    }
+
+    /// Whether `pkt` is a fragment the OFPC_FRAG_DROP mode drops before the pipeline.
+    fn drops_fragment(&self, pkt: &PacketHeaders) -> bool {
+        pkt.is_fragment && self.switch_config.flags & OFPC_FRAG_MASK == OFPC_FRAG_DROP
     }
 
     fn deliverable(&self, pkt: &PacketHeaders, mut v: Verdict) -> Verdict {
@@ -167,7 +172,7 @@ impl Datapath {
 
     /// [`Datapath::classify`], and count the packet (`bytes` long) on the flows it hit.
     pub fn record_packet(&mut self, pkt: &PacketHeaders, bytes: u64) -> Verdict {
-        if pkt.is_fragment && self.switch_config.flags & OFPC_FRAG_MASK == OFPC_FRAG_DROP {
+        if self.drops_fragment(pkt) {
             return Verdict::default();
         }
         let v = self.flows.record_packet(pkt, bytes);
