@@ -254,14 +254,10 @@ impl FlowTable {
 
     /// Removes every flow `doomed` selects and returns them (for meter deletion and tests).
     pub fn remove_where(&mut self, mut doomed: impl FnMut(&FlowEntry) -> bool) -> Vec<FlowEntry> {
-        let mut removed = Vec::new();
-        for table in &mut self.tables {
-            let (gone, kept): (Vec<_>, Vec<_>) =
-                std::mem::take(table).into_iter().partition(|e| doomed(e));
-            *table = kept;
-            removed.extend(gone);
-        }
-        removed
+        self.tables
+            .iter_mut()
+            .flat_map(|table| table.extract_if(.., |e| doomed(e)).collect::<Vec<_>>())
+            .collect()
     }
 
     /// Applies a FLOW_MOD as OpenFlow 1.3.5 section 6.4 says, with checks and their order
@@ -439,17 +435,10 @@ impl FlowTable {
     }
 
     fn delete(&mut self, fm: &FlowMod, normal: &FlowMatch, strict: bool) -> FlowModOutcome {
-        let mut removed = Vec::new();
-        for (id, table) in self.tables.iter_mut().enumerate() {
-            if fm.table_id != OFPTT_ALL && usize::from(fm.table_id) != id {
-                continue;
-            }
-            let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(table)
-                .into_iter()
-                .partition(|e| selected(e, fm, normal, strict, true));
-            *table = kept;
-            removed.extend(gone);
-        }
+        let removed = self.remove_where(|e| {
+            (fm.table_id == OFPTT_ALL || e.table_id == fm.table_id)
+                && selected(e, fm, normal, strict, true)
+        });
         FlowModOutcome {
             removed,
             ..Default::default()
