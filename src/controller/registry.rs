@@ -122,11 +122,7 @@ impl SwitchStatus {
 
 /// Formats a datapath id as eight colon-separated hex bytes.
 pub fn format_dpid(dpid: u64) -> String {
-    let b = dpid.to_be_bytes();
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    crate::policy::Dpid(dpid).to_string()
 }
 
 /// The whole controller as the API shows it.
