@@ -136,6 +136,19 @@ pub enum Message {
 }
 
 impl Message {
+    /// Appends this body as a whole message with the given header fields: what
+    /// [`OfpMessage::encode`] does, for a caller that keeps the body and would otherwise clone it
+    /// into an [`OfpMessage`] (a connection sending the flow mods of its plan).
+    pub fn encode_as(&self, version: u8, xid: u32, out: &mut BytesMut) {
+        let start = out.len();
+        out.put_u8(version);
+        out.put_u8(self.msg_type());
+        let at = writer::placeholder_u16(out);
+        out.put_u32(xid);
+        self.write_body(out);
+        writer::patch_len_since(out, at, start);
+    }
+
     /// The `ofp_type` number of this message.
     pub fn msg_type(&self) -> u8 {
         match self {
@@ -347,13 +360,7 @@ impl OfpMessage {
     /// reserved up front: a connection's write buffer is reused and already has the room, and
     /// sizing the message first would walk it twice ([`OfpMessage::to_bytes`] does size it).
     pub fn encode(&self, out: &mut BytesMut) {
-        let start = out.len();
-        out.put_u8(self.version);
-        out.put_u8(self.body.msg_type());
-        let at = writer::placeholder_u16(out);
-        out.put_u32(self.xid);
-        self.body.write_body(out);
-        writer::patch_len_since(out, at, start);
+        self.body.encode_as(self.version, self.xid, out);
     }
 
     /// The message as a fresh buffer.

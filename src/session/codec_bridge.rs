@@ -154,6 +154,15 @@ pub fn encode(xid: u32, msg: &Outbound<Message>) -> Bytes {
     to_message(xid, msg).to_bytes()
 }
 
+/// Appends the wire bytes for `msg` to `out`. A policy message (a flow mod of the plan) is
+/// written from the session's copy, not cloned into an [`OfpMessage`] first.
+pub fn encode_into(xid: u32, msg: &Outbound<Message>, out: &mut BytesMut) {
+    match msg {
+        Outbound::Policy(m) => m.encode_as(OFP_VERSION, xid, out),
+        other => to_message(xid, other).encode(out),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

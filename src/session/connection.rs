@@ -2,37 +2,42 @@
 //! it asks for, runs its timer, applies its events to the registry.
 //!
 //! Generic over the stream (`AsyncRead + AsyncWrite + Unpin + Send`), so TLS can wrap it later.
-//! One writer task per connection drains two bounded queues: urgent (echo traffic, the
-//! HELLO_FAILED error) before bulk (flow mods), so an ECHO_REQUEST is never answered behind a burst
-//! of flow mods. The read buffer is bounded by the framer (one frame is at most 64 KiB).
+//! The task reads and writes the stream itself: what the session asks to send is encoded into an
+//! [`Outbox`] (urgent echo traffic ahead of bulk flow mods, see there) and leaves in one `write`
+//! per wake-up, so an echo is answered in the same wake-up that read it, without a second task,
+//! a channel or a `write` per message. While more than [`READ_PAUSE`] bytes wait to be written,
+//! the task stops reading (back-pressure: a switch that does not read its flow mods gets no more
+//! work done for it). The read buffer is bounded by the framer (one frame is at most 64 KiB).
 
 use super::codec_bridge::{self, PacketInSample};
 use super::machine::{CloseReason, Output, Phase, SessionEvent, SwitchSession};
+use super::outbox::Outbox;
 use super::switch_policy::SwitchPolicy;
 use crate::controller::active_policy::ActivePolicy;
 use crate::controller::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
 use crate::controller::registry::{format_dpid, Registry, SwitchHandle, SyncState};
 use crate::metrics::SwitchObservations;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
+use std::future::poll_fn;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn, Instrument};
 
-/// Urgent queue depth (echo requests/replies).
-const URGENT_QUEUE: usize = 64;
-/// Bulk queue depth (flow mods and requests).
-const BULK_QUEUE: usize = 1024;
+/// Reading pauses while more than this waits to be written.
+const READ_PAUSE: usize = 256 * 1024;
 /// Room reserved before each read. Small, because an idle switch sends 16-byte echoes: the
 /// buffer grows (by reserving for the frame being read, up to the 64 KiB OpenFlow bound) only
 /// when a switch sends large replies, and is given back once it has been drained.
 const READ_CHUNK: usize = 1024;
 /// A drained read buffer bigger than this is freed, back to [`READ_CHUNK`].
 const READ_KEEP: usize = 4 * READ_CHUNK;
-/// How long the writer gets to flush after the session ended (e.g. the HELLO_FAILED error).
+/// How long the outbox gets to drain after the session ended (e.g. the HELLO_FAILED error).
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
 
 /// What a connection needs from the controller.
@@ -61,7 +66,9 @@ pub enum ConnectionEnd {
     PeerClosed,
     #[error("read error: {0}")]
     Read(std::io::Error),
-    #[error("the writer stopped (write error or the switch stopped reading for {0:?})")]
+    #[error("write error: {0}")]
+    Write(std::io::Error),
+    #[error("the switch stopped reading: nothing could be written for {0:?}")]
     WriterStalled(Duration),
     #[error("a newer connection took over this dpid")]
     TakenOver,
@@ -88,9 +95,19 @@ struct Connection {
     session: Session,
     handle: Option<SwitchHandle>,
     taken_over: CancellationToken,
-    urgent: Option<mpsc::Sender<Bytes>>,
-    bulk: Option<mpsc::Sender<Bytes>>,
+    outbox: Outbox,
+    write: WriteState,
     counted_handshaking: bool,
+}
+
+/// How the writing side of the stream stands.
+#[derive(Debug, Default)]
+struct WriteState {
+    /// Since when the oldest unsent bytes have waited with the switch taking none (`None` while
+    /// the outbox is empty).
+    waiting_since: Option<Instant>,
+    /// Bytes were written and the stream not yet flushed (a no-op for TCP; matters for TLS).
+    needs_flush: bool,
 }
 
 impl Connection {
@@ -105,44 +122,39 @@ impl Connection {
             session,
             handle: None,
             taken_over: CancellationToken::new(),
-            urgent: None,
-            bulk: None,
+            outbox: Outbox::default(),
+            write: WriteState::default(),
             counted_handshaking: false,
         }
     }
 
-    async fn run<S>(mut self, stream: S)
+    async fn run<S>(mut self, mut stream: S)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         debug!("connection accepted");
         self.ctx.registry.handshaking_add(1);
         self.counted_handshaking = true;
-        let (mut rd, wr) = tokio::io::split(stream);
-        let (urgent_tx, urgent_rx) = mpsc::channel(URGENT_QUEUE);
-        let (bulk_tx, bulk_rx) = mpsc::channel(BULK_QUEUE);
-        self.urgent = Some(urgent_tx);
-        self.bulk = Some(bulk_tx);
-        let writer = tokio::spawn(write_loop(wr, urgent_rx, bulk_rx).in_current_span());
 
-        let end = self.drive(&mut rd).await;
+        let end = self.drive(&mut stream).await;
         self.session.mark_closed(&end.to_string());
         self.log_end(&end);
 
-        // Let the writer flush what is queued (e.g. HELLO_FAILED), then close our half.
-        self.urgent = None;
-        self.bulk = None;
-        match tokio::time::timeout(FLUSH_GRACE, writer).await {
-            Ok(Ok(Err(e))) => debug!(error = %e, "writer ended with an error"),
-            Ok(_) => {}
-            Err(_) => debug!("writer did not finish flushing in time"),
+        // Write what is queued (e.g. HELLO_FAILED), then close our half.
+        let outbox = &mut self.outbox;
+        let write = &mut self.write;
+        let drained = poll_fn(|cx| poll_drain_and_close(cx, &mut stream, outbox, write));
+        match tokio::time::timeout(FLUSH_GRACE, drained).await {
+            Ok(Err(e)) => debug!(error = %e, "closing the stream failed"),
+            Ok(Ok(())) => {}
+            Err(_) => debug!("queued messages not written in time; closing anyway"),
         }
         self.finish();
     }
 
-    async fn drive<R: AsyncRead + Unpin>(&mut self, rd: &mut R) -> ConnectionEnd {
+    async fn drive<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: &mut S) -> ConnectionEnd {
         let outs = self.session.start();
-        if let Some(end) = self.apply(outs).await {
+        if let Some(end) = self.apply(outs) {
             return end;
         }
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -154,20 +166,29 @@ impl Connection {
         let taken = taken.cancelled();
         tokio::pin!(shutdown, taken);
         loop {
-            let deadline = tokio::time::Instant::from_std(self.session.next_deadline());
+            let stall = self.session_timeout();
+            let mut deadline = self.session.next_deadline();
+            if let Some(since) = self.write.waiting_since {
+                deadline = deadline.min(since + stall);
+            }
+            let deadline = tokio::time::Instant::from_std(deadline);
             if buf.is_empty() && buf.capacity() > READ_KEEP {
                 buf = BytesMut::with_capacity(READ_CHUNK);
             }
             buf.reserve(codec_bridge::missing_bytes(&buf).max(READ_CHUNK));
+            let outbox = &mut self.outbox;
+            let write = &mut self.write;
+            let io = poll_fn(|cx| poll_io(cx, &mut *stream, &mut buf, outbox, write));
             tokio::select! {
                 biased;
                 () = &mut shutdown => return ConnectionEnd::Shutdown,
                 () = &mut taken => return ConnectionEnd::TakenOver,
-                read = rd.read_buf(&mut buf) => {
-                    match read {
-                        Ok(0) => return ConnectionEnd::PeerClosed,
-                        Err(e) => return ConnectionEnd::Read(e),
-                        Ok(_) => {}
+                io = io => {
+                    match io {
+                        Err(e) => return ConnectionEnd::Write(e),
+                        Ok(Ok(0)) => return ConnectionEnd::PeerClosed,
+                        Ok(Err(e)) => return ConnectionEnd::Read(e),
+                        Ok(Ok(_)) => {}
                     }
                     loop {
                         let frame = match codec_bridge::next_frame(&mut buf) {
@@ -180,14 +201,18 @@ impl Connection {
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
                         let outs = self.session.on_message(xid, msg, Instant::now());
-                        if let Some(end) = self.apply(outs).await {
+                        if let Some(end) = self.apply(outs) {
                             return end;
                         }
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    let outs = self.session.on_tick(Instant::now());
-                    if let Some(end) = self.apply(outs).await {
+                    let now = Instant::now();
+                    if self.write.waiting_since.is_some_and(|t| now >= t + stall) {
+                        return ConnectionEnd::WriterStalled(stall);
+                    }
+                    let outs = self.session.on_tick(now);
+                    if let Some(end) = self.apply(outs) {
                         return end;
                     }
                 }
@@ -197,7 +222,7 @@ impl Connection {
                     }
                     let policy = self.policy_rx.borrow_and_update().clone();
                     let outs = self.session.on_policy(policy, Instant::now());
-                    if let Some(end) = self.apply(outs).await {
+                    if let Some(end) = self.apply(outs) {
                         return end;
                     }
                 }
@@ -205,8 +230,9 @@ impl Connection {
         }
     }
 
-    /// Carries out the session's outputs; `Some` when the connection must end.
-    async fn apply(
+    /// Carries out the session's outputs (messages are queued in the outbox, written by the
+    /// next poll of the stream); `Some` when the connection must end.
+    fn apply(
         &mut self,
         outs: Vec<
             Output<
@@ -216,27 +242,16 @@ impl Connection {
             >,
         >,
     ) -> Option<ConnectionEnd> {
+        if self.outbox.is_empty() && outs.iter().any(Output::is_send) {
+            self.write.waiting_since = Some(Instant::now());
+        }
         for out in outs {
             match out {
                 Output::Send { xid, msg } => {
-                    let bytes = codec_bridge::encode(xid, &msg);
-                    let stall = self.session_timeout();
-                    let Some(bulk) = &self.bulk else {
-                        return Some(ConnectionEnd::WriterStalled(stall));
-                    };
-                    match tokio::time::timeout(stall, bulk.send(bytes)).await {
-                        Ok(Ok(())) => {}
-                        _ => return Some(ConnectionEnd::WriterStalled(stall)),
-                    }
+                    codec_bridge::encode_into(xid, &msg, self.outbox.bulk());
                 }
                 Output::SendUrgent { xid, msg } => {
-                    let bytes = codec_bridge::encode(xid, &msg);
-                    let Some(urgent) = &self.urgent else {
-                        return Some(ConnectionEnd::WriterStalled(Duration::ZERO));
-                    };
-                    if urgent.try_send(bytes).is_err() {
-                        return Some(ConnectionEnd::WriterStalled(self.session_timeout()));
-                    }
+                    codec_bridge::encode_into(xid, &msg, self.outbox.urgent());
                 }
                 Output::Event(ev) => {
                     if let Some(end) = self.on_event(ev) {
@@ -420,6 +435,7 @@ impl Connection {
             | ConnectionEnd::Session(CloseReason::ProtocolViolation(_))
             | ConnectionEnd::Malformed(_)
             | ConnectionEnd::WriterStalled(_)
+            | ConnectionEnd::Write(_)
             | ConnectionEnd::Read(_)
             | ConnectionEnd::Refused { .. } => warn!(reason = %end, "closing switch connection"),
             ConnectionEnd::PeerClosed | ConnectionEnd::TakenOver | ConnectionEnd::Shutdown => {
@@ -460,52 +476,169 @@ fn sync_state(phase: Phase) -> SyncState {
     }
 }
 
-/// Writes urgent messages before bulk ones until both queues are closed, then closes the stream.
-async fn write_loop<W: AsyncWrite + Unpin>(
-    mut wr: W,
-    mut urgent: mpsc::Receiver<Bytes>,
-    mut bulk: mpsc::Receiver<Bytes>,
-) -> std::io::Result<()> {
-    let (mut urgent_open, mut bulk_open) = (true, true);
-    while urgent_open || bulk_open {
-        tokio::select! {
-            biased;
-            m = urgent.recv(), if urgent_open => match m {
-                Some(b) => wr.write_all(&b).await?,
-                None => urgent_open = false,
-            },
-            m = bulk.recv(), if bulk_open => match m {
-                Some(b) => wr.write_all(&b).await?,
-                None => bulk_open = false,
-            },
-        }
-        if urgent.is_empty() && bulk.is_empty() {
-            wr.flush().await?;
+/// One turn of the stream: writes what the outbox holds (as far as the switch takes it), then
+/// reads into `buf` unless too much is still queued. Ready with the read's result; `Err` when
+/// writing failed. Pending (wakers registered for both directions) when neither can go on.
+fn poll_io<S: AsyncRead + AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    stream: &mut S,
+    buf: &mut BytesMut,
+    outbox: &mut Outbox,
+    write: &mut WriteState,
+) -> Poll<std::io::Result<std::io::Result<usize>>> {
+    if let Poll::Ready(Err(e)) = poll_write_out(cx, stream, outbox, write) {
+        return Poll::Ready(Err(e));
+    }
+    if outbox.len() > READ_PAUSE {
+        return Poll::Pending;
+    }
+    tokio_util::io::poll_read_buf(Pin::new(stream), cx, buf).map(Ok)
+}
+
+/// Writes the outbox until it is empty (then flushes) or the stream would block. Ready(Ok) once
+/// everything is written and flushed.
+fn poll_write_out<S: AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    stream: &mut S,
+    outbox: &mut Outbox,
+    write: &mut WriteState,
+) -> Poll<std::io::Result<()>> {
+    while !outbox.is_empty() {
+        match Pin::new(&mut *stream).poll_write(cx, outbox.chunk()) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) => {
+                outbox.consume(n);
+                write.needs_flush = true;
+                write.waiting_since = (!outbox.is_empty()).then(Instant::now);
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
         }
     }
-    wr.shutdown().await
+    if write.needs_flush {
+        std::task::ready!(Pin::new(&mut *stream).poll_flush(cx))?;
+        write.needs_flush = false;
+    }
+    Poll::Ready(Ok(()))
+}
+
+/// Writes everything queued, then shuts our half of the stream down.
+fn poll_drain_and_close<S: AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    stream: &mut S,
+    outbox: &mut Outbox,
+    write: &mut WriteState,
+) -> Poll<std::io::Result<()>> {
+    std::task::ready!(poll_write_out(cx, stream, outbox, write))?;
+    Pin::new(stream).poll_shutdown(cx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::BufMut;
+    use tokio::io::AsyncReadExt;
+
+    /// A stream that takes at most `per_write` bytes per call and records what it got.
+    struct Trickle {
+        per_write: usize,
+        got: Vec<u8>,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            b: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = b.len().min(self.per_write);
+            self.got.extend_from_slice(&b[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn echo_reply(xid: u8) -> [u8; 8] {
+        [4, 3, 0, 8, 0, 0, 0, xid]
+    }
 
     #[tokio::test]
-    async fn the_writer_sends_urgent_messages_ahead_of_queued_bulk_ones() {
-        let (urgent_tx, urgent_rx) = mpsc::channel(URGENT_QUEUE);
-        let (bulk_tx, bulk_rx) = mpsc::channel(BULK_QUEUE);
+    async fn draining_writes_urgent_ahead_of_bulk_and_everything_once() {
+        let mut outbox = Outbox::default();
         for i in 0..100u8 {
-            bulk_tx.send(Bytes::from(vec![b'b', i])).await.unwrap();
+            outbox.bulk().put_slice(&[4, 14, 0, 9, 0, 0, 0, i, 0xbb]);
         }
-        urgent_tx.send(Bytes::from_static(b"UE")).await.unwrap();
-        drop((urgent_tx, bulk_tx));
-        let (client, mut server) = tokio::io::duplex(1 << 16);
-        write_loop(client, urgent_rx, bulk_rx).await.unwrap();
-        let mut got = Vec::new();
-        server.read_to_end(&mut got).await.unwrap();
-        assert_eq!(&got[..2], b"UE", "the echo goes first");
-        assert_eq!(got.len(), 2 + 200);
-        assert_eq!(&got[2..4], &[b'b', 0], "bulk order kept");
-        assert_eq!(&got[200..], &[b'b', 99]);
+        outbox.urgent().put_slice(&echo_reply(7));
+        let mut stream = Trickle {
+            per_write: 5,
+            got: Vec::new(),
+        };
+        let mut write = WriteState::default();
+        poll_fn(|cx| poll_drain_and_close(cx, &mut stream, &mut outbox, &mut write))
+            .await
+            .unwrap();
+        assert_eq!(
+            &stream.got[..8],
+            &echo_reply(7),
+            "the echo reply goes first"
+        );
+        assert_eq!(stream.got.len(), 8 + 900);
+        assert_eq!(
+            &stream.got[8..17],
+            &[4, 14, 0, 9, 0, 0, 0, 0, 0xbb],
+            "bulk order kept"
+        );
+        assert!(write.waiting_since.is_none() && !write.needs_flush);
+    }
+
+    #[tokio::test]
+    async fn poll_io_stops_reading_while_too_much_waits_and_resumes_once_written() {
+        let (mut ours, mut theirs) = tokio::io::duplex(64 * 1024);
+        let mut outbox = Outbox::default();
+        let msg = [[4u8, 14, 0x04, 0x00].as_slice(), &[0; 1020]].concat(); // 1 KiB messages
+        for _ in 0..(READ_PAUSE / 1024 + 100) {
+            outbox.bulk().put_slice(&msg);
+        }
+        let queued = outbox.len();
+        tokio::io::AsyncWriteExt::write_all(&mut theirs, &echo_reply(1))
+            .await
+            .unwrap();
+        let mut buf = BytesMut::with_capacity(64);
+        let mut write = WriteState::default();
+        // The duplex takes 64 KiB, then blocks: too much stays queued, so nothing is read.
+        let first = std::future::poll_fn(|cx| {
+            Poll::Ready(poll_io(cx, &mut ours, &mut buf, &mut outbox, &mut write))
+        })
+        .await;
+        assert!(
+            first.is_pending(),
+            "must not read with {} bytes queued",
+            outbox.len()
+        );
+        assert!(buf.is_empty());
+        assert_eq!(outbox.len(), queued - 64 * 1024);
+        assert!(write.waiting_since.is_some());
+        // The switch reads everything: once the outbox is below the mark, the echo is read.
+        let reader = tokio::spawn(async move {
+            let mut got = vec![0u8; queued];
+            theirs.read_exact(&mut got).await.map(|_| got.len())
+        });
+        let read = poll_fn(|cx| poll_io(cx, &mut ours, &mut buf, &mut outbox, &mut write))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read, 8);
+        assert_eq!(&buf[..], &echo_reply(1));
+        assert!(outbox.len() <= READ_PAUSE);
+        poll_fn(|cx| poll_write_out(cx, &mut ours, &mut outbox, &mut write))
+            .await
+            .unwrap();
+        assert!(outbox.is_empty() && write.waiting_since.is_none());
+        assert_eq!(reader.await.unwrap().unwrap(), queued);
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Phases: `AwaitHello -> AwaitFeatures -> AwaitPortDesc -> Syncing -> InSync`, with
 //! `RetryWait` after a failed sync and `Closed` at the end. Every change goes through
-//! [`SwitchSession::set_phase`], which logs it.
+//! [`SwitchSession::set_phase`], which logs it. The FEATURES and PORT_DESC requests leave
+//! together once the HELLOs agreed (neither depends on the other's reply), so a connect costs one
+//! round trip for both; the handshake completes when both replies are in, in either order.
 //!
 //! A sync (kube-rs style, level-triggered): when reporting wants meters, read the switch's meter
 //! config (METER_CONFIG) and send only what differs: ADD for a missing meter, MODIFY for a
@@ -11,7 +13,9 @@
 //! error). The first sync of a generation and every audit read them (the audit verifies and
 //! repairs the meter); a switch that cannot answer METER_CONFIG gets ADDs (MODIFY when it says
 //! the meter exists); a switch that rejects meters gets flows without them and a WARNING. Then
-//! read our flows (FLOW multipart with cookie mask, REPLY_MORE reassembled), ask the
+//! read our flows (FLOW multipart with cookie mask, REPLY_MORE reassembled; when the meters
+//! are read, the FLOW stats request leaves right behind the METER_CONFIG request, since meter
+//! mods never change flows, so the two reads cost one round trip), ask the
 //! policy for a plan, send its batches each followed by a BARRIER, and count the switch in sync only
 //! after the last barrier reply with no ERROR in between. An ERROR for any request of the run fails
 //! it: logged with type, code and the request, retried after an exponential back-off. Never two
@@ -190,7 +194,7 @@ pub enum SessionEvent {
 /// packet-in).
 #[derive(Debug)]
 pub enum Output<M, F, P> {
-    /// Queue behind earlier messages (the writer's bulk queue).
+    /// Queue behind earlier messages (the outbox's bulk lane).
     Send {
         xid: u32,
         msg: Outbound<M>,
@@ -208,6 +212,13 @@ pub enum Output<M, F, P> {
     FlowsRead(Vec<F>),
     /// Close the connection (after flushing what was queued).
     Close(CloseReason),
+}
+
+impl<M, F, P> Output<M, F, P> {
+    /// A message for the switch.
+    pub fn is_send(&self) -> bool {
+        matches!(self, Output::Send { .. } | Output::SendUrgent { .. })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,6 +305,10 @@ fn gather_read<T>(
     ReadPart::Done(std::mem::take(acc))
 }
 
+fn too_many_flows(n: usize) -> String {
+    format!("switch reported {n} flows with our cookie, more than {MAX_FLOW_ENTRIES}")
+}
+
 #[derive(Debug, Clone, Copy)]
 struct PlanSummary {
     added: usize,
@@ -312,6 +327,17 @@ struct SyncRun<M, F> {
     xids: HashSet<u32>,
     step: SyncStep<M, F>,
     step_deadline: Instant,
+    /// Our flows, read ahead while the meters are being read and fixed.
+    prefetch: Option<FlowPrefetch<F>>,
+}
+
+/// A FLOW stats request sent right behind the METER_CONFIG request; its reply parts so far.
+#[derive(Debug)]
+struct FlowPrefetch<F> {
+    xid: u32,
+    entries: Vec<F>,
+    /// The last part arrived.
+    done: bool,
 }
 
 /// One line naming a message we sent, for the logs of an ERROR about it.
@@ -343,6 +369,8 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     dpid: Option<u64>,
     ports: BTreeSet<u32>,
     port_acc: Vec<u32>,
+    /// The whole PORT_DESC reply is in (it may come before the FEATURES_REPLY).
+    ports_done: bool,
     features_xid: Option<u32>,
     port_desc_xid: Option<u32>,
     sent: SentLog<Outbound<P::Msg>>,
@@ -375,6 +403,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             dpid: None,
             ports: BTreeSet::new(),
             port_acc: Vec::new(),
+            ports_done: false,
             features_xid: None,
             port_desc_xid: None,
             sent: SentLog::new(first_xid, SENT_LOG_CAPACITY),
@@ -459,7 +488,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                     "first message from the switch was not HELLO".into(),
                 ));
             }
-            Inbound::FeaturesReply { dpid } => self.on_features(xid, dpid),
+            Inbound::FeaturesReply { dpid } => self.on_features(xid, dpid, now),
             Inbound::PortDesc { ports, more } => self.on_port_desc(xid, ports, more, now),
             Inbound::FlowStats { entries, more } => self.on_flow_stats(xid, entries, more, now),
             Inbound::MeterConfig { entries, more } => self.on_meter_config(xid, entries, more, now),
@@ -680,10 +709,12 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
         let xid = self.send(Outbound::FeaturesRequest);
         self.features_xid = Some(xid);
+        let xid = self.send(Outbound::PortDescRequest);
+        self.port_desc_xid = Some(xid);
         self.set_phase(Phase::AwaitFeatures, "HELLO agreed on OpenFlow 1.3");
     }
 
-    fn on_features(&mut self, xid: u32, dpid: u64) {
+    fn on_features(&mut self, xid: u32, dpid: u64, now: Instant) {
         if self.phase != Phase::AwaitFeatures || self.features_xid != Some(xid) {
             debug!(xid, "unexpected FEATURES_REPLY ignored");
             return;
@@ -691,13 +722,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.dpid = Some(dpid);
         self.out
             .push(Output::Event(SessionEvent::DpidLearned { dpid }));
-        let xid = self.send(Outbound::PortDescRequest);
-        self.port_desc_xid = Some(xid);
         self.set_phase(Phase::AwaitPortDesc, "FEATURES_REPLY gave the dpid");
+        if self.ports_done {
+            self.complete_handshake(now);
+        }
     }
 
     fn on_port_desc(&mut self, xid: u32, ports: Vec<u32>, more: bool, now: Instant) {
-        if self.phase != Phase::AwaitPortDesc || self.port_desc_xid != Some(xid) {
+        let awaiting = matches!(self.phase, Phase::AwaitFeatures | Phase::AwaitPortDesc);
+        if !awaiting || self.ports_done || self.port_desc_xid != Some(xid) {
             debug!(xid, "unexpected PORT_DESC reply ignored");
             return;
         }
@@ -713,6 +746,14 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         }
         self.ports = std::mem::take(&mut self.port_acc).into_iter().collect();
+        self.ports_done = true;
+        if self.phase == Phase::AwaitPortDesc {
+            self.complete_handshake(now);
+        }
+    }
+
+    /// Both the dpid and the ports are known: configure the switch and start the first sync.
+    fn complete_handshake(&mut self, now: Instant) {
         self.send_switch_config();
         info!(ports = self.ports.len(), "handshake complete");
         self.next_counters = Some(now + self.policy.timers().counters_interval);
@@ -885,15 +926,22 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 entries: Vec::new(),
             },
             step_deadline: deadline,
+            prefetch: None,
         });
         if !adds.is_empty() && (!meters_current || verify) {
             let xid = self.send(Outbound::Policy(self.policy.meters_request()));
+            let flows_xid = self.send(Outbound::Policy(self.policy.flows_request()));
             if let Some(run) = self.run.as_mut() {
-                run.xids.insert(xid);
+                run.xids.extend([xid, flows_xid]);
                 run.step = SyncStep::ReadMeters {
                     xid,
                     entries: Vec::new(),
                 };
+                run.prefetch = Some(FlowPrefetch {
+                    xid: flows_xid,
+                    entries: Vec::new(),
+                    done: false,
+                });
             }
         } else {
             if adds.is_empty() && self.meters != MeterStatus::Unknown {
@@ -1002,16 +1050,30 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
+    /// The meters are done: plan from the flows read ahead, await the rest of that read, or
+    /// read the flows now.
     fn read_flows(&mut self, now: Instant) {
-        let xid = self.send(Outbound::Policy(self.policy.flows_request()));
-        self.enter_step(
-            SyncStep::ReadFlows {
-                xid,
-                entries: Vec::new(),
-            },
-            [xid],
-            now,
-        );
+        match self.run.as_mut().and_then(|r| r.prefetch.take()) {
+            Some(FlowPrefetch {
+                entries,
+                done: true,
+                ..
+            }) => self.plan_from_flows(entries, now),
+            Some(FlowPrefetch { xid, entries, .. }) => {
+                self.enter_step(SyncStep::ReadFlows { xid, entries }, [], now)
+            }
+            None => {
+                let xid = self.send(Outbound::Policy(self.policy.flows_request()));
+                self.enter_step(
+                    SyncStep::ReadFlows {
+                        xid,
+                        entries: Vec::new(),
+                    },
+                    [xid],
+                    now,
+                );
+            }
+        }
     }
 
     fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, more: bool, now: Instant) {
@@ -1043,6 +1105,24 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             debug!(xid, "FLOW stats reply outside a sync ignored");
             return;
         };
+        if let Some(prefetch) = run.prefetch.as_mut().filter(|p| p.xid == xid && !p.done) {
+            match gather_read(
+                Some((prefetch.xid, &mut prefetch.entries)),
+                "FLOW stats reply",
+                xid,
+                entries,
+                more,
+                MAX_FLOW_ENTRIES,
+            ) {
+                ReadPart::Wait => {}
+                ReadPart::TooMany(n) => self.fail_sync(too_many_flows(n), now),
+                ReadPart::Done(entries) => {
+                    prefetch.entries = entries;
+                    prefetch.done = true;
+                }
+            }
+            return;
+        }
         let reading = match &mut run.step {
             SyncStep::ReadFlows { xid, entries } => Some((*xid, entries)),
             _ => None,
@@ -1057,16 +1137,17 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         ) {
             ReadPart::Wait => return,
             ReadPart::TooMany(n) => {
-                self.fail_sync(
-                    format!(
-                        "switch reported {n} flows with our cookie, more than {MAX_FLOW_ENTRIES}"
-                    ),
-                    now,
-                );
+                self.fail_sync(too_many_flows(n), now);
                 return;
             }
             ReadPart::Done(actual) => actual,
         };
+        self.plan_from_flows(actual, now);
+    }
+
+    /// Our flows as the switch reported them: plan the changes and send the first batch (or
+    /// complete the sync when nothing differs).
+    fn plan_from_flows(&mut self, actual: Vec<P::FlowEntry>, now: Instant) {
         debug!(entries = actual.len(), "read our flows");
         tracing::trace!(?actual, "flows on the switch");
         let meters_on = matches!(self.meters, MeterStatus::Installed { .. });

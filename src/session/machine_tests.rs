@@ -157,9 +157,13 @@ fn handshake(policy: Arc<FakePolicy>, t0: Instant) -> (Session, u32) {
         t0,
     );
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
+    let px = xid_of(&out, &Outbound::PortDescRequest);
     let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 7 }, t0);
     assert!(events(&out).contains(&SessionEvent::DpidLearned { dpid: 7 }));
-    let px = xid_of(&out, &Outbound::PortDescRequest);
+    assert!(
+        sends(&out).is_empty(),
+        "PORT_DESC was requested with FEATURES"
+    );
     let out = s.on_message(
         px,
         Inbound::PortDesc {
@@ -719,9 +723,9 @@ fn metered(generation: u64) -> Arc<FakePolicy> {
     })
 }
 
-#[test]
-fn meters_go_first_an_existing_meter_is_modified() {
-    let t0 = Instant::now();
+/// A metered session through the handshake: the METER_CONFIG request and the FLOW stats
+/// request read ahead, both just sent, nothing else. Returns their xids.
+fn metered_handshake(t0: Instant) -> (Session, u32, u32) {
     let mut s = Session::new(peer(), metered(1), 1, t0);
     s.start();
     let out = s.on_message(
@@ -733,8 +737,8 @@ fn meters_go_first_an_existing_meter_is_modified() {
         t0,
     );
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
-    let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
     let px = xid_of(&out, &Outbound::PortDescRequest);
+    s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
     let out = s.on_message(
         px,
         Inbound::PortDesc {
@@ -743,7 +747,27 @@ fn meters_go_first_an_existing_meter_is_modified() {
         },
         t0,
     );
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["meters?".to_string(), "flows?".to_string()],
+        "the meters and our flows are read (in one round trip) before anything is sent"
+    );
     let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
+    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
+    (s, mx, rx)
+}
+
+fn flow_reply(entries: &[&str]) -> Inbound<String, u32> {
+    Inbound::FlowStats {
+        entries: entries.iter().map(|e| e.to_string()).collect(),
+        more: false,
+    }
+}
+
+#[test]
+fn meters_go_first_an_existing_meter_is_modified() {
+    let t0 = Instant::now();
+    let (mut s, mx, rx) = metered_handshake(t0);
     let out = s.on_message(
         mx,
         Inbound::MeterConfig {
@@ -754,9 +778,12 @@ fn meters_go_first_an_existing_meter_is_modified() {
     );
     let add = xid_of(&out, &Outbound::Policy("meter add 1".into()));
     let b = xid_of(&out, &Outbound::BarrierRequest);
+    // The flows read ahead arrive while the meter is being added: no flow mod before the
+    // meter is confirmed.
+    let out = s.on_message(rx, flow_reply(&[]), t0);
     assert!(
-        !policy_msgs(&out).contains(&"flows?".to_string()),
-        "flows wait for the meter"
+        sends(&out).is_empty(),
+        "flow mods wait for the meter: {out:?}"
     );
     s.on_message(
         add,
@@ -772,51 +799,11 @@ fn meters_go_first_an_existing_meter_is_modified() {
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
-    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
     assert_eq!(
         policy_msgs(&out),
-        vec!["add a".to_string(), "add sample-with-meter".to_string()]
+        vec!["add a".to_string(), "add sample-with-meter".to_string()],
+        "planned from the flows read ahead, with no second read"
     );
-}
-
-/// A metered session through the handshake, with the METER_CONFIG request just sent.
-fn metered_handshake(t0: Instant) -> (Session, u32) {
-    let mut s = Session::new(peer(), metered(1), 1, t0);
-    s.start();
-    let out = s.on_message(
-        1,
-        Inbound::Hello {
-            version: 4,
-            supports_13: true,
-        },
-        t0,
-    );
-    let fx = xid_of(&out, &Outbound::FeaturesRequest);
-    let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
-    let px = xid_of(&out, &Outbound::PortDescRequest);
-    let out = s.on_message(
-        px,
-        Inbound::PortDesc {
-            ports: vec![1],
-            more: false,
-        },
-        t0,
-    );
-    assert_eq!(
-        policy_msgs(&out),
-        vec!["meters?".to_string()],
-        "the meters are read before anything is sent"
-    );
-    let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
-    (s, mx)
 }
 
 fn meter(id: u32, flags: u16) -> MeterConfig {
@@ -830,7 +817,7 @@ fn meter(id: u32, flags: u16) -> MeterConfig {
 #[test]
 fn an_identical_meter_is_left_alone_after_a_restart() {
     let t0 = Instant::now();
-    let (mut s, mx) = metered_handshake(t0);
+    let (mut s, mx, rx) = metered_handshake(t0);
     // Split over two replies (REPLY_MORE); another controller's meter 7 is ignored.
     let out = s.on_message(
         mx,
@@ -849,21 +836,34 @@ fn an_identical_meter_is_left_alone_after_a_restart() {
         },
         t0,
     );
-    assert_eq!(
-        policy_msgs(&out),
-        vec!["flows?".to_string()],
-        "no METER_MOD at all: straight to the flows"
+    assert!(
+        sends(&out).is_empty(),
+        "no METER_MOD at all, and the flows are already asked for: {out:?}"
     );
     assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
-    assert!(!sends(&out)
-        .iter()
-        .any(|(_, m)| *m == Outbound::BarrierRequest));
+    // The read ahead arrives in two parts, after the meters were settled.
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: vec!["a".into()],
+            more: true,
+        },
+        t0,
+    );
+    assert!(sends(&out).is_empty(), "{out:?}");
+    let out = s.on_message(rx, flow_reply(&["sample-with-meter"]), t0);
+    assert!(sends(&out).is_empty(), "{out:?}");
+    assert_eq!(
+        s.phase(),
+        Phase::InSync,
+        "nothing to change, so nothing sent"
+    );
 }
 
 #[test]
 fn a_changed_meter_is_modified_without_an_add() {
     let t0 = Instant::now();
-    let (mut s, mx) = metered_handshake(t0);
+    let (mut s, mx, rx) = metered_handshake(t0);
     let out = s.on_message(
         mx,
         Inbound::MeterConfig {
@@ -876,13 +876,18 @@ fn a_changed_meter_is_modified_without_an_add() {
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
-    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    assert!(sends(&out).is_empty(), "waits for the flows read ahead");
+    let out = s.on_message(rx, flow_reply(&[]), t0);
+    assert_eq!(
+        policy_msgs(&out),
+        vec!["add a".to_string(), "add sample-with-meter".to_string()]
+    );
 }
 
 #[test]
 fn a_switch_that_cannot_list_meters_gets_the_add() {
     let t0 = Instant::now();
-    let (mut s, mx) = metered_handshake(t0);
+    let (mut s, mx, rx) = metered_handshake(t0);
     let out = s.on_message(
         mx,
         Inbound::Error {
@@ -894,16 +899,17 @@ fn a_switch_that_cannot_list_meters_gets_the_add() {
     );
     assert_eq!(policy_msgs(&out), vec!["meter add 1".to_string()]);
     let b = xid_of(&out, &Outbound::BarrierRequest);
+    s.on_message(rx, flow_reply(&["a"]), t0);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
-    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    assert_eq!(policy_msgs(&out), vec!["add sample-with-meter".to_string()]);
 }
 
 #[test]
 fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
     let t0 = Instant::now();
-    let (mut s, mx) = metered_handshake(t0);
-    let out = s.on_message(
+    let (mut s, mx, rx) = metered_handshake(t0);
+    s.on_message(
         mx,
         Inbound::MeterConfig {
             entries: vec![meter(1, 1)],
@@ -911,18 +917,10 @@ fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
         },
         t0,
     );
-    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec!["a".into(), "sample-with-meter".into()],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(rx, flow_reply(&["a", "sample-with-meter"]), t0);
     assert!(policy_msgs(&out).is_empty(), "{out:?}");
     assert_eq!(s.phase(), Phase::InSync);
-    // The audit (60 s later; the switch kept talking) re-reads the meters.
+    // The audit (60 s later; the switch kept talking) re-reads the meters and the flows.
     s.on_message(50, Inbound::EchoReply, t0 + Duration::from_secs(59));
     let out = s.on_tick(t0 + Duration::from_secs(60));
     assert!(
@@ -930,46 +928,28 @@ fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
         "the audit reads the meters: {out:?}"
     );
     let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
-    // Someone deleted the meter: the audit puts it back.
+    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
+    // Someone deleted the meter (and so the flow using it): the audit puts both back.
+    let t1 = t0 + Duration::from_secs(60);
     let out = s.on_message(
         mx,
         Inbound::MeterConfig {
             entries: vec![],
             more: false,
         },
-        t0 + Duration::from_secs(60),
+        t1,
     );
     assert_eq!(policy_msgs(&out), vec!["meter add 1".to_string()]);
     let b = xid_of(&out, &Outbound::BarrierRequest);
-    let out = s.on_message(b, Inbound::BarrierReply, t0 + Duration::from_secs(60));
-    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    s.on_message(rx, flow_reply(&["a"]), t1);
+    let out = s.on_message(b, Inbound::BarrierReply, t1);
+    assert_eq!(policy_msgs(&out), vec!["add sample-with-meter".to_string()]);
 }
 
 #[test]
 fn a_switch_rejecting_meters_still_gets_the_blocking_flows() {
     let t0 = Instant::now();
-    let mut s = Session::new(peer(), metered(1), 1, t0);
-    s.start();
-    let out = s.on_message(
-        1,
-        Inbound::Hello {
-            version: 4,
-            supports_13: true,
-        },
-        t0,
-    );
-    let fx = xid_of(&out, &Outbound::FeaturesRequest);
-    let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
-    let px = xid_of(&out, &Outbound::PortDescRequest);
-    let out = s.on_message(
-        px,
-        Inbound::PortDesc {
-            ports: vec![1],
-            more: false,
-        },
-        t0,
-    );
-    let mx = xid_of(&out, &Outbound::Policy("meters?".into()));
+    let (mut s, mx, rx) = metered_handshake(t0);
     let out = s.on_message(
         mx,
         Inbound::MeterConfig {
@@ -989,17 +969,9 @@ fn a_switch_rejecting_meters_still_gets_the_blocking_flows() {
         },
         t0,
     );
+    s.on_message(rx, flow_reply(&[]), t0);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     assert!(events(&out).contains(&SessionEvent::MetersInUse(false)));
-    let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
     assert_eq!(policy_msgs(&out), vec!["add a".to_string()]);
     // The same generation does not retry the meter on the next sync (audit).
     let b = xid_of(&out, &Outbound::BarrierRequest);
@@ -1431,4 +1403,72 @@ fn an_audit_reads_the_switch_config_back_and_repairs_a_changed_fragment_mode() {
         t2,
     );
     assert!(sends(&out).is_empty(), "{out:?}");
+}
+
+#[test]
+fn features_and_port_desc_go_out_together_and_their_replies_may_come_in_either_order() {
+    let t0 = Instant::now();
+    let mut s = Session::new(peer(), FakePolicy::new(1, &["a"]), 1, t0);
+    s.start();
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
+    assert_eq!(
+        sends(&out).into_iter().map(|(_, m)| m).collect::<Vec<_>>(),
+        vec![Outbound::FeaturesRequest, Outbound::PortDescRequest]
+    );
+    let fx = xid_of(&out, &Outbound::FeaturesRequest);
+    let px = xid_of(&out, &Outbound::PortDescRequest);
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![4, 5],
+            more: false,
+        },
+        t0,
+    );
+    assert!(sends(&out).is_empty(), "no sync before the dpid is known");
+    assert_eq!(s.phase(), Phase::AwaitFeatures);
+    let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 9 }, t0);
+    assert!(events(&out).contains(&SessionEvent::DpidLearned { dpid: 9 }));
+    assert_eq!(s.view().ports, vec![4, 5]);
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    assert_eq!(s.phase(), Phase::Syncing);
+    // A second PORT_DESC reply (a confused switch) changes nothing.
+    let out = s.on_message(
+        px,
+        Inbound::PortDesc {
+            ports: vec![6],
+            more: false,
+        },
+        t0,
+    );
+    assert!(sends(&out).is_empty());
+    assert_eq!(s.view().ports, vec![4, 5]);
+}
+
+#[test]
+fn a_read_ahead_past_the_flow_bound_fails_the_sync() {
+    let t0 = Instant::now();
+    let (mut s, _mx, rx) = metered_handshake(t0);
+    let many: Vec<String> = (0..=MAX_FLOW_ENTRIES).map(|i| i.to_string()).collect();
+    let out = s.on_message(
+        rx,
+        Inbound::FlowStats {
+            entries: many,
+            more: true,
+        },
+        t0,
+    );
+    assert!(
+        events(&out).iter().any(
+            |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("more than"))
+        ),
+        "{out:?}"
+    );
 }

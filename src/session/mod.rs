@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod codec_bridge;
 pub mod connection;
 pub mod machine;
+pub mod outbox;
 pub mod sent_log;
 pub mod switch_policy;
 pub mod wire;
