@@ -26,7 +26,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, ReusableBoxFuture};
 use tracing::{debug, error, info, warn, Instrument};
 
 /// Reading pauses while more than this waits to be written.
@@ -116,12 +116,14 @@ impl Connection {
         let policy = policy_rx.borrow_and_update().clone();
         let first_xid = ((ctx.conn_id as u32) << 12) | 1;
         let session = Session::new(ctx.peer, policy, first_xid, Instant::now());
+        // A child of the shutdown token: one future watches both.
+        let taken_over = ctx.shutdown.child_token();
         Self {
             ctx,
             policy_rx,
             session,
             handle: None,
-            taken_over: CancellationToken::new(),
+            taken_over,
             outbox: Outbox::default(),
             write: WriteState::default(),
             counted_handshaking: false,
@@ -158,13 +160,14 @@ impl Connection {
             return end;
         }
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
-        // One cancellation future each for the connection's life (creating them per read
-        // takes a lock each time).
-        let shutdown = self.ctx.shutdown.clone();
-        let taken = self.taken_over.clone();
-        let shutdown = shutdown.cancelled();
-        let taken = taken.cancelled();
-        tokio::pin!(shutdown, taken);
+        // Futures made once for the connection's life, not per turn of the loop (each one made
+        // registers with, and each one dropped unregisters from, a shared waiter list under a
+        // lock): the end (shutdown, or a takeover: the token is a child of shutdown's) and the
+        // next policy change.
+        let ended = self.taken_over.clone();
+        let ended = ended.cancelled();
+        tokio::pin!(ended);
+        let mut policy_change = ReusableBoxFuture::new(next_policy(self.policy_rx.clone()));
         loop {
             let stall = self.session_timeout();
             let mut deadline = self.session.next_deadline();
@@ -181,8 +184,13 @@ impl Connection {
             let io = poll_fn(|cx| poll_io(cx, &mut *stream, &mut buf, outbox, write));
             tokio::select! {
                 biased;
-                () = &mut shutdown => return ConnectionEnd::Shutdown,
-                () = &mut taken => return ConnectionEnd::TakenOver,
+                () = &mut ended => {
+                    return if self.ctx.shutdown.is_cancelled() {
+                        ConnectionEnd::Shutdown
+                    } else {
+                        ConnectionEnd::TakenOver
+                    };
+                }
                 io = io => {
                     match io {
                         Err(e) => return ConnectionEnd::Write(e),
@@ -216,11 +224,12 @@ impl Connection {
                         return end;
                     }
                 }
-                changed = self.policy_rx.changed() => {
-                    if changed.is_err() {
+                (changed, mut rx) = &mut policy_change => {
+                    if !changed {
                         return ConnectionEnd::Shutdown;
                     }
-                    let policy = self.policy_rx.borrow_and_update().clone();
+                    let policy = rx.borrow_and_update().clone();
+                    policy_change.set(next_policy(rx));
                     let outs = self.session.on_policy(policy, Instant::now());
                     if let Some(end) = self.apply(outs) {
                         return end;
@@ -474,6 +483,14 @@ fn sync_state(phase: Phase) -> SyncState {
         Phase::RetryWait { .. } => SyncState::RetryWait,
         Phase::Closed => SyncState::Disconnected,
     }
+}
+
+/// The receiver back once the policy changed (`false`: the sender is gone, shutting down).
+async fn next_policy(
+    mut rx: watch::Receiver<Arc<ActivePolicy>>,
+) -> (bool, watch::Receiver<Arc<ActivePolicy>>) {
+    let changed = rx.changed().await.is_ok();
+    (changed, rx)
 }
 
 /// One turn of the stream: writes what the outbox holds (as far as the switch takes it), then

@@ -27,23 +27,27 @@ pub struct ControllerHandle {
 }
 
 impl ControllerHandle {
-    /// Starts `bin run --config policy`, stderr to `log`, and waits until `addr` accepts.
+    /// Starts `bin run --config policy [--workers N]`, stderr to `log`, and waits until `addr`
+    /// accepts.
     pub fn spawn(
         bin: &Path,
         policy: &Path,
         addr: SocketAddr,
         log: &Path,
         rust_log: &str,
+        workers: Option<usize>,
     ) -> Result<Self, SwarmError> {
         let log_file = std::fs::File::create(log).map_err(|source| SwarmError::Log {
             path: log.to_path_buf(),
             source,
         })?;
         let start = Instant::now();
-        let mut child = Command::new(bin)
-            .arg("run")
-            .arg("--config")
-            .arg(policy)
+        let mut command = Command::new(bin);
+        command.arg("run").arg("--config").arg(policy);
+        if let Some(n) = workers {
+            command.arg("--workers").arg(n.to_string());
+        }
+        let mut child = command
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -89,6 +89,9 @@ struct Common {
     /// RUST_LOG for the controller child.
     #[arg(long, default_value = "warn")]
     controller_log: String,
+    /// The controller child's `--workers` (default: its own, one per core).
+    #[arg(long)]
+    controller_workers: Option<usize>,
     /// JSON on stdout instead of tables.
     #[arg(long)]
     json: bool,
@@ -121,6 +124,7 @@ impl Common {
             }),
             work_dir: self.work_dir.clone(),
             rust_log: self.controller_log.clone(),
+            controller_workers: self.controller_workers,
             skip_steady,
         }
     }

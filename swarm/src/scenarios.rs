@@ -51,6 +51,8 @@ pub struct Options {
     pub attach: Option<Attach>,
     pub work_dir: PathBuf,
     pub rust_log: String,
+    /// The controller child's `--workers`.
+    pub controller_workers: Option<usize>,
     /// Skip the steady-state window (the CI smoke test).
     pub skip_steady: bool,
 }
@@ -254,6 +256,7 @@ fn controller_for(
                 policy.listen,
                 &log,
                 &opts.rust_log,
+                opts.controller_workers,
             )?;
             Ok((ctl, path, config))
         }
