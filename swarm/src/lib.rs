@@ -8,6 +8,7 @@
 //! `op25b::flows::desired_flows` gives for the same policy file.
 pub mod api_probe;
 pub mod controller_process;
+pub mod echo_floor;
 pub mod error;
 pub mod expected;
 pub mod fleet;

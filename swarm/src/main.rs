@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use op25b_swarm::echo_floor::{respond, run_floor};
 use op25b_swarm::open_files::raise_open_files_limit;
-use op25b_swarm::report::{steady_table, storms_table};
+use op25b_swarm::report::{floor_table, steady_table, storms_table};
 use op25b_swarm::{run_growth, run_storms, Attach, Options};
 
 #[derive(Parser)]
@@ -34,6 +35,28 @@ enum Command {
         /// Skip the steady-state window.
         #[arg(long)]
         no_steady: bool,
+    },
+    /// The floor under the steady-state CPU: a do-nothing responder (it only answers
+    /// ECHO_REQUESTs) against N connections probing every --echo-secs.
+    EchoFloor {
+        /// Connections.
+        #[arg(short = 'n', long, default_value_t = 10000)]
+        switches: usize,
+        /// Each connection's ECHO_REQUEST interval, seconds.
+        #[arg(long, default_value_t = 5)]
+        echo_secs: u64,
+        /// Measurement window, seconds.
+        #[arg(long, default_value_t = 30)]
+        window_secs: u64,
+        /// JSON on stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// (internal) The echo-floor responder process.
+    #[command(hide = true)]
+    EchoResponder {
+        #[arg(long)]
+        listen: SocketAddr,
     },
     /// Re-sync time of pre-loaded switches for several policy sizes.
     Growth {
@@ -132,6 +155,9 @@ impl Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::EchoResponder { listen } = cli.command {
+        return echo_responder(listen);
+    }
     match raise_open_files_limit() {
         Ok(n) => eprintln!("op25b-swarm: open-files limit {n}"),
         Err(e) => eprintln!("op25b-swarm: cannot raise the open-files limit: {e}"),
@@ -180,6 +206,26 @@ fn main() -> ExitCode {
                 }
                 Ok::<bool, op25b_swarm::SwarmError>(ok)
             }
+            Command::EchoFloor {
+                switches,
+                echo_secs,
+                window_secs,
+                json,
+            } => {
+                let r = run_floor(
+                    switches,
+                    Duration::from_secs(echo_secs.max(1)),
+                    Duration::from_secs(window_secs.max(1)),
+                )
+                .await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                } else {
+                    print!("{}", floor_table(&r));
+                }
+                Ok(r.connected == switches && r.exchanges > 0)
+            }
+            Command::EchoResponder { .. } => Ok(false),
             Command::Growth { common, prefixes } => {
                 let opts = common.options(0, true, 0);
                 std::fs::create_dir_all(&opts.work_dir).ok();
@@ -205,6 +251,35 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("op25b-swarm: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The echo-floor responder: one worker thread, as `op25b run --workers 1`.
+fn echo_responder(listen: SocketAddr) -> ExitCode {
+    if let Err(e) = raise_open_files_limit() {
+        eprintln!("op25b-swarm echo-responder: cannot raise the open-files limit: {e}");
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("op25b-swarm echo-responder: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        respond(listener).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("op25b-swarm echo-responder: {e}");
             ExitCode::FAILURE
         }
     }

@@ -100,3 +100,27 @@ pub fn steady_table(r: &SteadyResult) -> String {
     );
     s
 }
+
+/// The echo-floor line.
+pub fn floor_table(r: &crate::echo_floor::FloorResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| N | connected | echo every (s) | window (s) | exchanges/s | responder CPU (% of a core) | us per exchange | responder RSS (MiB) | load |"
+    );
+    let _ = writeln!(s, "|{}", "---|".repeat(9));
+    let _ = writeln!(
+        s,
+        "| {} | {} | {} | {:.1} | {:.0} | {:.2} | {:.2} | {:.1} | {} |",
+        r.switches,
+        r.connected,
+        r.echo_secs,
+        r.window_secs,
+        r.exchanges_per_sec,
+        r.responder_cpu_pct,
+        r.us_per_exchange,
+        r.responder_rss_mib,
+        opt(r.load),
+    );
+    s
+}
