@@ -64,9 +64,102 @@ async fn answer(mut stream: TcpStream) {
     }
 }
 
+/// The same responder without tokio: one thread, level-triggered epoll, up to 1,024 events per
+/// wait, `read`/`write` on non-blocking sockets. What is left of its CPU is the kernel's.
+pub fn respond_epoll(listen: SocketAddr) -> std::io::Result<()> {
+    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind(listen)?;
+    listener.set_nonblocking(true)?;
+    // SAFETY: a plain syscall; the descriptor is closed when the process exits.
+    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if ep < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let add = |fd: i32| -> std::io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: fd as u64,
+        };
+        // SAFETY: `ev` is a valid epoll_event for the duration of the call.
+        if unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    let lfd = listener.as_raw_fd();
+    add(lfd)?;
+    let mut conns: HashMap<i32, (std::net::TcpStream, Vec<u8>)> = HashMap::new();
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
+    let mut buf = [0u8; 4096];
+    let mut out = Vec::with_capacity(4096);
+    loop {
+        // SAFETY: `events` has room for `events.len()` entries.
+        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), events.len() as i32, -1) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for ev in &events[..n as usize] {
+            let fd = ev.u64 as i32;
+            if fd == lfd {
+                while let Ok((s, _)) = listener.accept() {
+                    s.set_nonblocking(true)?;
+                    let _ = s.set_nodelay(true);
+                    let sfd = s.as_raw_fd();
+                    add(sfd)?;
+                    conns.insert(sfd, (s, Vec::new()));
+                }
+                continue;
+            }
+            let Some((stream, pending)) = conns.get_mut(&fd) else {
+                continue;
+            };
+            let closed = match stream.read(&mut buf) {
+                Ok(0) => true,
+                Ok(k) => {
+                    pending.extend_from_slice(&buf[..k]);
+                    out.clear();
+                    let mut at = 0;
+                    let mut malformed = false;
+                    while pending.len() - at >= 8 {
+                        let len =
+                            usize::from(u16::from_be_bytes([pending[at + 2], pending[at + 3]]));
+                        if len < 8 {
+                            malformed = true;
+                            break;
+                        }
+                        if pending.len() - at < len {
+                            break;
+                        }
+                        if pending[at + 1] == OFPT_ECHO_REQUEST {
+                            out.extend_from_slice(&pending[at..at + len]);
+                            let t = out.len() - len + 1;
+                            out[t] = OFPT_ECHO_REPLY;
+                        }
+                        at += len;
+                    }
+                    pending.drain(..at);
+                    malformed || (!out.is_empty() && stream.write_all(&out).is_err())
+                }
+                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            };
+            if closed {
+                conns.remove(&fd);
+            }
+        }
+    }
+}
+
 /// What one echo-floor run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct FloorResult {
+    /// "tokio, 1 worker" or "epoll, no runtime".
+    pub responder: &'static str,
     pub switches: usize,
     pub connected: usize,
     pub echo_secs: f64,
@@ -99,16 +192,22 @@ pub async fn run_floor(
     n: usize,
     echo: Duration,
     window: Duration,
+    raw_epoll: bool,
 ) -> Result<FloorResult, SwarmError> {
     let addr = free_loopback_port()?;
     let me = std::env::current_exe().map_err(|source| SwarmError::SpawnController {
         bin: "op25b-swarm".into(),
         source,
     })?;
-    let child = Command::new(&me)
+    let mut command = Command::new(&me);
+    command
         .arg("echo-responder")
         .arg("--listen")
-        .arg(addr.to_string())
+        .arg(addr.to_string());
+    if raw_epoll {
+        command.arg("--raw-epoll");
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
@@ -160,6 +259,11 @@ pub async fn run_floor(
     clients.abort_all();
     let cpu = after.cpu_secs - before.cpu_secs;
     Ok(FloorResult {
+        responder: if raw_epoll {
+            "epoll, no runtime"
+        } else {
+            "tokio, 1 worker"
+        },
         switches: n,
         connected,
         echo_secs: echo.as_secs_f64(),
@@ -239,6 +343,18 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(respond(listener));
+        exchange(addr).await;
+    }
+
+    #[tokio::test]
+    async fn the_epoll_responder_answers_the_same() {
+        let addr = free_loopback_port().unwrap();
+        std::thread::spawn(move || respond_epoll(addr));
+        wait_listening(addr).await.unwrap();
+        exchange(addr).await;
+    }
+
+    async fn exchange(addr: SocketAddr) {
         let mut s = TcpStream::connect(addr).await.unwrap();
         // A HELLO (ignored), then two echo requests in one write, the second with data.
         let mut bytes = vec![4, 0, 0, 8, 0, 0, 0, 1];

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use op25b_swarm::echo_floor::{respond, run_floor};
+use op25b_swarm::echo_floor::{respond, respond_epoll, run_floor};
 use op25b_swarm::open_files::raise_open_files_limit;
 use op25b_swarm::report::{floor_table, steady_table, storms_table};
 use op25b_swarm::{run_growth, run_storms, Attach, Options};
@@ -51,12 +51,17 @@ enum Command {
         /// JSON on stdout instead of a table.
         #[arg(long)]
         json: bool,
+        /// The responder without tokio: one thread on a raw epoll loop.
+        #[arg(long)]
+        raw_epoll: bool,
     },
     /// (internal) The echo-floor responder process.
     #[command(hide = true)]
     EchoResponder {
         #[arg(long)]
         listen: SocketAddr,
+        #[arg(long)]
+        raw_epoll: bool,
     },
     /// Re-sync time of pre-loaded switches for several policy sizes.
     Growth {
@@ -155,8 +160,8 @@ impl Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::EchoResponder { listen } = cli.command {
-        return echo_responder(listen);
+    if let Command::EchoResponder { listen, raw_epoll } = cli.command {
+        return echo_responder(listen, raw_epoll);
     }
     match raise_open_files_limit() {
         Ok(n) => eprintln!("op25b-swarm: open-files limit {n}"),
@@ -211,11 +216,13 @@ fn main() -> ExitCode {
                 echo_secs,
                 window_secs,
                 json,
+                raw_epoll,
             } => {
                 let r = run_floor(
                     switches,
                     Duration::from_secs(echo_secs.max(1)),
                     Duration::from_secs(window_secs.max(1)),
+                    raw_epoll,
                 )
                 .await?;
                 if json {
@@ -256,10 +263,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// The echo-floor responder: one worker thread, as `op25b run --workers 1`.
-fn echo_responder(listen: SocketAddr) -> ExitCode {
+/// The echo-floor responder: one worker thread, as `op25b run --workers 1`, or a raw epoll loop.
+fn echo_responder(listen: SocketAddr, raw_epoll: bool) -> ExitCode {
     if let Err(e) = raise_open_files_limit() {
         eprintln!("op25b-swarm echo-responder: cannot raise the open-files limit: {e}");
+    }
+    if raw_epoll {
+        return match respond_epoll(listen) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("op25b-swarm echo-responder: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -106,12 +106,13 @@ pub fn floor_table(r: &crate::echo_floor::FloorResult) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| N | connected | echo every (s) | window (s) | exchanges/s | responder CPU (% of a core) | us per exchange | responder RSS (MiB) | load |"
+        "| responder | N | connected | echo every (s) | window (s) | exchanges/s | responder CPU (% of a core) | us per exchange | responder RSS (MiB) | load |"
     );
-    let _ = writeln!(s, "|{}", "---|".repeat(9));
+    let _ = writeln!(s, "|{}", "---|".repeat(10));
     let _ = writeln!(
         s,
-        "| {} | {} | {} | {:.1} | {:.0} | {:.2} | {:.2} | {:.1} | {} |",
+        "| {} | {} | {} | {} | {:.1} | {:.0} | {:.2} | {:.2} | {:.1} | {} |",
+        r.responder,
         r.switches,
         r.connected,
         r.echo_secs,
