@@ -7,7 +7,7 @@
 use super::dpid_claims::DpidClaims;
 use super::listener::{self, ListenError};
 use super::policy_store::PolicyStore;
-use super::registry::Registry;
+use super::registry::{ForgetDpids, Registry};
 use crate::metrics::SwitchObservations;
 use crate::session::codec_bridge::PacketInSample;
 use crate::session::connection::{run_connection, ConnectionContext};
@@ -81,6 +81,9 @@ impl Controller {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let claims = Arc::new(DpidClaims::new());
+        // Observations are forgotten with the registry's disconnected switches.
+        let forget: Arc<dyn ForgetDpids> = observations.clone();
+        registry.forget_with(&forget);
         let accept = tokio::spawn(accept_loop(
             listener,
             AcceptContext {

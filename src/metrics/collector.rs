@@ -107,8 +107,18 @@ impl Collector for FabricCollector {
         gauge(
             &mut enc,
             "op25b_switches_known",
-            "Switches seen since start",
+            "Switches listed: connected, or disconnected and not forgotten yet",
             as_gauge(snap.switches.len() as u64),
+        )?;
+        let forgotten = self.registry.forgotten();
+        counters(
+            &mut enc,
+            "op25b_switches_forgotten",
+            "Disconnected switches forgotten (with their dpid-labelled series), by reason: retention (disconnected too long) or cap (too many disconnected switches)",
+            &[
+                (vec![("reason", "retention".to_owned())], forgotten.retention),
+                (vec![("reason", "cap".to_owned())], forgotten.cap),
+            ],
         )?;
         gauge(
             &mut enc,

@@ -3,7 +3,8 @@
 //! long its syncs took and why they ran.
 //!
 //! Written by each switch's own session (see the calls documented on each method), read by the
-//! API and the metrics collector. One `RwLock` over the map, taken for writing once per flow
+//! API and the metrics collector. Bounded like the status registry: what is kept for a switch
+//! is forgotten when the registry forgets it (see `Registry::forget_with`). One `RwLock` over the map, taken for writing once per flow
 //! read or sync of a switch (at most a few per minute per switch), never across an `await`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +15,9 @@ use op25b_proto::multipart::stats::FlowStats;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
+use crate::controller::registry::ForgetDpids;
+#[cfg(doc)]
+use crate::controller::registry::Registry;
 use crate::flows::DesiredFlows;
 use crate::offenders::{dpid_colon_hex, UnixMillis};
 
@@ -26,6 +30,13 @@ pub const SYNC_DURATION_BUCKETS: [f64; 12] = [
 
 /// Labels of the sync duration histogram: `dpid` (colon hex) and `result` (`ok`/`failed`).
 pub type SyncLabels = Vec<(String, String)>;
+
+fn sync_labels(dpid: u64, result: &str) -> SyncLabels {
+    vec![
+        ("dpid".to_owned(), dpid_colon_hex(dpid)),
+        ("result".to_owned(), result.to_owned()),
+    ]
+}
 
 fn sync_histogram() -> Histogram {
     Histogram::new(SYNC_DURATION_BUCKETS)
@@ -131,10 +142,7 @@ impl SwitchObservations {
     pub fn record_sync(&self, dpid: u64, reason: &str, ok: bool, duration: Duration) {
         let result = if ok { "ok" } else { "failed" };
         self.sync_durations
-            .get_or_create(&vec![
-                ("dpid".to_owned(), dpid_colon_hex(dpid)),
-                ("result".to_owned(), result.to_owned()),
-            ])
+            .get_or_create(&sync_labels(dpid, result))
             .observe(duration.as_secs_f64());
         self.update(dpid, |o| {
             *o.syncs.entry((reason.to_owned(), ok)).or_default() += 1;
@@ -175,9 +183,44 @@ impl SwitchObservations {
         all
     }
 
+    /// Forgets everything recorded for `dpids`, their sync duration series included (the
+    /// registry forgot the switches: see [`Registry::forget_with`]).
+    pub fn forget(&self, dpids: &[u64]) {
+        {
+            let mut map = self.switches.write().unwrap_or_else(|p| p.into_inner());
+            for dpid in dpids {
+                map.remove(dpid);
+            }
+        }
+        for dpid in dpids {
+            for result in ["ok", "failed"] {
+                self.sync_durations.remove(&sync_labels(*dpid, result));
+            }
+        }
+    }
+
+    /// Switches with anything recorded.
+    pub fn len(&self) -> usize {
+        self.switches
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Nothing recorded for any switch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The sync duration histograms (registered with the metrics registry).
     pub fn sync_durations(&self) -> SyncDurations {
         self.sync_durations.clone()
+    }
+}
+
+impl ForgetDpids for SwitchObservations {
+    fn forget_dpids(&self, dpids: &[u64]) {
+        self.forget(dpids);
     }
 }
 
@@ -187,6 +230,67 @@ mod tests {
     use crate::flows::openflow::flow_mods_for;
     use crate::flows::{desired_flows, SwitchView};
     use crate::policy::{Config, Dpid, PortNo};
+
+    fn exposition(obs: &SwitchObservations) -> String {
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register("sync_duration_seconds", "test", obs.sync_durations());
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).expect("encodes");
+        out
+    }
+
+    #[test]
+    fn forgetting_a_switch_drops_its_observations_and_metric_series() {
+        let obs = SwitchObservations::new();
+        obs.record_sync(1, "connect", true, Duration::from_millis(5));
+        obs.record_sync(1, "audit", false, Duration::from_millis(5));
+        obs.record_sync(2, "connect", true, Duration::from_millis(5));
+        obs.record_flow_read(1, &[], SystemTime::now());
+        let one = "dpid=\"00:00:00:00:00:00:00:01\"";
+        let two = "dpid=\"00:00:00:00:00:00:00:02\"";
+        let before = exposition(&obs);
+        assert!(before.contains(one) && before.contains(two), "{before}");
+        obs.forget(&[1, 99]);
+        assert!(obs.get(1).is_none());
+        assert!(obs.get(2).is_some());
+        assert_eq!(obs.len(), 1);
+        let after = exposition(&obs);
+        assert!(!after.contains(one), "{after}");
+        assert!(after.contains(two), "{after}");
+    }
+
+    #[test]
+    fn observations_are_forgotten_with_the_registry_and_only_then() {
+        use crate::controller::registry::{ForgetDpids, Registry};
+        use std::sync::Arc;
+        use std::time::Instant;
+        let registry = Registry::with_limits(Duration::from_secs(60), 2);
+        let obs = Arc::new(SwitchObservations::new());
+        let sink: Arc<dyn ForgetDpids> = obs.clone();
+        registry.forget_with(&sink);
+        let peer = "127.0.0.1:1".parse().expect("addr");
+        let t0 = Instant::now();
+        let _connected = registry.connect(100, 100, peer, SystemTime::now());
+        obs.record_sync(100, "connect", true, Duration::from_millis(1));
+        for dpid in 1..=5u64 {
+            let h = registry.connect(dpid, dpid, peer, SystemTime::now());
+            obs.record_sync(dpid, "connect", true, Duration::from_millis(1));
+            h.update_at(t0, |s| s.connection = None);
+        }
+        // Cap 2: dpids 1-3 are forgotten by the registry and the observations alike.
+        let kept: Vec<u64> = (1..=5).filter(|d| obs.get(*d).is_some()).collect();
+        assert_eq!(kept, vec![4, 5]);
+        assert!(obs.get(100).is_some());
+        registry.sweep(t0 + Duration::from_secs(61));
+        assert_eq!(obs.len(), 1, "only the connected switch is left");
+        assert!(obs.get(100).is_some());
+        drop(sink);
+        drop(obs);
+        // A sink that is gone is skipped.
+        let h = registry.connect(7, 7, peer, SystemTime::now());
+        h.update_at(t0, |s| s.connection = None);
+        assert_eq!(registry.sweep(t0 + Duration::from_secs(61)), 1);
+    }
 
     #[test]
     fn desired_and_read_flows_and_syncs_are_kept_per_switch() {
