@@ -56,7 +56,7 @@ impl Default for Reporting {
             window_secs: 600,
             report_path: None,
             reported_from: PLACEHOLDER_REPORTED_FROM.to_owned(),
-            counters_interval_secs: 10,
+            counters_interval_secs: 30,
         }
     }
 }

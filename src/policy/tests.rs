@@ -400,7 +400,7 @@ fn reporting_sender_and_counter_interval() {
     let d = d.config.policy().reporting();
     assert_eq!(d.reported_from, super::PLACEHOLDER_REPORTED_FROM);
     assert!(d.uses_placeholder_sender());
-    assert_eq!(d.counters_interval_secs, 10);
+    assert_eq!(d.counters_interval_secs, 30);
 }
 
 #[test]

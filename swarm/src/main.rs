@@ -88,7 +88,7 @@ struct Common {
     #[arg(long, default_value_t = 5)]
     switch_echo_secs: u64,
     /// The controller's counter poll interval (policy `counters_interval_secs`), seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 30)]
     counters_secs: u64,
     /// Give up on a scenario after this many seconds.
     #[arg(long, default_value_t = 120)]
