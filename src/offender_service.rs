@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+use crate::controller::registry::ForgetDpids;
 use crate::offenders::{
     dpid_colon_hex, parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError,
     OffenderStats, OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
@@ -118,6 +119,16 @@ struct Shared {
     report_queue: usize,
 }
 
+/// Per-switch sample counts go when the registry forgets the switch (bounded like the registry).
+impl ForgetDpids for Shared {
+    fn forget_dpids(&self, dpids: &[u64]) {
+        let mut map = self.switches.lock().unwrap_or_else(|p| p.into_inner());
+        for dpid in dpids {
+            map.remove(dpid);
+        }
+    }
+}
+
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared").finish_non_exhaustive()
@@ -131,6 +142,13 @@ pub struct OffenderHandle {
 }
 
 impl OffenderHandle {
+    /// What to hand [`crate::controller::registry::Registry::forget_with`] so the per-switch
+    /// sample counts of a forgotten switch are forgotten too (the registry holds it weakly; it
+    /// stays valid as long as any handle does).
+    pub fn forgetter(&self) -> Arc<dyn ForgetDpids> {
+        self.shared.clone()
+    }
+
     /// The `limit` worst subscribers (flagged first, then most attempts); with `flagged_only`
     /// only flagged ones.
     pub fn top(&self, limit: usize, flagged_only: bool) -> Vec<OffenderView> {

@@ -164,3 +164,36 @@ fn a_config_the_table_refuses_is_an_error_not_a_panic() {
         Err(OffenderServiceError::ZeroChannel)
     ));
 }
+
+#[tokio::test]
+async fn a_switch_the_registry_forgets_loses_its_sample_counts_too() {
+    use crate::controller::registry::Registry;
+    use std::time::Instant;
+    let shutdown = CancellationToken::new();
+    let service = OffenderService::spawn(config(), None, shutdown.clone()).expect("starts");
+    let registry = Registry::with_limits(Duration::from_secs(60), 1);
+    registry.forget_with(&service.handle.forgetter());
+    let peer = "127.0.0.1:1".parse().expect("addr");
+    let now = SystemTime::now();
+    let t0 = Instant::now();
+    for dpid in 1..=3u64 {
+        let h = registry.connect(dpid, dpid, peer, now);
+        service
+            .handle
+            .ingest(&sample(dpid, Some(1), syn([10, 0, 0, 9], 1, 1), now));
+        if dpid != 3 {
+            h.update_at(t0, |s| s.connection = None);
+        }
+    }
+    // Cap 1: of the disconnected dpids 1 and 2, 1 is forgotten; 3 is connected.
+    let kept: Vec<u64> = service.handle.summary().switches.keys().copied().collect();
+    assert_eq!(kept, vec![2, 3]);
+    registry.sweep(t0 + Duration::from_secs(61));
+    let kept: Vec<u64> = service.handle.summary().switches.keys().copied().collect();
+    assert_eq!(
+        kept,
+        vec![3],
+        "retention over: only the connected switch is left"
+    );
+    shutdown.cancel();
+}

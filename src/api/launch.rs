@@ -110,6 +110,8 @@ pub async fn start(
         shutdown.clone(),
     ));
 
+    // A forgotten switch's sample counts go with it (the registry holds this weakly).
+    registry.forget_with(&service.handle.forgetter());
     let observations = Arc::new(SwitchObservations::new());
     let state = ApiState::new(
         registry,

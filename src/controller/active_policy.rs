@@ -46,7 +46,7 @@ impl ActivePolicy {
         }
     }
 
-    /// The flows `view` must hold (for logs and the API).
+    /// The flows `view` must hold.
     pub fn desired(&self, view: &SwitchView, meters: bool) -> DesiredFlows {
         flows::desired_flows(self.config.policy(), &Self::flows_view(view, meters))
     }
@@ -55,6 +55,7 @@ impl ActivePolicy {
 impl SwitchPolicy for ActivePolicy {
     type Msg = Message;
     type FlowEntry = FlowStats;
+    type Desired = DesiredFlows;
 
     fn generation(&self) -> u64 {
         self.generation
@@ -146,7 +147,12 @@ impl SwitchPolicy for ActivePolicy {
             .collect()
     }
 
-    fn plan(&self, view: &SwitchView, actual: &[FlowStats], meters: bool) -> SyncPlan<Message> {
+    fn plan(
+        &self,
+        view: &SwitchView,
+        actual: &[FlowStats],
+        meters: bool,
+    ) -> SyncPlan<Message, DesiredFlows> {
         let desired = self.desired(view, meters);
         for note in &desired.notes {
             tracing::info!(note = %note, "policy note for this switch");
@@ -162,6 +168,7 @@ impl SwitchPolicy for ActivePolicy {
                 .into_iter()
                 .map(|batch| batch.into_iter().map(Message::FlowMod).collect())
                 .collect(),
+            desired_flows: desired,
         }
     }
 }

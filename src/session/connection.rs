@@ -10,7 +10,7 @@
 //! work done for it). The read buffer is bounded by the framer (one frame is at most 64 KiB).
 
 use super::codec_bridge::{self, PacketInSample};
-use super::machine::{CloseReason, Output, Phase, SessionEvent, SwitchSession};
+use super::machine::{CloseReason, Output, Phase, SessionEvent, SessionOutput, SwitchSession};
 use super::outbox::Outbox;
 use super::switch_policy::SwitchPolicy;
 use crate::controller::active_policy::ActivePolicy;
@@ -243,13 +243,7 @@ impl Connection {
     /// next poll of the stream); `Some` when the connection must end.
     fn apply(
         &mut self,
-        outs: Vec<
-            Output<
-                <ActivePolicy as SwitchPolicy>::Msg,
-                codec_bridge::FlowEntry,
-                codec_bridge::PacketIn,
-            >,
-        >,
+        outs: Vec<SessionOutput<ActivePolicy, codec_bridge::PacketIn>>,
     ) -> Option<ConnectionEnd> {
         if self.outbox.is_empty() && outs.iter().any(Output::is_send) {
             self.write.waiting_since = Some(Instant::now());
@@ -269,10 +263,17 @@ impl Connection {
                 }
                 Output::PacketIn(packet_in) => self.on_packet_in(packet_in),
                 Output::FlowsRead(entries) => {
-                    if let Some(dpid) = self.session.dpid() {
+                    if let Some(dpid) = self.observed_dpid() {
                         self.ctx
                             .observations
                             .record_flow_read(dpid, &entries, SystemTime::now());
+                    }
+                }
+                Output::Planned(desired) => {
+                    if let Some(dpid) = self.observed_dpid() {
+                        self.ctx
+                            .observations
+                            .record_desired(dpid, &desired, SystemTime::now());
                     }
                 }
                 Output::Close(reason) => return Some(ConnectionEnd::Session(reason)),
@@ -331,23 +332,12 @@ impl Connection {
                 s.counters.meter_mods_sent += meter_mods as u64;
             }),
             SessionEvent::MetersInUse(on) => self.update(|s| s.meters_in_use = on),
-            SessionEvent::PlanComputed { meters } => {
-                if let Some(dpid) = self.session.dpid() {
-                    let desired = self
-                        .policy_rx
-                        .borrow()
-                        .desired(&self.session.view(), meters);
-                    self.ctx
-                        .observations
-                        .record_desired(dpid, &desired, SystemTime::now());
-                }
-            }
             SessionEvent::SyncFinished {
                 reason,
                 ok,
                 duration,
             } => {
-                if let Some(dpid) = self.session.dpid() {
+                if let Some(dpid) = self.observed_dpid() {
                     self.ctx
                         .observations
                         .record_sync(dpid, reason.name(), ok, duration);
@@ -426,6 +416,16 @@ impl Connection {
                 s.counters.packet_ins_dropped += 1;
             }
         });
+    }
+
+    /// The dpid to record observations under; `None` before the handshake and once a newer
+    /// connection took the dpid over (its reads and syncs are the current ones, and the
+    /// registry may forget the dpid after that connection ends: nothing here may bring the
+    /// entry back).
+    fn observed_dpid(&self) -> Option<u64> {
+        self.session
+            .dpid()
+            .filter(|_| !self.taken_over.is_cancelled())
     }
 
     fn update(&self, f: impl FnOnce(&mut crate::controller::registry::SwitchStatus)) {

@@ -167,11 +167,6 @@ pub enum SessionEvent {
         error: String,
         retry_in: Duration,
     },
-    /// A sync computed its plan from the flows read, with (`meters`) or without the sampling
-    /// meter: the desired flows are the policy's for this switch view.
-    PlanComputed {
-        meters: bool,
-    },
     /// A sync ended, successfully or not, `duration` after it started.
     SyncFinished {
         reason: SyncReason,
@@ -193,7 +188,7 @@ pub enum SessionEvent {
 /// What the session asks its connection to do (`M` message, `F` flow stats entry, `P`
 /// packet-in).
 #[derive(Debug)]
-pub enum Output<M, F, P> {
+pub enum Output<M, F, D, P> {
     /// Queue behind earlier messages (the outbox's bulk lane).
     Send {
         xid: u32,
@@ -210,11 +205,21 @@ pub enum Output<M, F, P> {
     /// The complete cookie-filtered FLOW stats reply of a sync or of a counter poll (for
     /// observation: actual flows, blocked packet counters).
     FlowsRead(Vec<F>),
+    /// A sync computed its plan: the flows the policy wants on this switch (for observation).
+    Planned(D),
     /// Close the connection (after flushing what was queued).
     Close(CloseReason),
 }
 
-impl<M, F, P> Output<M, F, P> {
+/// What a session of policy `P` (packet-ins of type `PI`) hands its connection.
+pub type SessionOutput<P, PI> = Output<
+    <P as SwitchPolicy>::Msg,
+    <P as SwitchPolicy>::FlowEntry,
+    <P as SwitchPolicy>::Desired,
+    PI,
+>;
+
+impl<M, F, D, P> Output<M, F, D, P> {
     /// A message for the switch.
     pub fn is_send(&self) -> bool {
         matches!(self, Output::Send { .. } | Output::SendUrgent { .. })
@@ -389,7 +394,7 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     sent_config: Option<(u16, u16)>,
     /// The xid of an audit's GET_CONFIG_REQUEST waiting for its reply.
     config_check: Option<u32>,
-    out: Vec<Output<P::Msg, P::FlowEntry, PI>>,
+    out: Vec<SessionOutput<P, PI>>,
 }
 
 impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
@@ -445,7 +450,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     /// The opening move: our HELLO. Sent on the urgent path: it must precede anything else,
     /// including an urgent HELLO_FAILED error.
-    pub fn start(&mut self) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
+    pub fn start(&mut self) -> Vec<SessionOutput<P, PI>> {
         let xid = self.sent.next_xid();
         self.sent.record(xid, Outbound::Hello);
         self.out.push(Output::SendUrgent {
@@ -461,7 +466,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         xid: u32,
         msg: Inbound<P::FlowEntry, PI>,
         now: Instant,
-    ) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
+    ) -> Vec<SessionOutput<P, PI>> {
         if self.phase == Phase::Closed {
             return Vec::new();
         }
@@ -519,7 +524,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
     }
 
     /// The clock: timeouts, our echoes, retries, audits.
-    pub fn on_tick(&mut self, now: Instant) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
+    pub fn on_tick(&mut self, now: Instant) -> Vec<SessionOutput<P, PI>> {
         if self.phase == Phase::Closed {
             return Vec::new();
         }
@@ -623,11 +628,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
     }
 
     /// A new policy is in force: re-sync (hitlessly) if the handshake is done.
-    pub fn on_policy(
-        &mut self,
-        policy: Arc<P>,
-        now: Instant,
-    ) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
+    pub fn on_policy(&mut self, policy: Arc<P>, now: Instant) -> Vec<SessionOutput<P, PI>> {
         let t = policy.timers();
         self.backoff = Backoff::new(t.retry_base, t.retry_cap);
         self.policy = policy;
@@ -1151,10 +1152,15 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         debug!(entries = actual.len(), "read our flows");
         tracing::trace!(?actual, "flows on the switch");
         let meters_on = matches!(self.meters, MeterStatus::Installed { .. });
-        let plan: SyncPlan<P::Msg> = self.policy.plan(&self.view(), &actual, meters_on);
-        self.out.push(Output::Event(SessionEvent::PlanComputed {
-            meters: meters_on,
-        }));
+        let SyncPlan {
+            batches,
+            desired_flows,
+            added,
+            removed,
+            modified,
+            desired,
+        } = self.policy.plan(&self.view(), &actual, meters_on);
+        self.out.push(Output::Planned(desired_flows));
         let before = actual.len();
         self.out.push(Output::FlowsRead(actual));
         // This read refreshed the counters: the next poll is an interval from now.
@@ -1162,18 +1168,14 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
             self.next_counters = Some(now + self.policy.timers().counters_interval);
         }
         let summary = PlanSummary {
-            added: plan.added,
-            removed: plan.removed,
-            modified: plan.modified,
-            desired: plan.desired,
+            added,
+            removed,
+            modified,
+            desired,
             before,
         };
-        if plan.is_empty() {
-            self.complete_sync(summary, now);
-            return;
-        }
-        let rest: VecDeque<Vec<P::Msg>> =
-            plan.batches.into_iter().filter(|b| !b.is_empty()).collect();
+        // Nothing differs: the batches are all empty and the sync completes right away.
+        let rest: VecDeque<Vec<P::Msg>> = batches.into_iter().filter(|b| !b.is_empty()).collect();
         self.send_next_batch(rest, summary, now);
     }
 
@@ -1390,7 +1392,7 @@ impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
         xid
     }
 
-    fn take(&mut self) -> Vec<Output<P::Msg, P::FlowEntry, PI>> {
+    fn take(&mut self) -> Vec<SessionOutput<P, PI>> {
         std::mem::take(&mut self.out)
     }
 }

@@ -31,6 +31,7 @@ const COOKIE: u64 = 0x4f50;
 impl SwitchPolicy for FakePolicy {
     type Msg = String;
     type FlowEntry = String;
+    type Desired = Vec<String>;
     fn generation(&self) -> u64 {
         self.generation
     }
@@ -83,7 +84,12 @@ impl SwitchPolicy for FakePolicy {
             })
             .collect()
     }
-    fn plan(&self, _view: &SwitchView, actual: &[String], meters: bool) -> SyncPlan<String> {
+    fn plan(
+        &self,
+        _view: &SwitchView,
+        actual: &[String],
+        meters: bool,
+    ) -> SyncPlan<String, Vec<String>> {
         let mut desired = self.desired.clone();
         if meters {
             desired.push("sample-with-meter".into());
@@ -104,11 +110,12 @@ impl SwitchPolicy for FakePolicy {
             modified: 0,
             desired: desired.len(),
             batches: vec![adds, dels],
+            desired_flows: desired,
         }
     }
 }
 
-type Out = Output<String, String, u32>;
+type Out = Output<String, String, Vec<String>, u32>;
 type Session = SwitchSession<FakePolicy, u32>;
 
 fn peer() -> std::net::SocketAddr {

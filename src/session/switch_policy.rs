@@ -33,8 +33,11 @@ pub struct SessionTimers {
 /// A change plan: batches to send in order, each followed by a BARRIER; the next batch is sent
 /// only after the previous barrier's reply arrived with no error.
 #[derive(Debug, Clone)]
-pub struct SyncPlan<M> {
+pub struct SyncPlan<M, D> {
     pub batches: Vec<Vec<M>>,
+    /// The flows the policy wants on this switch, as the plan computed them (handed to the
+    /// connection once per sync for observation, so nothing computes them a second time).
+    pub desired_flows: D,
     /// Flows added, removed and modified (for the log line and the audit counter).
     pub added: usize,
     pub removed: usize,
@@ -43,7 +46,7 @@ pub struct SyncPlan<M> {
     pub desired: usize,
 }
 
-impl<M> SyncPlan<M> {
+impl<M, D> SyncPlan<M, D> {
     /// True when the switch already has exactly what the policy wants.
     pub fn is_empty(&self) -> bool {
         self.batches.iter().all(|b| b.is_empty())
@@ -56,6 +59,8 @@ pub trait SwitchPolicy: Send + Sync + Debug {
     type Msg: Clone + Debug + Send + Sync + 'static;
     /// One entry of a FLOW stats reply.
     type FlowEntry: Clone + Debug + Send + 'static;
+    /// The flows the policy wants on one switch (what [`SwitchPolicy::plan`] diffed against).
+    type Desired: Debug + Send + 'static;
 
     /// One line naming `msg` for logs (op25b's: ovs-ofctl syntax, e.g.
     /// `FLOW_MOD ADD table:0 priority=20000 ...`).
@@ -89,5 +94,5 @@ pub trait SwitchPolicy: Send + Sync + Debug {
         view: &SwitchView,
         actual: &[Self::FlowEntry],
         meters: bool,
-    ) -> SyncPlan<Self::Msg>;
+    ) -> SyncPlan<Self::Msg, Self::Desired>;
 }
