@@ -185,8 +185,8 @@ pub enum SessionEvent {
     MetersInUse(bool),
 }
 
-/// What the session asks its connection to do (`M` message, `F` flow stats entry, `P`
-/// packet-in).
+/// What the session asks its connection to do (`M` message, `F` flow stats entry, `D` the
+/// desired flows of a plan, `P` packet-in).
 #[derive(Debug)]
 pub enum Output<M, F, D, P> {
     /// Queue behind earlier messages (the outbox's bulk lane).

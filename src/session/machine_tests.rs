@@ -235,6 +235,11 @@ fn full_sync_sends_batches_with_barriers_and_is_in_sync_only_after_the_last_barr
         t0,
     );
     assert_eq!(policy_msgs(&out), vec!["add b".to_string()]);
+    assert_eq!(
+        planned(&out),
+        vec![vec!["a".to_string(), "b".to_string()]],
+        "the plan's desired flows are handed out once, with the read"
+    );
     let b1 = xid_of(&out, &Outbound::BarrierRequest);
     assert_eq!(s.phase(), Phase::Syncing);
     let out = s.on_message(b1, Inbound::BarrierReply, t0);
@@ -1203,6 +1208,15 @@ fn in_sync(t0: Instant) -> Session {
     s
 }
 
+fn planned(out: &[Out]) -> Vec<Vec<String>> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Planned(d) => Some(d.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn flows_read(out: &[Out]) -> Vec<Vec<String>> {
     out.iter()
         .filter_map(|o| match o {
@@ -1250,6 +1264,7 @@ fn counters_are_polled_on_their_own_timer_without_a_sync() {
         "a poll repairs nothing, even seeing drift: {out:?}"
     );
     assert!(events(&out).is_empty(), "no sync event: {out:?}");
+    assert!(planned(&out).is_empty(), "a poll plans nothing: {out:?}");
     assert_eq!(s.phase(), Phase::InSync);
     // The next poll an interval later.
     assert!(policy_msgs(&s.on_tick(t1 + Duration::from_secs(9))).is_empty());
