@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 /// Quiet time after the last file event before reloading.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
@@ -76,6 +76,16 @@ pub fn watch_file(path: &Path, tx: mpsc::Sender<()>) -> Result<FileWatch, WatchE
     Ok(FileWatch { _watcher: watcher })
 }
 
+/// Reads, parses and installs the policy file on the blocking pool: a large policy file (thousands
+/// of prefixes) takes milliseconds to parse, which must not hold up a worker thread that answers
+/// switches' echoes (`op25b run --workers 1` has only one). The outcome is logged by the store.
+async fn reload_off_runtime(store: &Arc<PolicyStore>, why: &'static str) {
+    let store = store.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || store.reload(why)).await {
+        error!(error = %e, trigger = why, "policy reload task failed; the policy in force stays");
+    }
+}
+
 /// Reloads `store` on SIGHUP and on changes of its file until `shutdown`.
 pub async fn run_reloader(
     store: Arc<PolicyStore>,
@@ -107,7 +117,7 @@ pub async fn run_reloader(
                 }
                 // The reload reads the file as it is now, so it covers pending file events too.
                 file_due = None;
-                let _ = store.reload("SIGHUP");
+                reload_off_runtime(&store, "SIGHUP").await;
             }
             got = rx.recv() => {
                 if got.is_none() {
@@ -119,7 +129,7 @@ pub async fn run_reloader(
             () = debounce => {
                 file_due = None;
                 debug!(path = %path.display(), "policy file changed");
-                let _ = store.reload("file change");
+                reload_off_runtime(&store, "file change").await;
             }
         }
     }
