@@ -17,9 +17,10 @@ pub enum FrameError {
     },
 }
 
-/// Splits the next whole frame off the front of `buf`: `Ok(None)` while it is incomplete; call
-/// again for the next one (a read may carry several).
-pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+/// The length of the whole frame at the front of `buf`: `Ok(None)` while it is incomplete. For
+/// a reader that decodes `&buf[..len]` in place and then advances past it (no split, no shared
+/// buffer: what a connection does for every message).
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
     if buf.len() < OFP_HEADER_LEN {
         return Ok(None);
     }
@@ -31,11 +32,22 @@ pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
             msg_type: buf[1],
         });
     }
-    if buf.len() < usize::from(length) {
-        buf.reserve(usize::from(length) - buf.len());
-        return Ok(None);
+    Ok((buf.len() >= usize::from(length)).then_some(usize::from(length)))
+}
+
+/// Splits the next whole frame off the front of `buf`: `Ok(None)` while it is incomplete (room
+/// for the rest is reserved); call again for the next one (a read may carry several).
+pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+    match frame_len(buf)? {
+        Some(len) => Ok(Some(buf.split_to(len).freeze())),
+        None => {
+            if let [_, _, hi, lo, ..] = buf[..] {
+                let length = usize::from(u16::from_be_bytes([hi, lo]));
+                buf.reserve(length.saturating_sub(buf.len()));
+            }
+            Ok(None)
+        }
     }
-    Ok(Some(buf.split_to(usize::from(length)).freeze()))
 }
 
 #[cfg(test)]
@@ -55,6 +67,38 @@ mod tests {
         b.extend_from_slice(&[0xbb]);
         assert_eq!(next_frame(&mut b).unwrap().unwrap().len(), 10);
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn frame_len_agrees_with_next_frame_without_consuming() {
+        let stream: Vec<u8> = [
+            &[4u8, 0, 0, 8, 0, 0, 0, 1][..],
+            &[4, 2, 0, 10, 0, 0, 0, 2, 0xaa, 0xbb],
+        ]
+        .concat();
+        for cut in 0..=stream.len() {
+            let mut b = BytesMut::from(&stream[..cut]);
+            let len = frame_len(&b).expect("valid lengths");
+            assert_eq!(b.len(), cut, "frame_len consumes nothing");
+            let frame = next_frame(&mut b).expect("valid lengths");
+            assert_eq!(len, frame.map(|f| f.len()), "cut at {cut}");
+        }
+        let mut at = 0;
+        let mut lens = Vec::new();
+        while let Some(len) = frame_len(&stream[at..]).expect("valid lengths") {
+            lens.push(len);
+            at += len;
+        }
+        assert_eq!(lens, vec![8, 10]);
+        assert_eq!(at, stream.len());
+        assert_eq!(
+            frame_len(&[4u8, 0, 0, 7, 0, 0, 0, 1]),
+            Err(FrameError::LengthBelowHeader {
+                length: 7,
+                version: 4,
+                msg_type: 0
+            })
+        );
     }
 
     #[test]

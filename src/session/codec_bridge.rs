@@ -30,9 +30,9 @@ const OFPET_HELLO_FAILED: u16 = 0;
 /// OFPHFC_INCOMPATIBLE.
 const OFPHFC_INCOMPATIBLE: u16 = 0;
 
-/// Takes one whole frame off the front of `buf`, or `None` until one has arrived.
-pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
-    op25b_proto::framer::next_frame(buf).map_err(|e| e.to_string())
+/// The length of the whole frame at the front of `buf`, or `None` until one has arrived.
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
+    op25b_proto::framer::frame_len(buf).map_err(|e| e.to_string())
 }
 
 /// How many more bytes the frame at the front of `buf` needs (0 when its header is incomplete

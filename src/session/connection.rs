@@ -17,7 +17,7 @@ use crate::controller::active_policy::ActivePolicy;
 use crate::controller::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
 use crate::controller::registry::{format_dpid, Registry, SwitchHandle, SyncState};
 use crate::metrics::SwitchObservations;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -168,13 +168,22 @@ impl Connection {
         let ended = ended.cancelled();
         tokio::pin!(ended);
         let mut policy_change = ReusableBoxFuture::new(next_policy(self.policy_rx.clone()));
+        // One timer for the connection's life, moved when the next deadline moves (a later
+        // deadline only updates the entry; a timer made and dropped per turn went in and out of
+        // the runtime's timer wheel twice per message).
+        let sleep =
+            tokio::time::sleep_until(tokio::time::Instant::from_std(self.session.next_deadline()));
+        tokio::pin!(sleep);
+        let mut stall = self.session_timeout();
         loop {
-            let stall = self.session_timeout();
             let mut deadline = self.session.next_deadline();
             if let Some(since) = self.write.waiting_since {
                 deadline = deadline.min(since + stall);
             }
             let deadline = tokio::time::Instant::from_std(deadline);
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
             if buf.is_empty() && buf.capacity() > READ_KEEP {
                 buf = BytesMut::with_capacity(READ_CHUNK);
             }
@@ -199,12 +208,16 @@ impl Connection {
                         Ok(Ok(_)) => {}
                     }
                     loop {
-                        let frame = match codec_bridge::next_frame(&mut buf) {
-                            Ok(Some(f)) => f,
+                        // Decoded in place, then skipped: splitting each frame off would turn
+                        // the read buffer into a shared one (an allocation per message).
+                        let len = match codec_bridge::frame_len(&buf) {
+                            Ok(Some(len)) => len,
                             Ok(None) => break,
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
-                        let (xid, msg) = match codec_bridge::decode(&frame, self.session.phase()) {
+                        let decoded = codec_bridge::decode(&buf[..len], self.session.phase());
+                        buf.advance(len);
+                        let (xid, msg) = match decoded {
                             Ok(m) => m,
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
@@ -214,7 +227,7 @@ impl Connection {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(deadline) => {
+                () = &mut sleep => {
                     let now = Instant::now();
                     if self.write.waiting_since.is_some_and(|t| now >= t + stall) {
                         return ConnectionEnd::WriterStalled(stall);
@@ -231,6 +244,7 @@ impl Connection {
                     let policy = rx.borrow_and_update().clone();
                     policy_change.set(next_policy(rx));
                     let outs = self.session.on_policy(policy, Instant::now());
+                    stall = self.session_timeout();
                     if let Some(end) = self.apply(outs) {
                         return end;
                     }
