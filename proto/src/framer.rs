@@ -41,8 +41,8 @@ pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
     match frame_len(buf)? {
         Some(len) => Ok(Some(buf.split_to(len).freeze())),
         None => {
-            if let [_, _, hi, lo, ..] = buf[..] {
-                let length = usize::from(u16::from_be_bytes([hi, lo]));
+            if buf.len() >= OFP_HEADER_LEN {
+                let length = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
                 buf.reserve(length.saturating_sub(buf.len()));
             }
             Ok(None)
