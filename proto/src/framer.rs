@@ -17,10 +17,9 @@ pub enum FrameError {
     },
 }
 
-/// The length of the whole frame at the front of `buf`: `Ok(None)` while it is incomplete. For
-/// a reader that decodes `&buf[..len]` in place and then advances past it (no split, no shared
-/// buffer: what a connection does for every message).
-pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
+/// The length the header at the front of `buf` declares: `Ok(None)` until the 8-byte header is
+/// in, an error for a length below the header.
+fn declared_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
     if buf.len() < OFP_HEADER_LEN {
         return Ok(None);
     }
@@ -32,22 +31,27 @@ pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
             msg_type: buf[1],
         });
     }
-    Ok((buf.len() >= usize::from(length)).then_some(usize::from(length)))
+    Ok(Some(usize::from(length)))
+}
+
+/// The length of the whole frame at the front of `buf`: `Ok(None)` while it is incomplete. For
+/// a reader that decodes `&buf[..len]` in place and then advances past it (no split, no shared
+/// buffer: what a connection does for every message).
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
+    Ok(declared_len(buf)?.filter(|&len| buf.len() >= len))
 }
 
 /// Splits the next whole frame off the front of `buf`: `Ok(None)` while it is incomplete (room
 /// for the rest is reserved); call again for the next one (a read may carry several).
 pub fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
-    match frame_len(buf)? {
-        Some(len) => Ok(Some(buf.split_to(len).freeze())),
-        None => {
-            if buf.len() >= OFP_HEADER_LEN {
-                let length = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
-                buf.reserve(length.saturating_sub(buf.len()));
-            }
-            Ok(None)
-        }
+    let Some(len) = declared_len(buf)? else {
+        return Ok(None);
+    };
+    if buf.len() < len {
+        buf.reserve(len - buf.len());
+        return Ok(None);
     }
+    Ok(Some(buf.split_to(len).freeze()))
 }
 
 #[cfg(test)]
@@ -76,12 +80,19 @@ mod tests {
             &[4, 2, 0, 10, 0, 0, 0, 2, 0xaa, 0xbb],
         ]
         .concat();
-        for cut in 0..=stream.len() {
-            let mut b = BytesMut::from(&stream[..cut]);
-            let len = frame_len(&b).expect("valid lengths");
-            assert_eq!(b.len(), cut, "frame_len consumes nothing");
-            let frame = next_frame(&mut b).expect("valid lengths");
-            assert_eq!(len, frame.map(|f| f.len()), "cut at {cut}");
+        // Every prefix of the stream from each frame's start: nothing, a partial header, a
+        // whole header with part of the body (the 10-byte frame at 8), a whole frame and more.
+        for start in [0, 8] {
+            for cut in start..=stream.len() {
+                let mut b = BytesMut::from(&stream[start..cut]);
+                let len = frame_len(&b).expect("valid lengths");
+                assert_eq!(b.len(), cut - start, "frame_len consumes nothing");
+                let frame = next_frame(&mut b).expect("valid lengths");
+                assert_eq!(len, frame.map(|f| f.len()), "{start}..{cut}");
+                let whole = if start == 0 { 8 } else { 10 };
+                let expected = (cut - start >= whole).then_some(whole);
+                assert_eq!(len, expected, "{start}..{cut}");
+            }
         }
         let mut at = 0;
         let mut lens = Vec::new();

@@ -47,7 +47,7 @@ impl ActivePolicy {
     }
 
     /// The flows `view` must hold.
-    pub fn desired(&self, view: &SwitchView, meters: bool) -> DesiredFlows {
+    fn desired(&self, view: &SwitchView, meters: bool) -> DesiredFlows {
         flows::desired_flows(self.config.policy(), &Self::flows_view(view, meters))
     }
 }

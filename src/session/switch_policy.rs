@@ -46,13 +46,6 @@ pub struct SyncPlan<M, D> {
     pub desired: usize,
 }
 
-impl<M, D> SyncPlan<M, D> {
-    /// True when the switch already has exactly what the policy wants.
-    pub fn is_empty(&self) -> bool {
-        self.batches.iter().all(|b| b.is_empty())
-    }
-}
-
 /// The policy in force, as a session sees it.
 pub trait SwitchPolicy: Send + Sync + Debug {
     /// A message the session sends verbatim (FLOW_MOD, METER_MOD, the FLOW stats request).
