@@ -1,21 +1,24 @@
 //! op25b: an OpenFlow 1.3 controller enforcing Outbound Port 25 Blocking (OP25B).
 //!
-//! Pure cores, I/O at the edges:
-//! - [`policy`]: the operator's TOML file, parsed into a validated [`policy::Policy`].
-//! - [`flows`]: policy x switch -> the desired flow set (pure).
+//! Pure cores at the bottom, I/O at the edges; each layer imports only from layers below it
+//! (docs/design.md draws the diagram):
+//! - [`policy`]: the operator's TOML file, parsed into a validated [`policy::Policy`] (pure).
+//! - [`flows`]: policy x switch -> the desired flow set, and the flow model <-> OpenFlow
+//!   mapping both ways (pure).
+//! - [`offenders`]: sampled blocked attempts -> likely infected subscribers (pure).
 //! - [`reconcile`]: desired vs actual -> an ordered, hitless change plan (pure).
-//! - [`session`]: one task per switch connection; moves bytes, runs timers, calls the cores.
-//! - [`controller`]: the listener, the registry of switches, reload and audit.
-//! - [`offenders`]: sampled blocked attempts -> likely infected subscribers.
-//! - [`offender_service`]: the async task feeding PACKET_IN samples to the offender table.
-//! - [`metrics`]: Prometheus metrics from the registry, flow counters and offender stats.
-//! - [`api`]: the HTTP API (JSON and `/metrics`).
+//! - [`fleet`]: the shared state sessions write and readers read (switch status registry, dpid
+//!   claims, observations).
+//! - [`session`]: one switch connection: a sans-I/O machine and the task that moves its bytes.
+//! - [`controller`]: listener, runtime, policy store and reload, the offender service.
+//! - [`metrics`], [`api`]: the readers (Prometheus `/metrics`, the HTTP JSON API).
+//! - [`cli`]: the subcommands; the composition root.
 pub mod api;
 pub mod cli;
 pub mod controller;
+pub mod fleet;
 pub mod flows;
 pub mod metrics;
-pub mod offender_service;
 pub mod offenders;
 pub mod policy;
 pub mod reconcile;

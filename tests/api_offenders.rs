@@ -8,9 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use api_support::prometheus_text::{parse, value};
 use api_support::{syn_sample, temp_dir, TestApi, POLICY};
-use op25b::api::{launch, Readiness};
+use op25b::api::Readiness;
+use op25b::cli::launch;
 use op25b::controller::policy_store::PolicyStore;
-use op25b::controller::registry::Registry;
+use op25b::fleet::registry::Registry;
 use op25b::policy::Config;
 use tokio_util::sync::CancellationToken;
 

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use api_support::prometheus_text::{parse, value};
 use api_support::temp_dir;
-use op25b::api::{launch, Readiness};
+use op25b::api::Readiness;
+use op25b::cli::launch;
 use op25b::controller::policy_store::PolicyStore;
-use op25b::controller::registry::Registry;
 use op25b::controller::runtime::{Controller, ControllerOptions};
+use op25b::fleet::registry::Registry;
 use op25b::policy::Config;
 use op25b_sim::{PacketHeaders, SimSwitch, SimSwitchConfig};
 use tokio_util::sync::CancellationToken;

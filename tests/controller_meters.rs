@@ -7,8 +7,8 @@ mod controller_support;
 
 use controller_support::*;
 use op25b::controller::policy_store::PolicyStore;
-use op25b::controller::registry::{Registry, SyncState};
 use op25b::controller::runtime::{Controller, ControllerOptions};
+use op25b::fleet::registry::{Registry, SyncState};
 use op25b::policy::Config;
 use op25b_proto::error_codes::MeterModFailedCode;
 use op25b_proto::Message;

@@ -5,8 +5,8 @@
 mod controller_support;
 
 use controller_support::*;
-use op25b::controller::registry::SyncState;
 use op25b::controller::reload::run_reloader;
+use op25b::fleet::registry::SyncState;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(10);

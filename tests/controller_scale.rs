@@ -4,7 +4,7 @@
 mod controller_support;
 
 use controller_support::*;
-use op25b::controller::registry::SyncState;
+use op25b::fleet::registry::SyncState;
 use op25b_sim::{SimSwitch, SimSwitchConfig};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 mod controller_support;
 
 use controller_support::*;
-use op25b::controller::registry::SyncState;
+use op25b::fleet::registry::SyncState;
 use op25b::flows::openflow::flow_mod_add;
 use op25b::flows::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
 use op25b::policy::{Cookie, Forwarding};
@@ -13,11 +13,7 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(10);
 
-async fn synced(
-    h: &Harness,
-    dpid: u64,
-    min_syncs: u64,
-) -> op25b::controller::registry::SwitchStatus {
+async fn synced(h: &Harness, dpid: u64, min_syncs: u64) -> op25b::fleet::registry::SwitchStatus {
     h.wait_switch(dpid, "in sync", T, |s| {
         s.connected && s.sync_state == SyncState::InSync && s.counters.syncs_ok >= min_syncs
     })

@@ -12,8 +12,8 @@
 mod support;
 
 use op25b::controller::policy_store::PolicyStore;
-use op25b::controller::registry::{Registry, SwitchStatus, SyncState};
 use op25b::controller::runtime::{Controller, ControllerOptions};
+use op25b::fleet::registry::{Registry, SwitchStatus, SyncState};
 use op25b::policy::Config;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -63,6 +63,7 @@ pub mod role;
 pub mod switch_config;
 pub mod switch_features;
 pub mod table_mod;
+pub mod text;
 mod tlv;
 mod writer;
 

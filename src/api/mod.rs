@@ -21,12 +21,10 @@
 pub mod error;
 pub mod hardening;
 pub mod health;
-pub mod launch;
 pub mod metrics_route;
 pub mod offenders;
 pub mod policy_view;
 pub mod reload;
-pub mod reporting_reload;
 pub mod switches;
 
 use std::net::SocketAddr;
@@ -38,10 +36,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
-use crate::controller::registry::Registry;
-use crate::metrics::{Metrics, SwitchObservations};
-use crate::offender_service::OffenderHandle;
+use crate::fleet::registry::Registry;
+use crate::fleet::SwitchObservations;
+use crate::metrics::Metrics;
 
 pub use error::ApiError;
 pub use health::Readiness;

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use crate::offender_service::OffenderSummary;
+use crate::controller::offender_service::OffenderSummary;
 use crate::offenders::OffenderView;
 
 use super::error::ApiError;

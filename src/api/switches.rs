@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
 
-use crate::controller::registry::{SwitchCounters, SwitchStatus, SyncState};
-use crate::metrics::{FlowReading, OfctlFlow};
+use crate::fleet::registry::{SwitchCounters, SwitchStatus, SyncState};
+use crate::fleet::{FlowReading, OfctlFlow};
 use crate::offenders::UnixMillis;
 use crate::policy::Dpid;
 

@@ -11,13 +11,10 @@ use std::path::PathBuf;
 use bytes::BytesMut;
 use clap::Args;
 use op25b_proto::framer::next_frame;
+use op25b_proto::text::message_text;
 use op25b_proto::{error_codes, OfpMessage};
 
-mod flow_text;
 mod input;
-pub mod message_text;
-mod multipart_text;
-mod packet_text;
 
 #[derive(Debug, Args)]
 pub struct OfpPrintArgs {

@@ -4,11 +4,12 @@
 //! SIGHUP or a change of the policy file reloads it; SIGINT/SIGTERM close every session cleanly
 //! and leave the flows on the switches (a `fail_mode=secure` bridge keeps enforcing).
 
-use crate::api::{launch, Readiness};
+use crate::api::Readiness;
+use crate::cli::launch;
 use crate::controller::policy_store::PolicyStore;
-use crate::controller::registry::Registry;
 use crate::controller::reload::run_reloader;
 use crate::controller::runtime::{Controller, ControllerOptions};
+use crate::fleet::registry::Registry;
 use crate::policy::Config;
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
@@ -58,7 +59,7 @@ pub enum RunError {
     #[error("cannot install a signal handler: {0}")]
     Signal(std::io::Error),
     #[error("cannot start the API / offender service: {0}")]
-    Observability(#[from] crate::api::launch::LaunchError),
+    Observability(#[from] crate::cli::launch::LaunchError),
 }
 
 /// Installs the tracing subscriber (RUST_LOG, default info). Safe to call once per process.

@@ -1,10 +1,10 @@
-//! The controller: the listener, the registry of switches, dpid arbitration, policy reload.
-pub mod active_policy;
-pub mod dpid_claims;
+//! The controller: the OpenFlow listener and runtime, the policy store and its reloads, and
+//! the offender service.
 pub mod listener;
+pub mod offender_service;
 pub mod policy_store;
-pub mod registry;
 pub mod reload;
+pub mod reporting_reload;
 pub mod runtime;
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! session re-syncs to it, and a switch that is disconnected at the time gets it when it
 //! reconnects (it always syncs to the latest value of the channel).
 
-use super::active_policy::ActivePolicy;
-use super::registry::Registry;
+use crate::fleet::registry::Registry;
 use crate::policy::{Config, LoadError};
+use crate::session::active_policy::ActivePolicy;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;

@@ -1,8 +1,8 @@
 //! Tests of the policy store and the file watch, on real files in a temporary directory.
 
 use super::policy_store::{PolicyStore, ReloadOutcome};
-use super::registry::Registry;
 use super::reload::{run_reloader, watch_file};
+use crate::fleet::registry::Registry;
 use crate::policy::Config;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

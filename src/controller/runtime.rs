@@ -4,11 +4,11 @@
 //! at once are queued in the listen backlog (65535 asked, clamped by `net.core.somaxconn`). Nothing on the per-message path is shared between
 //! switches except the registry entry of the switch itself.
 
-use super::dpid_claims::DpidClaims;
 use super::listener::{self, ListenError};
 use super::policy_store::PolicyStore;
-use super::registry::{ForgetDpids, Registry};
-use crate::metrics::SwitchObservations;
+use crate::fleet::dpid_claims::DpidClaims;
+use crate::fleet::registry::{ForgetDpids, Registry};
+use crate::fleet::SwitchObservations;
 use crate::session::codec_bridge::PacketInSample;
 use crate::session::connection::{run_connection, ConnectionContext};
 use std::net::SocketAddr;

@@ -10,6 +10,7 @@ mod desired;
 mod flow;
 pub mod layout;
 mod meters;
+mod normalize;
 mod ofctl;
 pub mod openflow;
 mod switch_config;
@@ -18,6 +19,7 @@ mod switch_view;
 pub use desired::{desired_flows, DesiredFlows};
 pub use flow::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
 pub use meters::{desired_meters, MeterSpec};
+pub use normalize::{may_forward, parse_instructions, parse_match};
 pub use ofctl::ofctl_line;
 pub use openflow::{
     flow_mod_add, flow_mod_delete_strict, flow_mods_for, meter_add, meter_modify,

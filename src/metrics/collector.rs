@@ -12,11 +12,11 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 
-use crate::controller::registry::{Registry, SyncState};
-use crate::offender_service::OffenderHandle;
+use crate::controller::offender_service::OffenderHandle;
+use crate::fleet::registry::{Registry, SyncState};
 use crate::offenders::dpid_colon_hex;
 
-use super::observations::SwitchObservations;
+use crate::fleet::SwitchObservations;
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -91,7 +91,7 @@ fn error_labels(dpid: &str, key: &str) -> Labels {
 impl Collector for FabricCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), FmtError> {
         let snap = self.registry.snapshot();
-        let per_switch = |f: &dyn Fn(&crate::controller::registry::SwitchStatus) -> u64| {
+        let per_switch = |f: &dyn Fn(&crate::fleet::registry::SwitchStatus) -> u64| {
             snap.switches
                 .iter()
                 .map(|s| (vec![("dpid", s.dpid_str.clone())], f(s)))

@@ -3,24 +3,22 @@
 //!
 //! - [`collector::FabricCollector`] reads the status registry, the [`SwitchObservations`] and the
 //!   offender service at scrape time (const metrics, nothing cached).
-//! - [`SwitchObservations`] holds what the registry does not: desired and actual flows, the
-//!   blocking flows' packet and byte counters ([`flow_readings`]), sync durations by result
-//!   (a real `prometheus-client` histogram) and syncs by trigger.
+//! - [`SwitchObservations`] (in [`crate::fleet`]) holds what the registry does not: desired and
+//!   actual flows, the blocking flows' packet and byte counters
+//!   ([`crate::fleet::flow_readings`]), sync durations by result (a real `prometheus-client`
+//!   histogram) and syncs by trigger.
 //!
 //! Metric names and labels are listed in README.md ("Seeing what the fabric is doing").
 
 pub mod collector;
-pub mod flow_readings;
-pub mod observations;
 
 use std::sync::Arc;
 
 pub use collector::FabricCollector;
-pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
-pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};
 
-use crate::controller::registry::Registry;
-use crate::offender_service::OffenderHandle;
+use crate::controller::offender_service::OffenderHandle;
+use crate::fleet::registry::Registry;
+use crate::fleet::SwitchObservations;
 
 /// The `Content-Type` of `/metrics`.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;

@@ -2,10 +2,8 @@
 //!
 //! Use: read our flows with [`crate::flows::our_flows_request`], pass the reply's entries to
 //! [`reconcile`], send [`ChangePlan::flow_mods`] batch by batch with a BARRIER after each.
-mod normalize;
 mod plan;
 
-pub use normalize::{may_forward, parse_instructions, parse_match};
 pub use plan::{reconcile, Change, ChangePlan, Phase, PhasePurpose};
 
 #[cfg(test)]

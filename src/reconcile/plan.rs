@@ -11,8 +11,8 @@
 //!    policy drops: every flow left is a new one.
 //!
 //! Phases are separated by a BARRIER; inside a phase the switch may apply messages in any order.
-use super::normalize::{may_forward, parse_instructions, parse_match};
 use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict, has_our_flags};
+use crate::flows::{may_forward, parse_instructions, parse_match};
 use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec};
 use crate::policy::Cookie;
 use op25b_proto::flow_mod::FlowMod;

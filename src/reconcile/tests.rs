@@ -3,7 +3,9 @@
 use super::model::{ModelTable, Packet};
 use super::*;
 use crate::flows::openflow::{flow_mods_for, our_flows_request, OUR_FLOW_FLAGS};
-use crate::flows::{desired_flows, DesiredFlows, FlowAction, FlowSpec, SwitchView};
+use crate::flows::{
+    desired_flows, parse_instructions, parse_match, DesiredFlows, FlowAction, FlowSpec, SwitchView,
+};
 use crate::policy::{Config, Cookie, Dpid, Policy, PortNo};
 use op25b_proto::consts::{OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER};
 use op25b_proto::flow_mod::FlowModCommand;

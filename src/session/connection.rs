@@ -13,10 +13,10 @@ use super::codec_bridge::{self, PacketInSample};
 use super::machine::{CloseReason, Output, Phase, SessionEvent, SessionOutput, SwitchSession};
 use super::outbox::Outbox;
 use super::switch_policy::SwitchPolicy;
-use crate::controller::active_policy::ActivePolicy;
-use crate::controller::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
-use crate::controller::registry::{format_dpid, Registry, SwitchHandle, SyncState};
-use crate::metrics::SwitchObservations;
+use crate::fleet::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
+use crate::fleet::registry::{format_dpid, Registry, SwitchHandle, SyncState};
+use crate::fleet::SwitchObservations;
+use crate::session::active_policy::ActivePolicy;
 use bytes::{Buf, BytesMut};
 use std::future::poll_fn;
 use std::net::SocketAddr;
@@ -437,7 +437,7 @@ impl Connection {
             .filter(|_| !self.taken_over.is_cancelled())
     }
 
-    fn update(&self, f: impl FnOnce(&mut crate::controller::registry::SwitchStatus)) {
+    fn update(&self, f: impl FnOnce(&mut crate::fleet::registry::SwitchStatus)) {
         if let Some(h) = &self.handle {
             h.update(f);
         }

@@ -1,5 +1,6 @@
 //! One switch connection: a sans-I/O state machine ([`machine`]) driven by a tokio task
 //! ([`connection`]); [`codec_bridge`] translates between the session's vocabulary and the codec.
+pub mod active_policy;
 pub mod backoff;
 pub mod codec_bridge;
 pub mod connection;

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use op25b::api::{self, ApiState, Readiness};
+use op25b::controller::offender_service::{OffenderService, OffenderServiceConfig};
 use op25b::controller::policy_store::PolicyStore;
-use op25b::controller::registry::Registry;
-use op25b::metrics::SwitchObservations;
-use op25b::offender_service::{OffenderService, OffenderServiceConfig};
+use op25b::fleet::registry::Registry;
+use op25b::fleet::SwitchObservations;
 use op25b::policy::Config;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
@@ -174,7 +174,7 @@ impl TestApi {
         let edge = self.registry.connect(1, 1, peer, SystemTime::now());
         edge.update(|s| {
             s.name = Some("edge-1".to_owned());
-            s.sync_state = op25b::controller::registry::SyncState::InSync;
+            s.sync_state = op25b::fleet::registry::SyncState::InSync;
             s.synced_generation = Some(1);
             s.flow_count = 9;
             s.desired_flows = 9;
@@ -195,7 +195,7 @@ impl TestApi {
         );
         other.update(|s| {
             s.connected = false;
-            s.sync_state = op25b::controller::registry::SyncState::Disconnected;
+            s.sync_state = op25b::fleet::registry::SyncState::Disconnected;
             s.counters.syncs_failed = 1;
             s.last_error = Some("FLOW_MOD_FAILED/TABLE_FULL".to_owned());
         });

@@ -4,8 +4,8 @@
 
 use bytes::BytesMut;
 use op25b::controller::policy_store::PolicyStore;
-use op25b::controller::registry::{Registry, SwitchStatus};
 use op25b::controller::runtime::{Controller, ControllerOptions};
+use op25b::fleet::registry::{Registry, SwitchStatus};
 use op25b::policy::Config;
 use op25b_proto::{Message, OfpMessage};
 use std::net::SocketAddr;
@@ -57,7 +57,7 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 /// A running controller whose policy lives in a file (for reload tests).
 pub struct Harness {
     pub controller: Controller,
-    pub observations: Arc<op25b::metrics::SwitchObservations>,
+    pub observations: Arc<op25b::fleet::SwitchObservations>,
     pub registry: Arc<Registry>,
     pub store: Arc<PolicyStore>,
     pub policy_path: PathBuf,
@@ -78,7 +78,7 @@ impl Harness {
             Some(policy_path.clone()),
             registry.clone(),
         ));
-        let observations = Arc::new(op25b::metrics::SwitchObservations::new());
+        let observations = Arc::new(op25b::fleet::SwitchObservations::new());
         let controller = Controller::start_observed(
             store.clone(),
             registry.clone(),

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use op25b_proto::consts::*;
-use op25b_proto::{
+use crate::consts::*;
+use crate::{
     FlowStats, FlowStatsRequest, MultipartReply, MultipartReplyBody, MultipartRequest,
     MultipartRequestBody, TableFeatureProp, TableFeatures,
 };

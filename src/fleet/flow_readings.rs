@@ -21,8 +21,8 @@ use op25b_proto::multipart::stats::FlowStats;
 use serde::{Serialize, Serializer};
 
 use crate::flows::{ofctl_line, FlowAction, FlowKey, FlowSpec};
+use crate::flows::{parse_instructions, parse_match};
 use crate::policy::Cookie;
-use crate::reconcile::{parse_instructions, parse_match};
 
 /// A flow op25b understands with its cookie: shown (JSON, `Display`) in `ovs-ofctl` syntax,
 /// rendered on demand.

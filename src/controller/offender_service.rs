@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::controller::registry::ForgetDpids;
+use crate::fleet::registry::ForgetDpids;
 use crate::offenders::{
     dpid_colon_hex, parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError,
     OffenderStats, OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
@@ -142,7 +142,7 @@ pub struct OffenderHandle {
 }
 
 impl OffenderHandle {
-    /// What to hand [`crate::controller::registry::Registry::forget_with`] so the per-switch
+    /// What to hand [`crate::fleet::registry::Registry::forget_with`] so the per-switch
     /// sample counts of a forgotten switch are forgotten too (the registry holds it weakly; it
     /// stays valid as long as any handle does).
     pub fn forgetter(&self) -> Arc<dyn ForgetDpids> {

@@ -1,7 +1,7 @@
 //! Starting the observability side of `op25b run` in one call: the offender service (always:
 //! a reload may turn reporting on), its report sink (when `[reporting] enabled` and a
 //! `report_path` is set), the task applying reloads' `[reporting]` changes to it
-//! ([`super::reporting_reload`]), and the HTTP API on `[controller] api_listen`.
+//! ([`crate::controller::reporting_reload`]), and the HTTP API on `[controller] api_listen`.
 //!
 //! Wiring in `run` (see README.md ("Seeing what the fabric is doing")):
 //!
@@ -22,14 +22,17 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::controller::offender_service::{
+    OffenderService, OffenderServiceConfig, OffenderServiceError,
+};
 use crate::controller::policy_store::PolicyStore;
-use crate::controller::registry::Registry;
-use crate::metrics::SwitchObservations;
-use crate::offender_service::{OffenderService, OffenderServiceConfig, OffenderServiceError};
+use crate::fleet::registry::Registry;
+use crate::fleet::SwitchObservations;
 use crate::offenders::{OffenderConfig, ReportError};
 use crate::session::codec_bridge::PacketInSample;
 
-use super::{bind, reporting_reload, serve, ApiServeError, ApiState, Readiness};
+use crate::api::{bind, serve, ApiServeError, ApiState, Readiness};
+use crate::controller::reporting_reload;
 
 /// Why the observability side could not start.
 #[derive(Debug, thiserror::Error)]

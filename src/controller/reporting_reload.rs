@@ -17,10 +17,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::controller::active_policy::ActivePolicy;
-use crate::offender_service::OffenderHandle;
+use crate::controller::offender_service::OffenderHandle;
 use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink};
 use crate::policy::Reporting;
+use crate::session::active_policy::ActivePolicy;
 
 /// The report settings for `reporting` (the sender from the policy, the rest defaults).
 pub fn report_config(reporting: &Reporting) -> ReportConfig {

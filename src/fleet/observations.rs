@@ -15,9 +15,9 @@ use op25b_proto::multipart::stats::FlowStats;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
-use crate::controller::registry::ForgetDpids;
+use crate::fleet::registry::ForgetDpids;
 #[cfg(doc)]
-use crate::controller::registry::Registry;
+use crate::fleet::registry::Registry;
 use crate::flows::DesiredFlows;
 use crate::offenders::{dpid_colon_hex, UnixMillis};
 
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn observations_are_forgotten_with_the_registry_and_only_then() {
-        use crate::controller::registry::{ForgetDpids, Registry};
+        use crate::fleet::registry::{ForgetDpids, Registry};
         use std::sync::Arc;
         use std::time::Instant;
         let registry = Registry::with_limits(Duration::from_secs(60), 2);

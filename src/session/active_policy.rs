@@ -1,13 +1,13 @@
 //! One generation of the policy in force, as the sessions use it: the [`SwitchPolicy`] the
 //! session state machine asks for timers, SET_CONFIG, the flows request, meters and change plans.
 
-use crate::cli::ofp_print::message_text;
 use crate::flows::{self, DesiredFlows};
 use crate::policy::{Config, Dpid, PortNo};
 use crate::reconcile::reconcile;
 use crate::session::switch_policy::{SessionTimers, SwitchPolicy, SwitchView, SyncPlan};
 use op25b_proto::consts::{OFPMC_MODIFY, OFPM_ALL};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
+use op25b_proto::text::message_text;
 use op25b_proto::{FlowStats, Message, MeterConfig, MeterMod};
 use std::time::Duration;
 

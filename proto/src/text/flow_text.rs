@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use op25b_proto::consts::*;
-use op25b_proto::{Action, Instruction, Match, Oxm};
+use crate::consts::*;
+use crate::{Action, Instruction, Match, Oxm};
 
 /// A port number, reserved ports by name (`NORMAL`, `CONTROLLER`, `ANY`...).
 pub fn port(p: u32) -> String {
@@ -119,7 +119,7 @@ fn ipv6(name: &str, value: Ipv6Addr, mask: Option<Ipv6Addr>) -> String {
     }
 }
 
-fn mac(name: &str, value: op25b_proto::MacAddr, mask: Option<op25b_proto::MacAddr>) -> String {
+fn mac(name: &str, value: crate::MacAddr, mask: Option<crate::MacAddr>) -> String {
     match mask {
         None => format!("{name}={value}"),
         Some(m) => format!("{name}={value}/{m}"),
@@ -268,7 +268,7 @@ pub fn instructions(list: &[Instruction]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use op25b_proto::MacAddr;
+    use crate::MacAddr;
 
     fn op25b_ipv4() -> Match {
         Match::new(vec![

@@ -167,7 +167,7 @@ fn a_config_the_table_refuses_is_an_error_not_a_panic() {
 
 #[tokio::test]
 async fn a_switch_the_registry_forgets_loses_its_sample_counts_too() {
-    use crate::controller::registry::Registry;
+    use crate::fleet::registry::Registry;
     use std::time::Instant;
     let shutdown = CancellationToken::new();
     let service = OffenderService::spawn(config(), None, shutdown.clone()).expect("starts");

@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use op25b_proto::consts::*;
-use op25b_proto::error_codes;
-use op25b_proto::{
+use crate::consts::*;
+use crate::error_codes;
+use crate::{
     AsyncConfig, ErrorMsg, FeaturesReply, FlowMod, FlowModCommand, FlowRemoved, GroupMod, Hello,
     HelloElement, Instruction, Match, Message, MeterBand, MeterMod, OfpMessage, PacketIn,
     PacketOut, Port, PortMod, PortStatus, QueueProp, RoleMsg, SwitchConfig,
@@ -541,7 +541,7 @@ fn group_type(t: u8) -> String {
 }
 
 /// Group buckets, one per line.
-pub fn buckets(list: &[op25b_proto::Bucket]) -> String {
+pub fn buckets(list: &[crate::Bucket]) -> String {
     let mut out = String::new();
     for b in list {
         let _ = writeln!(
