@@ -3,13 +3,14 @@
 //! `report_path` is set), the task applying reloads' `[reporting]` changes to it
 //! ([`crate::controller::reporting_reload`]), and the HTTP API on `[controller] api_listen`.
 //!
-//! Wiring in `run` (see README.md ("Seeing what the fabric is doing")):
+//! Wiring, as [`crate::cli::run`] does it:
 //!
 //! ```text
 //! let readiness = Arc::new(Readiness::new());
 //! let obs = launch::start(registry.clone(), store.clone(), readiness.clone(), None, token).await?;
-//! let controller = Controller::start(store, registry, ControllerOptions {
-//!     samples: obs.samples.clone(), observations: obs.observations.clone(), .. })?;
+//! let controller = Controller::start_observed(store, registry,
+//!     ControllerOptions { listen: None, samples: obs.samples.clone() },
+//!     obs.observations.clone())?;
 //! readiness.set_openflow_listening(true);
 //! ... on shutdown: token.cancel(); obs.join().await;
 //! ```
