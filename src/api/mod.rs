@@ -16,7 +16,7 @@
 //! slower than 30 s 503, a handler panic 500 ([`hardening`]). Handlers only read shared state
 //! and never panic on input.
 //!
-//! Start it with [`bind`] then [`serve`]; `run` wires it (see README.md ("Seeing what the fabric is doing")).
+//! Start it with [`bind`] then [`serve`]; `run` wires it (see docs/operating.md ("The HTTP API")).
 
 pub mod error;
 pub mod hardening;

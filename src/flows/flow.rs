@@ -14,7 +14,7 @@ pub enum IpFamily {
     /// classifies an IPv6 fragment other than the first by its Fragment extension header (44):
     /// the TCP header is only in the first fragment, so such a packet may carry TCP or anything
     /// else, and no port can be matched (`dst_port` must be `None`). Seen with
-    /// `ofproto/trace` on Open vSwitch 3.1; see README.md ("Policy file and flow layout").
+    /// `ofproto/trace` on Open vSwitch 3.1; see docs/policy.md ("Fragments: the choice and its cost").
     V6LaterFragment,
 }
 

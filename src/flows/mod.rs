@@ -1,7 +1,7 @@
 //! Policy x switch -> the flows that switch must hold (pure), in op25b's own small flow model,
 //! with conversions to OpenFlow messages and to `ovs-ofctl` syntax.
 //!
-//! Layout of table 0, from the top (see `layout` and README.md ("Policy file and flow layout")):
+//! Layout of table 0, from the top (see `layout` and docs/policy.md ("Flow layout (table 0)")):
 //! uplink ingress forwarded (40000); TCP (and IPv6 later fragments) to relays forwarded (30000);
 //! TCP (and IPv6 later fragments) from exempt sources forwarded (29000); TCP to blocked ports,
 //! TCP port 0 (fragments) and IPv6 later fragments (`ip_proto=44`) from policed ports dropped or

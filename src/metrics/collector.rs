@@ -20,7 +20,7 @@ use crate::fleet::SwitchObservations;
 
 type Labels = Vec<(&'static str, String)>;
 
-/// Reads the controller's state at scrape time. See the module docs and README.md ("Seeing what the fabric is doing")
+/// Reads the controller's state at scrape time. See the module docs and docs/operating.md ("Metrics")
 /// for the metric names.
 #[derive(Debug)]
 pub struct FabricCollector {

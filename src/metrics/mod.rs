@@ -8,7 +8,7 @@
 //!   ([`crate::fleet::flow_readings`]), sync durations by result (a real `prometheus-client`
 //!   histogram) and syncs by trigger.
 //!
-//! Metric names and labels are listed in README.md ("Seeing what the fabric is doing").
+//! Metric names and labels are listed in docs/operating.md ("Metrics").
 
 pub mod collector;
 

@@ -19,7 +19,7 @@ pub enum FragmentMode {
     /// too (its first fragment passes, it is never reassembled: big IKE, UDP VPNs, large DNS
     /// queries). IPv4 UDP/ICMP fragments and uplink traffic are untouched. Three drop flows
     /// (per policed port in list mode) plus one allow per IPv6 relay and per IPv6 exempt prefix;
-    /// see README.md ("Policy file and flow layout").
+    /// see docs/policy.md ("Fragments: the choice and its cost").
     #[default]
     DropTcp,
     /// `"drop-all"`: the switch drops every IP fragment (SET_CONFIG `OFPC_FRAG_DROP`) on every
