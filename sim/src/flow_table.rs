@@ -1,27 +1,27 @@
-//! The switch's flow tables with OpenFlow 1.3.5 semantics (section 6.4), pure: FLOW_MOD in,
-//! outcome or [`TableError`] out; flow and aggregate stats; packet classification.
-//!
-//! Each table keeps its entries sorted by descending priority; among equal priorities the
-//! older entry wins a lookup (the spec leaves that case undefined).
+//! [`FlowTable`]: the switch's flow tables, pure, and how a FLOW_MOD changes them (OpenFlow
+//! 1.3.5 section 6.4): the checks and their order (matched against Open vSwitch 3.1), ADD with
+//! replacement, overlap and capacity, MODIFY and DELETE with their selection rules. Each table
+//! keeps its entries sorted by descending priority; among equal priorities the older entry
+//! wins a lookup (the spec leaves that case undefined). Stats are in `flow_stats`, the lookup
+//! pipeline in `pipeline`, the entry and its canonical form in `flow_entry` and
+//! `canonical_flow`.
 
 use std::time::Instant;
 
 use op25b_proto::consts::{
     OFPFF_CHECK_OVERLAP, OFPFF_NO_BYT_COUNTS, OFPFF_NO_PKT_COUNTS, OFPFF_RESET_COUNTS,
-    OFPFF_SEND_FLOW_REM, OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFPTT_MAX, OFP_NO_BUFFER,
+    OFPFF_SEND_FLOW_REM, OFPTT_ALL, OFPTT_MAX, OFP_NO_BUFFER,
 };
-use op25b_proto::{
-    Action, AggregateStats, FlowMod, FlowModCommand, FlowStats, FlowStatsRequest, Instruction,
-    Match,
-};
+use op25b_proto::{FlowMod, FlowModCommand};
 
 use crate::flow_match::FlowMatch;
-use crate::instructions::{
-    check_consistency, check_references, validate_instructions, InstructionSummary,
-};
+use crate::instructions::{check_consistency, check_references, validate_instructions};
 use crate::packet::PacketHeaders;
 use crate::table_error::TableError;
-use crate::verdict::{Hit, Verdict};
+use crate::verdict::Verdict;
+
+pub use crate::canonical_flow::{sort_canonical, CanonicalFlow};
+pub use crate::flow_entry::FlowEntry;
 
 /// Every flag bit OpenFlow 1.3 defines for FLOW_MOD.
 const KNOWN_FLAGS: u16 = OFPFF_SEND_FLOW_REM
@@ -49,125 +49,6 @@ impl Default for TableConfig {
     }
 }
 
-/// One installed flow.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FlowEntry {
-    /// Table holding it.
-    pub table_id: u8,
-    /// Priority.
-    pub priority: u16,
-    /// The match as the controller sent it (reported back in FLOW stats).
-    pub match_: Match,
-    /// The match in normal form (what comparisons use).
-    pub normal: FlowMatch,
-    /// Cookie.
-    pub cookie: u64,
-    /// OFPFF_* flags.
-    pub flags: u16,
-    /// Idle timeout, seconds (recorded, not enforced).
-    pub idle_timeout: u16,
-    /// Hard timeout, seconds (recorded, not enforced).
-    pub hard_timeout: u16,
-    /// Instructions.
-    pub instructions: Vec<Instruction>,
-    /// Packets counted by [`FlowTable::record_packet`].
-    pub packet_count: u64,
-    /// Bytes counted by [`FlowTable::record_packet`].
-    pub byte_count: u64,
-    /// When it was added (its duration counts from here).
-    pub installed_at: Instant,
-}
-
-impl FlowEntry {
-    /// Whether its instruction set outputs to `port` (Apply-Actions or Write-Actions), the
-    /// spec's `out_port` filter. OFPP_ANY matches every flow.
-    pub fn outputs_to(&self, port: u32) -> bool {
-        port == OFPP_ANY
-            || self
-                .actions()
-                .any(|a| matches!(a, Action::Output { port: p, .. } if *p == port))
-    }
-
-    /// Whether its instruction set has a group action for `group`; OFPG_ANY matches every flow.
-    pub fn uses_group(&self, group: u32) -> bool {
-        group == OFPG_ANY
-            || self
-                .actions()
-                .any(|a| matches!(a, Action::Group(g) if *g == group))
-    }
-
-    /// Whether `(self.cookie & mask) == (cookie & mask)`.
-    pub fn cookie_matches(&self, cookie: u64, mask: u64) -> bool {
-        self.cookie & mask == cookie & mask
-    }
-
-    /// The FLOW stats entry describing it at `now`.
-    pub fn to_stats(&self, now: Instant) -> FlowStats {
-        let age = now.saturating_duration_since(self.installed_at);
-        FlowStats {
-            table_id: self.table_id,
-            duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
-            duration_nsec: age.subsec_nanos(),
-            priority: self.priority,
-            idle_timeout: self.idle_timeout,
-            hard_timeout: self.hard_timeout,
-            flags: self.flags,
-            cookie: self.cookie,
-            packet_count: self.packet_count,
-            byte_count: self.byte_count,
-            match_: self.match_.clone(),
-            instructions: self.instructions.clone(),
-        }
-    }
-
-    fn actions(&self) -> impl Iterator<Item = &Action> {
-        self.instructions.iter().flat_map(|i| match i {
-            Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a.as_slice(),
-            _ => &[],
-        })
-    }
-}
-
-/// A flow reduced to what a controller controls, comparable whatever the field order of its
-/// match: see [`FlowTable::canonical`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct CanonicalFlow {
-    /// Table.
-    pub table_id: u8,
-    /// Priority.
-    pub priority: u16,
-    /// Normalised match.
-    pub normal: FlowMatch,
-    /// Cookie.
-    pub cookie: u64,
-    /// Instructions.
-    pub instructions: Vec<Instruction>,
-}
-
-impl CanonicalFlow {
-    /// The canonical form of an ADD's flow (what the table holds after applying it alone).
-    pub fn of_flow_mod(fm: &FlowMod) -> Result<Self, TableError> {
-        Ok(Self {
-            table_id: fm.table_id,
-            priority: fm.priority,
-            normal: crate::match_check::normalise(&fm.match_)?,
-            cookie: fm.cookie,
-            instructions: fm.instructions.clone(),
-        })
-    }
-}
-
-/// Sorts canonical flows by table, descending priority, then match.
-pub fn sort_canonical(flows: &mut [CanonicalFlow]) {
-    flows.sort_by(|a, b| {
-        (a.table_id, std::cmp::Reverse(a.priority), &a.normal).cmp(&(
-            b.table_id,
-            std::cmp::Reverse(b.priority),
-            &b.normal,
-        ))
-    });
-}
-
 /// What a successful FLOW_MOD did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlowModOutcome {
@@ -184,11 +65,11 @@ pub struct FlowModOutcome {
 /// The flow tables of one switch.
 #[derive(Debug, Clone)]
 pub struct FlowTable {
-    config: TableConfig,
+    pub(crate) config: TableConfig,
     /// One Vec per table up to the highest table used (grown on demand, so a switch with 254
     /// tables that uses one costs one Vec), each sorted by descending priority, stable within
     /// a priority.
-    tables: Vec<Vec<FlowEntry>>,
+    pub(crate) tables: Vec<Vec<FlowEntry>>,
 }
 
 impl FlowTable {
@@ -445,47 +326,6 @@ impl FlowTable {
         }
     }
 
-    /// FLOW stats: every flow the request selects (table, cookie/cookie_mask, out_port,
-    /// out_group, non-strict match), at `now`.
-    pub fn flow_stats(
-        &self,
-        req: &FlowStatsRequest,
-        now: Instant,
-    ) -> Result<Vec<FlowStats>, TableError> {
-        let normal = self.stats_filter(req)?;
-        Ok(self
-            .entries()
-            .filter(|e| stats_selected(e, req, &normal))
-            .map(|e| e.to_stats(now))
-            .collect())
-    }
-
-    /// AGGREGATE stats over the flows [`FlowTable::flow_stats`] would report.
-    pub fn aggregate_stats(&self, req: &FlowStatsRequest) -> Result<AggregateStats, TableError> {
-        let normal = self.stats_filter(req)?;
-        let mut agg = AggregateStats {
-            packet_count: 0,
-            byte_count: 0,
-            flow_count: 0,
-        };
-        for e in self.entries().filter(|e| stats_selected(e, req, &normal)) {
-            agg.packet_count = agg.packet_count.saturating_add(e.packet_count);
-            agg.byte_count = agg.byte_count.saturating_add(e.byte_count);
-            agg.flow_count = agg.flow_count.saturating_add(1);
-        }
-        Ok(agg)
-    }
-
-    fn stats_filter(&self, req: &FlowStatsRequest) -> Result<FlowMatch, TableError> {
-        if req.table_id != OFPTT_ALL && req.table_id >= self.config.n_tables {
-            return Err(TableError::BadStatsTableId {
-                table_id: req.table_id,
-                n_tables: self.config.n_tables,
-            });
-        }
-        crate::match_check::normalise(&req.match_)
-    }
-
     /// What the switch would do with `pkt`: run table 0, follow Goto-Table, execute the action
     /// set. Counters are not touched ([`FlowTable::record_packet`] counts).
     pub fn classify(&self, pkt: &PacketHeaders) -> Verdict {
@@ -507,82 +347,6 @@ impl FlowTable {
         }
         verdict
     }
-
-    fn run_pipeline(&self, pkt: &PacketHeaders) -> (Verdict, Vec<(u8, usize)>) {
-        let mut verdict = Verdict::default();
-        let mut positions = Vec::new();
-        let mut metadata = 0u64;
-        let mut action_set = ActionSet::default();
-        let mut table_id = 0u8;
-        loop {
-            let table = self
-                .tables
-                .get(usize::from(table_id))
-                .map_or(&[][..], Vec::as_slice);
-            let Some((index, entry)) = table
-                .iter()
-                .enumerate()
-                .find(|(_, e)| e.normal.matches_packet(pkt, metadata))
-            else {
-                // No flow (and no table-miss flow) matched. The spec says the packet is
-                // dropped; Open vSwitch ends the pipeline as if an empty flow had matched, so
-                // the action set written by earlier tables still executes (seen against OVS
-                // 3.1 by tests/ovs_differential.rs). The simulator follows OVS.
-                verdict.miss = Some(table_id);
-                break;
-            };
-            positions.push((table_id, index));
-            verdict.hits.push(Hit {
-                table_id,
-                priority: entry.priority,
-                cookie: entry.cookie,
-            });
-            let summary = InstructionSummary::of(&entry.instructions);
-            // The spec's instruction order: Meter, Apply-Actions, Clear-Actions,
-            // Write-Actions, Write-Metadata, Goto-Table.
-            verdict.meters.extend(summary.meter);
-            for a in summary.apply {
-                if let Action::Output { port, .. } = a {
-                    verdict.outputs.push(*port);
-                }
-            }
-            if summary.clear {
-                action_set = ActionSet::default();
-            }
-            for a in summary.write {
-                action_set.write(a);
-            }
-            if let Some((value, mask)) = summary.write_metadata {
-                metadata = (metadata & !mask) | (value & mask);
-            }
-            match summary.goto {
-                // Validation only installs forward gotos, so the pipeline always ends.
-                Some(next) if next > table_id => table_id = next,
-                _ => break,
-            }
-        }
-        if let Some(port) = action_set.output {
-            verdict.outputs.push(port);
-        }
-        (verdict, positions)
-    }
-}
-
-/// The parts of the action set this model executes: the output port (set-field and other
-/// actions do not change the modelled packet).
-#[derive(Debug, Default)]
-struct ActionSet {
-    output: Option<u32>,
-}
-
-impl ActionSet {
-    /// "An action set contains a maximum of one action of each type": a written output
-    /// replaces the previous one.
-    fn write(&mut self, a: &Action) {
-        if let Action::Output { port, .. } = a {
-            self.output = Some(*port);
-        }
-    }
 }
 
 /// Whether MODIFY/DELETE (`deleting` adds the out_port/out_group filters) selects `e`.
@@ -598,14 +362,6 @@ fn selected(e: &FlowEntry, fm: &FlowMod, normal: &FlowMatch, strict: bool, delet
         && e.cookie_matches(fm.cookie, fm.cookie_mask)
         // "These fields are ignored by OFPFC_ADD, OFPFC_MODIFY or OFPFC_MODIFY_STRICT."
         && (!deleting || (e.outputs_to(fm.out_port) && e.uses_group(fm.out_group)))
-}
-
-fn stats_selected(e: &FlowEntry, req: &FlowStatsRequest, normal: &FlowMatch) -> bool {
-    (req.table_id == OFPTT_ALL || req.table_id == e.table_id)
-        && normal.covers(&e.normal)
-        && e.cookie_matches(req.cookie, req.cookie_mask)
-        && e.outputs_to(req.out_port)
-        && e.uses_group(req.out_group)
 }
 
 #[cfg(test)]

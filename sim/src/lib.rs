@@ -30,9 +30,14 @@
 //! sw.disconnect(); // flows stay; sw.connect(controller) again to reconnect
 //! # Ok(()) }
 //! ```
+mod canonical_flow;
+mod connection;
+mod connection_io;
 pub mod datapath;
 pub mod faults;
+mod flow_entry;
 pub mod flow_match;
+mod flow_stats;
 pub mod flow_table;
 pub mod frame;
 pub mod handshake;
@@ -41,7 +46,10 @@ pub mod match_check;
 pub mod meter_table;
 pub mod observe;
 pub mod packet;
+mod pipeline;
 pub mod switch;
+mod switch_config;
+mod switch_state;
 pub mod table_error;
 pub mod verdict;
 

@@ -1,89 +1,38 @@
-//! [`SimSwitch`]: a simulated OpenFlow 1.3 switch speaking to a controller over real TCP.
-//!
-//! One tokio task per connection reads frames, applies each message to the switch's
-//! [`Datapath`] under the switch's own lock (no global lock), and writes the replies in order,
-//! so a BARRIER_REPLY always follows the effects of everything before it. The datapath (flows,
-//! meters) lives in the switch, not the connection: it survives disconnects, as on a real
-//! switch in `fail_mode=secure`.
-//!
-//! Per switch: one `Arc`, one small mutex-protected state, one `watch` channel, and while
-//! connected one task with a read buffer that is shrunk back after large frames.
+//! [`SimSwitch`]: a simulated OpenFlow 1.3 switch speaking to a controller over real TCP, as
+//! the handle a test or the swarm holds: connect, disconnect and reconnect; inject faults and
+//! packets; change flows behind the controller's back; observe counters, messages, events and
+//! invariant violations; wait for a state. The datapath (flows, meters) lives in the switch,
+//! not the connection: it survives disconnects, as on a real switch in `fail_mode=secure`.
+//! Per switch: one `Arc`, one small mutex-protected state (`switch_state`), one `watch`
+//! channel, and while connected one task (`connection_io`, `connection`) that applies each
+//! message under the switch's own lock (no global lock) and writes the replies in order, so a
+//! BARRIER_REPLY always follows the effects of everything before it.
 
+use std::collections::VecDeque;
 use std::future::pending;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use op25b_proto::error_codes::{ErrorType, HelloFailedCode};
-use op25b_proto::framer::next_frame;
-use op25b_proto::{ErrorMsg, Hello, Message, OfpMessage};
+use bytes::Bytes;
+use op25b_proto::{Message, OfpMessage};
 use parking_lot::Mutex;
-use std::collections::VecDeque;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::{TcpSocket, TcpStream};
-
+use tokio::net::TcpSocket;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
-use tokio::time::Interval;
 
-use crate::datapath::{Datapath, DatapathConfig};
-use crate::faults::{FlowModFault, FlowModTrigger, HandshakeBehaviour};
+use crate::connection_io::serve;
+use crate::datapath::Datapath;
+use crate::faults::{FlowModFault, FlowModTrigger};
 use crate::flow_table::{FlowEntry, FlowModOutcome};
-use crate::handshake::negotiate;
 use crate::observe::{BoundedLog, Counters, SwitchEvent, Violation};
 use crate::packet::PacketHeaders;
+use crate::switch_state::{ConnectionSlot, Inner, State};
 use crate::table_error::TableError;
 use crate::verdict::Verdict;
 
-/// Initial read buffer; it grows to the largest frame (at most 64 KiB) and is shrunk back.
-const READ_CHUNK: usize = 1024;
-/// Buffers above this capacity are released once empty.
-const SHRINK_ABOVE: usize = 64 * 1024;
-/// Raw writes and PACKET_INs queued for the connection task at most.
-const OUTBOX_LIMIT: usize = 256;
-/// xids of the switch's own ECHO_REQUESTs start here (the controller's are usually small).
-const ECHO_XID_BASE: u32 = 0xec40_0000;
-
-/// How a simulated switch is built.
-#[derive(Debug, Clone)]
-pub struct SimSwitchConfig {
-    /// Datapath id, ports, tables, meters, stats splitting.
-    pub datapath: DatapathConfig,
-    /// Versions advertised in the HELLO bitmap (the header carries the highest). `[4]` is
-    /// OpenFlow 1.3 only; `[1]` makes an OpenFlow 1.0-only switch (it then cannot talk to an
-    /// OF1.3 controller and answers its HELLO with OFPET_HELLO_FAILED).
-    pub versions: Vec<u8>,
-    /// Local address to bind before connecting (e.g. 127.0.0.x so that many switches do not
-    /// share one address's ephemeral ports). `None`: the OS picks.
-    pub local_ip: Option<IpAddr>,
-    /// Send an ECHO_REQUEST this often while connected. `None` (the default): never.
-    pub echo_interval: Option<Duration>,
-    /// Handshake faults.
-    pub handshake: HandshakeBehaviour,
-    /// Received messages kept for [`SimSwitch::received`] (the oldest are dropped). 0 keeps
-    /// none (load tests).
-    pub record_limit: usize,
-    /// Events kept for [`SimSwitch::events`].
-    pub event_limit: usize,
-}
-
-impl SimSwitchConfig {
-    /// An OpenFlow 1.3 switch with this datapath id and `n_ports` ports, keeping the last 10,000
-    /// messages and 1,000 events.
-    pub fn new(datapath_id: u64, n_ports: u32) -> Self {
-        Self {
-            datapath: DatapathConfig::new(datapath_id, n_ports),
-            versions: vec![op25b_proto::consts::OFP_VERSION],
-            local_ip: None,
-            echo_interval: None,
-            handshake: HandshakeBehaviour::Normal,
-            record_limit: 10_000,
-            event_limit: 1_000,
-        }
-    }
-}
+pub use crate::switch_config::SimSwitchConfig;
+pub use crate::switch_state::{Invariant, SwitchView};
 
 /// Why a switch could not connect.
 #[derive(Debug, thiserror::Error)]
@@ -126,99 +75,6 @@ pub struct WaitTimeout {
     pub what: String,
     /// How long.
     pub waited: Duration,
-}
-
-/// A check run after every message the switch applies; `Err` describes the violation.
-pub type Invariant = Arc<dyn Fn(&Datapath) -> Result<(), String> + Send + Sync>;
-
-/// A read-only view of a switch's state, for [`SimSwitch::wait_until`] predicates.
-pub struct SwitchView<'a> {
-    state: &'a State,
-}
-
-impl SwitchView<'_> {
-    /// The datapath (flows, meters, config, role).
-    pub fn datapath(&self) -> &Datapath {
-        &self.state.datapath
-    }
-
-    /// The flows, table by table in lookup order.
-    pub fn flows(&self) -> impl Iterator<Item = &FlowEntry> {
-        self.state.datapath.flows().entries()
-    }
-
-    /// Message counters.
-    pub fn counters(&self) -> Counters {
-        self.state.counters
-    }
-
-    /// Kept events, oldest first.
-    pub fn events(&self) -> impl Iterator<Item = &SwitchEvent> {
-        self.state.events.iter()
-    }
-
-    /// Whether a connection is live.
-    pub fn is_connected(&self) -> bool {
-        self.state.connection.is_some()
-    }
-
-    /// The first invariant violation, if any.
-    pub fn violation(&self) -> Option<&Violation> {
-        self.state.violation.as_ref()
-    }
-}
-
-/// The live connection as the handle sees it. The task is woken through `wake` (which keeps
-/// a permit, so no wake-up is lost) and then reads the slot under the switch's lock: gone or
-/// replaced means "disconnect"; `outbox` holds bytes to write.
-struct ConnectionSlot {
-    id: u64,
-    wake: Arc<Notify>,
-    outbox: VecDeque<Bytes>,
-}
-
-impl ConnectionSlot {
-    /// Queues bytes for the task; `false` when the outbox is full.
-    fn enqueue(&mut self, bytes: Bytes) -> bool {
-        if self.outbox.len() >= OUTBOX_LIMIT {
-            return false;
-        }
-        self.outbox.push_back(bytes);
-        self.wake.notify_one();
-        true
-    }
-}
-
-struct State {
-    datapath: Datapath,
-    counters: Counters,
-    received: BoundedLog<OfpMessage>,
-    events: BoundedLog<SwitchEvent>,
-    invariant: Option<Invariant>,
-    violation: Option<Violation>,
-    flow_mod_faults: Vec<FlowModFault>,
-    silent: bool,
-    connection: Option<ConnectionSlot>,
-    next_index: u64,
-    handshake_done: bool,
-    /// The live connection's negotiated version, once HELLOs are exchanged.
-    version: Option<u8>,
-}
-
-struct Inner {
-    dpid: u64,
-    versions: Vec<u8>,
-    local_ip: Option<IpAddr>,
-    echo_interval: Option<Duration>,
-    handshake: HandshakeBehaviour,
-    state: Mutex<State>,
-    changed: watch::Sender<u64>,
-}
-
-impl Inner {
-    fn bump(&self) {
-        self.changed.send_modify(|v| *v = v.wrapping_add(1));
-    }
 }
 
 /// A handle to one simulated switch; clones share the switch.
@@ -595,275 +451,5 @@ impl SimSwitch {
             v.datapath().flows().canonical() == expected
         })
         .await
-    }
-}
-
-/// Runs one connection to its end and records why it ended.
-async fn serve(inner: Arc<Inner>, stream: TcpStream, wake: Arc<Notify>, id: u64, silent: bool) {
-    let reason = match drive(&inner, stream, &wake, id, silent).await {
-        Ok(reason) => reason,
-        Err(e) => format!("I/O error: {e}"),
-    };
-    {
-        let mut st = inner.state.lock();
-        if st.connection.as_ref().is_some_and(|c| c.id == id) {
-            st.connection = None;
-            st.version = None;
-        }
-        st.events.push(SwitchEvent::Disconnected { reason });
-    }
-    inner.bump();
-}
-
-async fn tick(echo: &mut Option<Interval>) {
-    match echo {
-        Some(i) => {
-            i.tick().await;
-        }
-        None => pending().await,
-    }
-}
-
-/// The connection loop; returns why it ended.
-async fn drive(
-    inner: &Inner,
-    stream: TcpStream,
-    wake: &Notify,
-    id: u64,
-    mut silent: bool,
-) -> std::io::Result<String> {
-    let (mut rd, mut wr) = stream.into_split();
-    let hello_version = inner
-        .versions
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(op25b_proto::consts::OFP_VERSION);
-    if inner.handshake != HandshakeBehaviour::NoHello {
-        let hello = OfpMessage {
-            version: hello_version,
-            xid: 0,
-            body: Message::Hello(Hello::with_versions(&inner.versions)),
-        };
-        wr.write_all(&hello.to_bytes()).await?;
-    }
-    let mut conn = Connection {
-        negotiated: None,
-        out: BytesMut::new(),
-    };
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut echo = inner.echo_interval.map(|d| {
-        let start = tokio::time::Instant::now() + d;
-        tokio::time::interval_at(start, d)
-    });
-    let mut echo_xid = ECHO_XID_BASE;
-    loop {
-        tokio::select! {
-            _ = wake.notified() => {
-                let outbox = {
-                    let mut st = inner.state.lock();
-                    silent = st.silent;
-                    match st.connection.as_mut() {
-                        Some(slot) if slot.id == id => std::mem::take(&mut slot.outbox),
-                        _ => return Ok("disconnected by the test".into()),
-                    }
-                };
-                for bytes in outbox {
-                    wr.write_all(&bytes).await?;
-                }
-            },
-            n = async {
-                // Read in chunks, not in the 64-byte steps a full BytesMut would grow by.
-                if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-                    buf.reserve(READ_CHUNK);
-                }
-                rd.read_buf(&mut buf).await
-            }, if !silent => {
-                if n? == 0 {
-                    return Ok("controller closed the connection".into());
-                }
-                let end = loop {
-                    match next_frame(&mut buf) {
-                        Ok(Some(frame)) => {
-                            if let Some(reason) = conn.on_frame(inner, frame) {
-                                break Some(reason);
-                            }
-                        }
-                        Ok(None) => break None,
-                        Err(e) => break Some(format!("unframeable stream: {e}")),
-                    }
-                };
-                flush(&mut wr, &mut conn.out).await?;
-                if let Some(reason) = end {
-                    return Ok(reason);
-                }
-                if buf.is_empty() && buf.capacity() > SHRINK_ABOVE {
-                    buf = BytesMut::with_capacity(READ_CHUNK);
-                }
-            }
-            _ = tick(&mut echo), if !silent && conn.negotiated.is_some() => {
-                echo_xid = echo_xid.wrapping_add(1);
-                let req = OfpMessage {
-                    version: conn.negotiated.unwrap_or(hello_version),
-                    xid: echo_xid,
-                    body: Message::EchoRequest(Bytes::new()),
-                };
-                wr.write_all(&req.to_bytes()).await?;
-            }
-        }
-    }
-}
-
-async fn flush(wr: &mut OwnedWriteHalf, out: &mut BytesMut) -> std::io::Result<()> {
-    if !out.is_empty() {
-        wr.write_all(out).await?;
-        out.clear();
-        if out.capacity() > SHRINK_ABOVE {
-            *out = BytesMut::new();
-        }
-    }
-    Ok(())
-}
-
-/// Per-connection protocol state.
-struct Connection {
-    negotiated: Option<u8>,
-    out: BytesMut,
-}
-
-impl Connection {
-    /// Handles one frame under the switch's lock; queues replies in `self.out`. Returns a
-    /// reason when the connection must close.
-    fn on_frame(&mut self, inner: &Inner, frame: Bytes) -> Option<String> {
-        let decoded = OfpMessage::decode(&frame);
-        let mut guard = inner.state.lock();
-        let st = &mut *guard;
-        st.counters.messages += 1;
-        let index = st.next_index;
-        st.next_index += 1;
-        let header_version = frame.first().copied().unwrap_or(0);
-        let xid = frame
-            .get(4..8)
-            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-        let mut close = None;
-        match decoded {
-            Err(e) => {
-                st.counters.undecodable += 1;
-                if inner.handshake != HandshakeBehaviour::NoHello {
-                    self.queue(&OfpMessage {
-                        version: self.negotiated.unwrap_or(header_version),
-                        xid,
-                        body: Message::Error(e.to_error_msg(&frame)),
-                    });
-                }
-            }
-            Ok(msg) => {
-                if st.received.limit() > 0 {
-                    st.received.push(msg.clone());
-                }
-                close = self.on_message(inner, st, &msg, &frame);
-                if st.violation.is_none() {
-                    if let Some(check) = &st.invariant {
-                        if let Err(description) = check(&st.datapath) {
-                            st.violation = Some(Violation {
-                                message_index: index,
-                                message: msg,
-                                description,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        drop(guard);
-        inner.bump();
-        close
-    }
-
-    fn on_message(
-        &mut self,
-        inner: &Inner,
-        st: &mut State,
-        msg: &OfpMessage,
-        frame: &Bytes,
-    ) -> Option<String> {
-        if inner.handshake == HandshakeBehaviour::NoHello {
-            return None;
-        }
-        let Some(version) = self.negotiated else {
-            let agreed = match &msg.body {
-                Message::Hello(h) => negotiate(&inner.versions, msg.version, h),
-                _ => None,
-            };
-            return match agreed {
-                Some(v) => {
-                    self.negotiated = Some(v);
-                    st.version = Some(v);
-                    st.events.push(SwitchEvent::HelloDone { version: v });
-                    None
-                }
-                None => {
-                    // Spec 6.3.1: OFPET_HELLO_FAILED / OFPHFC_INCOMPATIBLE with an ASCII
-                    // explanation, then terminate the connection.
-                    let err = ErrorMsg::new(
-                        ErrorType::HelloFailed as u16,
-                        HelloFailedCode::Incompatible as u16,
-                        Bytes::from_static(b"no common OpenFlow version"),
-                    );
-                    self.queue(&OfpMessage {
-                        version: inner.versions.iter().copied().max().unwrap_or(msg.version),
-                        xid: msg.xid,
-                        body: Message::Error(err),
-                    });
-                    st.events.push(SwitchEvent::HelloFailed);
-                    Some("version negotiation failed".into())
-                }
-            };
-        };
-        let replies = match &msg.body {
-            Message::FeaturesRequest if inner.handshake == HandshakeBehaviour::NoFeaturesReply => {
-                Vec::new()
-            }
-            Message::FlowMod(fm) => {
-                st.counters.flow_mods += 1;
-                let nth = st.counters.flow_mods;
-                let fault = st.flow_mod_faults.iter().position(|f| f.fires(nth, fm));
-                let replies = match fault {
-                    Some(i) => {
-                        let f = st.flow_mod_faults.remove(i);
-                        vec![OfpMessage {
-                            version,
-                            xid: msg.xid,
-                            body: Message::Error(ErrorMsg::for_request(f.err_type, f.code, frame)),
-                        }]
-                    }
-                    None => st.datapath.handle(msg, frame, Instant::now()),
-                };
-                if replies.iter().any(|r| matches!(r.body, Message::Error(_))) {
-                    st.counters.flow_mod_errors += 1;
-                }
-                replies
-            }
-            _ => st.datapath.handle(msg, frame, Instant::now()),
-        };
-        for r in &replies {
-            match r.body {
-                Message::BarrierReply => st.events.push(SwitchEvent::BarrierReplied { xid: r.xid }),
-                Message::FeaturesReply(_) if !st.handshake_done => {
-                    st.handshake_done = true;
-                    st.events.push(SwitchEvent::HandshakeDone);
-                }
-                _ => {}
-            }
-            self.queue(r);
-        }
-        if matches!(msg.body, Message::BarrierRequest) {
-            st.counters.barriers += 1;
-        }
-        None
-    }
-
-    fn queue(&mut self, msg: &OfpMessage) {
-        msg.encode(&mut self.out);
     }
 }
