@@ -45,10 +45,10 @@ impl FlowTable {
     }
 
     fn stats_filter(&self, req: &FlowStatsRequest) -> Result<FlowMatch, TableError> {
-        if req.table_id != OFPTT_ALL && req.table_id >= self.config.n_tables {
+        if req.table_id != OFPTT_ALL && req.table_id >= self.config().n_tables {
             return Err(TableError::BadStatsTableId {
                 table_id: req.table_id,
-                n_tables: self.config.n_tables,
+                n_tables: self.config().n_tables,
             });
         }
         crate::match_check::normalise(&req.match_)

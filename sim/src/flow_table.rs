@@ -65,11 +65,11 @@ pub struct FlowModOutcome {
 /// The flow tables of one switch.
 #[derive(Debug, Clone)]
 pub struct FlowTable {
-    pub(crate) config: TableConfig,
+    config: TableConfig,
     /// One Vec per table up to the highest table used (grown on demand, so a switch with 254
     /// tables that uses one costs one Vec), each sorted by descending priority, stable within
     /// a priority.
-    pub(crate) tables: Vec<Vec<FlowEntry>>,
+    tables: Vec<Vec<FlowEntry>>,
 }
 
 impl FlowTable {
@@ -103,6 +103,13 @@ impl FlowTable {
     /// Number of flows in table `table_id` (each table's flows are kept apart, so no scan).
     pub fn table_len(&self, table_id: u8) -> usize {
         self.tables.get(usize::from(table_id)).map_or(0, Vec::len)
+    }
+
+    /// The flows of table `table_id` in lookup order (empty for a table never used).
+    pub(crate) fn table(&self, table_id: u8) -> &[FlowEntry] {
+        self.tables
+            .get(usize::from(table_id))
+            .map_or(&[][..], Vec::as_slice)
     }
 
     /// Whether every table is empty.

@@ -18,10 +18,7 @@ impl FlowTable {
         let mut action_set = ActionSet::default();
         let mut table_id = 0u8;
         loop {
-            let table = self
-                .tables
-                .get(usize::from(table_id))
-                .map_or(&[][..], Vec::as_slice);
+            let table = self.table(table_id);
             let Some((index, entry)) = table
                 .iter()
                 .enumerate()
