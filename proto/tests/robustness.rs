@@ -26,8 +26,7 @@ impl Rng {
 }
 
 fn vectors() -> Vec<(String, Vec<u8>)> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/openflow13-vectors/packets");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/openflow13-vectors/packets");
     let rd = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the OpenFlow 1.3 vectors must be at {}: {e}", dir.display()));
     let mut v: Vec<(String, Vec<u8>)> = rd

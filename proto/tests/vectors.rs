@@ -1,4 +1,4 @@
-//! Every OpenFlow 1.3 vector in ../shared/openflow13-vectors/packets decodes and re-encodes byte
+//! Every OpenFlow 1.3 vector in testdata/openflow13-vectors/packets decodes and re-encodes byte
 //! for byte; the truncated marker fails with a typed truncation error.
 
 use std::path::PathBuf;
@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use op25b_proto::{DecodeErrorKind, OfpMessage};
 
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/openflow13-vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/openflow13-vectors")
 }
 
 fn packets() -> Vec<(String, Vec<u8>)> {
     let dir = vectors_dir().join("packets");
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(
-            "the OpenFlow 1.3 vectors must be at {} (the workspace's ../shared/openflow13-vectors/packets): {e}",
+            "the OpenFlow 1.3 vectors must be at {} (proto/testdata/openflow13-vectors/packets): {e}",
             dir.display()
         )
     });

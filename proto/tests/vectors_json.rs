@@ -1,5 +1,5 @@
 //! A set of vectors checked field by field against os-ken's JSON description of them
-//! (../shared/openflow13-vectors/json/NAME.json). Our decoded values are rendered in os-ken's
+//! (testdata/openflow13-vectors/json/NAME.json). Our decoded values are rendered in os-ken's
 //! notation and compared key by key; only what we keep as raw vendor bytes (`{"RAW": ...}`) is
 //! not compared, and each such skip is counted and bounded per vector.
 
@@ -9,7 +9,7 @@ use op25b_proto::*;
 use serde_json::{json, Map, Value};
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/openflow13-vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/openflow13-vectors")
 }
 
 fn load(name: &str) -> (OfpMessage, Value) {
