@@ -109,13 +109,6 @@ impl DecodeError {
         }
     }
 
-    /// The OFPT_ERROR body to answer the undecodable `frame` with: the mapped type and code and,
-    /// as the spec asks, at least the first 64 bytes of the offending request.
-    pub fn to_error_msg(&self, frame: &[u8]) -> crate::error_msg::ErrorMsg {
-        let (err_type, code) = self.to_ofp_error();
-        crate::error_msg::ErrorMsg::for_request(err_type, code, frame)
-    }
-
     /// Whether the frame was cut short (fewer bytes than a length field or layout requires).
     pub fn is_truncation(&self) -> bool {
         matches!(

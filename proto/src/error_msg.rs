@@ -45,6 +45,17 @@ impl ErrorMsg {
     }
 }
 
+impl DecodeError {
+    /// The OFPT_ERROR body to answer the undecodable `frame` with: the mapped type and code and,
+    /// as the spec asks, at least the first 64 bytes of the offending request.
+    ///
+    /// Lives here, not in `error.rs`, so that `error.rs` does not depend on the message it maps to.
+    pub fn to_error_msg(&self, frame: &[u8]) -> ErrorMsg {
+        let (err_type, code) = self.to_ofp_error();
+        ErrorMsg::for_request(err_type, code, frame)
+    }
+}
+
 impl std::fmt::Display for ErrorMsg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
