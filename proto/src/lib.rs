@@ -52,6 +52,7 @@ pub mod multipart;
 pub mod multipart_assembly;
 pub mod oxm;
 pub mod oxm_bytes;
+mod oxm_types;
 mod oxm_wire;
 pub mod packet_in;
 pub mod packet_out;

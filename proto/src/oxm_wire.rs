@@ -6,8 +6,8 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::consts::OFPXMC_OPENFLOW_BASIC;
-use crate::oxm::{field::*, Oxm, OxmHeader};
 use crate::oxm_bytes::OxmBytes;
+use crate::oxm_types::{field::*, Oxm, OxmHeader};
 
 /// Receives one OpenFlow-basic field as laid out on the wire.
 pub(crate) trait FieldSink {
@@ -138,7 +138,7 @@ impl Oxm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oxm::basic_field_layout;
+    use crate::oxm_types::basic_field_layout;
     use crate::MacAddr;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
