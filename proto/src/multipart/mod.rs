@@ -1,5 +1,6 @@
 //! Multipart (statistics) requests and replies.
 
+mod entries;
 mod header;
 pub mod reply;
 pub mod request;

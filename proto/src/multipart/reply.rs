@@ -5,6 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::codec::Codec;
 use crate::consts::*;
 use crate::error::{DecodeError, Scope};
+use crate::multipart::entries::{read_all, read_all_at_least};
 use crate::multipart::header::{read_multipart_header, write_multipart_header};
 use crate::multipart::stats::*;
 use crate::multipart::table_features::{read_table_features, TableFeatures};
