@@ -1,5 +1,7 @@
 //! Reassembly of a multipart reply split over several messages with OFPMPF_REPLY_MORE: a pure,
-//! bounded accumulator keyed by xid.
+//! bounded accumulator keyed by xid, one per connection. Each reply is bounded in parts and
+//! bytes; the connection in replies pending at once and in bytes they hold together
+//! ([`AssemblyLimits`]). Going over a bound is a typed [`AssemblyError`] naming it.
 
 use std::collections::HashMap;
 
@@ -24,14 +26,26 @@ pub enum AssemblyError {
     TooManyBytes { xid: u32, max_bytes: usize },
     #[error("{max_pending} replies already pending; xid {xid} refused")]
     TooManyPending { xid: u32, max_pending: usize },
+    #[error(
+        "xid {xid}: replies pending on this connection would pass max_total_bytes \
+         ({max_total_bytes} bytes)"
+    )]
+    TooManyBytesPending { xid: u32, max_total_bytes: usize },
 }
 
-/// Limits on what the assembler holds.
+/// Limits on what the assembler holds. One assembler serves one connection, so
+/// `max_total_bytes` is the cap per connection; the others are per reply (per xid) or count
+/// replies. Bytes are counted as encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AssemblyLimits {
+    /// Parts of one reply.
     pub max_parts: usize,
+    /// Bytes of one reply, all its parts together.
     pub max_bytes: usize,
+    /// Replies (xids) being assembled at once.
     pub max_pending: usize,
+    /// Bytes of every reply being assembled at once, all xids together.
+    pub max_total_bytes: usize,
 }
 
 impl Default for AssemblyLimits {
@@ -40,6 +54,7 @@ impl Default for AssemblyLimits {
             max_parts: 4096,
             max_bytes: 64 * 1024 * 1024,
             max_pending: 64,
+            max_total_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -57,6 +72,8 @@ struct Partial {
 pub struct MultipartAssembler {
     limits: AssemblyLimits,
     pending: HashMap<u32, Partial>,
+    /// Sum of `bytes` over `pending`.
+    pending_bytes: usize,
 }
 
 /// Encoded size of `reply` (its flags do not change it), counted against `max_bytes`.
@@ -126,6 +143,7 @@ impl MultipartAssembler {
         MultipartAssembler {
             limits,
             pending: HashMap::new(),
+            pending_bytes: 0,
         }
     }
 
@@ -134,9 +152,40 @@ impl MultipartAssembler {
         self.pending.len()
     }
 
+    /// Bytes held by the replies being assembled, all xids together.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
     /// Drops the partial reply of `xid` (e.g. when its request timed out).
     pub fn abandon(&mut self, xid: u32) {
-        self.pending.remove(&xid);
+        self.take(xid);
+    }
+
+    /// Whether the reply of `xid`, grown to `bytes`, stays within `max_bytes` and, with the
+    /// other pending replies (`xid`'s own was taken out of `pending_bytes`), within
+    /// `max_total_bytes`.
+    fn check_bytes(&self, xid: u32, bytes: usize) -> Result<(), AssemblyError> {
+        if bytes > self.limits.max_bytes {
+            return Err(AssemblyError::TooManyBytes {
+                xid,
+                max_bytes: self.limits.max_bytes,
+            });
+        }
+        if self.pending_bytes.saturating_add(bytes) > self.limits.max_total_bytes {
+            return Err(AssemblyError::TooManyBytesPending {
+                xid,
+                max_total_bytes: self.limits.max_total_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes the partial reply of `xid`, releasing its bytes.
+    fn take(&mut self, xid: u32) -> Option<Partial> {
+        let p = self.pending.remove(&xid)?;
+        self.pending_bytes -= p.bytes;
+        Some(p)
     }
 
     /// Feeds one message. Returns the complete reply (flags without REPLY_MORE) when `msg` is the
@@ -150,7 +199,7 @@ impl MultipartAssembler {
             });
         };
         let more = reply.flags & OFPMPF_REPLY_MORE != 0;
-        let partial = match self.pending.remove(&xid) {
+        let partial = match self.take(xid) {
             Some(mut p) => {
                 p.parts += 1;
                 p.bytes += wire_size(&reply);
@@ -160,12 +209,7 @@ impl MultipartAssembler {
                         max_parts: self.limits.max_parts,
                     });
                 }
-                if p.bytes > self.limits.max_bytes {
-                    return Err(AssemblyError::TooManyBytes {
-                        xid,
-                        max_bytes: self.limits.max_bytes,
-                    });
-                }
+                self.check_bytes(xid, p.bytes)?;
                 merge(&mut p.body, reply.body, xid)?;
                 p
             }
@@ -183,12 +227,7 @@ impl MultipartAssembler {
                     });
                 }
                 let size = wire_size(&reply);
-                if size > self.limits.max_bytes {
-                    return Err(AssemblyError::TooManyBytes {
-                        xid,
-                        max_bytes: self.limits.max_bytes,
-                    });
-                }
+                self.check_bytes(xid, size)?;
                 Partial {
                     body: reply.body,
                     parts: 1,
@@ -197,6 +236,7 @@ impl MultipartAssembler {
             }
         };
         if more {
+            self.pending_bytes += partial.bytes;
             self.pending.insert(xid, partial);
             Ok(None)
         } else {
@@ -212,7 +252,8 @@ impl MultipartAssembler {
 mod tests {
     use super::*;
     use crate::mac::MacAddr;
-    use crate::multipart::stats::{AggregateStats, TableStats};
+    use crate::match_::Match;
+    use crate::multipart::stats::{AggregateStats, FlowStats, MeterConfig, TableStats};
     use crate::port::Port;
 
     fn port(n: u32) -> Port {
@@ -302,6 +343,7 @@ mod tests {
             max_parts: 2,
             max_bytes: 1 << 20,
             max_pending: 1,
+            ..AssemblyLimits::default()
         });
         small
             .push(part(5, true, MultipartReplyBody::PortDesc(vec![])))
@@ -327,5 +369,114 @@ mod tests {
             small.push(OfpMessage::new(5, Message::BarrierReply)),
             Err(AssemblyError::NotMultipartReply { .. })
         ));
+    }
+
+    fn flows(n: u16) -> MultipartReplyBody {
+        MultipartReplyBody::Flow(
+            (0..n)
+                .map(|i| FlowStats {
+                    table_id: 0,
+                    duration_sec: 0,
+                    duration_nsec: 0,
+                    priority: i,
+                    idle_timeout: 0,
+                    hard_timeout: 0,
+                    flags: 0,
+                    cookie: u64::from(i),
+                    packet_count: 0,
+                    byte_count: 0,
+                    match_: Match::new(vec![]),
+                    instructions: vec![],
+                })
+                .collect(),
+        )
+    }
+
+    fn meters(n: u32) -> MultipartReplyBody {
+        MultipartReplyBody::MeterConfig(
+            (0..n)
+                .map(|meter_id| MeterConfig {
+                    flags: 0,
+                    meter_id,
+                    bands: vec![],
+                })
+                .collect(),
+        )
+    }
+
+    /// Encoded size of a part, as the assembler counts it.
+    fn size(body: &MultipartReplyBody) -> usize {
+        wire_size(&MultipartReply {
+            flags: 0,
+            body: body.clone(),
+        })
+    }
+
+    #[test]
+    fn one_reply_over_max_bytes_is_refused_and_dropped() {
+        let part_len = size(&flows(10));
+        let mut a = MultipartAssembler::new(AssemblyLimits {
+            max_bytes: 2 * part_len,
+            ..AssemblyLimits::default()
+        });
+        assert_eq!(a.push(part(1, true, flows(10))), Ok(None));
+        assert_eq!(a.push(part(1, true, flows(10))), Ok(None));
+        assert_eq!(
+            a.push(part(1, false, flows(10))),
+            Err(AssemblyError::TooManyBytes {
+                xid: 1,
+                max_bytes: 2 * part_len
+            })
+        );
+        assert_eq!((a.pending(), a.pending_bytes()), (0, 0));
+    }
+
+    /// A session gathering FLOW stats and METER_CONFIG at once: each reply fits its own
+    /// `max_bytes`, but together they pass the connection's `max_total_bytes`.
+    #[test]
+    fn replies_of_one_connection_are_capped_in_bytes_together() {
+        let (f, m) = (size(&flows(10)), size(&meters(10)));
+        let cap = 2 * f + m;
+        let mut a = MultipartAssembler::new(AssemblyLimits {
+            max_bytes: 1 << 20,
+            max_total_bytes: cap,
+            ..AssemblyLimits::default()
+        });
+        assert_eq!(a.push(part(7, true, flows(10))), Ok(None));
+        assert_eq!(a.push(part(8, true, meters(10))), Ok(None));
+        assert_eq!(a.push(part(7, true, flows(10))), Ok(None));
+        assert_eq!(a.pending_bytes(), cap);
+        // A third part of either reply, or a new reply, no longer fits.
+        assert_eq!(
+            a.push(part(9, true, meters(1))),
+            Err(AssemblyError::TooManyBytesPending {
+                xid: 9,
+                max_total_bytes: cap
+            })
+        );
+        let err = a.push(part(8, false, meters(10))).unwrap_err();
+        assert_eq!(
+            err,
+            AssemblyError::TooManyBytesPending {
+                xid: 8,
+                max_total_bytes: cap
+            }
+        );
+        assert!(err.to_string().contains(&cap.to_string()), "{err}");
+        // The refused xid is dropped and its bytes freed; the other reply is intact.
+        assert_eq!((a.pending(), a.pending_bytes()), (1, 2 * f));
+        let done = a.push(part(7, false, flows(0))).unwrap().unwrap();
+        let MultipartReplyBody::Flow(ten) = flows(10) else {
+            unreachable!("flows() builds a flow body")
+        };
+        assert_eq!(
+            done.body,
+            MultipartReplyBody::Flow([ten.clone(), ten].concat())
+        );
+        assert_eq!((a.pending(), a.pending_bytes()), (0, 0));
+        // Abandoning a reply frees its bytes too.
+        assert_eq!(a.push(part(10, true, flows(10))), Ok(None));
+        a.abandon(10);
+        assert_eq!((a.pending(), a.pending_bytes()), (0, 0));
     }
 }

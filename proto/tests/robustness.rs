@@ -296,6 +296,7 @@ fn assembler_fed_every_decodable_vector_never_panics() {
         max_parts: 4,
         max_bytes: 4096,
         max_pending: 2,
+        ..AssemblyLimits::default()
     });
     let mut completed = 0;
     for (_, b) in vectors() {
