@@ -5,6 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::async_config::AsyncConfig;
 use crate::codec::Codec;
 use crate::consts::*;
+use crate::encode_error::EncodeError;
 use crate::error::{DecodeError, DecodeErrorKind, Scope};
 use crate::error_msg::ErrorMsg;
 use crate::experimenter::ExperimenterMsg;
@@ -139,6 +140,10 @@ impl Message {
     /// Appends this body as a whole message with the given header fields: what
     /// [`OfpMessage::encode`] does, for a caller that keeps the body and would otherwise clone it
     /// into an [`OfpMessage`] (a connection sending the flow mods of its plan).
+    ///
+    /// A message over 65,535 bytes cannot be expressed: here its overflowing length fields are
+    /// clamped to 65,535, a frame the peer misreads. Where that can happen, use
+    /// [`Message::try_encode_as`], which returns [`EncodeError::TooLong`] instead.
     pub fn encode_as(&self, version: u8, xid: u32, out: &mut BytesMut) {
         let start = out.len();
         out.put_u8(version);
@@ -147,6 +152,29 @@ impl Message {
         out.put_u32(xid);
         self.write_body(out);
         writer::patch_len_since(out, at, start);
+    }
+
+    /// [`Message::encode_as`], refusing a message longer than its 16-bit length can say
+    /// (65,535 bytes) with [`EncodeError::TooLong`]; `out` is then left as it was. Every inner
+    /// length (match, instruction, action, property) lies within the message, so this also
+    /// refuses any inner structure too long for its own 16-bit length.
+    pub fn try_encode_as(
+        &self,
+        version: u8,
+        xid: u32,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let start = out.len();
+        self.encode_as(version, xid, out);
+        let len = out.len() - start;
+        if len > usize::from(u16::MAX) {
+            out.truncate(start);
+            return Err(EncodeError::TooLong {
+                msg_type: self.msg_type(),
+                len,
+            });
+        }
+        Ok(())
     }
 
     /// The `ofp_type` number of this message.
@@ -359,15 +387,30 @@ impl OfpMessage {
     /// Appends the message, computing the header length and every inner length. Nothing is
     /// reserved up front: a connection's write buffer is reused and already has the room, and
     /// sizing the message first would walk it twice ([`OfpMessage::to_bytes`] does size it).
+    /// A message over 65,535 bytes gets clamped lengths; [`OfpMessage::try_encode`] refuses it.
     pub fn encode(&self, out: &mut BytesMut) {
         self.body.encode_as(self.version, self.xid, out);
     }
 
-    /// The message as a fresh buffer.
+    /// The message as a fresh buffer (clamped lengths past 65,535 bytes, as
+    /// [`OfpMessage::encode`]; [`OfpMessage::try_to_bytes`] refuses such a message).
     pub fn to_bytes(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(OFP_HEADER_LEN + self.body.body_size_hint());
         self.encode(&mut out);
         out.freeze()
+    }
+
+    /// [`OfpMessage::encode`], or [`EncodeError::TooLong`] (and `out` unchanged) for a message
+    /// over 65,535 bytes; see [`Message::try_encode_as`].
+    pub fn try_encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        self.body.try_encode_as(self.version, self.xid, out)
+    }
+
+    /// [`OfpMessage::to_bytes`], or [`EncodeError::TooLong`] for a message over 65,535 bytes.
+    pub fn try_to_bytes(&self) -> Result<Bytes, EncodeError> {
+        let mut out = BytesMut::with_capacity(OFP_HEADER_LEN + self.body.body_size_hint());
+        self.try_encode(&mut out)?;
+        Ok(out.freeze())
     }
 }
 
@@ -380,6 +423,49 @@ mod tests {
         let m = OfpMessage::new(7, Message::BarrierRequest);
         assert_eq!(&m.to_bytes()[..], &[4, 20, 0, 8, 0, 0, 0, 7]);
         assert_eq!(OfpMessage::decode(&[4, 20, 0, 8, 0, 0, 0, 7]), Ok(m));
+    }
+
+    #[test]
+    fn a_message_over_65535_bytes_is_an_encode_error_and_writes_nothing() {
+        let mut out = BytesMut::from(&b"earlier"[..]);
+        let fits = OfpMessage::new(1, Message::EchoRequest(Bytes::from(vec![7; 65_535 - 8])));
+        fits.try_encode(&mut out).expect("65,535 bytes fit");
+        assert_eq!(out.len(), 7 + 65_535);
+        assert_eq!(&out[7 + 2..7 + 4], &[0xff, 0xff]);
+        let before = out.clone();
+        let long = OfpMessage::new(2, Message::EchoRequest(Bytes::from(vec![7; 65_535 - 7])));
+        let err = long.try_encode(&mut out).unwrap_err();
+        assert_eq!(
+            err,
+            EncodeError::TooLong {
+                msg_type: OFPT_ECHO_REQUEST,
+                len: 65_536
+            }
+        );
+        assert!(err.to_string().contains("65536 bytes"), "{err}");
+        assert_eq!(
+            out, before,
+            "nothing of the refused message is left in the buffer"
+        );
+        assert_eq!(long.try_to_bytes().map(|b| b.len()), Err(err));
+        assert_eq!(fits.try_to_bytes().map(|b| b.len()), Ok(65_535));
+    }
+
+    /// An inner 16-bit length that overflows (an instruction holding 80,000 bytes of actions)
+    /// is caught too, by the length of the message around it.
+    #[test]
+    fn an_over_long_instruction_is_refused_with_its_flow_mod() {
+        let actions = vec![crate::Action::output(1); 5_000];
+        let apply = crate::Instruction::ApplyActions(actions);
+        let fm = FlowMod::add(0, 1, crate::Match::new(vec![]), vec![apply]);
+        let m = OfpMessage::new(3, Message::FlowMod(fm));
+        assert_eq!(
+            m.try_to_bytes().map(|b| b.len()),
+            Err(EncodeError::TooLong {
+                msg_type: OFPT_FLOW_MOD,
+                len: 8 + 40 + 8 + 8 + 5_000 * 16
+            })
+        );
     }
 
     #[test]

@@ -10,8 +10,11 @@ pub(crate) fn placeholder_u16(out: &mut BytesMut) -> usize {
     at
 }
 
-/// Writes `value` into the u16 placeholder at `at`. Lengths beyond u16 are clamped: a structure
-/// that big cannot be expressed on the wire and the peer will reject it by its length.
+/// Writes `value` into the u16 placeholder at `at`. Lengths beyond u16 are clamped to 65,535:
+/// a structure that big cannot be expressed on the wire, and `Codec::encode` has no way to say
+/// so. The clamped length is wrong, so a caller that may build such a message encodes it with
+/// `Message::try_encode_as` (or `OfpMessage::try_encode`), which refuses any message over
+/// 65,535 bytes; every inner length lies within its message, so that refusal covers them too.
 pub(crate) fn patch_u16(out: &mut BytesMut, at: usize, value: usize) {
     let v = u16::try_from(value).unwrap_or(u16::MAX).to_be_bytes();
     if let Some(slot) = out.get_mut(at..at + 2) {
