@@ -1,9 +1,7 @@
 //! Arbitrary dpids and query strings over real HTTP: every answer is JSON with 200, 400 or
 //! 404, never a 5xx, a hang or a dropped connection.
 
-mod api_support;
-
-use api_support::TestApi;
+use op25b_test_support::api::TestApi;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 

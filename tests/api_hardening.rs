@@ -1,14 +1,12 @@
 //! The API's protective layers over real HTTP: a slow handler gets 503, an oversized body 413,
 //! a panicking handler 500, each with a JSON error body, and the server keeps serving.
 
-mod api_support;
-
 use std::time::{Duration, Instant};
 
-use api_support::TestApi;
 use axum::routing::{get, post};
 use axum::Router;
 use op25b::api::hardening::{harden, MAX_BODY_BYTES};
+use op25b_test_support::api::TestApi;
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

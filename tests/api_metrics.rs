@@ -1,14 +1,12 @@
 //! `GET /metrics`: Prometheus text format checked by a strict validator and by the
 //! `prometheus_client` Python package's parser (a real, independent parser).
 
-mod api_support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use api_support::prometheus_text::{parse, value, Families};
-use api_support::{syn_sample, TestApi};
+use op25b_test_support::api::prometheus_text::{parse, value, Families};
+use op25b_test_support::api::{syn_sample, TestApi};
 
 fn scrape(api: &TestApi) -> (String, Families) {
     let (status, content_type, body) = api.request("GET", "/metrics");

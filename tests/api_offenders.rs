@@ -1,18 +1,16 @@
 //! The offender service end to end: samples into the channel -> table -> `/api/offenders`,
 //! `/metrics` and the X-ARF report file.
 
-mod api_support;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use api_support::prometheus_text::{parse, value};
-use api_support::{syn_sample, temp_dir, TestApi, POLICY};
 use op25b::api::Readiness;
 use op25b::cli::launch;
 use op25b::controller::policy_store::PolicyStore;
 use op25b::fleet::registry::Registry;
 use op25b::policy::Config;
+use op25b_test_support::api::prometheus_text::{parse, value};
+use op25b_test_support::api::{syn_sample, temp_dir, TestApi, POLICY};
 use tokio_util::sync::CancellationToken;
 
 /// 35 new connections from a bot to 7 hosts; 35 new connections from a misconfigured mail

@@ -7,17 +7,15 @@
 //! Needs root, iproute2 (`ip netns`), `/usr/bin/python3` and Open vSwitch running. When they
 //! are missing this test FAILS with instructions; it never skips.
 
-mod api_support;
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use api_support::prometheus_text::{parse, value};
-use api_support::temp_dir;
-use support::free_port;
-use support::ovs::{must, require_ovs, run, Bridge};
+use op25b_test_support::api::prometheus_text::{parse, value};
+use op25b_test_support::api::temp_dir;
+use op25b_test_support::command::{must, run};
+use op25b_test_support::net::free_port;
+use op25b_test_support::ovs::{require_ovs, Bridge};
 
 const DPID: &str = "00:00:00:00:00:00:25:b9";
 

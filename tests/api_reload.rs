@@ -1,10 +1,8 @@
 //! `POST /api/reload`: the same path as SIGHUP. A broken file is 422 with the validation error
 //! and leaves the generation in force; a valid change installs the next generation.
 
-mod api_support;
-
-use api_support::prometheus_text::{parse, value};
-use api_support::{TestApi, POLICY};
+use op25b_test_support::api::prometheus_text::{parse, value};
+use op25b_test_support::api::{TestApi, POLICY};
 
 #[test]
 fn reload_unchanged_then_installed_then_rejected_with_422() {

@@ -1,8 +1,6 @@
 //! The JSON API over real HTTP on 127.0.0.1:0: shapes, status codes, JSON errors.
 
-mod api_support;
-
-use api_support::TestApi;
+use op25b_test_support::api::TestApi;
 use serde_json::json;
 
 #[test]

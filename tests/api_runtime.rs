@@ -3,14 +3,10 @@
 //! as PACKET_INs reach the offender service through the session, then `/api/offenders`,
 //! `/api/switches` and `/metrics`.
 
-mod api_support;
-
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api_support::prometheus_text::{parse, value};
-use api_support::temp_dir;
 use op25b::api::Readiness;
 use op25b::cli::launch;
 use op25b::controller::policy_store::PolicyStore;
@@ -18,6 +14,8 @@ use op25b::controller::runtime::{Controller, ControllerOptions};
 use op25b::fleet::registry::Registry;
 use op25b::policy::Config;
 use op25b_sim::{PacketHeaders, SimSwitch, SimSwitchConfig};
+use op25b_test_support::api::prometheus_text::{parse, value};
+use op25b_test_support::api::temp_dir;
 use tokio_util::sync::CancellationToken;
 
 const POLICY: &str = r#"

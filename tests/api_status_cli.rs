@@ -1,11 +1,9 @@
 //! `op25b status` (the real binary) against a live API, and against nothing.
 
-mod api_support;
-
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use api_support::{syn_sample, TestApi};
+use op25b_test_support::api::{syn_sample, TestApi};
 
 #[test]
 fn status_prints_switches_and_top_offenders() {

@@ -1,12 +1,9 @@
 //! `op25b run` as a real process: it listens at once, syncs a simulated switch, reloads on SIGHUP
 //! (and rejects an invalid file), and on SIGTERM closes cleanly with the flows left in place.
 
-mod controller_support;
-mod support;
-
-use controller_support::*;
+use op25b_test_support::controller::*;
+use op25b_test_support::op25b_run::{listener_addr, Op25bRun};
 use std::time::{Duration, Instant};
-use support::op25b_run::{listener_addr, Op25bRun};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_listens_at_once_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
@@ -14,7 +11,7 @@ async fn run_listens_at_once_syncs_reloads_on_sighup_and_stops_cleanly_on_sigter
     let path = dir.join("policy.toml");
     std::fs::write(&path, policy_text(60, "")).unwrap();
     let started = Instant::now();
-    let mut run = Op25bRun::start(&path, "127.0.0.1:0", "info");
+    let mut run = Op25bRun::start(env!("CARGO_BIN_EXE_op25b"), &path, "127.0.0.1:0", "info");
     let ready = run.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
     let listening_after = started.elapsed();
     eprintln!("listening {listening_after:?} after spawn");

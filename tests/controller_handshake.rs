@@ -1,11 +1,9 @@
 //! Handshake, version mismatch, timeouts, echo, malformed bytes: an in-process controller and raw
 //! OpenFlow clients over loopback TCP.
 
-mod controller_support;
-
-use controller_support::*;
 use op25b::fleet::registry::SyncState;
 use op25b_proto::{Hello, Message, OfpMessage};
+use op25b_test_support::controller::*;
 use std::time::Duration;
 
 #[tokio::test]

@@ -3,9 +3,6 @@
 //! never an ADD answered METER_EXISTS), a switch that rejects meters still gets the blocking
 //! flows, and sampled packet-ins reach the offender channel.
 
-mod controller_support;
-
-use controller_support::*;
 use op25b::controller::policy_store::PolicyStore;
 use op25b::controller::runtime::{Controller, ControllerOptions};
 use op25b::fleet::registry::{Registry, SyncState};
@@ -13,6 +10,7 @@ use op25b::policy::Config;
 use op25b_proto::error_codes::MeterModFailedCode;
 use op25b_proto::Message;
 use op25b_sim::{Fate, PacketHeaders, SimSwitch, SimSwitchConfig};
+use op25b_test_support::controller::*;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,11 +2,9 @@
 //! change is re-synced hitlessly, an invalid one changes nothing, and a switch that was away during
 //! the reload gets it when it reconnects.
 
-mod controller_support;
-
-use controller_support::*;
 use op25b::controller::reload::run_reloader;
 use op25b::fleet::registry::SyncState;
+use op25b_test_support::controller::*;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(10);

@@ -1,11 +1,9 @@
 //! 1,000 simulated switches connecting at once to one controller: every one reaches in-sync, and
 //! every one checks the hitless rule after every message it applies.
 
-mod controller_support;
-
-use controller_support::*;
 use op25b::fleet::registry::SyncState;
 use op25b_sim::{SimSwitch, SimSwitchConfig};
+use op25b_test_support::controller::*;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 

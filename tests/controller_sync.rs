@@ -2,13 +2,11 @@
 //! the hitless rule after every message it applies; each test fails on the first message that
 //! breaks it.
 
-mod controller_support;
-
-use controller_support::*;
 use op25b::fleet::registry::SyncState;
 use op25b::flows::openflow::flow_mod_add;
 use op25b::flows::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
 use op25b::policy::{Cookie, Forwarding};
+use op25b_test_support::controller::*;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(10);

@@ -1,9 +1,7 @@
 //! The same dpid on several connections: the newest wins; two switches flapping over one dpid are
 //! detected and held down.
 
-mod controller_support;
-
-use controller_support::*;
+use op25b_test_support::controller::*;
 use std::time::Duration;
 
 #[tokio::test]

@@ -4,14 +4,14 @@
 //! Needs Open vSwitch installed and running (userspace datapath, no kernel module). When it is
 //! not, these tests FAIL with instructions; they never skip.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::op25b_run::BIN;
-use support::ovs::{require_ovs, run, Bridge};
-use support::temp_file;
+use op25b_test_support::command::run;
+use op25b_test_support::ovs::{require_ovs, Bridge};
+use op25b_test_support::temp::temp_file;
+
+const BIN: &str = env!("CARGO_BIN_EXE_op25b");
 
 const POLICY: &str = r#"
 [policy]
@@ -30,7 +30,7 @@ subscriber_ports = [1, 2]
 uplink_ports = [4]
 "#;
 
-/// A uniquely named bridge with internal ports 1..=4 (see [`support::ovs::Bridge`]).
+/// A uniquely named bridge with internal ports 1..=4 (see [`Bridge`]).
 fn new_bridge() -> Bridge {
     Bridge::create(Bridge::unique_name("o25t"), None, 4, &[])
 }

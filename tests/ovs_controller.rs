@@ -9,15 +9,14 @@
 //! Needs Open vSwitch installed and running. When it is not, this test FAILS with instructions;
 //! it never skips.
 
-mod support;
-
 use op25b::controller::policy_store::PolicyStore;
 use op25b::controller::runtime::{Controller, ControllerOptions};
 use op25b::fleet::registry::{Registry, SwitchStatus, SyncState};
 use op25b::policy::Config;
+use op25b_test_support::command::run;
+use op25b_test_support::ovs::{datapath_actions, require_ovs, Bridge};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::ovs::{datapath_actions, require_ovs, run, Bridge};
 
 const DPID: u64 = 0x0000_0000_0000_25b1;
 

@@ -14,15 +14,16 @@
 //! Needs Open vSwitch installed and running. When it is not, this test FAILS with instructions;
 //! it never skips.
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::free_port;
-use support::op25b_run::{listener_addr, Op25bRun, BIN};
-use support::ovs::{last_datapath_actions, require_ovs, run, Bridge};
+use op25b_test_support::command::run;
+use op25b_test_support::net::free_port;
+use op25b_test_support::op25b_run::{listener_addr, Op25bRun};
+use op25b_test_support::ovs::{last_datapath_actions, require_ovs, Bridge};
+
+const BIN: &str = env!("CARGO_BIN_EXE_op25b");
 const DPID: u64 = 0x0000_0000_0000_25f2;
 const COOKIE_HEX: &str = "cookie=0x4f50323542000000,";
 const FOREIGN_25: &str = "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=198.51.100.7,tp_dst=25";
@@ -121,7 +122,7 @@ fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_aud
     let config = dir.join("policy.toml");
     std::fs::write(&config, policy("192.0.2.25/32")).expect("write policy");
 
-    let mut op = Op25bRun::start(&config, "127.0.0.1:0", "op25b=debug");
+    let mut op = Op25bRun::start(BIN, &config, "127.0.0.1:0", "op25b=debug");
     let ready = op.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
     let bridge = new_bridge(Some(listener_addr(&ready)));
     op.wait_line(&["in sync after applying changes"], Duration::from_secs(15));
@@ -265,7 +266,7 @@ fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak
         })
     };
 
-    let mut op = Op25bRun::start(&config, &port.to_string(), "op25b=debug");
+    let mut op = Op25bRun::start(BIN, &config, &port.to_string(), "op25b=debug");
     let ready = op.wait_line(&["OpenFlow listener ready"], Duration::from_secs(10));
     assert_eq!(listener_addr(&ready), port, "{ready}");
     let synced = op.wait_line(&["in sync after applying changes"], Duration::from_secs(15));

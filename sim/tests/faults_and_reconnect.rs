@@ -1,8 +1,6 @@
 //! Fault injection, reconnects and the invariant hook, against a scripted controller over
 //! real loopback TCP.
 
-mod scripted;
-
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -15,7 +13,7 @@ use op25b_proto::{
 use op25b_sim::{
     Datapath, HandshakeBehaviour, PacketHeaders, SimSwitch, SimSwitchConfig, SwitchEvent,
 };
-use scripted::{Listener, STEP};
+use op25b_test_support::scripted::{Listener, STEP};
 
 fn tcp25(priority: u16, instructions: Vec<Instruction>) -> FlowMod {
     let f = vec![

@@ -7,7 +7,6 @@
 //! instructions; it never skips.
 
 mod ovs;
-mod scripted;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -22,10 +21,10 @@ use op25b_proto::{
 use op25b_sim::flow_table::{sort_canonical, CanonicalFlow};
 use op25b_sim::verdict::Fate;
 use op25b_sim::{Datapath, DatapathConfig, PacketHeaders};
+use op25b_test_support::scripted::{Conn, Listener};
 use ovs::{trace_fate, Bridge, TraceFate};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use scripted::{Conn, Listener};
 
 // ---------- generators: op25b-like FLOW_MODs, valid and not ----------
 

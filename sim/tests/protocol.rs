@@ -1,8 +1,6 @@
 //! The simulated switch against a scripted controller over real loopback TCP: handshake,
 //! stats splitting, barrier ordering, meters, roles, keepalives.
 
-mod scripted;
-
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -15,7 +13,7 @@ use op25b_proto::{
     MeterMod, MultipartReplyBody, MultipartRequest, MultipartRequestBody, OfpMessage, Oxm, RoleMsg,
 };
 use op25b_sim::{CanonicalFlow, PacketHeaders, SimSwitch, SimSwitchConfig, SwitchEvent};
-use scripted::{Listener, STEP};
+use op25b_test_support::scripted::{Listener, STEP};
 
 fn tcp25(priority: u16, dst: Option<Ipv4Addr>, instructions: Vec<Instruction>) -> FlowMod {
     let mut f = vec![

@@ -1,75 +1,12 @@
-//! Open vSwitch from a test: its command-line tools, a check that it is installed and running
-//! (the test FAILS with install/start instructions, never skips), a userspace bridge deleted on
-//! drop, and `ofproto/trace` with its `Datapath actions:` verdict.
+//! A userspace Open vSwitch bridge for one test: created in one `ovs-vsctl` transaction, driven
+//! with `ovs-ofctl` and traced with `ofproto/trace`, deleted on drop (also when a test fails).
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Runs `cmd args`: whether it succeeded, and its stdout followed by its stderr (or why it could
-/// not be started).
-pub fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    match Command::new(cmd).args(args).output() {
-        Ok(o) => {
-            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
-            s.push_str(&String::from_utf8_lossy(&o.stderr));
-            (o.status.success(), s)
-        }
-        Err(e) => (false, format!("cannot run {cmd}: {e}")),
-    }
-}
-
-/// Runs `cmd args` and fails the test when it fails; returns its output.
-pub fn must(cmd: &str, args: &[&str]) -> String {
-    let (ok, out) = run(cmd, args);
-    assert!(ok, "{cmd} {}: {out}", args.join(" "));
-    out
-}
-
-/// Fails the test, saying how to install or start it, unless Open vSwitch is installed and
-/// its database server answers.
-pub fn require_ovs() {
-    let (ok, out) = run("ovs-vsctl", &["--version"]);
-    assert!(
-        ok,
-        "Open vSwitch is not installed ({out}). Install and start it:\n  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openvswitch-switch\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
-    );
-    let (ok, out) = run("ovs-vsctl", &["--timeout=5", "show"]);
-    assert!(
-        ok,
-        "Open vSwitch is installed but not running ({out}). Start it:\n  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random"
-    );
-}
-
-/// The last `Datapath actions:` line of an `ofproto/trace` output, whole.
-pub fn last_datapath_actions(trace: &str) -> Option<&str> {
-    trace
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("Datapath actions:"))
-}
-
-/// The top-level actions of a `Datapath actions:` line (commas inside parentheses kept).
-pub fn datapath_actions(line: &str) -> Vec<String> {
-    let list = line.trim_start_matches("Datapath actions:").trim();
-    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0i32);
-    for c in list.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
+use super::require_ovs;
+use super::trace::last_datapath_actions;
+use crate::command::run;
 
 /// A userspace bridge (datapath_type=netdev, fail_mode=secure, OpenFlow 1.3), deleted on drop
 /// (also when a test fails).

@@ -7,9 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::ovs::run;
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_op25b");
+use crate::command::run;
 
 pub struct Op25bRun {
     pub child: Child,
@@ -18,10 +16,11 @@ pub struct Op25bRun {
 }
 
 impl Op25bRun {
-    /// `op25b run --config <config> --log-format json --listen <listen> --api-listen
-    /// 127.0.0.1:0` with `RUST_LOG=<rust_log>`.
-    pub fn start(config: &Path, listen: &str, rust_log: &str) -> Op25bRun {
-        let mut child = Command::new(BIN)
+    /// `<bin> run --config <config> --log-format json --listen <listen> --api-listen
+    /// 127.0.0.1:0` with `RUST_LOG=<rust_log>`; `bin` is the op25b binary, which only the
+    /// calling test knows (`env!("CARGO_BIN_EXE_op25b")`).
+    pub fn start(bin: &str, config: &Path, listen: &str, rust_log: &str) -> Op25bRun {
+        let mut child = Command::new(bin)
             .args(["run", "--config"])
             .arg(config)
             .args([

@@ -1,6 +1,5 @@
-//! Shared by the tests/api_*.rs files: an API server on 127.0.0.1:0 over a hand-filled
+//! The API for the tests/api_*.rs files: an API server on 127.0.0.1:0 over a hand-filled
 //! registry, a policy file in a fresh temporary directory, and a blocking HTTP client.
-#![allow(dead_code)]
 
 pub mod prometheus_text;
 

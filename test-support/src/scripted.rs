@@ -1,8 +1,6 @@
 //! A tiny scripted OpenFlow controller for the simulator's tests: listen on loopback, accept
 //! one switch, send and expect messages with the codec. Not the real controller.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
