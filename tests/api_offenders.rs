@@ -10,7 +10,8 @@ use op25b::controller::policy_store::PolicyStore;
 use op25b::fleet::registry::Registry;
 use op25b::policy::Config;
 use op25b_test_support::api::prometheus_text::{parse, value};
-use op25b_test_support::api::{syn_sample, temp_dir, TestApi, POLICY};
+use op25b_test_support::api::{syn_sample, TestApi, POLICY};
+use op25b_test_support::temp::temp_dir;
 use tokio_util::sync::CancellationToken;
 
 /// 35 new connections from a bot to 7 hosts; 35 new connections from a misconfigured mail

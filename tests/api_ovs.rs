@@ -9,13 +9,14 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use op25b_test_support::api::prometheus_text::{parse, value};
-use op25b_test_support::api::temp_dir;
 use op25b_test_support::command::{must, run};
 use op25b_test_support::net::free_port;
 use op25b_test_support::ovs::{require_ovs, Bridge};
+use op25b_test_support::poll::poll;
+use op25b_test_support::temp::temp_dir;
 
 const DPID: &str = "00:00:00:00:00:00:25:b9";
 
@@ -62,20 +63,6 @@ for i in range(35):
         time.sleep(0.05)
         s.close()
 "#;
-
-fn poll<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn real_ovs_real_syns_flag_the_spraying_subscriber_everywhere() {

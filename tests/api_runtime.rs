@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use op25b::api::Readiness;
 use op25b::cli::launch;
@@ -15,8 +15,12 @@ use op25b::fleet::registry::Registry;
 use op25b::policy::Config;
 use op25b_sim::{PacketHeaders, SimSwitch, SimSwitchConfig};
 use op25b_test_support::api::prometheus_text::{parse, value};
-use op25b_test_support::api::temp_dir;
+use op25b_test_support::poll::poll;
+use op25b_test_support::temp::temp_dir;
 use tokio_util::sync::CancellationToken;
+
+/// How long each condition the test waits for may take.
+const WAIT: Duration = Duration::from_secs(10);
 
 const POLICY: &str = r#"
 [controller]
@@ -53,20 +57,6 @@ fn get_status(base: &str, path: &str) -> (u16, String) {
         r.status().as_u16(),
         r.body_mut().read_to_string().expect("body"),
     )
-}
-
-fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -133,7 +123,7 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     rt.block_on(sw.connect(controller.local_addr()))
         .expect("switch connects");
 
-    let listed = poll("the switch in sync in /api/switches", || {
+    let listed = poll("the switch in sync in /api/switches", WAIT, || {
         let (status, body) = get("/api/switches");
         assert_eq!(status, 200);
         let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -167,7 +157,7 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
         );
     }
 
-    let flagged = poll("the bot flagged in /api/offenders", || {
+    let flagged = poll("the bot flagged in /api/offenders", WAIT, || {
         let (status, body) = get("/api/offenders?flagged=true");
         assert_eq!(status, 200);
         let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -179,7 +169,7 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     assert_eq!(flagged[0]["port"], 1);
     assert_eq!(flagged[0]["switch"], "00:00:00:00:00:00:01:04");
 
-    let all = poll("both subscribers tracked", || {
+    let all = poll("both subscribers tracked", WAIT, || {
         let (_, body) = get("/api/offenders");
         let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
         (v["tracked"] == 2).then_some(v)
@@ -207,12 +197,16 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     // The sessions' flow reads (the 1 s counter poll; the audit is an hour away) reach the
     // API: desired and actual flows agree, and the drop flows' counters count the 70 blocked
     // SYNs.
-    let detail = poll("blocked packets from the drop flows' counters", || {
-        let (status, body) = get("/api/switches/0x104");
-        assert_eq!(status, 200);
-        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-        (v["blocked_packets"] == 70).then_some(v)
-    });
+    let detail = poll(
+        "blocked packets from the drop flows' counters",
+        WAIT,
+        || {
+            let (status, body) = get("/api/switches/0x104");
+            assert_eq!(status, 200);
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            (v["blocked_packets"] == 70).then_some(v)
+        },
+    );
     let desired: Vec<&str> = detail["desired_flows"]
         .as_array()
         .expect("array")

@@ -3,6 +3,7 @@
 
 use op25b_test_support::controller::*;
 use op25b_test_support::op25b_run::{listener_addr, Op25bRun};
+use op25b_test_support::temp::temp_dir;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

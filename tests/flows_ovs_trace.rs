@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use op25b_test_support::command::run;
-use op25b_test_support::ovs::{require_ovs, Bridge};
+use op25b_test_support::ovs::{forwards, require_ovs, Bridge};
 use op25b_test_support::temp::temp_file;
 
 const BIN: &str = env!("CARGO_BIN_EXE_op25b");
@@ -95,13 +95,6 @@ fn trace_lines(bridge: &Bridge, args: &[&str]) -> (String, String) {
             .unwrap_or_else(|| panic!("no {prefix:?} line in trace of {args:?}:\n{out}"))
     };
     (line("Flow: "), line("Datapath actions: "))
-}
-
-/// Forwarded when the datapath actions output to at least one port number.
-fn forwards(actions: &str) -> bool {
-    actions
-        .split(',')
-        .any(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]

@@ -11,10 +11,11 @@
 
 use op25b::controller::policy_store::PolicyStore;
 use op25b::controller::runtime::{Controller, ControllerOptions};
-use op25b::fleet::registry::{Registry, SwitchStatus, SyncState};
+use op25b::fleet::registry::{Registry, SyncState};
 use op25b::policy::Config;
 use op25b_test_support::command::run;
-use op25b_test_support::ovs::{datapath_actions, require_ovs, Bridge};
+use op25b_test_support::controller::wait_switch;
+use op25b_test_support::ovs::{datapath_actions, forwards, require_ovs, Bridge};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,28 +76,6 @@ fn flows_with_cookie(bridge: &Bridge, cookie: u64) -> usize {
         .count()
 }
 
-async fn wait_for(
-    registry: &Registry,
-    what: &str,
-    timeout: Duration,
-    cond: impl Fn(&SwitchStatus) -> bool,
-) -> SwitchStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = registry.switch(DPID) {
-            if cond(&s) {
-                return s;
-            }
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}; switch: {:?}",
-            registry.switch(DPID)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Dropped: nothing but `drop`, or only a meter and a sample to the controller (reporting on);
 /// no output to any port.
 fn assert_dropped(b: &Bridge, flow: &str) {
@@ -116,12 +95,8 @@ fn assert_dropped(b: &Bridge, flow: &str) {
 /// Forwarded: output to at least one datapath port.
 fn assert_forwarded(b: &Bridge, flow: &str) {
     let last = b.trace(flow);
-    let actions = datapath_actions(&last);
-    let forwards = actions
-        .iter()
-        .any(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
     assert!(
-        forwards,
+        forwards(&last),
         "{flow} must be forwarded, got {last}\n{}",
         dump_flows(b)
     );
@@ -221,9 +196,13 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
     let addr = first.local_addr();
     let bridge = new_bridge(addr);
 
-    let s = wait_for(&registry, "first sync", Duration::from_secs(30), |s| {
-        s.sync_state == SyncState::InSync && s.counters.syncs_ok >= 1
-    })
+    let s = wait_switch(
+        &registry,
+        DPID,
+        "first sync",
+        Duration::from_secs(30),
+        |s| s.sync_state == SyncState::InSync && s.counters.syncs_ok >= 1,
+    )
     .await;
     assert!(
         s.counters.flow_mods_sent > 0,
@@ -256,8 +235,9 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
 
     // Restart on the same address: the switch reconnects, is re-synced, and gets no flow mod.
     let (second, registry) = start_controller(addr);
-    let after = wait_for(
+    let after = wait_switch(
         &registry,
+        DPID,
         "sync after the restart",
         Duration::from_secs(30),
         |s| s.connected && s.sync_state == SyncState::InSync && s.counters.syncs_ok >= 1,
@@ -280,8 +260,9 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
     let syncs_before = after.counters.syncs_ok;
     bridge.ofctl(&["del-flows", &format!("cookie={COOKIE:#x}/-1")]);
     let wiped = Instant::now();
-    let healed = wait_for(
+    let healed = wait_switch(
         &registry,
+        DPID,
         "the re-sync after FLOW_REMOVED (the audit is 3600 s)",
         RESTORE_WITHIN,
         |s| {
@@ -308,7 +289,7 @@ async fn real_ovs_is_synced_blocks_port_25_and_a_restart_sends_no_flow_mod() {
     // Let any re-sync still marked dirty by the FLOW_REMOVED burst finish, then count: the wipe
     // cost exactly one ADD per desired flow, and no audit ran.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = wait_for(&registry, "in sync", Duration::from_secs(10), |s| {
+    let settled = wait_switch(&registry, DPID, "in sync", Duration::from_secs(10), |s| {
         s.sync_state == SyncState::InSync
     })
     .await;

@@ -22,6 +22,7 @@ use op25b_test_support::command::run;
 use op25b_test_support::net::free_port;
 use op25b_test_support::op25b_run::{listener_addr, Op25bRun};
 use op25b_test_support::ovs::{last_datapath_actions, require_ovs, Bridge};
+use op25b_test_support::temp::temp_dir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_op25b");
 const DPID: u64 = 0x0000_0000_0000_25f2;
@@ -117,8 +118,7 @@ fn is_sync_line(l: &str) -> bool {
 #[test]
 fn flow_removed_restores_enforcement_after_del_flows_without_waiting_for_the_audit() {
     require_ovs();
-    let dir = std::env::temp_dir().join(format!("op25b-flowrem-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("flowrem");
     let config = dir.join("policy.toml");
     std::fs::write(&config, policy("192.0.2.25/32")).expect("write policy");
 
@@ -221,8 +221,7 @@ fn log_number(line: &str, field: &str) -> Option<u64> {
 #[test]
 fn flows_of_an_older_op25b_without_the_flag_are_replaced_in_place_without_a_leak() {
     require_ovs();
-    let dir = std::env::temp_dir().join(format!("op25b-flowupg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("flowupg");
     let config = dir.join("policy.toml");
     std::fs::write(&config, policy("192.0.2.25/32")).expect("write policy");
 

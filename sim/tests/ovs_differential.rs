@@ -6,8 +6,6 @@
 //! Needs Open vSwitch installed and running: when it is not, this test FAILS with
 //! instructions; it never skips.
 
-mod ovs;
-
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
@@ -21,8 +19,8 @@ use op25b_proto::{
 use op25b_sim::flow_table::{sort_canonical, CanonicalFlow};
 use op25b_sim::verdict::Fate;
 use op25b_sim::{Datapath, DatapathConfig, PacketHeaders};
+use op25b_test_support::ovs::{require_ovs, trace_fate, Bridge, TraceFate};
 use op25b_test_support::scripted::{Conn, Listener};
-use ovs::{trace_fate, Bridge, TraceFate};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -335,14 +333,15 @@ fn sim_fate(d: &Datapath, pkt: &PacketHeaders) -> TraceFate {
 
 #[test]
 fn simulator_and_open_vswitch_agree_on_random_flow_mods() {
-    ovs::require_ovs();
+    require_ovs();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let (bridge, conn) = rt.block_on(async {
         let ctl = Listener::bind().await;
-        let bridge = Bridge::new("s25d", ctl.addr());
+        let bridge = Bridge::create(Bridge::unique_name("s25d"), None, 3, &[]);
+        bridge.set_controller(ctl.addr());
         let mut c = ctl.accept().await;
         // ovs-vswitchd is shared with other tests on this machine and has stalled for seconds.
         c.set_step(std::time::Duration::from_secs(30));

@@ -5,7 +5,6 @@ pub mod prometheus_text;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -17,6 +16,8 @@ use op25b::fleet::SwitchObservations;
 use op25b::policy::Config;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
+
+use crate::temp::temp_dir;
 
 pub const POLICY: &str = r#"
 [controller]
@@ -36,18 +37,6 @@ uplink_ports = [4]
 threshold_attempts = 30
 threshold_destinations = 5
 "#;
-
-/// A fresh directory under the system temp dir, unique per process and call.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "op25b-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 pub struct TestApi {
     pub rt: Runtime,

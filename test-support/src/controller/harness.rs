@@ -7,9 +7,10 @@ use op25b::fleet::registry::{Registry, SwitchStatus};
 use op25b::policy::Config;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::temp::temp_dir;
 
 pub const COOKIE: u64 = 0x4f50_3235_4200_0000;
 
@@ -36,17 +37,6 @@ enabled = false
 {extra}
 "#
     )
-}
-
-pub fn temp_dir(tag: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "op25b-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }
 
 /// A running controller whose policy lives in a file (for reload tests).
@@ -94,7 +84,7 @@ impl Harness {
         self.controller.local_addr()
     }
 
-    /// Waits until switch `dpid` satisfies `cond`.
+    /// Waits until switch `dpid` satisfies `cond` (see [`wait_switch`]).
     pub async fn wait_switch(
         &self,
         dpid: u64,
@@ -102,20 +92,32 @@ impl Harness {
         timeout: Duration,
         cond: impl Fn(&SwitchStatus) -> bool,
     ) -> SwitchStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(s) = self.registry.switch(dpid) {
-                if cond(&s) {
-                    return s;
-                }
+        wait_switch(&self.registry, dpid, what, timeout, cond).await
+    }
+}
+
+/// Waits until switch `dpid` is in `registry` and satisfies `cond`, looking every 20 ms; fails
+/// the test after `timeout`, showing the switch's last status.
+pub async fn wait_switch(
+    registry: &Registry,
+    dpid: u64,
+    what: &str,
+    timeout: Duration,
+    cond: impl Fn(&SwitchStatus) -> bool,
+) -> SwitchStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = registry.switch(dpid) {
+            if cond(&s) {
+                return s;
             }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out after {timeout:?} waiting for {what}; switch {dpid:#x}: {:?}",
-                self.registry.switch(dpid)
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}; switch {dpid:#x}: {:?}",
+            registry.switch(dpid)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -6,7 +6,7 @@ mod bridge;
 mod trace;
 
 pub use bridge::Bridge;
-pub use trace::{datapath_actions, last_datapath_actions};
+pub use trace::{datapath_actions, forwards, last_datapath_actions, trace_fate, TraceFate};
 
 use crate::command::run;
 

@@ -1,5 +1,5 @@
-//! `ofproto/trace` output read by a test: its last `Datapath actions:` line and the top-level
-//! actions in it.
+//! `ofproto/trace` output read by a test: its last `Datapath actions:` line, the top-level
+//! actions in it, and what they do with the packet (forwarded, to the controller only, dropped).
 
 /// The last `Datapath actions:` line of an `ofproto/trace` output, whole.
 pub fn last_datapath_actions(trace: &str) -> Option<&str> {
@@ -29,4 +29,38 @@ pub fn datapath_actions(line: &str) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+/// Whether a `Datapath actions:` line (the prefix is optional) outputs to at least one datapath
+/// port: one of its top-level actions is a port number.
+pub fn forwards(line: &str) -> bool {
+    datapath_actions(line).iter().any(|a| {
+        let a = a.trim();
+        !a.is_empty() && a.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// What a trace's datapath actions do with the packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFate {
+    /// `drop`.
+    Drop,
+    /// Only to the controller (`userspace(...)`, maybe metered).
+    ControllerOnly,
+    /// Out of at least one datapath port.
+    Forwarded,
+}
+
+/// Classifies a `Datapath actions:` line.
+pub fn trace_fate(line: &str) -> TraceFate {
+    if forwards(line) {
+        TraceFate::Forwarded
+    } else if datapath_actions(line)
+        .iter()
+        .any(|a| a.contains("userspace("))
+    {
+        TraceFate::ControllerOnly
+    } else {
+        TraceFate::Drop
+    }
 }
