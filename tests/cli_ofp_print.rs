@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+use op25b_test_support::temp::temp_dir;
+
 /// The FLOW_MOD ovs-ofctl sent for `table=0,priority=31000,cookie=0x4f50323542100001,tcp,
 /// in_port=1,nw_src=10.9.0.0/24,nw_dst=192.0.2.25,tp_dst=25,actions=normal`
 /// (proto/testdata/captures/add-flow-relay-ipv4).
@@ -37,10 +39,7 @@ fn spaced(hex: &str) -> String {
 
 fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
     // One directory per file: tests run in parallel and each removes its own.
-    let dir =
-        std::env::temp_dir().join(format!("op25b-cli-ofp-print-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+    let path = temp_dir("cli-ofp-print").join(name);
     std::fs::write(&path, contents).expect("write temp file");
     path
 }

@@ -1,10 +1,10 @@
 //! `op25b check` and `op25b plan`, run as the real binary on good and broken policy files.
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use op25b_test_support::temp::temp_dir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_op25b");
-static N: AtomicUsize = AtomicUsize::new(0);
 
 /// A policy file in a private temp directory, named `policy.toml` so messages read naturally.
 struct PolicyFile {
@@ -13,9 +13,7 @@ struct PolicyFile {
 
 impl PolicyFile {
     fn new(text: &str) -> PolicyFile {
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("op25b-cli-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        let dir = temp_dir("cli");
         std::fs::write(dir.join("policy.toml"), text).unwrap_or_else(|e| panic!("write: {e}"));
         PolicyFile { dir }
     }
