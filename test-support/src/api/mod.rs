@@ -196,7 +196,7 @@ impl Drop for TestApi {
     }
 }
 
-/// A PACKET_IN sample as a session sends it: a TCP SYN from `source` (MAC 02:..:source[3]) to
+/// A PACKET_IN sample as a session sends it: a TCP SYN from `source` (MAC `02:..:source[3]`) to
 /// `198.51.100.<host>:25` with source port `source_port`, cut to 128 bytes, seen at `in_port`.
 pub fn syn_sample(
     dpid: u64,
