@@ -52,7 +52,7 @@ async fn serve_one(mut s: TcpStream) -> std::io::Result<()> {
             xid,
             body,
         }
-        .encode(out)
+        .encode(out);
     };
     push(
         &mut out,
@@ -60,8 +60,8 @@ async fn serve_one(mut s: TcpStream) -> std::io::Result<()> {
         Message::Hello(Hello::with_versions(&[OFP_VERSION])),
     );
     push(&mut out, 2, Message::FeaturesRequest);
-    for (i, f) in flows().into_iter().enumerate() {
-        push(&mut out, 10 + i as u32, Message::FlowMod(f));
+    for (xid, f) in (10..).zip(flows()) {
+        push(&mut out, xid, Message::FlowMod(f));
     }
     push(&mut out, 99, Message::BarrierRequest);
     s.write_all(&out).await?;

@@ -24,8 +24,8 @@ pub(crate) struct Connection {
 impl Connection {
     /// Handles one frame under the switch's lock; queues replies in `self.out`. Returns a
     /// reason when the connection must close.
-    pub(crate) fn on_frame(&mut self, inner: &Inner, frame: Bytes) -> Option<String> {
-        let decoded = OfpMessage::decode(&frame);
+    pub(crate) fn on_frame(&mut self, inner: &Inner, frame: &Bytes) -> Option<String> {
+        let decoded = OfpMessage::decode(frame);
         let mut guard = inner.state.lock();
         let st = &mut *guard;
         st.counters.messages += 1;
@@ -43,7 +43,7 @@ impl Connection {
                     self.queue(&OfpMessage {
                         version: self.negotiated.unwrap_or(header_version),
                         xid,
-                        body: Message::Error(e.to_error_msg(&frame)),
+                        body: Message::Error(e.to_error_msg(frame)),
                     });
                 }
             }
@@ -51,7 +51,7 @@ impl Connection {
                 if st.received.limit() > 0 {
                     st.received.push(msg.clone());
                 }
-                close = self.on_message(inner, st, &msg, &frame);
+                close = self.on_message(inner, st, &msg, frame);
                 if st.violation.is_none() {
                     if let Some(check) = &st.invariant {
                         if let Err(description) = check(&st.datapath) {

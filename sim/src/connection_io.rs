@@ -94,7 +94,7 @@ async fn drive(
     let mut echo_xid = ECHO_XID_BASE;
     loop {
         tokio::select! {
-            _ = wake.notified() => {
+            () = wake.notified() => {
                 let outbox = {
                     let mut st = inner.state.lock();
                     silent = st.silent;
@@ -120,7 +120,7 @@ async fn drive(
                 let end = loop {
                     match next_frame(&mut buf) {
                         Ok(Some(frame)) => {
-                            if let Some(reason) = conn.on_frame(inner, frame) {
+                            if let Some(reason) = conn.on_frame(inner, &frame) {
                                 break Some(reason);
                             }
                         }
@@ -136,7 +136,7 @@ async fn drive(
                     buf = BytesMut::with_capacity(READ_CHUNK);
                 }
             }
-            _ = tick(&mut echo), if !silent && conn.negotiated.is_some() => {
+            () = tick(&mut echo), if !silent && conn.negotiated.is_some() => {
                 echo_xid = echo_xid.wrapping_add(1);
                 let req = OfpMessage {
                     version: conn.negotiated.unwrap_or(hello_version),

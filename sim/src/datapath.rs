@@ -320,6 +320,7 @@ impl Datapath {
         frame: &Bytes,
         now: Instant,
     ) -> Vec<OfpMessage> {
+        use MultipartRequestBody as Req;
         let one = |body| {
             vec![OfpMessage {
                 version: msg.version,
@@ -328,7 +329,6 @@ impl Datapath {
             }]
         };
         let error = |code| error_reply(msg, frame, code);
-        use MultipartRequestBody as Req;
         match &req.body {
             Req::Desc => one(MultipartReplyBody::Desc(self.config.desc.clone())),
             Req::Flow(r) => match self.flows.flow_stats(r, now) {
@@ -362,7 +362,8 @@ impl Datapath {
                 (0..self.flows.config().n_tables)
                     .map(|t| TableStats {
                         table_id: t,
-                        active_count: self.flows.table_len(t) as u32,
+                        // Saturates; a table never holds 2^32 entries.
+                        active_count: u32::try_from(self.flows.table_len(t)).unwrap_or(u32::MAX),
                         lookup_count: 0,
                         matched_count: 0,
                     })
@@ -394,7 +395,7 @@ impl Datapath {
             OFPCR_ROLE_EQUAL => self.role = OFPCR_ROLE_EQUAL,
             OFPCR_ROLE_MASTER | OFPCR_ROLE_SLAVE => {
                 if let Some(cached) = self.generation_id {
-                    if (r.generation_id.wrapping_sub(cached) as i64) < 0 {
+                    if r.generation_id.wrapping_sub(cached).cast_signed() < 0 {
                         return Err(RoleRequestFailedCode::Stale);
                     }
                 }

@@ -78,7 +78,7 @@ fn fragment_mode_drop_drops_fragments_before_the_pipeline() {
         d.classify(&smtp(true)).fate(),
         Fate::Forward(vec![OFPP_NORMAL])
     );
-    let set = Message::SetConfig(op25b_proto::SwitchConfig {
+    let set = Message::SetConfig(SwitchConfig {
         flags: OFPC_FRAG_DROP,
         miss_send_len: 128,
     });
@@ -88,7 +88,7 @@ fn fragment_mode_drop_drops_fragments_before_the_pipeline() {
         d.classify(&smtp(false)).fate(),
         Fate::Forward(vec![OFPP_NORMAL])
     );
-    let bad = Message::SetConfig(op25b_proto::SwitchConfig {
+    let bad = Message::SetConfig(SwitchConfig {
         flags: 0x80,
         miss_send_len: 128,
     });
@@ -376,7 +376,7 @@ fn arb_message() -> impl proptest::strategy::Strategy<Value = Message> {
         prop_oneof![Just(10u32), Just(0)],
     )
         .prop_map(|(command, flags, meter_id, rate)| {
-            Message::MeterMod(op25b_proto::MeterMod {
+            Message::MeterMod(MeterMod {
                 command,
                 flags,
                 meter_id,
@@ -452,8 +452,9 @@ proptest::proptest! {
         ]),
         body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
     ) {
-        let len = 8 + body.len();
-        let mut frame = vec![OFP_VERSION, msg_type, (len >> 8) as u8, len as u8, 0, 0, 0, 1];
+        let len = u16::try_from(8 + body.len()).expect("bodies are under 200 bytes");
+        let [len_hi, len_lo] = len.to_be_bytes();
+        let mut frame = vec![OFP_VERSION, msg_type, len_hi, len_lo, 0, 0, 0, 1];
         frame.extend_from_slice(&body);
         let frame = Bytes::from(frame);
         if let Ok(msg) = OfpMessage::decode(&frame) {
@@ -472,11 +473,11 @@ proptest::proptest! {
         msgs in proptest::collection::vec(arb_message(), 1..40),
     ) {
         let mut d = Datapath::new(DatapathConfig {
-            tables: crate::flow_table::TableConfig { n_tables: 4, capacity: 16 },
+            tables: TableConfig { n_tables: 4, capacity: 16 },
             ..DatapathConfig::new(1, 2)
         });
-        for (xid, body) in msgs.into_iter().enumerate() {
-            let msg = OfpMessage { version: OFP_VERSION, xid: xid as u32, body };
+        for (xid, body) in (0u32..).zip(msgs) {
+            let msg = OfpMessage { version: OFP_VERSION, xid, body };
             let frame = msg.to_bytes();
             // What the switch receives is what the codec decodes from the wire.
             let Ok(received) = OfpMessage::decode(&frame) else { continue };
@@ -502,7 +503,7 @@ proptest::proptest! {
                         Instruction::GotoTable(n) => proptest::prop_assert!(*n > e.table_id && *n < 4),
                         Instruction::Meter(m) => proptest::prop_assert!(d.meters().contains(*m)),
                         Instruction::ApplyActions(a) | Instruction::WriteActions(a) => {
-                            proptest::prop_assert!(!a.iter().any(|x| matches!(x, Action::Group(_))))
+                            proptest::prop_assert!(!a.iter().any(|x| matches!(x, Action::Group(_))));
                         }
                         _ => {}
                     }

@@ -75,10 +75,9 @@ pub struct FlowTable {
 impl FlowTable {
     /// Empty tables.
     pub fn new(config: TableConfig) -> Self {
-        let n = usize::from(config.n_tables.clamp(1, 254));
         Self {
             config: TableConfig {
-                n_tables: n as u8,
+                n_tables: config.n_tables.clamp(1, 254),
                 ..config
             },
             tables: Vec::new(),

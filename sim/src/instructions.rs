@@ -39,7 +39,7 @@ impl<'a> InstructionSummary<'a> {
                 Instruction::ClearActions => s.clear = true,
                 Instruction::WriteActions(a) => s.write = a,
                 Instruction::WriteMetadata { metadata, mask } => {
-                    s.write_metadata = Some((*metadata, *mask))
+                    s.write_metadata = Some((*metadata, *mask));
                 }
                 Instruction::GotoTable(t) => s.goto = Some(*t),
                 Instruction::Raw(_) => {}
@@ -84,7 +84,7 @@ pub fn validate_instructions(
                 ))
             }
             Instruction::ApplyActions(actions) | Instruction::WriteActions(actions) => {
-                actions.iter().try_for_each(validate_action)?
+                actions.iter().try_for_each(validate_action)?;
             }
             _ => {}
         }
@@ -170,7 +170,7 @@ pub fn check_consistency(instructions: &[Instruction]) -> Result<(), TableError>
     for i in instructions {
         match i {
             Instruction::ApplyActions(actions) | Instruction::WriteActions(actions) => {
-                actions.iter().try_for_each(check_output_port)?
+                actions.iter().try_for_each(check_output_port)?;
             }
             _ => {}
         }

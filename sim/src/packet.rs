@@ -93,7 +93,7 @@ impl PacketHeaders {
             (None, true) => None,
         };
         let v4 = |pick: fn(&(IpAddr, IpAddr)) -> IpAddr| match self.ip.as_ref().map(pick) {
-            Some(IpAddr::V4(a)) if self.eth_type == ETH_TYPE_IPV4 => Some(u32::from(a) as u128),
+            Some(IpAddr::V4(a)) if self.eth_type == ETH_TYPE_IPV4 => Some(u128::from(u32::from(a))),
             _ => None,
         };
         let v6 = |pick: fn(&(IpAddr, IpAddr)) -> IpAddr| match self.ip.as_ref().map(pick) {
@@ -101,13 +101,13 @@ impl PacketHeaders {
             _ => None,
         };
         let l4 = |proto: u8, pick: fn((u16, u16)) -> u16| match (self.ip_proto, ports) {
-            (Some(p), Some(ports)) if p == proto => Some(pick(ports) as u128),
+            (Some(p), Some(ports)) if p == proto => Some(u128::from(pick(ports))),
             _ => None,
         };
         match oxm_field {
-            field::IN_PORT => Some(self.in_port as u128),
-            field::METADATA => Some(metadata as u128),
-            field::ETH_TYPE => Some(self.eth_type as u128),
+            field::IN_PORT => Some(u128::from(self.in_port)),
+            field::METADATA => Some(u128::from(metadata)),
+            field::ETH_TYPE => Some(u128::from(self.eth_type)),
             field::IP_PROTO => self.ip_proto.map(u128::from),
             field::IPV4_SRC => v4(|a| a.0),
             field::IPV4_DST => v4(|a| a.1),

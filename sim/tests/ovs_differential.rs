@@ -239,7 +239,7 @@ async fn ovs_apply(c: &mut Conn, fms: &[FlowMod]) -> Vec<Option<(u16, u16)>> {
                     xid: m.xid,
                     body: Message::EchoReply(d),
                 })
-                .await
+                .await;
             }
             // FLOW_REMOVED (OFPFF_SEND_FLOW_REM), PORT_STATUS: asynchronous, not compared.
             _ => {}
@@ -272,7 +272,7 @@ async fn ovs_flows(c: &mut Conn) -> Vec<FlowStats> {
                     xid: m.xid,
                     body: Message::EchoReply(d),
                 })
-                .await
+                .await;
             }
             _ => {}
         }
