@@ -73,6 +73,7 @@ pub fn respond_epoll(listen: SocketAddr) -> std::io::Result<()> {
     let listener = std::net::TcpListener::bind(listen)?;
     listener.set_nonblocking(true)?;
     // SAFETY: a plain syscall; the descriptor is closed when the process exits.
+    #[allow(unsafe_code, reason = "epoll has no safe wrapper in std")]
     let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if ep < 0 {
         return Err(std::io::Error::last_os_error());
@@ -80,10 +81,13 @@ pub fn respond_epoll(listen: SocketAddr) -> std::io::Result<()> {
     let add = |fd: i32| -> std::io::Result<()> {
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,
-            u64: fd as u64,
+            // The token is the descriptor; a negative one is what epoll_ctl calls EBADF.
+            u64: u64::try_from(fd).map_err(|_| std::io::Error::from_raw_os_error(libc::EBADF))?,
         };
         // SAFETY: `ev` is a valid epoll_event for the duration of the call.
-        if unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+        #[allow(unsafe_code, reason = "epoll has no safe wrapper in std")]
+        let rc = unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev) };
+        if rc < 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(())
@@ -92,19 +96,27 @@ pub fn respond_epoll(listen: SocketAddr) -> std::io::Result<()> {
     add(lfd)?;
     let mut conns: HashMap<i32, (std::net::TcpStream, Vec<u8>)> = HashMap::new();
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
+    // Never more than `events` has room for.
+    let max_events = i32::try_from(events.len()).unwrap_or(i32::MAX);
     let mut buf = [0u8; 4096];
     let mut out = Vec::with_capacity(4096);
     loop {
-        // SAFETY: `events` has room for `events.len()` entries.
-        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), events.len() as i32, -1) };
-        if n < 0 {
+        // SAFETY: `events` has room for `max_events` entries.
+        #[allow(unsafe_code, reason = "epoll has no safe wrapper in std")]
+        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), max_events, -1) };
+        // Negative: failed (-1 and errno).
+        let Ok(n) = usize::try_from(n) else {
             let e = std::io::Error::last_os_error();
             if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
             return Err(e);
-        }
-        for ev in &events[..n as usize] {
+        };
+        for ev in &events[..n] {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "the token is a descriptor `add` registered, so it fits in i32"
+            )]
             let fd = ev.u64 as i32;
             if fd == lfd {
                 while let Ok((s, _)) = listener.accept() {
@@ -232,7 +244,9 @@ pub async fn run_floor(
             Ok(Ok((i, stream))) => {
                 connected += 1;
                 let offset = echo.mul_f64(i as f64 / n as f64);
-                clients.spawn(probe(stream, i as u32, offset, echo, replies.clone()));
+                // The xid only tags this connection's own echoes: saturating is harmless.
+                let xid = u32::try_from(i).unwrap_or(u32::MAX);
+                clients.spawn(probe(stream, xid, offset, echo, replies.clone()));
             }
             Ok(Err(e)) => {
                 first_error.get_or_insert(e);

@@ -17,6 +17,11 @@ pub const PER_SOURCE_ADDRESS: usize = 200;
 const RECORD: usize = 4;
 
 /// The source address of switch `i`: 127.1.0.1, 127.1.1.1, ... one per 200 switches.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a % 250 < 250; a / 250 < 255 for fewer than 12.75M switches, far beyond what the \
+              open-files limit lets one process connect"
+)]
 pub fn source_ip(i: usize) -> IpAddr {
     let a = i / PER_SOURCE_ADDRESS;
     IpAddr::from([127, 1 + (a / 250) as u8, (a % 250) as u8, 1])
@@ -179,7 +184,7 @@ impl Fleet {
     /// [`Fleet::message_marks`]. Join the returned set with [`collect`].
     pub fn spawn_waiters(
         &self,
-        expected: Arc<Vec<CanonicalFlow>>,
+        expected: &Arc<Vec<CanonicalFlow>>,
         marks: &[u64],
         start: Instant,
         timeout: Duration,

@@ -24,6 +24,10 @@ pub struct SwarmPolicy {
 
 /// The `i`-th exempt prefix: a /32 in 100.64.0.0/10 (4,194,304 distinct values).
 pub fn exempt_prefix(i: usize) -> String {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "only the low 22 bits are kept: the prefixes wrap after 4,194,304"
+    )]
     let n = 0x6440_0000u32 | (i as u32 & 0x003f_ffff);
     format!("{}/32", Ipv4Addr::from(n))
 }

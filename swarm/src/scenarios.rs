@@ -158,7 +158,7 @@ impl Storm<'_> {
         let start = Instant::now();
         let waiters = self
             .fleet
-            .spawn_waiters(expected, &marks, start, self.timeout);
+            .spawn_waiters(&expected, &marks, start, self.timeout);
         let connect_errors = trigger().await?;
         let outcome = collect(waiters).await;
         let (controller_all_ms, controller_view) =

@@ -61,7 +61,7 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
         assert_eq!(s["flow_mod_errors"], 0, "{name}");
         assert_eq!(s["controller_view"]["in_sync_current"], 100, "{name}: {s}");
         assert!(
-            s["notes"].as_array().is_some_and(|n| n.is_empty()),
+            s["notes"].as_array().is_some_and(Vec::is_empty),
             "{name}: {s}"
         );
     }
