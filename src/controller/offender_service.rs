@@ -6,7 +6,7 @@
 //! end and:
 //!
 //! 1. parses each sample ([`parse_sample`]), counting malformed ones per switch;
-//! 2. records it in the [`OffenderTable`] (behind a `std::sync::Mutex` held only for the
+//! 2. records it in the [`OffenderTable`] (behind a `parking_lot::Mutex` held only for the
 //!    `record` call; the API takes the same lock to read the table);
 //! 3. on an [`InfectionEvent`] logs one WARN line `likely infected subscriber` with the
 //!    subscriber's fields, and hands the event to a dedicated writer thread, which writes it
@@ -16,9 +16,10 @@
 //! The task ends when the shutdown token is cancelled or every sender is dropped; the writer
 //! thread then drains what it has and ends too.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc as std_mpsc, Arc, Mutex};
+use std::sync::{mpsc as std_mpsc, Arc};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -122,7 +123,7 @@ struct Shared {
 /// Per-switch sample counts go when the registry forgets the switch (bounded like the registry).
 impl ForgetDpids for Shared {
     fn forget_dpids(&self, dpids: &[u64]) {
-        let mut map = self.switches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.switches.lock();
         for dpid in dpids {
             map.remove(dpid);
         }
@@ -152,7 +153,7 @@ impl OffenderHandle {
     /// The `limit` worst subscribers (flagged first, then most attempts); with `flagged_only`
     /// only flagged ones.
     pub fn top(&self, limit: usize, flagged_only: bool) -> Vec<OffenderView> {
-        let table = self.shared.table.lock().unwrap_or_else(|p| p.into_inner());
+        let table = self.shared.table.lock();
         let mut views = table.top(limit);
         drop(table);
         if flagged_only {
@@ -166,15 +167,10 @@ impl OffenderHandle {
     /// Counters and sizes, for metrics.
     pub fn summary(&self) -> OffenderSummary {
         let (tracked, flagged, table) = {
-            let t = self.shared.table.lock().unwrap_or_else(|p| p.into_inner());
+            let t = self.shared.table.lock();
             (t.len(), t.flagged_count(), t.stats())
         };
-        let switches = self
-            .shared
-            .switches
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let switches = self.shared.switches.lock().clone();
         let r = &self.shared.reports;
         OffenderSummary {
             tracked,
@@ -219,20 +215,12 @@ impl OffenderHandle {
             in_port,
             now: UnixMillis::from_system_time(sample.received),
         };
-        self.shared
-            .table
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .record(&parsed, context)
+        self.shared.table.lock().record(&parsed, context)
     }
 
     /// Removes idle entries; returns how many.
     pub fn expire(&self, now: UnixMillis) -> usize {
-        self.shared
-            .table
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .expire(now)
+        self.shared.table.lock().expire(now)
     }
 
     /// Applies new thresholds and bounds (a policy reload). When they differ from the table's,
@@ -243,7 +231,7 @@ impl OffenderHandle {
         &self,
         config: OffenderConfig,
     ) -> Result<Option<usize>, OffenderConfigError> {
-        let mut table = self.shared.table.lock().unwrap_or_else(|p| p.into_inner());
+        let mut table = self.shared.table.lock();
         if *table.config() == config {
             return Ok(None);
         }
@@ -260,14 +248,14 @@ impl OffenderHandle {
             Some(sink) => Some(spawn_writer(sink, self.shared.report_queue, self.clone())?),
             None => None,
         };
-        *self.shared.writer.lock().unwrap_or_else(|p| p.into_inner()) = writer;
+        *self.shared.writer.lock() = writer;
         Ok(())
     }
 
     /// Hands a flagging event to the report writer, if any; counts it as dropped when the
     /// queue is full or the writer is gone.
     fn report(&self, event: InfectionEvent) {
-        let writer = self.shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let writer = self.shared.writer.lock();
         let Some(w) = writer.as_ref() else {
             return;
         };
@@ -278,11 +266,7 @@ impl OffenderHandle {
     }
 
     fn count(&self, dpid: u64, f: impl FnOnce(&mut SwitchSampleCounts)) {
-        let mut map = self
-            .shared
-            .switches
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut map = self.shared.switches.lock();
         let entry = map.entry(dpid).or_default();
         entry.samples += 1;
         f(entry);

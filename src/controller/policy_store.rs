@@ -9,8 +9,9 @@
 use crate::fleet::registry::Registry;
 use crate::policy::{Config, LoadError};
 use crate::session::active_policy::ActivePolicy;
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -65,9 +66,7 @@ impl PolicyStore {
 
     /// Installs `config` as the next generation (or does nothing when it equals the current).
     pub fn install(&self, config: Config) -> ReloadOutcome {
-        // Nothing inside panics with the lock held; a poisoned lock still guards nothing but
-        // this sequence, so it is taken over.
-        let _serialised = self.install_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _serialised = self.install_lock.lock();
         let current = self.current();
         if *current.config() == config {
             return ReloadOutcome::Unchanged {

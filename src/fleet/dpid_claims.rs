@@ -18,9 +18,9 @@
 //! never dropped, so a claimant refused during a hold-down is refused for the whole hold-down.
 //! Released dpids are queued in release order: amortised O(1) per claim or release, no scan.
 
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -235,7 +235,7 @@ impl DpidClaims {
         close: CancellationToken,
         now: Instant,
     ) -> ClaimOutcome {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock();
         inner.sweep(now, self.max_released);
         // Whatever follows, the dpid has a holder again (a refusal needs one).
         inner.claimed(dpid);
@@ -295,7 +295,7 @@ impl DpidClaims {
 
     /// [`DpidClaims::release`] at `now`.
     pub fn release_at(&self, dpid: u64, conn: ConnId, now: Instant) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock();
         if let Some(state) = inner.map.get_mut(&dpid) {
             if state.holder.as_ref().is_some_and(|h| h.conn == conn) {
                 state.holder = None;
@@ -309,7 +309,7 @@ impl DpidClaims {
 
     /// The connection holding `dpid`, if any.
     pub fn holder(&self, dpid: u64) -> Option<(ConnId, SocketAddr)> {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = self.inner.lock();
         inner
             .map
             .get(&dpid)
@@ -319,17 +319,13 @@ impl DpidClaims {
     /// Forgets released dpids whose history is over at `now` (also done on every claim and
     /// release).
     pub fn sweep(&self, now: Instant) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock();
         inner.sweep(now, self.max_released);
     }
 
     /// Dpids tracked now: held ones plus released ones whose history still matters.
     pub fn tracked(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .map
-            .len()
+        self.inner.lock().map.len()
     }
 }
 
@@ -364,7 +360,7 @@ mod tests {
     }
 
     fn has_history(claims: &DpidClaims, dpid: u64) -> bool {
-        claims.inner.lock().unwrap().map.contains_key(&dpid)
+        claims.inner.lock().map.contains_key(&dpid)
     }
 
     #[test]
@@ -398,7 +394,7 @@ mod tests {
         let oldest_kept = n - MAX_RELEASED as u64;
         assert!(!has_history(&claims, oldest_kept - 1));
         assert!(has_history(&claims, oldest_kept));
-        assert!(claims.inner.lock().unwrap().released.len() <= MAX_RELEASED);
+        assert!(claims.inner.lock().released.len() <= MAX_RELEASED);
         // Once the flap window is over, everything released is forgotten.
         claims.sweep(now + FLAP_WINDOW + Duration::from_secs(1));
         assert_eq!(claims.tracked(), 0);
@@ -488,7 +484,7 @@ mod tests {
             claims.release_at(1, 2 * i + 1, now);
         }
         assert_eq!(claims.tracked(), 1);
-        assert!(claims.inner.lock().unwrap().released.len() <= COMPACT_SLACK + 2);
+        assert!(claims.inner.lock().released.len() <= COMPACT_SLACK + 2);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! is forgotten when the registry forgets it (see `Registry::forget_with`). One `RwLock` over the map, taken for writing once per flow
 //! read or sync of a switch (at most a few per minute per switch), never across an `await`.
 
+use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
 use op25b_proto::multipart::stats::FlowStats;
@@ -106,7 +106,7 @@ impl SwitchObservations {
     }
 
     fn update(&self, dpid: u64, f: impl FnOnce(&mut SwitchObservation)) {
-        let mut map = self.switches.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.switches.write();
         f(map.entry(dpid).or_default());
     }
 
@@ -151,20 +151,20 @@ impl SwitchObservations {
 
     /// One switch, if anything was recorded for it.
     pub fn get(&self, dpid: u64) -> Option<SwitchObservation> {
-        let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
+        let map = self.switches.read();
         map.get(&dpid).cloned()
     }
 
     /// `dpid`'s blocked packets and bytes (cheap: copies no flows).
     pub fn blocked(&self, dpid: u64) -> Option<(u64, u64)> {
-        let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
+        let map = self.switches.read();
         map.get(&dpid)
             .map(|o| (o.blocked_packets(), o.blocked_bytes()))
     }
 
     /// Every switch's counters, sorted by dpid (for the collector; copies no flows).
     pub fn all_counts(&self) -> Vec<(u64, ObservedCounts)> {
-        let map = self.switches.read().unwrap_or_else(|p| p.into_inner());
+        let map = self.switches.read();
         let mut all: Vec<_> = map
             .iter()
             .map(|(d, o)| {
@@ -187,7 +187,7 @@ impl SwitchObservations {
     /// registry forgot the switches: see [`Registry::forget_with`]).
     pub fn forget(&self, dpids: &[u64]) {
         {
-            let mut map = self.switches.write().unwrap_or_else(|p| p.into_inner());
+            let mut map = self.switches.write();
             for dpid in dpids {
                 map.remove(dpid);
             }
@@ -201,10 +201,7 @@ impl SwitchObservations {
 
     /// Switches with anything recorded.
     pub fn len(&self) -> usize {
-        self.switches
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.switches.read().len()
     }
 
     /// Nothing recorded for any switch.

@@ -12,11 +12,12 @@
 //! the queue's front. Whatever else keeps state per dpid (the switch observations) forgets with
 //! the registry through [`Registry::forget_with`].
 
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 use tracing::{debug, warn};
 
@@ -327,8 +328,8 @@ impl Shared {
         }
     }
 
-    fn departures(&self) -> std::sync::MutexGuard<'_, Departures> {
-        self.departures.lock().unwrap_or_else(|p| p.into_inner())
+    fn departures(&self) -> MutexGuard<'_, Departures> {
+        self.departures.lock()
     }
 
     /// Brings `slot.tracking` in line with `slot.status.connection` after a write. `now` is only
@@ -355,7 +356,7 @@ impl Shared {
         if !self.departures().anything_due(now, self.limits) {
             return 0;
         }
-        let mut map = self.switches.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.switches.write();
         self.sweep_locked(&mut map, now)
     }
 
@@ -376,7 +377,7 @@ impl Shared {
             let Some(entry) = map.get(&departure.dpid).cloned() else {
                 continue;
             };
-            let mut slot = entry.lock().unwrap_or_else(|p| p.into_inner());
+            let mut slot = entry.lock();
             if slot.tracking != Tracking::Departed(departure.seq)
                 || slot.status.connection.is_some()
             {
@@ -398,7 +399,7 @@ impl Shared {
         // Still under the write lock: a reconnect of one of these dpids waits until every sink
         // has forgotten it, so the sinks never drop what a newer connection recorded.
         let sinks: Vec<Arc<dyn ForgetDpids>> = {
-            let mut sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
+            let mut sinks = self.sinks.lock();
             sinks.retain(|s| s.strong_count() > 0);
             sinks.iter().filter_map(Weak::upgrade).collect()
         };
@@ -448,7 +449,7 @@ impl SwitchHandle {
     fn update_inner(&self, f: impl FnOnce(&mut SwitchStatus), now: impl FnOnce() -> Instant) {
         let mut at = None;
         {
-            let mut slot = self.entry.lock().unwrap_or_else(|p| p.into_inner());
+            let mut slot = self.entry.lock();
             f(&mut slot.status);
             self.shared.track(&mut slot, || {
                 let t = now();
@@ -464,11 +465,7 @@ impl SwitchHandle {
 
     /// A copy of the switch's status.
     pub fn get(&self) -> SwitchStatus {
-        self.entry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .status
-            .clone()
+        self.entry.lock().status.clone()
     }
 }
 
@@ -513,7 +510,7 @@ impl Registry {
     /// `sink` forgets a dpid whenever the registry does (held weakly; registering the same sink
     /// again changes nothing).
     pub fn forget_with(&self, sink: &Arc<dyn ForgetDpids>) {
-        let mut sinks = self.shared.sinks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sinks = self.shared.sinks.lock();
         sinks.retain(|s| s.strong_count() > 0);
         let weak = Arc::downgrade(sink);
         if !sinks.iter().any(|s| Weak::ptr_eq(s, &weak)) {
@@ -529,11 +526,7 @@ impl Registry {
 
     /// Switches listed now (connected or not).
     pub fn known(&self) -> usize {
-        self.shared
-            .switches
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.shared.switches.read().len()
     }
 
     /// Switches listed now without a connection.
@@ -554,7 +547,7 @@ impl Registry {
     /// connected before.
     pub fn connect(&self, dpid: u64, conn: u64, peer: SocketAddr, now: SystemTime) -> SwitchHandle {
         let mark = |entry: &Arc<Mutex<Slot>>| {
-            let mut slot = entry.lock().unwrap_or_else(|p| p.into_inner());
+            let mut slot = entry.lock();
             let s = &mut slot.status;
             if s.connected_since.is_some() {
                 s.counters.reconnects += 1;
@@ -570,21 +563,13 @@ impl Registry {
         // needs the write lock) either removed it before (a fresh entry is made below) or sees
         // it connected.
         {
-            let read = self
-                .shared
-                .switches
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
+            let read = self.shared.switches.read();
             if let Some(entry) = read.get(&dpid) {
                 mark(entry);
                 return self.handle(entry.clone());
             }
         }
-        let mut write = self
-            .shared
-            .switches
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut write = self.shared.switches.write();
         let entry = write
             .entry(dpid)
             .or_insert_with(|| {
@@ -610,18 +595,10 @@ impl Registry {
     /// One of this switch's status, if it was ever seen.
     pub fn switch(&self, dpid: u64) -> Option<SwitchStatus> {
         self.shared.sweep_if_due(Instant::now());
-        let read = self
-            .shared
-            .switches
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let read = self.shared.switches.read();
         let entry = read.get(&dpid)?.clone();
         drop(read);
-        let s = entry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .status
-            .clone();
+        let s = entry.lock().status.clone();
         Some(s)
     }
 
@@ -629,27 +606,17 @@ impl Registry {
     pub fn snapshot(&self) -> RegistrySnapshot {
         self.shared.sweep_if_due(Instant::now());
         let entries: Vec<_> = {
-            let read = self
-                .shared
-                .switches
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
+            let read = self.shared.switches.read();
             read.values().cloned().collect()
         };
-        let mut switches: Vec<SwitchStatus> = entries
-            .iter()
-            .map(|e| e.lock().unwrap_or_else(|p| p.into_inner()).status.clone())
-            .collect();
+        let mut switches: Vec<SwitchStatus> =
+            entries.iter().map(|e| e.lock().status.clone()).collect();
         switches.sort_by_key(|s| s.dpid);
         RegistrySnapshot {
             policy_generation: self.policy_generation.load(Ordering::Relaxed),
             reloads_ok: self.reloads_ok.load(Ordering::Relaxed),
             reloads_failed: self.reloads_failed.load(Ordering::Relaxed),
-            last_reload_error: self
-                .last_reload_error
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
+            last_reload_error: self.last_reload_error.lock().clone(),
             handshaking: self.handshaking.load(Ordering::Relaxed),
             switches,
         }
@@ -669,19 +636,13 @@ impl Registry {
     pub fn reload_succeeded(&self, generation: u64) {
         self.policy_generation.store(generation, Ordering::Relaxed);
         self.reloads_ok.fetch_add(1, Ordering::Relaxed);
-        *self
-            .last_reload_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = None;
+        *self.last_reload_error.lock() = None;
     }
 
     /// A reload rejected with `error`; the policy in force stays.
     pub fn reload_failed(&self, error: String) {
         self.reloads_failed.fetch_add(1, Ordering::Relaxed);
-        *self
-            .last_reload_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(error);
+        *self.last_reload_error.lock() = Some(error);
     }
 
     /// Connections that have not told their dpid yet (+1 on accept, -1 when known or closed).
@@ -723,7 +684,7 @@ mod tests {
 
     impl ForgetDpids for Recorder {
         fn forget_dpids(&self, dpids: &[u64]) {
-            self.0.lock().unwrap().extend_from_slice(dpids);
+            self.0.lock().extend_from_slice(dpids);
         }
     }
 
@@ -757,7 +718,7 @@ mod tests {
                 cap: evicted
             }
         );
-        let told = recorder.0.lock().unwrap().clone();
+        let told = recorder.0.lock().clone();
         assert_eq!(
             told,
             (1..=evicted).collect::<Vec<_>>(),
