@@ -23,8 +23,14 @@ fn scrape(api: &TestApi) -> (String, Families) {
 fn busy_api() -> TestApi {
     let api = TestApi::start(true);
     api.fill_registry();
-    api.registry
-        .reload_failed("policy.toml:3:1: bad".to_owned());
+    // One rejected reload: an invalid file, then the valid one back.
+    let valid = std::fs::read_to_string(&api.policy_path).expect("read policy");
+    std::fs::write(&api.policy_path, "[policy]\nblocked_ports = [\"x\"]\n").expect("write policy");
+    assert!(
+        api.store.reload("test").is_err(),
+        "the invalid file is rejected"
+    );
+    std::fs::write(&api.policy_path, valid).expect("write policy");
     api.observations
         .record_sync(1, "connect", true, Duration::from_millis(20));
     api.observations

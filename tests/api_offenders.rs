@@ -120,11 +120,7 @@ fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_l
         .build()
         .expect("runtime");
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(
-        loaded.config,
-        Some(policy_path),
-        registry.clone(),
-    ));
+    let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path)));
     let readiness = Arc::new(Readiness::new());
     let shutdown = CancellationToken::new();
     let obs = rt
@@ -193,11 +189,7 @@ fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
         .build()
         .expect("runtime");
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(
-        loaded.config,
-        Some(policy_path.clone()),
-        registry.clone(),
-    ));
+    let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path.clone())));
     let shutdown = CancellationToken::new();
     let obs = rt
         .block_on(launch::start(

@@ -71,7 +71,7 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
     std::fs::write(&path, POLICY).expect("write policy");
     let config = Config::load(&path).expect("valid").config;
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(config, Some(path), registry.clone()));
+    let store = Arc::new(PolicyStore::new(config, Some(path)));
     let shutdown = CancellationToken::new();
     let _enter = rt.enter();
 

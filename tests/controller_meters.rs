@@ -187,7 +187,7 @@ async fn sampled_packet_ins_reach_the_offender_channel_and_overflow_is_counted()
         .unwrap()
         .config;
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(config, None, registry.clone()));
+    let store = Arc::new(PolicyStore::new(config, None));
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
     let controller = Controller::start(
         store,

@@ -50,9 +50,13 @@ async fn a_valid_reload_is_synced_hitlessly_to_every_switch() {
         assert!(!tcp_forwarded(sw, 1, "10.0.0.5", "198.51.100.7", 25));
         assert_hitless(sw);
     }
-    let snap = h.registry.snapshot();
+    let status = h.store.reload_status();
     assert_eq!(
-        (snap.policy_generation, snap.reloads_ok, snap.reloads_failed),
+        (
+            h.store.current().generation(),
+            status.reloads_ok,
+            status.reloads_failed
+        ),
         (2, 1, 0)
     );
     h.controller.shutdown().await;
@@ -76,13 +80,13 @@ async fn an_invalid_reload_changes_nothing() {
         &policy_text(60, "").replace("192.0.2.25/32", "192.0.2.25/24"),
     );
     let start = std::time::Instant::now();
-    while h.registry.snapshot().reloads_failed == 0 {
+    while h.store.reload_status().reloads_failed == 0 {
         assert!(start.elapsed() < T, "the rejected reload is counted");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let snap = h.registry.snapshot();
-    assert_eq!(snap.policy_generation, 1);
-    let err = snap.last_reload_error.expect("error kept");
+    let status = h.store.reload_status();
+    assert_eq!(h.store.current().generation(), 1);
+    let err = status.last_reload_error.expect("error kept");
     assert!(err.contains("policy.toml"), "{err}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sw.counters().flow_mods, messages_before, "nothing sent");
@@ -110,7 +114,7 @@ async fn a_switch_away_during_a_reload_gets_it_on_reconnect() {
         &policy_text(60, "").replace("192.0.2.25/32", "192.0.2.27/32"),
     );
     let start = std::time::Instant::now();
-    while h.registry.policy_generation() != 2 {
+    while h.store.current().generation() != 2 {
         assert!(start.elapsed() < T, "reload applied");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -127,7 +127,7 @@ fn start_controller(listen: std::net::SocketAddr) -> (Controller, Arc<Registry>)
         .expect("valid policy")
         .config;
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(config, None, registry.clone()));
+    let store = Arc::new(PolicyStore::new(config, None));
     let controller = Controller::start(
         store,
         registry.clone(),

@@ -69,6 +69,7 @@ impl ApiState {
     ) -> Self {
         let metrics = Arc::new(Metrics::new(
             registry.clone(),
+            store.clone(),
             observations.clone(),
             offenders.clone(),
         ));

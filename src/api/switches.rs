@@ -90,7 +90,7 @@ fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
 pub async fn list(State(state): State<ApiState>) -> Json<SwitchList> {
     let snap = state.registry.snapshot();
     Json(SwitchList {
-        policy_generation: snap.policy_generation,
+        policy_generation: state.store.current().generation(),
         handshaking: snap.handshaking,
         switches: snap.switches.iter().map(|s| summary(s, &state)).collect(),
     })

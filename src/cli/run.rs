@@ -108,11 +108,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         warn!("{w}");
     }
     let registry = Arc::new(Registry::new());
-    let store = Arc::new(PolicyStore::new(
-        loaded.config,
-        Some(args.config.clone()),
-        registry.clone(),
-    ));
+    let store = Arc::new(PolicyStore::new(loaded.config, Some(args.config.clone())));
     // The API and the offender service first, so the sessions have somewhere to report to;
     // the OpenFlow listener right after (it binds in microseconds).
     let obs_shutdown = CancellationToken::new();

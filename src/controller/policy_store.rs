@@ -1,12 +1,12 @@
 //! The policy in force and its generation, distributed to every session through a
-//! `tokio::sync::watch` channel.
+//! `tokio::sync::watch` channel, and how the reloads went ([`ReloadStatus`]). The one owner of
+//! the policy state: the API, the metrics and the readiness check read it here.
 //!
 //! A new policy that fails validation is rejected and logged; the policy in force stays and
 //! nothing is removed from any switch. A valid one gets the next generation; every connected
 //! session re-syncs to it, and a switch that is disconnected at the time gets it when it
 //! reconnects (it always syncs to the latest value of the channel).
 
-use crate::fleet::registry::Registry;
 use crate::policy::{Config, LoadError};
 use crate::session::active_policy::ActivePolicy;
 use parking_lot::Mutex;
@@ -24,12 +24,23 @@ pub enum ReloadOutcome {
     Unchanged { generation: u64 },
 }
 
-/// Holds the sender side of the policy channel.
+/// How the reloads went since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReloadStatus {
+    /// Installs of a new generation (a reload of a changed file, or [`PolicyStore::install`]).
+    pub reloads_ok: u64,
+    /// Reloads rejected (file unreadable or invalid); the policy in force stayed.
+    pub reloads_failed: u64,
+    /// Why the last reload was rejected; cleared when a new generation is installed.
+    pub last_reload_error: Option<String>,
+}
+
+/// Holds the sender side of the policy channel and the reload status.
 #[derive(Debug)]
 pub struct PolicyStore {
     path: Option<PathBuf>,
     tx: watch::Sender<Arc<ActivePolicy>>,
-    registry: Arc<Registry>,
+    status: Mutex<ReloadStatus>,
     /// Held from reading the policy in force to publishing the next one, so two reloads at once
     /// (API and SIGHUP/file watch) never compute the same generation.
     install_lock: Mutex<()>,
@@ -37,14 +48,13 @@ pub struct PolicyStore {
 
 impl PolicyStore {
     /// Generation 1 is `config`; `path` is where reloads read from (None: no file, tests).
-    pub fn new(config: Config, path: Option<PathBuf>, registry: Arc<Registry>) -> Self {
+    pub fn new(config: Config, path: Option<PathBuf>) -> Self {
         let first = Arc::new(ActivePolicy::new(1, config));
-        registry.set_policy_generation(1);
         let (tx, _rx) = watch::channel(first);
         Self {
             path,
             tx,
-            registry,
+            status: Mutex::new(ReloadStatus::default()),
             install_lock: Mutex::new(()),
         }
     }
@@ -57,6 +67,11 @@ impl PolicyStore {
     /// The policy in force.
     pub fn current(&self) -> Arc<ActivePolicy> {
         self.tx.borrow().clone()
+    }
+
+    /// How the reloads went since start.
+    pub fn reload_status(&self) -> ReloadStatus {
+        self.status.lock().clone()
     }
 
     /// The policy file this store reloads from.
@@ -83,7 +98,9 @@ impl PolicyStore {
         let generation = current.generation() + 1;
         self.tx
             .send_replace(Arc::new(ActivePolicy::new(generation, config)));
-        self.registry.reload_succeeded(generation);
+        let mut status = self.status.lock();
+        status.reloads_ok += 1;
+        status.last_reload_error = None;
         ReloadOutcome::Installed { generation }
     }
 
@@ -124,7 +141,9 @@ impl PolicyStore {
                     generation = self.current().generation(),
                     "policy reload rejected; the policy in force stays"
                 );
-                self.registry.reload_failed(e.to_string());
+                let mut status = self.status.lock();
+                status.reloads_failed += 1;
+                status.last_reload_error = Some(e.to_string());
                 Err(e)
             }
         }
@@ -155,8 +174,7 @@ mod tests {
     fn concurrent_installs_get_distinct_increasing_generations() {
         const THREADS: u32 = 8;
         const EACH: u32 = 200;
-        let registry = Arc::new(Registry::new());
-        let store = Arc::new(PolicyStore::new(config(0), None, registry.clone()));
+        let store = Arc::new(PolicyStore::new(config(0), None));
         let barrier = Arc::new(std::sync::Barrier::new(THREADS as usize));
         let handles: Vec<_> = (0..THREADS)
             .map(|t| {
@@ -194,6 +212,6 @@ mod tests {
         assert_eq!(distinct.first(), Some(&2));
         assert_eq!(distinct.last(), Some(&(n + 1)));
         assert_eq!(store.current().generation(), n + 1);
-        assert_eq!(registry.policy_generation(), n + 1);
+        assert_eq!(store.reload_status().reloads_ok, n, "every install counted");
     }
 }

@@ -2,7 +2,6 @@
 
 use super::policy_store::{PolicyStore, ReloadOutcome};
 use super::reload::{run_reloader, watch_file};
-use crate::fleet::registry::Registry;
 use crate::policy::Config;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -36,37 +35,62 @@ fn temp_dir() -> PathBuf {
     d
 }
 
-fn store_for(text: &str) -> (PathBuf, Arc<Registry>, PolicyStore) {
+fn store_for(text: &str) -> (PathBuf, PolicyStore) {
     let dir = temp_dir();
     let path = dir.join("policy.toml");
     std::fs::write(&path, text).unwrap();
-    let registry = Arc::new(Registry::new());
     let config = Config::load(&path).unwrap().config;
-    let store = PolicyStore::new(config, Some(path.clone()), registry.clone());
-    (path, registry, store)
+    let store = PolicyStore::new(config, Some(path.clone()));
+    (path, store)
 }
 
 #[test]
 fn an_invalid_file_is_rejected_and_the_policy_in_force_stays() {
-    let (path, registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let (path, store) = store_for(&policy_text("192.0.2.25/32"));
     let mut rx = store.subscribe();
     std::fs::write(&path, policy_text("192.0.2.25/24")).unwrap(); // host bits beyond the mask
     let err = store.reload("test").unwrap_err();
     assert!(err.to_string().contains("policy.toml"), "{err}");
     assert_eq!(store.current().generation(), 1);
     assert!(!rx.has_changed().unwrap(), "sessions are not told anything");
-    let snap = registry.snapshot();
+    let status = store.reload_status();
     assert_eq!(
-        (snap.reloads_failed, snap.reloads_ok, snap.policy_generation),
+        (
+            status.reloads_failed,
+            status.reloads_ok,
+            store.current().generation()
+        ),
         (1, 0, 1)
     );
-    assert!(snap.last_reload_error.is_some());
+    assert!(status.last_reload_error.is_some());
     rx.mark_unchanged();
 }
 
 #[test]
+fn an_installed_reload_after_a_rejected_one_counts_both_and_clears_the_error() {
+    let (path, store) = store_for(&policy_text("192.0.2.25/32"));
+    std::fs::write(&path, "[policy]\nblocked_ports = [\"x\"]\n").unwrap();
+    assert!(store.reload("test").is_err());
+    std::fs::write(&path, policy_text("192.0.2.26/32")).unwrap();
+    assert_eq!(
+        store.reload("test").unwrap(),
+        ReloadOutcome::Installed { generation: 2 }
+    );
+    let status = store.reload_status();
+    assert_eq!(
+        (
+            status.reloads_ok,
+            status.reloads_failed,
+            store.current().generation()
+        ),
+        (1, 1, 2)
+    );
+    assert_eq!(status.last_reload_error, None);
+}
+
+#[test]
 fn a_valid_change_gets_the_next_generation_and_identical_is_unchanged() {
-    let (path, registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let (path, store) = store_for(&policy_text("192.0.2.25/32"));
     let mut rx = store.subscribe();
     assert_eq!(
         store.reload("test").unwrap(),
@@ -79,12 +103,12 @@ fn a_valid_change_gets_the_next_generation_and_identical_is_unchanged() {
     );
     assert!(rx.has_changed().unwrap());
     assert_eq!(rx.borrow_and_update().generation(), 2);
-    assert_eq!(registry.snapshot().reloads_ok, 1);
+    assert_eq!(store.reload_status().reloads_ok, 1);
 }
 
 #[tokio::test]
 async fn saving_by_rename_triggers_the_watch() {
-    let (path, _registry, _store) = store_for(&policy_text("192.0.2.25/32"));
+    let (path, _store) = store_for(&policy_text("192.0.2.25/32"));
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let _w = watch_file(&path, tx).unwrap();
     let tmp = path.with_file_name(".policy.toml.swp");
@@ -96,7 +120,7 @@ async fn saving_by_rename_triggers_the_watch() {
 
 #[tokio::test]
 async fn the_reloader_installs_a_changed_file_and_ignores_an_invalid_one() {
-    let (path, _registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let (path, store) = store_for(&policy_text("192.0.2.25/32"));
     let store = Arc::new(store);
     let token = CancellationToken::new();
     let task = tokio::spawn(run_reloader(store.clone(), token.clone()));
@@ -118,7 +142,7 @@ async fn the_reloader_installs_a_changed_file_and_ignores_an_invalid_one() {
 
 #[tokio::test]
 async fn sighup_reloads_at_once_while_file_events_keep_the_debounce_waiting() {
-    let (path, _registry, store) = store_for(&policy_text("192.0.2.25/32"));
+    let (path, store) = store_for(&policy_text("192.0.2.25/32"));
     let store = Arc::new(store);
     let token = CancellationToken::new();
     let task = tokio::spawn(run_reloader(store.clone(), token.clone()));

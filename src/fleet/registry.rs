@@ -1,4 +1,5 @@
-//! The status registry: what the API and metrics read about every switch and the policy.
+//! The status registry: what the API and metrics read about every switch (the policy and its
+//! reloads are the policy store's).
 //!
 //! Lock-light: the map of switches is behind an `RwLock` taken for writing only when a switch is
 //! first seen or forgotten; each switch has its own `Mutex` written by its own connection task
@@ -135,7 +136,6 @@ pub fn format_dpid(dpid: u64) -> String {
     crate::policy::Dpid(dpid).to_string()
 }
 
-/// The whole controller as the API shows it.
 /// An optional `SystemTime` as an RFC 3339 string (serde's default is a
 /// `{secs_since_epoch, nanos_since_epoch}` struct no API client expects).
 fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
@@ -145,12 +145,9 @@ fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, 
     }
 }
 
+/// Every switch as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegistrySnapshot {
-    pub policy_generation: u64,
-    pub reloads_ok: u64,
-    pub reloads_failed: u64,
-    pub last_reload_error: Option<String>,
     /// Connections accepted that have not told their dpid yet.
     pub handshaking: u64,
     /// Sorted by dpid.
@@ -469,15 +466,11 @@ impl SwitchHandle {
     }
 }
 
-/// Shared by the listener, every connection task, the reloader and the API.
+/// Shared by the listener, every connection task and the readers (API, metrics).
 #[derive(Debug)]
 pub struct Registry {
     shared: Arc<Shared>,
-    policy_generation: AtomicU64,
-    reloads_ok: AtomicU64,
-    reloads_failed: AtomicU64,
     handshaking: AtomicU64,
-    last_reload_error: Mutex<Option<String>>,
 }
 
 impl Default for Registry {
@@ -499,11 +492,7 @@ impl Registry {
                 retention,
                 max_disconnected,
             })),
-            policy_generation: AtomicU64::new(0),
-            reloads_ok: AtomicU64::new(0),
-            reloads_failed: AtomicU64::new(0),
             handshaking: AtomicU64::new(0),
-            last_reload_error: Mutex::new(None),
         }
     }
 
@@ -613,36 +602,9 @@ impl Registry {
             entries.iter().map(|e| e.lock().status.clone()).collect();
         switches.sort_by_key(|s| s.dpid);
         RegistrySnapshot {
-            policy_generation: self.policy_generation.load(Ordering::Relaxed),
-            reloads_ok: self.reloads_ok.load(Ordering::Relaxed),
-            reloads_failed: self.reloads_failed.load(Ordering::Relaxed),
-            last_reload_error: self.last_reload_error.lock().clone(),
             handshaking: self.handshaking.load(Ordering::Relaxed),
             switches,
         }
-    }
-
-    /// Policy generation in force.
-    pub fn policy_generation(&self) -> u64 {
-        self.policy_generation.load(Ordering::Relaxed)
-    }
-
-    /// Sets the generation in force without counting a reload (start-up).
-    pub fn set_policy_generation(&self, generation: u64) {
-        self.policy_generation.store(generation, Ordering::Relaxed);
-    }
-
-    /// A reload that installed `generation`.
-    pub fn reload_succeeded(&self, generation: u64) {
-        self.policy_generation.store(generation, Ordering::Relaxed);
-        self.reloads_ok.fetch_add(1, Ordering::Relaxed);
-        *self.last_reload_error.lock() = None;
-    }
-
-    /// A reload rejected with `error`; the policy in force stays.
-    pub fn reload_failed(&self, error: String) {
-        self.reloads_failed.fetch_add(1, Ordering::Relaxed);
-        *self.last_reload_error.lock() = Some(error);
     }
 
     /// Connections that have not told their dpid yet (+1 on accept, -1 when known or closed).
@@ -907,13 +869,11 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_is_sorted_and_carries_reload_counters() {
+    fn snapshot_is_sorted_and_counts_handshakes() {
         let r = Registry::new();
         let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
         r.connect(3, 1, peer, SystemTime::now());
         r.connect(1, 2, peer, SystemTime::now());
-        r.reload_failed("line 3: bad prefix".into());
-        r.reload_succeeded(2);
         r.handshaking_add(2);
         r.handshaking_add(-5);
         let snap = r.snapshot();
@@ -921,11 +881,6 @@ mod tests {
             snap.switches.iter().map(|s| s.dpid).collect::<Vec<_>>(),
             vec![1, 3]
         );
-        assert_eq!(
-            (snap.reloads_ok, snap.reloads_failed, snap.policy_generation),
-            (1, 1, 2)
-        );
-        assert_eq!(snap.last_reload_error, None);
         assert_eq!(snap.handshaking, 0);
         assert!(serde_json::to_string(&snap)
             .unwrap()

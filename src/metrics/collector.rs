@@ -1,5 +1,5 @@
 //! The scrape-time collector: on every `GET /metrics` it takes one snapshot of the status
-//! registry, the switch observations and the offender service, and encodes them with
+//! registry, the policy store, the switch observations and the offender service, and encodes them with
 //! `prometheus-client`'s const metrics. Nothing is copied into metric objects in between, so
 //! the numbers can never drift from what `/api/switches` shows.
 
@@ -13,6 +13,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 
 use crate::controller::offender_service::OffenderHandle;
+use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::{Registry, SyncState};
 use crate::offenders::dpid_colon_hex;
 
@@ -25,6 +26,7 @@ type Labels = Vec<(&'static str, String)>;
 #[derive(Debug)]
 pub struct FabricCollector {
     pub registry: Arc<Registry>,
+    pub store: Arc<PolicyStore>,
     pub observations: Arc<SwitchObservations>,
     pub offenders: Option<OffenderHandle>,
 }
@@ -264,15 +266,19 @@ impl Collector for FabricCollector {
             &mut enc,
             "op25b_policy_generation",
             "Generation of the policy in force (1 at start, +1 per accepted change)",
-            as_gauge(snap.policy_generation),
+            as_gauge(self.store.current().generation()),
         )?;
+        let reloads = self.store.reload_status();
         counters(
             &mut enc,
             "op25b_policy_reloads",
             "Policy reloads, by result (failed: rejected, the policy in force stays)",
             &[
-                (vec![("result", "ok".to_owned())], snap.reloads_ok),
-                (vec![("result", "failed".to_owned())], snap.reloads_failed),
+                (vec![("result", "ok".to_owned())], reloads.reloads_ok),
+                (
+                    vec![("result", "failed".to_owned())],
+                    reloads.reloads_failed,
+                ),
             ],
         )?;
 

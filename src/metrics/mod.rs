@@ -1,8 +1,9 @@
 //! Prometheus metrics for `GET /metrics`, in the Prometheus text format (0.0.4) written by the
 //! `prometheus-client` crate.
 //!
-//! - [`collector::FabricCollector`] reads the status registry, the [`SwitchObservations`] and the
-//!   offender service at scrape time (const metrics, nothing cached).
+//! - [`collector::FabricCollector`] reads the status registry, the policy store, the
+//!   [`SwitchObservations`] and the offender service at scrape time (const metrics, nothing
+//!   cached).
 //! - [`SwitchObservations`] (in [`crate::fleet`]) holds what the registry does not: desired and
 //!   actual flows, the blocking flows' packet and byte counters
 //!   ([`crate::fleet::flow_readings`]), sync durations by result (a real `prometheus-client`
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub use collector::FabricCollector;
 
 use crate::controller::offender_service::OffenderHandle;
+use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::Registry;
 use crate::fleet::SwitchObservations;
 
@@ -33,6 +35,7 @@ impl Metrics {
     /// Registers the collector and the sync duration histogram.
     pub fn new(
         registry: Arc<Registry>,
+        store: Arc<PolicyStore>,
         observations: Arc<SwitchObservations>,
         offenders: Option<OffenderHandle>,
     ) -> Self {
@@ -44,6 +47,7 @@ impl Metrics {
         );
         metrics.register_collector(Box::new(FabricCollector {
             registry,
+            store,
             observations,
             offenders,
         }));

@@ -67,11 +67,7 @@ impl TestApi {
         std::fs::write(&policy_path, POLICY).expect("write policy");
         let loaded = Config::load(&policy_path).expect("test policy is valid");
         let registry = Arc::new(Registry::new());
-        let store = Arc::new(PolicyStore::new(
-            loaded.config,
-            Some(policy_path.clone()),
-            registry.clone(),
-        ));
+        let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path.clone())));
         let readiness = Arc::new(Readiness::new());
         let observations = Arc::new(SwitchObservations::new());
         let shutdown = CancellationToken::new();

@@ -58,11 +58,7 @@ impl Harness {
             .expect("valid test policy")
             .config;
         let registry = Arc::new(Registry::new());
-        let store = Arc::new(PolicyStore::new(
-            config,
-            Some(policy_path.clone()),
-            registry.clone(),
-        ));
+        let store = Arc::new(PolicyStore::new(config, Some(policy_path.clone())));
         let observations = Arc::new(op25b::fleet::SwitchObservations::new());
         let controller = Controller::start_observed(
             store.clone(),
