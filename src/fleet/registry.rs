@@ -13,6 +13,7 @@
 //! the queue's front. Whatever else keeps state per dpid (the switch observations) forgets with
 //! the registry through [`Registry::forget_with`].
 
+use crate::policy::Dpid;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -113,7 +114,7 @@ impl SwitchStatus {
     fn new(dpid: u64) -> Self {
         Self {
             dpid,
-            dpid_str: format_dpid(dpid),
+            dpid_str: Dpid(dpid).to_string(),
             name: None,
             peer: None,
             connection: None,
@@ -129,11 +130,6 @@ impl SwitchStatus {
             counters: SwitchCounters::default(),
         }
     }
-}
-
-/// Formats a datapath id as eight colon-separated hex bytes.
-pub fn format_dpid(dpid: u64) -> String {
-    crate::policy::Dpid(dpid).to_string()
 }
 
 /// An optional `SystemTime` as an RFC 3339 string (serde's default is a

@@ -14,8 +14,9 @@ use super::machine::{CloseReason, Output, Phase, SessionEvent, SessionOutput, Sw
 use super::outbox::Outbox;
 use super::switch_policy::SwitchPolicy;
 use crate::fleet::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
-use crate::fleet::registry::{format_dpid, Registry, SwitchHandle, SyncState};
+use crate::fleet::registry::{Registry, SwitchHandle, SyncState};
 use crate::fleet::SwitchObservations;
+use crate::policy::Dpid;
 use crate::session::active_policy::ActivePolicy;
 use bytes::{Buf, BytesMut};
 use std::future::poll_fn;
@@ -357,7 +358,7 @@ impl Connection {
     }
 
     fn claim(&mut self, dpid: u64) -> Option<ConnectionEnd> {
-        tracing::Span::current().record("dpid", format_dpid(dpid));
+        tracing::Span::current().record("dpid", Dpid(dpid).to_string());
         if self.counted_handshaking {
             self.ctx.registry.handshaking_add(-1);
             self.counted_handshaking = false;
@@ -381,7 +382,7 @@ impl Connection {
             } => {
                 if conflict_detected {
                     error!(
-                        dpid = %format_dpid(dpid),
+                        dpid = %Dpid(dpid),
                         peer_a = %holder_peer,
                         peer_b = %self.ctx.peer,
                         hold_down = ?until.saturating_duration_since(Instant::now()),
@@ -390,7 +391,7 @@ impl Connection {
                     );
                 }
                 return Some(ConnectionEnd::Refused {
-                    dpid: format_dpid(dpid),
+                    dpid: Dpid(dpid).to_string(),
                     holder: holder_peer,
                 });
             }
