@@ -3,8 +3,11 @@
 //! (observations, flow readings).
 pub mod dpid_claims;
 pub mod flow_readings;
+mod forget_sinks;
 pub mod observations;
 pub mod registry;
+mod retention;
+mod switch_status;
 
 pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};
