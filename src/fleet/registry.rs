@@ -18,11 +18,12 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tracing::{debug, warn};
 
 pub use super::forget_sinks::ForgetDpids;
+use super::forget_sinks::ForgetSinks;
 use super::retention::{Departures, Limits, Reason};
 pub use super::retention::{Forgotten, DISCONNECTED_RETENTION, MAX_DISCONNECTED};
 pub use super::switch_status::{SwitchCounters, SwitchStatus, SyncState};
@@ -59,7 +60,7 @@ struct Shared {
     switches: RwLock<HashMap<u64, Arc<Mutex<Slot>>>>,
     departures: Mutex<Departures>,
     limits: Limits,
-    sinks: Mutex<Vec<Weak<dyn ForgetDpids>>>,
+    sinks: ForgetSinks,
     forgotten_retention: AtomicU64,
     forgotten_cap: AtomicU64,
 }
@@ -73,7 +74,7 @@ impl Shared {
             switches: RwLock::new(HashMap::new()),
             departures: Mutex::new(Departures::default()),
             limits,
-            sinks: Mutex::new(Vec::new()),
+            sinks: ForgetSinks::default(),
             forgotten_retention: AtomicU64::new(0),
             forgotten_cap: AtomicU64::new(0),
         }
@@ -149,14 +150,7 @@ impl Shared {
         }
         // Still under the write lock: a reconnect of one of these dpids waits until every sink
         // has forgotten it, so the sinks never drop what a newer connection recorded.
-        let sinks: Vec<Arc<dyn ForgetDpids>> = {
-            let mut sinks = self.sinks.lock();
-            sinks.retain(|s| s.strong_count() > 0);
-            sinks.iter().filter_map(Weak::upgrade).collect()
-        };
-        for sink in sinks {
-            sink.forget_dpids(&forgotten);
-        }
+        self.sinks.forget(&forgotten);
         self.forgotten_retention
             .fetch_add(by_retention, Ordering::Relaxed);
         let before = self.forgotten_cap.fetch_add(by_cap, Ordering::Relaxed);
@@ -253,12 +247,7 @@ impl Registry {
     /// `sink` forgets a dpid whenever the registry does (held weakly; registering the same sink
     /// again changes nothing).
     pub fn forget_with(&self, sink: &Arc<dyn ForgetDpids>) {
-        let mut sinks = self.shared.sinks.lock();
-        sinks.retain(|s| s.strong_count() > 0);
-        let weak = Arc::downgrade(sink);
-        if !sinks.iter().any(|s| Weak::ptr_eq(s, &weak)) {
-            sinks.push(weak);
-        }
+        self.shared.sinks.add(sink);
     }
 
     /// Forgets what is due at `now` (also done on every connect, disconnect and read); returns
