@@ -263,7 +263,7 @@ impl Registry {
 
     /// Switches listed now without a connection.
     pub fn disconnected(&self) -> usize {
-        self.shared.departures().disconnected
+        self.shared.departures().disconnected()
     }
 
     /// Switches forgotten since start, by reason.

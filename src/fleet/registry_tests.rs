@@ -76,7 +76,7 @@ fn fifty_thousand_churning_dpids_stay_at_the_cap_oldest_forgotten_first() {
     assert!(s.connected && s.connection == Some(0));
     assert_eq!(r.snapshot().switches.len(), MAX_DISCONNECTED + 1);
     // The queue holds no more than the disconnected switches.
-    assert_eq!(r.shared.departures().queue.len(), MAX_DISCONNECTED);
+    assert_eq!(r.shared.departures().queued(), MAX_DISCONNECTED);
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn one_switch_flapping_forever_keeps_the_queue_small() {
     }
     assert_eq!(r.known(), 1);
     assert_eq!(r.disconnected(), 1);
-    assert!(r.shared.departures().queue.len() <= COMPACT_SLACK + 2);
+    assert!(r.shared.departures().queued() <= COMPACT_SLACK + 2);
     assert_eq!(r.switch(7).map(|s| s.counters.reconnects), Some(99_999));
 }
 

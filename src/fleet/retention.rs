@@ -1,6 +1,10 @@
 //! Which disconnected switches the registry forgets, and when: after [`DISCONNECTED_RETENTION`],
 //! or beyond [`MAX_DISCONNECTED`] (the longest-disconnected first). Disconnects are queued in the
-//! order they happen, so finding what is due is a look at the queue's front.
+//! order they happen, so finding what is due is a look at the queue's front; a switch that
+//! reconnects leaves a tombstone, dropped when it reaches the front or swept out in bulk.
+//!
+//! The queue knows dpids and times only; the registry decides what a departure means for its
+//! entries (see `registry::Shared::sweep_locked`).
 
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -40,19 +44,31 @@ pub(super) struct Departure {
     pub(super) live: bool,
 }
 
-/// The disconnects, oldest first. Invariant: `disconnected` is the number of entries in
-/// `Tracking::Departed`; each of them has its live departure in `queue`, unless a sweep holding
-/// the map's write lock has just popped it.
+/// The disconnects, oldest first. Invariant (kept by the registry): `disconnected` is the number
+/// of listed switches without a connection; each of them has its live departure in `queue`,
+/// unless a sweep holding the registry map's write lock has just popped it.
 #[derive(Debug, Default)]
 pub(super) struct Departures {
     /// Increasing `seq`.
-    pub(super) queue: VecDeque<Departure>,
+    queue: VecDeque<Departure>,
     next_seq: u64,
-    pub(super) disconnected: usize,
+    disconnected: usize,
     tombstones: usize,
 }
 
 impl Departures {
+    /// Switches disconnected now (pushed and not settled).
+    pub(super) fn disconnected(&self) -> usize {
+        self.disconnected
+    }
+
+    /// Entries in the queue, tombstones included (tests bound it).
+    #[cfg(test)]
+    pub(super) fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Switch `dpid` disconnected at `at`; returns the departure's `seq`.
     pub(super) fn push(&mut self, dpid: u64, at: Instant) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -105,6 +121,7 @@ impl Departures {
         self.queue.pop_front().map(|d| (d, reason))
     }
 
+    /// Whether [`Departures::pop_due`] would return a departure at `now`.
     pub(super) fn anything_due(&mut self, now: Instant, limits: Limits) -> bool {
         self.drop_leading_tombstones();
         self.queue.front().is_some_and(|front| {
@@ -114,14 +131,104 @@ impl Departures {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Why a departure is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Reason {
     Retention,
     Cap,
 }
 
+/// How long, and how many, disconnected switches are kept.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Limits {
     pub(super) retention: Duration,
     pub(super) max_disconnected: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(retention_secs: u64, max_disconnected: usize) -> Limits {
+        Limits {
+            retention: Duration::from_secs(retention_secs),
+            max_disconnected,
+        }
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    /// What the registry's sweep does with a due departure: forget the switch, settle it.
+    fn forget_due(d: &mut Departures, now: Instant, limits: Limits) -> Option<(u64, Reason)> {
+        let (departure, reason) = d.pop_due(now, limits)?;
+        d.settle(departure.seq);
+        Some((departure.dpid, reason))
+    }
+
+    #[test]
+    fn a_departure_is_due_when_its_retention_is_over_and_not_before() {
+        let (mut d, limits, t0) = (Departures::default(), limits(60, 10), Instant::now());
+        d.push(1, t0);
+        assert!(!d.anything_due(t0 + secs(59), limits));
+        assert!(d.pop_due(t0 + secs(59), limits).is_none());
+        assert!(d.anything_due(t0 + secs(60), limits));
+        assert_eq!(
+            forget_due(&mut d, t0 + secs(60), limits),
+            Some((1, Reason::Retention))
+        );
+        assert_eq!((d.disconnected(), d.queued()), (0, 0));
+    }
+
+    #[test]
+    fn beyond_the_cap_the_longest_disconnected_are_due_at_once_and_only_they() {
+        let (mut d, limits, t0) = (Departures::default(), limits(3600, 2), Instant::now());
+        for dpid in 1..=4 {
+            d.push(dpid, t0 + secs(dpid));
+        }
+        let now = t0 + secs(5);
+        assert!(d.anything_due(now, limits));
+        assert_eq!(forget_due(&mut d, now, limits), Some((1, Reason::Cap)));
+        assert_eq!(forget_due(&mut d, now, limits), Some((2, Reason::Cap)));
+        assert!(!d.anything_due(now, limits), "at the cap, within retention");
+        assert_eq!(forget_due(&mut d, now, limits), None);
+        assert_eq!(d.disconnected(), 2);
+        assert_eq!(
+            forget_due(&mut d, t0 + secs(3603), limits),
+            Some((3, Reason::Retention))
+        );
+    }
+
+    #[test]
+    fn a_switch_that_reconnected_is_never_due() {
+        let (mut d, limits, t0) = (Departures::default(), limits(60, 10), Instant::now());
+        let first = d.push(1, t0);
+        d.push(2, t0 + secs(1));
+        d.settle(first);
+        assert_eq!(d.disconnected(), 1);
+        assert_eq!(
+            d.queued(),
+            1,
+            "the tombstone at the front is dropped at once"
+        );
+        let far = t0 + secs(3600);
+        assert_eq!(
+            forget_due(&mut d, far, limits),
+            Some((2, Reason::Retention))
+        );
+        assert_eq!(forget_due(&mut d, far, limits), None);
+    }
+
+    #[test]
+    fn tombstones_behind_a_long_disconnected_switch_are_swept_out() {
+        let (mut d, t0) = (Departures::default(), Instant::now());
+        d.push(1, t0);
+        for _ in 0..100_000 {
+            let seq = d.push(7, t0);
+            d.settle(seq);
+        }
+        assert_eq!(d.disconnected(), 1);
+        assert!(d.queued() <= 1 + COMPACT_SLACK + 1, "{}", d.queued());
+    }
 }
