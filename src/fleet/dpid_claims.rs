@@ -47,18 +47,39 @@ struct Holder {
     close: CancellationToken,
 }
 
+/// One dpid's takeovers within [`FLAP_WINDOW`] and its hold-down: what detects a conflict.
 #[derive(Debug, Default)]
-struct DpidState {
-    holder: Option<Holder>,
+struct TakeoverHistory {
     takeovers: VecDeque<Instant>,
     hold_down_until: Option<Instant>,
-    /// Without a holder and kept for its history: the `seq` of its entry in `Inner::released`.
-    released: Option<u64>,
 }
 
-impl DpidState {
+/// What a newer connection's claim on a held dpid may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takeover {
+    /// It takes over (the takeover is counted).
+    Allowed,
+    /// It is refused: the holder keeps the dpid until `until`. `detected`: this claim is the
+    /// one that found the conflict and started the hold-down.
+    Refused { until: Instant, detected: bool },
+}
+
+impl TakeoverHistory {
     /// Drops takeovers older than [`FLAP_WINDOW`] and a hold-down that is over.
     fn prune(&mut self, now: Instant) {
+        self.end_hold_down_if_over(now);
+        self.drop_old_takeovers(now);
+    }
+
+    /// Ends a hold-down that is over at `now`, and the takeovers that led to it.
+    fn end_hold_down_if_over(&mut self, now: Instant) {
+        if self.hold_down_until.is_some_and(|until| now >= until) {
+            self.hold_down_until = None;
+            self.takeovers.clear();
+        }
+    }
+
+    fn drop_old_takeovers(&mut self, now: Instant) {
         while self
             .takeovers
             .front()
@@ -66,20 +87,47 @@ impl DpidState {
         {
             self.takeovers.pop_front();
         }
-        if self.hold_down_until.is_some_and(|until| now >= until) {
-            self.hold_down_until = None;
-            self.takeovers.clear();
-        }
     }
 
-    /// When nothing of this dpid's history matters any more (`None`: already nothing does).
-    fn history_ends(&self) -> Option<Instant> {
+    /// A newer connection claims the held dpid at `now`: refused during a hold-down; a conflict
+    /// (and the start of a hold-down) when it would be the [`FLAP_TAKEOVERS`]th takeover within
+    /// [`FLAP_WINDOW`]; otherwise allowed and counted.
+    fn takeover(&mut self, now: Instant) -> Takeover {
+        if let Some(until) = self.hold_down_until {
+            return Takeover::Refused {
+                until,
+                detected: false,
+            };
+        }
+        self.drop_old_takeovers(now);
+        if self.takeovers.len() + 1 >= FLAP_TAKEOVERS {
+            let until = now + HOLD_DOWN;
+            self.hold_down_until = Some(until);
+            return Takeover::Refused {
+                until,
+                detected: true,
+            };
+        }
+        self.takeovers.push_back(now);
+        Takeover::Allowed
+    }
+
+    /// When nothing of this history matters any more (`None`: already nothing does).
+    fn ends(&self) -> Option<Instant> {
         let takeovers = self.takeovers.back().map(|t| *t + FLAP_WINDOW);
         match (takeovers, self.hold_down_until) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         }
     }
+}
+
+#[derive(Debug, Default)]
+struct DpidState {
+    holder: Option<Holder>,
+    history: TakeoverHistory,
+    /// Without a holder and kept for its history: the `seq` of its entry in `Inner::released`.
+    released: Option<u64>,
 }
 
 /// A dpid that lost its holder, in release order.
@@ -110,8 +158,8 @@ impl Inner {
         if state.holder.is_some() || state.released.is_some() {
             return;
         }
-        state.prune(now);
-        match state.history_ends() {
+        state.history.prune(now);
+        match state.history.ends() {
             None => {
                 self.map.remove(&dpid);
             }
@@ -153,8 +201,8 @@ impl Inner {
                 break;
             }
             self.released.pop_front();
-            state.prune(now);
-            match state.history_ends() {
+            state.history.prune(now);
+            match state.history.ends() {
                 // Still matters at `now` (a clock that went back): queue it again.
                 Some(until) if !over_cap && now <= until => {
                     let seq = self.next_seq;
@@ -240,12 +288,7 @@ impl DpidClaims {
         // Whatever follows, the dpid has a holder again (a refusal needs one).
         inner.claimed(dpid);
         let state = inner.map.entry(dpid).or_default();
-        if let Some(until) = state.hold_down_until {
-            if now >= until {
-                state.hold_down_until = None;
-                state.takeovers.clear();
-            }
-        }
+        state.history.end_hold_down_if_over(now);
         let Some(old) = state.holder.take() else {
             state.holder = Some(Holder { conn, peer, close });
             return ClaimOutcome::Accepted;
@@ -254,38 +297,23 @@ impl DpidClaims {
             state.holder = Some(old);
             return ClaimOutcome::Accepted;
         }
-        if let Some(until) = state.hold_down_until {
-            let holder_peer = old.peer;
-            state.holder = Some(old);
-            return ClaimOutcome::Refused {
-                holder_peer,
-                until,
-                conflict_detected: false,
-            };
+        match state.history.takeover(now) {
+            Takeover::Refused { until, detected } => {
+                let holder_peer = old.peer;
+                state.holder = Some(old);
+                ClaimOutcome::Refused {
+                    holder_peer,
+                    until,
+                    conflict_detected: detected,
+                }
+            }
+            Takeover::Allowed => {
+                old.close.cancel();
+                let previous_peer = old.peer;
+                state.holder = Some(Holder { conn, peer, close });
+                ClaimOutcome::TookOver { previous_peer }
+            }
         }
-        while state
-            .takeovers
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > FLAP_WINDOW)
-        {
-            state.takeovers.pop_front();
-        }
-        if state.takeovers.len() + 1 >= FLAP_TAKEOVERS {
-            let until = now + HOLD_DOWN;
-            state.hold_down_until = Some(until);
-            let holder_peer = old.peer;
-            state.holder = Some(old);
-            return ClaimOutcome::Refused {
-                holder_peer,
-                until,
-                conflict_detected: true,
-            };
-        }
-        state.takeovers.push_back(now);
-        old.close.cancel();
-        let previous_peer = old.peer;
-        state.holder = Some(Holder { conn, peer, close });
-        ClaimOutcome::TookOver { previous_peer }
     }
 
     /// Connection `conn` ended; frees `dpid` if `conn` still held it.
