@@ -1,13 +1,9 @@
 //! Which connection speaks for each datapath id.
 //!
 //! The same dpid connecting again while an old connection lingers (a half-open TCP session the
-//! switch already gave up on): the new connection wins and the old one is closed.
-//!
-//! Two *different* switches configured with the same dpid (faucetsdn/faucet#2086) would take over
-//! from each other forever. Rule: [`FLAP_TAKEOVERS`] or more takeovers of one dpid within
-//! [`FLAP_WINDOW`] is a conflict. It is logged as an ERROR naming both peer addresses, and for
-//! [`HOLD_DOWN`] the connection in place keeps the dpid while every newer claimant is refused
-//! (closed right after the handshake). After the hold-down, the next claim is accepted again.
+//! switch already gave up on): the new connection wins and the old one is closed. Two *different*
+//! switches with the same dpid taking over from each other are a conflict, held down (see
+//! [`super::takeover_history`]).
 //!
 //! Touched only when a connection learns its dpid or ends, never per message.
 //!
@@ -21,15 +17,12 @@
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// Takeovers of one dpid within [`FLAP_WINDOW`] that make a conflict.
-pub const FLAP_TAKEOVERS: usize = 3;
-/// Window over which takeovers are counted.
-pub const FLAP_WINDOW: Duration = Duration::from_secs(60);
-/// How long newer claimants are refused once a conflict is detected.
-pub const HOLD_DOWN: Duration = Duration::from_secs(120);
+use super::takeover_history::{Takeover, TakeoverHistory};
+pub use super::takeover_history::{FLAP_TAKEOVERS, FLAP_WINDOW, HOLD_DOWN};
+
 /// At most this many dpids without a holder keep their takeover history or hold-down; beyond
 /// it the ones released longest ago are forgotten (their next claim starts a fresh history).
 pub const MAX_RELEASED: usize = 10_000;
@@ -45,81 +38,6 @@ struct Holder {
     conn: ConnId,
     peer: SocketAddr,
     close: CancellationToken,
-}
-
-/// One dpid's takeovers within [`FLAP_WINDOW`] and its hold-down: what detects a conflict.
-#[derive(Debug, Default)]
-struct TakeoverHistory {
-    takeovers: VecDeque<Instant>,
-    hold_down_until: Option<Instant>,
-}
-
-/// What a newer connection's claim on a held dpid may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Takeover {
-    /// It takes over (the takeover is counted).
-    Allowed,
-    /// It is refused: the holder keeps the dpid until `until`. `detected`: this claim is the
-    /// one that found the conflict and started the hold-down.
-    Refused { until: Instant, detected: bool },
-}
-
-impl TakeoverHistory {
-    /// Drops takeovers older than [`FLAP_WINDOW`] and a hold-down that is over.
-    fn prune(&mut self, now: Instant) {
-        self.end_hold_down_if_over(now);
-        self.drop_old_takeovers(now);
-    }
-
-    /// Ends a hold-down that is over at `now`, and the takeovers that led to it.
-    fn end_hold_down_if_over(&mut self, now: Instant) {
-        if self.hold_down_until.is_some_and(|until| now >= until) {
-            self.hold_down_until = None;
-            self.takeovers.clear();
-        }
-    }
-
-    fn drop_old_takeovers(&mut self, now: Instant) {
-        while self
-            .takeovers
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > FLAP_WINDOW)
-        {
-            self.takeovers.pop_front();
-        }
-    }
-
-    /// A newer connection claims the held dpid at `now`: refused during a hold-down; a conflict
-    /// (and the start of a hold-down) when it would be the [`FLAP_TAKEOVERS`]th takeover within
-    /// [`FLAP_WINDOW`]; otherwise allowed and counted.
-    fn takeover(&mut self, now: Instant) -> Takeover {
-        if let Some(until) = self.hold_down_until {
-            return Takeover::Refused {
-                until,
-                detected: false,
-            };
-        }
-        self.drop_old_takeovers(now);
-        if self.takeovers.len() + 1 >= FLAP_TAKEOVERS {
-            let until = now + HOLD_DOWN;
-            self.hold_down_until = Some(until);
-            return Takeover::Refused {
-                until,
-                detected: true,
-            };
-        }
-        self.takeovers.push_back(now);
-        Takeover::Allowed
-    }
-
-    /// When nothing of this history matters any more (`None`: already nothing does).
-    fn ends(&self) -> Option<Instant> {
-        let takeovers = self.takeovers.back().map(|t| *t + FLAP_WINDOW);
-        match (takeovers, self.hold_down_until) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -360,6 +278,7 @@ impl DpidClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn addr(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))

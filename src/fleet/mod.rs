@@ -8,6 +8,7 @@ pub mod observations;
 pub mod registry;
 mod retention;
 mod switch_status;
+mod takeover_history;
 
 pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};
