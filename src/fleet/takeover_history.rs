@@ -92,3 +92,71 @@ impl TakeoverHistory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn the_third_takeover_within_the_window_starts_a_hold_down_that_refuses_the_next() {
+        let (mut h, t0) = (TakeoverHistory::default(), Instant::now());
+        assert_eq!(h.takeover(t0), Takeover::Allowed);
+        assert_eq!(h.takeover(t0 + secs(1)), Takeover::Allowed);
+        let until = t0 + secs(2) + HOLD_DOWN;
+        assert_eq!(
+            h.takeover(t0 + secs(2)),
+            Takeover::Refused {
+                until,
+                detected: true
+            }
+        );
+        assert_eq!(
+            h.takeover(t0 + secs(3)),
+            Takeover::Refused {
+                until,
+                detected: false
+            },
+            "detected once"
+        );
+        assert_eq!(
+            h.ends(),
+            Some(until),
+            "the hold-down outlasts the takeovers"
+        );
+    }
+
+    #[test]
+    fn a_takeover_counts_for_exactly_the_window() {
+        let (mut h, t0) = (TakeoverHistory::default(), Instant::now());
+        h.takeover(t0);
+        h.takeover(t0 + secs(1));
+        assert_eq!(h.ends(), Some(t0 + secs(1) + FLAP_WINDOW));
+        // The first is older than the window, the second exactly as old: it still counts.
+        let now = t0 + secs(1) + FLAP_WINDOW;
+        assert_eq!(h.takeover(now), Takeover::Allowed);
+        assert!(matches!(
+            h.takeover(now),
+            Takeover::Refused { detected: true, .. }
+        ));
+    }
+
+    #[test]
+    fn when_the_hold_down_is_over_its_takeovers_are_forgotten_too() {
+        let (mut h, t0) = (TakeoverHistory::default(), Instant::now());
+        h.takeover(t0);
+        h.takeover(t0);
+        h.takeover(t0);
+        h.end_hold_down_if_over(t0 + HOLD_DOWN - secs(1));
+        assert!(matches!(h.takeover(t0), Takeover::Refused { .. }));
+        h.end_hold_down_if_over(t0 + HOLD_DOWN);
+        assert_eq!(h.ends(), None, "nothing left that matters");
+        assert_eq!(h.takeover(t0 + HOLD_DOWN), Takeover::Allowed);
+        assert_eq!(h.takeover(t0 + HOLD_DOWN), Takeover::Allowed);
+        h.prune(t0 + HOLD_DOWN + FLAP_WINDOW + secs(1));
+        assert_eq!(h.ends(), None);
+    }
+}
