@@ -3,7 +3,7 @@
 //! The same dpid connecting again while an old connection lingers (a half-open TCP session the
 //! switch already gave up on): the new connection wins and the old one is closed. Two *different*
 //! switches with the same dpid taking over from each other are a conflict, held down (see
-//! [`super::takeover_history`]).
+//! `takeover_history.rs`).
 //!
 //! Touched only when a connection learns its dpid or ends, never per message.
 //!

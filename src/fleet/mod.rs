@@ -1,6 +1,12 @@
 //! The shared state the sessions write and the readers (API, metrics) read: the switch status
 //! registry, the dpid claims that arbitrate between connections, and what each switch reported
 //! (observations, flow readings).
+//!
+//! - [`registry`]: the status table (one [`registry::SwitchStatus`] per switch, from
+//!   `switch_status`), forgetting disconnected switches by the queue in `retention` and telling
+//!   the other per-dpid state to forget through `forget_sinks`.
+//! - [`dpid_claims`]: which connection holds each dpid, with the conflict hold-down of
+//!   `takeover_history`.
 pub mod dpid_claims;
 pub mod flow_readings;
 mod forget_sinks;

@@ -8,10 +8,10 @@
 //! Bounded: a connected switch is never forgotten; a disconnected one stays listed (state
 //! `disconnected`, its counters) for [`DISCONNECTED_RETENTION`], and at most
 //! [`MAX_DISCONNECTED`] of them are kept (the longest-disconnected go first). Disconnects are
-//! queued in the order they happen, so forgetting costs amortised O(1) per connect or disconnect
-//! (no periodic task, no scan): a disconnect, a first connect of a dpid and a read each look at
-//! the queue's front. Whatever else keeps state per dpid (the switch observations) forgets with
-//! the registry through [`Registry::forget_with`].
+//! queued in the order they happen (`retention.rs`), so forgetting costs amortised O(1) per
+//! connect or disconnect (no periodic task, no scan): a disconnect, a first connect of a dpid and
+//! a read each look at the queue's front. Whatever else keeps state per dpid (the switch
+//! observations) forgets with the registry through [`Registry::forget_with`] (`forget_sinks.rs`).
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use serde::Serialize;
