@@ -3,6 +3,7 @@
 //!
 //! A [`Config`] (and the [`Policy`] inside it) can only be obtained from [`Config::parse`] or
 //! [`Config::load`], so everything downstream may rely on it being valid.
+mod cert_sha256;
 mod controller_settings;
 mod cookie;
 mod dpid;
@@ -17,6 +18,7 @@ mod raw;
 mod reporting;
 mod validate;
 
+pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::ControllerSettings;
 pub use cookie::Cookie;
 pub use dpid::{Dpid, DpidParseError};
