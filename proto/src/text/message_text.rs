@@ -8,13 +8,21 @@ use crate::consts::*;
 use crate::error_codes;
 use crate::{
     AsyncConfig, ErrorMsg, FeaturesReply, FlowMod, FlowModCommand, FlowRemoved, GroupMod, Hello,
-    HelloElement, Instruction, Match, Message, MeterBand, MeterMod, OfpMessage, PacketIn,
-    PacketOut, Port, PortMod, PortStatus, QueueProp, RoleMsg, SwitchConfig,
+    HelloElement, Message, MeterMod, OfpMessage, PacketIn, PacketOut, PortMod, PortStatus,
+    QueueProp, RoleMsg, SwitchConfig,
 };
 
-use super::flow_text::{actions, group, instructions, match_text, port, table};
+use super::flag_text::flag_names;
+use super::flow_entry_text::{write_flags_match_actions, write_timeouts};
+use super::flow_text::{actions, group, match_text, port, table};
+use super::group_text::{buckets, group_type};
+use super::meter_text::{band, meter_flags};
 use super::multipart_text;
 use super::packet_text;
+use super::port_text::port_desc;
+
+// `op25b ofp-print` dumps frames through this module's path, as before the dump had a file.
+pub use super::hexdump::hexdump;
 
 /// `OF1.3` for 0x04, `OF0x07` for versions without a name.
 pub fn version_name(v: u8) -> String {
@@ -65,46 +73,6 @@ pub fn type_name(t: u8) -> String {
         t => return format!("OFPT_TYPE_{t}"),
     };
     name.into()
-}
-
-/// Names of the set bits of `value` from `names`, joined by `sep`; bits without a name as hex.
-pub fn flag_names(value: u32, names: &[(u32, &str)], sep: &str) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut rest = value;
-    for (bit, name) in names {
-        if value & bit != 0 {
-            parts.push((*name).to_string());
-            rest &= !bit;
-        }
-    }
-    if rest != 0 {
-        parts.push(format!("{rest:#x}"));
-    }
-    parts.join(sep)
-}
-
-/// Classic 16-bytes-per-line hex dump, each line indented by two spaces.
-pub fn hexdump(data: &[u8]) -> String {
-    let mut out = String::new();
-    for (i, chunk) in data.chunks(16).enumerate() {
-        let _ = write!(out, "  {:08x} ", i * 16);
-        for (j, b) in chunk.iter().enumerate() {
-            let _ = write!(out, "{}{b:02x}", if j == 8 { "  " } else { " " });
-        }
-        for j in chunk.len()..16 {
-            out.push_str(if j == 8 { "    " } else { "   " });
-        }
-        out.push_str("  |");
-        out.extend(chunk.iter().map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        }));
-        out.push_str("|\n");
-    }
-    out
 }
 
 /// The whole text of a message, ending with a newline.
@@ -363,69 +331,6 @@ fn flow_removed(f: &FlowRemoved) -> String {
     )
 }
 
-const PORT_CONFIG: &[(u32, &str)] = &[
-    (OFPPC_PORT_DOWN, "PORT_DOWN"),
-    (OFPPC_NO_RECV, "NO_RECV"),
-    (OFPPC_NO_FWD, "NO_FWD"),
-    (OFPPC_NO_PACKET_IN, "NO_PACKET_IN"),
-];
-const PORT_STATE: &[(u32, &str)] = &[
-    (OFPPS_LINK_DOWN, "LINK_DOWN"),
-    (OFPPS_BLOCKED, "BLOCKED"),
-    (OFPPS_LIVE, "LIVE"),
-];
-const PORT_FEATURES: &[(u32, &str)] = &[
-    (1 << 0, "10MB_HD"),
-    (1 << 1, "10MB_FD"),
-    (1 << 2, "100MB_HD"),
-    (1 << 3, "100MB_FD"),
-    (1 << 4, "1GB_HD"),
-    (1 << 5, "1GB_FD"),
-    (1 << 6, "10GB_FD"),
-    (1 << 7, "40GB_FD"),
-    (1 << 8, "100GB_FD"),
-    (1 << 9, "1TB_FD"),
-    (1 << 10, "OTHER"),
-    (1 << 11, "COPPER"),
-    (1 << 12, "FIBER"),
-    (1 << 13, "AUTONEG"),
-    (1 << 14, "PAUSE"),
-    (1 << 15, "PAUSE_ASYM"),
-];
-
-fn or_none(s: String) -> String {
-    if s.is_empty() {
-        "0".into()
-    } else {
-        s
-    }
-}
-
-/// One port as `port 1 "name" addr:... config=... state=... curr=... speed=...`.
-pub fn port_desc(p: &Port) -> String {
-    format!(
-        "port {} {:?} addr:{} config={} state={} curr={} speed={} max_speed={}",
-        port(p.port_no),
-        p.name,
-        p.hw_addr,
-        or_none(flag_names(p.config, PORT_CONFIG, ",")),
-        or_none(flag_names(p.state, PORT_STATE, ",")),
-        or_none(flag_names(p.curr, PORT_FEATURES, ",")),
-        speed(p.curr_speed),
-        speed(p.max_speed)
-    )
-}
-
-/// A port speed given in kb/s, in the largest unit that keeps it whole.
-fn speed(kbps: u32) -> String {
-    match kbps {
-        0 => "0".into(),
-        k if k % 1_000_000 == 0 => format!("{}Gbps", k / 1_000_000),
-        k if k % 1_000 == 0 => format!("{}Mbps", k / 1_000),
-        k => format!("{k}kbps"),
-    }
-}
-
 fn port_status(p: &PortStatus) -> (String, String) {
     let reason = match p.reason {
         OFPPR_ADD => "ADD".to_string(),
@@ -458,49 +363,6 @@ fn command_name(c: FlowModCommand) -> String {
     }
 }
 
-const FLOW_MOD_FLAGS: &[(u32, &str)] = &[
-    (OFPFF_SEND_FLOW_REM as u32, "SEND_FLOW_REM"),
-    (OFPFF_CHECK_OVERLAP as u32, "CHECK_OVERLAP"),
-    (OFPFF_RESET_COUNTS as u32, "RESET_COUNTS"),
-    (OFPFF_NO_PKT_COUNTS as u32, "NO_PKT_COUNTS"),
-    (OFPFF_NO_BYT_COUNTS as u32, "NO_BYT_COUNTS"),
-];
-
-/// Flow-mod flags as `SEND_FLOW_REM,CHECK_OVERLAP`.
-pub fn flow_flags(flags: u16) -> String {
-    flag_names(u32::from(flags), FLOW_MOD_FLAGS, ",")
-}
-
-/// Appends ` idle_timeout=N` and ` hard_timeout=N`, each only when it is not zero: how a
-/// flow's timeouts print in a FLOW_MOD and in a FLOW stats entry.
-pub(super) fn write_timeouts(out: &mut String, idle_timeout: u16, hard_timeout: u16) {
-    if idle_timeout != 0 {
-        let _ = write!(out, " idle_timeout={idle_timeout}");
-    }
-    if hard_timeout != 0 {
-        let _ = write!(out, " hard_timeout={hard_timeout}");
-    }
-}
-
-/// Appends ` flags=...` (only when not zero), then the match and ` actions=...`: how a flow
-/// ends in a FLOW_MOD and in a FLOW stats entry.
-pub(super) fn write_flags_match_actions(
-    out: &mut String,
-    flags: u16,
-    match_: &Match,
-    list: &[Instruction],
-) {
-    if flags != 0 {
-        let _ = write!(out, " flags={}", flow_flags(flags));
-    }
-    let _ = write!(
-        out,
-        " {} actions={}",
-        match_text(match_),
-        instructions(list)
-    );
-}
-
 fn flow_mod(f: &FlowMod) -> String {
     let mut out = format!(
         "{} table:{} priority={} cookie={:#x}",
@@ -527,32 +389,6 @@ fn flow_mod(f: &FlowMod) -> String {
         let _ = write!(out, " out_group={}", group(f.out_group));
     }
     write_flags_match_actions(&mut out, f.flags, &f.match_, &f.instructions);
-    out
-}
-
-fn group_type(t: u8) -> String {
-    match t {
-        OFPGT_ALL => "all".into(),
-        OFPGT_SELECT => "select".into(),
-        OFPGT_INDIRECT => "indirect".into(),
-        OFPGT_FF => "fast_failover".into(),
-        t => t.to_string(),
-    }
-}
-
-/// Group buckets, one per line.
-pub fn buckets(list: &[crate::Bucket]) -> String {
-    let mut out = String::new();
-    for b in list {
-        let _ = writeln!(
-            out,
-            " bucket weight={} watch_port={} watch_group={} actions={}",
-            b.weight,
-            port(b.watch_port),
-            group(b.watch_group),
-            actions(&b.actions)
-        );
-    }
     out
 }
 
@@ -608,42 +444,6 @@ fn async_config(a: &AsyncConfig) -> String {
     )
 }
 
-const METER_FLAGS: &[(u32, &str)] = &[
-    (OFPMF_KBPS as u32, "KBPS"),
-    (OFPMF_PKTPS as u32, "PKTPS"),
-    (OFPMF_BURST as u32, "BURST"),
-    (OFPMF_STATS as u32, "STATS"),
-];
-
-/// Meter flags as `PKTPS,BURST,STATS`.
-pub fn meter_flags(flags: u16) -> String {
-    or_none(flag_names(u32::from(flags), METER_FLAGS, ","))
-}
-
-/// A meter band as `drop rate=10 burst_size=20`.
-pub fn band(b: &MeterBand) -> String {
-    match b {
-        MeterBand::Drop { rate, burst_size } => format!("drop rate={rate} burst_size={burst_size}"),
-        MeterBand::DscpRemark {
-            rate,
-            burst_size,
-            prec_level,
-        } => {
-            format!("dscp_remark rate={rate} burst_size={burst_size} prec_level={prec_level}")
-        }
-        MeterBand::Experimenter {
-            rate,
-            burst_size,
-            experimenter,
-            data,
-        } => format!(
-            "experimenter={experimenter:#010x} rate={rate} burst_size={burst_size} ({} bytes)",
-            data.len()
-        ),
-        MeterBand::Raw(tlv) => format!("band({})", hex::encode(tlv)),
-    }
-}
-
 fn meter_mod(m: &MeterMod) -> (String, String) {
     let command = match m.command {
         OFPMC_ADD => "ADD".to_string(),
@@ -671,31 +471,6 @@ fn meter_mod(m: &MeterMod) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hexdump_lines() {
-        let d: Vec<u8> = (0u8..20).collect();
-        let text = hexdump(&d);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert!(
-            lines[0].starts_with("  00000000  00 01 02 03 04 05 06 07  08 09"),
-            "{}",
-            lines[0]
-        );
-        assert!(
-            lines[1].starts_with("  00000010  10 11 12 13"),
-            "{}",
-            lines[1]
-        );
-        assert_eq!(hexdump(&[]), "");
-    }
-
-    #[test]
-    fn flag_names_keeps_unknown_bits() {
-        assert_eq!(flag_names(0b101, &[(1, "A"), (2, "B")], ","), "A,0x4");
-        assert_eq!(flag_names(0, &[(1, "A")], ","), "");
-    }
 
     #[test]
     fn names_of_versions_and_types() {

@@ -9,10 +9,12 @@ use crate::{
     MultipartRequestBody, TableFeatureProp, TableFeatures,
 };
 
+use super::flow_entry_text::{write_flags_match_actions, write_timeouts};
 use super::flow_text::{group, match_text, port, table};
-use super::message_text::{
-    band, buckets, hexdump, meter_flags, port_desc, write_flags_match_actions, write_timeouts,
-};
+use super::group_text::buckets;
+use super::hexdump::hexdump;
+use super::meter_text::{band, meter_flags};
+use super::port_text::port_desc;
 
 fn mp_name(t: u16) -> String {
     let name = match t {
