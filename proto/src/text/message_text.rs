@@ -16,7 +16,7 @@ use super::flag_text::flag_names;
 use super::flow_entry_text::{write_flags_match_actions, write_timeouts};
 use super::flow_text::{actions, group, match_text, port, table};
 use super::group_text::{buckets, group_type};
-use super::meter_text::{band, meter_flags};
+use super::meter_text::{band, meter_flags, meter_id};
 use super::multipart_text;
 use super::packet_text;
 use super::port_text::port_desc;
@@ -451,12 +451,7 @@ fn meter_mod(m: &MeterMod) -> (String, String) {
         OFPMC_DELETE => "DELETE".to_string(),
         c => format!("command_{c}"),
     };
-    let meter = match m.meter_id {
-        OFPM_ALL => "ALL".to_string(),
-        OFPM_CONTROLLER => "CONTROLLER".to_string(),
-        OFPM_SLOWPATH => "SLOWPATH".to_string(),
-        id => id.to_string(),
-    };
+    let meter = meter_id(m.meter_id);
     let bands: Vec<String> = m.bands.iter().map(band).collect();
     (
         format!(

@@ -1,4 +1,4 @@
-//! Text of meters: flags and bands, as in METER_MOD and OFPMP_METER_CONFIG.
+//! Text of meters: ids, flags and bands, as in METER_MOD and OFPMP_METER_CONFIG.
 
 use crate::consts::*;
 use crate::MeterBand;
@@ -11,6 +11,16 @@ const METER_FLAGS: &[(u32, &str)] = &[
     (OFPMF_BURST as u32, "BURST"),
     (OFPMF_STATS as u32, "STATS"),
 ];
+
+/// A meter id, the reserved ones by name (`ALL`, `CONTROLLER`, `SLOWPATH`).
+pub fn meter_id(id: u32) -> String {
+    match id {
+        OFPM_ALL => "ALL".into(),
+        OFPM_CONTROLLER => "CONTROLLER".into(),
+        OFPM_SLOWPATH => "SLOWPATH".into(),
+        id => id.to_string(),
+    }
+}
 
 /// Meter flags as `PKTPS,BURST,STATS`.
 pub fn meter_flags(flags: u16) -> String {

@@ -13,7 +13,7 @@ use super::flow_entry_text::{write_flags_match_actions, write_timeouts};
 use super::flow_text::{group, match_text, port, table};
 use super::group_text::buckets;
 use super::hexdump::hexdump;
-use super::meter_text::{band, meter_flags};
+use super::meter_text::{band, meter_flags, meter_id};
 use super::port_text::port_desc;
 
 fn mp_name(t: u16) -> String {
@@ -50,15 +50,6 @@ fn more(flags: u16, more_bit: u16, more_name: &str) -> String {
         format!(" flags={flags:#x}")
     } else {
         String::new()
-    }
-}
-
-fn meter_id(id: u32) -> String {
-    match id {
-        OFPM_ALL => "ALL".into(),
-        OFPM_CONTROLLER => "CONTROLLER".into(),
-        OFPM_SLOWPATH => "SLOWPATH".into(),
-        id => id.to_string(),
     }
 }
 
