@@ -23,7 +23,7 @@ pub struct PolicyResponse {
     pub policy: RulesView,
     pub defaults: RolesView,
     #[serde(rename = "switch")]
-    pub switches: Vec<SwitchView>,
+    pub switches: Vec<SwitchPolicyView>,
     pub reporting: ReportingView,
 }
 
@@ -62,8 +62,9 @@ pub struct RolesView {
     pub uplink_ports: Vec<u32>,
 }
 
+/// One `[[switch]]` entry: a [`crate::policy::SwitchPolicy`].
 #[derive(Debug, Serialize)]
-pub struct SwitchView {
+pub struct SwitchPolicyView {
     pub dpid: String,
     pub name: Option<String>,
     #[serde(flatten)]
@@ -124,7 +125,7 @@ pub fn view(config: &Config, generation: u64, path: Option<String>) -> PolicyRes
         switches: p
             .switches()
             .values()
-            .map(|s| SwitchView {
+            .map(|s| SwitchPolicyView {
                 dpid: s.dpid.to_string(),
                 name: s.name.clone(),
                 ports: roles(&s.ports),
