@@ -4,7 +4,7 @@
 //! [`reconcile`], send [`ChangePlan::flow_mods`] batch by batch with a BARRIER after each.
 mod plan;
 
-pub use plan::{reconcile, Change, ChangePlan, Phase, PhasePurpose};
+pub use plan::{reconcile, Batch, BatchPurpose, Change, ChangePlan};
 
 #[cfg(test)]
 mod model;

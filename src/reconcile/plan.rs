@@ -10,7 +10,7 @@
 //! 4. once the stale forwards are gone, removing stale drops cannot expose a packet the new
 //!    policy drops: every flow left is a new one.
 //!
-//! Phases are separated by a BARRIER; inside a phase the switch may apply messages in any order.
+//! Batches are separated by a BARRIER; inside a batch the switch may apply messages in any order.
 use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict, has_our_flags};
 use crate::flows::{may_forward, parse_instructions, parse_match};
 use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec};
@@ -22,9 +22,9 @@ use op25b_proto::multipart::stats::FlowStats;
 // per-process random seed keeps keys a switch reports from being chosen to collide.
 use foldhash::HashMap;
 
-/// Why a phase exists; phases always come in this order (empty ones are left out).
+/// Why a batch exists; batches always come in this order (empty ones are left out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PhasePurpose {
+pub enum BatchPurpose {
     /// New drop/sample flows, and existing flows whose action becomes drop/sample.
     InstallDrops,
     /// New forward flows (allows, catch-all), and existing flows whose action becomes forward.
@@ -57,20 +57,20 @@ pub enum Change {
 
 /// A set of changes the switch may apply in any order; a BARRIER must follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phase {
+pub struct Batch {
     /// Why.
-    pub purpose: PhasePurpose,
+    pub purpose: BatchPurpose,
     /// What.
     pub changes: Vec<Change>,
 }
 
-/// The ordered phases that turn the switch's flows into the desired ones.
+/// The ordered batches that turn the switch's flows into the desired ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangePlan {
     /// The cookie every message carries.
     pub cookie: Cookie,
-    /// Non-empty phases in order.
-    pub phases: Vec<Phase>,
+    /// Non-empty batches in order.
+    pub batches: Vec<Batch>,
     /// How many flows the policy wants.
     pub desired: usize,
 }
@@ -78,13 +78,13 @@ pub struct ChangePlan {
 impl ChangePlan {
     /// True when the switch already holds exactly the desired flows.
     pub fn is_empty(&self) -> bool {
-        self.phases.is_empty()
+        self.batches.is_empty()
     }
 
     fn count(&self, f: impl Fn(&Change) -> bool) -> usize {
-        self.phases
+        self.batches
             .iter()
-            .flat_map(|p| p.changes.iter())
+            .flat_map(|b| b.changes.iter())
             .filter(|c| f(c))
             .count()
     }
@@ -104,13 +104,13 @@ impl ChangePlan {
         self.count(|c| matches!(c, Change::Delete { .. }))
     }
 
-    /// The FLOW_MODs, one batch per phase; send a BARRIER after each batch and wait for its
+    /// The FLOW_MODs, one `Vec` per batch; send a BARRIER after each batch and wait for its
     /// reply before the next.
     pub fn flow_mods(&self) -> Vec<Vec<FlowMod>> {
-        self.phases
+        self.batches
             .iter()
-            .map(|p| {
-                p.changes
+            .map(|b| {
+                b.changes
                     .iter()
                     .map(|c| match c {
                         Change::Add(f) | Change::Replace(f) => flow_mod_add(self.cookie, f),
@@ -205,19 +205,19 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
             stale_drops.push(d);
         }
     }
-    let phases = [
-        (PhasePurpose::InstallDrops, drops),
-        (PhasePurpose::InstallForwards, forwards),
-        (PhasePurpose::RemoveStaleForwards, stale_forwards),
-        (PhasePurpose::RemoveStaleDrops, stale_drops),
+    let batches = [
+        (BatchPurpose::InstallDrops, drops),
+        (BatchPurpose::InstallForwards, forwards),
+        (BatchPurpose::RemoveStaleForwards, stale_forwards),
+        (BatchPurpose::RemoveStaleDrops, stale_drops),
     ]
     .into_iter()
     .filter(|(_, c)| !c.is_empty())
-    .map(|(purpose, changes)| Phase { purpose, changes })
+    .map(|(purpose, changes)| Batch { purpose, changes })
     .collect();
     ChangePlan {
         cookie,
-        phases,
+        batches,
         desired: desired.flows.len(),
     }
 }

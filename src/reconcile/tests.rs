@@ -97,10 +97,10 @@ fn from_an_empty_switch_drops_go_in_before_the_catch_all() {
     let p = policy(OLD);
     let d = desired_flows(&p, &view());
     let plan = reconcile(&d, &[], p.cookie());
-    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
     assert_eq!(
         purposes,
-        vec![PhasePurpose::InstallDrops, PhasePurpose::InstallForwards]
+        vec![BatchPurpose::InstallDrops, BatchPurpose::InstallForwards]
     );
     assert_eq!(plan.added(), d.flows.len());
     let batches = plan.flow_mods();
@@ -128,13 +128,13 @@ fn from_an_older_policy_stale_flows_go_last_with_strict_masked_deletes() {
     let d_new = desired_flows(&new, &view());
     let mut t = installed(&d_old);
     let plan = reconcile(&d_new, &t.stats(), new.cookie());
-    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
     assert_eq!(
         purposes,
         vec![
-            PhasePurpose::InstallDrops,
-            PhasePurpose::InstallForwards,
-            PhasePurpose::RemoveStaleForwards,
+            BatchPurpose::InstallDrops,
+            BatchPurpose::InstallForwards,
+            BatchPurpose::RemoveStaleForwards,
         ]
     );
     // Sampled port-25 drops become plain drops (reporting off): replaced, not deleted.
@@ -170,8 +170,8 @@ fn removing_an_exemption_deletes_the_allow_only_after_the_drops() {
         &installed(&desired_flows(&old, &view())).stats(),
         new.cookie(),
     );
-    assert_eq!(plan.phases.len(), 1);
-    assert_eq!(plan.phases[0].purpose, PhasePurpose::RemoveStaleForwards);
+    assert_eq!(plan.batches.len(), 1);
+    assert_eq!(plan.batches[0].purpose, BatchPurpose::RemoveStaleForwards);
     assert_eq!(plan.removed(), 1);
 }
 
@@ -277,7 +277,7 @@ fn ipv6_later_fragments_of_a_subscriber_are_dropped_except_to_relays_and_from_ex
 }
 
 #[test]
-fn same_key_with_other_actions_is_replaced_in_the_right_phase() {
+fn same_key_with_other_actions_is_replaced_in_the_right_batch() {
     let normal = policy(OLD);
     let goto = policy(&OLD.replace("[policy]", "[policy]\nforwarding = { goto_table = 1 }"));
     let d = desired_flows(&goto, &view());
@@ -286,21 +286,21 @@ fn same_key_with_other_actions_is_replaced_in_the_right_phase() {
         &installed(&desired_flows(&normal, &view())).stats(),
         goto.cookie(),
     );
-    assert_eq!(plan.phases.len(), 1);
-    assert_eq!(plan.phases[0].purpose, PhasePurpose::InstallForwards);
+    assert_eq!(plan.batches.len(), 1);
+    assert_eq!(plan.batches[0].purpose, BatchPurpose::InstallForwards);
     assert_eq!(
         plan.modified(),
         d.flows.iter().filter(|f| f.action.forwards()).count()
     );
-    // Meters rejected: samples become drops, in the first phase.
+    // Meters rejected: samples become drops, in the first batch.
     let d = desired_flows(&normal, &view().without_meters());
     let plan = reconcile(
         &d,
         &installed(&desired_flows(&normal, &view())).stats(),
         normal.cookie(),
     );
-    assert_eq!(plan.phases.len(), 1);
-    assert_eq!(plan.phases[0].purpose, PhasePurpose::InstallDrops);
+    assert_eq!(plan.batches.len(), 1);
+    assert_eq!(plan.batches[0].purpose, BatchPurpose::InstallDrops);
     assert_eq!(plan.modified(), 2);
 }
 
@@ -322,13 +322,13 @@ fn foreign_flows_with_our_cookie_are_deleted_and_other_cookies_ignored() {
     let plan = reconcile(&d, &stats, p.cookie());
     assert_eq!(plan.removed(), 2, "{plan:?}");
     assert_eq!(plan.added() + plan.modified(), 0);
-    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
     // The ARP NORMAL flow forwards; CLEAR_ACTIONS does not.
     assert_eq!(
         purposes,
         vec![
-            PhasePurpose::RemoveStaleForwards,
-            PhasePurpose::RemoveStaleDrops
+            BatchPurpose::RemoveStaleForwards,
+            BatchPurpose::RemoveStaleDrops
         ]
     );
 }
@@ -440,10 +440,10 @@ fn flows_without_send_flow_rem_are_replaced_in_place_and_nothing_else() {
         assert_eq!(fm.command, FlowModCommand::Add);
         assert_eq!(fm.flags, OUR_FLOW_FLAGS);
     }
-    let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
     assert_eq!(
         purposes,
-        [PhasePurpose::InstallDrops, PhasePurpose::InstallForwards]
+        [BatchPurpose::InstallDrops, BatchPurpose::InstallForwards]
     );
     // The packet's fate never changes, message by message.
     let before: Vec<bool> = probes().iter().map(|x| t.forwards(x)).collect();
@@ -667,8 +667,8 @@ proptest! {
 
         let plan = reconcile(&d_new, &switch.stats(), p_new.cookie());
         let mut rng = seed;
-        for (phase, mut batch) in plan.flow_mods().into_iter().enumerate() {
-            // Inside a phase the switch may apply messages in any order: shuffle.
+        for (n, mut batch) in plan.flow_mods().into_iter().enumerate() {
+            // Inside a batch the switch may apply messages in any order: shuffle.
             for i in (1..batch.len()).rev() {
                 rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 batch.swap(i, (rng >> 33) as usize % (i + 1));
@@ -678,7 +678,7 @@ proptest! {
                 for p in &both_drop {
                     prop_assert!(
                         !switch.forwards(p),
-                        "phase {phase} message {i} ({fm:?}) forwards {p:?}, which both policies drop"
+                        "batch {n} message {i} ({fm:?}) forwards {p:?}, which both policies drop"
                     );
                 }
             }
@@ -691,8 +691,8 @@ proptest! {
             prop_assert_eq!(s.flags, OUR_FLOW_FLAGS, "{:?}", s);
         }
         prop_assert!(reconcile(&d_new, &switch.stats(), p_new.cookie()).is_empty());
-        // Every phase but the last is followed by a barrier; a plan never mixes purposes.
-        let purposes: Vec<PhasePurpose> = plan.phases.iter().map(|p| p.purpose).collect();
+        // Every batch but the last is followed by a barrier; a plan never mixes purposes.
+        let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
         let mut sorted = purposes.clone();
         sorted.sort();
         sorted.dedup();
@@ -758,9 +758,9 @@ fn stale_deletes_come_highest_priority_first_then_by_table_then_match_whatever_t
         let mut all = stats.clone();
         all.extend(extra.iter().cloned());
         let plan = reconcile(&d, &all, p.cookie());
-        plan.phases
+        plan.batches
             .iter()
-            .flat_map(|ph| ph.changes.iter())
+            .flat_map(|b| b.changes.iter())
             .filter_map(|c| match c {
                 Change::Delete {
                     table_id,
