@@ -30,9 +30,10 @@ use tracing::{debug, error, info, warn};
 
 use crate::fleet::registry::ForgetDpids;
 use crate::offenders::{
-    dpid_colon_hex, parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError,
-    OffenderStats, OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
+    parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats,
+    OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
 };
+use crate::policy::Dpid;
 use crate::session::codec_bridge::PacketInSample;
 
 /// How the service runs. [`Default`] uses the table's defaults.
@@ -199,7 +200,7 @@ impl OffenderHandle {
         let (in_port, parsed) = match parsed {
             Ok(ok) => ok,
             Err(reason) => {
-                debug!(dpid = %dpid_colon_hex(dpid), %reason, "sample ignored");
+                debug!(dpid = %Dpid(dpid), %reason, "sample ignored");
                 self.count(dpid, |c| c.malformed += 1);
                 return None;
             }
@@ -347,7 +348,7 @@ fn spawn_writer(
 
 fn log_event(event: &InfectionEvent) {
     warn!(
-        switch = %dpid_colon_hex(event.dpid),
+        switch = %Dpid(event.dpid),
         port = event.in_port,
         source_mac = %event.source_mac,
         source_ip = %event.source_ip,

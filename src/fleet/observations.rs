@@ -19,7 +19,8 @@ use crate::fleet::registry::ForgetDpids;
 #[cfg(doc)]
 use crate::fleet::registry::Registry;
 use crate::flows::DesiredFlows;
-use crate::offenders::{dpid_colon_hex, UnixMillis};
+use crate::offenders::UnixMillis;
+use crate::policy::Dpid;
 
 use super::flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 
@@ -33,7 +34,7 @@ pub type SyncLabels = Vec<(String, String)>;
 
 fn sync_labels(dpid: u64, result: &str) -> SyncLabels {
     vec![
-        ("dpid".to_owned(), dpid_colon_hex(dpid)),
+        ("dpid".to_owned(), Dpid(dpid).to_string()),
         ("result".to_owned(), result.to_owned()),
     ]
 }

@@ -15,7 +15,7 @@ use prometheus_client::metrics::MetricType;
 use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::{Registry, SyncState};
-use crate::offenders::dpid_colon_hex;
+use crate::policy::Dpid;
 
 use crate::fleet::SwitchObservations;
 
@@ -206,7 +206,7 @@ impl Collector for FabricCollector {
         let by_reason: Vec<(Labels, u64)> = observed
             .iter()
             .flat_map(|(dpid, o)| {
-                let dpid = dpid_colon_hex(*dpid);
+                let dpid = Dpid(*dpid).to_string();
                 o.syncs.iter().map(move |((reason, ok), n)| {
                     (
                         vec![
@@ -284,11 +284,11 @@ impl Collector for FabricCollector {
 
         let blocked_packets: Vec<(Labels, u64)> = observed
             .iter()
-            .map(|(d, o)| (vec![("dpid", dpid_colon_hex(*d))], o.blocked_packets))
+            .map(|(d, o)| (vec![("dpid", Dpid(*d).to_string())], o.blocked_packets))
             .collect();
         let blocked_bytes: Vec<(Labels, u64)> = observed
             .iter()
-            .map(|(d, o)| (vec![("dpid", dpid_colon_hex(*d))], o.blocked_bytes))
+            .map(|(d, o)| (vec![("dpid", Dpid(*d).to_string())], o.blocked_bytes))
             .collect();
         counters(
             &mut enc,
@@ -321,12 +321,12 @@ impl Collector for FabricCollector {
             let attempts: Vec<(Labels, u64)> = sum
                 .switches
                 .iter()
-                .map(|(d, c)| (vec![("dpid", dpid_colon_hex(*d))], c.connection_attempts))
+                .map(|(d, c)| (vec![("dpid", Dpid(*d).to_string())], c.connection_attempts))
                 .collect();
             let malformed: Vec<(Labels, u64)> = sum
                 .switches
                 .iter()
-                .map(|(d, c)| (vec![("dpid", dpid_colon_hex(*d))], c.malformed))
+                .map(|(d, c)| (vec![("dpid", Dpid(*d).to_string())], c.malformed))
                 .collect();
             counters(
                 &mut enc,

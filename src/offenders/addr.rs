@@ -1,10 +1,8 @@
-//! Identifiers shown to people: a MAC address and an OpenFlow datapath id, both as colon hex.
+//! A MAC address as people read it: colon hex.
 
 use std::fmt;
 
 use serde::{Serialize, Serializer};
-
-use crate::policy::Dpid;
 
 /// An Ethernet MAC address, printed (and serialized) as `aa:bb:cc:dd:ee:ff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -23,13 +21,6 @@ impl Serialize for MacAddr {
     }
 }
 
-/// A datapath id as Open vSwitch prints it in `ovs-ofctl show`'s long form:
-/// eight colon-separated bytes, most significant first (`00:00:00:00:00:00:00:01`): the
-/// policy's [`Dpid`] display.
-pub fn dpid_colon_hex(dpid: u64) -> String {
-    Dpid(dpid).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,15 +33,5 @@ mod tests {
             serde_json::to_string(&mac).expect("serialize"),
             "\"00:1b:21:ab:cd:ef\""
         );
-    }
-
-    #[test]
-    fn dpid_prints_eight_bytes_most_significant_first() {
-        assert_eq!(dpid_colon_hex(1), "00:00:00:00:00:00:00:01");
-        assert_eq!(
-            dpid_colon_hex(0x0123_4567_89ab_cdef),
-            "01:23:45:67:89:ab:cd:ef"
-        );
-        assert_eq!(dpid_colon_hex(u64::MAX), "ff:ff:ff:ff:ff:ff:ff:ff");
     }
 }

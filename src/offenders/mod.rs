@@ -19,7 +19,7 @@ pub mod report;
 pub mod sample;
 pub mod table;
 
-pub use addr::{dpid_colon_hex, MacAddr};
+pub use addr::MacAddr;
 pub use clock::UnixMillis;
 pub use report::{BotInfectionReport, ReportConfig, ReportError, ReportSink};
 pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};

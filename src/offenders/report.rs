@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::addr::{dpid_colon_hex, MacAddr};
+use crate::policy::Dpid;
+
+use super::addr::MacAddr;
 use super::table::InfectionEvent;
 
 /// Where the schema these reports follow is published.
@@ -146,7 +148,7 @@ impl BotInfectionReport {
             occurrences: event.total_attempts,
             attachment: "none",
             schema_url: config.schema_url.clone(),
-            switch: dpid_colon_hex(event.dpid),
+            switch: Dpid(event.dpid).to_string(),
             switch_port: event.in_port,
             source_mac: event.source_mac,
             first_seen: event.first_seen.to_rfc3339(),

@@ -59,7 +59,9 @@ use std::time::Duration;
 use lru::LruCache;
 use serde::Serialize;
 
-use super::addr::{dpid_colon_hex, MacAddr};
+use crate::policy::Dpid;
+
+use super::addr::MacAddr;
 use super::clock::UnixMillis;
 use super::sample::{Sample, Transport};
 
@@ -487,7 +489,7 @@ impl OffenderTable {
 
     fn view(&self, key: &SubscriberKey, entry: &Offender) -> OffenderView {
         OffenderView {
-            switch: dpid_colon_hex(key.dpid),
+            switch: Dpid(key.dpid).to_string(),
             dpid: key.dpid,
             port: key.in_port,
             source_mac: key.source_mac,
