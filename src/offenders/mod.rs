@@ -12,14 +12,13 @@
 //!
 //! Everything but the sink is pure: time comes in as [`UnixMillis`].
 
-pub mod addr;
 pub mod clock;
 pub mod from_policy;
+mod mac_json;
 pub mod report;
 pub mod sample;
 pub mod table;
 
-pub use addr::MacAddr;
 pub use clock::UnixMillis;
 pub use report::{BotInfectionReport, ReportConfig, ReportError, ReportSink};
 pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};

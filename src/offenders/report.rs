@@ -21,11 +21,11 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use op25b_proto::MacAddr;
 use serde::Serialize;
 
 use crate::policy::Dpid;
 
-use super::addr::MacAddr;
 use super::table::InfectionEvent;
 
 /// Where the schema these reports follow is published.
@@ -98,7 +98,7 @@ pub struct BotInfectionReport {
     /// OpenFlow port the subscriber is behind.
     #[serde(rename = "Switch-Port")]
     pub switch_port: u32,
-    #[serde(rename = "Source-MAC")]
+    #[serde(rename = "Source-MAC", with = "super::mac_json")]
     pub source_mac: MacAddr,
     /// RFC 3339: first sample of this activity.
     #[serde(rename = "First-Seen")]

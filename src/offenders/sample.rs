@@ -29,7 +29,7 @@ use etherparse::{
     LaxSlicedPacket, LinkSlice, TcpSlice,
 };
 
-use super::addr::MacAddr;
+use op25b_proto::MacAddr;
 
 /// At most this many VLAN tags are reported (outer first). etherparse reads up to three.
 pub const MAX_VLAN_TAGS: usize = 2;

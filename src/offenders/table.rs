@@ -57,11 +57,11 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use lru::LruCache;
+use op25b_proto::MacAddr;
 use serde::Serialize;
 
 use crate::policy::Dpid;
 
-use super::addr::MacAddr;
 use super::clock::UnixMillis;
 use super::sample::{Sample, Transport};
 
@@ -161,6 +161,7 @@ pub struct SubscriberKey {
 pub struct InfectionEvent {
     pub dpid: u64,
     pub in_port: u32,
+    #[serde(with = "super::mac_json")]
     pub source_mac: MacAddr,
     pub source_ip: IpAddr,
     /// Source port of the attempt that crossed the threshold.
@@ -187,6 +188,7 @@ pub struct OffenderView {
     pub switch: String,
     pub dpid: u64,
     pub port: u32,
+    #[serde(with = "super::mac_json")]
     pub source_mac: MacAddr,
     pub source_ip: IpAddr,
     /// Connection attempts since the entry was created (retransmissions excluded).
