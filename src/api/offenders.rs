@@ -26,7 +26,8 @@ pub struct OffendersQuery {
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
+/// `GET /api/offenders`; `op25b status` reads the same type.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct OffendersResponse {
     /// False when `[reporting] enabled = false`: nothing is sampled.
     pub enabled: bool,

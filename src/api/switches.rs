@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fleet::registry::{SwitchCounters, SwitchStatus, SyncState};
 use crate::fleet::{FlowReading, OfctlFlow};
@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::ApiState;
 
 /// One switch in `/api/switches`. Times are RFC 3339 (UTC).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SwitchSummary {
     /// Colon hex, e.g. `00:00:00:00:00:00:00:01`.
     pub dpid: String,
@@ -37,15 +37,17 @@ pub struct SwitchSummary {
     pub desired_flow_count: usize,
     pub meters_in_use: bool,
     /// Packets and bytes dropped by the blocking flows (from their counters).
+    #[serde(default)] // `op25b status` reads an answer without it as 0
     pub blocked_packets: u64,
     pub blocked_bytes: u64,
 }
 
-/// `GET /api/switches`.
-#[derive(Debug, Serialize)]
+/// `GET /api/switches`; `op25b status` reads the same type.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct SwitchList {
     pub policy_generation: u64,
     /// Connections that have not told their dpid yet.
+    #[serde(default)] // `op25b status` reads an answer without it as 0
     pub handshaking: u64,
     pub switches: Vec<SwitchSummary>,
 }

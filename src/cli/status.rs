@@ -4,6 +4,9 @@
 //! Exit codes: 0 printed (or the reader closed the pipe early); 1 the controller could not be
 //! reached or answered with an error, or stdout could not be written; 2 it answered something that is not the API's JSON.
 //!
+//! The answers are read into the API's own response types ([`SwitchList`],
+//! [`OffendersResponse`]): one type serves both ends, so the two cannot drift apart.
+//!
 //! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no TLS and no async
 //! runtime (the API listens on plain HTTP on a management address).
 
@@ -12,6 +15,10 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
+
+use crate::api::offenders::OffendersResponse;
+use crate::api::switches::SwitchList;
+use crate::fleet::registry::SyncState;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -56,51 +63,6 @@ impl StatusError {
             StatusError::BadJson { .. } => 2,
         }
     }
-}
-
-/// The fields of `/api/switches` this command prints.
-#[derive(Debug, Deserialize)]
-pub struct SwitchList {
-    pub policy_generation: u64,
-    #[serde(default)]
-    pub handshaking: u64,
-    pub switches: Vec<SwitchRow>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SwitchRow {
-    pub dpid: String,
-    pub name: Option<String>,
-    pub peer: Option<String>,
-    pub connected: bool,
-    pub connected_since: Option<String>,
-    pub sync_state: String,
-    pub synced_generation: Option<u64>,
-    pub flow_count: usize,
-    #[serde(default)]
-    pub blocked_packets: u64,
-    pub last_error: Option<String>,
-}
-
-/// The fields of `/api/offenders` this command prints.
-#[derive(Debug, Deserialize)]
-pub struct OffenderList {
-    pub enabled: bool,
-    pub tracked: usize,
-    pub flagged: usize,
-    pub offenders: Vec<OffenderRow>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct OffenderRow {
-    pub switch: String,
-    pub port: u32,
-    pub source_mac: String,
-    pub source_ip: String,
-    pub attempts: u32,
-    pub distinct_destinations: usize,
-    pub last_seen: String,
-    pub flagged: bool,
 }
 
 fn get_json<T: for<'de> Deserialize<'de>>(
@@ -163,12 +125,12 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// The report `status` prints, from the two API answers.
-pub fn render(switches: &SwitchList, offenders: &OffenderList) -> String {
+pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
     let connected = switches.switches.iter().filter(|s| s.connected).count();
     let in_sync = switches
         .switches
         .iter()
-        .filter(|s| s.connected && s.sync_state == "in_sync")
+        .filter(|s| s.connected && s.sync_state == SyncState::InSync)
         .count();
     let mut out = format!(
         "policy generation {}; switches: {} known, {} connected, {} in sync",
@@ -189,13 +151,13 @@ pub fn render(switches: &SwitchList, offenders: &OffenderList) -> String {
             vec![
                 s.dpid.clone(),
                 s.name.clone().unwrap_or_else(dash),
-                s.peer.clone().unwrap_or_else(dash),
+                s.peer.map_or_else(dash, |p| p.to_string()),
                 if s.connected { "yes" } else { "no" }.to_owned(),
-                s.sync_state.clone(),
+                s.sync_state.name().to_owned(),
                 s.synced_generation.map_or_else(dash, |g| g.to_string()),
                 s.flow_count.to_string(),
                 s.blocked_packets.to_string(),
-                s.connected_since.clone().unwrap_or_else(dash),
+                s.connected_since.map_or_else(dash, |t| t.to_string()),
                 s.last_error.clone().unwrap_or_else(dash),
             ]
         })
@@ -239,13 +201,13 @@ pub fn render(switches: &SwitchList, offenders: &OffenderList) -> String {
         .map(|o| {
             vec![
                 if o.flagged { "FLAGGED" } else { "" }.to_owned(),
-                o.source_ip.clone(),
-                o.source_mac.clone(),
+                o.source_ip.to_string(),
+                o.source_mac.to_string(),
                 o.switch.clone(),
                 o.port.to_string(),
                 o.attempts.to_string(),
                 o.distinct_destinations.to_string(),
-                o.last_seen.clone(),
+                o.last_seen.to_string(),
             ]
         })
         .collect();
@@ -275,7 +237,8 @@ pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
     let base = args.api.trim_end_matches('/');
     let switches: SwitchList = get_json(&agent, &format!("{base}/api/switches"))?;
     let top = args.top.clamp(1, 10_000);
-    let offenders: OffenderList = get_json(&agent, &format!("{base}/api/offenders?limit={top}"))?;
+    let offenders: OffendersResponse =
+        get_json(&agent, &format!("{base}/api/offenders?limit={top}"))?;
     Ok(render(&switches, &offenders))
 }
 
@@ -313,17 +276,25 @@ mod tests {
     fn render_shows_switches_and_flagged_offenders() {
         let switches: SwitchList = serde_json::from_str(
             r#"{"policy_generation": 3, "handshaking": 0, "switches": [
-                {"dpid": "00:00:00:00:00:00:00:01", "name": "edge-1", "peer": "10.1.1.1:40000",
-                 "connected": true, "connected_since": "2026-11-27T21:00:00.000Z",
-                 "sync_state": "in_sync", "synced_generation": 3, "flow_count": 9,
-                 "blocked_packets": 12, "last_error": null, "extra": 1}]}"#,
+                {"dpid": "00:00:00:00:00:00:00:01", "dpid_int": 1, "name": "edge-1",
+                 "peer": "10.1.1.1:40000", "connected": true,
+                 "connected_since": "2026-11-27T21:00:00.000Z", "sync_state": "in_sync",
+                 "synced_generation": 3, "last_sync": "2026-11-27T21:00:01.000Z",
+                 "last_error": null, "flow_count": 9, "desired_flow_count": 9,
+                 "meters_in_use": true, "blocked_packets": 12, "blocked_bytes": 720,
+                 "extra": 1}]}"#,
         )
         .expect("parses");
-        let offenders: OffenderList = serde_json::from_str(
+        let offenders: OffendersResponse = serde_json::from_str(
             r#"{"enabled": true, "tracked": 2, "flagged": 1, "offenders": [
-                {"switch": "00:00:00:00:00:00:00:01", "port": 3, "source_mac": "02:00:00:00:00:01",
-                 "source_ip": "10.0.0.1", "attempts": 40, "distinct_destinations": 6,
-                 "last_seen": "2026-11-27T21:05:00.000Z", "flagged": true}]}"#,
+                {"switch": "00:00:00:00:00:00:00:01", "dpid": 1, "port": 3,
+                 "source_mac": "02:00:00:00:00:01", "source_ip": "10.0.0.1", "attempts": 40,
+                 "distinct_destinations": 6, "distinct_destinations_saturated": false,
+                 "retransmissions": 0, "fragments": 0, "other_packets": 0,
+                 "last_destination": "192.0.2.9", "last_destination_port": 25,
+                 "first_seen": "2026-11-27T21:04:00.000Z",
+                 "last_seen": "2026-11-27T21:05:00.000Z", "flagged": true,
+                 "flagged_at": "2026-11-27T21:04:30.000Z"}]}"#,
         )
         .expect("parses");
         let text = render(&switches, &offenders);

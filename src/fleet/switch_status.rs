@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 /// Where a switch's sync stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// Connected, handshake not finished yet (never listed: a switch enters the registry once its

@@ -7,9 +7,11 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Serialize, Serializer};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An instant, in milliseconds since 1970-01-01T00:00:00Z. Serialized as RFC 3339 (UTC, ms).
+/// An instant, in milliseconds since 1970-01-01T00:00:00Z. Serialized as RFC 3339 (UTC, ms),
+/// and read back from it (`op25b status` reads the API's times).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct UnixMillis(pub u64);
 
@@ -62,6 +64,17 @@ impl Serialize for UnixMillis {
     }
 }
 
+impl<'de> Deserialize<'de> for UnixMillis {
+    /// An RFC 3339 UTC time such as `2026-11-27T21:16:16.123Z`; digits past the millisecond
+    /// are dropped.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_rfc3339(&text)
+            .map(Self::from_system_time)
+            .map_err(|e| D::Error::custom(format!("{text:?} is not an RFC 3339 UTC time: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +98,23 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&UnixMillis(u64::MAX)).expect("serializes"),
             format!("\"{last}\"")
+        );
+    }
+
+    #[test]
+    fn rfc3339_text_reads_back_as_the_same_instant() {
+        for ms in [0, 1_795_814_176_123, UnixMillis::LAST_RFC3339.0] {
+            let json = serde_json::to_string(&UnixMillis(ms)).expect("serializes");
+            assert_eq!(
+                serde_json::from_str::<UnixMillis>(&json).expect("deserializes"),
+                UnixMillis(ms),
+                "{json}"
+            );
+        }
+        let err = serde_json::from_str::<UnixMillis>("\"yesterday\"").expect_err("not a time");
+        assert!(
+            err.to_string().contains("not an RFC 3339 UTC time"),
+            "{err}"
         );
     }
 

@@ -58,7 +58,7 @@ use std::time::Duration;
 
 use lru::LruCache;
 use op25b_proto::MacAddr;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::Dpid;
 
@@ -181,8 +181,8 @@ pub struct InfectionEvent {
     pub flagged_at: UnixMillis,
 }
 
-/// One entry as `/api/offenders` shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One entry as `/api/offenders` shows it (and `op25b status` reads it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OffenderView {
     /// Datapath id as colon hex (`00:00:00:00:00:00:00:01`).
     pub switch: String,
