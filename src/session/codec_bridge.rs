@@ -1,6 +1,6 @@
 //! Between the session's vocabulary ([`Inbound`], [`Outbound`]) and `op25b_proto` messages.
 
-use super::machine::Phase;
+use super::phase::Phase;
 use super::wire::{Inbound, Outbound};
 use bytes::{Bytes, BytesMut};
 use op25b_proto::consts::{OFPMPF_REPLY_MORE, OFP_VERSION};

@@ -1,7 +1,10 @@
 //! Unit tests of the sans-I/O session with a fake policy (messages are strings).
 
 use super::machine::*;
+use super::output::{CloseReason, Output, SessionEvent};
+use super::phase::Phase;
 use super::switch_policy::*;
+use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
 use op25b_proto::MeterConfig;
 use std::sync::Arc;

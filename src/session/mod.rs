@@ -6,8 +6,12 @@ pub mod codec_bridge;
 pub mod connection;
 pub mod machine;
 pub mod outbox;
+pub mod output;
+pub mod phase;
 pub mod sent_log;
+pub mod stream_io;
 pub mod switch_policy;
+pub mod sync_reason;
 pub mod wire;
 
 #[cfg(test)]

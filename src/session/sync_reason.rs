@@ -1,0 +1,25 @@
+//! Why a sync runs.
+
+/// Why a sync runs (kept for logs; the sync itself does not depend on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncReason {
+    Connect,
+    PolicyChange,
+    Audit,
+    Retry,
+    FlowRemoved,
+    PortStatus,
+}
+
+impl SyncReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncReason::Connect => "connect",
+            SyncReason::PolicyChange => "policy_change",
+            SyncReason::Audit => "audit",
+            SyncReason::Retry => "retry",
+            SyncReason::FlowRemoved => "flow_removed",
+            SyncReason::PortStatus => "port_status",
+        }
+    }
+}
