@@ -1,10 +1,10 @@
-//! One generation of the policy in force, as the sessions use it: the [`SwitchPolicy`] the
+//! One generation of the policy in force, as the sessions use it: the [`SessionPolicy`] the
 //! session state machine asks for timers, SET_CONFIG, the flows request, meters and change plans.
 
 use crate::flows::{self, DesiredFlows};
 use crate::policy::{Config, Dpid, PortNo};
 use crate::reconcile::reconcile;
-use crate::session::switch_policy::{SessionTimers, SwitchPolicy, SwitchView, SyncPlan};
+use crate::session::session_policy::{SessionPolicy, SessionTimers, SwitchView, SyncPlan};
 use op25b_proto::consts::{OFPMC_MODIFY, OFPM_ALL};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::text::message_text;
@@ -52,7 +52,7 @@ impl ActivePolicy {
     }
 }
 
-impl SwitchPolicy for ActivePolicy {
+impl SessionPolicy for ActivePolicy {
     type Msg = Message;
     type FlowEntry = FlowStats;
     type Desired = DesiredFlows;

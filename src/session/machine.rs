@@ -30,7 +30,7 @@ use super::backoff::Backoff;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput};
 use super::phase::Phase;
 use super::sent_log::{SentLog, SENT_LOG_CAPACITY};
-use super::switch_policy::{SwitchPolicy, SwitchView, SyncPlan};
+use super::session_policy::{SessionPolicy, SwitchView, SyncPlan};
 use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
 use std::collections::{BTreeSet, HashSet, VecDeque};
@@ -179,7 +179,7 @@ struct FlowPrefetch<F> {
 }
 
 /// One line naming a message we sent, for the logs of an ERROR about it.
-fn describe<P: SwitchPolicy + ?Sized>(policy: &P, msg: &Outbound<P::Msg>) -> String {
+fn describe<P: SessionPolicy + ?Sized>(policy: &P, msg: &Outbound<P::Msg>) -> String {
     match msg {
         Outbound::Policy(m) => policy.describe(m),
         Outbound::SetConfig {
@@ -200,7 +200,7 @@ struct CounterPoll<F> {
 
 /// One switch connection's protocol state.
 #[derive(Debug)]
-pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
+pub struct SwitchSession<P: SessionPolicy + ?Sized, PI> {
     peer: SocketAddr,
     policy: Arc<P>,
     phase: Phase,
@@ -230,7 +230,7 @@ pub struct SwitchSession<P: SwitchPolicy + ?Sized, PI> {
     out: Vec<SessionOutput<P, PI>>,
 }
 
-impl<P: SwitchPolicy + ?Sized, PI> SwitchSession<P, PI> {
+impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
     /// A new connection from `peer`; `first_xid` seeds this connection's xids.
     pub fn new(peer: SocketAddr, policy: Arc<P>, first_xid: u32, now: Instant) -> Self {
         let t = policy.timers();

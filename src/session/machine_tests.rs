@@ -3,7 +3,7 @@
 use super::machine::*;
 use super::output::{CloseReason, Output, SessionEvent};
 use super::phase::Phase;
-use super::switch_policy::*;
+use super::session_policy::*;
 use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
 use op25b_proto::MeterConfig;
@@ -31,7 +31,7 @@ impl FakePolicy {
 
 const COOKIE: u64 = 0x4f50;
 
-impl SwitchPolicy for FakePolicy {
+impl SessionPolicy for FakePolicy {
     type Msg = String;
     type FlowEntry = String;
     type Desired = Vec<String>;

@@ -9,8 +9,8 @@ pub mod outbox;
 pub mod output;
 pub mod phase;
 pub mod sent_log;
+pub mod session_policy;
 pub mod stream_io;
-pub mod switch_policy;
 pub mod sync_reason;
 pub mod wire;
 

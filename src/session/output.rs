@@ -2,7 +2,7 @@
 //! and why it closed.
 
 use super::phase::Phase;
-use super::switch_policy::SwitchPolicy;
+use super::session_policy::SessionPolicy;
 use super::sync_reason::SyncReason;
 use super::wire::Outbound;
 use std::time::Duration;
@@ -99,9 +99,9 @@ pub enum Output<M, F, D, P> {
 
 /// What a session of policy `P` (packet-ins of type `PI`) hands its connection.
 pub type SessionOutput<P, PI> = Output<
-    <P as SwitchPolicy>::Msg,
-    <P as SwitchPolicy>::FlowEntry,
-    <P as SwitchPolicy>::Desired,
+    <P as SessionPolicy>::Msg,
+    <P as SessionPolicy>::FlowEntry,
+    <P as SessionPolicy>::Desired,
     PI,
 >;
 

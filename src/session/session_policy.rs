@@ -47,12 +47,12 @@ pub struct SyncPlan<M, D> {
 }
 
 /// The policy in force, as a session sees it.
-pub trait SwitchPolicy: Send + Sync + Debug {
+pub trait SessionPolicy: Send + Sync + Debug {
     /// A message the session sends verbatim (FLOW_MOD, METER_MOD, the FLOW stats request).
     type Msg: Clone + Debug + Send + Sync + 'static;
     /// One entry of a FLOW stats reply.
     type FlowEntry: Clone + Debug + Send + 'static;
-    /// The flows the policy wants on one switch (what [`SwitchPolicy::plan`] diffed against).
+    /// The flows the policy wants on one switch (what [`SessionPolicy::plan`] diffed against).
     type Desired: Debug + Send + 'static;
 
     /// One line naming `msg` for logs (op25b's: ovs-ofctl syntax, e.g.
