@@ -1,10 +1,10 @@
 //! One generation of the policy in force, as the sessions use it: the [`SessionPolicy`] the
 //! session state machine asks for timers, SET_CONFIG, the flows request, meters and change plans.
 
-use crate::flows::{self, DesiredFlows};
-use crate::policy::{Config, Dpid, PortNo};
+use crate::flows::{self, DesiredFlows, SwitchView};
+use crate::policy::{Config, Dpid};
 use crate::reconcile::reconcile;
-use crate::session::session_policy::{SessionPolicy, SessionTimers, SwitchView, SyncPlan};
+use crate::session::session_policy::{SessionPolicy, SessionTimers, SyncPlan};
 use op25b_proto::consts::{OFPMC_MODIFY, OFPM_ALL};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::text::message_text;
@@ -36,19 +36,9 @@ impl ActivePolicy {
         &self.config
     }
 
-    /// The flows-module view of a switch.
-    fn flows_view(view: &SwitchView, meters: bool) -> flows::SwitchView {
-        let v = flows::SwitchView::new(Dpid(view.dpid), view.ports.iter().map(|p| PortNo(*p)));
-        if meters {
-            v
-        } else {
-            v.without_meters()
-        }
-    }
-
     /// The flows `view` must hold.
-    fn desired(&self, view: &SwitchView, meters: bool) -> DesiredFlows {
-        flows::desired_flows(self.config.policy(), &Self::flows_view(view, meters))
+    fn desired(&self, view: &SwitchView) -> DesiredFlows {
+        flows::desired_flows(self.config.policy(), view)
     }
 }
 
@@ -109,7 +99,7 @@ impl SessionPolicy for ActivePolicy {
     }
 
     fn meter_adds(&self, view: &SwitchView) -> Vec<Message> {
-        flows::desired_meters(self.config.policy(), &Self::flows_view(view, true))
+        flows::desired_meters(self.config.policy(), view)
             .iter()
             .map(|m| Message::MeterMod(flows::openflow::meter_add(m)))
             .collect()
@@ -134,7 +124,7 @@ impl SessionPolicy for ActivePolicy {
     }
 
     fn meter_plan(&self, view: &SwitchView, actual: &[MeterConfig]) -> Vec<Message> {
-        flows::desired_meters(self.config.policy(), &Self::flows_view(view, true))
+        flows::desired_meters(self.config.policy(), view)
             .iter()
             .filter_map(|m| {
                 let add = flows::openflow::meter_add(m);
@@ -147,13 +137,8 @@ impl SessionPolicy for ActivePolicy {
             .collect()
     }
 
-    fn plan(
-        &self,
-        view: &SwitchView,
-        actual: &[FlowStats],
-        meters: bool,
-    ) -> SyncPlan<Message, DesiredFlows> {
-        let desired = self.desired(view, meters);
+    fn plan(&self, view: &SwitchView, actual: &[FlowStats]) -> SyncPlan<Message, DesiredFlows> {
+        let desired = self.desired(view);
         for note in &desired.notes {
             tracing::info!(note = %note, "policy note for this switch");
         }
@@ -181,7 +166,7 @@ fn same_meter(have: &MeterConfig, want: &MeterMod) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flows::{desired_flows, SwitchView as FlowsView};
+    use crate::flows::desired_flows;
     use crate::policy::{Config, Dpid, PortNo};
 
     #[test]
@@ -192,10 +177,7 @@ mod tests {
         )
         .expect("valid policy");
         let policy = ActivePolicy::new(1, loaded.config);
-        let view = SwitchView {
-            dpid: 1,
-            ports: vec![1, 2],
-        };
+        let view = SwitchView::new(Dpid(1), [PortNo(1), PortNo(2)]);
         let adds = policy.meter_adds(&view);
         assert_eq!(adds.len(), 1, "one sampling meter");
         let Message::MeterMod(add) = &adds[0] else {
@@ -246,7 +228,7 @@ mod tests {
             Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").expect("valid policy");
         let desired = desired_flows(
             loaded.config.policy(),
-            &FlowsView::new(Dpid(1), [PortNo(1), PortNo(2)]),
+            &SwitchView::new(Dpid(1), [PortNo(1), PortNo(2)]),
         );
         let policy = ActivePolicy::new(1, loaded.config);
         let fm = flows::openflow::flow_mods_for(&desired)

@@ -30,9 +30,11 @@ use super::backoff::Backoff;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput};
 use super::phase::Phase;
 use super::sent_log::{SentLog, SENT_LOG_CAPACITY};
-use super::session_policy::{SessionPolicy, SwitchView, SyncPlan};
+use super::session_policy::{SessionPolicy, SyncPlan};
 use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
+use crate::flows::SwitchView;
+use crate::policy::{Dpid, PortNo};
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -273,12 +275,12 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.peer
     }
 
-    /// The switch as it described itself (dpid 0 before FEATURES_REPLY).
+    /// The switch as it described itself (dpid 0 before FEATURES_REPLY), meters supported.
     pub fn view(&self) -> SwitchView {
-        SwitchView {
-            dpid: self.dpid.unwrap_or(0),
-            ports: self.ports.iter().copied().collect(),
-        }
+        SwitchView::new(
+            Dpid(self.dpid.unwrap_or(0)),
+            self.ports.iter().map(|p| PortNo(*p)),
+        )
     }
 
     /// The opening move: our HELLO. Sent on the urgent path: it must precede anything else,
@@ -984,7 +986,8 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
     fn plan_from_flows(&mut self, actual: Vec<P::FlowEntry>, now: Instant) {
         debug!(entries = actual.len(), "read our flows");
         tracing::trace!(?actual, "flows on the switch");
-        let meters_on = matches!(self.meters, MeterStatus::Installed { .. });
+        let mut view = self.view();
+        view.meters_supported = matches!(self.meters, MeterStatus::Installed { .. });
         let SyncPlan {
             batches,
             desired_flows,
@@ -992,7 +995,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             removed,
             modified,
             desired,
-        } = self.policy.plan(&self.view(), &actual, meters_on);
+        } = self.policy.plan(&view, &actual);
         self.out.push(Output::Planned(desired_flows));
         let before = actual.len();
         self.out.push(Output::FlowsRead(actual));

@@ -6,6 +6,7 @@ use super::phase::Phase;
 use super::session_policy::*;
 use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
+use crate::flows::SwitchView;
 use op25b_proto::MeterConfig;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,14 +88,9 @@ impl SessionPolicy for FakePolicy {
             })
             .collect()
     }
-    fn plan(
-        &self,
-        _view: &SwitchView,
-        actual: &[String],
-        meters: bool,
-    ) -> SyncPlan<String, Vec<String>> {
+    fn plan(&self, view: &SwitchView, actual: &[String]) -> SyncPlan<String, Vec<String>> {
         let mut desired = self.desired.clone();
-        if meters {
+        if view.meters_supported {
             desired.push("sample-with-meter".into());
         }
         let adds: Vec<String> = desired
@@ -192,7 +188,7 @@ fn handshake(policy: Arc<FakePolicy>, t0: Instant) -> (Session, u32) {
         t0,
     );
     assert_eq!(
-        s.view().ports,
+        ports(&s),
         vec![1, 2, 3],
         "reserved ports are not switch ports"
     );
@@ -204,6 +200,11 @@ fn handshake(policy: Arc<FakePolicy>, t0: Instant) -> (Session, u32) {
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
     assert_eq!(s.phase(), Phase::Syncing);
     (s, rx)
+}
+
+/// The switch's ports as the session knows them.
+fn ports(s: &Session) -> Vec<u32> {
+    s.view().ports.iter().map(|p| p.0).collect()
 }
 
 fn policy_msgs(out: &[Out]) -> Vec<String> {
@@ -701,7 +702,7 @@ fn our_flow_removed_and_port_changes_trigger_a_sync_foreign_ones_do_not() {
         t0,
     );
     assert!(!policy_msgs(&out).is_empty());
-    assert_eq!(s.view().ports, vec![1, 2, 3, 9]);
+    assert_eq!(ports(&s), vec![1, 2, 3, 9]);
 }
 
 #[test]
@@ -1461,7 +1462,7 @@ fn features_and_port_desc_go_out_together_and_their_replies_may_come_in_either_o
     assert_eq!(s.phase(), Phase::AwaitFeatures);
     let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 9 }, t0);
     assert!(events(&out).contains(&SessionEvent::DpidLearned { dpid: 9 }));
-    assert_eq!(s.view().ports, vec![4, 5]);
+    assert_eq!(ports(&s), vec![4, 5]);
     assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
     assert_eq!(s.phase(), Phase::Syncing);
     // A second PORT_DESC reply (a confused switch) changes nothing.
@@ -1474,7 +1475,7 @@ fn features_and_port_desc_go_out_together_and_their_replies_may_come_in_either_o
         t0,
     );
     assert!(sends(&out).is_empty());
-    assert_eq!(s.view().ports, vec![4, 5]);
+    assert_eq!(ports(&s), vec![4, 5]);
 }
 
 #[test]

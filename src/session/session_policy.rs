@@ -5,16 +5,9 @@
 //! Everything is derived from the policy plus what the switch itself reports (dpid, ports, flows),
 //! so another controller instance could take a switch over with no hidden state.
 
+use crate::flows::SwitchView;
 use std::fmt::Debug;
 use std::time::Duration;
-
-/// What the switch told us about itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SwitchView {
-    pub dpid: u64,
-    /// Port numbers from PORT_DESC (and later PORT_STATUS), sorted, without reserved ports.
-    pub ports: Vec<u32>,
-}
 
 /// Per-connection timers, read from the policy in force at every tick (a reload changes them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +64,8 @@ pub trait SessionPolicy: Send + Sync + Debug {
     fn cookie(&self) -> u64;
     /// The FLOW multipart request reading only our flows (cookie mask).
     fn flows_request(&self) -> Self::Msg;
-    /// METER_MOD ADDs to install before the flows; empty when reporting is off.
+    /// METER_MOD ADDs to install before the flows; empty when reporting is off. The session asks
+    /// with `view.meters_supported` true: what the switch should hold if it takes meters.
     fn meter_adds(&self, view: &SwitchView) -> Vec<Self::Msg>;
     /// The MODIFY form of a meter ADD (sent when the switch says the meter exists).
     fn meter_modify(&self, add: &Self::Msg) -> Option<Self::Msg>;
@@ -81,11 +75,10 @@ pub trait SessionPolicy: Send + Sync + Debug {
     /// missing meter, a MODIFY for each one configured differently, nothing for an identical one.
     fn meter_plan(&self, view: &SwitchView, actual: &[op25b_proto::MeterConfig]) -> Vec<Self::Msg>;
     /// Desired flows minus what the switch has (our cookie only), as an ordered hitless plan.
-    /// `meters` is false when reporting is off or the switch rejected the meters.
+    /// `view.meters_supported` is false when reporting is off or the switch rejected the meters.
     fn plan(
         &self,
         view: &SwitchView,
         actual: &[Self::FlowEntry],
-        meters: bool,
     ) -> SyncPlan<Self::Msg, Self::Desired>;
 }
