@@ -1,15 +1,19 @@
 //! Between the session's vocabulary ([`Inbound`], [`Outbound`]) and `op25b_proto` messages.
+//! What the codec refuses stays typed ([`BadFrame`] carries proto's `FrameError` /
+//! `DecodeError`) up to where the connection logs it.
 
 use super::phase::Phase;
 use super::wire::{Inbound, Outbound};
 use bytes::{Bytes, BytesMut};
 use op25b_proto::consts::{OFPMPF_REPLY_MORE, OFP_VERSION};
+use op25b_proto::error_codes::{ErrorType, HelloFailedCode};
 use op25b_proto::error_msg::ErrorMsg;
 use op25b_proto::hello::Hello;
 use op25b_proto::message::{Message, OfpMessage};
 use op25b_proto::multipart::reply::MultipartReplyBody;
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::switch_config::SwitchConfig;
+use op25b_proto::{DecodeError, FrameError};
 use std::time::SystemTime;
 
 /// A FLOW stats entry.
@@ -25,14 +29,30 @@ pub struct PacketInSample {
     pub packet_in: PacketIn,
 }
 
-/// OFPET_HELLO_FAILED.
-const OFPET_HELLO_FAILED: u16 = 0;
-/// OFPHFC_INCOMPATIBLE.
-const OFPHFC_INCOMPATIBLE: u16 = 0;
+/// Bytes from the switch the codec refused (the connection closes on them).
+#[derive(Debug, thiserror::Error)]
+pub enum BadFrame {
+    /// The header's length field cannot be right.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A whole frame that does not decode; `head` is its first bytes (at most 16).
+    #[error("{error} (first bytes: {}; while {phase})", hex(.head))]
+    Decode {
+        error: DecodeError,
+        head: Vec<u8>,
+        phase: Phase,
+    },
+}
+
+/// `bytes` as space-separated hex pairs.
+fn hex(bytes: &[u8]) -> String {
+    let pairs: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    pairs.join(" ")
+}
 
 /// The length of the whole frame at the front of `buf`, or `None` until one has arrived.
-pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
-    op25b_proto::framer::frame_len(buf).map_err(|e| e.to_string())
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, BadFrame> {
+    Ok(op25b_proto::framer::frame_len(buf)?)
 }
 
 /// How many more bytes the frame at the front of `buf` needs (0 when its header is incomplete
@@ -46,10 +66,11 @@ pub fn missing_bytes(buf: &[u8]) -> usize {
 
 /// Decodes one frame into the session's vocabulary. Message types the session does not use
 /// become [`Inbound::Other`]; a frame the codec rejects is an error (the connection closes).
-pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), String> {
-    let msg = OfpMessage::decode(frame).map_err(|e| {
-        let head: Vec<String> = frame.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("{e} (first bytes: {}; while {phase})", head.join(" "))
+pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), BadFrame> {
+    let msg = OfpMessage::decode(frame).map_err(|error| BadFrame::Decode {
+        error,
+        head: frame.iter().take(16).copied().collect(),
+        phase,
     })?;
     let xid = msg.xid;
     let inbound = match msg.body {
@@ -118,8 +139,8 @@ pub fn to_message(xid: u32, msg: &Outbound<Message>) -> OfpMessage {
         Outbound::Hello => Message::Hello(Hello::with_versions(&[OFP_VERSION])),
         Outbound::HelloIncompatible { peer_version, text } => {
             let e = ErrorMsg::new(
-                OFPET_HELLO_FAILED,
-                OFPHFC_INCOMPATIBLE,
+                ErrorType::HelloFailed as u16,
+                HelloFailedCode::Incompatible as u16,
                 Bytes::copy_from_slice(text.as_bytes()),
             );
             return OfpMessage {
@@ -314,8 +335,25 @@ mod tests {
     }
 
     #[test]
+    fn an_impossible_length_is_a_typed_frame_error() {
+        assert!(matches!(frame_len(&[4, 0, 0, 8, 0, 0, 0, 1]), Ok(Some(8))));
+        assert!(matches!(
+            frame_len(&[4, 0, 0, 7, 0, 0, 0, 1]),
+            Err(BadFrame::Frame(FrameError::LengthBelowHeader {
+                length: 7,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
     fn garbage_is_an_error_naming_the_bytes_and_the_phase() {
-        let err = decode(&[4, 14, 0, 9, 0, 0, 0, 1, 0xff], Phase::InSync).unwrap_err();
+        let bad = decode(&[4, 14, 0, 9, 0, 0, 0, 1, 0xff], Phase::InSync).unwrap_err();
+        assert!(
+            matches!(&bad, BadFrame::Decode { error, phase: Phase::InSync, .. } if error.msg_type == Some(14)),
+            "typed: {bad:?}"
+        );
+        let err = bad.to_string();
         assert!(
             err.contains("04 0e 00 09") && err.contains("in_sync"),
             "{err}"

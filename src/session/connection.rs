@@ -62,7 +62,7 @@ pub enum ConnectionEnd {
     #[error("{0}")]
     Session(CloseReason),
     #[error("malformed bytes from the switch: {0}")]
-    Malformed(String),
+    Malformed(codec_bridge::BadFrame),
     #[error("switch closed the connection")]
     PeerClosed,
     #[error("read error: {0}")]

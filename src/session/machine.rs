@@ -35,24 +35,14 @@ use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
 use crate::flows::SwitchView;
 use crate::policy::{Dpid, PortNo};
+use op25b_proto::consts::{OFPC_FRAG_MASK, OFPPR_DELETE, OFPP_MAX};
+use op25b_proto::error_codes::{ErrorType, MeterModFailedCode};
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, error, info, warn};
 
-/// OFPET_METER_MOD_FAILED.
-const OFPET_METER_MOD_FAILED: u16 = 12;
-/// OFPMMFC_METER_EXISTS.
-const OFPMMFC_METER_EXISTS: u16 = 1;
-/// OFPET_HELLO_FAILED.
-const OFPET_HELLO_FAILED: u16 = 0;
-/// OFPC_FRAG_MASK: the fragment handling bits of SET_CONFIG/GET_CONFIG flags.
-const OFPC_FRAG_MASK: u16 = 3;
-/// OFPPR_DELETE.
-const OFPPR_DELETE: u8 = 1;
-/// Highest non-reserved port number (OFPP_MAX).
-const OFPP_MAX: u32 = 0xffff_ff00;
 /// Most flow entries with our cookie accepted in one FLOW stats reply sequence: op25b's flow set
 /// is tens of flows, so a switch reporting more is broken or hostile (bounds memory).
 pub const MAX_FLOW_ENTRIES: usize = 100_000;
@@ -628,7 +618,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             warn!(error = %names, "switch rejected the counter poll; the next poll retries");
             return;
         }
-        if err_type == OFPET_HELLO_FAILED {
+        if err_type == ErrorType::HelloFailed as u16 {
             self.close(CloseReason::HelloFailed { names });
             return;
         }
@@ -659,7 +649,9 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 rejected,
                 ..
             } => {
-                if err_type == OFPET_METER_MOD_FAILED && code == OFPMMFC_METER_EXISTS {
+                if err_type == ErrorType::MeterModFailed as u16
+                    && code == MeterModFailedCode::MeterExists as u16
+                {
                     if let Some(pos) = adds.iter().position(|(x, _)| *x == xid) {
                         let (_, add) = adds.swap_remove(pos);
                         exists.push(add);

@@ -1,5 +1,7 @@
-//! The session's vocabulary: what it receives from a switch and what it sends, independent of the
-//! codec. `codec_bridge` translates to and from `op25b_proto` messages.
+//! The session's vocabulary: what it receives from a switch and what it sends, each message
+//! classified by what the session does with it. Where `op25b_proto` has a type for a part of a
+//! message (a METER_CONFIG entry) the vocabulary uses it; `codec_bridge` translates whole
+//! messages to and from `op25b_proto`.
 
 /// A message from the switch, already decoded and classified.
 #[derive(Debug, Clone)]
