@@ -5,7 +5,7 @@
 use super::phase::Phase;
 use super::wire::{Inbound, Outbound};
 use bytes::{Bytes, BytesMut};
-use op25b_proto::consts::{OFPMPF_REPLY_MORE, OFP_VERSION};
+use op25b_proto::consts::{OFPT_MULTIPART_REPLY, OFP_VERSION};
 use op25b_proto::error_codes::{ErrorType, HelloFailedCode};
 use op25b_proto::error_msg::ErrorMsg;
 use op25b_proto::hello::Hello;
@@ -13,7 +13,7 @@ use op25b_proto::message::{Message, OfpMessage};
 use op25b_proto::multipart::reply::MultipartReplyBody;
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::switch_config::SwitchConfig;
-use op25b_proto::{DecodeError, FrameError};
+use op25b_proto::{AssemblyLimits, DecodeError, FrameError, MultipartAssembler};
 use std::time::SystemTime;
 
 /// A FLOW stats entry.
@@ -64,16 +64,78 @@ pub fn missing_bytes(buf: &[u8]) -> usize {
     }
 }
 
-/// Decodes one frame into the session's vocabulary. Message types the session does not use
-/// become [`Inbound::Other`]; a frame the codec rejects is an error (the connection closes).
-pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), BadFrame> {
-    let msg = OfpMessage::decode(frame).map_err(|error| BadFrame::Decode {
-        error,
-        head: frame.iter().take(16).copied().collect(),
-        phase,
-    })?;
-    let xid = msg.xid;
-    let inbound = match msg.body {
+/// Limits on one connection's multipart replies while their parts arrive. They bound memory;
+/// how many flows, meters or ports a whole reply may list is the session's bound.
+pub const REASSEMBLY_LIMITS: AssemblyLimits = AssemblyLimits {
+    max_parts: 4096,
+    max_bytes: 32 * 1024 * 1024,
+    max_pending: 8,
+};
+
+/// Decodes one connection's frames into the session's vocabulary. The multipart replies the
+/// session reads (PORT_DESC, FLOW stats, METER_CONFIG) reach it whole: their parts are joined by
+/// `op25b_proto`'s [`MultipartAssembler`] first.
+#[derive(Debug)]
+pub struct Decoder {
+    replies: MultipartAssembler,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::with_limits(REASSEMBLY_LIMITS)
+    }
+}
+
+impl Decoder {
+    /// The one place a connection's assembler is made.
+    fn with_limits(limits: AssemblyLimits) -> Self {
+        Self {
+            replies: MultipartAssembler::new(limits),
+        }
+    }
+
+    /// Decodes one frame. Message types the session does not use become [`Inbound::Other`]; a
+    /// part of a reply the session reads is held ([`Inbound::ReplyPart`]) until its last part
+    /// arrives, then the whole reply is handed on, or [`Inbound::ReplyRefused`] when the
+    /// assembler refused it. A frame the codec rejects is an error (the connection closes).
+    /// Before the HELLO nothing is held: whatever arrives then goes to the session as it is.
+    pub fn decode(
+        &mut self,
+        frame: &[u8],
+        phase: Phase,
+    ) -> Result<(u32, Inbound<FlowEntry, PacketIn>), BadFrame> {
+        let msg = OfpMessage::decode(frame).map_err(|error| BadFrame::Decode {
+            error,
+            head: frame.iter().take(16).copied().collect(),
+            phase,
+        })?;
+        let xid = msg.xid;
+        let read = matches!(&msg.body, Message::MultipartReply(r) if is_read(&r.body));
+        if !read || phase == Phase::AwaitHello {
+            return Ok((xid, classify(msg)));
+        }
+        let inbound = match self.replies.push(msg) {
+            Ok(None) => Inbound::ReplyPart,
+            Ok(Some(reply)) => classify(OfpMessage::new(xid, Message::MultipartReply(reply))),
+            Err(error) => Inbound::ReplyRefused(error),
+        };
+        Ok((xid, inbound))
+    }
+}
+
+/// A multipart reply the session reads (so its parts are joined first).
+fn is_read(body: &MultipartReplyBody) -> bool {
+    matches!(
+        body,
+        MultipartReplyBody::PortDesc(_)
+            | MultipartReplyBody::Flow(_)
+            | MultipartReplyBody::MeterConfig(_)
+    )
+}
+
+/// One decoded message (a multipart reply: whole, or taken as whole) in the session's vocabulary.
+fn classify(msg: OfpMessage) -> Inbound<FlowEntry, PacketIn> {
+    match msg.body {
         Message::Hello(h) => Inbound::Hello {
             version: msg.version,
             supports_13: h
@@ -92,26 +154,16 @@ pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, Pac
         Message::FeaturesReply(f) => Inbound::FeaturesReply {
             dpid: f.datapath_id,
         },
-        Message::MultipartReply(r) => {
-            let more = r.flags & OFPMPF_REPLY_MORE != 0;
-            match r.body {
-                MultipartReplyBody::PortDesc(ports) => Inbound::PortDesc {
-                    ports: ports.iter().map(|p| p.port_no).collect(),
-                    more,
-                },
-                MultipartReplyBody::Flow(entries) => Inbound::FlowStats { entries, more },
-                MultipartReplyBody::MeterConfig(entries) => Inbound::MeterConfig { entries, more },
-                other => Inbound::Other {
-                    msg_type: Message::MultipartReply(
-                        op25b_proto::multipart::reply::MultipartReply {
-                            flags: r.flags,
-                            body: other,
-                        },
-                    )
-                    .msg_type(),
-                },
-            }
-        }
+        Message::MultipartReply(r) => match r.body {
+            MultipartReplyBody::PortDesc(ports) => Inbound::PortDesc {
+                ports: ports.iter().map(|p| p.port_no).collect(),
+            },
+            MultipartReplyBody::Flow(entries) => Inbound::FlowStats { entries },
+            MultipartReplyBody::MeterConfig(entries) => Inbound::MeterConfig { entries },
+            _ => Inbound::Other {
+                msg_type: OFPT_MULTIPART_REPLY,
+            },
+        },
         Message::BarrierReply => Inbound::BarrierReply,
         Message::GetConfigReply(c) => Inbound::GetConfigReply {
             flags: c.flags,
@@ -129,8 +181,7 @@ pub fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, Pac
         other => Inbound::Other {
             msg_type: other.msg_type(),
         },
-    };
-    Ok((xid, inbound))
+    }
 }
 
 /// The OpenFlow message for `msg`.
@@ -199,11 +250,16 @@ mod tests {
         assert_eq!(missing_bytes(&[4, 2, 0, 8, 0, 0, 0, 1]), 0);
         assert_eq!(missing_bytes(&[4, 2, 0, 8, 0, 0, 0, 1, 4, 2]), 0);
     }
+    use op25b_proto::consts::OFPMPF_REPLY_MORE;
     use op25b_proto::multipart::reply::MultipartReply;
     use op25b_proto::{FeaturesReply, Port};
 
     fn roundtrip(m: OfpMessage) -> (u32, Inbound<FlowEntry, PacketIn>) {
         decode(&m.to_bytes(), Phase::AwaitHello).expect("decodes")
+    }
+
+    fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), BadFrame> {
+        Decoder::default().decode(frame, phase)
     }
 
     #[test]
@@ -276,9 +332,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn port_desc_parts_carry_the_more_flag() {
-        let port = |n| Port {
+    fn port(n: u32) -> Port {
+        Port {
             port_no: n,
             hw_addr: op25b_proto::MacAddr([2, 0, 0, 0, 0, 1]),
             name: format!("p{n}"),
@@ -290,18 +345,143 @@ mod tests {
             peer: 0,
             curr_speed: 0,
             max_speed: 0,
-        };
-        let m = OfpMessage::new(
+        }
+    }
+
+    /// One part of a multipart reply, as wire bytes.
+    fn part(xid: u32, more: bool, body: MultipartReplyBody) -> Bytes {
+        let flags = if more { OFPMPF_REPLY_MORE } else { 0 };
+        OfpMessage::new(xid, Message::MultipartReply(MultipartReply { flags, body })).to_bytes()
+    }
+
+    fn flow(cookie: u64) -> FlowEntry {
+        FlowEntry {
+            table_id: 0,
+            duration_sec: 0,
+            duration_nsec: 0,
+            priority: 1,
+            idle_timeout: 0,
+            hard_timeout: 0,
+            flags: 0,
+            cookie,
+            packet_count: 0,
+            byte_count: 0,
+            match_: op25b_proto::Match::default(),
+            instructions: vec![],
+        }
+    }
+
+    #[test]
+    fn port_desc_parts_are_joined_before_the_session_sees_them() {
+        let mut d = Decoder::default();
+        let first = part(
             5,
-            Message::MultipartReply(MultipartReply {
-                flags: OFPMPF_REPLY_MORE,
-                body: MultipartReplyBody::PortDesc(vec![port(1), port(2)]),
-            }),
+            true,
+            MultipartReplyBody::PortDesc(vec![port(1), port(2)]),
         );
-        match roundtrip(m) {
-            (5, Inbound::PortDesc { ports, more: true }) => assert_eq!(ports, vec![1, 2]),
+        assert!(
+            matches!(
+                d.decode(&first, Phase::AwaitFeatures),
+                Ok((5, Inbound::ReplyPart))
+            ),
+            "waits for the last PORT_DESC part"
+        );
+        let last = part(5, false, MultipartReplyBody::PortDesc(vec![port(3)]));
+        match d.decode(&last, Phase::AwaitFeatures) {
+            Ok((5, Inbound::PortDesc { ports })) => assert_eq!(ports, vec![1, 2, 3]),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn flow_stats_and_meter_config_parts_are_joined_per_xid() {
+        let mut d = Decoder::default();
+        let flows = |xid, more, cookies: &[u64]| {
+            part(
+                xid,
+                more,
+                MultipartReplyBody::Flow(cookies.iter().map(|c| flow(*c)).collect()),
+            )
+        };
+        let meter = |id| op25b_proto::MeterConfig {
+            flags: 1,
+            meter_id: id,
+            bands: vec![],
+        };
+        let meters = |xid, more, ids: &[u32]| {
+            part(
+                xid,
+                more,
+                MultipartReplyBody::MeterConfig(ids.iter().map(|i| meter(*i)).collect()),
+            )
+        };
+        let phase = Phase::Syncing;
+        assert!(matches!(
+            d.decode(&flows(8, true, &[1]), phase),
+            Ok((8, Inbound::ReplyPart))
+        ));
+        assert!(matches!(
+            d.decode(&meters(7, true, &[7]), phase),
+            Ok((7, Inbound::ReplyPart))
+        ));
+        match d.decode(&meters(7, false, &[1]), phase) {
+            Ok((7, Inbound::MeterConfig { entries })) => {
+                assert_eq!(entries, vec![meter(7), meter(1)])
+            }
+            other => panic!("{other:?}"),
+        }
+        match d.decode(&flows(8, false, &[2, 3]), phase) {
+            Ok((8, Inbound::FlowStats { entries })) => {
+                assert_eq!(entries, vec![flow(1), flow(2), flow(3)])
+            }
+            other => panic!("{other:?}"),
+        }
+        // A single-part reply goes straight through.
+        assert!(matches!(
+            d.decode(&flows(9, false, &[4]), phase),
+            Ok((9, Inbound::FlowStats { entries })) if entries == vec![flow(4)]
+        ));
+    }
+
+    #[test]
+    fn an_endless_reply_is_refused_within_the_byte_bound() {
+        let mut d = Decoder::default();
+        // About 64 KB per part.
+        let chunk = part(
+            3,
+            true,
+            MultipartReplyBody::PortDesc((1..=1000).map(port).collect()),
+        );
+        let most = REASSEMBLY_LIMITS.max_bytes / chunk.len() + 1;
+        let refused = (0..=most).find_map(|_| match d.decode(&chunk, Phase::AwaitPortDesc) {
+            Ok((3, Inbound::ReplyPart)) => None,
+            other => Some(other),
+        });
+        assert!(
+            matches!(
+                refused,
+                Some(Ok((
+                    3,
+                    Inbound::ReplyRefused(op25b_proto::AssemblyError::TooManyBytes { xid: 3, .. })
+                )))
+            ),
+            "{refused:?}"
+        );
+        // The refused reply is forgotten: a new one for that xid starts afresh.
+        assert!(matches!(
+            d.decode(&chunk, Phase::AwaitPortDesc),
+            Ok((3, Inbound::ReplyPart))
+        ));
+    }
+
+    #[test]
+    fn before_the_hello_a_part_is_handed_on_as_it_is() {
+        let mut d = Decoder::default();
+        let first = part(5, true, MultipartReplyBody::PortDesc(vec![port(1)]));
+        assert!(matches!(
+            d.decode(&first, Phase::AwaitHello),
+            Ok((5, Inbound::PortDesc { ports })) if ports == vec![1]
+        ));
     }
 
     #[test]

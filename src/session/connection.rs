@@ -94,6 +94,7 @@ struct Connection {
     ctx: ConnectionContext,
     policy_rx: watch::Receiver<Arc<ActivePolicy>>,
     session: Session,
+    decoder: codec_bridge::Decoder,
     handle: Option<SwitchHandle>,
     taken_over: CancellationToken,
     outbox: Outbox,
@@ -113,6 +114,7 @@ impl Connection {
             ctx,
             policy_rx,
             session,
+            decoder: codec_bridge::Decoder::default(),
             handle: None,
             taken_over,
             outbox: Outbox::default(),
@@ -201,7 +203,7 @@ impl Connection {
                             Ok(None) => break,
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
-                        let decoded = codec_bridge::decode(&buf[..len], self.session.phase());
+                        let decoded = self.decoder.decode(&buf[..len], self.session.phase());
                         buf.advance(len);
                         let (xid, msg) = match decoded {
                             Ok(m) => m,

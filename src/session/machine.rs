@@ -37,18 +37,19 @@ use crate::flows::SwitchView;
 use crate::policy::{Dpid, PortNo};
 use op25b_proto::consts::{OFPC_FRAG_MASK, OFPPR_DELETE, OFPP_MAX};
 use op25b_proto::error_codes::{ErrorType, MeterModFailedCode};
+use op25b_proto::AssemblyError;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, error, info, warn};
 
-/// Most flow entries with our cookie accepted in one FLOW stats reply sequence: op25b's flow set
-/// is tens of flows, so a switch reporting more is broken or hostile (bounds memory).
+/// Most flow entries with our cookie accepted in one FLOW stats reply: op25b's flow set is tens
+/// of flows, so a switch reporting more is broken or hostile.
 pub const MAX_FLOW_ENTRIES: usize = 100_000;
 /// Most meters a METER_CONFIG reply may list before the sync gives up (OVS allows 200,000).
 const MAX_METER_ENTRIES: usize = 262_144;
-/// Most ports accepted in one PORT_DESC reply sequence.
+/// Most ports accepted in one PORT_DESC reply.
 pub const MAX_PORTS: usize = 65_536;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +60,10 @@ enum MeterStatus {
 }
 
 #[derive(Debug)]
-enum SyncStep<M, F> {
-    /// METER_CONFIG request sent; its reply parts so far.
+enum SyncStep<M> {
+    /// METER_CONFIG request sent.
     ReadMeters {
         xid: u32,
-        entries: Vec<op25b_proto::MeterConfig>,
     },
     /// METER_MODs (ADDs, or what the meter read asked for) sent, then a barrier.
     MeterAdd {
@@ -79,7 +79,6 @@ enum SyncStep<M, F> {
     },
     ReadFlows {
         xid: u32,
-        entries: Vec<F>,
     },
     Apply {
         barrier: u32,
@@ -95,44 +94,13 @@ enum ModKind {
     Meter,
 }
 
-/// What one part of a multipart reply read during a sync (METER_CONFIG, FLOW stats) leads to.
-enum ReadPart<T> {
-    /// Nothing yet: more parts are to come, or the part was not for the awaited read (logged).
-    Wait,
-    /// The parts so far hold more entries than the bound: how many.
-    TooMany(usize),
-    /// That was the last part: every entry read.
-    Done(Vec<T>),
-}
-
-/// Adds one reply part (`xid`, `entries`, `more`) to the read the sync step awaits.
-/// `reading` is that read's xid and its entries so far, `None` when the step awaits no such
-/// read; `what` names the reply in the log; more than `max` entries in all is
-/// [`ReadPart::TooMany`].
-fn gather_read<T>(
-    reading: Option<(u32, &mut Vec<T>)>,
-    what: &str,
-    xid: u32,
-    entries: Vec<T>,
-    more: bool,
-    max: usize,
-) -> ReadPart<T> {
-    let Some((want, acc)) = reading else {
-        debug!(xid, "{what} out of step ignored");
-        return ReadPart::Wait;
-    };
-    if want != xid {
-        debug!(xid, "{what} for another request ignored");
-        return ReadPart::Wait;
+/// `entries`, or why a whole reply listing them is refused: more than `max` of them.
+fn within<T>(entries: Vec<T>, max: usize) -> Result<Vec<T>, usize> {
+    if entries.len() > max {
+        Err(entries.len())
+    } else {
+        Ok(entries)
     }
-    acc.extend(entries);
-    if acc.len() > max {
-        return ReadPart::TooMany(acc.len());
-    }
-    if more {
-        return ReadPart::Wait;
-    }
-    ReadPart::Done(std::mem::take(acc))
 }
 
 fn too_many_flows(n: usize) -> String {
@@ -155,19 +123,17 @@ struct SyncRun<M, F> {
     generation: u64,
     /// Every xid sent by this run: an ERROR for any of them fails it.
     xids: HashSet<u32>,
-    step: SyncStep<M, F>,
+    step: SyncStep<M>,
     step_deadline: Instant,
     /// Our flows, read ahead while the meters are being read and fixed.
     prefetch: Option<FlowPrefetch<F>>,
 }
 
-/// A FLOW stats request sent right behind the METER_CONFIG request; its reply parts so far.
+/// A FLOW stats request sent right behind the METER_CONFIG request, and its reply once in.
 #[derive(Debug)]
 struct FlowPrefetch<F> {
     xid: u32,
-    entries: Vec<F>,
-    /// The last part arrived.
-    done: bool,
+    entries: Option<Vec<F>>,
 }
 
 /// One line naming a message we sent, for the logs of an ERROR about it.
@@ -184,9 +150,8 @@ fn describe<P: SessionPolicy + ?Sized>(policy: &P, msg: &Outbound<P::Msg>) -> St
 
 /// A counter poll waiting for its FLOW stats reply.
 #[derive(Debug)]
-struct CounterPoll<F> {
+struct CounterPoll {
     xid: u32,
-    entries: Vec<F>,
     deadline: Instant,
 }
 
@@ -198,7 +163,6 @@ pub struct SwitchSession<P: SessionPolicy + ?Sized, PI> {
     phase: Phase,
     dpid: Option<u64>,
     ports: BTreeSet<u32>,
-    port_acc: Vec<u32>,
     /// The whole PORT_DESC reply is in (it may come before the FEATURES_REPLY).
     ports_done: bool,
     features_xid: Option<u32>,
@@ -210,7 +174,7 @@ pub struct SwitchSession<P: SessionPolicy + ?Sized, PI> {
     next_audit: Option<Instant>,
     /// When the next counter poll is due (set once the handshake is done).
     next_counters: Option<Instant>,
-    counter_poll: Option<CounterPoll<P::FlowEntry>>,
+    counter_poll: Option<CounterPoll>,
     backoff: Backoff,
     dirty: Option<SyncReason>,
     run: Option<SyncRun<P::Msg, P::FlowEntry>>,
@@ -232,7 +196,6 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             phase: Phase::AwaitHello,
             dpid: None,
             ports: BTreeSet::new(),
-            port_acc: Vec::new(),
             ports_done: false,
             features_xid: None,
             port_desc_xid: None,
@@ -307,7 +270,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
                     msg: Outbound::EchoReply { data },
                 });
             }
-            Inbound::EchoReply => {}
+            Inbound::EchoReply | Inbound::ReplyPart => {}
             Inbound::Error {
                 err_type,
                 code,
@@ -319,9 +282,10 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
                 ));
             }
             Inbound::FeaturesReply { dpid } => self.on_features(xid, dpid, now),
-            Inbound::PortDesc { ports, more } => self.on_port_desc(xid, ports, more, now),
-            Inbound::FlowStats { entries, more } => self.on_flow_stats(xid, entries, more, now),
-            Inbound::MeterConfig { entries, more } => self.on_meter_config(xid, entries, more, now),
+            Inbound::PortDesc { ports } => self.on_port_desc(xid, ports, now),
+            Inbound::FlowStats { entries } => self.on_flow_stats(xid, entries, now),
+            Inbound::MeterConfig { entries } => self.on_meter_config(xid, entries, now),
+            Inbound::ReplyRefused(error) => self.on_reply_refused(xid, error, now),
             Inbound::BarrierReply => self.on_barrier(xid, now),
             Inbound::GetConfigReply { flags, .. } => self.on_config_reply(xid, flags),
             Inbound::PacketIn { cookie, packet_in } => {
@@ -554,24 +518,23 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
-    fn on_port_desc(&mut self, xid: u32, ports: Vec<u32>, more: bool, now: Instant) {
+    fn on_port_desc(&mut self, xid: u32, ports: Vec<u32>, now: Instant) {
         let awaiting = matches!(self.phase, Phase::AwaitFeatures | Phase::AwaitPortDesc);
         if !awaiting || self.ports_done || self.port_desc_xid != Some(xid) {
             debug!(xid, "unexpected PORT_DESC reply ignored");
             return;
         }
-        self.port_acc
-            .extend(ports.into_iter().filter(|p| *p != 0 && *p <= OFPP_MAX));
-        if self.port_acc.len() > MAX_PORTS {
+        let ports: Vec<u32> = ports
+            .into_iter()
+            .filter(|p| *p != 0 && *p <= OFPP_MAX)
+            .collect();
+        if ports.len() > MAX_PORTS {
             self.close(CloseReason::ProtocolViolation(format!(
                 "PORT_DESC reported more than {MAX_PORTS} ports"
             )));
             return;
         }
-        if more {
-            return;
-        }
-        self.ports = std::mem::take(&mut self.port_acc).into_iter().collect();
+        self.ports = ports.into_iter().collect();
         self.ports_done = true;
         if self.phase == Phase::AwaitPortDesc {
             self.complete_handshake(now);
@@ -702,7 +665,6 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         let xid = self.send(Outbound::Policy(self.policy.flows_request()));
         self.counter_poll = Some(CounterPoll {
             xid,
-            entries: Vec::new(),
             deadline: now + t.echo_timeout,
         });
     }
@@ -749,10 +711,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             started: now,
             generation,
             xids: HashSet::new(),
-            step: SyncStep::ReadFlows {
-                xid: 0,
-                entries: Vec::new(),
-            },
+            step: SyncStep::ReadFlows { xid: 0 },
             step_deadline: deadline,
             prefetch: None,
         });
@@ -761,14 +720,10 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             let flows_xid = self.send(Outbound::Policy(self.policy.flows_request()));
             if let Some(run) = self.run.as_mut() {
                 run.xids.extend([xid, flows_xid]);
-                run.step = SyncStep::ReadMeters {
-                    xid,
-                    entries: Vec::new(),
-                };
+                run.step = SyncStep::ReadMeters { xid };
                 run.prefetch = Some(FlowPrefetch {
                     xid: flows_xid,
-                    entries: Vec::new(),
-                    done: false,
+                    entries: None,
                 });
             }
         } else {
@@ -823,7 +778,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
     /// echo timeout from `now`.
     fn enter_step(
         &mut self,
-        step: SyncStep<P::Msg, P::FlowEntry>,
+        step: SyncStep<P::Msg>,
         xids: impl IntoIterator<Item = u32>,
         now: Instant,
     ) {
@@ -835,39 +790,32 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
-    fn on_meter_config(
-        &mut self,
-        xid: u32,
-        entries: Vec<op25b_proto::MeterConfig>,
-        more: bool,
-        now: Instant,
-    ) {
+    fn on_meter_config(&mut self, xid: u32, entries: Vec<op25b_proto::MeterConfig>, now: Instant) {
         let Some(run) = self.run.as_mut() else {
             debug!(xid, "METER_CONFIG reply outside a sync ignored");
             return;
         };
         let generation = run.generation;
-        let reading = match &mut run.step {
-            SyncStep::ReadMeters { xid, entries } => Some((*xid, entries)),
-            _ => None,
-        };
-        let actual = match gather_read(
-            reading,
-            "METER_CONFIG reply",
-            xid,
-            entries,
-            more,
-            MAX_METER_ENTRIES,
-        ) {
-            ReadPart::Wait => return,
-            ReadPart::TooMany(n) => {
+        match run.step {
+            SyncStep::ReadMeters { xid: want } if want == xid => {}
+            SyncStep::ReadMeters { .. } => {
+                debug!(xid, "METER_CONFIG reply for another request ignored");
+                return;
+            }
+            _ => {
+                debug!(xid, "METER_CONFIG reply out of step ignored");
+                return;
+            }
+        }
+        let actual = match within(entries, MAX_METER_ENTRIES) {
+            Ok(actual) => actual,
+            Err(n) => {
                 self.fail_sync(
                     format!("switch reported {n} meters, more than {MAX_METER_ENTRIES}"),
                     now,
                 );
                 return;
             }
-            ReadPart::Done(actual) => actual,
         };
         let mods = self.policy.meter_plan(&self.view(), &actual);
         if mods.is_empty() {
@@ -878,54 +826,35 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
-    /// The meters are done: plan from the flows read ahead, await the rest of that read, or
-    /// read the flows now.
+    /// The meters are done: plan from the flows read ahead, await that read, or read the flows
+    /// now.
     fn read_flows(&mut self, now: Instant) {
         match self.run.as_mut().and_then(|r| r.prefetch.take()) {
             Some(FlowPrefetch {
-                entries,
-                done: true,
+                entries: Some(entries),
                 ..
             }) => self.plan_from_flows(entries, now),
-            Some(FlowPrefetch { xid, entries, .. }) => {
-                self.enter_step(SyncStep::ReadFlows { xid, entries }, [], now)
+            Some(FlowPrefetch { xid, entries: None }) => {
+                self.enter_step(SyncStep::ReadFlows { xid }, [], now)
             }
             None => {
                 let xid = self.send(Outbound::Policy(self.policy.flows_request()));
-                self.enter_step(
-                    SyncStep::ReadFlows {
-                        xid,
-                        entries: Vec::new(),
-                    },
-                    [xid],
-                    now,
-                );
+                self.enter_step(SyncStep::ReadFlows { xid }, [xid], now);
             }
         }
     }
 
-    fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, more: bool, now: Instant) {
-        if let Some(poll) = self.counter_poll.as_mut().filter(|p| p.xid == xid) {
-            match gather_read(
-                Some((poll.xid, &mut poll.entries)),
-                "counter poll FLOW stats reply",
-                xid,
-                entries,
-                more,
-                MAX_FLOW_ENTRIES,
-            ) {
-                ReadPart::Wait => {}
-                ReadPart::TooMany(_) => {
-                    warn!(
-                        "switch reported more than {MAX_FLOW_ENTRIES} flows with our cookie to a counter poll; poll dropped"
-                    );
-                    self.counter_poll = None;
-                }
-                ReadPart::Done(entries) => {
-                    self.counter_poll = None;
+    fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, now: Instant) {
+        if self.counter_poll.as_ref().is_some_and(|p| p.xid == xid) {
+            self.counter_poll = None;
+            match within(entries, MAX_FLOW_ENTRIES) {
+                Ok(entries) => {
                     debug!(entries = entries.len(), "counter poll read our flows");
                     self.out.push(Output::FlowsRead(entries));
                 }
+                Err(_) => warn!(
+                    "switch reported more than {MAX_FLOW_ENTRIES} flows with our cookie to a counter poll; poll dropped"
+                ),
             }
             return;
         }
@@ -933,44 +862,64 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             debug!(xid, "FLOW stats reply outside a sync ignored");
             return;
         };
-        if let Some(prefetch) = run.prefetch.as_mut().filter(|p| p.xid == xid && !p.done) {
-            match gather_read(
-                Some((prefetch.xid, &mut prefetch.entries)),
-                "FLOW stats reply",
-                xid,
-                entries,
-                more,
-                MAX_FLOW_ENTRIES,
-            ) {
-                ReadPart::Wait => {}
-                ReadPart::TooMany(n) => self.fail_sync(too_many_flows(n), now),
-                ReadPart::Done(entries) => {
-                    prefetch.entries = entries;
-                    prefetch.done = true;
-                }
+        if let Some(prefetch) = run
+            .prefetch
+            .as_mut()
+            .filter(|p| p.xid == xid && p.entries.is_none())
+        {
+            match within(entries, MAX_FLOW_ENTRIES) {
+                Ok(entries) => prefetch.entries = Some(entries),
+                Err(n) => self.fail_sync(too_many_flows(n), now),
             }
             return;
         }
-        let reading = match &mut run.step {
-            SyncStep::ReadFlows { xid, entries } => Some((*xid, entries)),
-            _ => None,
-        };
-        let actual = match gather_read(
-            reading,
-            "FLOW stats reply",
-            xid,
-            entries,
-            more,
-            MAX_FLOW_ENTRIES,
-        ) {
-            ReadPart::Wait => return,
-            ReadPart::TooMany(n) => {
-                self.fail_sync(too_many_flows(n), now);
+        match run.step {
+            SyncStep::ReadFlows { xid: want } if want == xid => {}
+            SyncStep::ReadFlows { .. } => {
+                debug!(xid, "FLOW stats reply for another request ignored");
                 return;
             }
-            ReadPart::Done(actual) => actual,
-        };
-        self.plan_from_flows(actual, now);
+            _ => {
+                debug!(xid, "FLOW stats reply out of step ignored");
+                return;
+            }
+        }
+        match within(entries, MAX_FLOW_ENTRIES) {
+            Ok(actual) => self.plan_from_flows(actual, now),
+            Err(n) => self.fail_sync(too_many_flows(n), now),
+        }
+    }
+
+    /// A multipart reply the codec bridge could not join (see [`Inbound::ReplyRefused`]): the
+    /// read it answers gets nothing, as if the switch had sent too many entries.
+    fn on_reply_refused(&mut self, xid: u32, error: AssemblyError, now: Instant) {
+        if self.counter_poll.as_ref().is_some_and(|p| p.xid == xid) {
+            self.counter_poll = None;
+            warn!(%error, "counter poll reply refused; poll dropped");
+            return;
+        }
+        if self.phase.is_handshake() && !self.ports_done && self.port_desc_xid == Some(xid) {
+            self.close(CloseReason::ProtocolViolation(format!(
+                "PORT_DESC reply refused: {error}"
+            )));
+            return;
+        }
+        let reads = self.run.as_ref().is_some_and(|run| {
+            let prefetch = run
+                .prefetch
+                .as_ref()
+                .is_some_and(|p| p.xid == xid && p.entries.is_none());
+            let step = matches!(
+                run.step,
+                SyncStep::ReadMeters { xid: x } | SyncStep::ReadFlows { xid: x } if x == xid
+            );
+            prefetch || step
+        });
+        if reads {
+            self.fail_sync(format!("reply refused: {error}"), now);
+        } else {
+            debug!(xid, %error, "refused reply to no awaited read ignored");
+        }
     }
 
     /// Our flows as the switch reported them: plan the changes and send the first batch (or

@@ -7,7 +7,7 @@ use super::session_policy::*;
 use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
 use crate::flows::SwitchView;
-use op25b_proto::MeterConfig;
+use op25b_proto::{AssemblyError, MeterConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -170,20 +170,12 @@ fn handshake(policy: Arc<FakePolicy>, t0: Instant) -> (Session, u32) {
         sends(&out).is_empty(),
         "PORT_DESC was requested with FEATURES"
     );
-    let out = s.on_message(
-        px,
-        Inbound::PortDesc {
-            ports: vec![1, 2],
-            more: true,
-        },
-        t0,
-    );
+    let out = s.on_message(px, Inbound::ReplyPart, t0);
     assert!(sends(&out).is_empty(), "waits for the last PORT_DESC part");
     let out = s.on_message(
         px,
         Inbound::PortDesc {
-            ports: vec![3, 0xffff_fffe],
-            more: false,
+            ports: vec![1, 2, 3, 0xffff_fffe],
         },
         t0,
     );
@@ -221,20 +213,12 @@ fn policy_msgs(out: &[Out]) -> Vec<String> {
 fn full_sync_sends_batches_with_barriers_and_is_in_sync_only_after_the_last_barrier() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a", "b"]), t0);
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec!["a".into()],
-            more: true,
-        },
-        t0,
-    );
+    let out = s.on_message(rx, Inbound::ReplyPart, t0);
     assert!(sends(&out).is_empty());
     let out = s.on_message(
         rx,
         Inbound::FlowStats {
-            entries: vec!["stale".into()],
-            more: false,
+            entries: vec!["a".into(), "stale".into()],
         },
         t0,
     );
@@ -280,7 +264,6 @@ fn a_switch_that_has_everything_gets_nothing() {
         rx,
         Inbound::FlowStats {
             entries: vec!["b".into(), "a".into()],
-            more: false,
         },
         t0,
     );
@@ -379,14 +362,7 @@ fn handshake_never_finished_is_closed_after_the_timeout() {
 fn keepalive_sends_echoes_and_closes_a_silent_switch() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &[]), t0);
-    s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    s.on_message(rx, Inbound::FlowStats { entries: vec![] }, t0);
     assert_eq!(s.phase(), Phase::InSync);
     let out = s.on_tick(t0 + Duration::from_secs(5));
     assert!(
@@ -417,14 +393,7 @@ fn keepalive_sends_echoes_and_closes_a_silent_switch() {
 fn a_switch_that_spoke_within_the_interval_is_not_probed() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &[]), t0);
-    s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    s.on_message(rx, Inbound::FlowStats { entries: vec![] }, t0);
     // The switch's own probe at t0+4 s: answered, and it proves the switch alive.
     let out = s.on_message(
         77,
@@ -485,14 +454,7 @@ fn a_switch_that_spoke_within_the_interval_is_not_probed() {
 fn an_error_fails_the_sync_names_the_request_and_retries_with_backoff() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(rx, Inbound::FlowStats { entries: vec![] }, t0);
     let add_xid = xid_of(&out, &Outbound::Policy("add a".into()));
     let barrier = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(
@@ -527,14 +489,7 @@ fn an_error_fails_the_sync_names_the_request_and_retries_with_backoff() {
     assert_eq!(s.next_deadline(), t1);
     let out = s.on_tick(t1);
     let rx2 = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(
-        rx2,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t1,
-    );
+    let out = s.on_message(rx2, Inbound::FlowStats { entries: vec![] }, t1);
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t1);
     assert_eq!(s.phase(), Phase::InSync);
@@ -554,14 +509,7 @@ fn repeated_failures_back_off_exponentially_up_to_the_cap() {
     let mut now = t0;
     let mut delays = vec![];
     for _ in 0..6 {
-        let out = s.on_message(
-            rx,
-            Inbound::FlowStats {
-                entries: vec![],
-                more: false,
-            },
-            now,
-        );
+        let out = s.on_message(rx, Inbound::FlowStats { entries: vec![] }, now);
         let add = xid_of(&out, &Outbound::Policy("add a".into()));
         let out = s.on_message(
             add,
@@ -593,14 +541,7 @@ fn a_trigger_during_a_sync_reruns_it_after_never_two_at_once() {
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
     let out = s.on_policy(FakePolicy::new(2, &["a", "c"]), t0);
     assert!(sends(&out).is_empty(), "no second sync while one runs");
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(rx, Inbound::FlowStats { entries: vec![] }, t0);
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t0);
     // First sync done, immediately followed by the policy re-sync.
@@ -614,7 +555,6 @@ fn a_trigger_during_a_sync_reruns_it_after_never_two_at_once() {
         rx2,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t0,
     );
@@ -629,7 +569,6 @@ fn audit_rereads_after_the_interval_and_repairs() {
         rx,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t0,
     );
@@ -639,14 +578,7 @@ fn audit_rereads_after_the_interval_and_repairs() {
     s.on_message(1, Inbound::EchoReply, t1 - Duration::from_secs(1));
     let out = s.on_tick(t1);
     let rx2 = xid_of(&out, &Outbound::Policy("flows?".into()));
-    let out = s.on_message(
-        rx2,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t1,
-    );
+    let out = s.on_message(rx2, Inbound::FlowStats { entries: vec![] }, t1);
     let b = xid_of(&out, &Outbound::BarrierRequest);
     let out = s.on_message(b, Inbound::BarrierReply, t1);
     assert!(events(&out).iter().any(|e| matches!(
@@ -663,26 +595,12 @@ fn audit_rereads_after_the_interval_and_repairs() {
 fn our_flow_removed_and_port_changes_trigger_a_sync_foreign_ones_do_not() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &[]), t0);
-    s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    s.on_message(rx, Inbound::FlowStats { entries: vec![] }, t0);
     assert!(sends(&s.on_message(1, Inbound::FlowRemoved { cookie: 99 }, t0)).is_empty());
     assert_eq!(s.phase(), Phase::InSync);
     let out = s.on_message(1, Inbound::FlowRemoved { cookie: COOKIE }, t0);
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
-    s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    s.on_message(rx, Inbound::FlowStats { entries: vec![] }, t0);
     // A known port re-announced is not a change.
     assert!(sends(&s.on_message(
         1,
@@ -755,14 +673,7 @@ fn metered_handshake(t0: Instant) -> (Session, u32, u32) {
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
     let px = xid_of(&out, &Outbound::PortDescRequest);
     s.on_message(fx, Inbound::FeaturesReply { dpid: 1 }, t0);
-    let out = s.on_message(
-        px,
-        Inbound::PortDesc {
-            ports: vec![1],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(px, Inbound::PortDesc { ports: vec![1] }, t0);
     assert_eq!(
         policy_msgs(&out),
         vec!["meters?".to_string(), "flows?".to_string()],
@@ -776,7 +687,6 @@ fn metered_handshake(t0: Instant) -> (Session, u32, u32) {
 fn flow_reply(entries: &[&str]) -> Inbound<String, u32> {
     Inbound::FlowStats {
         entries: entries.iter().map(|e| e.to_string()).collect(),
-        more: false,
     }
 }
 
@@ -784,14 +694,7 @@ fn flow_reply(entries: &[&str]) -> Inbound<String, u32> {
 fn meters_go_first_an_existing_meter_is_modified() {
     let t0 = Instant::now();
     let (mut s, mx, rx) = metered_handshake(t0);
-    let out = s.on_message(
-        mx,
-        Inbound::MeterConfig {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(mx, Inbound::MeterConfig { entries: vec![] }, t0);
     let add = xid_of(&out, &Outbound::Policy("meter add 1".into()));
     let b = xid_of(&out, &Outbound::BarrierRequest);
     // The flows read ahead arrive while the meter is being added: no flow mod before the
@@ -835,20 +738,12 @@ fn an_identical_meter_is_left_alone_after_a_restart() {
     let t0 = Instant::now();
     let (mut s, mx, rx) = metered_handshake(t0);
     // Split over two replies (REPLY_MORE); another controller's meter 7 is ignored.
-    let out = s.on_message(
-        mx,
-        Inbound::MeterConfig {
-            entries: vec![meter(7, 9)],
-            more: true,
-        },
-        t0,
-    );
+    let out = s.on_message(mx, Inbound::ReplyPart, t0);
     assert!(policy_msgs(&out).is_empty(), "{out:?}");
     let out = s.on_message(
         mx,
         Inbound::MeterConfig {
-            entries: vec![meter(1, 1)],
-            more: false,
+            entries: vec![meter(7, 9), meter(1, 1)],
         },
         t0,
     );
@@ -858,16 +753,9 @@ fn an_identical_meter_is_left_alone_after_a_restart() {
     );
     assert!(events(&out).contains(&SessionEvent::MetersInUse(true)));
     // The read ahead arrives in two parts, after the meters were settled.
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: vec!["a".into()],
-            more: true,
-        },
-        t0,
-    );
+    let out = s.on_message(rx, Inbound::ReplyPart, t0);
     assert!(sends(&out).is_empty(), "{out:?}");
-    let out = s.on_message(rx, flow_reply(&["sample-with-meter"]), t0);
+    let out = s.on_message(rx, flow_reply(&["a", "sample-with-meter"]), t0);
     assert!(sends(&out).is_empty(), "{out:?}");
     assert_eq!(
         s.phase(),
@@ -884,7 +772,6 @@ fn a_changed_meter_is_modified_without_an_add() {
         mx,
         Inbound::MeterConfig {
             entries: vec![meter(1, 2)],
-            more: false,
         },
         t0,
     );
@@ -929,7 +816,6 @@ fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
         mx,
         Inbound::MeterConfig {
             entries: vec![meter(1, 1)],
-            more: false,
         },
         t0,
     );
@@ -947,14 +833,7 @@ fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
     let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
     // Someone deleted the meter (and so the flow using it): the audit puts both back.
     let t1 = t0 + Duration::from_secs(60);
-    let out = s.on_message(
-        mx,
-        Inbound::MeterConfig {
-            entries: vec![],
-            more: false,
-        },
-        t1,
-    );
+    let out = s.on_message(mx, Inbound::MeterConfig { entries: vec![] }, t1);
     assert_eq!(policy_msgs(&out), vec!["meter add 1".to_string()]);
     let b = xid_of(&out, &Outbound::BarrierRequest);
     s.on_message(rx, flow_reply(&["a"]), t1);
@@ -966,14 +845,7 @@ fn an_audit_reads_the_meters_and_repairs_a_missing_one() {
 fn a_switch_rejecting_meters_still_gets_the_blocking_flows() {
     let t0 = Instant::now();
     let (mut s, mx, rx) = metered_handshake(t0);
-    let out = s.on_message(
-        mx,
-        Inbound::MeterConfig {
-            entries: vec![],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(mx, Inbound::MeterConfig { entries: vec![] }, t0);
     let add = xid_of(&out, &Outbound::Policy("meter add 1".into()));
     let b = xid_of(&out, &Outbound::BarrierRequest);
     s.on_message(
@@ -1015,25 +887,20 @@ fn a_stuck_sync_fails_after_the_step_deadline() {
 fn an_endless_flow_stats_reply_fails_the_sync_instead_of_growing_memory() {
     let t0 = Instant::now();
     let (mut s, rx) = handshake(FakePolicy::new(1, &["a"]), t0);
-    let chunk: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
-    let mut failed = false;
+    // The codec bridge joins the parts within its bounds (tested there) and refuses the rest.
     for _ in 0..20 {
-        let out = s.on_message(
-            rx,
-            Inbound::FlowStats {
-                entries: chunk.clone(),
-                more: true,
-            },
-            t0,
-        );
-        if events(&out).iter().any(
-            |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("more than")),
-        ) {
-            failed = true;
-            break;
-        }
+        let out = s.on_message(rx, Inbound::ReplyPart, t0);
+        assert!(out.is_empty(), "{out:?}");
     }
-    assert!(failed);
+    let refused = AssemblyError::TooManyBytes {
+        xid: rx,
+        max_bytes: 1 << 25,
+    };
+    let out = s.on_message(rx, Inbound::ReplyRefused(refused), t0);
+    let failed = events(&out).iter().any(
+        |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("more than")),
+    );
+    assert!(failed, "{out:?}");
     assert!(matches!(s.phase(), Phase::RetryWait { .. }));
 }
 
@@ -1043,39 +910,29 @@ mod properties {
 
     #[derive(Debug, Clone)]
     enum Step {
-        Msg {
-            kind: u8,
-            xid_pick: usize,
-            more: bool,
-        },
-        Tick {
-            ms: u64,
-        },
+        Msg { kind: u8, xid_pick: usize },
+        Tick { ms: u64 },
         Policy,
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
-            6 => (0u8..12, 0usize..8, any::<bool>()).prop_map(|(kind, xid_pick, more)| Step::Msg { kind, xid_pick, more }),
+            6 => (0u8..14, 0usize..8).prop_map(|(kind, xid_pick)| Step::Msg { kind, xid_pick }),
             2 => (0u64..20_000).prop_map(|ms| Step::Tick { ms }),
             1 => Just(Step::Policy),
         ]
     }
 
-    fn inbound(kind: u8, more: bool) -> Inbound<String, u32> {
+    fn inbound(kind: u8) -> Inbound<String, u32> {
         match kind {
             0 => Inbound::Hello {
                 version: 4,
                 supports_13: true,
             },
             1 => Inbound::FeaturesReply { dpid: 9 },
-            2 => Inbound::PortDesc {
-                ports: vec![1, 2],
-                more,
-            },
+            2 => Inbound::PortDesc { ports: vec![1, 2] },
             3 => Inbound::FlowStats {
                 entries: vec!["a".into(), "x".into()],
-                more,
             },
             4 => Inbound::BarrierReply,
             5 => Inbound::Error {
@@ -1094,6 +951,11 @@ mod properties {
                 cookie: COOKIE,
                 packet_in: 1,
             },
+            11 => Inbound::ReplyPart,
+            12 => Inbound::ReplyRefused(AssemblyError::TooManyParts {
+                xid: 1,
+                max_parts: 2,
+            }),
             _ => Inbound::Other { msg_type: 99 },
         }
     }
@@ -1132,9 +994,9 @@ mod properties {
                     }
                 }
                 all = match st {
-                    Step::Msg { kind, xid_pick, more } => {
+                    Step::Msg { kind, xid_pick } => {
                         let xid = recent.iter().rev().nth(xid_pick).copied().unwrap_or(12345);
-                        s.on_message(xid, inbound(kind, more), now)
+                        s.on_message(xid, inbound(kind), now)
                     }
                     Step::Tick { ms } => {
                         now += Duration::from_millis(ms);
@@ -1161,7 +1023,6 @@ fn a_reload_that_changes_the_fragment_mode_resends_set_config_first() {
         rx,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t0,
     );
@@ -1175,7 +1036,6 @@ fn a_reload_that_changes_the_fragment_mode_resends_set_config_first() {
         rx,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t0,
     );
@@ -1204,7 +1064,6 @@ fn in_sync(t0: Instant) -> Session {
         rx,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t0,
     );
@@ -1242,20 +1101,12 @@ fn counters_are_polled_on_their_own_timer_without_a_sync() {
     assert_eq!(policy_msgs(&out), vec!["flows?".to_string()], "{out:?}");
     let px = xid_of(&out, &Outbound::Policy("flows?".into()));
     assert_eq!(s.phase(), Phase::InSync, "a poll is not a sync");
-    let out = s.on_message(
-        px,
-        Inbound::FlowStats {
-            entries: vec!["a".into()],
-            more: true,
-        },
-        t1,
-    );
+    let out = s.on_message(px, Inbound::ReplyPart, t1);
     assert!(flows_read(&out).is_empty(), "waits for the last part");
     let out = s.on_message(
         px,
         Inbound::FlowStats {
-            entries: vec!["stale".into()],
-            more: false,
+            entries: vec!["a".into(), "stale".into()],
         },
         t1,
     );
@@ -1293,7 +1144,6 @@ fn a_poll_never_disturbs_a_running_sync() {
         px,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t1,
     );
@@ -1305,7 +1155,6 @@ fn a_poll_never_disturbs_a_running_sync() {
         rx,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t1,
     );
@@ -1319,7 +1168,7 @@ fn a_poll_never_disturbs_a_running_sync() {
 }
 
 #[test]
-fn a_poll_past_the_flow_bound_is_dropped_and_its_later_parts_ignored() {
+fn a_poll_past_the_flow_bound_is_dropped_and_a_later_reply_ignored() {
     let t0 = Instant::now();
     let mut s = in_sync(t0);
     let t1 = t0 + Duration::from_secs(10);
@@ -1328,7 +1177,6 @@ fn a_poll_past_the_flow_bound_is_dropped_and_its_later_parts_ignored() {
         px,
         Inbound::FlowStats {
             entries: vec!["a".into(); MAX_FLOW_ENTRIES + 1],
-            more: true,
         },
         t1,
     );
@@ -1337,7 +1185,6 @@ fn a_poll_past_the_flow_bound_is_dropped_and_its_later_parts_ignored() {
         px,
         Inbound::FlowStats {
             entries: vec!["b".into()],
-            more: false,
         },
         t1,
     );
@@ -1410,7 +1257,6 @@ fn an_audit_reads_the_switch_config_back_and_repairs_a_changed_fragment_mode() {
         ax,
         Inbound::FlowStats {
             entries: vec!["a".into()],
-            more: false,
         },
         t1,
     );
@@ -1450,14 +1296,7 @@ fn features_and_port_desc_go_out_together_and_their_replies_may_come_in_either_o
     );
     let fx = xid_of(&out, &Outbound::FeaturesRequest);
     let px = xid_of(&out, &Outbound::PortDescRequest);
-    let out = s.on_message(
-        px,
-        Inbound::PortDesc {
-            ports: vec![4, 5],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(px, Inbound::PortDesc { ports: vec![4, 5] }, t0);
     assert!(sends(&out).is_empty(), "no sync before the dpid is known");
     assert_eq!(s.phase(), Phase::AwaitFeatures);
     let out = s.on_message(fx, Inbound::FeaturesReply { dpid: 9 }, t0);
@@ -1466,14 +1305,7 @@ fn features_and_port_desc_go_out_together_and_their_replies_may_come_in_either_o
     assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
     assert_eq!(s.phase(), Phase::Syncing);
     // A second PORT_DESC reply (a confused switch) changes nothing.
-    let out = s.on_message(
-        px,
-        Inbound::PortDesc {
-            ports: vec![6],
-            more: false,
-        },
-        t0,
-    );
+    let out = s.on_message(px, Inbound::PortDesc { ports: vec![6] }, t0);
     assert!(sends(&out).is_empty());
     assert_eq!(ports(&s), vec![4, 5]);
 }
@@ -1483,18 +1315,68 @@ fn a_read_ahead_past_the_flow_bound_fails_the_sync() {
     let t0 = Instant::now();
     let (mut s, _mx, rx) = metered_handshake(t0);
     let many: Vec<String> = (0..=MAX_FLOW_ENTRIES).map(|i| i.to_string()).collect();
-    let out = s.on_message(
-        rx,
-        Inbound::FlowStats {
-            entries: many,
-            more: true,
-        },
-        t0,
-    );
+    let out = s.on_message(rx, Inbound::FlowStats { entries: many }, t0);
     assert!(
         events(&out).iter().any(
             |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("more than"))
         ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_refused_reply_fails_its_read_drops_its_poll_or_closes_the_handshake() {
+    let refused = |xid| {
+        Inbound::ReplyRefused(AssemblyError::TooManyParts {
+            xid,
+            max_parts: 4096,
+        })
+    };
+    let t0 = Instant::now();
+    // The FLOW stats read ahead of a sync: the sync fails.
+    let (mut s, _mx, rx) = metered_handshake(t0);
+    let out = s.on_message(rx, refused(rx), t0);
+    assert!(
+        events(&out).iter().any(
+            |e| matches!(e, SessionEvent::SyncFailed { error, .. } if error.contains("more than 4096 parts"))
+        ),
+        "{out:?}"
+    );
+    // A counter poll: dropped, nothing failed, the next poll goes out.
+    let mut s = in_sync(t0);
+    let t1 = t0 + Duration::from_secs(10);
+    let px = xid_of(&s.on_tick(t1), &Outbound::Policy("flows?".into()));
+    let out = s.on_message(px, refused(px), t1);
+    assert!(
+        events(&out).is_empty() && flows_read(&out).is_empty(),
+        "{out:?}"
+    );
+    assert_eq!(s.phase(), Phase::InSync);
+    let late = s.on_message(px, flow_reply(&["a"]), t1);
+    assert!(
+        flows_read(&late).is_empty(),
+        "the poll was dropped: {late:?}"
+    );
+    let out = s.on_tick(t1 + Duration::from_secs(10));
+    assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    // A reply no read awaits: ignored.
+    assert!(s.on_message(12345, refused(12345), t1).is_empty());
+    // The PORT_DESC reply: the handshake cannot finish, the connection closes.
+    let mut s = Session::new(peer(), FakePolicy::new(1, &[]), 1, t0);
+    s.start();
+    let out = s.on_message(
+        1,
+        Inbound::Hello {
+            version: 4,
+            supports_13: true,
+        },
+        t0,
+    );
+    let px = xid_of(&out, &Outbound::PortDescRequest);
+    let out = s.on_message(px, refused(px), t0);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Close(CloseReason::ProtocolViolation(why)) if why.contains("PORT_DESC"))),
         "{out:?}"
     );
 }

@@ -25,19 +25,24 @@ pub enum Inbound<F, P> {
     FeaturesReply {
         dpid: u64,
     },
+    /// A whole PORT_DESC reply (its parts joined).
     PortDesc {
         ports: Vec<u32>,
-        more: bool,
     },
+    /// A whole FLOW stats reply (its parts joined).
     FlowStats {
         entries: Vec<F>,
-        more: bool,
     },
-    /// METER_CONFIG multipart reply (part of it when `more`).
+    /// A whole METER_CONFIG reply (its parts joined).
     MeterConfig {
         entries: Vec<op25b_proto::MeterConfig>,
-        more: bool,
     },
+    /// A part of a multipart reply held until its last part arrives (it proves the switch
+    /// alive; nothing else).
+    ReplyPart,
+    /// A multipart reply whose parts could not be joined (over the bounds, or parts that do
+    /// not fit together); the reply is dropped.
+    ReplyRefused(op25b_proto::AssemblyError),
     BarrierReply,
     /// GET_CONFIG_REPLY: the switch's fragment handling flags and miss_send_len.
     GetConfigReply {
