@@ -26,3 +26,5 @@ pub mod wire;
 
 #[cfg(test)]
 mod machine_tests;
+#[cfg(test)]
+mod scenario;

@@ -1,0 +1,443 @@
+//! The test harness of the session machine: a fake policy (its messages are strings) and a
+//! scenario builder that drives a [`SwitchSession`] to where a test starts, so each test reads
+//! given / when / then:
+//!
+//! ```text
+//! let mut sw = Scenario::new(&["a"]).connected();  // given: the handshake done
+//! let out = sw.reply(sw.flows, flows(&[]));        // when: the switch has none of our flows
+//! assert_eq!(policy_msgs(&out), ["add a"]);        // then
+//! ```
+//!
+//! The builder asserts what every handshake must do on its way (HELLO first, FEATURES and
+//! PORT_DESC together, SET_CONFIG before the first read), so no test repeats it.
+
+use super::machine::SwitchSession;
+use super::output::{Output, SessionEvent};
+use super::phase::Phase;
+use super::session_policy::{SessionPolicy, SessionTimers, SyncPlan};
+use super::wire::{Inbound, Outbound};
+use crate::flows::SwitchView;
+use op25b_proto::MeterConfig;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A policy whose messages are strings: flows are their names, "add x" / "del x" change them,
+/// "meter add N" adds meter N, "flows?" and "meters?" read them.
+#[derive(Debug)]
+pub struct FakePolicy {
+    pub generation: u64,
+    pub desired: Vec<String>,
+    pub meters: Vec<String>,
+    pub frag_flags: u16,
+}
+
+impl FakePolicy {
+    /// Generation `generation` wanting `desired`, no meters, fragment flags 1.
+    pub fn new(generation: u64, desired: &[&str]) -> Arc<Self> {
+        Arc::new(Self {
+            generation,
+            desired: desired.iter().map(|s| s.to_string()).collect(),
+            meters: vec![],
+            frag_flags: 1,
+        })
+    }
+
+    /// Wants flow "a" and meter 1 ("meter add 1"); with the meter also "sample-with-meter".
+    pub fn metered(generation: u64) -> Arc<Self> {
+        Arc::new(Self {
+            generation,
+            desired: vec!["a".into()],
+            meters: vec!["meter add 1".into()],
+            frag_flags: 1,
+        })
+    }
+}
+
+/// The cookie of our flows.
+pub const COOKIE: u64 = 0x4f50;
+
+impl SessionPolicy for FakePolicy {
+    type Msg = String;
+    type FlowEntry = String;
+    type Desired = Vec<String>;
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+    fn describe(&self, msg: &String) -> String {
+        format!("MSG<{msg}>")
+    }
+    fn timers(&self) -> SessionTimers {
+        SessionTimers {
+            echo_interval: Duration::from_secs(5),
+            echo_timeout: Duration::from_secs(15),
+            handshake_timeout: Duration::from_secs(10),
+            audit_interval: Duration::from_secs(60),
+            counters_interval: Duration::from_secs(10),
+            retry_base: Duration::from_secs(1),
+            retry_cap: Duration::from_secs(8),
+        }
+    }
+    fn switch_config(&self) -> (u16, u16) {
+        (self.frag_flags, 128)
+    }
+    fn switch_name(&self, _dpid: u64) -> Option<String> {
+        None
+    }
+    fn cookie(&self) -> u64 {
+        COOKIE
+    }
+    fn flows_request(&self) -> String {
+        "flows?".into()
+    }
+    fn meter_adds(&self, _view: &SwitchView) -> Vec<String> {
+        self.meters.clone()
+    }
+    fn meter_modify(&self, add: &String) -> Option<String> {
+        Some(add.replace("add", "modify"))
+    }
+    fn meters_request(&self) -> String {
+        "meters?".into()
+    }
+    /// Meter "meter add N" is as desired when the switch reports meter N with flags 1.
+    fn meter_plan(&self, _view: &SwitchView, actual: &[MeterConfig]) -> Vec<String> {
+        self.meters
+            .iter()
+            .filter_map(|m| {
+                let id: u32 = m.rsplit(' ').next()?.parse().ok()?;
+                match actual.iter().find(|c| c.meter_id == id) {
+                    None => Some(m.clone()),
+                    Some(c) if c.flags == 1 => None,
+                    Some(_) => self.meter_modify(m),
+                }
+            })
+            .collect()
+    }
+    fn plan(&self, view: &SwitchView, actual: &[String]) -> SyncPlan<String, Vec<String>> {
+        let mut desired = self.desired.clone();
+        if view.meters_supported {
+            desired.push("sample-with-meter".into());
+        }
+        let adds: Vec<String> = desired
+            .iter()
+            .filter(|d| !actual.contains(d))
+            .map(|d| format!("add {d}"))
+            .collect();
+        let dels: Vec<String> = actual
+            .iter()
+            .filter(|a| !desired.contains(a))
+            .map(|a| format!("del {a}"))
+            .collect();
+        SyncPlan {
+            added: adds.len(),
+            removed: dels.len(),
+            modified: 0,
+            desired: desired.len(),
+            batches: vec![adds, dels],
+            desired_flows: desired,
+        }
+    }
+}
+
+pub type Out = Output<String, String, Vec<String>, u32>;
+pub type Session = SwitchSession<FakePolicy, u32>;
+
+pub fn peer() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 40000))
+}
+
+/// Where a test starts: a policy and a switch, driven as far as asked.
+#[derive(Debug)]
+pub struct Scenario {
+    policy: Arc<FakePolicy>,
+    dpid: u64,
+    /// PORT_DESC as the switch sends it (a reserved port included).
+    ports: Vec<u32>,
+}
+
+impl Scenario {
+    /// A policy (generation 1) wanting `desired` flows and no meters.
+    pub fn new(desired: &[&str]) -> Self {
+        Self::with_policy(FakePolicy::new(1, desired))
+    }
+
+    /// A policy (generation 1) wanting flow "a" and meter 1.
+    pub fn metered() -> Self {
+        Self::with_policy(FakePolicy::metered(1))
+    }
+
+    pub fn with_policy(policy: Arc<FakePolicy>) -> Self {
+        Self {
+            policy,
+            dpid: 7,
+            ports: vec![1, 2, 3, 0xffff_fffe],
+        }
+    }
+
+    /// The switch's PORT_DESC lists `ports`.
+    pub fn with_ports(mut self, ports: &[u32]) -> Self {
+        self.ports = ports.to_vec();
+        self
+    }
+
+    /// Our HELLO is out; nothing came from the switch yet.
+    pub fn started(self) -> Harness {
+        let t0 = Instant::now();
+        let mut s = Session::new(peer(), self.policy.clone(), 100, t0);
+        let out = s.start();
+        assert_eq!(sends(&out)[0].1, Outbound::Hello);
+        Harness {
+            s,
+            t0,
+            now: t0,
+            out,
+            features: 0,
+            port_desc: 0,
+            flows: 0,
+            meters: 0,
+            scenario: self,
+        }
+    }
+
+    /// The HELLOs agreed on 1.3: FEATURES and PORT_DESC were requested together.
+    pub fn hello(self) -> Harness {
+        let mut sw = self.started();
+        sw.out = sw.reply(1, hello13());
+        sw.features = xid_of(&sw.out, &Outbound::FeaturesRequest);
+        sw.port_desc = xid_of(&sw.out, &Outbound::PortDescRequest);
+        sw
+    }
+
+    /// The handshake is done: SET_CONFIG went out and the connect sync's reads are out (our
+    /// flows, `flows`; first the meters, `meters`, when the policy wants meters).
+    pub fn connected(self) -> Harness {
+        let mut sw = self.hello();
+        let dpid = sw.scenario.dpid;
+        let out = sw.reply(sw.features, Inbound::FeaturesReply { dpid });
+        assert!(events(&out).contains(&SessionEvent::DpidLearned { dpid }));
+        assert!(
+            sends(&out).is_empty(),
+            "PORT_DESC was requested with FEATURES"
+        );
+        let out = sw.reply(sw.port_desc, Inbound::ReplyPart);
+        assert!(sends(&out).is_empty(), "waits for the last PORT_DESC part");
+        let ports = sw.scenario.ports.clone();
+        let out = sw.reply(
+            sw.port_desc,
+            Inbound::PortDesc {
+                ports: ports.clone(),
+            },
+        );
+        let switch_ports: Vec<u32> = ports.into_iter().filter(|p| *p < 0xffff_ff00).collect();
+        assert_eq!(
+            sw.ports(),
+            switch_ports,
+            "reserved ports are not switch ports"
+        );
+        assert!(sends(&out).iter().any(|(_, m)| *m
+            == Outbound::SetConfig {
+                flags: sw.scenario.policy.frag_flags,
+                miss_send_len: 128
+            }));
+        sw.flows = xid_of(&out, &Outbound::Policy("flows?".into()));
+        if !sw.scenario.policy.meters.is_empty() {
+            assert_eq!(
+                policy_msgs(&out),
+                vec!["meters?".to_string(), "flows?".to_string()],
+                "the meters and our flows are read (in one round trip) before anything is sent"
+            );
+            sw.meters = xid_of(&out, &Outbound::Policy("meters?".into()));
+        }
+        assert_eq!(sw.s.phase(), Phase::Syncing);
+        sw.out = out;
+        sw
+    }
+
+    /// The connect sync is done: the switch already held `flows`, so nothing was changed.
+    pub fn synced(self, flows_on_switch: &[&str]) -> Harness {
+        let mut sw = self.connected();
+        sw.out = sw.reply(sw.flows, flows(flows_on_switch));
+        assert_eq!(sw.s.phase(), Phase::InSync);
+        sw
+    }
+}
+
+/// A session driven by a [`Scenario`], with its clock.
+#[derive(Debug)]
+pub struct Harness {
+    pub s: Session,
+    /// When the session started.
+    pub t0: Instant,
+    /// When the next message or tick happens.
+    pub now: Instant,
+    /// The outputs of the scenario's last step.
+    pub out: Vec<Out>,
+    /// The xids of the FEATURES, PORT_DESC, FLOW stats and METER_CONFIG requests of the
+    /// handshake and the connect sync (0: not sent).
+    pub features: u32,
+    pub port_desc: u32,
+    pub flows: u32,
+    pub meters: u32,
+    scenario: Scenario,
+}
+
+impl Harness {
+    /// `secs` seconds after the start.
+    pub fn secs(&self, secs: u64) -> Instant {
+        self.t0 + Duration::from_secs(secs)
+    }
+
+    /// Moves the clock to `secs` seconds after the start.
+    pub fn at(&mut self, secs: u64) -> &mut Self {
+        self.now = self.secs(secs);
+        self
+    }
+
+    /// The switch sends `msg` with `xid`, now.
+    pub fn reply(&mut self, xid: u32, msg: Inbound<String, u32>) -> Vec<Out> {
+        self.s.on_message(xid, msg, self.now)
+    }
+
+    /// The timer fires, now.
+    pub fn tick(&mut self) -> Vec<Out> {
+        self.s.on_tick(self.now)
+    }
+
+    /// A reload brings `policy` into force, now.
+    pub fn reload(&mut self, policy: Arc<FakePolicy>) -> Vec<Out> {
+        self.s.on_policy(policy, self.now)
+    }
+
+    /// The switch's ports as the session knows them.
+    pub fn ports(&self) -> Vec<u32> {
+        self.s.view().ports.iter().map(|p| p.0).collect()
+    }
+}
+
+// ----- what the switch sends -----
+
+pub fn hello13() -> Inbound<String, u32> {
+    Inbound::Hello {
+        version: 4,
+        supports_13: true,
+    }
+}
+
+/// A whole FLOW stats reply listing `entries`.
+pub fn flows(entries: &[&str]) -> Inbound<String, u32> {
+    Inbound::FlowStats {
+        entries: entries.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+/// A whole METER_CONFIG reply listing `entries`.
+pub fn meters(entries: Vec<MeterConfig>) -> Inbound<String, u32> {
+    Inbound::MeterConfig { entries }
+}
+
+pub fn meter(id: u32, flags: u16) -> MeterConfig {
+    MeterConfig {
+        flags,
+        meter_id: id,
+        bands: vec![],
+    }
+}
+
+pub fn error(err_type: u16, code: u16, names: &str) -> Inbound<String, u32> {
+    Inbound::Error {
+        err_type,
+        code,
+        names: names.into(),
+    }
+}
+
+// ----- what the session did -----
+
+pub fn sends(out: &[Out]) -> Vec<(u32, Outbound<String>)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send { xid, msg } | Output::SendUrgent { xid, msg } => {
+                Some((*xid, msg.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn events(out: &[Out]) -> Vec<SessionEvent> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The xid `want` was sent with (panics when it was not sent).
+pub fn xid_of(out: &[Out], want: &Outbound<String>) -> u32 {
+    sends(out)
+        .into_iter()
+        .find(|(_, m)| m == want)
+        .unwrap_or_else(|| panic!("{want:?} not sent in {out:?}"))
+        .0
+}
+
+/// The policy's messages sent, in order.
+pub fn policy_msgs(out: &[Out]) -> Vec<String> {
+    sends(out)
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            Outbound::Policy(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Echo probes sent.
+pub fn probes(out: &[Out]) -> usize {
+    out.iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Output::SendUrgent {
+                    msg: Outbound::EchoRequest,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+pub fn planned(out: &[Out]) -> Vec<Vec<String>> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Planned(d) => Some(d.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn flows_read(out: &[Out]) -> Vec<Vec<String>> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::FlowsRead(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether the session closed, and why.
+pub fn closed(out: &[Out]) -> Option<&super::output::CloseReason> {
+    out.iter().find_map(|o| match o {
+        Output::Close(why) => Some(why),
+        _ => None,
+    })
+}
+
+/// The SyncFailed event's error and retry delay, if the sync failed.
+pub fn sync_failed(out: &[Out]) -> Option<(String, Duration)> {
+    events(out).into_iter().find_map(|e| match e {
+        SessionEvent::SyncFailed { error, retry_in } => Some((error, retry_in)),
+        _ => None,
+    })
+}
