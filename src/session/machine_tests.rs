@@ -1,7 +1,8 @@
 //! Unit tests of the sans-I/O session, grouped by concern, each one given / when / then with a
 //! [`Scenario`](super::scenario::Scenario) (the fake policy's messages are strings).
 
-use super::machine::MAX_FLOW_ENTRIES;
+use super::fake_policy::{FakePolicy, COOKIE};
+use super::flow_sync::MAX_FLOW_ENTRIES;
 use super::output::{CloseReason, Output, SessionEvent};
 use super::phase::Phase;
 use super::scenario::*;
@@ -596,6 +597,23 @@ mod counter_poll {
         // The next poll an interval later.
         assert!(policy_msgs(&sw.at(19).tick()).is_empty());
         let out = sw.at(20).tick();
+        assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
+    }
+
+    #[test]
+    fn a_sync_reading_the_flows_counts_as_a_poll() {
+        let mut sw = Scenario::new(&["a"]).synced(&["a"]);
+        let out = sw.at(8).reload(FakePolicy::new(2, &["a"]));
+        let rx = xid_of(&out, &Outbound::Policy("flows?".into()));
+        let out = sw.reply(rx, flows(&["a"]));
+        assert_eq!(flows_read(&out).len(), 1);
+        assert_eq!(sw.s.phase(), Phase::InSync);
+        let out = sw.at(10).tick();
+        assert!(
+            policy_msgs(&out).is_empty(),
+            "polled right after a read: {out:?}"
+        );
+        let out = sw.at(18).tick();
         assert_eq!(policy_msgs(&out), vec!["flows?".to_string()]);
     }
 

@@ -13,8 +13,15 @@
 pub mod active_policy;
 pub mod backoff;
 pub mod codec_bridge;
+pub mod config_audit;
 pub mod connection;
+pub mod counter_poll;
+pub mod error_routing;
+pub mod flow_sync;
+pub mod handshake;
+pub mod keepalive;
 pub mod machine;
+pub mod meter_sync;
 pub mod outbox;
 pub mod output;
 pub mod phase;
@@ -22,8 +29,12 @@ pub mod sent_log;
 pub mod session_policy;
 pub mod stream_io;
 pub mod sync_reason;
+pub mod sync_run;
+pub mod sync_schedule;
 pub mod wire;
 
+#[cfg(test)]
+mod fake_policy;
 #[cfg(test)]
 mod machine_tests;
 #[cfg(test)]

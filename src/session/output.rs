@@ -1,7 +1,9 @@
 //! What a session hands its connection: messages to send, events for the registry, observations,
-//! and why it closed.
+//! and why it closed; and [`Outputs`], the buffer one call into the session fills, which also
+//! gives each message sent its xid.
 
 use super::phase::Phase;
+use super::sent_log::{SentLog, SENT_LOG_CAPACITY};
 use super::session_policy::SessionPolicy;
 use super::sync_reason::SyncReason;
 use super::wire::Outbound;
@@ -109,5 +111,112 @@ impl<M, F, D, P> Output<M, F, D, P> {
     /// A message for the switch.
     pub fn is_send(&self) -> bool {
         matches!(self, Output::Send { .. } | Output::SendUrgent { .. })
+    }
+}
+
+/// The outputs of one call into the session, in order, and the xids of one connection: each
+/// message sent gets the next xid, and what is sent on the bulk lane (and the HELLO) is
+/// remembered (bounded) so an ERROR from the switch can name the request it answers.
+#[derive(Debug)]
+pub struct Outputs<M, F, D, P> {
+    sent: SentLog<Outbound<M>>,
+    out: Vec<Output<M, F, D, P>>,
+}
+
+/// The outputs of a session of policy `P` (packet-ins of type `PI`).
+pub type SessionOutputs<P, PI> = Outputs<
+    <P as SessionPolicy>::Msg,
+    <P as SessionPolicy>::FlowEntry,
+    <P as SessionPolicy>::Desired,
+    PI,
+>;
+
+impl<M: Clone, F, D, P> Outputs<M, F, D, P> {
+    /// Xids start at `first_xid`.
+    pub fn new(first_xid: u32) -> Self {
+        Self {
+            sent: SentLog::new(first_xid, SENT_LOG_CAPACITY),
+            out: Vec::new(),
+        }
+    }
+
+    /// Queues `msg` behind earlier messages and remembers it; returns its xid.
+    pub fn send(&mut self, msg: Outbound<M>) -> u32 {
+        let xid = self.sent.next_xid();
+        self.sent.record(xid, msg.clone());
+        self.out.push(Output::Send { xid, msg });
+        xid
+    }
+
+    /// Writes `msg` ahead of queued messages with a fresh xid, remembering it only when
+    /// `remember` (echo traffic is not, to keep the log for the requests an ERROR can answer).
+    pub fn send_urgent(&mut self, msg: Outbound<M>, remember: bool) -> u32 {
+        let xid = self.sent.next_xid();
+        if remember {
+            self.sent.record(xid, msg.clone());
+        }
+        self.out.push(Output::SendUrgent { xid, msg });
+        xid
+    }
+
+    /// Answers the switch's request `xid` with `msg`, ahead of queued messages.
+    pub fn answer_urgent(&mut self, xid: u32, msg: Outbound<M>) {
+        self.out.push(Output::SendUrgent { xid, msg });
+    }
+
+    pub fn event(&mut self, event: SessionEvent) {
+        self.out.push(Output::Event(event));
+    }
+
+    /// Any other output (packet-ins, observations, the close).
+    pub fn push(&mut self, output: Output<M, F, D, P>) {
+        self.out.push(output);
+    }
+
+    /// What was sent with `xid`, if still remembered.
+    pub fn sent(&self, xid: u32) -> Option<&Outbound<M>> {
+        self.sent.find(xid)
+    }
+
+    /// Forgets what was sent (a barrier reply confirmed all of it: no ERROR can follow).
+    pub fn forget_sent(&mut self) {
+        self.sent.forget_all();
+    }
+
+    /// The outputs so far, handed to the connection.
+    pub fn take(&mut self) -> Vec<Output<M, F, D, P>> {
+        std::mem::take(&mut self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xids_follow_each_other_and_only_remembered_messages_can_be_named() {
+        let mut out: Outputs<String, String, (), u32> = Outputs::new(7);
+        let hello = out.send_urgent(Outbound::Hello, true);
+        let echo = out.send_urgent(Outbound::EchoRequest, false);
+        let read = out.send(Outbound::Policy("flows?".into()));
+        out.answer_urgent(99, Outbound::EchoReply { data: vec![] });
+        out.event(SessionEvent::MetersInUse(true));
+        assert_eq!((hello, echo, read), (7, 8, 9));
+        assert_eq!(out.sent(hello), Some(&Outbound::Hello));
+        assert_eq!(out.sent(echo), None, "echo traffic is not remembered");
+        assert_eq!(out.sent(read), Some(&Outbound::Policy("flows?".into())));
+        let all = out.take();
+        assert_eq!(all.len(), 5);
+        assert!(matches!(
+            &all[3],
+            Output::SendUrgent {
+                xid: 99,
+                msg: Outbound::EchoReply { .. }
+            }
+        ));
+        assert!(out.take().is_empty());
+        out.forget_sent();
+        assert_eq!(out.sent(read), None);
+        assert_eq!(out.send(Outbound::BarrierRequest), 10, "the xids go on");
     }
 }
