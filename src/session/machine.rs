@@ -3,7 +3,7 @@
 //!
 //! Phases: `AwaitHello -> AwaitFeatures -> AwaitPortDesc -> Syncing -> InSync`, with
 //! `RetryWait` after a failed sync and `Closed` at the end. Every change goes through
-//! [`SwitchSession::set_phase`], which logs it.
+//! `SwitchSession::set_phase`, which logs it.
 //!
 //! The machine is thin: it routes each message and tick to the part that owns the concern and
 //! acts on what that part decides. The parts, each in its own file:
