@@ -64,12 +64,14 @@ pub fn missing_bytes(buf: &[u8]) -> usize {
     }
 }
 
-/// Limits on one connection's multipart replies while their parts arrive. They bound memory;
-/// how many flows, meters or ports a whole reply may list is the session's bound.
+/// Limits on one connection's multipart replies while their parts arrive. They bound memory
+/// (32 MiB per connection, all pending replies together); how many flows, meters or ports a
+/// whole reply may list is the session's bound.
 pub const REASSEMBLY_LIMITS: AssemblyLimits = AssemblyLimits {
     max_parts: 4096,
     max_bytes: 32 * 1024 * 1024,
     max_pending: 8,
+    max_total_bytes: 32 * 1024 * 1024,
 };
 
 /// Decodes one connection's frames into the session's vocabulary. The multipart replies the
