@@ -7,6 +7,7 @@
 use super::listener::{self, ListenError};
 use super::policy_store::PolicyStore;
 use crate::fleet::dpid_claims::DpidClaims;
+use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{ForgetDpids, Registry};
 use crate::fleet::SwitchObservations;
 use crate::session::codec_bridge::PacketInSample;
@@ -176,7 +177,7 @@ async fn accept_loop(listener: TcpListener, ctx: AcceptContext) {
                 }
                 let conn = ConnectionContext {
                     conn_id: next_id.fetch_add(1, Ordering::Relaxed),
-                    peer,
+                    peer: PeerIdentity::plain(peer),
                     registry: ctx.registry.clone(),
                     claims: ctx.claims.clone(),
                     policy: ctx.store.subscribe(),

@@ -11,6 +11,7 @@ pub mod dpid_claims;
 pub mod flow_readings;
 mod forget_sinks;
 pub mod observations;
+pub mod peer_identity;
 pub mod registry;
 mod retention;
 mod switch_status;

@@ -18,6 +18,7 @@ use super::phase::Phase;
 use super::session_policy::SessionPolicy;
 use super::stream_io::{poll_drain_and_close, poll_io, WriteState};
 use crate::fleet::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
+use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{Registry, SwitchHandle, SyncState};
 use crate::fleet::SwitchObservations;
 use crate::policy::Dpid;
@@ -45,7 +46,8 @@ const FLUSH_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct ConnectionContext {
     pub conn_id: ConnId,
-    pub peer: SocketAddr,
+    /// Who connected: the address and, over TLS, the certificate (claims are judged on it).
+    pub peer: PeerIdentity,
     pub registry: Arc<Registry>,
     pub claims: Arc<DpidClaims>,
     pub policy: watch::Receiver<Arc<ActivePolicy>>,
@@ -86,7 +88,7 @@ pub async fn run_connection<S>(stream: S, ctx: ConnectionContext)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let span = tracing::info_span!("switch", peer = %ctx.peer, dpid = tracing::field::Empty);
+    let span = tracing::info_span!("switch", peer = %ctx.peer.addr, dpid = tracing::field::Empty);
     Connection::new(ctx).run(stream).instrument(span).await
 }
 
@@ -107,7 +109,7 @@ impl Connection {
         let mut policy_rx = ctx.policy.clone();
         let policy = policy_rx.borrow_and_update().clone();
         let first_xid = ((ctx.conn_id as u32) << 12) | 1;
-        let session = Session::new(ctx.peer, policy, first_xid, Instant::now());
+        let session = Session::new(ctx.peer.addr, policy, first_xid, Instant::now());
         // A child of the shutdown token: one future watches both.
         let taken_over = ctx.shutdown.child_token();
         Self {
@@ -358,7 +360,7 @@ impl Connection {
         let outcome = self.ctx.claims.claim(
             dpid,
             self.ctx.conn_id,
-            self.ctx.peer,
+            self.ctx.peer.addr,
             self.taken_over.clone(),
             Instant::now(),
         );
@@ -376,10 +378,10 @@ impl Connection {
                     error!(
                         dpid = %Dpid(dpid),
                         peer_a = %holder_peer,
-                        peer_b = %self.ctx.peer,
+                        peer_b = %self.ctx.peer.addr,
                         hold_down = ?until.saturating_duration_since(Instant::now()),
                         "two switches share one dpid (they keep taking over from each other): keeping {holder_peer}, refusing {} and any newer claimant during the hold-down; fix the datapath-id of one of them",
-                        self.ctx.peer
+                        self.ctx.peer.addr
                     );
                 }
                 return Some(ConnectionEnd::Refused {
@@ -388,10 +390,12 @@ impl Connection {
                 });
             }
         }
-        let handle =
-            self.ctx
-                .registry
-                .connect(dpid, self.ctx.conn_id, self.ctx.peer, SystemTime::now());
+        let handle = self.ctx.registry.connect(
+            dpid,
+            self.ctx.conn_id,
+            self.ctx.peer.addr,
+            SystemTime::now(),
+        );
         let name = self.policy_rx.borrow().switch_name(dpid);
         handle.update(|s| s.name = name);
         self.handle = Some(handle);
