@@ -63,24 +63,24 @@ fn codec(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("codec");
     g.bench_function("flow_mod_decode", |b| {
-        b.iter(|| OfpMessage::decode(black_box(&flow_mod)))
+        b.iter(|| OfpMessage::decode(black_box(&flow_mod)));
     });
     g.bench_function("flow_mod_encode", |b| {
         b.iter(|| {
             buf.clear();
             black_box(&fm).encode(&mut buf);
             black_box(buf.len())
-        })
+        });
     });
     g.bench_function("flow_mod_to_bytes", |b| {
-        b.iter(|| black_box(&fm).to_bytes())
+        b.iter(|| black_box(&fm).to_bytes());
     });
     g.bench_function("flow_reply_decode", |b| {
         b.iter(|| {
             for r in &replies {
                 black_box(OfpMessage::decode(black_box(r)).ok());
             }
-        })
+        });
     });
     g.bench_function("flow_reply_encode", |b| {
         b.iter(|| {
@@ -89,17 +89,17 @@ fn codec(c: &mut Criterion) {
                 black_box(r).encode(&mut buf);
             }
             black_box(buf.len())
-        })
+        });
     });
     g.bench_function("packet_in_decode", |b| {
-        b.iter(|| OfpMessage::decode(black_box(&packet_in)))
+        b.iter(|| OfpMessage::decode(black_box(&packet_in)));
     });
     g.bench_function("packet_in_encode", |b| {
         b.iter(|| {
             buf.clear();
             black_box(&pin).encode(&mut buf);
             black_box(buf.len())
-        })
+        });
     });
     g.finish();
 }

@@ -259,7 +259,7 @@ mod tests {
     fn port(n: u32) -> Port {
         Port {
             port_no: n,
-            hw_addr: MacAddr([0, 0, 0, 0, 0, n as u8]),
+            hw_addr: MacAddr([0, 0, 0, 0, 0, n.to_be_bytes()[3]]),
             name: format!("p{n}"),
             config: 0,
             state: 0,

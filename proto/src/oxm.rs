@@ -97,7 +97,17 @@ impl Oxm {
     /// Builds a basic field from its number and payload slices (already length-checked).
     fn from_basic(f: u8, v: &[u8], mk: Option<&[u8]>) -> Option<Oxm> {
         use field::*;
+        // The caller checked each field's length against its layout: a 2-byte field's value
+        // fits a u16 and a 4-byte field's a u32, so these casts never drop a set bit.
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "length-checked 2-byte field"
+        )]
         let u16v = |b: &[u8]| be(b) as u16;
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "length-checked 4-byte field"
+        )]
         let u32v = |b: &[u8]| be(b) as u32;
         Some(match f {
             IN_PORT => Oxm::InPort(u32v(v)),

@@ -16,6 +16,10 @@ impl OxmBytes {
         const { assert!(N <= 16) };
         let mut buf = [0u8; 16];
         buf[..N].copy_from_slice(&b);
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "N <= 16, asserted at compile time"
+        )]
         OxmBytes { buf, len: N as u8 }
     }
 

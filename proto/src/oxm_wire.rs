@@ -22,7 +22,8 @@ fn basic_header<const N: usize>(field: u8, hasmask: bool) -> OxmHeader {
         class: OFPXMC_OPENFLOW_BASIC,
         field,
         hasmask,
-        // At most 32 (a masked IPv6 address), checked above.
+        // At most 32 (a masked IPv6 address): N <= 16 is asserted at compile time above.
+        #[allow(clippy::cast_possible_truncation, reason = "N <= 16, asserted above")]
         length: if hasmask { 2 * N as u8 } else { N as u8 },
     }
 }

@@ -61,7 +61,7 @@ impl Present {
             // "VLAN_VID != NONE": a tag must be required, i.e. OFPVID_PRESENT set in value and mask.
             Oxm::VlanVid { value, mask } => {
                 self.vlan_present =
-                    value & OFPVID_PRESENT != 0 && mask.is_none_or(|m| m & OFPVID_PRESENT != 0)
+                    value & OFPVID_PRESENT != 0 && mask.is_none_or(|m| m & OFPVID_PRESENT != 0);
             }
             _ => {}
         }
@@ -91,7 +91,7 @@ fn unmet_prerequisite(f: &Oxm, p: &Present) -> Option<&'static str> {
         | Oxm::Ipv6Flabel { .. }
         | Oxm::Ipv6Exthdr { .. } => eth(&[ETH_TYPE_IPV6]),
         Oxm::Icmpv6Type(_) | Oxm::Icmpv6Code(_) => proto(IP_PROTO_ICMPV6),
-        Oxm::Ipv6NdTarget(_) => matches!(p.icmpv6_type, Some(135) | Some(136)),
+        Oxm::Ipv6NdTarget(_) => matches!(p.icmpv6_type, Some(135 | 136)),
         Oxm::Ipv6NdSll(_) => p.icmpv6_type == Some(135),
         Oxm::Ipv6NdTll(_) => p.icmpv6_type == Some(136),
         Oxm::MplsLabel(_) | Oxm::MplsTc(_) | Oxm::MplsBos(_) => {

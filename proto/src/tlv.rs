@@ -46,14 +46,11 @@ pub(crate) fn tlv_list<'a>(r: &mut Reader<'a>, how: TlvLen) -> Result<Vec<Tlv<'a
 pub(crate) fn read_tlv<'a>(r: &mut Reader<'a>, how: TlvLen) -> Result<Tlv<'a>, DecodeError> {
     let offset = r.offset();
     let head = r.peek(4)?;
-    let (typ, len) = match type_and_len(head) {
-        Ok((_, v)) => v,
-        Err(_) => {
-            return Err(r.error(DecodeErrorKind::Truncated {
-                needed: 4,
-                available: r.remaining(),
-            }))
-        }
+    let Ok((_, (typ, len))) = type_and_len(head) else {
+        return Err(r.error(DecodeErrorKind::Truncated {
+            needed: 4,
+            available: r.remaining(),
+        }));
     };
     let len = usize::from(len);
     if len < 4 {

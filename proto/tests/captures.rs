@@ -191,7 +191,7 @@ fn dump_flows_reply_carries_the_1000_installed_flows_in_three_parts() {
         );
         if i < 600 {
             // nw_src=10.(i/250).(i%250).0/24,nw_dst=192.0.2.25
-            let src = Ipv4Addr::new(10, (i / 250) as u8, (i % 250) as u8, 0);
+            let src = Ipv4Addr::new(10, byte(i / 250), byte(i % 250), 0);
             assert!(f.contains(&Oxm::EthType(ETH_TYPE_IPV4)), "flow {i}: {f:?}");
             assert!(
                 f.contains(&Oxm::Ipv4Src {
@@ -209,7 +209,16 @@ fn dump_flows_reply_carries_the_1000_installed_flows_in_three_parts() {
             );
         } else {
             // ipv6_src=2001:db8:<i hex>::/48,ipv6_dst=2001:db8::25
-            let src = Ipv6Addr::new(0x2001, 0xdb8, i as u16, 0, 0, 0, 0, 0);
+            let src = Ipv6Addr::new(
+                0x2001,
+                0xdb8,
+                u16::try_from(i).expect("few sources"),
+                0,
+                0,
+                0,
+                0,
+                0,
+            );
             let mask = Ipv6Addr::new(0xffff, 0xffff, 0xffff, 0, 0, 0, 0, 0);
             assert!(f.contains(&Oxm::EthType(ETH_TYPE_IPV6)), "flow {i}: {f:?}");
             assert!(
@@ -505,4 +514,9 @@ fn meters_as_configured() {
         panic!()
     };
     assert_eq!(c.flags & OFPC_FRAG_MASK, OFPC_FRAG_DROP);
+}
+
+/// A small test index as one address byte.
+fn byte(i: u64) -> u8 {
+    u8::try_from(i).expect("a small index")
 }

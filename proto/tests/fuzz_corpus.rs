@@ -43,7 +43,7 @@ fn every_saved_fuzz_input_keeps_the_codec_properties() {
             let why = panic
                 .downcast_ref::<String>()
                 .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
                 .unwrap_or_default();
             failures.push(format!("{}: {why}", f.display()));
         }

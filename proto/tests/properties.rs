@@ -92,7 +92,7 @@ fn oxm() -> impl Strategy<Value = Oxm> {
             .prop_map(|(class, fm, payload)| {
                 let mut b = class.to_be_bytes().to_vec();
                 b.push(fm);
-                b.push(payload.len() as u8);
+                b.push(u8::try_from(payload.len()).expect("short payload"));
                 b.extend(payload);
                 Oxm::Raw(Bytes::from(b))
             }),
@@ -108,7 +108,7 @@ fn experimenter_tlv() -> impl Strategy<Value = Bytes> {
     (any::<u32>(), 0..3usize, any::<u64>()).prop_map(|(exp, words, fill)| {
         let len = 8 + 8 * words;
         let mut b = vec![0xff, 0xff];
-        b.extend_from_slice(&(len as u16).to_be_bytes());
+        b.extend_from_slice(&u16::try_from(len).expect("a frame length").to_be_bytes());
         b.extend_from_slice(&exp.to_be_bytes());
         for _ in 0..words {
             b.extend_from_slice(&fill.to_be_bytes());
@@ -213,7 +213,7 @@ fn band() -> impl Strategy<Value = MeterBand> {
         (3u16..0xfffe, 0..3usize).prop_map(|(typ, words)| {
             let len = 8 + 8 * words;
             let mut b = typ.to_be_bytes().to_vec();
-            b.extend_from_slice(&(len as u16).to_be_bytes());
+            b.extend_from_slice(&u16::try_from(len).expect("a frame length").to_be_bytes());
             b.resize(len, 0x5a);
             MeterBand::Raw(Bytes::from(b))
         }),
@@ -869,7 +869,7 @@ proptest! {
         // Make the header plausible half of the time so the body decoders are reached.
         if raw.len() >= 4 && version_4 {
             raw[0] = 4;
-            let len = raw.len() as u16;
+            let len = u16::try_from(raw.len()).expect("a frame length");
             raw[2..4].copy_from_slice(&len.to_be_bytes());
             raw[1] %= 32;
         }

@@ -21,7 +21,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        usize::try_from(self.next() % n.max(1) as u64).expect("below n")
     }
 }
 
@@ -105,7 +105,7 @@ fn positions(len: usize, from: usize, step: usize) -> Vec<usize> {
 }
 
 fn set_len(frame: &mut [u8]) {
-    let n = frame.len() as u16;
+    let n = u16::try_from(frame.len()).expect("a frame length");
     frame[2..4].copy_from_slice(&n.to_be_bytes());
 }
 
@@ -174,7 +174,7 @@ fn lying_length_fields_in_every_vector() {
             for lie in lies
                 .iter()
                 .copied()
-                .chain(std::iter::once(rng.next() as u16))
+                .chain(std::iter::once(low_u16(rng.next())))
             {
                 let mut f = bytes.clone();
                 f[at..at + 2].copy_from_slice(&lie.to_be_bytes());
@@ -201,14 +201,14 @@ fn random_frames_of_every_type() {
     let mut rng = Rng(0xdead_beef);
     for i in 0..10_000 {
         let len = 8 + rng.below(200);
-        let mut f: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-        f[0] = if i % 10 == 0 { rng.next() as u8 } else { 4 };
-        f[1] = (i % 34) as u8;
+        let mut f: Vec<u8> = (0..len).map(|_| low_byte(rng.next())).collect();
+        f[0] = if i % 10 == 0 { low_byte(rng.next()) } else { 4 };
+        f[1] = u8::try_from(i % 34).expect("below 34");
         set_len(&mut f);
         // Multipart frames: pick a real multipart type and zero the pad so the body is reached.
         if (f[1] == 18 || f[1] == 19) && len >= 16 {
             f[8] = if rng.below(8) == 0 { 0xff } else { 0 };
-            f[9] = rng.below(16) as u8;
+            f[9] = u8::try_from(rng.below(16)).expect("below 16");
             f[12..16].fill(0);
         }
         probe(&f, || format!("random frame {i}"));
@@ -220,7 +220,7 @@ fn standalone_structure_decoders_never_panic() {
     let mut rng = Rng(42);
     for i in 0..20_000 {
         let len = rng.below(96);
-        let b: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let b: Vec<u8> = (0..len).map(|_| low_byte(rng.next())).collect();
         let what = format!("structure input {i}: {}", hex::encode(&b));
         let r = catch_unwind(AssertUnwindSafe(|| {
             let _ = Oxm::decode(&b);
@@ -273,7 +273,8 @@ fn framer_on_random_streams_never_panics_and_never_spins() {
     let mut rng = Rng(99);
     for i in 0..5_000 {
         let len = rng.below(64);
-        let mut buf = BytesMut::from(&(0..len).map(|_| rng.next() as u8).collect::<Vec<u8>>()[..]);
+        let mut buf =
+            BytesMut::from(&(0..len).map(|_| low_byte(rng.next())).collect::<Vec<u8>>()[..]);
         let mut steps = 0;
         loop {
             steps += 1;
@@ -309,4 +310,15 @@ fn assembler_fed_every_decodable_vector_never_panics() {
         }
     }
     assert!(completed > 10, "only {completed} replies completed");
+}
+
+/// The low byte of a random word (the rest is thrown away on purpose).
+fn low_byte(x: u64) -> u8 {
+    x.to_le_bytes()[0]
+}
+
+/// The low 16 bits of a random word.
+fn low_u16(x: u64) -> u16 {
+    let b = x.to_le_bytes();
+    u16::from_le_bytes([b[0], b[1]])
 }

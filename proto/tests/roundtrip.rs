@@ -10,7 +10,7 @@ use op25b_proto::*;
 
 /// Hex with spaces and `|` separators for readability.
 fn h(s: &str) -> Vec<u8> {
-    let clean: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let clean: String = s.chars().filter(char::is_ascii_hexdigit).collect();
     hex::decode(clean).expect("valid hex in test")
 }
 
@@ -31,12 +31,12 @@ fn msg(xid: u32, body: Message, wire: &str) {
     );
 }
 
-fn codec<T: Codec + PartialEq + std::fmt::Debug>(v: T, wire: &str) {
+fn codec<T: Codec + PartialEq + std::fmt::Debug>(v: &T, wire: &str) {
     let bytes = h(wire);
     assert_eq!(hex::encode(v.to_vec()), hex::encode(&bytes), "encode {v:?}");
     assert_eq!(
         T::decode(&bytes).as_ref(),
-        Ok(&v),
+        Ok(v),
         "decode {}",
         hex::encode(&bytes)
     );
@@ -222,8 +222,8 @@ fn every_oxm_field_unmasked() {
     ];
     assert_eq!(cases.len(), 40);
     for (i, (o, wire)) in cases.into_iter().enumerate() {
-        assert_eq!(o.field(), Some(i as u8));
-        codec(o, wire);
+        assert_eq!(o.field(), Some(u8::try_from(i).expect("40 fields")));
+        codec(&o, wire);
     }
 }
 
@@ -345,7 +345,7 @@ fn every_maskable_oxm_field_masked() {
     ];
     assert_eq!(cases.len(), 16);
     for (o, wire) in cases {
-        codec(o, wire);
+        codec(&o, wire);
     }
 }
 
@@ -359,7 +359,7 @@ fn vendor_and_odd_oxms_are_raw_byte_for_byte() {
         "8000 0108 00000001 ffffffff",
     ] {
         let b = h(wire);
-        codec(Oxm::Raw(Bytes::from(b)), wire);
+        codec(&Oxm::Raw(Bytes::from(b)), wire);
     }
 }
 
@@ -407,7 +407,7 @@ fn every_action() {
         ),
     ];
     for (a, wire) in cases {
-        codec(a, wire);
+        codec(&a, wire);
     }
 }
 
@@ -435,7 +435,7 @@ fn every_instruction() {
         ),
     ];
     for (i, wire) in cases {
-        codec(i, wire);
+        codec(&i, wire);
     }
 }
 

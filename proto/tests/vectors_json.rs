@@ -317,7 +317,7 @@ fn message(m: &OfpMessage) -> Value {
         Message::Hello(h) => {
             let elements: Vec<Value> = h.elements.iter().map(|e| match e {
                 HelloElement::VersionBitmap(words) => {
-                    let versions: Vec<u32> = (0..words.len() as u32 * 32)
+                    let versions: Vec<u32> = (0..u32::try_from(words.len() * 32).expect("a short bitmap"))
                         .filter(|v| words[(*v / 32) as usize] & (1 << (v % 32)) != 0)
                         .collect();
                     json!({"OFPHelloElemVersionBitmap": {"length": 4 + 4 * words.len(), "type": 1, "versions": versions}})

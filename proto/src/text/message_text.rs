@@ -177,7 +177,8 @@ fn hello(h: &Hello) -> String {
                     .flat_map(|(w, bits)| {
                         (0..32u32)
                             .filter(move |b| bits & (1 << b) != 0)
-                            .map(move |b| w as u32 * 32 + b)
+                            // w indexes 32-bit words of one HELLO element (< 64 KiB).
+                            .map(move |b| u32::try_from(w).unwrap_or(u32::MAX / 32) * 32 + b)
                     })
                     .map(|v| u8::try_from(v).map_or_else(|_| format!("version {v}"), version_name))
                     .collect();

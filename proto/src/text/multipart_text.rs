@@ -185,12 +185,12 @@ fn table_features(t: &TableFeatures) -> String {
 /// (first-line summary, one line per entry).
 pub fn reply(r: &MultipartReply) -> (String, String) {
     use MultipartReplyBody as B;
-    let mut lines = String::new();
     fn push(lines: &mut String, s: &str) {
         lines.push(' ');
         lines.push_str(s);
         lines.push('\n');
     }
+    let mut lines = String::new();
     macro_rules! entry {
         ($e:expr) => {
             push(&mut lines, &$e)
