@@ -1,4 +1,4 @@
-//! `POST /api/reload`: the same reload as SIGHUP ([`PolicyStore::reload`]).
+//! `POST /api/reload`: the same reload as SIGHUP ([`crate::controller::policy_store::PolicyStore::reload`]).
 //!
 //! 200 `{"outcome": "installed" | "unchanged", "generation": N}`; 422 with the validation
 //! error (file:line:column) and the generation still in force when the file is rejected;

@@ -106,7 +106,7 @@ impl Fleet {
         }
     }
 
-    /// Every switch's received-message count now (the marks for [`Fleet::wait_synced`]).
+    /// Every switch's received-message count now (the marks for [`Fleet::spawn_waiters`]).
     pub fn message_marks(&self) -> Vec<u64> {
         self.switches
             .iter()
