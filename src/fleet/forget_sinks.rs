@@ -41,19 +41,21 @@ impl ForgetSinks {
     }
 }
 
+/// A sink that remembers what it was told to forget (for tests here and in the registry's).
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct Recorder(pub(crate) Mutex<Vec<u64>>);
+
+#[cfg(test)]
+impl ForgetDpids for Recorder {
+    fn forget_dpids(&self, dpids: &[u64]) {
+        self.0.lock().extend_from_slice(dpids);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A sink that remembers what it was told to forget.
-    #[derive(Debug, Default)]
-    struct Recorder(Mutex<Vec<u64>>);
-
-    impl ForgetDpids for Recorder {
-        fn forget_dpids(&self, dpids: &[u64]) {
-            self.0.lock().extend_from_slice(dpids);
-        }
-    }
 
     #[test]
     fn a_sink_added_twice_is_told_once() {

@@ -1,6 +1,7 @@
 //! Tests of the status registry: connects, reconnects, forgetting by retention and cap, races.
 
 use super::*;
+use crate::fleet::forget_sinks::Recorder;
 use crate::fleet::retention::COMPACT_SLACK;
 
 fn peer() -> SocketAddr {
@@ -16,16 +17,6 @@ fn finish(h: &SwitchHandle, conn: u64) {
             s.sync_state = SyncState::Disconnected;
         }
     });
-}
-
-/// A sink that remembers what it was told to forget.
-#[derive(Debug, Default)]
-struct Recorder(Mutex<Vec<u64>>);
-
-impl ForgetDpids for Recorder {
-    fn forget_dpids(&self, dpids: &[u64]) {
-        self.0.lock().extend_from_slice(dpids);
-    }
 }
 
 #[test]

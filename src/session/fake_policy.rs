@@ -7,6 +7,17 @@ use op25b_proto::MeterConfig;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The timers every test session runs with.
+pub(super) const TIMERS: SessionTimers = SessionTimers {
+    echo_interval: Duration::from_secs(5),
+    echo_timeout: Duration::from_secs(15),
+    handshake_timeout: Duration::from_secs(10),
+    audit_interval: Duration::from_secs(60),
+    counters_interval: Duration::from_secs(10),
+    retry_base: Duration::from_secs(1),
+    retry_cap: Duration::from_secs(8),
+};
+
 /// The test policy (see the module doc).
 #[derive(Debug)]
 pub struct FakePolicy {
@@ -52,15 +63,7 @@ impl SessionPolicy for FakePolicy {
         format!("MSG<{msg}>")
     }
     fn timers(&self) -> SessionTimers {
-        SessionTimers {
-            echo_interval: Duration::from_secs(5),
-            echo_timeout: Duration::from_secs(15),
-            handshake_timeout: Duration::from_secs(10),
-            audit_interval: Duration::from_secs(60),
-            counters_interval: Duration::from_secs(10),
-            retry_base: Duration::from_secs(1),
-            retry_cap: Duration::from_secs(8),
-        }
+        TIMERS
     }
     fn switch_config(&self) -> (u16, u16) {
         (self.frag_flags, 128)

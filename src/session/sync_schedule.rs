@@ -112,15 +112,7 @@ mod tests {
     use super::*;
 
     fn timers() -> SessionTimers {
-        SessionTimers {
-            echo_interval: Duration::from_secs(5),
-            echo_timeout: Duration::from_secs(15),
-            handshake_timeout: Duration::from_secs(10),
-            audit_interval: Duration::from_secs(60),
-            counters_interval: Duration::from_secs(10),
-            retry_base: Duration::from_secs(1),
-            retry_cap: Duration::from_secs(8),
-        }
+        super::super::fake_policy::TIMERS
     }
 
     #[test]
