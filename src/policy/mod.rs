@@ -11,6 +11,7 @@ mod error;
 mod forwarding;
 mod fragments;
 mod location;
+mod ovsdb;
 mod port;
 mod port_roles;
 mod prefix;
@@ -26,6 +27,7 @@ pub use error::{LoadError, PolicyError, PolicyErrorKind, PolicyErrors, PolicyWar
 pub use forwarding::Forwarding;
 pub use fragments::{FragmentMode, UnknownFragmentMode};
 pub use location::Location;
+pub use ovsdb::{EndpointError, OvsdbEndpoint, OvsdbSettings, DEFAULT_OVSDB_ENDPOINT, OVSDB_PORT};
 pub use port::PortNo;
 pub use port_roles::{PortRoles, SubscriberPorts, SwitchPolicy};
 pub use prefix::{IpPrefix, PrefixError};
@@ -39,6 +41,7 @@ use std::path::Path;
 pub struct Config {
     controller: ControllerSettings,
     policy: Policy,
+    ovsdb: OvsdbSettings,
 }
 
 /// A parsed file and the warnings worth showing the operator.
@@ -87,6 +90,11 @@ impl Config {
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// `[ovsdb]`: the Open vSwitch databases `run` checks continuously.
+    pub fn ovsdb(&self) -> &OvsdbSettings {
+        &self.ovsdb
     }
 }
 

@@ -20,6 +20,14 @@ pub(crate) struct RawFile {
     pub switch: Vec<Spanned<RawSwitch>>,
     #[serde(default)]
     pub reporting: Option<RawReporting>,
+    #[serde(default)]
+    pub ovsdb: Option<RawOvsdb>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOvsdb {
+    pub endpoints: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,7 @@
 //! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
 use super::error::{PolicyError, PolicyErrorKind, PolicyErrors, PolicyWarning};
 use super::forwarding::RawForwarding;
+use super::ovsdb;
 use super::raw::{RawController, RawFile, RawPolicy, RawPortSet, RawReporting};
 use super::{
     Config, ControllerSettings, Cookie, Dpid, Forwarding, FragmentMode, IpPrefix, Loaded, Location,
@@ -76,6 +77,13 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
     };
     let switches = switches(&mut cx, &raw, &defaults);
     let reporting = reporting(&mut cx, raw.reporting.as_ref());
+    let (ovsdb, ovsdb_errors, ovsdb_warnings) = ovsdb::settings(raw.ovsdb.as_ref());
+    for (span, field, reason) in ovsdb_errors {
+        cx.invalid(&span, &field, reason);
+    }
+    for (span, field, message) in ovsdb_warnings {
+        cx.warn(&span, format!("{field}: {message}"));
+    }
     if !cx.errors.is_empty() {
         return Err(PolicyErrors(cx.errors));
     }
@@ -91,7 +99,11 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
         reporting,
     };
     Ok(Loaded {
-        config: Config { controller, policy },
+        config: Config {
+            controller,
+            policy,
+            ovsdb,
+        },
         warnings: cx.warnings,
     })
 }
