@@ -6,6 +6,8 @@
 //! - [`flows`]: policy x switch -> the desired flow set, and the flow model <-> OpenFlow
 //!   mapping both ways (pure).
 //! - [`offenders`]: sampled blocked attempts -> likely infected subscribers (pure).
+//! - [`doctor`]: Open vSwitch bridge settings (and the policy) -> problems with their
+//!   `ovs-vsctl` fixes (pure).
 //! - [`reconcile`]: desired vs actual -> an ordered, hitless change plan (pure).
 //! - [`fleet`]: the shared state sessions write and readers read (switch status registry, dpid
 //!   claims, observations).
@@ -16,6 +18,7 @@
 pub mod api;
 pub mod cli;
 pub mod controller;
+pub mod doctor;
 pub mod fleet;
 pub mod flows;
 pub mod metrics;
