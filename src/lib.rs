@@ -12,6 +12,7 @@
 //! - [`fleet`]: the shared state sessions write and readers read (switch status registry, dpid
 //!   claims, observations).
 //! - [`session`]: one switch connection: a sans-I/O machine and the task that moves its bytes.
+//! - [`ovsdb`]: a small OVSDB client reading Open vSwitch's bridge settings (I/O edge).
 //! - [`controller`]: listener, runtime, policy store and reload, the offender service.
 //! - [`metrics`], [`api`]: the readers (Prometheus `/metrics`, the HTTP JSON API).
 //! - [`cli`]: the subcommands; the composition root.
@@ -23,6 +24,7 @@ pub mod fleet;
 pub mod flows;
 pub mod metrics;
 pub mod offenders;
+pub mod ovsdb;
 pub mod policy;
 pub mod reconcile;
 pub mod session;
