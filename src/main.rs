@@ -25,6 +25,8 @@ enum Command {
     OfpPrint(cli::ofp_print::OfpPrintArgs),
     /// Show a running controller's switches and top offenders.
     Status(cli::status::StatusArgs),
+    /// Check Open vSwitch's bridge settings (fail_mode, protocols, dpid, controllers).
+    Doctor(cli::doctor::DoctorArgs),
 }
 
 /// Printing commands (`plan | head`, `ofp-print | less`) end quietly when the reader goes away,
@@ -49,6 +51,7 @@ fn main() {
         Command::Plan(a) => cli::plan::main(a),
         Command::OfpPrint(a) => cli::ofp_print::main(a),
         Command::Status(a) => cli::status::main(a),
+        Command::Doctor(a) => cli::doctor::main(a),
     };
     std::process::exit(code);
 }
