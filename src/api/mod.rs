@@ -39,7 +39,7 @@ use tracing::info;
 use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::Registry;
-use crate::fleet::SwitchObservations;
+use crate::fleet::{SwitchConfigProblems, SwitchObservations};
 use crate::metrics::Metrics;
 
 pub use error::ApiError;
@@ -54,6 +54,9 @@ pub struct ApiState {
     /// `None` when reporting is off.
     pub offenders: Option<OffenderHandle>,
     pub readiness: Arc<Readiness>,
+    /// Bridge settings problems seen in Open vSwitch's database (`[ovsdb] endpoints`): hand it
+    /// to `controller::ovsdb_monitor::spawn`; empty when nothing is monitored.
+    pub switch_config: Arc<SwitchConfigProblems>,
     metrics: Arc<Metrics>,
     reload_lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -67,11 +70,13 @@ impl ApiState {
         offenders: Option<OffenderHandle>,
         readiness: Arc<Readiness>,
     ) -> Self {
+        let switch_config = Arc::new(SwitchConfigProblems::new());
         let metrics = Arc::new(Metrics::new(
             registry.clone(),
             store.clone(),
             observations.clone(),
             offenders.clone(),
+            switch_config.clone(),
         ));
         Self {
             registry,
@@ -79,6 +84,7 @@ impl ApiState {
             observations,
             offenders,
             readiness,
+            switch_config,
             metrics,
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
         }

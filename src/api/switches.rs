@@ -9,7 +9,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::registry::{SwitchCounters, SwitchStatus, SyncState};
-use crate::fleet::{FlowReading, OfctlFlow};
+use crate::fleet::{EndpointReport, FlowReading, OfctlFlow};
 use crate::offenders::UnixMillis;
 use crate::policy::Dpid;
 
@@ -50,6 +50,9 @@ pub struct SwitchList {
     #[serde(default)] // `op25b status` reads an answer without it as 0
     pub handshaking: u64,
     pub switches: Vec<SwitchSummary>,
+    /// Bridge settings problems per Open vSwitch database (`[ovsdb] endpoints`; empty when
+    /// none is monitored), bridges that never connected included.
+    pub switch_config: Vec<EndpointReport>,
 }
 
 /// `GET /api/switches/{dpid}`: the summary, counters, and the flows.
@@ -95,6 +98,7 @@ pub async fn list(State(state): State<ApiState>) -> Json<SwitchList> {
         policy_generation: state.store.current().generation(),
         handshaking: snap.handshaking,
         switches: snap.switches.iter().map(|s| summary(s, &state)).collect(),
+        switch_config: state.switch_config.snapshot(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Command-line subcommands. Each lives in its own file and owns its arguments.
 pub mod check;
+pub mod config_problems;
 pub mod doctor;
 pub mod launch;
 pub mod ofp_print;

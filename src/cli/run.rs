@@ -6,6 +6,7 @@
 
 use crate::api::Readiness;
 use crate::cli::launch;
+use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
 use crate::controller::reload::run_reloader;
 use crate::controller::runtime::{Controller, ControllerOptions};
@@ -132,6 +133,13 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     )?;
     readiness.set_openflow_listening(true);
     info!(api = %observability.api_addr, "HTTP API ready");
+    // `[ovsdb] endpoints`: the bridges' settings, checked against the listener's real address.
+    let switch_config = ovsdb_monitor::spawn(
+        store.subscribe(),
+        controller.local_addr(),
+        observability.state.switch_config.clone(),
+        obs_shutdown.clone(),
+    );
     let shutdown = controller.shutdown_token();
     info!(
         config = %args.config.display(),
@@ -157,6 +165,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     controller.shutdown().await;
     obs_shutdown.cancel();
     observability.join().await;
+    if let Err(e) = switch_config.await {
+        warn!("OVSDB monitor task: {e}");
+    }
     if let Err(e) = reloader.await {
         warn!("policy reloader task: {e}");
     }

@@ -181,6 +181,7 @@ pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
             &rows,
         ));
     }
+    out.push_str(&super::config_problems::render(&switches.switch_config));
     out.push('\n');
     if !offenders.enabled {
         out.push_str("offenders: reporting is off ([reporting] enabled = false)\n");

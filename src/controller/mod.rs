@@ -1,7 +1,8 @@
-//! The controller: the OpenFlow listener and runtime, the policy store and its reloads, and
-//! the offender service.
+//! The controller: the OpenFlow listener and runtime, the policy store and its reloads, the
+//! offender service, and the continuous check of the bridges' settings (ovsdb_monitor).
 pub mod listener;
 pub mod offender_service;
+pub mod ovsdb_monitor;
 pub mod policy_store;
 pub mod reload;
 pub mod reporting_reload;

@@ -1,12 +1,13 @@
 //! One thing wrong with a bridge's settings, the command that fixes it, and the result of
 //! checking a whole database.
 use crate::policy::Dpid;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 /// What is wrong. Its [`name`](ProblemKind::name) is the `problem` label of the
 /// `op25b_switch_config_problems` metric and the `problem` field of the JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// `fail_mode` is `standalone` or unset: the bridge forwards everything when the
     /// controller is away.
@@ -55,17 +56,11 @@ impl ProblemKind {
     }
 }
 
-impl Serialize for ProblemKind {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
 /// One problem of one bridge. Display: one line naming the bridge, the column, what it is, why
 /// it matters and the fix, e.g.
 /// `br0: fail_mode is standalone: ...; fix: ovs-vsctl set-fail-mode br0 secure` or
 /// `br0: controller tcp:192.0.2.1:6653 max_backoff is 60000 ms: ...; fix: ...`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// The bridge's name.
     pub bridge: String,
@@ -95,6 +90,16 @@ fn dpid_text<S: Serializer>(dpid: &Option<Dpid>, s: S) -> Result<S::Ok, S::Error
 }
 
 impl Problem {
+    /// What the line is about: the column, or `controller target`, or
+    /// `controller TARGET COLUMN` for another column of a controller.
+    pub fn subject(&self) -> String {
+        match &self.controller {
+            Some(_) if self.column == "target" => "controller target".to_owned(),
+            Some(target) => format!("controller {target} {}", self.column),
+            None => self.column.clone(),
+        }
+    }
+
     /// What identifies a problem across checks: a problem "appears" or "clears" by this key.
     pub fn key(&self) -> (&str, ProblemKind, Option<&str>) {
         (&self.bridge, self.problem, self.controller.as_deref())
@@ -103,18 +108,20 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.bridge)?;
-        match &self.controller {
-            Some(_) if self.column == "target" => f.write_str("controller target")?,
-            Some(target) => write!(f, "controller {target} {}", self.column)?,
-            None => f.write_str(&self.column)?,
-        }
-        write!(f, " is {}: {}; fix: {}", self.found, self.why, self.fix)
+        write!(
+            f,
+            "{}: {} is {}: {}; fix: {}",
+            self.bridge,
+            self.subject(),
+            self.found,
+            self.why,
+            self.fix
+        )
     }
 }
 
 /// A bridge that was checked (it has at least one controller).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckedBridge {
     /// Its name.
     pub name: String,

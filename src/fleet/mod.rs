@@ -1,6 +1,7 @@
 //! The shared state the sessions write and the readers (API, metrics) read: the switch status
-//! registry, the dpid claims that arbitrate between connections, and what each switch reported
-//! (observations, flow readings).
+//! registry, the dpid claims that arbitrate between connections, what each switch reported
+//! (observations, flow readings), and the bridge settings problems seen in Open vSwitch's
+//! database (`switch_config`).
 //!
 //! - [`registry`]: the status table (one [`registry::SwitchStatus`] per switch, from
 //!   `switch_status`), forgetting disconnected switches by the queue in `retention` and telling
@@ -14,8 +15,10 @@ pub mod observations;
 pub mod peer_identity;
 pub mod registry;
 mod retention;
+pub mod switch_config;
 mod switch_status;
 mod takeover_history;
 
 pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};
+pub use switch_config::{EndpointReport, ProblemChanges, SwitchConfigProblems};

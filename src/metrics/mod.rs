@@ -9,9 +9,13 @@
 //!   ([`crate::fleet::flow_readings`]), sync durations by result (a real `prometheus-client`
 //!   histogram) and syncs by trigger.
 //!
+//! - [`switch_config::SwitchConfigCollector`] reads the bridge settings problems
+//!   ([`crate::fleet::SwitchConfigProblems`]).
+//!
 //! Metric names and labels are listed in docs/operating.md ("Metrics").
 
 pub mod collector;
+pub mod switch_config;
 
 use std::sync::Arc;
 
@@ -20,7 +24,7 @@ pub use collector::FabricCollector;
 use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::Registry;
-use crate::fleet::SwitchObservations;
+use crate::fleet::{SwitchConfigProblems, SwitchObservations};
 
 /// The `Content-Type` of `/metrics`.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -32,12 +36,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Registers the collector and the sync duration histogram.
+    /// Registers the collectors and the sync duration histogram.
     pub fn new(
         registry: Arc<Registry>,
         store: Arc<PolicyStore>,
         observations: Arc<SwitchObservations>,
         offenders: Option<OffenderHandle>,
+        switch_config: Arc<SwitchConfigProblems>,
     ) -> Self {
         let mut metrics = prometheus_client::registry::Registry::default();
         metrics.register(
@@ -50,6 +55,9 @@ impl Metrics {
             store,
             observations,
             offenders,
+        }));
+        metrics.register_collector(Box::new(switch_config::SwitchConfigCollector {
+            problems: switch_config,
         }));
         Self { registry: metrics }
     }
