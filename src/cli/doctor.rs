@@ -20,7 +20,8 @@ use crate::policy::{OvsdbEndpoint, DEFAULT_OVSDB_ENDPOINT};
 /// Arguments of `op25b doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Open vSwitch's database: unix:PATH or tcp:HOST[:PORT] (ssl: is not supported yet).
+    /// Open vSwitch's database: unix:PATH, or tcp:HOST:PORT (6640 when left out); ssl: is not
+    /// supported yet.
     #[arg(long, value_name = "ENDPOINT", default_value = DEFAULT_OVSDB_ENDPOINT)]
     pub ovsdb: OvsdbEndpoint,
     /// Also check the bridges against this policy file: dpids, controller targets, timers,
