@@ -52,6 +52,7 @@ pub struct SwitchList {
     pub switches: Vec<SwitchSummary>,
     /// Bridge settings problems per Open vSwitch database (`[ovsdb] endpoints`; empty when
     /// none is monitored), bridges that never connected included.
+    #[serde(default)] // `op25b status` reads an answer without it as none monitored
     pub switch_config: Vec<EndpointReport>,
 }
 
