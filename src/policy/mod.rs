@@ -18,6 +18,7 @@ mod prefix;
 mod raw;
 mod reporting;
 mod validate;
+mod validation_context;
 
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::ControllerSettings;

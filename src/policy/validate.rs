@@ -1,8 +1,9 @@
 //! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
-use super::error::{PolicyError, PolicyErrorKind, PolicyErrors, PolicyWarning};
+use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
 use super::forwarding::RawForwarding;
 use super::ovsdb;
 use super::raw::{RawController, RawFile, RawPolicy, RawPortSet, RawReporting};
+use super::validation_context::{prefixes, Ctx};
 use super::{
     Config, ControllerSettings, Cookie, Dpid, Forwarding, FragmentMode, IpPrefix, Loaded, Location,
     Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts, SwitchPolicy,
@@ -13,39 +14,6 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
-
-struct Ctx<'a> {
-    origin: &'a str,
-    text: &'a str,
-    errors: Vec<PolicyError>,
-    warnings: Vec<PolicyWarning>,
-}
-
-impl Ctx<'_> {
-    fn loc(&self, span: &Range<usize>) -> Location {
-        Location::of_span(self.origin, self.text, span)
-    }
-    fn error(&mut self, span: &Range<usize>, kind: PolicyErrorKind) {
-        let location = self.loc(span);
-        self.errors.push(PolicyError { location, kind });
-    }
-    fn invalid(&mut self, span: &Range<usize>, field: &str, reason: impl Into<String>) {
-        self.error(
-            span,
-            PolicyErrorKind::Invalid {
-                field: field.to_string(),
-                reason: reason.into(),
-            },
-        );
-    }
-    fn warn(&mut self, span: &Range<usize>, message: impl Into<String>) {
-        let location = self.loc(span);
-        self.warnings.push(PolicyWarning {
-            location,
-            message: message.into(),
-        });
-    }
-}
 
 pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
@@ -209,31 +177,6 @@ struct Rules {
     forwarding: Forwarding,
     cookie: Cookie,
     fragments: FragmentMode,
-}
-
-fn prefixes(
-    cx: &mut Ctx,
-    list: &Option<Spanned<Vec<Spanned<String>>>>,
-    field: &str,
-) -> Vec<IpPrefix> {
-    let mut out = BTreeSet::new();
-    for (i, s) in list.iter().flat_map(|l| l.get_ref().iter()).enumerate() {
-        match IpPrefix::parse(s.get_ref()) {
-            Ok(p) => {
-                if !out.insert(p) {
-                    cx.warn(&s.span(), format!("{field}[{i}]: {p} is listed twice"));
-                }
-            }
-            Err(source) => cx.error(
-                &s.span(),
-                PolicyErrorKind::Prefix {
-                    field: format!("{field}[{i}]"),
-                    source,
-                },
-            ),
-        }
-    }
-    out.into_iter().collect()
 }
 
 fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {

@@ -1,0 +1,65 @@
+//! What validation carries from check to check: the file's text, every error and warning found
+//! so far with its location, and the checks several sections share (prefix lists).
+use super::error::{PolicyError, PolicyErrorKind, PolicyWarning};
+use super::{IpPrefix, Location};
+use std::collections::BTreeSet;
+use std::ops::Range;
+use toml::Spanned;
+
+pub(super) struct Ctx<'a> {
+    pub(super) origin: &'a str,
+    pub(super) text: &'a str,
+    pub(super) errors: Vec<PolicyError>,
+    pub(super) warnings: Vec<PolicyWarning>,
+}
+
+impl Ctx<'_> {
+    pub(super) fn loc(&self, span: &Range<usize>) -> Location {
+        Location::of_span(self.origin, self.text, span)
+    }
+    pub(super) fn error(&mut self, span: &Range<usize>, kind: PolicyErrorKind) {
+        let location = self.loc(span);
+        self.errors.push(PolicyError { location, kind });
+    }
+    pub(super) fn invalid(&mut self, span: &Range<usize>, field: &str, reason: impl Into<String>) {
+        self.error(
+            span,
+            PolicyErrorKind::Invalid {
+                field: field.to_string(),
+                reason: reason.into(),
+            },
+        );
+    }
+    pub(super) fn warn(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        let location = self.loc(span);
+        self.warnings.push(PolicyWarning {
+            location,
+            message: message.into(),
+        });
+    }
+}
+
+pub(super) fn prefixes(
+    cx: &mut Ctx,
+    list: &Option<Spanned<Vec<Spanned<String>>>>,
+    field: &str,
+) -> Vec<IpPrefix> {
+    let mut out = BTreeSet::new();
+    for (i, s) in list.iter().flat_map(|l| l.get_ref().iter()).enumerate() {
+        match IpPrefix::parse(s.get_ref()) {
+            Ok(p) => {
+                if !out.insert(p) {
+                    cx.warn(&s.span(), format!("{field}[{i}]: {p} is listed twice"));
+                }
+            }
+            Err(source) => cx.error(
+                &s.span(),
+                PolicyErrorKind::Prefix {
+                    field: format!("{field}[{i}]"),
+                    source,
+                },
+            ),
+        }
+    }
+    out.into_iter().collect()
+}
