@@ -106,6 +106,7 @@ fn foreign_flow(priority: u16, dst: &str) -> op25b_proto::FlowMod {
             priority,
             match_: FlowMatch {
                 in_port: None,
+                eth_type: None,
                 tcp: Some(TcpMatch {
                     family: IpFamily::V4,
                     src: None,
@@ -251,6 +252,7 @@ fn the_hitless_check_itself_catches_a_forwarding_table() {
             priority: 0,
             match_: FlowMatch {
                 in_port: None,
+                eth_type: None,
                 tcp: None,
             },
         },

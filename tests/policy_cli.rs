@@ -58,7 +58,14 @@ fn the_shipped_example_checks_ok() {
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     assert!(
         o.stdout.starts_with(
-            "OK: 1 switch, 2 relays, 1 exempt source, blocked ports [25], fragments drop-tcp"
+            "OK: 1 switch, 2 relays, 0 exempt sources, blocked ports [25], fragments drop-tcp"
+        ),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.ends_with(
+            "subscriber EtherTypes [ipv4, arp, ipv6], 2 exempt sources bound to ports\n"
         ),
         "{}",
         o.stdout
@@ -171,7 +178,6 @@ fn a_missing_file_is_an_error() {
 const TWO_SWITCHES: &str = r#"
 [policy]
 relays = ["192.0.2.25", "2001:db8::25"]
-exempt_sources = ["203.0.113.0/29"]
 [defaults]
 uplink_ports = [9]
 [[switch]]
@@ -179,6 +185,9 @@ dpid = "00:00:00:00:00:00:00:01"
 name = "edge-1"
 subscriber_ports = [1, 2]
 uplink_ports = [4]
+[[switch.exempt]]
+port = 2
+sources = ["203.0.113.0/29"]
 "#;
 
 fn flow_lines(s: &str) -> Vec<&str> {
@@ -192,17 +201,17 @@ fn plan_prints_listed_switches_then_the_defaults() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         o.stdout
-            .contains("# switch 00:00:00:00:00:00:00:01 (edge-1): 16 flows"),
+            .contains("# switch 00:00:00:00:00:00:00:01 (edge-1): 21 flows"),
         "{}",
         o.stdout
     );
     assert!(
         o.stdout
-            .contains("# [defaults] (any switch not listed): 11 flows"),
+            .contains("# [defaults] (any switch not listed): 13 flows"),
         "{}",
         o.stdout
     );
-    assert_eq!(flow_lines(&o.stdout).len(), 27);
+    assert_eq!(flow_lines(&o.stdout).len(), 34);
     assert!(o.stdout.contains(
         "cookie=0x4f50323542000000,table=0,priority=20000,in_port=2,tcp,tp_dst=25,actions=meter:1,controller:128"
     ));
@@ -225,6 +234,73 @@ fn plan_prints_listed_switches_then_the_defaults() {
 }
 
 #[test]
+fn check_warns_about_spoofable_exemptions_and_ethertypes_it_cannot_police() {
+    let o = check(
+        "[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [\"203.0.113.0/29\"]\nsubscriber_ethertypes = [\"lldp\", \"pppoe-session\"]\n",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.ends_with(
+            "subscriber EtherTypes [ipv4, arp, ipv6, pppoe-session, lldp], 0 exempt sources bound to ports\n"
+        ),
+        "{}",
+        o.stdout
+    );
+    let warnings: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{}", o.stderr);
+    assert!(
+        warnings[0].starts_with("warning: policy.toml:3:18: policy.exempt_sources: these sources are exempt on every policed port of every switch, so any subscriber who spoofs one"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[1].starts_with("warning: policy.toml:4:34: policy.subscriber_ethertypes[1]: 0x8864 (pppoe-session) from subscriber ports is forwarded, and TCP to the blocked ports carried inside it is NOT blocked"),
+        "{}",
+        warnings[1]
+    );
+}
+
+#[test]
+fn plan_shows_exemptions_bound_to_their_port() {
+    let f = PolicyFile::new(
+        "[policy]\nrelays = [\"192.0.2.25\"]\n[[switch]]\ndpid = 1\nsubscriber_ports = [1, 2]\nuplink_ports = [3]\n[[switch.exempt]]\nport = 2\nsources = [\"203.0.113.0/29\"]\n[[switch.exempt]]\nport = 3\nsources = [\"203.0.113.8/29\"]\n",
+    );
+    let o = op25b(&f, &["check", "--config", "policy.toml"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("error: policy.toml:11:8: switch[0].exempt[1].port: port 3 is an uplink of switch 00:00:00:00:00:00:00:01: its traffic is never policed"),
+        "{}",
+        o.stderr
+    );
+    let f = PolicyFile::new(
+        "[policy]\nrelays = [\"192.0.2.25\"]\n[[switch]]\ndpid = 1\nsubscriber_ports = [1, 2]\nuplink_ports = [3]\n[[switch.exempt]]\nport = 2\nsources = [\"203.0.113.0/29\"]\n",
+    );
+    let o = op25b(&f, &["plan", "--config", "policy.toml", "--dpid", "1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let c = "cookie=0x4f50323542000000,table=0";
+    for line in [
+        "priority=29000,in_port=2,tcp,nw_src=203.0.113.0/29,actions=NORMAL",
+        "priority=10000,arp,actions=NORMAL",
+        "priority=5000,in_port=1,actions=drop",
+        "priority=5000,in_port=2,actions=drop",
+        "priority=0,actions=NORMAL",
+    ] {
+        assert!(
+            o.stdout.contains(&format!("{c},{line}\n")),
+            "{line} missing:\n{}",
+            o.stdout
+        );
+    }
+    // Bound only: no flow exempts the source on every port.
+    assert!(
+        !o.stdout
+            .contains("priority=29000,tcp,nw_src=203.0.113.0/29"),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
 fn plan_for_one_dpid_with_ports_and_without_meters() {
     let f = PolicyFile::new(TWO_SWITCHES);
     let o = op25b(
@@ -243,7 +319,7 @@ fn plan_for_one_dpid_with_ports_and_without_meters() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         o.stdout
-            .starts_with("# switch 00:00:00:00:00:00:00:01 (edge-1): 16 flows"),
+            .starts_with("# switch 00:00:00:00:00:00:00:01 (edge-1): 21 flows"),
         "{}",
         o.stdout
     );
@@ -285,7 +361,7 @@ fn plan_for_one_dpid_with_ports_and_without_meters() {
     assert_eq!(a.code, 0);
     assert!(
         a.stdout
-            .starts_with("# switch 00:00:00:00:00:00:00:05 (not listed: [defaults]): 11 flows"),
+            .starts_with("# switch 00:00:00:00:00:00:00:05 (not listed: [defaults]): 13 flows"),
         "{}",
         a.stdout
     );
@@ -336,7 +412,7 @@ fn plan_output_ends_with_one_newline_after_the_last_flow() {
     assert!(
         o.stdout.starts_with("OK: ")
             && o.stdout
-                .ends_with("defaults police all ports but uplinks\n"),
+                .ends_with("defaults police all ports but uplinks, subscriber EtherTypes [ipv4, arp, ipv6], 1 exempt source bound to ports\n"),
         "{:?}",
         o.stdout
     );

@@ -65,8 +65,17 @@ pub fn main(args: CheckArgs) -> i32 {
         SubscriberPorts::All => "all ports but uplinks".to_string(),
         SubscriberPorts::List(l) => format!("{} listed ports", l.len()),
     };
+    let ethertypes: Vec<String> = p
+        .subscriber_ethertypes()
+        .iter()
+        .map(|t| {
+            t.name()
+                .map_or_else(|| format!("{:#06x}", t.0), str::to_string)
+        })
+        .collect();
+    let bound: usize = p.switches().values().map(|s| s.exempt.len()).sum();
     write_stdout(&format!(
-        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}\n",
+        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}, subscriber EtherTypes [{}], {} bound to ports\n",
         count(p.switches().len(), "switch", "switches"),
         count(p.relays().len(), "relay", "relays"),
         count(p.exempt_sources().len(), "exempt source", "exempt sources"),
@@ -74,7 +83,9 @@ pub fn main(args: CheckArgs) -> i32 {
         p.fragments(),
         p.forwarding(),
         if p.reporting().enabled { "on" } else { "off" },
-        defaults
+        defaults,
+        ethertypes.join(", "),
+        count(bound, "exempt source", "exempt sources"),
     ))
 }
 

@@ -151,7 +151,11 @@ mod tests {
     fn the_last_flow_line_ends_with_a_newline_and_nothing_follows() {
         for (dpid, switches) in [(None, 2), (Some(Dpid(1)), 1), (Some(Dpid(5)), 1)] {
             let text = plan(dpid);
-            assert!(text.ends_with(",actions=NORMAL\n"), "{dpid:?}: {text:?}");
+            // Every port but the uplinks is policed: the last flow drops other EtherTypes.
+            assert!(
+                text.ends_with(",priority=5000,actions=drop\n"),
+                "{dpid:?}: {text:?}"
+            );
             assert!(!text.ends_with("\n\n"), "{dpid:?}: {text:?}");
             // One blank line between switches, none elsewhere.
             assert_eq!(text.matches("\n\n").count(), switches - 1, "{text}");

@@ -143,6 +143,7 @@ mod tests {
     fn stats(action: FlowAction, dst_port: u16, packets: u64, bytes: u64) -> FlowStats {
         let m = FlowMatch {
             in_port: None,
+            eth_type: None,
             tcp: Some(TcpMatch {
                 family: IpFamily::V4,
                 src: None,

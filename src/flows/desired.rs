@@ -1,8 +1,8 @@
 //! Policy x switch -> the flows that switch must hold. Pure.
 use super::flow::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
 use super::layout::{
-    PRIO_DROP, PRIO_EXEMPT, PRIO_FORWARD, PRIO_RELAY, PRIO_UPLINK, SAMPLE_MAX_LEN, SAMPLE_METER_ID,
-    TABLE,
+    PRIO_DROP, PRIO_EXEMPT, PRIO_FORWARD, PRIO_OTHER_ETHERTYPES, PRIO_RELAY,
+    PRIO_SUBSCRIBER_ETHERTYPES, PRIO_UPLINK, SAMPLE_MAX_LEN, SAMPLE_METER_ID, TABLE,
 };
 use super::switch_view::SwitchView;
 use crate::policy::{Cookie, FragmentMode, IpPrefix, Policy, PortNo, SubscriberPorts};
@@ -61,12 +61,17 @@ fn tcp(family: IpFamily) -> TcpMatch {
 /// The flows `switch` must hold under `policy`.
 ///
 /// With `subscriber_ports = "all"` the count is
-/// `uplinks + relays + exempt + 2 x blocked ports + 1`, plus in "drop-tcp" mode (with a port
-/// blocked) `3` fragment drops and one IPv6-later-fragment allow per IPv6 relay and per IPv6
-/// exempt prefix, whatever the number of subscriber ports. With a port list, the drop flows are
-/// per listed port.
+/// `uplinks + relays + exempt + 2 x blocked ports + EtherTypes + 1`, plus in "drop-tcp" mode
+/// (with a port blocked) `3` fragment drops and one IPv6-later-fragment allow per IPv6 relay
+/// and per IPv6 exempt prefix, whatever the number of subscriber ports (`EtherTypes` is 3,
+/// IPv4, ARP and IPv6, plus `subscriber_ethertypes`; the 1 is the drop of every other
+/// EtherType). With a port list, the drop flows and the other-EtherType drop are per listed
+/// port, plus the catch-all forward. A bound exemption (`[[switch.exempt]]`) adds one flow per
+/// (port, prefix), two for an IPv6 prefix in "drop-tcp" mode. With nothing blocked there are
+/// no drops at all.
 pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
     let roles = policy.roles_for(switch.dpid);
+    let bound = policy.exemptions_for(switch.dpid);
     let forward = FlowAction::Forward(policy.forwarding());
     let blocked = policy.blocked_ports();
     // "drop-tcp": TCP fragments hide their ports, so they are dropped from policed ports like a
@@ -87,7 +92,7 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
     for &port in &roles.uplinks {
         let m = FlowMatch {
             in_port: Some(port),
-            tcp: None,
+            ..FlowMatch::default()
         };
         flows.insert(flow(PRIO_UPLINK, m, forward));
     }
@@ -96,23 +101,26 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
     for r in policy.relays() {
         for fam in families(family(r), drop_fragments) {
             let m = FlowMatch {
-                in_port: None,
                 tcp: Some(TcpMatch {
                     dst: Some(r.net()),
                     ..tcp(fam)
                 }),
+                ..FlowMatch::default()
             };
             flows.insert(flow(PRIO_RELAY, m, forward));
         }
     }
-    for e in policy.exempt_sources() {
-        for fam in families(family(e), drop_fragments) {
+    // Exempt sources: anywhere (`exempt_sources`), or only on their bound port.
+    let exempt = policy.exempt_sources().iter().map(|e| (None, *e));
+    for (in_port, e) in exempt.chain(bound.iter().map(|(p, e)| (Some(p), e))) {
+        for fam in families(family(&e), drop_fragments) {
             let m = FlowMatch {
-                in_port: None,
+                in_port,
                 tcp: Some(TcpMatch {
                     src: Some(e.net()),
                     ..tcp(fam)
                 }),
+                ..FlowMatch::default()
             };
             flows.insert(flow(PRIO_EXEMPT, m, forward));
         }
@@ -130,6 +138,7 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
                         dst_port: Some(p),
                         ..tcp(fam)
                     }),
+                    ..FlowMatch::default()
                 };
                 flows.insert(flow(PRIO_DROP, m, block_action));
             }
@@ -140,6 +149,7 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
                         dst_port: Some(0),
                         ..tcp(fam)
                     }),
+                    ..FlowMatch::default()
                 };
                 flows.insert(flow(PRIO_DROP, m, FlowAction::Drop));
             }
@@ -148,11 +158,38 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
             let m = FlowMatch {
                 in_port,
                 tcp: Some(tcp(IpFamily::V6LaterFragment)),
+                ..FlowMatch::default()
             };
             flows.insert(flow(PRIO_DROP, m, FlowAction::Drop));
         }
     }
-    flows.insert(flow(PRIO_FORWARD, FlowMatch::default(), forward));
+    // Frames the switch does not parse as IP (a second VLAN tag, MPLS, PPPoE sessions...) can
+    // carry TCP to a blocked port past the drops above: from policed ports only the allowed
+    // EtherTypes pass, everything else is dropped. The allows need no in_port: on a port that
+    // is not policed they forward what the catch-all would.
+    let filter_ethertypes = !blocked.is_empty() && !policed.is_empty();
+    if filter_ethertypes {
+        for &t in policy.subscriber_ethertypes() {
+            let m = FlowMatch {
+                eth_type: Some(t),
+                ..FlowMatch::default()
+            };
+            flows.insert(flow(PRIO_SUBSCRIBER_ETHERTYPES, m, forward));
+        }
+        for &in_port in &policed {
+            let m = FlowMatch {
+                in_port,
+                ..FlowMatch::default()
+            };
+            flows.insert(flow(PRIO_OTHER_ETHERTYPES, m, FlowAction::Drop));
+        }
+    }
+    // Everything else is forwarded, unless every port but the uplinks is policed and its other
+    // EtherTypes dropped: then nothing would ever reach the catch-all.
+    let all_policed = matches!(roles.subscriber, SubscriberPorts::All);
+    if !(filter_ethertypes && all_policed) {
+        flows.insert(flow(PRIO_FORWARD, FlowMatch::default(), forward));
+    }
 
     let mut flows: Vec<FlowSpec> = flows.into_iter().collect();
     flows.sort_by(|a, b| b.key.priority.cmp(&a.key.priority).then(a.cmp(b)));
@@ -163,6 +200,11 @@ pub fn desired_flows(policy: &Policy, switch: &SwitchView) -> DesiredFlows {
             roles.uplinks.iter().map(|&p| (p, "uplink")).collect();
         if let SubscriberPorts::List(l) = &roles.subscriber {
             configured.extend(l.iter().map(|&p| (p, "subscriber")));
+        }
+        for p in bound.ports() {
+            if !configured.iter().any(|(c, _)| *c == p) {
+                configured.push((p, "exempt"));
+            }
         }
         for (p, role) in configured {
             if !switch.ports.contains(&p) {

@@ -1,6 +1,6 @@
 //! One flow as op25b thinks of it: table, priority, a small match, and what to do.
 //! Plain data with a total order, so flow sets compare by sorting/hashing, never pairwise.
-use crate::policy::{Forwarding, PortNo};
+use crate::policy::{EtherType, Forwarding, PortNo};
 use ipnet::IpNet;
 
 /// Which IP packets a [`TcpMatch`] selects: its `eth_type` and the `ip_proto` that goes with it.
@@ -40,11 +40,14 @@ pub struct TcpMatch {
     pub dst_port: Option<u16>,
 }
 
-/// The fields op25b matches on. `tcp: None` means any packet (catch-all or per-port rule).
+/// The fields op25b matches on. `eth_type` and `tcp` both `None` means any packet (catch-all or
+/// per-port rule); at most one of them is set (`tcp` implies its own `eth_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FlowMatch {
     /// Ingress port.
     pub in_port: Option<PortNo>,
+    /// An EtherType alone (`dl_type=T`: after the VLAN tags Open vSwitch parses).
+    pub eth_type: Option<EtherType>,
     /// TCP fields.
     pub tcp: Option<TcpMatch>,
 }

@@ -3,9 +3,12 @@
 //!
 //! Layout of table 0, from the top (see `layout` and docs/policy.md ("Flow layout (table 0)")):
 //! uplink ingress forwarded (40000); TCP (and IPv6 later fragments) to relays forwarded (30000);
-//! TCP (and IPv6 later fragments) from exempt sources forwarded (29000); TCP to blocked ports,
-//! TCP port 0 (fragments) and IPv6 later fragments (`ip_proto=44`) from policed ports dropped or
-//! sampled (20000); everything else forwarded (0).
+//! TCP (and IPv6 later fragments) from exempt sources, anywhere or on their bound port,
+//! forwarded (29000); TCP to blocked ports, TCP port 0 (fragments) and IPv6 later fragments
+//! (`ip_proto=44`) from policed ports dropped or sampled (20000); IPv4, ARP, IPv6 and the
+//! policy's `subscriber_ethertypes` forwarded (10000); every other EtherType from policed ports
+//! dropped (5000); everything else forwarded (0, only when some port is neither policed nor an
+//! uplink).
 mod desired;
 mod flow;
 pub mod layout;

@@ -2,7 +2,7 @@
 //! sent whatever order the switch lists OXM fields or instructions in, and whether it writes an
 //! exact address with or without an all-ones mask.
 use crate::flows::{FlowAction, FlowMatch, IpFamily, TcpMatch};
-use crate::policy::{Forwarding, PortNo};
+use crate::policy::{EtherType, Forwarding, PortNo};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use op25b_proto::action::Action;
 use op25b_proto::consts::{OFPP_CONTROLLER, OFPP_NORMAL};
@@ -73,8 +73,10 @@ pub fn parse_match(m: &Match) -> Option<FlowMatch> {
         None => None,
         Some(p) => Some(PortNo::new(i64::from(p))?),
     };
-    let tcp = match (eth_type, ip_proto) {
-        (None, None) if src.is_none() && dst.is_none() && tcp_dst.is_none() => None,
+    let only_types = src.is_none() && dst.is_none() && tcp_dst.is_none();
+    let (eth_type, tcp) = match (eth_type, ip_proto) {
+        (None, None) if only_types => (None, None),
+        (Some(t), None) if only_types => (Some(EtherType(t)), None),
         (Some(t), Some(p)) => {
             let family = match (t, p) {
                 (ETH_TYPE_IPV4, IP_PROTO_TCP) => IpFamily::V4,
@@ -90,16 +92,21 @@ pub fn parse_match(m: &Match) -> Option<FlowMatch> {
                 Some((v6, n)) if v6 == family.is_ipv6() => Some(Some(n)),
                 Some(_) => None,
             };
-            Some(TcpMatch {
+            let tcp = TcpMatch {
                 family,
                 src: same_family(src)?,
                 dst: same_family(dst)?,
                 dst_port: tcp_dst,
-            })
+            };
+            (None, Some(tcp))
         }
         _ => return None,
     };
-    Some(FlowMatch { in_port, tcp })
+    Some(FlowMatch {
+        in_port,
+        eth_type,
+        tcp,
+    })
 }
 
 /// The action in op25b's model, or None if the instructions are anything op25b never installs.

@@ -1,7 +1,7 @@
 //! Flows in `ovs-ofctl add-flows` syntax, for `op25b plan` and for review.
 use super::flow::{FlowAction, FlowSpec, IpFamily};
 use super::openflow::IP_PROTO_IPV6_FRAGMENT;
-use crate::policy::{Cookie, Forwarding};
+use crate::policy::{Cookie, EtherType, Forwarding};
 use ipnet::IpNet;
 use std::fmt::Write;
 
@@ -10,6 +10,20 @@ fn prefix(n: &IpNet) -> String {
         n.addr().to_string()
     } else {
         n.to_string()
+    }
+}
+
+/// An EtherType match as `ovs-ofctl dump-flows` prints it: a keyword for the types it has one
+/// for, `dl_type=0x....` for the rest.
+fn eth_type(t: EtherType) -> String {
+    match t.0 {
+        0x0800 => "ip".into(),
+        0x0806 => "arp".into(),
+        0x8035 => "rarp".into(),
+        0x86dd => "ipv6".into(),
+        0x8847 => "mpls".into(),
+        0x8848 => "mplsm".into(),
+        other => format!("dl_type={other:#06x}"),
     }
 }
 
@@ -25,6 +39,9 @@ pub fn ofctl_line(cookie: Cookie, f: &FlowSpec) -> String {
     let m = &f.key.match_;
     if let Some(p) = m.in_port {
         let _ = write!(s, ",in_port={p}");
+    }
+    if let Some(t) = m.eth_type {
+        let _ = write!(s, ",{}", eth_type(t));
     }
     if let Some(t) = &m.tcp {
         let (kw, src, dst) = match t.family {

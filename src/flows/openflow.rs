@@ -42,6 +42,9 @@ pub fn to_match(m: &FlowMatch) -> Match {
     if let Some(p) = m.in_port {
         f.push(Oxm::InPort(p.0));
     }
+    if let Some(t) = m.eth_type {
+        f.push(Oxm::EthType(t.0));
+    }
     if let Some(t) = &m.tcp {
         let (eth_type, ip_proto) = eth_type_and_ip_proto(t.family);
         f.push(Oxm::EthType(eth_type));

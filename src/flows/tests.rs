@@ -45,12 +45,99 @@ fn all_mode_layout_is_exactly_this() {
         "priority=20000,tcp6,tp_dst=0,actions=drop",
         "priority=20000,tcp6,tp_dst=25,actions=meter:1,controller:128",
         "priority=20000,ipv6,nw_proto=44,actions=drop",
-        "priority=0,actions=NORMAL",
+        "priority=10000,ip,actions=NORMAL",
+        "priority=10000,arp,actions=NORMAL",
+        "priority=10000,ipv6,actions=NORMAL",
+        "priority=5000,actions=drop",
     ]
     .iter()
     .map(|l| format!("{c},{l}"))
     .collect();
     assert_eq!(got, want);
+}
+
+#[test]
+fn list_mode_layout_with_bound_exemptions_and_an_extra_ethertype_is_exactly_this() {
+    let p = policy(&format!(
+        "{}{}",
+        BASE.replace(
+            "[defaults]",
+            "subscriber_ethertypes = [\"lldp\"]\n[defaults]"
+        ),
+        "[[switch.exempt]]\nport = 2\nsources = [\"198.51.100.0/28\", \"2001:db8:b::/64\"]\n"
+    ));
+    let got = lines(&p, &SwitchView::new(Dpid(7), (1..=4).map(PortNo)));
+    let c = "cookie=0x4f50323542000000,table=0";
+    let mut want: Vec<String> = [
+        "priority=40000,in_port=4,actions=NORMAL",
+        "priority=30000,tcp,nw_dst=192.0.2.25,actions=NORMAL",
+        "priority=30000,tcp6,ipv6_dst=2001:db8::25,actions=NORMAL",
+        "priority=30000,ipv6,ipv6_dst=2001:db8::25,nw_proto=44,actions=NORMAL",
+        "priority=29000,tcp,nw_src=203.0.113.0/29,actions=NORMAL",
+        "priority=29000,in_port=2,tcp,nw_src=198.51.100.0/28,actions=NORMAL",
+        "priority=29000,in_port=2,tcp6,ipv6_src=2001:db8:b::/64,actions=NORMAL",
+        "priority=29000,in_port=2,ipv6,ipv6_src=2001:db8:b::/64,nw_proto=44,actions=NORMAL",
+    ]
+    .map(String::from)
+    .to_vec();
+    for port in 1..=3 {
+        want.extend(
+            [
+                "tcp,tp_dst=0,actions=drop",
+                "tcp,tp_dst=25,actions=meter:1,controller:128",
+                "tcp6,tp_dst=0,actions=drop",
+                "tcp6,tp_dst=25,actions=meter:1,controller:128",
+                "ipv6,nw_proto=44,actions=drop",
+            ]
+            .map(|m| format!("priority=20000,in_port={port},{m}")),
+        );
+    }
+    want.extend(
+        [
+            "priority=10000,ip,actions=NORMAL",
+            "priority=10000,arp,actions=NORMAL",
+            "priority=10000,ipv6,actions=NORMAL",
+            "priority=10000,dl_type=0x88cc,actions=NORMAL",
+            "priority=5000,in_port=1,actions=drop",
+            "priority=5000,in_port=2,actions=drop",
+            "priority=5000,in_port=3,actions=drop",
+            "priority=0,actions=NORMAL",
+        ]
+        .map(String::from),
+    );
+    let want: Vec<String> = want.iter().map(|l| format!("{c},{l}")).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_flow_count_cost_of_ethertype_filtering() {
+    // [defaults] ("all", one uplink) and switch 7 (three listed ports), with and without
+    // EtherType filtering (nothing blocked: no drops, no filtering).
+    let p = policy(BASE);
+    let count = |p: &Policy, dpid| {
+        desired_flows(p, &SwitchView::new(Dpid(dpid), []))
+            .flows
+            .len()
+    };
+    let open = policy(&BASE.replace("blocked_ports = [25]", "blocked_ports = []"));
+    // uplink + relays (+ later fragments) + exempt + 5 drops (per port in list mode)
+    // + 3 EtherTypes + 1 other-EtherType drop per policed port (+ catch-all in list mode)
+    assert_eq!(count(&p, 1), 1 + 3 + 1 + 5 + 3 + 1);
+    assert_eq!(count(&p, 7), 1 + 3 + 1 + 3 * 5 + 3 + 3 + 1);
+    // Before EtherType filtering the same policy had 11 and 21 flows.
+    assert_eq!(count(&p, 1) - 11, 3);
+    assert_eq!(count(&p, 7) - 21, 6);
+    // Each extra EtherType costs one flow.
+    let lldp = policy(&BASE.replace(
+        "[defaults]",
+        "subscriber_ethertypes = [\"lldp\"]\n[defaults]",
+    ));
+    assert_eq!(count(&lldp, 1), count(&p, 1) + 1);
+    assert_eq!(count(&lldp, 7), count(&p, 7) + 1);
+    assert!(desired_flows(&open, &SwitchView::new(Dpid(1), []))
+        .flows
+        .iter()
+        .all(|f| f.key.match_.eth_type.is_none() && f.action.forwards()));
 }
 
 #[test]
@@ -60,8 +147,9 @@ fn all_mode_flow_count_does_not_grow_with_subscriber_ports() {
     let big = desired_flows(&p, &SwitchView::new(Dpid(1), (1..=4000).map(PortNo)));
     assert_eq!(small.flows, big.flows);
     // uplinks + relays (+ the IPv6 relay's later fragments) + exempt
-    // + 2 families x (1 blocked + 1 first fragment) + IPv6 later fragments + catch-all
-    assert_eq!(small.flows.len(), 1 + (2 + 1) + 1 + 4 + 1 + 1);
+    // + 2 families x (1 blocked + 1 first fragment) + IPv6 later fragments
+    // + IPv4, ARP, IPv6 allowed + every other EtherType dropped (no catch-all)
+    assert_eq!(small.flows.len(), 1 + (2 + 1) + 1 + 4 + 1 + 3 + 1);
 }
 
 #[test]
@@ -87,7 +175,7 @@ fn every_priority_level_holds_one_kind_of_action() {
     let p = policy(BASE);
     let d = desired_flows(&p, &SwitchView::new(Dpid(7), []));
     for f in &d.flows {
-        let forwards = f.key.priority != PRIO_DROP;
+        let forwards = ![PRIO_DROP, PRIO_OTHER_ETHERTYPES].contains(&f.key.priority);
         assert_eq!(f.action.forwards(), forwards, "{f:?}");
     }
     // Sorted from the top, keys unique.
@@ -236,12 +324,12 @@ fn goto_table_forwarding_and_several_blocked_ports() {
     );
     let d = desired_flows(&p, &SwitchView::new(Dpid(3), []));
     // no uplinks, no relays, no exempt: 2 families x (2 blocked + fragment)
-    // + IPv6 later fragments + catch-all
-    assert_eq!(d.flows.len(), 2 * 3 + 1 + 1);
-    let last = d.flows.last().map(|f| ofctl_line(d.cookie, f));
+    // + IPv6 later fragments + 3 EtherTypes + every other EtherType dropped
+    assert_eq!(d.flows.len(), 2 * 3 + 1 + 3 + 1);
+    let allowed = d.flows.iter().rev().nth(1).map(|f| ofctl_line(d.cookie, f));
     assert_eq!(
-        last.as_deref(),
-        Some("cookie=0x0000000000000007,table=0,priority=0,actions=goto_table:2")
+        allowed.as_deref(),
+        Some("cookie=0x0000000000000007,table=0,priority=10000,ipv6,actions=goto_table:2")
     );
     assert!(d.flows.iter().all(
         |f| f.action.forwards() == (f.action == FlowAction::Forward(Forwarding::GotoTable(2)))
@@ -323,8 +411,13 @@ mod properties {
             let none = desired_flows(&p, &SwitchView::new(Dpid(9), []));
             prop_assert_eq!(&many.flows, &none.flows);
             // The exempt prefixes are IPv6: each gets a later-fragment allow next to the drops.
-            let frag = if blocked.is_empty() { 0 } else { 3 + exempt };
-            prop_assert_eq!(many.flows.len(), 1 + relays + exempt + 2 * blocked.len() + frag + 1);
+            // Something blocked: 3 EtherTypes allowed, every other one dropped, no catch-all;
+            // nothing blocked: the catch-all only.
+            let (frag, ethertypes) = if blocked.is_empty() { (0, 1) } else { (3 + exempt, 3 + 1) };
+            prop_assert_eq!(
+                many.flows.len(),
+                1 + relays + exempt + 2 * blocked.len() + frag + ethertypes
+            );
         }
     }
 }

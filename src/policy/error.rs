@@ -1,4 +1,5 @@
 //! What can be wrong with a policy file, and the warnings worth printing.
+use super::ethertype::EtherTypeError;
 use super::location::Location;
 use super::prefix::PrefixError;
 use std::fmt;
@@ -67,6 +68,26 @@ pub enum PolicyErrorKind {
         dpid: String,
         /// Line of the first entry.
         first_line: usize,
+    },
+    /// A bad entry of `subscriber_ethertypes`.
+    #[error("{field}: {source}")]
+    EtherType {
+        /// e.g. `policy.subscriber_ethertypes[0]`.
+        field: String,
+        /// Why.
+        source: EtherTypeError,
+    },
+    /// A `[[switch.exempt]]` port whose traffic the switch does not police.
+    #[error("{field}: port {port} is {role} of {scope}: its traffic is never policed, so there is nothing to exempt; bind the sources to the subscriber port they come from")]
+    ExemptPortNotPoliced {
+        /// e.g. `switch[0].exempt[1].port`.
+        field: String,
+        /// The port.
+        port: u32,
+        /// "an uplink" or "not a subscriber port (subscriber_ports = [1, 2])".
+        role: String,
+        /// `switch 00:..:01 (edge-1)`.
+        scope: String,
     },
     /// Cookie 0.
     #[error("policy.cookie: 0 cannot mark the flows op25b owns (every other tool's flows have cookie 0): use a distinctive value like \"0x4f50323542000000\"")]

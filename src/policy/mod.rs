@@ -3,11 +3,13 @@
 //!
 //! A [`Config`] (and the [`Policy`] inside it) can only be obtained from [`Config::parse`] or
 //! [`Config::load`], so everything downstream may rely on it being valid.
+mod bound_exemption;
 mod cert_sha256;
 mod controller_settings;
 mod cookie;
 mod dpid;
 mod error;
+mod ethertype;
 mod forwarding;
 mod fragments;
 mod location;
@@ -18,13 +20,16 @@ mod prefix;
 mod raw;
 mod reporting;
 mod validate;
+mod validate_subscribers;
 mod validation_context;
 
+pub use bound_exemption::BoundExemptions;
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::ControllerSettings;
 pub use cookie::Cookie;
 pub use dpid::{Dpid, DpidParseError};
 pub use error::{LoadError, PolicyError, PolicyErrorKind, PolicyErrors, PolicyWarning};
+pub use ethertype::{EtherType, EtherTypeError};
 pub use forwarding::Forwarding;
 pub use fragments::{FragmentMode, UnknownFragmentMode};
 pub use location::Location;
@@ -60,6 +65,7 @@ pub struct Policy {
     blocked_ports: Vec<u16>,
     relays: Vec<IpPrefix>,
     exempt_sources: Vec<IpPrefix>,
+    subscriber_ethertypes: Vec<EtherType>,
     forwarding: Forwarding,
     cookie: Cookie,
     fragments: FragmentMode,
@@ -111,9 +117,23 @@ impl Policy {
         &self.relays
     }
 
-    /// Exempt subscriber prefixes (sorted, deduplicated).
+    /// Exempt subscriber prefixes on any policed port (sorted, deduplicated). Any subscriber
+    /// can spoof them; see [`Policy::exemptions_for`] for exemptions bound to a port.
     pub fn exempt_sources(&self) -> &[IpPrefix] {
         &self.exempt_sources
+    }
+
+    /// The EtherTypes a policed port may send (sorted, deduplicated): IPv4, ARP and IPv6, plus
+    /// `subscriber_ethertypes`. Everything else from a policed port is dropped.
+    pub fn subscriber_ethertypes(&self) -> &[EtherType] {
+        &self.subscriber_ethertypes
+    }
+
+    /// The exemptions bound to ports of `dpid` (none for a switch not listed).
+    pub fn exemptions_for(&self, dpid: Dpid) -> &BoundExemptions {
+        self.switches
+            .get(&dpid)
+            .map_or(&bound_exemption::NO_EXEMPTIONS, |s| &s.exempt)
     }
 
     /// Where allowed traffic goes.

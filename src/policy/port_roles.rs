@@ -1,4 +1,5 @@
 //! Which ports of a switch are policed (subscriber side) and which are never policed (uplinks).
+use super::bound_exemption::BoundExemptions;
 use super::dpid::Dpid;
 use super::port::PortNo;
 use std::collections::BTreeSet;
@@ -39,4 +40,6 @@ pub struct SwitchPolicy {
     pub name: Option<String>,
     /// Its port roles (fields not given fall back to `[defaults]`).
     pub ports: PortRoles,
+    /// Sources exempt only on one of its subscriber ports (`[[switch.exempt]]`).
+    pub exempt: BoundExemptions,
 }

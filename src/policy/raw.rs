@@ -2,6 +2,7 @@
 //! Adding a section: add a field here, a validated type next to it, and a step in `validate`.
 use super::cookie::Cookie;
 use super::dpid::Dpid;
+use super::ethertype::RawEtherType;
 use super::forwarding::RawForwarding;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -47,6 +48,7 @@ pub(crate) struct RawPolicy {
     pub blocked_ports: Option<Spanned<Vec<Spanned<i64>>>>,
     pub relays: Option<Spanned<Vec<Spanned<String>>>>,
     pub exempt_sources: Option<Spanned<Vec<Spanned<String>>>>,
+    pub subscriber_ethertypes: Option<Spanned<Vec<Spanned<RawEtherType>>>>,
     pub forwarding: Option<Spanned<RawForwarding>>,
     pub cookie: Option<Spanned<Cookie>>,
     pub fragments: Option<Spanned<String>>,
@@ -66,6 +68,16 @@ pub(crate) struct RawSwitch {
     pub name: Option<String>,
     pub subscriber_ports: Option<Spanned<RawPortSet>>,
     pub uplink_ports: Option<Spanned<Vec<Spanned<i64>>>>,
+    #[serde(default)]
+    pub exempt: Vec<Spanned<RawExempt>>,
+}
+
+/// One `[[switch.exempt]]` table: sources exempt only on this port of this switch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExempt {
+    pub port: Spanned<i64>,
+    pub sources: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,8 @@ api_listen = "127.0.0.1:9325"
 [policy]
 blocked_ports = [25]
 relays = ["192.0.2.25/32", "2001:db8::25/128"]
-exempt_sources = ["203.0.113.0/29"]
+exempt_sources = []
+subscriber_ethertypes = ["lldp"]
 forwarding = "normal"
 cookie = "0x4f50323542000000"
 fragments = "drop-tcp"
@@ -29,6 +30,9 @@ dpid = "00:00:00:00:00:00:00:01"
 name = "edge-1"
 subscriber_ports = [1, 2, 3]
 uplink_ports = [4]
+[[switch.exempt]]
+port = 2
+sources = ["203.0.113.0/29"]
 
 [[switch]]
 dpid = 2
@@ -73,7 +77,19 @@ fn the_example_file_parses_with_everything_in_place() {
     let p = c.policy();
     assert_eq!(p.blocked_ports(), &[25]);
     assert_eq!(p.relays().len(), 2);
-    assert_eq!(p.exempt_sources()[0].to_string(), "203.0.113.0/29");
+    assert!(p.exempt_sources().is_empty());
+    let bound: Vec<String> = p
+        .exemptions_for(Dpid(1))
+        .iter()
+        .map(|(port, e)| format!("{port} {e}"))
+        .collect();
+    assert_eq!(bound, ["2 203.0.113.0/29"]);
+    assert!(p.exemptions_for(Dpid(2)).is_empty());
+    assert!(p.exemptions_for(Dpid(99)).is_empty());
+    assert_eq!(
+        p.subscriber_ethertypes(),
+        &[0x0800, 0x0806, 0x86dd, 0x88cc].map(EtherType)
+    );
     assert_eq!(p.forwarding(), Forwarding::Normal);
     assert_eq!(p.cookie(), Cookie::DEFAULT);
     assert_eq!(p.fragments(), FragmentMode::DropTcp);
@@ -341,10 +357,192 @@ fn an_empty_relay_list_is_a_warning_not_an_error() {
 #[test]
 fn other_warnings() {
     let w = warnings("[policy]\nrelays = [\"192.0.2.25\", \"192.0.2.25/32\"]\nfragments = \"pass\"\nexempt_sources = [\"0.0.0.0/0\"]\n");
-    assert_eq!(w.len(), 3, "{w:?}");
+    assert_eq!(w.len(), 4, "{w:?}");
+    assert!(w.iter().any(|w| w.contains("any subscriber who spoofs")));
     assert!(w.iter().any(|w| w.contains("listed twice")));
     assert!(w.iter().any(|w| w.contains("is NOT blocked")));
     assert!(w.iter().any(|w| w.contains("exempts every subscriber")));
+}
+
+#[test]
+fn global_exempt_sources_are_warned_about_spoofing() {
+    let w =
+        warnings("[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [\"203.0.113.0/29\"]\n");
+    assert_eq!(
+        w,
+        ["warning: policy.toml:3:18: policy.exempt_sources: these sources are exempt on every policed port of every switch, so any subscriber who spoofs one of these addresses is exempt too; bind each to the port it comes from with [[switch.exempt]] (port = N, sources = [...]) in its [[switch]]"]
+    );
+    assert!(warnings("[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = []\n").is_empty());
+}
+
+#[test]
+fn subscriber_ethertypes_extend_ipv4_arp_and_ipv6() {
+    let l = Config::parse(
+        "[policy]\nrelays = [\"192.0.2.25\"]\nsubscriber_ethertypes = [\"LLDP\", \"0x88b5\", 0x8809]\n",
+        "p.toml",
+    )
+    .unwrap();
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(
+        l.config.policy().subscriber_ethertypes(),
+        &[0x0800, 0x0806, 0x86dd, 0x8809, 0x88b5, 0x88cc].map(EtherType)
+    );
+    let d = Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").unwrap();
+    assert_eq!(
+        d.config.policy().subscriber_ethertypes(),
+        &EtherType::ALWAYS_ALLOWED
+    );
+}
+
+#[test]
+fn bad_subscriber_ethertypes_are_located() {
+    let e = errors("[policy]\nrelays = [\"192.0.2.25\"]\nsubscriber_ethertypes = [\"lldp\", \"appletalk\", \"0x05dc\", 1500]\n");
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(
+        e[0].starts_with("policy.toml:3:34: policy.subscriber_ethertypes[1]: \"appletalk\" is not an EtherType: expected a hex value like \"0x88cc\" or a name (ipv4, arp,"),
+        "{}",
+        e[0]
+    );
+    assert_eq!(
+        e[1],
+        "policy.toml:3:47: policy.subscriber_ethertypes[2]: 0x5dc is not an EtherType: expected 0x0600..=0xffff (smaller values are IEEE 802.3 lengths)"
+    );
+    assert!(
+        e[2].starts_with("policy.toml:3:57: policy.subscriber_ethertypes[3]: 0x5dc"),
+        "{}",
+        e[2]
+    );
+    let e = one_error("[policy]\nsubscriber_ethertypes = [true]\n");
+    assert!(
+        e.starts_with("policy.toml:2:26: invalid type: boolean `true`, expected an EtherType"),
+        "{e}"
+    );
+}
+
+#[test]
+fn ethertypes_whose_tcp_the_switch_cannot_see_are_warned_about() {
+    let w = warnings("[policy]\nrelays = [\"192.0.2.25\"]\nsubscriber_ethertypes = [\"mpls\", \"0x8848\", \"pppoe-session\", \"vlan\", \"qinq\", \"0x9100\", \"macsec\", \"lldp\", \"pppoe-discovery\"]\n");
+    assert_eq!(w.len(), 7, "{w:?}");
+    assert!(w[0].starts_with("warning: policy.toml:3:26: policy.subscriber_ethertypes[0]: 0x8847 (mpls) from subscriber ports is forwarded, and TCP to the blocked ports carried inside it is NOT blocked: Open vSwitch matches the MPLS label stack"), "{}", w[0]);
+    assert!(w[1].contains("[1]: 0x8848 (mpls-multicast)"), "{}", w[1]);
+    assert!(w[2].contains("[2]: 0x8864 (pppoe-session) from subscriber ports is forwarded, and TCP to the blocked ports carried inside it is NOT blocked: Open vSwitch does not parse PPPoE sessions"), "{}", w[2]);
+    for (i, name) in [
+        (3, "0x8100 (vlan)"),
+        (4, "0x88a8 (qinq)"),
+        (5, "0x9100 (vlan-9100)"),
+    ] {
+        assert!(
+            w[i].contains(&format!("[{i}]: {name} from subscriber ports")),
+            "{}",
+            w[i]
+        );
+        assert!(w[i].contains("second VLAN tag"), "{}", w[i]);
+        assert!(w[i].contains("vlan-limit"), "{}", w[i]);
+    }
+    assert!(w[6].contains("[6]: 0x88e5 (macsec)"), "{}", w[6]);
+    let w = warnings("[policy]\nrelays = [\"192.0.2.25\"]\nsubscriber_ethertypes = [\"ipv6\", \"lldp\", \"0x88CC\"]\n");
+    assert_eq!(
+        w,
+        [
+            "warning: policy.toml:3:26: policy.subscriber_ethertypes[0]: 0x86dd (ipv6) is always allowed",
+            "warning: policy.toml:3:42: policy.subscriber_ethertypes[2]: 0x88cc (lldp) is listed twice",
+        ]
+    );
+}
+
+const EXEMPT_SWITCH: &str = "[policy]\nrelays = [\"192.0.2.25\"]\n[[switch]]\ndpid = 1\nname = \"e1\"\nsubscriber_ports = [1, 2]\nuplink_ports = [3]\n";
+
+#[test]
+fn exemptions_bound_to_ports() {
+    let text = format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 2\nsources = [\"203.0.113.0/29\", \"2001:db8:b::/64\"]\n[[switch.exempt]]\nport = 1\nsources = [\"198.51.100.9\"]\n[[switch]]\ndpid = 2\nuplink_ports = [9]\n[[switch.exempt]]\nport = 7\nsources = [\"203.0.113.8/29\"]\n"
+    );
+    let l = Config::parse(&text, "policy.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let p = l.config.policy();
+    let pairs = |dpid| -> Vec<String> {
+        p.exemptions_for(Dpid(dpid))
+            .iter()
+            .map(|(port, e)| format!("{port} {e}"))
+            .collect()
+    };
+    assert_eq!(
+        pairs(1),
+        ["1 198.51.100.9/32", "2 203.0.113.0/29", "2 2001:db8:b::/64"]
+    );
+    // Switch 2 polices "all" ports (from [defaults]): any port but its uplink may be bound.
+    assert_eq!(pairs(2), ["7 203.0.113.8/29"]);
+    assert_eq!(p.exemptions_for(Dpid(1)).ports().len(), 2);
+}
+
+#[test]
+fn an_exemption_on_a_port_that_is_not_policed_is_an_error() {
+    let e = one_error(&format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 3\nsources = [\"203.0.113.0/29\"]\n"
+    ));
+    assert_eq!(
+        e,
+        "policy.toml:9:8: switch[0].exempt[0].port: port 3 is an uplink of switch 00:00:00:00:00:00:00:01 (e1): its traffic is never policed, so there is nothing to exempt; bind the sources to the subscriber port they come from"
+    );
+    let e = one_error(&format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 5\nsources = [\"203.0.113.0/29\"]\n"
+    ));
+    assert_eq!(
+        e,
+        "policy.toml:9:8: switch[0].exempt[0].port: port 5 is not a subscriber port (subscriber_ports = [1, 2]) of switch 00:00:00:00:00:00:00:01 (e1): its traffic is never policed, so there is nothing to exempt; bind the sources to the subscriber port they come from"
+    );
+    let e = one_error(&format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 0\nsources = [\"203.0.113.0/29\"]\n"
+    ));
+    assert!(
+        e.starts_with(
+            "policy.toml:9:8: switch[0].exempt[0].port: 0 is not an OpenFlow port number"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_bound_sources_and_shapes_are_located() {
+    let e = errors(&format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 2\nsources = [\"203.0.113.1/29\", \"biz.example\"]\n"
+    ));
+    assert_eq!(
+        e,
+        [
+            "policy.toml:10:12: switch[0].exempt[0].sources[0]: \"203.0.113.1/29\" has host bits set beyond /29 (did you mean 203.0.113.0/29?)",
+            "policy.toml:10:30: switch[0].exempt[0].sources[1]: \"biz.example\" is not an IP prefix: expected an address like \"192.0.2.25\" or a prefix like \"192.0.2.0/24\" or \"2001:db8::/32\"",
+        ]
+    );
+    let e = one_error(&format!("{EXEMPT_SWITCH}[[switch.exempt]]\nport = 2\n"));
+    assert!(
+        e.starts_with("policy.toml:8:1: missing field `sources`"),
+        "{e}"
+    );
+    let e = one_error(&format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 2\nsources = []\nsource = [\"203.0.113.0/29\"]\n"
+    ));
+    assert!(
+        e.starts_with("policy.toml:11:1: unknown field `source`"),
+        "{e}"
+    );
+    let e = one_error("[policy]\n[[defaults.exempt]]\nport = 2\nsources = []\n");
+    assert!(e.contains("unknown field `exempt`"), "{e}");
+}
+
+#[test]
+fn bound_exemption_warnings() {
+    let w = warnings(&format!(
+        "{EXEMPT_SWITCH}[[switch.exempt]]\nport = 2\nsources = []\n[[switch.exempt]]\nport = 1\nsources = [\"::/0\", \"10.1.0.0/16\"]\n[[switch.exempt]]\nport = 1\nsources = [\"10.1.0.0/16\"]\n"
+    ));
+    assert_eq!(
+        w,
+        [
+            "warning: policy.toml:10:11: switch[0].exempt[0].sources is empty: it exempts nothing",
+            "warning: policy.toml:13:11: switch[0].exempt[1].sources: ::/0 exempts every subscriber of its address family on port 1 of switch 00:00:00:00:00:00:00:01 (e1)",
+            "warning: policy.toml:16:11: switch[0].exempt[2].sources: 10.1.0.0/16 is already exempt on port 1 of switch 00:00:00:00:00:00:00:01 (e1)",
+        ]
+    );
 }
 
 mod never_panics {
@@ -352,6 +550,32 @@ mod never_panics {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn arbitrary_ethertypes_and_bound_exemptions(
+            ethertype in "[0-9a-zA-Z:-]{0,12}",
+            number in any::<i64>(),
+            port in any::<i64>(),
+            source in "[0-9a-f:./]{0,40}",
+        ) {
+            let text = format!(
+                "[policy]\nsubscriber_ethertypes = [\"{ethertype}\", {number}]\n[[switch]]\ndpid = 1\nsubscriber_ports = [1, 2]\n[[switch.exempt]]\nport = {port}\nsources = [\"{source}\"]\n"
+            );
+            match Config::parse(&text, "p.toml") {
+                Ok(l) => {
+                    let p = l.config.policy();
+                    prop_assert!(port == 1 || port == 2);
+                    prop_assert!((0x0600..=0xffff).contains(&number));
+                    prop_assert!(p.subscriber_ethertypes().len() >= 3);
+                    prop_assert_eq!(p.exemptions_for(super::super::Dpid(1)).len(), 1);
+                }
+                Err(e) => {
+                    for err in &e.0 {
+                        prop_assert!(err.to_string().starts_with("p.toml:"), "{}", err);
+                    }
+                }
+            }
+        }
+
         #[test]
         fn arbitrary_text(s in "(?s).{0,300}") {
             let _ = Config::parse(&s, "p.toml");

@@ -3,10 +3,12 @@ use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
 use super::forwarding::RawForwarding;
 use super::ovsdb;
 use super::raw::{RawController, RawFile, RawPolicy, RawPortSet, RawReporting};
-use super::validation_context::{prefixes, Ctx};
+use super::validate_subscribers::{bound_exemptions, ethertypes};
+use super::validation_context::{entries, prefixes, Ctx};
 use super::{
-    Config, ControllerSettings, Cookie, Dpid, Forwarding, FragmentMode, IpPrefix, Loaded, Location,
-    Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts, SwitchPolicy,
+    Config, ControllerSettings, Cookie, Dpid, EtherType, Forwarding, FragmentMode, IpPrefix,
+    Loaded, Location, Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts,
+    SwitchPolicy,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -59,6 +61,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
         blocked_ports: rules.blocked_ports,
         relays: rules.relays,
         exempt_sources: rules.exempt_sources,
+        subscriber_ethertypes: rules.subscriber_ethertypes,
         forwarding: rules.forwarding,
         cookie: rules.cookie,
         fragments: rules.fragments,
@@ -174,6 +177,7 @@ struct Rules {
     blocked_ports: Vec<u16>,
     relays: Vec<IpPrefix>,
     exempt_sources: Vec<IpPrefix>,
+    subscriber_ethertypes: Vec<EtherType>,
     forwarding: Forwarding,
     cookie: Cookie,
     fragments: FragmentMode,
@@ -214,7 +218,7 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
             }
         }
     }
-    let relays = prefixes(cx, &r.relays, "policy.relays");
+    let relays = prefixes(cx, entries(&r.relays), "policy.relays");
     let relays_present = r.relays.as_ref().is_some_and(|l| !l.get_ref().is_empty());
     if !relays_present {
         let span = r.relays.as_ref().map_or(policy_span.clone(), |l| l.span());
@@ -223,8 +227,16 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
             "policy.relays is empty: the blocked ports are closed towards every host, including your own mail relays",
         );
     }
-    let exempt_sources = prefixes(cx, &r.exempt_sources, "policy.exempt_sources");
-    if let Some(list) = &r.exempt_sources {
+    let exempt_sources = prefixes(cx, entries(&r.exempt_sources), "policy.exempt_sources");
+    if let Some(list) = r
+        .exempt_sources
+        .as_ref()
+        .filter(|l| !l.get_ref().is_empty())
+    {
+        cx.warn(
+            &list.span(),
+            "policy.exempt_sources: these sources are exempt on every policed port of every switch, so any subscriber who spoofs one of these addresses is exempt too; bind each to the port it comes from with [[switch.exempt]] (port = N, sources = [...]) in its [[switch]]",
+        );
         for (i, s) in list.get_ref().iter().enumerate() {
             if IpPrefix::parse(s.get_ref()).is_ok_and(|p| p.is_everything()) {
                 cx.warn(
@@ -234,6 +246,7 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
             }
         }
     }
+    let subscriber_ethertypes = ethertypes(cx, entries(&r.subscriber_ethertypes));
     let forwarding = match &r.forwarding {
         None => Forwarding::Normal,
         Some(f) => match f.get_ref() {
@@ -288,6 +301,7 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
         blocked_ports: blocked.into_iter().collect(),
         relays,
         exempt_sources,
+        subscriber_ethertypes,
         forwarding,
         cookie,
         fragments,
@@ -404,12 +418,14 @@ fn switches(cx: &mut Ctx, raw: &RawFile, defaults: &PortRoles) -> BTreeMap<Dpid,
             &format!("switch[{i}]"),
             &scope,
         );
+        let exempt = bound_exemptions(cx, &sw.exempt, &ports, &format!("switch[{i}]"), &scope);
         out.insert(
             dpid,
             SwitchPolicy {
                 dpid,
                 name: sw.name.clone(),
                 ports,
+                exempt,
             },
         );
     }

@@ -39,13 +39,16 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn prefixes(
-    cx: &mut Ctx,
-    list: &Option<Spanned<Vec<Spanned<String>>>>,
-    field: &str,
-) -> Vec<IpPrefix> {
+/// The entries of a list that may be absent.
+pub(super) fn entries<T>(list: &Option<Spanned<Vec<T>>>) -> &[T] {
+    list.as_ref().map_or(&[], |l| l.get_ref().as_slice())
+}
+
+/// The valid prefixes of `list` (sorted, deduplicated); errors for the others, a warning for a
+/// prefix listed twice.
+pub(super) fn prefixes(cx: &mut Ctx, list: &[Spanned<String>], field: &str) -> Vec<IpPrefix> {
     let mut out = BTreeSet::new();
-    for (i, s) in list.iter().flat_map(|l| l.get_ref().iter()).enumerate() {
+    for (i, s) in list.iter().enumerate() {
         match IpPrefix::parse(s.get_ref()) {
             Ok(p) => {
                 if !out.insert(p) {

@@ -14,11 +14,45 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Packet {
     pub in_port: u32,
+    /// The EtherType after the VLAN tags the switch parses: 0x0800 or 0x86dd for IP packets
+    /// (see [`Packet::ip`]), anything else for frames without IP fields.
+    pub eth_type: u16,
     pub src: IpAddr,
     pub dst: IpAddr,
     /// 6 TCP, 17 UDP.
     pub ip_proto: u8,
     pub tcp_dst: u16,
+}
+
+impl Packet {
+    /// An IPv4 or IPv6 packet (by the family of `src`).
+    pub fn ip(in_port: u32, src: IpAddr, dst: IpAddr, ip_proto: u8, tcp_dst: u16) -> Packet {
+        Packet {
+            in_port,
+            eth_type: if src.is_ipv4() { 0x0800 } else { 0x86dd },
+            src,
+            dst,
+            ip_proto,
+            tcp_dst,
+        }
+    }
+
+    /// A frame the switch does not parse as IP (ARP, MPLS, PPPoE, a second VLAN tag...).
+    pub fn other(in_port: u32, eth_type: u16) -> Packet {
+        let none = IpAddr::from([0, 0, 0, 0]);
+        Packet {
+            in_port,
+            eth_type,
+            src: none,
+            dst: none,
+            ip_proto: 0,
+            tcp_dst: 0,
+        }
+    }
+
+    fn is_ip(&self) -> bool {
+        matches!(self.eth_type, 0x0800 | 0x86dd)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,16 +90,16 @@ fn in_prefix6(addr: IpAddr, value: std::net::Ipv6Addr, mask: Option<std::net::Ip
 }
 
 fn field_matches(f: &Oxm, p: &Packet) -> bool {
-    let eth_type = if p.src.is_ipv4() { 0x0800 } else { 0x86dd };
+    let ip = p.is_ip();
     match f {
         Oxm::InPort(i) => *i == p.in_port,
-        Oxm::EthType(t) => *t == eth_type,
-        Oxm::IpProto(x) => *x == p.ip_proto,
-        Oxm::Ipv4Src { value, mask } => in_prefix4(p.src, *value, *mask),
-        Oxm::Ipv4Dst { value, mask } => in_prefix4(p.dst, *value, *mask),
-        Oxm::Ipv6Src { value, mask } => in_prefix6(p.src, *value, *mask),
-        Oxm::Ipv6Dst { value, mask } => in_prefix6(p.dst, *value, *mask),
-        Oxm::TcpDst(d) => p.ip_proto == 6 && *d == p.tcp_dst,
+        Oxm::EthType(t) => *t == p.eth_type,
+        Oxm::IpProto(x) => ip && *x == p.ip_proto,
+        Oxm::Ipv4Src { value, mask } => ip && in_prefix4(p.src, *value, *mask),
+        Oxm::Ipv4Dst { value, mask } => ip && in_prefix4(p.dst, *value, *mask),
+        Oxm::Ipv6Src { value, mask } => ip && in_prefix6(p.src, *value, *mask),
+        Oxm::Ipv6Dst { value, mask } => ip && in_prefix6(p.dst, *value, *mask),
+        Oxm::TcpDst(d) => ip && p.ip_proto == 6 && *d == p.tcp_dst,
         other => panic!("model table does not know {other:?}"),
     }
 }

@@ -1,16 +1,19 @@
 //! Desired vs actual -> an ordered, hitless change plan. Pure; hashing, never pairwise.
 //!
-//! Safety argument (the property test in `tests.rs` checks it message by message): every
-//! priority level of the layout holds one kind of action, so
-//! 1. installing and re-pointing drop flows first only ever removes forwarding;
-//! 2. once every new drop is in, a new or re-pointed forward flow cannot forward a packet the
-//!    new policy drops (a drop above it would match first), and a packet the old policy drops
-//!    still meets the old drop flows, which are all still there;
-//! 3. removing stale forward flows only ever removes forwarding;
-//! 4. once the stale forwards are gone, removing stale drops cannot expose a packet the new
-//!    policy drops: every flow left is a new one.
+//! Ordering (the property test in `tests.rs` checks it message by message): at every moment
+//! every packet meets either its old fate or its new one, never a third. So a packet both
+//! policies drop (TCP to a blocked port) is never forwarded, and a packet both forward (IPv4,
+//! ARP, IPv6 when a drop of other EtherTypes goes in under their allows) is never dropped.
+//! 1. Install from the top priority down. Flows to install or replace are cut into batches
+//!    where their action kind (forward or drop) changes, going down: while a batch is applied,
+//!    every new flow above it is in place, so a packet matches either an old flow (old fate), its
+//!    new decisive flow, or a new flow of the same batch, which acts like it (same kind).
+//! 2. Remove stale flows from the bottom up, cut the same way: a packet whose old flow is gone
+//!    falls to the next flow below it, which is another stale flow of the same batch (same kind)
+//!    or a new flow (new fate), never a stale flow of another kind.
 //!
 //! Batches are separated by a BARRIER; inside a batch the switch may apply messages in any order.
+//! This relies on every priority level of the layout holding one kind of action.
 use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict, has_our_flags};
 use crate::flows::{may_forward, parse_instructions, parse_match};
 use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec};
@@ -22,7 +25,9 @@ use op25b_proto::multipart::stats::FlowStats;
 // per-process random seed keeps keys a switch reports from being chosen to collide.
 use foldhash::HashMap;
 
-/// Why a batch exists; batches always come in this order (empty ones are left out).
+/// Why a batch exists. Installs come first, from the top priority down, then removals, from the
+/// bottom up; a purpose may come back (e.g. forward, drop, forward, drop for a layout with two
+/// drop levels), never twice in a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BatchPurpose {
     /// New drop/sample flows, and existing flows whose action becomes drop/sample.
@@ -84,7 +89,7 @@ impl ChangePlan {
     fn count(&self, f: impl Fn(&Change) -> bool) -> usize {
         self.batches
             .iter()
-            .flat_map(|b| b.changes.iter())
+            .flat_map(|p| p.changes.iter())
             .filter(|c| f(c))
             .count()
     }
@@ -104,13 +109,13 @@ impl ChangePlan {
         self.count(|c| matches!(c, Change::Delete { .. }))
     }
 
-    /// The FLOW_MODs, one `Vec` per batch; send a BARRIER after each batch and wait for its
+    /// The FLOW_MODs, one batch per batch; send a BARRIER after each batch and wait for its
     /// reply before the next.
     pub fn flow_mods(&self) -> Vec<Vec<FlowMod>> {
         self.batches
             .iter()
-            .map(|b| {
-                b.changes
+            .map(|p| {
+                p.changes
                     .iter()
                     .map(|c| match c {
                         Change::Add(f) | Change::Replace(f) => flow_mod_add(self.cookie, f),
@@ -168,22 +173,16 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
         }
     }
 
-    let mut drops = Vec::new();
-    let mut forwards = Vec::new();
+    // The desired flows are sorted from the top priority down.
+    let mut installs = Vec::new();
     for f in &desired.flows {
         let change = match have.get(&f.key) {
             None => Change::Add(*f),
             Some(Some(a)) if *a == f.action => continue,
             Some(_) => Change::Replace(*f),
         };
-        if f.action.forwards() {
-            forwards.push(change);
-        } else {
-            drops.push(change);
-        }
+        installs.push((f.action.forwards(), change));
     }
-    let mut stale_forwards = Vec::new();
-    let mut stale_drops = Vec::new();
     // Highest priority first, then table, then match text: the match is formatted once per
     // entry, not twice per comparison.
     stale.sort_by_cached_key(|(_, s)| {
@@ -193,31 +192,52 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
             format!("{:?}", s.match_),
         )
     });
-    for (fwd, s) in stale {
+    let removals = stale.into_iter().map(|(fwd, s)| {
         let d = Change::Delete {
             table_id: s.table_id,
             priority: s.priority,
             match_: s.match_.clone(),
         };
-        if fwd {
-            stale_forwards.push(d);
-        } else {
-            stale_drops.push(d);
-        }
-    }
-    let batches = [
-        (BatchPurpose::InstallDrops, drops),
-        (BatchPurpose::InstallForwards, forwards),
-        (BatchPurpose::RemoveStaleForwards, stale_forwards),
-        (BatchPurpose::RemoveStaleDrops, stale_drops),
-    ]
-    .into_iter()
-    .filter(|(_, c)| !c.is_empty())
-    .map(|(purpose, changes)| Batch { purpose, changes })
-    .collect();
+        (fwd, d)
+    });
+    let mut batches = cut(
+        installs,
+        BatchPurpose::InstallForwards,
+        BatchPurpose::InstallDrops,
+    );
+    // Cut from the top like the installs, sent from the bottom up; each batch keeps its
+    // highest-first order.
+    let mut removal_batches = cut(
+        removals,
+        BatchPurpose::RemoveStaleForwards,
+        BatchPurpose::RemoveStaleDrops,
+    );
+    removal_batches.reverse();
+    batches.extend(removal_batches);
     ChangePlan {
         cookie,
         batches,
         desired: desired.flows.len(),
     }
+}
+
+/// `changes` (sorted by priority, each marked whether it forwards) cut into batches wherever the
+/// kind changes: `forward` or `drop` is each batch's purpose.
+fn cut(
+    changes: impl IntoIterator<Item = (bool, Change)>,
+    forward: BatchPurpose,
+    drop: BatchPurpose,
+) -> Vec<Batch> {
+    let mut batches: Vec<Batch> = Vec::new();
+    for (forwards, change) in changes {
+        let purpose = if forwards { forward } else { drop };
+        match batches.last_mut() {
+            Some(p) if p.purpose == purpose => p.changes.push(change),
+            _ => batches.push(Batch {
+                purpose,
+                changes: vec![change],
+            }),
+        }
+    }
+    batches
 }

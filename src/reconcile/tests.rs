@@ -78,6 +78,20 @@ uplink_ports = [5]
 enabled = false
 "#;
 
+/// Exemptions bound to a port and an extra EtherType, on a listed switch.
+const BOUND: &str = r#"
+[policy]
+relays = ["192.0.2.25"]
+subscriber_ethertypes = ["lldp", "0x88b5"]
+[[switch]]
+dpid = 1
+subscriber_ports = [1, 2, 3]
+uplink_ports = [4]
+[[switch.exempt]]
+port = 2
+sources = ["198.18.0.0/15", "2001:db8:f::/48"]
+"#;
+
 #[test]
 fn equal_flows_give_an_empty_plan() {
     let p = policy(OLD);
@@ -93,31 +107,84 @@ fn equal_flows_give_an_empty_plan() {
 }
 
 #[test]
-fn from_an_empty_switch_drops_go_in_before_the_catch_all() {
-    let p = policy(OLD);
-    let d = desired_flows(&p, &view());
-    let plan = reconcile(&d, &[], p.cookie());
-    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
-    assert_eq!(
-        purposes,
-        vec![BatchPurpose::InstallDrops, BatchPurpose::InstallForwards]
-    );
-    assert_eq!(plan.added(), d.flows.len());
-    let batches = plan.flow_mods();
-    assert!(batches[0]
-        .iter()
-        .all(|fm| fm.priority == crate::flows::layout::PRIO_DROP));
-    assert!(batches[1]
-        .iter()
-        .any(|fm| fm.priority == 0 && fm.match_.fields.is_empty()));
-    for fm in batches.iter().flatten() {
-        assert_eq!(fm.command, FlowModCommand::Add);
-        assert_eq!(fm.cookie, p.cookie().0);
-        assert_eq!(fm.buffer_id, OFP_NO_BUFFER);
+fn from_an_empty_switch_flows_go_in_from_the_top_one_kind_at_a_time() {
+    use crate::flows::layout::{PRIO_DROP, PRIO_OTHER_ETHERTYPES};
+    use BatchPurpose::{InstallDrops, InstallForwards};
+    for (text, last) in [
+        (OLD.to_string(), PRIO_OTHER_ETHERTYPES),
+        (format!("{OLD}subscriber_ports = [1, 2]\n"), 0),
+    ] {
+        let p = policy(&text);
+        let d = desired_flows(&p, &view());
+        let plan = reconcile(&d, &[], p.cookie());
+        let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|p| p.purpose).collect();
+        // Uplink, relay and exempt allows; blocked ports and fragments; the EtherTypes policed
+        // ports may send; every other EtherType from them; (list mode) the catch-all.
+        let mut want = vec![InstallForwards, InstallDrops, InstallForwards, InstallDrops];
+        if last == 0 {
+            want.push(InstallForwards);
+        }
+        assert_eq!(purposes, want, "{text}");
+        assert_eq!(plan.added(), d.flows.len());
+        let batches = plan.flow_mods();
+        assert!(batches[0].iter().all(|fm| fm.priority > PRIO_DROP));
+        assert!(batches[1].iter().all(|fm| fm.priority == PRIO_DROP));
+        let bottom = batches
+            .last()
+            .map(|b| b.iter().map(|fm| fm.priority).collect());
+        assert_eq!(bottom, Some(vec![last; batches[batches.len() - 1].len()]));
+        for fm in batches.iter().flatten() {
+            assert_eq!(fm.command, FlowModCommand::Add);
+            assert_eq!(fm.cookie, p.cookie().0);
+            assert_eq!(fm.buffer_id, OFP_NO_BUFFER);
+        }
+        let mut t = ModelTable::default();
+        apply_all(&mut t, &plan);
+        assert_eq!(as_set(&t.stats()), d.flows.iter().copied().collect());
     }
-    let mut t = ModelTable::default();
-    apply_all(&mut t, &plan);
-    assert_eq!(as_set(&t.stats()), d.flows.iter().copied().collect());
+}
+
+/// The switch as an op25b without EtherType filtering left it, upgraded: IPv4, ARP and IPv6
+/// from a subscriber are forwarded at every message (their allows go in before the drop of
+/// every other EtherType under them), TCP/25 never is, and MPLS is dropped once the plan is done.
+#[test]
+fn upgrading_from_before_ethertype_filtering_never_drops_ip_or_arp() {
+    use BatchPurpose::{InstallDrops, InstallForwards, RemoveStaleForwards};
+    for text in [OLD.to_string(), format!("{OLD}subscriber_ports = [1, 2]\n")] {
+        let p = policy(&text);
+        let d = desired_flows(&p, &view());
+        let mut t = ModelTable::default();
+        for f in before_ethertype_filtering(&d, FlowAction::Forward(p.forwarding())) {
+            t.apply(&crate::flows::openflow::flow_mod_add(p.cookie(), &f));
+        }
+        let plan = reconcile(&d, &t.stats(), p.cookie());
+        let sub = |a: &str| ip(a);
+        let ip_and_arp = [
+            Packet::ip(1, sub("10.0.0.1"), sub("198.51.100.7"), 6, 587),
+            Packet::ip(1, sub("10.0.0.1"), sub("198.51.100.7"), 17, 53),
+            Packet::ip(1, sub("2001:db8:1::1"), sub("2001:db8:2::7"), 6, 587),
+            Packet::other(1, 0x0806),
+        ];
+        let port_25 = Packet::ip(1, sub("10.0.0.1"), sub("198.51.100.7"), 6, 25);
+        let mpls = Packet::other(1, 0x8847);
+        assert!(t.forwards(&mpls));
+        for fm in plan.flow_mods().iter().flatten() {
+            t.apply(fm);
+            for p in &ip_and_arp {
+                assert!(t.forwards(p), "after {fm:?}: {p:?} dropped");
+            }
+            assert!(!t.forwards(&port_25), "after {fm:?}: TCP/25 forwarded");
+        }
+        assert!(!t.forwards(&mpls));
+        assert_eq!(as_set(&t.stats()), d.flows.iter().copied().collect());
+        let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|p| p.purpose).collect();
+        // "all": the catch-all goes (every port is an uplink or policed); a list keeps it.
+        let mut want = vec![InstallForwards, InstallDrops];
+        if !text.contains("subscriber_ports") {
+            want.push(RemoveStaleForwards);
+        }
+        assert_eq!(purposes, want, "{text}");
+    }
 }
 
 #[test]
@@ -128,12 +195,12 @@ fn from_an_older_policy_stale_flows_go_last_with_strict_masked_deletes() {
     let d_new = desired_flows(&new, &view());
     let mut t = installed(&d_old);
     let plan = reconcile(&d_new, &t.stats(), new.cookie());
-    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|p| p.purpose).collect();
     assert_eq!(
         purposes,
         vec![
-            BatchPurpose::InstallDrops,
             BatchPurpose::InstallForwards,
+            BatchPurpose::InstallDrops,
             BatchPurpose::RemoveStaleForwards,
         ]
     );
@@ -208,6 +275,7 @@ fn every_desired_match_reads_back_as_itself() {
         OLD,
         NEW,
         &OLD.replace("[defaults]", "[defaults]\nsubscriber_ports = [1, 2]"),
+        BOUND,
     ] {
         let p = policy(text);
         for f in desired_flows(&p, &view()).flows {
@@ -263,12 +331,14 @@ fn ipv6_later_fragments_of_a_subscriber_are_dropped_except_to_relays_and_from_ex
         ),
     );
     let t = installed(&desired_flows(&p, &view()));
-    let later = |in_port, src: &str, dst: &str| Packet {
-        in_port,
-        src: src.parse().unwrap_or(IpAddr::from([0u16; 8])),
-        dst: dst.parse().unwrap_or(IpAddr::from([0u16; 8])),
-        ip_proto: 44,
-        tcp_dst: 0,
+    let later = |in_port, src: &str, dst: &str| {
+        Packet::ip(
+            in_port,
+            src.parse().unwrap_or(IpAddr::from([0u16; 8])),
+            dst.parse().unwrap_or(IpAddr::from([0u16; 8])),
+            44,
+            0,
+        )
     };
     assert!(!t.forwards(&later(1, "2001:db8:1::1", "2001:db8:2::7")));
     assert!(t.forwards(&later(1, "2001:db8:1::1", "2001:db8::25")));
@@ -277,7 +347,7 @@ fn ipv6_later_fragments_of_a_subscriber_are_dropped_except_to_relays_and_from_ex
 }
 
 #[test]
-fn same_key_with_other_actions_is_replaced_in_the_right_batch() {
+fn same_key_with_other_actions_is_replaced_in_the_right_phase() {
     let normal = policy(OLD);
     let goto = policy(&OLD.replace("[policy]", "[policy]\nforwarding = { goto_table = 1 }"));
     let d = desired_flows(&goto, &view());
@@ -322,7 +392,7 @@ fn foreign_flows_with_our_cookie_are_deleted_and_other_cookies_ignored() {
     let plan = reconcile(&d, &stats, p.cookie());
     assert_eq!(plan.removed(), 2, "{plan:?}");
     assert_eq!(plan.added() + plan.modified(), 0);
-    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|p| p.purpose).collect();
     // The ARP NORMAL flow forwards; CLEAR_ACTIONS does not.
     assert_eq!(
         purposes,
@@ -338,10 +408,13 @@ fn a_desired_key_with_unknown_instructions_is_replaced() {
     let p = policy(OLD);
     let d = desired_flows(&p, &view());
     let mut stats = installed(&d).stats();
-    let catch_all = stats.iter_mut().find(|s| s.priority == 0).map(|s| {
-        s.instructions = vec![Instruction::ClearActions];
-    });
-    assert!(catch_all.is_some());
+    let uplink = stats
+        .iter_mut()
+        .find(|s| s.priority == crate::flows::layout::PRIO_UPLINK)
+        .map(|s| {
+            s.instructions = vec![Instruction::ClearActions];
+        });
+    assert!(uplink.is_some());
     let plan = reconcile(&d, &stats, p.cookie());
     assert_eq!((plan.modified(), plan.added(), plan.removed()), (1, 0, 0));
 }
@@ -371,8 +444,9 @@ fn five_thousand_exempt_prefixes_reconcile_by_hashing() {
         prefixes.join(",")
     ));
     let d = desired_flows(&p, &view());
-    // exempt + relay + 2 families x (port 25 + port 0) + IPv6 later fragments + catch-all
-    assert_eq!(d.flows.len(), 5000 + 1 + 4 + 1 + 1);
+    // exempt + relay + 2 families x (port 25 + port 0) + IPv6 later fragments + IPv4, ARP and
+    // IPv6 allowed + every other EtherType dropped (no catch-all: every port is policed)
+    assert_eq!(d.flows.len(), 5000 + 1 + 4 + 1 + 3 + 1);
     let stats: Vec<FlowStats> = flow_mods_for(&d)
         .into_iter()
         .map(|fm| FlowStats {
@@ -435,15 +509,20 @@ fn flows_without_send_flow_rem_are_replaced_in_place_and_nothing_else() {
         (0, d.flows.len(), 0),
         "{plan:?}"
     );
-    // Every message is an ADD (replace) with the flag; drops before forwards as always.
+    // Every message is an ADD (replace) with the flag; from the top, one kind at a time.
     for fm in plan.flow_mods().iter().flatten() {
         assert_eq!(fm.command, FlowModCommand::Add);
         assert_eq!(fm.flags, OUR_FLOW_FLAGS);
     }
-    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
+    let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|p| p.purpose).collect();
     assert_eq!(
         purposes,
-        [BatchPurpose::InstallDrops, BatchPurpose::InstallForwards]
+        [
+            BatchPurpose::InstallForwards,
+            BatchPurpose::InstallDrops,
+            BatchPurpose::InstallForwards,
+            BatchPurpose::InstallDrops
+        ]
     );
     // The packet's fate never changes, message by message.
     let before: Vec<bool> = probes().iter().map(|x| t.forwards(x)).collect();
@@ -497,6 +576,9 @@ struct Params {
     extra_blocked: bool,
     relays: Vec<&'static str>,
     exempt: Vec<&'static str>,
+    /// (port, prefix) exemptions; those whose port the switch does not police are left out.
+    bound: Vec<(u32, &'static str)>,
+    ethertypes: Vec<&'static str>,
     list: Option<Vec<u32>>,
     uplinks: Vec<u32>,
     reporting: bool,
@@ -507,12 +589,22 @@ struct Params {
 
 const RELAYS: [&str; 3] = ["192.0.2.25", "192.0.2.0/24", "2001:db8::25"];
 const EXEMPT: [&str; 3] = ["203.0.113.0/29", "10.9.0.0/16", "2001:db8:e::/48"];
+const BOUND_EXEMPT: [(u32, &str); 3] = [
+    (1, "10.7.0.0/16"),
+    (2, "2001:db8:f::/48"),
+    (5, "10.8.0.0/16"),
+];
+const ETHERTYPES: [&str; 2] = ["lldp", "mpls"];
 
 fn params() -> impl Strategy<Value = Params> {
     (
-        any::<bool>(),
-        proptest::sample::subsequence(RELAYS.to_vec(), 0..=3),
-        proptest::sample::subsequence(EXEMPT.to_vec(), 0..=3),
+        (
+            any::<bool>(),
+            proptest::sample::subsequence(RELAYS.to_vec(), 0..=3),
+            proptest::sample::subsequence(EXEMPT.to_vec(), 0..=3),
+            proptest::sample::subsequence(BOUND_EXEMPT.to_vec(), 0..=3),
+            proptest::sample::subsequence(ETHERTYPES.to_vec(), 0..=2),
+        ),
         proptest::option::of(proptest::sample::subsequence(vec![2u32, 3], 0..=2)),
         proptest::sample::subsequence(vec![4u32, 5], 0..=2),
         any::<bool>(),
@@ -521,16 +613,32 @@ fn params() -> impl Strategy<Value = Params> {
         any::<bool>(),
     )
         .prop_map(
-            |(extra_blocked, relays, exempt, list, uplinks, reporting, fragments, goto, meters)| {
+            |(
+                (extra_blocked, relays, exempt, bound, ethertypes),
+                list,
+                uplinks,
+                reporting,
+                fragments,
+                goto,
+                meters,
+            )| {
+                // Port 1 is always policed, so at least one probe is dropped by both policies.
+                let list = list.map(|mut l| {
+                    l.push(1);
+                    l
+                });
+                let policed = |port: &u32| match &list {
+                    Some(l) => l.contains(port),
+                    None => !uplinks.contains(port),
+                };
+                let bound = bound.into_iter().filter(|(p, _)| policed(p)).collect();
                 Params {
                     extra_blocked,
                     relays,
                     exempt,
-                    // Port 1 is always policed, so at least one probe is dropped by both policies.
-                    list: list.map(|mut l| {
-                        l.push(1);
-                        l
-                    }),
+                    bound,
+                    ethertypes,
+                    list,
                     uplinks,
                     reporting,
                     fragments,
@@ -553,11 +661,19 @@ fn build(p: &Params) -> (Policy, SwitchView) {
         None => "\"all\"".to_string(),
         Some(l) => format!("{l:?}"),
     };
+    let bound: String = p
+        .bound
+        .iter()
+        .map(|(port, source)| {
+            format!("[[switch.exempt]]\nport = {port}\nsources = [\"{source}\"]\n")
+        })
+        .collect();
     let text = format!(
-        "[policy]\nblocked_ports = [{}]\nrelays = [{}]\nexempt_sources = [{}]\nfragments = \"{}\"\nforwarding = {}\n[defaults]\nsubscriber_ports = {subs}\nuplink_ports = {:?}\n[reporting]\nenabled = {}\n",
+        "[policy]\nblocked_ports = [{}]\nrelays = [{}]\nexempt_sources = [{}]\nsubscriber_ethertypes = [{}]\nfragments = \"{}\"\nforwarding = {}\n[[switch]]\ndpid = 1\nsubscriber_ports = {subs}\nuplink_ports = {:?}\n{bound}[reporting]\nenabled = {}\n",
         if p.extra_blocked { "25, 2525" } else { "25" },
         quoted(&p.relays),
         quoted(&p.exempt),
+        quoted(&p.ethertypes),
         p.fragments,
         if p.goto { "{ goto_table = 1 }" } else { "\"normal\"" },
         p.uplinks,
@@ -567,21 +683,32 @@ fn build(p: &Params) -> (Policy, SwitchView) {
     (policy(&text), if p.meters { v } else { v.without_meters() })
 }
 
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// IP packets from every port, source and destination of the parameters (and others), and
+/// frames of other EtherTypes: ARP, MPLS, PPPoE session, a second VLAN tag, LLDP.
 fn probes() -> Vec<Packet> {
-    let srcs: [IpAddr; 5] = [
-        "10.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        "203.0.113.3".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        "10.9.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        "2001:db8:1::1".parse().unwrap_or(IpAddr::from([0u16; 8])),
-        "2001:db8:e::9".parse().unwrap_or(IpAddr::from([0u16; 8])),
-    ];
-    let dsts: [IpAddr; 5] = [
-        "192.0.2.25".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        "192.0.2.77".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        "198.51.100.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        "2001:db8::25".parse().unwrap_or(IpAddr::from([0u16; 8])),
-        "2001:db8:2::7".parse().unwrap_or(IpAddr::from([0u16; 8])),
-    ];
+    let srcs = [
+        "10.0.0.1",
+        "203.0.113.3",
+        "10.9.1.1",
+        "10.7.0.1",
+        "10.8.0.1",
+        "2001:db8:1::1",
+        "2001:db8:e::9",
+        "2001:db8:f::1",
+    ]
+    .map(ip);
+    let dsts = [
+        "192.0.2.25",
+        "192.0.2.77",
+        "198.51.100.7",
+        "2001:db8::25",
+        "2001:db8:2::7",
+    ]
+    .map(ip);
     let mut out = Vec::new();
     for in_port in 1..=5 {
         for src in srcs {
@@ -591,26 +718,52 @@ fn probes() -> Vec<Packet> {
                     .into_iter()
                     .filter(|&(proto, _)| proto != 44 || src.is_ipv6())
                 {
-                    out.push(Packet {
-                        in_port,
-                        src,
-                        dst: *dst,
-                        ip_proto,
-                        tcp_dst,
-                    });
+                    out.push(Packet::ip(in_port, src, *dst, ip_proto, tcp_dst));
                 }
             }
         }
+        for eth_type in [0x0806, 0x8847, 0x8864, 0x8100, 0x88cc] {
+            out.push(Packet::other(in_port, eth_type));
+        }
     }
     out
+}
+
+/// The flows op25b installed for `d`'s policy before it filtered EtherTypes and bound
+/// exemptions to ports: none of those flows, and always the catch-all forward.
+fn before_ethertype_filtering(d: &DesiredFlows, forward: FlowAction) -> Vec<FlowSpec> {
+    use crate::flows::layout::{PRIO_EXEMPT, PRIO_OTHER_ETHERTYPES};
+    let mut flows: Vec<FlowSpec> = d
+        .flows
+        .iter()
+        .filter(|f| {
+            let m = f.key.match_;
+            m.eth_type.is_none()
+                && f.key.priority != PRIO_OTHER_ETHERTYPES
+                && !(f.key.priority == PRIO_EXEMPT && m.in_port.is_some())
+        })
+        .copied()
+        .collect();
+    let catch_all = FlowSpec {
+        key: crate::flows::FlowKey {
+            table_id: 0,
+            priority: 0,
+            match_: Default::default(),
+        },
+        action: forward,
+    };
+    if !flows.iter().any(|f| f.key == catch_all.key) {
+        flows.push(catch_all);
+    }
+    flows
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn no_single_message_forwards_what_both_policies_drop(
-        old in proptest::option::of(params()),
+    fn every_packet_meets_its_old_or_its_new_fate_at_every_message(
+        old in proptest::option::of((params(), any::<bool>())),
         old_unflagged in any::<bool>(),
         legacy in any::<bool>(),
         new in params(),
@@ -621,12 +774,20 @@ proptest! {
         let new_table = installed(&d_new);
 
         // The switch: empty (first connection), or the old policy's flows reported with its own
-        // field order (installed without OFPFF_SEND_FLOW_REM by an older op25b, or with it),
-        // possibly plus flows an older op25b layout left behind (same cookie).
+        // field order (installed without OFPFF_SEND_FLOW_REM by an older op25b, or with it; in
+        // this layout or in the one before EtherType filtering), possibly plus flows an older
+        // op25b layout left behind (same cookie).
         let mut switch = ModelTable::default();
-        if let Some(old) = &old {
+        if let Some((old, before_filtering)) = &old {
             let (p_old, v_old) = build(old);
-            for mut fm in flow_mods_for(&desired_flows(&p_old, &v_old)) {
+            let d_old = desired_flows(&p_old, &v_old);
+            let flows = if *before_filtering {
+                before_ethertype_filtering(&d_old, FlowAction::Forward(p_old.forwarding()))
+            } else {
+                d_old.flows.clone()
+            };
+            for f in &flows {
+                let mut fm = crate::flows::openflow::flow_mod_add(d_old.cookie, f);
                 fm.match_.fields.reverse();
                 if old_unflagged {
                     fm.flags = 0;
@@ -640,29 +801,31 @@ proptest! {
             }
         }
         let old_table = switch.clone();
-        let both_drop: Vec<Packet> = probes()
+        let fates: Vec<(Packet, bool, bool)> = probes()
             .into_iter()
-            .filter(|p| !old_table.forwards(p) && !new_table.forwards(p))
+            .map(|p| (p, old_table.forwards(&p), new_table.forwards(&p)))
             .collect();
-        let sentinel = Packet {
-            in_port: 1,
-            src: IpAddr::from([10, 0, 0, 1]),
-            dst: IpAddr::from([198, 51, 100, 7]),
-            ip_proto: 6,
-            tcp_dst: 25,
+        let both = |p: &Packet, forwarded: bool| {
+            fates.iter().any(|(q, o, n)| q == p && *o == forwarded && *n == forwarded)
         };
-        prop_assert!(both_drop.contains(&sentinel));
+        let sentinel = Packet::ip(1, ip("10.0.0.1"), ip("198.51.100.7"), 6, 25);
+        prop_assert!(both(&sentinel, false));
         // An IPv6 later fragment from a subscriber to a foreign host, when both policies drop
         // fragments with flows (an empty switch drops everything).
-        let later_fragment = Packet {
-            in_port: 1,
-            src: IpAddr::from([0x2001, 0xdb8, 1, 0, 0, 0, 0, 1]),
-            dst: IpAddr::from([0x2001, 0xdb8, 2, 0, 0, 0, 0, 7]),
-            ip_proto: 44,
-            tcp_dst: 0,
-        };
-        if new.fragments == "drop-tcp" && old.as_ref().is_none_or(|o| o.fragments == "drop-tcp") {
-            prop_assert!(both_drop.contains(&later_fragment));
+        let later_fragment = Packet::ip(1, ip("2001:db8:1::1"), ip("2001:db8:2::7"), 44, 0);
+        if new.fragments == "drop-tcp" && old.as_ref().is_none_or(|(o, _)| o.fragments == "drop-tcp") {
+            prop_assert!(both(&later_fragment, false));
+        }
+        // MPLS from a subscriber, when neither policy allows it; IPv4 and ARP from a subscriber
+        // to anything but a blocked port, when the old flows forward them.
+        let mpls = Packet::other(1, 0x8847);
+        let allows_mpls = |p: &Params| p.ethertypes.contains(&"mpls");
+        if !allows_mpls(&new) && old.as_ref().is_none_or(|(o, before)| !before && !allows_mpls(o)) {
+            prop_assert!(both(&mpls, false));
+        }
+        if old.is_some() && !legacy {
+            prop_assert!(both(&Packet::ip(1, ip("10.0.0.1"), ip("198.51.100.7"), 6, 587), true));
+            prop_assert!(both(&Packet::other(1, 0x0806), true));
         }
 
         let plan = reconcile(&d_new, &switch.stats(), p_new.cookie());
@@ -675,10 +838,14 @@ proptest! {
             }
             for (i, fm) in batch.iter().enumerate() {
                 switch.apply(fm);
-                for p in &both_drop {
+                for (p, old_fate, new_fate) in &fates {
+                    let now = switch.forwards(p);
                     prop_assert!(
-                        !switch.forwards(p),
-                        "batch {n} message {i} ({fm:?}) forwards {p:?}, which both policies drop"
+                        now == *old_fate || now == *new_fate,
+                        "batch {n} message {i} ({fm:?}) {} {p:?}, which the old flows {} and the new ones {}",
+                        if now { "forwards" } else { "drops" },
+                        if *old_fate { "forward" } else { "drop" },
+                        if *new_fate { "forward" } else { "drop" },
                     );
                 }
             }
@@ -691,12 +858,12 @@ proptest! {
             prop_assert_eq!(s.flags, OUR_FLOW_FLAGS, "{:?}", s);
         }
         prop_assert!(reconcile(&d_new, &switch.stats(), p_new.cookie()).is_empty());
-        // Every batch but the last is followed by a barrier; a plan never mixes purposes.
-        let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|b| b.purpose).collect();
-        let mut sorted = purposes.clone();
-        sorted.sort();
-        sorted.dedup();
-        prop_assert_eq!(purposes, sorted);
+        // Installs first, then removals; a barrier between batches of different purposes only.
+        let purposes: Vec<BatchPurpose> = plan.batches.iter().map(|p| p.purpose).collect();
+        let removing = |p: &BatchPurpose| {
+            matches!(p, BatchPurpose::RemoveStaleForwards | BatchPurpose::RemoveStaleDrops)
+        };
+        prop_assert!(purposes.windows(2).all(|w| w[0] != w[1] && (removing(&w[1]) || !removing(&w[0]))));
     }
 }
 
@@ -760,7 +927,7 @@ fn stale_deletes_come_highest_priority_first_then_by_table_then_match_whatever_t
         let plan = reconcile(&d, &all, p.cookie());
         plan.batches
             .iter()
-            .flat_map(|b| b.changes.iter())
+            .flat_map(|ph| ph.changes.iter())
             .filter_map(|c| match c {
                 Change::Delete {
                     table_id,

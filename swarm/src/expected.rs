@@ -64,11 +64,11 @@ mod tests {
     fn count_follows_the_documented_formula() {
         // relays + 1 IPv6 later-fragment allow (for the IPv6 relay) + exempt
         // + 2 x blocked port (IPv4, IPv6) + 2 fragment drops (tp_dst=0) + 1 IPv6 later-fragment
-        // drop + 1 catch-all
+        // drop + 3 EtherTypes allowed (IPv4, ARP, IPv6) + 1 drop of every other EtherType
         let e = expected_flows(&config(0, 10), 1, 4).unwrap();
-        assert_eq!(e.canonical.len(), 2 + 1 + 10 + 2 + 2 + 1 + 1);
+        assert_eq!(e.canonical.len(), 2 + 1 + 10 + 2 + 2 + 1 + 3 + 1);
         let e = expected_flows(&config(1, 10), 1, 4).unwrap();
-        assert_eq!(e.canonical.len(), 3 + 1 + 10 + 2 + 2 + 1 + 1);
+        assert_eq!(e.canonical.len(), 3 + 1 + 10 + 2 + 2 + 1 + 3 + 1);
     }
 
     #[test]

@@ -65,13 +65,14 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
             "{name}: {s}"
         );
     }
-    // Cold: 10 flows each (2 relays + the IPv6 relay's later-fragment allow, 1 exempt,
-    // 2 blocked, 2 fragment drops, 1 IPv6 later-fragment drop, 1 catch-all).
-    assert_eq!(storms[0]["flows_per_switch"], 10);
-    assert_eq!(storms[0]["flow_mods"], 1000);
+    // Cold: 13 flows each (2 relays + the IPv6 relay's later-fragment allow, 1 exempt,
+    // 2 blocked, 2 fragment drops, 1 IPv6 later-fragment drop, IPv4, ARP and IPv6 allowed,
+    // every other EtherType dropped).
+    assert_eq!(storms[0]["flows_per_switch"], 13);
+    assert_eq!(storms[0]["flow_mods"], 1300);
     assert_eq!(storms[1]["flow_mods"], 0, "reconnect must send nothing");
     // Reload added one (IPv4) relay: one new flow per switch, nothing else.
-    assert_eq!(storms[2]["flows_per_switch"], 11);
+    assert_eq!(storms[2]["flows_per_switch"], 14);
     assert_eq!(storms[2]["flow_mods"], 100);
     assert!(report["controller_listening_ms"].is_number());
     let _ = std::fs::remove_dir_all(&work);
