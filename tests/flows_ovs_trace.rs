@@ -350,26 +350,34 @@ fn flow_mod_bytes_decode_in_ovs_as_planned() {
     use op25b::policy::{Config, Dpid, PortNo};
     use op25b_proto::message::{Message, OfpMessage};
     require_ovs();
-    let loaded = Config::parse(POLICY, "t.toml").unwrap_or_else(|e| panic!("{e}"));
-    let policy = loaded.config.policy();
-    let d = desired_flows(policy, &SwitchView::new(Dpid(0x77), (1..=4).map(PortNo)));
-    for (fm, spec) in flow_mods_for(&d).into_iter().zip(&d.flows) {
-        let bytes = OfpMessage::new(7, Message::FlowMod(fm)).to_bytes();
-        let (ok, out) = run("ovs-ofctl", &["ofp-print", &hex::encode(&bytes)]);
-        assert!(ok && !out.contains("***"), "ofp-print: {out}");
-        // `plan` prints e.g. "...,priority=20000,in_port=1,tcp,tp_dst=25,actions=..."; OVS prints
-        // "OFPT_FLOW_MOD ... ADD priority=20000,tcp,in_port=1,tp_dst=25 cookie:0x... actions=..."
-        let line = ofctl_line(d.cookie, spec);
-        let fields = line.split(",actions=").next().unwrap_or_default();
-        for f in fields.split(',').skip(2) {
-            assert!(out.contains(f), "{f} of {line} missing in:\n{out}");
+    // The layout of switch 0x77 and a switch with bound exemptions and an extra EtherType
+    // (`dl_type=0x88cc`).
+    let lldp = BOUND.replace(
+        "exempt_sources = []",
+        "exempt_sources = []\nsubscriber_ethertypes = [\"lldp\"]",
+    );
+    for (text, dpid) in [(POLICY, 0x77), (lldp.as_str(), 0x78)] {
+        let loaded = Config::parse(text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let policy = loaded.config.policy();
+        let d = desired_flows(policy, &SwitchView::new(Dpid(dpid), (1..=4).map(PortNo)));
+        for (fm, spec) in flow_mods_for(&d).into_iter().zip(&d.flows) {
+            let bytes = OfpMessage::new(7, Message::FlowMod(fm)).to_bytes();
+            let (ok, out) = run("ovs-ofctl", &["ofp-print", &hex::encode(&bytes)]);
+            assert!(ok && !out.contains("***"), "ofp-print: {out}");
+            // `plan` prints e.g. "...,priority=20000,in_port=1,tcp,tp_dst=25,actions=..."; OVS prints
+            // "OFPT_FLOW_MOD ... ADD priority=20000,tcp,in_port=1,tp_dst=25 cookie:0x... actions=..."
+            let line = ofctl_line(d.cookie, spec);
+            let fields = line.split(",actions=").next().unwrap_or_default();
+            for f in fields.split(',').skip(2) {
+                assert!(out.contains(f), "{f} of {line} missing in:\n{out}");
+            }
+            let actions = line.split(",actions=").nth(1).unwrap_or_default();
+            let want = actions.replace("controller:128", "CONTROLLER:128");
+            assert!(
+                out.contains(&format!("actions={want}")),
+                "actions {want} missing in:\n{out}"
+            );
         }
-        let actions = line.split(",actions=").nth(1).unwrap_or_default();
-        let want = actions.replace("controller:128", "CONTROLLER:128");
-        assert!(
-            out.contains(&format!("actions={want}")),
-            "actions {want} missing in:\n{out}"
-        );
     }
 }
 
@@ -389,13 +397,8 @@ fn ipv4_fragment(src: [u8; 4], dst: [u8; 4], offset8: u16, more: bool, payload: 
     ip.extend_from_slice(&[64, 6, 0, 0]);
     ip.extend_from_slice(&src);
     ip.extend_from_slice(&dst);
-    let sum = ip
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum::<u32>();
-    let folded = (sum & 0xffff) + (sum >> 16);
-    let checksum = !(((folded & 0xffff) + (folded >> 16)) as u16);
-    ip[10..12].copy_from_slice(&checksum.to_be_bytes());
+    let sum = checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
     ethernet(0x0800, &[ip, payload.to_vec()].concat())
 }
 
@@ -539,4 +542,504 @@ fn real_fragment_bytes_meet_the_planned_flows() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+// ---------- frames that try to carry TCP/25 past the drop (issue 12) ----------
+
+/// `ethernet()` with VLAN tags (TPID, VLAN id) between the addresses and the EtherType.
+fn tagged(tags: &[(u16, u16)], eth_type: u16, body: &[u8]) -> Vec<u8> {
+    let mut f = vec![0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1];
+    for (tpid, vid) in tags {
+        f.extend_from_slice(&tpid.to_be_bytes());
+        f.extend_from_slice(&vid.to_be_bytes());
+    }
+    f.extend_from_slice(&eth_type.to_be_bytes());
+    f.extend_from_slice(body);
+    f
+}
+
+/// The ones' complement sum over `bytes` (an IPv4 header checksum when the field is zero).
+fn checksum(bytes: &[u8]) -> u16 {
+    let sum = bytes
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
+        .sum::<u32>();
+    let folded = (sum & 0xffff) + (sum >> 16);
+    !(((folded & 0xffff) + (folded >> 16)) as u16)
+}
+
+/// An IPv4 packet (no Ethernet) carrying a TCP SYN to `dst_port`, with `options` (a multiple of
+/// 4 bytes) in the IP header.
+fn ipv4_syn(src: [u8; 4], dst: [u8; 4], dst_port: u16, options: &[u8]) -> Vec<u8> {
+    let tcp = syn_to(dst_port);
+    let header_len = 20 + options.len();
+    let ihl = u8::try_from(header_len / 4).unwrap_or(15);
+    let mut ip = vec![0x40 | ihl, 0];
+    ip.extend_from_slice(
+        &u16::try_from(header_len + tcp.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    ip.extend_from_slice(&[0, 78, 0x40, 0, 64, 6, 0, 0]);
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    ip.extend_from_slice(options);
+    let sum = checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    [ip, tcp].concat()
+}
+
+/// A TCP SYN header to `port` (no checksum: nothing here verifies it).
+fn syn_to(port: u16) -> Vec<u8> {
+    let mut t = syn_to_25();
+    t[2..4].copy_from_slice(&port.to_be_bytes());
+    t
+}
+
+fn v6(a: &str) -> [u8; 16] {
+    a.parse::<std::net::Ipv6Addr>()
+        .unwrap_or_else(|e| panic!("{a}: {e}"))
+        .octets()
+}
+
+/// An IPv6 packet (no Ethernet): `src` -> `dst`, the extension headers `ext` (next-header values,
+/// each header 8 bytes: options all Pad1, or a routing header with no segments left), then
+/// `last` (protocol number) with `payload`.
+fn ipv6_packet(src: &str, dst: &str, ext: &[u8], last: u8, payload: &[u8]) -> Vec<u8> {
+    let chain: Vec<u8> = ext.iter().copied().chain([last]).collect();
+    let mut body = Vec::new();
+    for next in &chain[1..] {
+        // next header, length 0 (8 bytes), then zeros.
+        body.extend_from_slice(&[*next, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    body.extend_from_slice(payload);
+    let mut ip = vec![0x60, 0, 0, 0];
+    ip.extend_from_slice(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
+    ip.extend_from_slice(&[chain[0], 64]);
+    ip.extend_from_slice(&v6(src));
+    ip.extend_from_slice(&v6(dst));
+    [ip, body].concat()
+}
+
+/// An MPLS label stack entry: label, bottom of stack, TTL 64.
+fn mpls(label: u32, body: &[u8]) -> Vec<u8> {
+    let entry = (label << 12) | (1 << 8) | 64;
+    [entry.to_be_bytes().to_vec(), body.to_vec()].concat()
+}
+
+/// A PPPoE session header (session 1) and the PPP protocol IPv4 (0x0021) around `ip`.
+fn pppoe_ipv4(ip: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(ip.len() + 2).unwrap_or(u16::MAX);
+    let mut f = vec![0x11, 0x00, 0x00, 0x01];
+    f.extend_from_slice(&len.to_be_bytes());
+    f.extend_from_slice(&[0x00, 0x21]);
+    f.extend_from_slice(ip);
+    f
+}
+
+/// An ARP request: who has `target`, tell `sender`.
+fn arp_request(sender: [u8; 4], target: [u8; 4]) -> Vec<u8> {
+    let mut a = vec![0, 1, 8, 0, 6, 4, 0, 1, 0, 0, 0, 0, 0, 1];
+    a.extend_from_slice(&sender);
+    a.extend_from_slice(&[0; 6]);
+    a.extend_from_slice(&target);
+    ethernet(0x0806, &a)
+}
+
+/// An ICMPv6 neighbour solicitation for `target` (no checksum: nothing here verifies it).
+fn neighbour_solicitation(src: &str, target: &str) -> Vec<u8> {
+    let t = v6(target);
+    let solicited = format!("ff02::1:ff{:02x}:{:02x}{:02x}", t[13], t[14], t[15]);
+    let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&t);
+    let mut ip = ipv6_packet(src, &solicited, &[], 58, &icmp);
+    ip[7] = 255; // hop limit 255, as ND requires
+    ethernet(0x86dd, &ip)
+}
+
+/// An LLDP frame (chassis id, port id, TTL, end).
+fn lldp() -> Vec<u8> {
+    let tlvs = [
+        vec![0x02, 0x07, 4, 0, 0, 0, 0, 0, 1],
+        vec![0x04, 0x02, 7, b'1'],
+        vec![0x06, 0x02, 0, 120],
+        vec![0, 0],
+    ]
+    .concat();
+    ethernet(0x88cc, &tlvs)
+}
+
+const SUB_V4: [u8; 4] = [10, 0, 0, 1];
+const FOREIGN_V4: [u8; 4] = [198, 51, 100, 7];
+const RELAY_V4: [u8; 4] = [192, 0, 2, 25];
+/// The IPv4 options of a record-route option with room for one address, then end of list.
+const RECORD_ROUTE: [u8; 8] = [7, 7, 4, 0, 0, 0, 0, 0];
+/// Hop-by-hop options (0), then destination options (60), before the upper layer.
+const HBH_DEST: [u8; 2] = [0, 60];
+/// Hop-by-hop options, a routing header (43), destination options.
+const HBH_ROUTING_DEST: [u8; 3] = [0, 43, 60];
+
+struct FrameCase {
+    name: &'static str,
+    in_port: u32,
+    frame: Vec<u8>,
+    /// What Open vSwitch must extract (pieces of the trace's `Flow:` line).
+    classified: &'static [&'static str],
+    want: Want,
+}
+
+fn case(
+    name: &'static str,
+    in_port: u32,
+    frame: Vec<u8>,
+    classified: &'static [&'static str],
+    want: Want,
+) -> FrameCase {
+    FrameCase {
+        name,
+        in_port,
+        frame,
+        classified,
+        want,
+    }
+}
+
+/// Every frame that carries a TCP SYN to port 25 from a subscriber towards a foreign host,
+/// wrapped so that a plain `tcp,tp_dst=25` drop does not see it (or would, if the wrapping
+/// were the only problem), and the controls that must still pass.
+fn bypass_cases() -> Vec<FrameCase> {
+    let syn = ipv4_syn(SUB_V4, FOREIGN_V4, 25, &[]);
+    let to_relay = ipv4_syn(SUB_V4, RELAY_V4, 25, &[]);
+    let syn6 =
+        |dst: &str, port: u16| ipv6_packet("2001:db8:1::1", dst, &HBH_DEST, 6, &syn_to(port));
+    vec![
+        case(
+            "untagged TCP/25",
+            1,
+            ethernet(0x0800, &syn),
+            &["tcp,"],
+            Dropped,
+        ),
+        case(
+            "QinQ 88a8+8100 TCP/25",
+            1,
+            tagged(&[(0x88a8, 100), (0x8100, 200)], 0x0800, &syn),
+            &["dl_type=0x8100"],
+            Dropped,
+        ),
+        case(
+            "8100+8100 TCP/25",
+            1,
+            tagged(&[(0x8100, 100), (0x8100, 200)], 0x0800, &syn),
+            &["dl_type=0x8100"],
+            Dropped,
+        ),
+        case(
+            "MPLS 8847 TCP/25",
+            1,
+            ethernet(0x8847, &mpls(16, &syn)),
+            &["mpls,"],
+            Dropped,
+        ),
+        case(
+            "MPLS 8848 TCP/25",
+            1,
+            ethernet(0x8848, &mpls(16, &syn)),
+            &["mplsm,"],
+            Dropped,
+        ),
+        case(
+            "PPPoE session TCP/25",
+            1,
+            ethernet(0x8864, &pppoe_ipv4(&syn)),
+            &["dl_type=0x8864"],
+            Dropped,
+        ),
+        case(
+            "802.1Q-tagged TCP/25",
+            1,
+            tagged(&[(0x8100, 100)], 0x0800, &syn),
+            &["tcp,", "dl_vlan=100"],
+            Dropped,
+        ),
+        case(
+            "802.1ad-tagged TCP/25",
+            1,
+            tagged(&[(0x88a8, 100)], 0x0800, &syn),
+            &["tcp,", "dl_vlan=100"],
+            Dropped,
+        ),
+        case(
+            "IPv6 hop-by-hop + destination options TCP/25",
+            1,
+            ethernet(0x86dd, &syn6("2001:db8:2::7", 25)),
+            &["tcp6,"],
+            Dropped,
+        ),
+        case(
+            "IPv6 hop-by-hop + routing + destination options TCP/25",
+            1,
+            ethernet(
+                0x86dd,
+                &ipv6_packet(
+                    "2001:db8:1::1",
+                    "2001:db8:2::7",
+                    &HBH_ROUTING_DEST,
+                    6,
+                    &syn_to(25),
+                ),
+            ),
+            &["tcp6,"],
+            Dropped,
+        ),
+        case(
+            "IPv4 with options TCP/25",
+            1,
+            ethernet(0x0800, &ipv4_syn(SUB_V4, FOREIGN_V4, 25, &RECORD_ROUTE)),
+            &["tcp,"],
+            Dropped,
+        ),
+        case(
+            "LLDP from a subscriber port",
+            1,
+            lldp(),
+            &["dl_type=0x88cc"],
+            Dropped,
+        ),
+        // Controls: the same kinds of frames where the policy allows them.
+        case(
+            "802.1Q-tagged TCP/25 to the relay",
+            1,
+            tagged(&[(0x8100, 100)], 0x0800, &to_relay),
+            &["tcp,", "dl_vlan=100"],
+            Forwarded,
+        ),
+        case(
+            "802.1ad-tagged TCP/25 to the relay",
+            1,
+            tagged(&[(0x88a8, 100)], 0x0800, &to_relay),
+            &["tcp,", "dl_vlan=100"],
+            Forwarded,
+        ),
+        case(
+            "IPv6 hop-by-hop + destination options TCP/25 to the relay",
+            1,
+            ethernet(0x86dd, &syn6("2001:db8::25", 25)),
+            &["tcp6,"],
+            Forwarded,
+        ),
+        case(
+            "IPv4 with options TCP/25 to the relay",
+            1,
+            ethernet(0x0800, &ipv4_syn(SUB_V4, RELAY_V4, 25, &RECORD_ROUTE)),
+            &["tcp,"],
+            Forwarded,
+        ),
+        case(
+            "IPv6 TCP/587",
+            1,
+            ethernet(
+                0x86dd,
+                &ipv6_packet("2001:db8:1::1", "2001:db8:2::7", &[], 6, &syn_to(587)),
+            ),
+            &["tcp6,"],
+            Forwarded,
+        ),
+        case(
+            "ARP request",
+            1,
+            arp_request(SUB_V4, [10, 0, 0, 254]),
+            &["arp,"],
+            Forwarded,
+        ),
+        case(
+            "IPv6 neighbour solicitation",
+            1,
+            neighbour_solicitation("2001:db8:1::1", "2001:db8:2::7"),
+            &["icmp6,"],
+            Forwarded,
+        ),
+        case(
+            "QinQ TCP/25 from the uplink",
+            4,
+            tagged(&[(0x88a8, 100), (0x8100, 200)], 0x0800, &syn),
+            &["dl_type=0x8100"],
+            Forwarded,
+        ),
+    ]
+}
+
+/// Traces each case's bytes; every case must be classified as described and get its verdict.
+fn check_frames(bridge: &Bridge, cases: &[FrameCase]) {
+    let mut failures = Vec::new();
+    for c in cases {
+        let (flow, actions) = trace_packet(bridge, c.in_port, &c.frame);
+        let got = if forwards(&actions) {
+            Forwarded
+        } else {
+            Dropped
+        };
+        if got != c.want || !c.classified.iter().all(|piece| flow.contains(piece)) {
+            failures.push(format!(
+                "{}: want {:?} with {:?}, got {got:?}\n  Flow: {flow}\n  Datapath actions: {actions}",
+                c.name, c.want, c.classified
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// Stacked VLANs, MPLS and PPPoE sessions carrying TCP/25 are dropped on policed ports (only
+/// IPv4, IPv6 and ARP pass them); single tags, IPv6 extension headers and IPv4 options are
+/// seen through and blocked exactly like plain TCP/25; the controls pass.
+#[test]
+fn wrapped_tcp_25_from_a_subscriber_is_dropped_and_the_controls_pass() {
+    for (dpid, reporting) in [("1", ""), ("0x77", "\n[reporting]\nenabled = false\n")] {
+        let bridge = new_bridge();
+        let policy = temp_file("policy.toml", &format!("{POLICY}{reporting}"));
+        install_plan(&bridge, &policy, dpid);
+        let _ = std::fs::remove_file(&policy);
+        check_frames(&bridge, &bypass_cases());
+    }
+}
+
+/// `subscriber_ethertypes` opens exactly the types it names: LLDP passes, and MPLS too (with
+/// TCP/25 inside it: the hole `check` warns about), while PPPoE sessions stay dropped.
+#[test]
+fn subscriber_ethertypes_open_exactly_the_listed_types() {
+    let bridge = new_bridge();
+    let text = POLICY.replace(
+        "fragments = \"drop-tcp\"",
+        "fragments = \"drop-tcp\"\nsubscriber_ethertypes = [\"lldp\", \"0x8847\"]",
+    );
+    let policy = temp_file("policy.toml", &text);
+    install_plan(&bridge, &policy, "1");
+    let _ = std::fs::remove_file(&policy);
+    let syn = ipv4_syn(SUB_V4, FOREIGN_V4, 25, &[]);
+    check_frames(
+        &bridge,
+        &[
+            case("LLDP", 1, lldp(), &["dl_type=0x88cc"], Forwarded),
+            case(
+                "MPLS 8847 TCP/25",
+                1,
+                ethernet(0x8847, &mpls(16, &syn)),
+                &["mpls,"],
+                Forwarded,
+            ),
+            case(
+                "MPLS 8848 TCP/25",
+                1,
+                ethernet(0x8848, &mpls(16, &syn)),
+                &["mplsm,"],
+                Dropped,
+            ),
+            case(
+                "PPPoE session TCP/25",
+                1,
+                ethernet(0x8864, &pppoe_ipv4(&syn)),
+                &["dl_type=0x8864"],
+                Dropped,
+            ),
+            case(
+                "untagged TCP/25",
+                1,
+                ethernet(0x0800, &syn),
+                &["tcp,"],
+                Dropped,
+            ),
+        ],
+    );
+}
+
+/// A business line's exemption bound to its port: its sources pass there, and the same source
+/// address from any other port (a subscriber spoofing it) is blocked.
+const BOUND: &str = r#"
+[policy]
+blocked_ports = [25]
+relays = ["192.0.2.25/32", "2001:db8::25/128"]
+exempt_sources = []
+fragments = "drop-tcp"
+
+[[switch]]
+dpid = "0x78"
+subscriber_ports = [1, 2]
+uplink_ports = [4]
+[[switch.exempt]]
+port = 2
+sources = ["203.0.113.0/29", "2001:db8:b::/64"]
+
+[[switch]]
+dpid = "0x79"
+subscriber_ports = "all"
+uplink_ports = [4]
+[[switch.exempt]]
+port = 2
+sources = ["203.0.113.0/29", "2001:db8:b::/64"]
+"#;
+
+#[test]
+fn an_exemption_bound_to_a_port_holds_only_there() {
+    for dpid in ["0x78", "0x79"] {
+        let bridge = new_bridge();
+        let policy = temp_file("policy.toml", BOUND);
+        let plan = install_plan(&bridge, &policy, dpid);
+        let _ = std::fs::remove_file(&policy);
+        assert!(
+            plan.contains("priority=29000,in_port=2,tcp,nw_src=203.0.113.0/29,actions=NORMAL"),
+            "{plan}"
+        );
+        let v4 = |port: u32, src: &str| {
+            format!("in_port={port},tcp,nw_src={src},nw_dst=198.51.100.7,tp_dst=25")
+        };
+        let v6 = |port: u32, src: &str| {
+            format!("in_port={port},tcp6,ipv6_src={src},ipv6_dst=2001:db8:2::7,tp_dst=25")
+        };
+        let later6 = |port: u32, src: &str| {
+            format!("in_port={port},ipv6,ipv6_src={src},ipv6_dst=2001:db8:2::7,nw_proto=44,nw_frag=later")
+        };
+        // Port 3 is policed only on 0x79 ("all").
+        let port3 = if dpid == "0x79" { Dropped } else { Forwarded };
+        let cases = [
+            (v4(2, "203.0.113.2"), Forwarded),
+            (v4(1, "203.0.113.2"), Dropped),
+            (v4(3, "203.0.113.2"), port3),
+            (v4(2, "10.0.0.2"), Dropped),
+            (v6(2, "2001:db8:b::2"), Forwarded),
+            (v6(1, "2001:db8:b::2"), Dropped),
+            (later6(2, "2001:db8:b::2"), Forwarded),
+            (later6(1, "2001:db8:b::2"), Dropped),
+            (format!("{},nw_frag=first", v4(2, "203.0.113.2")), Forwarded),
+            (format!("{},nw_frag=first", v4(1, "203.0.113.2")), Dropped),
+            (v4(4, "203.0.113.2"), Forwarded),
+        ];
+        check_all(&bridge, &as_refs(&cases));
+        // The same, from real bytes: a spoofed exempt source on the wrong port.
+        let spoofed = ethernet(0x0800, &ipv4_syn([203, 0, 113, 2], FOREIGN_V4, 25, &[]));
+        check_frames(
+            &bridge,
+            &[
+                case(
+                    "exempt source on its port",
+                    2,
+                    spoofed.clone(),
+                    &["tcp,"],
+                    Forwarded,
+                ),
+                case(
+                    "spoofed exempt source on port 1",
+                    1,
+                    spoofed,
+                    &["tcp,"],
+                    Dropped,
+                ),
+            ],
+        );
+    }
 }
