@@ -7,7 +7,7 @@
     biz  --2+                                                          3-- web   198.51.100.80
 
     sub1 10.0.0.1 2001:db8:a::1      sub2 10.0.0.2 2001:db8:a::2
-    sub3 10.0.1.3 2001:db8:a:1::3    biz  203.0.113.2 2001:db8:b::2 (exempt business line)
+    sub3 10.0.1.3 2001:db8:a:1::3    biz  203.0.113.2 2001:db8:b::2 (business line, exempt on its port)
     mail 198.51.100.25 2001:db8:5100::25 (foreign mail server: 25, 465, 587)
     web  198.51.100.80 2001:db8:5100::80 (web server: 80)
 

@@ -12,6 +12,7 @@ PY = '/usr/bin/python3'
 PROBE = os.path.join(HERE, 'probe.py')
 RESPONDER = os.path.join(HERE, 'responder.py')
 FRAGMENTS = os.path.join(HERE, 'fragments.py')
+BYPASS = os.path.join(HERE, 'bypass.py')
 
 
 def last_json(text):
@@ -161,3 +162,22 @@ def fragmented_syn_arrives(sender, receiver, src, dst, src_mac, dst_mac, port, t
         sniffer.kill()
         out = ''
     return sent.get('sent', 0), last_json(out or '')
+
+
+def start_marker_sniffer(host):
+    """A capture on the host's interface counting bypass.py's markers until stopped."""
+    bg = Background(host, [PY, BYPASS, 'sniff', '--iface', str(host.defaultIntf())])
+    bg.read_first_line(timeout=15)
+    return bg
+
+
+def marker_counts(sniffer):
+    """Stops a marker sniffer: {tag (str): frames captured}, or None if it reported nothing."""
+    return sniffer.stop(grace=10).get('tags')
+
+
+def send_bypass_frames(host, frames):
+    """bypass.py send from host: frames is a list of dicts (kind, src_mac, dst_mac, src, dst, port,
+    tag); returns {tag (str): frames sent}."""
+    out = host.cmd("%s %s send --iface %s --frames '%s'" % (PY, BYPASS, host.defaultIntf(), json.dumps(frames)))
+    return last_json(out).get('sent', {})
