@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use op25b::controller::ovsdb_monitor;
 use op25b::controller::policy_store::PolicyStore;
+use op25b::doctor::Listeners;
 use op25b::doctor::ProblemKind;
 use op25b::fleet::SwitchConfigProblems;
 use op25b::policy::Config;
@@ -104,7 +105,10 @@ impl Monitor {
         let store = Arc::new(PolicyStore::new(config, None));
         let problems = Arc::new(SwitchConfigProblems::new());
         let shutdown = CancellationToken::new();
-        let listen = listen.parse().expect("listen address");
+        let listen = Listeners {
+            plain: Some(listen.parse().expect("listen address")),
+            tls: None,
+        };
         let _guard = runtime.enter();
         ovsdb_monitor::spawn(
             store.subscribe(),

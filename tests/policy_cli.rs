@@ -411,8 +411,10 @@ fn plan_output_ends_with_one_newline_after_the_last_flow() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         o.stdout.starts_with("OK: ")
-            && o.stdout
-                .ends_with("defaults police all ports but uplinks, subscriber EtherTypes [ipv4, arp, ipv6], 1 exempt source bound to ports\n"),
+            && o.stdout.ends_with(
+                "defaults police all ports but uplinks, subscriber EtherTypes [ipv4, arp, ipv6], 1 exempt source bound to ports, OpenFlow on plain TCP 127.0.0.1:6653
+"
+            ),
         "{:?}",
         o.stdout
     );

@@ -29,7 +29,8 @@ pub struct PolicyResponse {
 
 #[derive(Debug, Serialize)]
 pub struct ControllerView {
-    pub listen: SocketAddr,
+    pub listen: Option<SocketAddr>,
+    pub tls_listen: Option<SocketAddr>,
     pub api_listen: SocketAddr,
     pub echo_interval_secs: f64,
     pub echo_timeout_secs: f64,
@@ -107,6 +108,7 @@ pub fn view(config: &Config, generation: u64, path: Option<String>) -> PolicyRes
         path,
         controller: ControllerView {
             listen: c.listen,
+            tls_listen: c.tls.as_ref().map(|t| t.listen),
             api_listen: c.api_listen,
             echo_interval_secs: c.echo_interval.as_secs_f64(),
             echo_timeout_secs: c.echo_timeout.as_secs_f64(),

@@ -1,5 +1,10 @@
 //! `op25b check`: validate a policy file, print a summary and warnings, or every error.
-use crate::policy::{Config, LoadError, SubscriberPorts};
+//!
+//! Besides the file itself, the TLS files it names are read and checked as `run` would use them
+//! (readable, PEM, the key matching the certificate, the CA usable as a trust anchor); a problem
+//! is reported at the `file:line:column` of the key that names the file.
+use crate::controller::tls_config;
+use crate::policy::{Config, ControllerSettings, LoadError, SubscriberPorts};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -59,6 +64,20 @@ pub fn main(args: CheckArgs) -> i32 {
     let Some(config) = load_or_report(&args.config) else {
         return 1;
     };
+    if let Some(tls) = &config.controller().tls {
+        if let Err(errors) = tls_config::server_config(tls) {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "{}: {} error{}",
+                args.config.display(),
+                errors.0.len(),
+                if errors.0.len() == 1 { "" } else { "s" }
+            );
+            return 1;
+        }
+    }
     let p = config.policy();
     let ports: Vec<String> = p.blocked_ports().iter().map(u16::to_string).collect();
     let defaults = match &p.defaults().subscriber {
@@ -75,7 +94,7 @@ pub fn main(args: CheckArgs) -> i32 {
         .collect();
     let bound: usize = p.switches().values().map(|s| s.exempt.len()).sum();
     write_stdout(&format!(
-        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}, subscriber EtherTypes [{}], {} bound to ports\n",
+        "OK: {}, {}, {}, blocked ports [{}], fragments {}, forwarding {}, reporting {}, defaults police {}, subscriber EtherTypes [{}], {} bound to ports, {}\n",
         count(p.switches().len(), "switch", "switches"),
         count(p.relays().len(), "relay", "relays"),
         count(p.exempt_sources().len(), "exempt source", "exempt sources"),
@@ -86,7 +105,20 @@ pub fn main(args: CheckArgs) -> i32 {
         defaults,
         ethertypes.join(", "),
         count(bound, "exempt source", "exempt sources"),
+        listeners(config.controller())
     ))
+}
+
+/// `OpenFlow on mutual TLS 192.0.2.10:6653 and plain TCP 127.0.0.1:6653`.
+fn listeners(c: &ControllerSettings) -> String {
+    let mut on = Vec::new();
+    if let Some(t) = &c.tls {
+        on.push(format!("mutual TLS {}", t.listen));
+    }
+    if let Some(a) = c.listen {
+        on.push(format!("plain TCP {a}"));
+    }
+    format!("OpenFlow on {}", on.join(" and "))
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {

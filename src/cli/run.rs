@@ -10,6 +10,7 @@ use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
 use crate::controller::reload::run_reloader;
 use crate::controller::runtime::{Controller, ControllerOptions};
+use crate::doctor::Listeners;
 use crate::fleet::registry::Registry;
 use crate::policy::Config;
 use clap::{Args, ValueEnum};
@@ -28,9 +29,13 @@ pub struct RunArgs {
     /// Log line format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Listen here instead of `[controller] listen`.
+    /// Listen for plain TCP here instead of `[controller] listen` (the `plaintext` rule
+    /// applies: a non-loopback address needs `plaintext = "allow"`).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Listen for mutual TLS here instead of `[controller] tls_listen` (TLS must be configured).
+    #[arg(long)]
+    pub tls_listen: Option<SocketAddr>,
     /// Serve the HTTP API here instead of `[controller] api_listen`.
     #[arg(long)]
     pub api_listen: Option<SocketAddr>,
@@ -127,6 +132,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         registry,
         ControllerOptions {
             listen: args.listen,
+            tls_listen: args.tls_listen,
             samples: observability.samples.clone(),
         },
         observability.observations.clone(),
@@ -136,7 +142,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     // `[ovsdb] endpoints`: the bridges' settings, checked against the listener's real address.
     let switch_config = ovsdb_monitor::spawn(
         store.subscribe(),
-        controller.local_addr(),
+        Listeners {
+            plain: controller.plain_addr(),
+            tls: controller.tls_addr(),
+        },
         observability.state.switch_config.clone(),
         obs_shutdown.clone(),
     );
@@ -144,6 +153,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     info!(
         config = %args.config.display(),
         listen = %controller.local_addr(),
+        tls_listen = ?controller.tls_addr(),
         generation = store.current().generation(),
         "op25b controller running"
     );

@@ -1,6 +1,8 @@
-//! The OpenFlow listening socket: bound at once with a large backlog, so a burst of hundreds of
+//! The OpenFlow listening sockets (plain TCP and mutual TLS alike): bound at once with a large backlog, so a burst of hundreds of
 //! switches connecting together loses no SYN.
 
+use super::tls_config::TlsSetupErrors;
+use crate::policy::PlaintextRule;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpSocket};
 
@@ -27,6 +29,12 @@ pub enum ListenError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot set up mutual TLS:\n{0}")]
+    Tls(#[from] TlsSetupErrors),
+    #[error("refusing to listen: {}", PlaintextRule::refusal(*addr))]
+    PlaintextRefused { addr: SocketAddr },
+    #[error("no OpenFlow listener configured: set [controller] tls_listen (with tls_cert, tls_key, tls_client_ca) or listen")]
+    NoListener,
 }
 
 /// Binds `addr` with SO_REUSEADDR and a backlog of [`LISTEN_BACKLOG`].

@@ -1,5 +1,6 @@
-//! The controller: the OpenFlow listener and runtime, the policy store and its reloads, the
-//! offender service, and the continuous check of the bridges' settings (ovsdb_monitor).
+//! The controller: the OpenFlow listeners (plain TCP and mutual TLS) and runtime, the policy
+//! store and its reloads, the offender service, and the continuous check of the bridges'
+//! settings (ovsdb_monitor).
 pub mod listener;
 pub mod offender_service;
 pub mod ovsdb_monitor;
@@ -7,6 +8,8 @@ pub mod policy_store;
 pub mod reload;
 pub mod reporting_reload;
 pub mod runtime;
+pub mod tls_accept;
+pub mod tls_config;
 
 #[cfg(test)]
 mod reload_tests;

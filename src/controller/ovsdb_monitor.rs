@@ -12,13 +12,13 @@
 //! Wiring (as `run` does it, once the OpenFlow listener is up so its address is known):
 //!
 //! ```text
-//! let task = ovsdb_monitor::spawn(store.subscribe(), controller.local_addr(),
+//! let listeners = Listeners { plain: controller.plain_addr(), tls: controller.tls_addr() };
+//! let task = ovsdb_monitor::spawn(store.subscribe(), listeners,
 //!     api_state.switch_config.clone(), shutdown.clone());
 //! ... on shutdown: shutdown.cancel(); task.await;
 //! ```
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::doctor::{diagnose, Expectations, Problem, SwitchDatabase};
+use crate::doctor::{diagnose, Expectations, Listeners, Problem, SwitchDatabase};
 use crate::fleet::SwitchConfigProblems;
 use crate::ovsdb::VswitchMonitor;
 use crate::policy::OvsdbEndpoint;
@@ -42,20 +42,20 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Policies = watch::Receiver<Arc<ActivePolicy>>;
 
-/// Starts the task that follows `[ovsdb] endpoints`; `listen` is the OpenFlow listener's
-/// address (the controller targets must reach it). Ends on `shutdown`.
+/// Starts the task that follows `[ovsdb] endpoints`; `listeners` are the OpenFlow listeners'
+/// addresses (the controller targets must reach one of them). Ends on `shutdown`.
 pub fn spawn(
     policies: Policies,
-    listen: SocketAddr,
+    listeners: Listeners,
     problems: Arc<SwitchConfigProblems>,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(supervise(policies, listen, problems, shutdown))
+    tokio::spawn(supervise(policies, listeners, problems, shutdown))
 }
 
 async fn supervise(
     mut policies: Policies,
-    listen: SocketAddr,
+    listeners: Listeners,
     problems: Arc<SwitchConfigProblems>,
     shutdown: CancellationToken,
 ) {
@@ -82,7 +82,7 @@ async fn supervise(
                 let task = tokio::spawn(watch_endpoint(
                     slot.key().clone(),
                     policies.clone(),
-                    listen,
+                    listeners,
                     problems.clone(),
                     stop.clone(),
                 ));
@@ -110,7 +110,7 @@ async fn supervise(
 async fn watch_endpoint(
     endpoint: OvsdbEndpoint,
     mut policies: Policies,
-    listen: SocketAddr,
+    listeners: Listeners,
     problems: Arc<SwitchConfigProblems>,
     stop: CancellationToken,
 ) {
@@ -127,7 +127,7 @@ async fn watch_endpoint(
             Ok((mut monitor, mut db)) => {
                 info!(endpoint = %name, bridges = db.bridges.len(), "OVSDB monitor connected: checking the bridges' settings");
                 retry = RETRY_MIN;
-                check(&name, &db, &policies, listen, &problems);
+                check(&name, &db, &policies, listeners, &problems);
                 let error = loop {
                     tokio::select! {
                         biased;
@@ -136,12 +136,12 @@ async fn watch_endpoint(
                             if changed.is_err() {
                                 return;
                             }
-                            check(&name, &db, &policies, listen, &problems);
+                            check(&name, &db, &policies, listeners, &problems);
                         }
                         next = monitor.next_change() => match next {
                             Ok(new) => {
                                 db = new;
-                                check(&name, &db, &policies, listen, &problems);
+                                check(&name, &db, &policies, listeners, &problems);
                             }
                             Err(e) => break e,
                         },
@@ -176,12 +176,12 @@ fn check(
     endpoint: &str,
     db: &SwitchDatabase,
     policies: &Policies,
-    listen: SocketAddr,
+    listeners: Listeners,
     problems: &SwitchConfigProblems,
 ) {
     let active = policies.borrow().clone();
     let expect = Expectations {
-        listen,
+        listeners,
         ..Expectations::of(active.config())
     };
     let changes = problems.publish(endpoint, diagnose(db, Some(&expect)));

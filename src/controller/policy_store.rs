@@ -88,11 +88,14 @@ impl PolicyStore {
                 generation: current.generation(),
             };
         }
-        if current.config().controller().listen != config.controller().listen {
+        let (old, new) = (current.config().controller(), config.controller());
+        if old.listen != new.listen || old.tls != new.tls || old.plaintext != new.plaintext {
             warn!(
-                old = %current.config().controller().listen,
-                new = %config.controller().listen,
-                "[controller] listen changed: takes effect at the next restart"
+                old_listen = ?old.listen,
+                new_listen = ?new.listen,
+                old_tls_listen = ?old.tls.as_ref().map(|t| t.listen),
+                new_tls_listen = ?new.tls.as_ref().map(|t| t.listen),
+                "[controller] listen, plaintext or tls_* changed: takes effect at the next restart"
             );
         }
         let generation = current.generation() + 1;

@@ -1,11 +1,17 @@
-//! The running controller: the listener's accept loop, one task per connection, shutdown.
+//! The running controller: the listeners' accept loops, one task per connection, shutdown.
 //!
-//! Start-up binds the listener before anything else (well under 50 ms), so switches that connect
+//! Start-up binds the listeners before anything else (well under 50 ms), so switches that connect
 //! at once are queued in the listen backlog (65535 asked, clamped by `net.core.somaxconn`). Nothing on the per-message path is shared between
 //! switches except the registry entry of the switch itself.
+//!
+//! Two listeners, either or both: plain TCP (`[controller] listen`, a peer is only its address)
+//! and mutual TLS (`tls_listen`, a peer is its address and certificate). A TLS connection's
+//! handshake runs in its own task (see [`super::tls_accept`]) before the OpenFlow session.
 
 use super::listener::{self, ListenError};
 use super::policy_store::PolicyStore;
+use super::tls_accept;
+use super::tls_config;
 use crate::fleet::dpid_claims::DpidClaims;
 use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{ForgetDpids, Registry};
@@ -19,6 +25,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
@@ -29,8 +36,12 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Options that are not in the policy file.
 #[derive(Debug, Default)]
 pub struct ControllerOptions {
-    /// Listen here instead of `[controller] listen` (tests use 127.0.0.1:0).
+    /// Listen for plain TCP here instead of `[controller] listen` (tests use 127.0.0.1:0); the
+    /// `plaintext` rule applies to it too.
     pub listen: Option<SocketAddr>,
+    /// Listen for mutual TLS here instead of `[controller] tls_listen` (only when the policy
+    /// configures TLS).
+    pub tls_listen: Option<SocketAddr>,
     /// Where packet-in samples go (the offender table); None drops and counts them.
     pub samples: Option<mpsc::Sender<PacketInSample>>,
 }
@@ -39,12 +50,14 @@ pub struct ControllerOptions {
 #[derive(Debug)]
 pub struct Controller {
     local_addr: SocketAddr,
+    plain_addr: Option<SocketAddr>,
+    tls_addr: Option<SocketAddr>,
     registry: Arc<Registry>,
     store: Arc<PolicyStore>,
     claims: Arc<DpidClaims>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
-    accept: JoinHandle<()>,
+    accept: Vec<JoinHandle<()>>,
 }
 
 impl Controller {
@@ -71,34 +84,64 @@ impl Controller {
         options: ControllerOptions,
         observations: Arc<SwitchObservations>,
     ) -> Result<Self, ListenError> {
-        let addr = options
-            .listen
-            .unwrap_or_else(|| store.current().config().controller().listen);
-        let listener = listener::bind(addr)?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ListenError::Listen { addr, source })?;
-        info!(%local_addr, backlog = listener::LISTEN_BACKLOG, "OpenFlow listener ready");
+        let settings = store.current().config().controller().clone();
+        if let Some(addr) = options.listen {
+            if !settings.plaintext.permits(addr) {
+                return Err(ListenError::PlaintextRefused { addr });
+            }
+        }
+        // TLS files first: a mistake in them must not leave a plaintext listener half started.
+        let tls = match &settings.tls {
+            Some(t) => Some((
+                options.tls_listen.unwrap_or(t.listen),
+                TlsAcceptor::from(tls_config::server_config(t)?),
+            )),
+            None => None,
+        };
+        let plain = match options.listen.or(settings.listen) {
+            Some(addr) => Some(bound(addr)?),
+            None => None,
+        };
+        let tls = match tls {
+            Some((addr, acceptor)) => Some((bound(addr)?, acceptor)),
+            None => None,
+        };
+        if let Some((_, addr)) = &plain {
+            info!(local_addr = %addr, backlog = listener::LISTEN_BACKLOG, "OpenFlow listener ready (plain TCP)");
+        }
+        if let Some(((_, addr), _)) = &tls {
+            info!(local_addr = %addr, backlog = listener::LISTEN_BACKLOG, "OpenFlow listener ready (mutual TLS)");
+        }
+        let tls_addr = tls.as_ref().map(|((_, addr), _)| *addr);
+        let plain_addr = plain.as_ref().map(|(_, a)| *a);
+        let local_addr = plain_addr.or(tls_addr).ok_or(ListenError::NoListener)?;
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let claims = Arc::new(DpidClaims::new());
         // Observations are forgotten with the registry's disconnected switches.
         let forget: Arc<dyn ForgetDpids> = observations.clone();
         registry.forget_with(&forget);
-        let accept = tokio::spawn(accept_loop(
-            listener,
-            AcceptContext {
-                registry: registry.clone(),
-                store: store.clone(),
-                claims: claims.clone(),
-                samples: options.samples,
-                observations,
-                shutdown: shutdown.clone(),
-                tracker: tracker.clone(),
-            },
-        ));
+        let ctx = Arc::new(AcceptContext {
+            registry: registry.clone(),
+            store: store.clone(),
+            claims: claims.clone(),
+            samples: options.samples,
+            observations,
+            shutdown: shutdown.clone(),
+            tracker: tracker.clone(),
+            next_id: AtomicU64::new(1),
+        });
+        let mut accept = Vec::new();
+        if let Some((listener, _)) = plain {
+            accept.push(tokio::spawn(accept_loop(listener, ctx.clone(), None)));
+        }
+        if let Some(((listener, _), acceptor)) = tls {
+            accept.push(tokio::spawn(accept_loop(listener, ctx, Some(acceptor))));
+        }
         Ok(Self {
             local_addr,
+            plain_addr,
+            tls_addr,
             registry,
             store,
             claims,
@@ -108,9 +151,20 @@ impl Controller {
         })
     }
 
-    /// The OpenFlow address actually bound.
+    /// The OpenFlow address actually bound: the plain-TCP listener's, or the TLS listener's
+    /// when there is no plain one.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The plain-TCP listener's address actually bound, if there is one.
+    pub fn plain_addr(&self) -> Option<SocketAddr> {
+        self.plain_addr
+    }
+
+    /// The mutual-TLS listener's address actually bound, if there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     pub fn registry(&self) -> &Arc<Registry> {
@@ -134,7 +188,9 @@ impl Controller {
     /// [`SHUTDOWN_GRACE`] for them.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
-        let _ = self.accept.await;
+        for accept in self.accept {
+            let _ = accept.await;
+        }
         self.tracker.close();
         if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait())
             .await
@@ -157,10 +213,37 @@ struct AcceptContext {
     observations: Arc<SwitchObservations>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    /// Connection ids, unique across both listeners.
+    next_id: AtomicU64,
 }
 
-async fn accept_loop(listener: TcpListener, ctx: AcceptContext) {
-    let next_id = AtomicU64::new(1);
+impl AcceptContext {
+    fn connection(&self, peer: PeerIdentity) -> ConnectionContext {
+        ConnectionContext {
+            conn_id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            peer,
+            registry: self.registry.clone(),
+            claims: self.claims.clone(),
+            policy: self.store.subscribe(),
+            samples: self.samples.clone(),
+            observations: self.observations.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+}
+
+/// Binds `addr`, returning the listener and the address actually bound.
+fn bound(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ListenError> {
+    let listener = listener::bind(addr)?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ListenError::Listen { addr, source })?;
+    Ok((listener, local))
+}
+
+/// Accepts connections until shutdown; over TLS (`tls` set) each one's handshake runs in the
+/// connection's task before its session.
+async fn accept_loop(listener: TcpListener, ctx: Arc<AcceptContext>, tls: Option<TlsAcceptor>) {
     // One cancellation future for the loop's lifetime (creating one per accept takes a lock).
     let cancelled = ctx.shutdown.cancelled();
     tokio::pin!(cancelled);
@@ -175,17 +258,32 @@ async fn accept_loop(listener: TcpListener, ctx: AcceptContext) {
                 if let Err(e) = stream.set_nodelay(true) {
                     warn!(%peer, error = %e, "cannot set TCP_NODELAY");
                 }
-                let conn = ConnectionContext {
-                    conn_id: next_id.fetch_add(1, Ordering::Relaxed),
-                    peer: PeerIdentity::plain(peer),
-                    registry: ctx.registry.clone(),
-                    claims: ctx.claims.clone(),
-                    policy: ctx.store.subscribe(),
-                    samples: ctx.samples.clone(),
-                    observations: ctx.observations.clone(),
-                    shutdown: ctx.shutdown.clone(),
-                };
-                ctx.tracker.spawn(run_connection(stream, conn));
+                match &tls {
+                    None => {
+                        let conn = ctx.connection(PeerIdentity::plain(peer));
+                        ctx.tracker.spawn(run_connection(stream, conn));
+                    }
+                    Some(acceptor) => {
+                        let acceptor = acceptor.clone();
+                        let ctx2 = ctx.clone();
+                        ctx.tracker.spawn(async move {
+                            let timeout =
+                                ctx2.store.current().config().controller().handshake_timeout;
+                            let Some((stream, identity)) = tls_accept::accept(
+                                &acceptor,
+                                stream,
+                                peer,
+                                timeout,
+                                &ctx2.shutdown,
+                            )
+                            .await
+                            else {
+                                return;
+                            };
+                            run_connection(stream, ctx2.connection(identity)).await;
+                        });
+                    }
+                }
             }
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.

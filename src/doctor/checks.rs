@@ -19,8 +19,9 @@ use std::time::Duration;
 pub struct Expectations<'a> {
     /// The policy (which dpids it lists, what `[defaults]` polices).
     pub policy: &'a Policy,
-    /// Where this controller listens (`[controller] listen`, or `run --listen`).
-    pub listen: SocketAddr,
+    /// Where this controller listens (`[controller] listen` and `tls_listen`, or what `run`
+    /// bound).
+    pub listeners: Listeners,
     /// `[controller] echo_timeout_secs`: how long the controller lets a switch be silent.
     pub echo_timeout: Duration,
 }
@@ -30,7 +31,10 @@ impl<'a> Expectations<'a> {
     pub fn of(config: &'a Config) -> Self {
         Expectations {
             policy: config.policy(),
-            listen: config.controller().listen,
+            listeners: Listeners {
+                plain: config.controller().listen,
+                tls: config.controller().tls.as_ref().map(|t| t.listen),
+            },
             echo_timeout: config.controller().echo_timeout,
         }
     }
@@ -38,20 +42,31 @@ impl<'a> Expectations<'a> {
 
 /// Why some checks were not made without a policy.
 pub const SKIPPED_WITHOUT_POLICY: &str = "dpid in the policy, controller targets, max_backoff, inactivity_probe and vlan-limit: no policy given (--config)";
-/// Why `ssl:` targets are not required.
-pub const SKIPPED_TLS: &str =
-    "ssl: rather than tcp: controller targets: the policy has no TLS settings yet";
+/// The OpenFlow listeners a bridge's controller targets should point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listeners {
+    /// Plain TCP (`tcp:` targets).
+    pub plain: Option<SocketAddr>,
+    /// Mutual TLS (`ssl:` targets); preferred in fixes when set.
+    pub tls: Option<SocketAddr>,
+}
+
+impl Listeners {
+    /// (scheme, address) of each listener, the preferred one (TLS) first.
+    fn each(self) -> impl Iterator<Item = (&'static str, SocketAddr)> {
+        self.tls
+            .map(|a| ("ssl", a))
+            .into_iter()
+            .chain(self.plain.map(|a| ("tcp", a)))
+    }
+}
 
 /// Checks every bridge with a controller; with `expect`, against the policy too.
 pub fn diagnose(db: &SwitchDatabase, expect: Option<&Expectations>) -> Diagnosis {
     let mut out = Diagnosis::default();
-    out.skipped.push(
-        match expect {
-            None => SKIPPED_WITHOUT_POLICY,
-            Some(_) => SKIPPED_TLS,
-        }
-        .to_owned(),
-    );
+    if expect.is_none() {
+        out.skipped.push(SKIPPED_WITHOUT_POLICY.to_owned());
+    }
     let mut bridges: Vec<&BridgeRecord> = db
         .bridges
         .iter()
@@ -69,7 +84,7 @@ pub fn diagnose(db: &SwitchDatabase, expect: Option<&Expectations>) -> Diagnosis
         pinned_dpid(b, p);
         if let Some(e) = expect {
             in_policy(b, e.policy, p);
-            targets(b, e.listen, p);
+            targets(b, e.listeners, p);
             for c in &b.controllers {
                 max_backoff(b, c, e.echo_timeout, p);
                 inactivity_probe(b, c, e.echo_timeout, p);
@@ -177,13 +192,37 @@ fn in_policy(b: &BridgeRecord, policy: &Policy, out: &mut Vec<Problem>) {
     ));
 }
 
-fn targets(b: &BridgeRecord, listen: SocketAddr, out: &mut Vec<Problem>) {
+/// Whether `target` reaches one of `listeners` with the matching scheme (`ssl:` for the TLS
+/// listener, `tcp:` for the plain one); otherwise why not, said against the preferred listener.
+fn reaches_any(target: &str, listeners: Listeners) -> Result<(), String> {
+    let scheme = target.split_once(':').map_or(target, |(s, _)| s);
+    let mut why = None;
+    for (want, addr) in listeners.each() {
+        match target::reaches(target, addr) {
+            Ok(()) if scheme == want => return Ok(()),
+            Ok(()) => {
+                why.get_or_insert_with(|| {
+                    format!("{addr} with {scheme}:, but this controller takes {want}: there")
+                });
+            }
+            Err(e) => {
+                why.get_or_insert(e);
+            }
+        }
+    }
+    Err(why.unwrap_or_else(|| "a controller that has no OpenFlow listener".to_owned()))
+}
+
+fn targets(b: &BridgeRecord, listeners: Listeners, out: &mut Vec<Problem>) {
+    let Some((scheme, preferred)) = listeners.each().next() else {
+        return;
+    };
     let any_ours = b
         .controllers
         .iter()
-        .any(|c| target::reaches(&c.target, listen).is_ok());
+        .any(|c| reaches_any(&c.target, listeners).is_ok());
     for c in &b.controllers {
-        let Err(why) = target::reaches(&c.target, listen) else {
+        let Err(why) = reaches_any(&c.target, listeners) else {
             continue;
         };
         let fix = if any_ours {
@@ -192,7 +231,7 @@ fn targets(b: &BridgeRecord, listen: SocketAddr, out: &mut Vec<Problem>) {
             format!(
                 "ovs-vsctl set-controller {} {}",
                 b.name,
-                target::target_for(listen)
+                target::target_for(scheme, preferred)
             )
         };
         out.push(problem(

@@ -18,7 +18,7 @@ mod problem;
 mod records;
 mod target;
 
-pub use checks::{diagnose, Expectations, SKIPPED_TLS, SKIPPED_WITHOUT_POLICY};
+pub use checks::{diagnose, Expectations, Listeners, SKIPPED_WITHOUT_POLICY};
 pub use problem::{CheckedBridge, Diagnosis, Problem, ProblemKind};
 pub use records::{parse_pinned_dpid, BridgeRecord, ControllerRecord, SwitchDatabase};
 

@@ -72,11 +72,11 @@ fn host_port(rest: &str) -> Option<(&str, u16)> {
 
 /// The target to give a bridge so it reaches `listen` (a placeholder host when `listen`'s IP
 /// is unspecified).
-pub fn target_for(listen: SocketAddr) -> String {
+pub fn target_for(scheme: &str, listen: SocketAddr) -> String {
     match listen.ip() {
-        ip if ip.is_unspecified() => format!("tcp:CONTROLLER-ADDRESS:{}", listen.port()),
-        IpAddr::V6(ip) => format!("tcp:[{ip}]:{}", listen.port()),
-        IpAddr::V4(ip) => format!("tcp:{ip}:{}", listen.port()),
+        ip if ip.is_unspecified() => format!("{scheme}:CONTROLLER-ADDRESS:{}", listen.port()),
+        IpAddr::V6(ip) => format!("{scheme}:[{ip}]:{}", listen.port()),
+        IpAddr::V4(ip) => format!("{scheme}:{ip}:{}", listen.port()),
     }
 }
 
@@ -129,10 +129,13 @@ mod tests {
 
     #[test]
     fn the_fix_target_names_the_listen_address() {
-        assert_eq!(target_for(at("127.0.0.1:6653")), "tcp:127.0.0.1:6653");
-        assert_eq!(target_for(at("[::1]:6653")), "tcp:[::1]:6653");
         assert_eq!(
-            target_for(at("0.0.0.0:6653")),
+            target_for("tcp", at("127.0.0.1:6653")),
+            "tcp:127.0.0.1:6653"
+        );
+        assert_eq!(target_for("tcp", at("[::1]:6653")), "tcp:[::1]:6653");
+        assert_eq!(
+            target_for("tcp", at("0.0.0.0:6653")),
             "tcp:CONTROLLER-ADDRESS:6653"
         );
     }

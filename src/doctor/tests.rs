@@ -71,7 +71,7 @@ fn a_healthy_bridge_has_no_problem_and_bridges_without_a_controller_are_not_chec
             dpid: Some(Dpid(1))
         }]
     );
-    assert_eq!(d.skipped, vec![SKIPPED_TLS.to_owned()]);
+    assert!(d.skipped.is_empty(), "{:?}", d.skipped);
 }
 
 #[test]

@@ -25,7 +25,9 @@ mod validation_context;
 
 pub use bound_exemption::BoundExemptions;
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
-pub use controller_settings::ControllerSettings;
+pub use controller_settings::{
+    ControllerSettings, PlaintextRule, TlsFile, TlsSettings, DEFAULT_LISTEN,
+};
 pub use cookie::Cookie;
 pub use dpid::{Dpid, DpidParseError};
 pub use error::{LoadError, PolicyError, PolicyErrorKind, PolicyErrors, PolicyWarning};
@@ -161,6 +163,11 @@ impl Policy {
         &self.switches
     }
 
+    /// The entry of a listed switch (its name, port roles and pinned certificate).
+    pub fn switch(&self, dpid: Dpid) -> Option<&SwitchPolicy> {
+        self.switches.get(&dpid)
+    }
+
     /// The port roles for `dpid`: its own entry, or the defaults.
     pub fn roles_for(&self, dpid: Dpid) -> &PortRoles {
         self.switches
@@ -174,5 +181,7 @@ impl Policy {
     }
 }
 
+#[cfg(test)]
+mod controller_settings_tests;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! Which ports of a switch are policed (subscriber side) and which are never policed (uplinks).
 use super::bound_exemption::BoundExemptions;
+use super::cert_sha256::CertSha256;
 use super::dpid::Dpid;
 use super::port::PortNo;
 use std::collections::BTreeSet;
@@ -42,4 +43,7 @@ pub struct SwitchPolicy {
     pub ports: PortRoles,
     /// Sources exempt only on one of its subscriber ports (`[[switch.exempt]]`).
     pub exempt: BoundExemptions,
+    /// `cert_sha256`: the SHA-256 of the DER of the one certificate this switch presents over
+    /// mutual TLS, if pinned.
+    pub cert_sha256: Option<CertSha256>,
 }

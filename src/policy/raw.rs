@@ -35,6 +35,11 @@ pub(crate) struct RawOvsdb {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawController {
     pub listen: Option<Spanned<String>>,
+    pub plaintext: Option<Spanned<String>>,
+    pub tls_listen: Option<Spanned<String>>,
+    pub tls_cert: Option<Spanned<String>>,
+    pub tls_key: Option<Spanned<String>>,
+    pub tls_client_ca: Option<Spanned<String>>,
     pub echo_interval_secs: Option<Spanned<i64>>,
     pub echo_timeout_secs: Option<Spanned<i64>>,
     pub audit_interval_secs: Option<Spanned<i64>>,
@@ -70,6 +75,7 @@ pub(crate) struct RawSwitch {
     pub uplink_ports: Option<Spanned<Vec<Spanned<i64>>>>,
     #[serde(default)]
     pub exempt: Vec<Spanned<RawExempt>>,
+    pub cert_sha256: Option<Spanned<String>>,
 }
 
 /// One `[[switch.exempt]]` table: sources exempt only on this port of this switch.

@@ -1,4 +1,5 @@
 //! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
+use super::controller_settings::transport;
 use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
 use super::forwarding::RawForwarding;
 use super::ovsdb;
@@ -6,8 +7,8 @@ use super::raw::{RawController, RawFile, RawPolicy, RawPortSet, RawReporting};
 use super::validate_subscribers::{bound_exemptions, ethertypes};
 use super::validation_context::{entries, prefixes, Ctx};
 use super::{
-    Config, ControllerSettings, Cookie, Dpid, EtherType, Forwarding, FragmentMode, IpPrefix,
-    Loaded, Location, Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts,
+    CertSha256, Config, ControllerSettings, Cookie, Dpid, EtherType, Forwarding, FragmentMode,
+    IpPrefix, Loaded, Location, Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts,
     SwitchPolicy,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,7 +114,7 @@ fn socket(
                     &s.span(),
                     field,
                     format!(
-                        "{:?} is not an address:port like \"0.0.0.0:6653\" or \"[::1]:6653\"",
+                        "{:?} is not an address:port like \"127.0.0.1:9325\" or \"[::1]:9325\"",
                         s.get_ref()
                     ),
                 );
@@ -126,8 +127,15 @@ fn socket(
 fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
     let d = ControllerSettings::default();
     let Some(r) = raw else { return d };
+    let (origin, text) = (cx.origin, cx.text);
+    let (t, problems) = transport(r, &|span| Location::of_span(origin, text, span));
+    for p in problems {
+        cx.invalid(&p.span, p.field, p.reason);
+    }
     let s = ControllerSettings {
-        listen: socket(cx, &r.listen, "controller.listen", d.listen),
+        listen: t.listen,
+        tls: t.tls,
+        plaintext: t.plaintext,
         echo_interval: secs(
             cx,
             &r.echo_interval_secs,
@@ -419,6 +427,18 @@ fn switches(cx: &mut Ctx, raw: &RawFile, defaults: &PortRoles) -> BTreeMap<Dpid,
             &scope,
         );
         let exempt = bound_exemptions(cx, &sw.exempt, &ports, &format!("switch[{i}]"), &scope);
+        let cert_sha256 = sw.cert_sha256.as_ref().and_then(|c| {
+            c.get_ref()
+                .parse::<CertSha256>()
+                .map_err(|e| {
+                    cx.invalid(
+                        &c.span(),
+                        &format!("switch[{i}].cert_sha256"),
+                        e.to_string(),
+                    )
+                })
+                .ok()
+        });
         out.insert(
             dpid,
             SwitchPolicy {
@@ -426,6 +446,7 @@ fn switches(cx: &mut Ctx, raw: &RawFile, defaults: &PortRoles) -> BTreeMap<Dpid,
                 name: sw.name.clone(),
                 ports,
                 exempt,
+                cert_sha256,
             },
         );
     }

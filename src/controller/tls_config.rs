@@ -1,0 +1,180 @@
+//! The `[controller] tls_*` files turned into a rustls server configuration: the controller's
+//! certificate chain and key, and the CA every switch certificate must chain to (mutual TLS:
+//! a switch without a certificate, or with one from another CA, fails the handshake).
+//!
+//! Every problem is reported against the key that named the file, at its `file:line:column` in
+//! the policy, and all of them at once (`op25b check` shows them; `op25b run` refuses to start).
+//!
+//! TLS 1.3 and 1.2 are offered, with ring's cipher suites: ECDHE key exchange only, AES-GCM or
+//! ChaCha20-Poly1305 (Open vSwitch 3.1 with OpenSSL 3 picks AES-256-GCM with either version).
+use crate::policy::{CertSha256, TlsFile, TlsSettings};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{RootCertStore, ServerConfig};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::sync::Arc;
+
+/// What is wrong with one of the TLS files.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsFileProblem {
+    #[error("cannot read it: {0}")]
+    Read(std::io::Error),
+    #[error("not valid PEM: {0}")]
+    Pem(rustls::pki_types::pem::Error),
+    #[error("no certificate in it (expected a PEM block -----BEGIN CERTIFICATE-----)")]
+    NoCertificate,
+    #[error("no private key in it (expected a PEM block -----BEGIN PRIVATE KEY-----, -----BEGIN EC PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)")]
+    NoKey,
+    #[error("the private key cannot be used: {0}")]
+    KeyUnusable(rustls::Error),
+    #[error("the private key does not belong to the certificate in {cert}")]
+    KeyMismatch { cert: String },
+    #[error("certificate {index} is not a usable CA certificate: {error}")]
+    BadCa { index: usize, error: rustls::Error },
+    #[error("cannot build the switch certificate verifier: {0}")]
+    Verifier(rustls::server::VerifierBuilderError),
+}
+
+/// A problem with one file, located at the policy key that named it.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct TlsSetupError {
+    pub file: TlsFile,
+    pub problem: TlsFileProblem,
+}
+
+/// Every problem found with the TLS files (at least one). Display: one per line.
+#[derive(Debug)]
+pub struct TlsSetupErrors(pub Vec<TlsSetupError>);
+
+impl fmt::Display for TlsSetupErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TlsSetupErrors {}
+
+/// The SHA-256 of a certificate's DER bytes (what `[[switch]] cert_sha256` pins).
+pub fn fingerprint(der: &[u8]) -> CertSha256 {
+    CertSha256(Sha256::digest(der).into())
+}
+
+/// The crypto provider: ring, with its default (ECDHE, AEAD-only) cipher suites.
+#[allow(
+    deprecated,
+    reason = "ring is the chosen backend (aws-lc-rs's C build is too slow here); its lack of \
+              post-quantum key exchange costs nothing with Open vSwitch 3.1, which offers none"
+)]
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Reads the three files and builds the server configuration, or reports every problem.
+pub fn server_config(tls: &TlsSettings) -> Result<Arc<ServerConfig>, TlsSetupErrors> {
+    let provider = provider();
+    let mut errors = Vec::new();
+    let mut fail = |file: &TlsFile, problem| {
+        errors.push(TlsSetupError {
+            file: file.clone(),
+            problem,
+        });
+    };
+    let chain = certificates(&tls.cert).map_err(|p| fail(&tls.cert, p)).ok();
+    let key = private_key(&tls.key).map_err(|p| fail(&tls.key, p)).ok();
+    let verifier = client_verifier(&tls.client_ca, &provider)
+        .map_err(|p| fail(&tls.client_ca, p))
+        .ok();
+    let certified = match (chain, key) {
+        (Some(chain), Some(key)) => certified_key(chain, key, &tls.cert, &provider)
+            .map_err(|p| fail(&tls.key, p))
+            .ok(),
+        _ => None,
+    };
+    let (Some(certified), Some(verifier)) = (certified, verifier) else {
+        return Err(TlsSetupErrors(errors));
+    };
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| {
+            // Only reachable if the provider offered no suite for these versions: not ring's.
+            TlsSetupErrors(vec![TlsSetupError {
+                file: tls.cert.clone(),
+                problem: TlsFileProblem::KeyUnusable(e),
+            }])
+        })?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
+    Ok(Arc::new(config))
+}
+
+fn read(file: &TlsFile) -> Result<Vec<u8>, TlsFileProblem> {
+    std::fs::read(&file.path).map_err(TlsFileProblem::Read)
+}
+
+/// Every certificate in a PEM file (text around the blocks, as `ovs-pki` writes, is skipped).
+fn certificates(file: &TlsFile) -> Result<Vec<CertificateDer<'static>>, TlsFileProblem> {
+    let bytes = read(file)?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(TlsFileProblem::Pem)?;
+    if certs.is_empty() {
+        return Err(TlsFileProblem::NoCertificate);
+    }
+    Ok(certs)
+}
+
+fn private_key(file: &TlsFile) -> Result<PrivateKeyDer<'static>, TlsFileProblem> {
+    let bytes = read(file)?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => TlsFileProblem::NoKey,
+        other => TlsFileProblem::Pem(other),
+    })
+}
+
+fn certified_key(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    cert: &TlsFile,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey, TlsFileProblem> {
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(TlsFileProblem::KeyUnusable)?;
+    let certified = CertifiedKey::new(chain, signing);
+    match certified.keys_match() {
+        Ok(()) => Ok(certified),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            Err(TlsFileProblem::KeyMismatch {
+                cert: cert.to_string(),
+            })
+        }
+        Err(e) => Err(TlsFileProblem::KeyUnusable(e)),
+    }
+}
+
+fn client_verifier(
+    file: &TlsFile,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsFileProblem> {
+    let mut roots = RootCertStore::empty();
+    for (index, ca) in certificates(file)?.into_iter().enumerate() {
+        roots
+            .add(ca)
+            .map_err(|error| TlsFileProblem::BadCa { index, error })?;
+    }
+    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(TlsFileProblem::Verifier)
+}
