@@ -100,6 +100,30 @@ async fn a_switch_with_a_certificate_from_the_ca_gets_the_session_over_tls_1_3_a
 }
 
 #[tokio::test]
+async fn closing_a_session_sends_close_notify() {
+    let pki = pki(KeyType::P256);
+    let controller = start(&pki);
+    let addr = controller.tls_addr().expect("TLS listener");
+    let connector = TlsConnector::from(client_config(
+        &pki.controller_ca.cert,
+        Some(&pki.switch),
+        TLS13,
+    ));
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("controller").unwrap();
+    let mut tls = connector.connect(name, tcp).await.expect("session");
+    let mut head = [0u8; 8];
+    tls.read_exact(&mut head).await.expect("HELLO");
+    controller.shutdown().await;
+    // rustls reports a close without close_notify as an UnexpectedEof error.
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut rest))
+        .await
+        .expect("closed within 5 s");
+    assert!(end.is_ok(), "no close_notify: {end:?}");
+}
+
+#[tokio::test]
 async fn bad_peers_are_refused_at_the_handshake_and_others_keep_being_served() {
     let pki = pki(KeyType::P256);
     let controller = start(&pki);

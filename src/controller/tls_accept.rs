@@ -57,12 +57,13 @@ where
         .map(|leaf| fingerprint(leaf.as_ref()))
         .ok_or(HandshakeFailure::NoCertificate)?;
     let peer = PeerIdentity::tls(addr, cert);
-    info!(
-        %peer,
-        version = ?session.protocol_version(),
-        suite = ?session.negotiated_cipher_suite().map(|s| s.suite()),
-        "TLS session established"
-    );
+    let version = session
+        .protocol_version()
+        .map_or_else(|| "unknown".to_string(), |v| format!("{v:?}"));
+    let suite = session
+        .negotiated_cipher_suite()
+        .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite()));
+    info!(peer = %addr, %cert, %version, %suite, "TLS session established");
     Ok((tls, peer))
 }
 
