@@ -95,6 +95,7 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
         registry.clone(),
         ControllerOptions {
             listen: None,
+            tls_listen: None,
             samples: obs.samples.clone(),
         },
         obs.observations.clone(),

@@ -133,6 +133,7 @@ fn start_controller(listen: std::net::SocketAddr) -> (Controller, Arc<Registry>)
         registry.clone(),
         ControllerOptions {
             listen: Some(listen),
+            tls_listen: None,
             samples: None,
         },
     )

@@ -51,7 +51,7 @@ impl SwarmPolicy {
         format!(
             r#"# Written by op25b-swarm.
 [controller]
-listen = "{listen}"
+listen = "{listen}"{plaintext}
 api_listen = "{api}"
 echo_interval_secs = {echo}
 echo_timeout_secs = {timeout}
@@ -76,6 +76,12 @@ sample_rate_pps = 20
 counters_interval_secs = {counters}
 "#,
             listen = self.listen,
+            // An attached controller off loopback: the swarm speaks plain TCP only.
+            plaintext = if self.listen.ip().is_loopback() {
+                ""
+            } else {
+                "\nplaintext = \"allow\""
+            },
             api = self.api_listen,
             echo = self.echo_interval_secs,
             timeout = self.echo_interval_secs * 3,
@@ -112,7 +118,10 @@ mod tests {
         assert_eq!(p.relays().len(), 3);
         assert_eq!(p.exempt_sources().len(), 100);
         assert!(p.switches().is_empty());
-        assert_eq!(loaded.config.controller().listen.port(), 6653);
+        assert_eq!(
+            loaded.config.controller().listen.map(|a| a.port()),
+            Some(6653)
+        );
         assert_eq!(p.reporting().counters_interval_secs, 10);
     }
 
