@@ -305,3 +305,48 @@ fn problems_serialize_with_names_and_colon_hex_dpids() {
     assert_eq!(v["controller"], serde_json::Value::Null);
     assert_eq!(v["fix"], "ovs-vsctl set-fail-mode br0 secure");
 }
+
+#[test]
+fn with_a_tls_listener_a_target_must_use_ssl_there_and_the_fix_points_at_it() {
+    let db = |target: &str| {
+        let mut b = healthy("br-tls");
+        b.controllers = vec![controller(target)];
+        SwitchDatabase {
+            bridges: vec![b],
+            ..SwitchDatabase::default()
+        }
+    };
+    let listeners = Listeners {
+        plain: None,
+        tls: Some("192.0.2.10:6653".parse().expect("address")),
+    };
+    let base = config("");
+    let expect = Expectations {
+        listeners,
+        ..Expectations::of(&base)
+    };
+    let check = |target: &str| diagnose(&db(target), Some(&expect)).problems;
+
+    assert_eq!(check("ssl:192.0.2.10:6653"), vec![]);
+    let ps = check("tcp:192.0.2.10:6653");
+    assert_eq!(kinds(&ps), vec![ProblemKind::ControllerTarget]);
+    assert!(ps[0].why.contains("takes ssl:"), "{}", ps[0]);
+    assert_eq!(
+        ps[0].fix,
+        "ovs-vsctl set-controller br-tls ssl:192.0.2.10:6653"
+    );
+    // With both listeners, tcp: at the plain one is right too, ssl: at the plain one is not.
+    let both = Expectations {
+        listeners: Listeners {
+            plain: Some(LISTEN.parse().expect("address")),
+            ..listeners
+        },
+        ..Expectations::of(&base)
+    };
+    let check_both = |target: &str| diagnose(&db(target), Some(&both)).problems;
+    assert_eq!(check_both(&format!("tcp:{LISTEN}")), vec![]);
+    assert_eq!(
+        kinds(&check_both(&format!("ssl:{LISTEN}"))),
+        vec![ProblemKind::ControllerTarget]
+    );
+}
