@@ -65,7 +65,7 @@ fn the_shipped_example_checks_ok() {
     );
     assert!(
         o.stdout.ends_with(
-            "subscriber EtherTypes [ipv4, arp, ipv6], 2 exempt sources bound to ports\n"
+            "subscriber EtherTypes [ipv4, arp, ipv6], 2 exempt sources bound to ports, OpenFlow on plain TCP 127.0.0.1:6653\n"
         ),
         "{}",
         o.stdout
@@ -241,7 +241,7 @@ fn check_warns_about_spoofable_exemptions_and_ethertypes_it_cannot_police() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         o.stdout.ends_with(
-            "subscriber EtherTypes [ipv4, arp, ipv6, pppoe-session, lldp], 0 exempt sources bound to ports\n"
+            "subscriber EtherTypes [ipv4, arp, ipv6, pppoe-session, lldp], 0 exempt sources bound to ports, OpenFlow on plain TCP 127.0.0.1:6653\n"
         ),
         "{}",
         o.stdout
