@@ -1,27 +1,39 @@
 //! Which connection speaks for each datapath id.
 //!
-//! The same dpid connecting again while an old connection lingers (a half-open TCP session the
-//! switch already gave up on): the new connection wins and the old one is closed. Two *different*
-//! switches with the same dpid taking over from each other are a conflict, held down (see
-//! `takeover_history.rs`).
+//! Claims are judged by the takeover rule (`takeover_rule.rs`, the rule written out there and
+//! in docs/operating.md): a dpid pinned to a certificate goes only to that certificate; a live
+//! holder is displaced only by its own host, its own key, or the dpid's home address (the
+//! address of the first connection that held it); anyone else is refused and the holder is
+//! not touched. Takeovers by the same host or key that flap (two switches configured with one
+//! dpid) are a conflict, held down (see `takeover_history.rs`); a takeover from home is never
+//! refused by the hold-down and never counts towards it.
 //!
 //! Touched only when a connection learns its dpid or ends, never per message.
 //!
-//! Bounded: a dpid is tracked while a connection holds it. When its holder ends, its takeover
-//! history and hold-down are kept only while they can still matter (a takeover within
-//! [`FLAP_WINDOW`], a hold-down not over yet), for at most [`MAX_RELEASED`] dpids (the ones
-//! released longest ago are dropped first), then the dpid is forgotten. A dpid with a holder is
-//! never dropped, so a claimant refused during a hold-down is refused for the whole hold-down.
-//! Released dpids are queued in release order: amortised O(1) per claim or release, no scan.
+//! Bounded: a dpid is tracked while a connection holds it. When its holder ends, its home
+//! address, takeover history and hold-down are kept only while they can still matter (the home
+//! for [`HOME_MEMORY`], a takeover within [`FLAP_WINDOW`], a hold-down not over yet), for at
+//! most [`MAX_RELEASED`] dpids (the ones released longest ago are dropped first), then the dpid
+//! is forgotten. A dpid with a holder is never dropped, so a claimant refused during a
+//! hold-down is refused for the whole hold-down. Released dpids are queued in release order:
+//! amortised O(1) per claim or release, no scan.
 
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+use super::peer_identity::PeerIdentity;
 use super::takeover_history::{Takeover, TakeoverHistory};
 pub use super::takeover_history::{FLAP_TAKEOVERS, FLAP_WINDOW, HOLD_DOWN};
+pub use super::takeover_rule::Entitlement;
+use super::takeover_rule::{judge, Judgement};
+use crate::policy::CertSha256;
+
+/// How long a released dpid remembers its home address: a real switch away for less than this
+/// takes its dpid back from whoever holds it when it returns from home.
+pub const HOME_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
 /// At most this many dpids without a holder keep their takeover history or hold-down; beyond
 /// it the ones released longest ago are forgotten (their next claim starts a fresh history).
@@ -36,7 +48,7 @@ pub type ConnId = u64;
 #[derive(Debug)]
 struct Holder {
     conn: ConnId,
-    peer: SocketAddr,
+    peer: PeerIdentity,
     close: CancellationToken,
 }
 
@@ -44,8 +56,23 @@ struct Holder {
 struct DpidState {
     holder: Option<Holder>,
     history: TakeoverHistory,
+    /// The IP address of the first connection that held the dpid (unpinned dpids only).
+    home: Option<IpAddr>,
+    /// Without a holder: the home is forgotten after this.
+    home_until: Option<Instant>,
     /// Without a holder and kept for its history: the `seq` of its entry in `Inner::released`.
     released: Option<u64>,
+}
+
+impl DpidState {
+    /// When nothing of this dpid's state matters any more (`None`: already nothing does).
+    fn ends(&self, now: Instant) -> Option<Instant> {
+        let home = self.home_until.filter(|t| *t >= now);
+        match (self.history.ends(), home) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// A dpid that lost its holder, in release order.
@@ -77,7 +104,10 @@ impl Inner {
             return;
         }
         state.history.prune(now);
-        match state.history.ends() {
+        if state.home.is_some() && state.home_until.is_none() {
+            state.home_until = Some(now + HOME_MEMORY);
+        }
+        match state.ends(now) {
             None => {
                 self.map.remove(&dpid);
             }
@@ -97,6 +127,7 @@ impl Inner {
             if state.released.take().is_some() {
                 self.lingering = self.lingering.saturating_sub(1);
             }
+            state.home_until = None;
         }
     }
 
@@ -114,13 +145,14 @@ impl Inner {
                 continue;
             };
             let over_cap = self.lingering > max_released;
-            // A takeover exactly FLAP_WINDOW old still counts (see `prune`).
+            // A takeover exactly FLAP_WINDOW old still counts (see `prune`), a home exactly
+            // HOME_MEMORY old is still remembered.
             if !over_cap && now <= front.until {
                 break;
             }
             self.released.pop_front();
             state.history.prune(now);
-            match state.history.ends() {
+            match state.ends(now) {
                 // Still matters at `now` (a clock that went back): queue it again.
                 Some(until) if !over_cap && now <= until => {
                     let seq = self.next_seq;
@@ -154,9 +186,28 @@ pub enum ClaimOutcome {
     /// The claimant now holds the dpid; no one held it.
     Accepted,
     /// The claimant holds the dpid; the previous holder (at `previous_peer`) was told to close.
-    TookOver { previous_peer: SocketAddr },
-    /// The claimant is refused: `holder_peer` keeps the dpid until `until`.
-    Refused {
+    TookOver {
+        previous_peer: SocketAddr,
+        why: Entitlement,
+    },
+    /// The claimant is refused; nothing changed.
+    Refused(Refusal),
+}
+
+/// Why a claim was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The dpid is pinned to `pinned`; the claimant presented `presented` (None: plain TCP).
+    Unbound {
+        pinned: CertSha256,
+        presented: Option<CertSha256>,
+        /// The connection holding the dpid, if any (it is not disturbed).
+        holder_peer: Option<SocketAddr>,
+    },
+    /// A live session from another address holds the (unpinned) dpid.
+    HolderAlive { holder_peer: SocketAddr },
+    /// The conflict hold-down: `holder_peer` keeps the dpid until `until`.
+    HoldDown {
         holder_peer: SocketAddr,
         until: Instant,
         /// True when this claim is the one that detected the conflict (log it as an ERROR once).
@@ -191,46 +242,69 @@ impl DpidClaims {
         }
     }
 
-    /// Connection `conn` from `peer` has learned it is `dpid`. `close` is cancelled if it later loses
-    /// the dpid to a newer connection.
+    /// Connection `conn` from `peer` has learned it is `dpid`, which the policy pins to the
+    /// certificate `pin` (if any). `close` is cancelled if it later loses the dpid to a newer
+    /// connection. The takeover rule (module docs) decides.
     pub fn claim(
         &self,
         dpid: u64,
         conn: ConnId,
-        peer: SocketAddr,
+        peer: PeerIdentity,
+        pin: Option<CertSha256>,
         close: CancellationToken,
         now: Instant,
     ) -> ClaimOutcome {
         let mut inner = self.inner.lock();
         inner.sweep(now, self.max_released);
-        // Whatever follows, the dpid has a holder again (a refusal needs one).
+        let held = inner.map.get(&dpid).and_then(|s| s.holder.as_ref());
+        if held.is_some_and(|h| h.conn == conn) {
+            return ClaimOutcome::Accepted;
+        }
+        let holder = held.map(|h| h.peer);
+        let home = inner.map.get(&dpid).and_then(|s| s.home);
+        let entitlement = match judge(&peer, pin, holder.as_ref(), home) {
+            Judgement::Unbound { pinned, presented } => {
+                return ClaimOutcome::Refused(Refusal::Unbound {
+                    pinned,
+                    presented,
+                    holder_peer: holder.map(|h| h.addr),
+                });
+            }
+            Judgement::HolderStays => {
+                let holder_peer = holder.map_or(peer.addr, |h| h.addr);
+                return ClaimOutcome::Refused(Refusal::HolderAlive { holder_peer });
+            }
+            Judgement::Free => None,
+            Judgement::Entitled(why) => Some(why),
+        };
+        // The dpid has a holder again from here on.
         inner.claimed(dpid);
         let state = inner.map.entry(dpid).or_default();
         state.history.end_hold_down_if_over(now);
-        let Some(old) = state.holder.take() else {
-            state.holder = Some(Holder { conn, peer, close });
+        if state.home.is_none() && pin.is_none() {
+            state.home = Some(peer.addr.ip());
+        }
+        let new = Holder { conn, peer, close };
+        let (Some(why), Some(old)) = (entitlement, state.holder.take()) else {
+            state.holder = Some(new);
             return ClaimOutcome::Accepted;
         };
-        if old.conn == conn {
-            state.holder = Some(old);
-            return ClaimOutcome::Accepted;
-        }
-        match state.history.takeover(now) {
-            Takeover::Refused { until, detected } => {
-                let holder_peer = old.peer;
+        if why.counts_for_hold_down() {
+            if let Takeover::Refused { until, detected } = state.history.takeover(now) {
+                let holder_peer = old.peer.addr;
                 state.holder = Some(old);
-                ClaimOutcome::Refused {
+                return ClaimOutcome::Refused(Refusal::HoldDown {
                     holder_peer,
                     until,
                     conflict_detected: detected,
-                }
+                });
             }
-            Takeover::Allowed => {
-                old.close.cancel();
-                let previous_peer = old.peer;
-                state.holder = Some(Holder { conn, peer, close });
-                ClaimOutcome::TookOver { previous_peer }
-            }
+        }
+        old.close.cancel();
+        state.holder = Some(new);
+        ClaimOutcome::TookOver {
+            previous_peer: old.peer.addr,
+            why,
         }
     }
 
@@ -259,7 +333,7 @@ impl DpidClaims {
         inner
             .map
             .get(&dpid)
-            .and_then(|s| s.holder.as_ref().map(|h| (h.conn, h.peer)))
+            .and_then(|s| s.holder.as_ref().map(|h| (h.conn, h.peer.addr)))
     }
 
     /// Forgets released dpids whose history is over at `now` (also done on every claim and
@@ -269,6 +343,11 @@ impl DpidClaims {
         inner.sweep(now, self.max_released);
     }
 
+    /// The home address of `dpid`, if known.
+    pub fn home(&self, dpid: u64) -> Option<IpAddr> {
+        self.inner.lock().map.get(&dpid).and_then(|s| s.home)
+    }
+
     /// Dpids tracked now: held ones plus released ones whose history still matters.
     pub fn tracked(&self) -> usize {
         self.inner.lock().map.len()
@@ -276,283 +355,5 @@ impl DpidClaims {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    fn addr(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
-    }
-
-    fn takeover(claims: &DpidClaims, dpid: u64, conn: ConnId, now: Instant) -> ClaimOutcome {
-        claims.claim(dpid, conn, addr(conn as u16), CancellationToken::new(), now)
-    }
-
-    /// Drives `dpid` into a hold-down at `t0` (+1 s): holder is connection 3 at `addr(3)`.
-    fn hold_down(claims: &DpidClaims, dpid: u64, t0: Instant) {
-        takeover(claims, dpid, 1, t0);
-        takeover(claims, dpid, 2, t0);
-        takeover(claims, dpid, 3, t0);
-        let out = takeover(claims, dpid, 4, t0 + Duration::from_secs(1));
-        assert!(
-            matches!(
-                out,
-                ClaimOutcome::Refused {
-                    conflict_detected: true,
-                    ..
-                }
-            ),
-            "{out:?}"
-        );
-    }
-
-    fn has_history(claims: &DpidClaims, dpid: u64) -> bool {
-        claims.inner.lock().map.contains_key(&dpid)
-    }
-
-    #[test]
-    fn fifty_thousand_dpids_connecting_once_leave_nothing_behind() {
-        let claims = DpidClaims::new();
-        let now = Instant::now();
-        for dpid in 0..50_000u64 {
-            assert_eq!(takeover(&claims, dpid, dpid, now), ClaimOutcome::Accepted);
-            claims.release_at(dpid, dpid, now);
-        }
-        assert_eq!(claims.tracked(), 0);
-    }
-
-    #[test]
-    fn fifty_thousand_dpids_with_takeovers_stay_at_the_cap_oldest_dropped_first() {
-        let claims = DpidClaims::new();
-        let now = Instant::now();
-        let n = 50_000u64;
-        for dpid in 0..n {
-            // Two connections with the same dpid: a takeover, then both end.
-            takeover(&claims, dpid, 2 * dpid, now);
-            assert!(matches!(
-                takeover(&claims, dpid, 2 * dpid + 1, now),
-                ClaimOutcome::TookOver { .. }
-            ));
-            claims.release_at(dpid, 2 * dpid, now);
-            claims.release_at(dpid, 2 * dpid + 1, now);
-            assert!(claims.tracked() <= MAX_RELEASED, "after {dpid}");
-        }
-        assert_eq!(claims.tracked(), MAX_RELEASED);
-        let oldest_kept = n - MAX_RELEASED as u64;
-        assert!(!has_history(&claims, oldest_kept - 1));
-        assert!(has_history(&claims, oldest_kept));
-        assert!(claims.inner.lock().released.len() <= MAX_RELEASED);
-        // Once the flap window is over, everything released is forgotten.
-        claims.sweep(now + FLAP_WINDOW + Duration::from_secs(1));
-        assert_eq!(claims.tracked(), 0);
-    }
-
-    #[test]
-    fn a_released_history_is_kept_while_it_matters_then_forgotten() {
-        let claims = DpidClaims::new();
-        let t0 = Instant::now();
-        takeover(&claims, 9, 1, t0);
-        takeover(&claims, 9, 2, t0);
-        claims.release_at(9, 1, t0);
-        claims.release_at(9, 2, t0);
-        claims.sweep(t0 + FLAP_WINDOW);
-        assert!(has_history(&claims, 9), "the takeover still counts");
-        // Two more takeovers within the window are the conflict: the history was kept.
-        takeover(&claims, 9, 3, t0 + Duration::from_secs(10));
-        takeover(&claims, 9, 4, t0 + Duration::from_secs(10));
-        assert!(matches!(
-            takeover(&claims, 9, 5, t0 + Duration::from_secs(11)),
-            ClaimOutcome::Refused {
-                conflict_detected: true,
-                ..
-            }
-        ));
-        claims.release_at(9, 4, t0 + Duration::from_secs(12));
-        // Released during the hold-down: kept until the hold-down is over.
-        let end = t0 + Duration::from_secs(11) + HOLD_DOWN;
-        claims.sweep(end - Duration::from_secs(1));
-        assert!(has_history(&claims, 9));
-        claims.sweep(end);
-        assert!(has_history(&claims, 9));
-        claims.sweep(end + Duration::from_millis(1));
-        assert!(!has_history(&claims, 9));
-        assert_eq!(claims.tracked(), 0);
-    }
-
-    #[test]
-    fn the_hold_down_still_refuses_under_heavy_churn() {
-        let claims = DpidClaims::new();
-        let t0 = Instant::now();
-        hold_down(&claims, 7, t0);
-        // 50,000 other dpids taking over from themselves and going away: far beyond the cap.
-        for dpid in 100..50_100u64 {
-            takeover(&claims, dpid, 10 * dpid, t0 + Duration::from_secs(2));
-            takeover(&claims, dpid, 10 * dpid + 1, t0 + Duration::from_secs(2));
-            claims.release_at(dpid, 10 * dpid, t0 + Duration::from_secs(2));
-            claims.release_at(dpid, 10 * dpid + 1, t0 + Duration::from_secs(2));
-        }
-        assert!(claims.tracked() <= MAX_RELEASED + 1);
-        let out = takeover(&claims, 7, 5, t0 + Duration::from_secs(100));
-        assert!(
-            matches!(
-                out,
-                ClaimOutcome::Refused {
-                    conflict_detected: false,
-                    ..
-                }
-            ),
-            "{out:?}"
-        );
-        assert_eq!(claims.holder(7), Some((3, addr(3))));
-        // The holder ends during the hold-down: the next claimant gets the dpid, the one after
-        // it is still refused until the hold-down is over.
-        claims.release_at(7, 3, t0 + Duration::from_secs(101));
-        assert_eq!(
-            takeover(&claims, 7, 6, t0 + Duration::from_secs(102)),
-            ClaimOutcome::Accepted
-        );
-        assert!(matches!(
-            takeover(&claims, 7, 7, t0 + Duration::from_secs(103)),
-            ClaimOutcome::Refused { .. }
-        ));
-        assert_eq!(claims.holder(7), Some((6, addr(6))));
-    }
-
-    #[test]
-    fn one_dpid_flapping_forever_keeps_the_queue_small() {
-        let claims = DpidClaims::new();
-        let t0 = Instant::now();
-        for i in 0..100_000u64 {
-            // A takeover each time, spread so that no hold-down starts.
-            let now = t0 + FLAP_WINDOW * (i as u32);
-            takeover(&claims, 1, 2 * i, now);
-            takeover(&claims, 1, 2 * i + 1, now);
-            claims.release_at(1, 2 * i, now);
-            claims.release_at(1, 2 * i + 1, now);
-        }
-        assert_eq!(claims.tracked(), 1);
-        assert!(claims.inner.lock().released.len() <= COMPACT_SLACK + 2);
-    }
-
-    #[test]
-    fn without_room_a_released_hold_down_is_forgotten_and_the_next_claim_starts_afresh() {
-        let claims = DpidClaims::with_max_released(0);
-        let t0 = Instant::now();
-        hold_down(&claims, 7, t0);
-        // While held, it is kept whatever the cap.
-        claims.sweep(t0 + Duration::from_secs(2));
-        assert!(matches!(
-            takeover(&claims, 7, 5, t0 + Duration::from_secs(2)),
-            ClaimOutcome::Refused { .. }
-        ));
-        claims.release_at(7, 3, t0 + Duration::from_secs(3));
-        assert_eq!(claims.tracked(), 0);
-        assert_eq!(
-            takeover(&claims, 7, 8, t0 + Duration::from_secs(4)),
-            ClaimOutcome::Accepted
-        );
-        assert!(matches!(
-            takeover(&claims, 7, 9, t0 + Duration::from_secs(4)),
-            ClaimOutcome::TookOver { .. }
-        ));
-    }
-
-    #[test]
-    fn first_claim_is_accepted_and_release_frees_it() {
-        let claims = DpidClaims::new();
-        let now = Instant::now();
-        let t = CancellationToken::new();
-        assert_eq!(
-            claims.claim(1, 10, addr(1000), t.clone(), now),
-            ClaimOutcome::Accepted
-        );
-        assert_eq!(claims.holder(1), Some((10, addr(1000))));
-        claims.release(1, 10);
-        assert_eq!(claims.holder(1), None);
-        assert!(!t.is_cancelled());
-    }
-
-    #[test]
-    fn a_newer_connection_takes_over_and_the_old_one_is_cancelled() {
-        let claims = DpidClaims::new();
-        let now = Instant::now();
-        let old = CancellationToken::new();
-        claims.claim(1, 10, addr(1000), old.clone(), now);
-        let out = claims.claim(1, 11, addr(1001), CancellationToken::new(), now);
-        assert_eq!(
-            out,
-            ClaimOutcome::TookOver {
-                previous_peer: addr(1000)
-            }
-        );
-        assert!(old.is_cancelled());
-        // The old connection's release must not free the new holder.
-        claims.release(1, 10);
-        assert_eq!(claims.holder(1), Some((11, addr(1001))));
-    }
-
-    #[test]
-    fn flapping_between_two_switches_is_detected_and_held_down() {
-        let claims = DpidClaims::new();
-        let t0 = Instant::now();
-        claims.claim(7, 1, addr(1), CancellationToken::new(), t0);
-        // takeovers 1 and 2 are allowed
-        assert!(matches!(
-            claims.claim(7, 2, addr(2), CancellationToken::new(), t0),
-            ClaimOutcome::TookOver { .. }
-        ));
-        assert!(matches!(
-            claims.claim(7, 3, addr(3), CancellationToken::new(), t0),
-            ClaimOutcome::TookOver { .. }
-        ));
-        // the third within the window is the conflict: refused, holder stays
-        let third = CancellationToken::new();
-        let out = claims.claim(7, 4, addr(4), third.clone(), t0 + Duration::from_secs(1));
-        match out {
-            ClaimOutcome::Refused {
-                holder_peer,
-                conflict_detected,
-                ..
-            } => {
-                assert_eq!(holder_peer, addr(3));
-                assert!(conflict_detected);
-            }
-            other => panic!("expected refusal, got {other:?}"),
-        }
-        assert_eq!(claims.holder(7), Some((3, addr(3))));
-        // further claims during hold-down are refused without a new detection
-        let out = claims.claim(
-            7,
-            5,
-            addr(5),
-            CancellationToken::new(),
-            t0 + Duration::from_secs(2),
-        );
-        assert!(matches!(
-            out,
-            ClaimOutcome::Refused {
-                conflict_detected: false,
-                ..
-            }
-        ));
-        // after the hold-down the next claim takes over again
-        let later = t0 + Duration::from_secs(1) + HOLD_DOWN;
-        let out = claims.claim(7, 6, addr(6), CancellationToken::new(), later);
-        assert!(matches!(out, ClaimOutcome::TookOver { .. }));
-    }
-
-    #[test]
-    fn takeovers_spread_beyond_the_window_are_not_a_conflict() {
-        let claims = DpidClaims::new();
-        let t0 = Instant::now();
-        claims.claim(7, 0, addr(1), CancellationToken::new(), t0);
-        for i in 1..10u64 {
-            let now = t0 + FLAP_WINDOW * (i as u32);
-            let out = claims.claim(7, i, addr(i as u16), CancellationToken::new(), now);
-            assert!(
-                matches!(out, ClaimOutcome::TookOver { .. }),
-                "claim {i}: {out:?}"
-            );
-        }
-    }
-}
+#[path = "dpid_claims_tests.rs"]
+mod tests;

@@ -6,8 +6,9 @@
 //! - [`registry`]: the status table (one [`registry::SwitchStatus`] per switch, from
 //!   `switch_status`), forgetting disconnected switches by the queue in `retention` and telling
 //!   the other per-dpid state to forget through `forget_sinks`.
-//! - [`dpid_claims`]: which connection holds each dpid, with the conflict hold-down of
-//!   `takeover_history`.
+//! - [`dpid_claims`]: which connection holds each dpid, judged by the takeover rule of
+//!   `takeover_rule` (certificate pins, home addresses, a live holder stays), with the conflict
+//!   hold-down of `takeover_history`.
 pub mod dpid_claims;
 pub mod flow_readings;
 mod forget_sinks;
@@ -18,6 +19,7 @@ mod retention;
 pub mod switch_config;
 mod switch_status;
 mod takeover_history;
+mod takeover_rule;
 
 pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};

@@ -1,4 +1,5 @@
-//! The `[controller]` section: listening addresses, TLS files and timers for the runtime.
+//! The `[controller]` section: listening addresses, TLS files, timers, and who may connect, for
+//! the runtime.
 //!
 //! Switches connect over mutual TLS (`tls_listen` with `tls_cert`, `tls_key`, `tls_client_ca`),
 //! over plain TCP (`listen`), or both at once during a migration. Plain TCP proves nothing about
@@ -6,9 +7,10 @@
 //! operator means it. Without `tls_listen`, `listen` defaults to `127.0.0.1:6653`; with it, there
 //! is no plaintext listener unless `listen` is given.
 use super::location::Location;
+use super::prefix::IpPrefix;
 use super::raw::RawController;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,6 +43,31 @@ pub struct ControllerSettings {
     pub handshake_timeout: Duration,
     /// Metrics and JSON API address (default `127.0.0.1:9325`).
     pub api_listen: SocketAddr,
+    /// OpenFlow connections are accepted only from these prefixes (`allowed_peers`); `None`
+    /// (the default, the key absent) accepts any address.
+    pub allowed_peers: Option<Vec<IpPrefix>>,
+    /// OpenFlow connections open at once, in all (default [`DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+    /// OpenFlow connections open at once from one source address (default
+    /// [`DEFAULT_MAX_CONNECTIONS_PER_PEER`]).
+    pub max_connections_per_peer: usize,
+}
+
+/// Room for 50,000 switches and a reconnect storm's lingering sessions.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 65_536;
+/// Enough for a host running many bridges (Mininet, a load tool's 200 per address); a switch
+/// needs one.
+pub const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 1024;
+
+impl ControllerSettings {
+    /// Whether a connection from `ip` may be accepted under `allowed_peers` (an IPv4-mapped
+    /// IPv6 address counts as its IPv4 address).
+    pub fn peer_allowed(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.allowed_peers
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|p| p.net().contains(&ip)))
+    }
 }
 
 impl Default for ControllerSettings {
@@ -54,6 +81,9 @@ impl Default for ControllerSettings {
             audit_interval: Duration::from_secs(60),
             handshake_timeout: Duration::from_secs(10),
             api_listen: SocketAddr::from(([127, 0, 0, 1], 9325)),
+            allowed_peers: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_peer: DEFAULT_MAX_CONNECTIONS_PER_PEER,
         }
     }
 }

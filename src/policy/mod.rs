@@ -27,6 +27,7 @@ pub use bound_exemption::BoundExemptions;
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::{
     ControllerSettings, PlaintextRule, TlsFile, TlsSettings, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER,
 };
 pub use cookie::Cookie;
 pub use dpid::{Dpid, DpidParseError};
@@ -173,6 +174,11 @@ impl Policy {
         self.switches
             .get(&dpid)
             .map_or(&self.defaults, |s| &s.ports)
+    }
+
+    /// The certificate `dpid` is pinned to (`[[switch]] cert_sha256`), if any.
+    pub fn cert_pin(&self, dpid: Dpid) -> Option<CertSha256> {
+        self.switches.get(&dpid).and_then(|s| s.cert_sha256)
     }
 
     /// `[reporting]`.

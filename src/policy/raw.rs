@@ -45,6 +45,9 @@ pub(crate) struct RawController {
     pub audit_interval_secs: Option<Spanned<i64>>,
     pub handshake_timeout_secs: Option<Spanned<i64>>,
     pub api_listen: Option<Spanned<String>>,
+    pub allowed_peers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub max_connections: Option<Spanned<i64>>,
+    pub max_connections_per_peer: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -658,3 +658,84 @@ fn reporting_sender_must_be_a_mailbox_and_interval_in_range() {
         );
     }
 }
+
+mod peers_and_pins {
+    use super::*;
+
+    const FP: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    fn parse(text: &str) -> Config {
+        match Config::parse(text, "policy.toml") {
+            Ok(l) => l.config,
+            Err(e) => panic!("unexpected errors: {e}"),
+        }
+    }
+
+    #[test]
+    fn connection_limits_and_allowed_peers_default_to_open_and_parse() {
+        let d = parse("[policy]\n");
+        let c = d.controller();
+        assert_eq!(c.allowed_peers, None);
+        assert!(c.peer_allowed("198.51.100.7".parse().unwrap()));
+        assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert!(DEFAULT_MAX_CONNECTIONS >= 50_000);
+        assert_eq!(c.max_connections_per_peer, DEFAULT_MAX_CONNECTIONS_PER_PEER);
+        let set = parse(
+            "[controller]\nallowed_peers = [\"192.0.2.0/24\", \"2001:db8::/32\"]\nmax_connections = 10\nmax_connections_per_peer = 2\n[policy]\n",
+        );
+        let c = set.controller();
+        assert_eq!(c.max_connections, 10);
+        assert_eq!(c.max_connections_per_peer, 2);
+        assert!(c.peer_allowed("192.0.2.9".parse().unwrap()));
+        assert!(
+            c.peer_allowed("::ffff:192.0.2.9".parse().unwrap()),
+            "v4-mapped"
+        );
+        assert!(c.peer_allowed("2001:db8::1".parse().unwrap()));
+        assert!(!c.peer_allowed("192.0.3.1".parse().unwrap()));
+        assert!(!c.peer_allowed("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_limits_and_peers_are_errors_at_their_place() {
+        let e = one_error("[controller]\nallowed_peers = []\n[policy]\n");
+        assert!(
+            e.starts_with("policy.toml:2:17:") && e.contains("no switch could connect"),
+            "{e}"
+        );
+        let e = one_error("[controller]\nallowed_peers = [\"192.0.2.1/24\"]\n[policy]\n");
+        assert!(
+            e.starts_with("policy.toml:2:18:") && e.contains("allowed_peers[0]"),
+            "{e}"
+        );
+        let e = one_error("[controller]\nmax_connections = 0\n[policy]\n");
+        assert!(
+            e.contains("controller.max_connections") && e.contains("out of range"),
+            "{e}"
+        );
+        let e = one_error("[controller]\nmax_connections_per_peer = -1\n[policy]\n");
+        assert!(e.contains("controller.max_connections_per_peer"), "{e}");
+        let w =
+            warnings("[controller]\nmax_connections = 5\nmax_connections_per_peer = 9\n[policy]\n");
+        assert!(
+            w.iter().any(|w| w.contains("above max_connections")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_switch_can_be_pinned_to_a_certificate() {
+        let c = parse(&format!(
+            "[policy]\n[[switch]]\ndpid = 1\ncert_sha256 = \"{FP}\"\n[[switch]]\ndpid = 2\n"
+        ));
+        let pin: CertSha256 = FP.parse().unwrap();
+        assert_eq!(c.policy().cert_pin(Dpid(1)), Some(pin));
+        assert_eq!(c.policy().cert_pin(Dpid(2)), None);
+        assert_eq!(c.policy().cert_pin(Dpid(3)), None, "unlisted");
+        let e = one_error("[policy]\n[[switch]]\ndpid = 1\ncert_sha256 = \"00:11\"\n");
+        assert!(
+            e.starts_with("policy.toml:4:") && e.contains("64 hex digits"),
+            "{e}"
+        );
+    }
+}

@@ -161,7 +161,33 @@ fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
             d.handshake_timeout,
         ),
         api_listen: socket(cx, &r.api_listen, "controller.api_listen", d.api_listen),
+        allowed_peers: allowed_peers(cx, r.allowed_peers.as_ref()),
+        max_connections: positive(
+            cx,
+            &r.max_connections,
+            "controller.max_connections",
+            10_000_000,
+            d.max_connections as i64,
+        ) as usize,
+        max_connections_per_peer: positive(
+            cx,
+            &r.max_connections_per_peer,
+            "controller.max_connections_per_peer",
+            10_000_000,
+            d.max_connections_per_peer as i64,
+        ) as usize,
     };
+    if let Some(per_peer) = &r.max_connections_per_peer {
+        if s.max_connections_per_peer > s.max_connections {
+            cx.warn(
+                &per_peer.span(),
+                format!(
+                    "controller.max_connections_per_peer ({}) is above max_connections ({}): the total limit applies first",
+                    s.max_connections_per_peer, s.max_connections
+                ),
+            );
+        }
+    }
     if s.echo_timeout <= s.echo_interval {
         let span = r
             .echo_timeout_secs
@@ -179,6 +205,23 @@ fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
         );
     }
     s
+}
+
+/// `allowed_peers`: absent means any address; an empty list would lock every switch out.
+fn allowed_peers(
+    cx: &mut Ctx,
+    raw: Option<&Spanned<Vec<Spanned<String>>>>,
+) -> Option<Vec<IpPrefix>> {
+    let list = raw?;
+    if list.get_ref().is_empty() {
+        cx.invalid(
+            &list.span(),
+            "controller.allowed_peers",
+            "empty: no switch could connect; remove the key to accept any address, or list the switches' prefixes",
+        );
+        return None;
+    }
+    Some(prefixes(cx, list.get_ref(), "controller.allowed_peers"))
 }
 
 struct Rules {

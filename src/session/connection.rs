@@ -17,7 +17,7 @@ use super::output::{CloseReason, Output, SessionEvent, SessionOutput};
 use super::phase::Phase;
 use super::session_policy::SessionPolicy;
 use super::stream_io::{poll_drain_and_close, poll_io, WriteState};
-use crate::fleet::dpid_claims::{ClaimOutcome, ConnId, DpidClaims};
+use crate::fleet::dpid_claims::{ClaimOutcome, ConnId, DpidClaims, Refusal};
 use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{Registry, SwitchHandle, SyncState};
 use crate::fleet::SwitchObservations;
@@ -25,7 +25,6 @@ use crate::policy::Dpid;
 use crate::session::active_policy::ActivePolicy;
 use bytes::{Buf, BytesMut};
 use std::future::poll_fn;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -75,8 +74,8 @@ pub enum ConnectionEnd {
     WriterStalled(Duration),
     #[error("a newer connection took over this dpid")]
     TakenOver,
-    #[error("dpid {dpid} is held by {holder}; refused (hold-down after flapping)")]
-    Refused { dpid: String, holder: SocketAddr },
+    #[error("claim of dpid {dpid} refused: {why}")]
+    Refused { dpid: String, why: String },
     #[error("controller shutting down")]
     Shutdown,
 }
@@ -357,38 +356,35 @@ impl Connection {
             self.ctx.registry.handshaking_add(-1);
             self.counted_handshaking = false;
         }
+        let pin = self
+            .policy_rx
+            .borrow()
+            .config()
+            .policy()
+            .cert_pin(Dpid(dpid));
+        let peer = self.ctx.peer;
         let outcome = self.ctx.claims.claim(
             dpid,
             self.ctx.conn_id,
-            self.ctx.peer.addr,
+            peer,
+            pin,
             self.taken_over.clone(),
             Instant::now(),
         );
-        match outcome {
-            ClaimOutcome::Accepted => {}
-            ClaimOutcome::TookOver { previous_peer } => {
-                info!(%previous_peer, "same dpid connected again: this connection takes over, the old one is closed");
+        let refusal = match outcome {
+            ClaimOutcome::Accepted => None,
+            ClaimOutcome::TookOver { previous_peer, why } => {
+                info!(%previous_peer, "same dpid connected again: this connection takes over ({}), the old one is closed", why.describe());
+                None
             }
-            ClaimOutcome::Refused {
-                holder_peer,
-                until,
-                conflict_detected,
-            } => {
-                if conflict_detected {
-                    error!(
-                        dpid = %Dpid(dpid),
-                        peer_a = %holder_peer,
-                        peer_b = %self.ctx.peer.addr,
-                        hold_down = ?until.saturating_duration_since(Instant::now()),
-                        "two switches share one dpid (they keep taking over from each other): keeping {holder_peer}, refusing {} and any newer claimant during the hold-down; fix the datapath-id of one of them",
-                        self.ctx.peer.addr
-                    );
-                }
-                return Some(ConnectionEnd::Refused {
-                    dpid: Dpid(dpid).to_string(),
-                    holder: holder_peer,
-                });
-            }
+            ClaimOutcome::Refused(refusal) => Some(refusal),
+        };
+        if let Some(refusal) = refusal {
+            log_refusal(dpid, &peer, &refusal);
+            return Some(ConnectionEnd::Refused {
+                dpid: Dpid(dpid).to_string(),
+                why: refusal_reason(&refusal),
+            });
         }
         let handle = self.ctx.registry.connect(
             dpid,
@@ -451,9 +447,12 @@ impl Connection {
             | ConnectionEnd::Malformed(_)
             | ConnectionEnd::WriterStalled(_)
             | ConnectionEnd::Write(_)
-            | ConnectionEnd::Read(_)
-            | ConnectionEnd::Refused { .. } => warn!(reason = %end, "closing switch connection"),
-            ConnectionEnd::PeerClosed | ConnectionEnd::TakenOver | ConnectionEnd::Shutdown => {
+            | ConnectionEnd::Read(_) => warn!(reason = %end, "closing switch connection"),
+            // Logged with the details by `claim` (WARNING, or ERROR for a conflict).
+            ConnectionEnd::Refused { .. }
+            | ConnectionEnd::PeerClosed
+            | ConnectionEnd::TakenOver
+            | ConnectionEnd::Shutdown => {
                 info!(reason = %end, "switch connection closed")
             }
         }
@@ -477,6 +476,56 @@ impl Connection {
                     }
                 });
             }
+        }
+    }
+}
+
+/// One line for a refused claim: WARNING with the claimant's address (and certificate), ERROR
+/// once when it detected a conflict.
+fn log_refusal(dpid: u64, peer: &PeerIdentity, refusal: &Refusal) {
+    let dpid = Dpid(dpid);
+    match refusal {
+        Refusal::Unbound {
+            pinned,
+            presented,
+            holder_peer,
+        } => {
+            let presented =
+                presented.map_or_else(|| "none (plain TCP)".to_owned(), |c| c.to_string());
+            warn!(%dpid, claimant = %peer.addr, %presented, %pinned, holder = ?holder_peer, "claim refused: the dpid is pinned to another certificate; the switch holding it (if any) is not disturbed");
+        }
+        Refusal::HolderAlive { holder_peer } => {
+            warn!(%dpid, claimant = %peer, %holder_peer, "claim refused: a live session from another address holds this dpid (a switch reconnecting from the same host, or from the dpid's home address, would take over); if this is the real switch at a new address, it gets the dpid once the old session ends");
+        }
+        Refusal::HoldDown {
+            holder_peer,
+            until,
+            conflict_detected: true,
+        } => {
+            error!(
+                %dpid,
+                peer_a = %holder_peer,
+                peer_b = %peer,
+                hold_down = ?until.saturating_duration_since(Instant::now()),
+                "two switches share one dpid (they keep taking over from each other): keeping {holder_peer}, refusing {} and any newer claimant during the hold-down; fix the datapath-id of one of them",
+                peer.addr
+            );
+        }
+        Refusal::HoldDown { holder_peer, .. } => {
+            warn!(%dpid, claimant = %peer, %holder_peer, "claim refused: dpid conflict hold-down");
+        }
+    }
+}
+
+/// The refusal, for the connection's end reason.
+fn refusal_reason(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::Unbound { .. } => "the dpid is pinned to another certificate".to_owned(),
+        Refusal::HolderAlive { holder_peer } => {
+            format!("held by a live session from {holder_peer}")
+        }
+        Refusal::HoldDown { holder_peer, .. } => {
+            format!("held by {holder_peer} (hold-down after flapping)")
         }
     }
 }

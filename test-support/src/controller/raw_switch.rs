@@ -30,6 +30,27 @@ impl RawSwitch {
         }
     }
 
+    /// Connects from the local address `from` (any 127.0.0.0/8 address works on Linux
+    /// loopback): a peer at another address, e.g. an impostor next to the real switch.
+    pub async fn connect_from(addr: SocketAddr, from: std::net::IpAddr) -> RawSwitch {
+        let socket = match from {
+            std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        }
+        .expect("socket");
+        socket
+            .bind(SocketAddr::new(from, 0))
+            .expect("bind the source address");
+        let stream = socket
+            .connect(addr)
+            .await
+            .expect("connect to the controller");
+        RawSwitch {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
     pub async fn send(&mut self, m: OfpMessage) {
         self.stream.write_all(&m.to_bytes()).await.expect("send");
     }
