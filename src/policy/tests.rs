@@ -678,7 +678,7 @@ mod peers_and_pins {
         assert_eq!(c.allowed_peers, None);
         assert!(c.peer_allowed("198.51.100.7".parse().unwrap()));
         assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
-        assert!(DEFAULT_MAX_CONNECTIONS >= 50_000);
+        const _: () = assert!(DEFAULT_MAX_CONNECTIONS >= 50_000);
         assert_eq!(c.max_connections_per_peer, DEFAULT_MAX_CONNECTIONS_PER_PEER);
         let set = parse(
             "[controller]\nallowed_peers = [\"192.0.2.0/24\", \"2001:db8::/32\"]\nmax_connections = 10\nmax_connections_per_peer = 2\n[policy]\n",
