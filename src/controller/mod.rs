@@ -1,6 +1,7 @@
-//! The controller: the OpenFlow listeners (plain TCP and mutual TLS) and runtime, the policy
-//! store and its reloads, the offender service, and the continuous check of the bridges'
-//! settings (ovsdb_monitor).
+//! The controller: the OpenFlow listeners (plain TCP and mutual TLS), who may connect
+//! (admission) and runtime, the policy store and its reloads, the offender service, and the
+//! continuous check of the bridges' settings (ovsdb_monitor).
+pub mod admission;
 pub mod listener;
 pub mod offender_service;
 pub mod ovsdb_monitor;

@@ -8,6 +8,7 @@
 //! and mutual TLS (`tls_listen`, a peer is its address and certificate). A TLS connection's
 //! handshake runs in its own task (see [`super::tls_accept`]) before the OpenFlow session.
 
+use super::admission::Admission;
 use super::listener::{self, ListenError};
 use super::policy_store::PolicyStore;
 use super::tls_accept;
@@ -130,6 +131,7 @@ impl Controller {
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
             next_id: AtomicU64::new(1),
+            admission: Admission::default(),
         });
         let mut accept = Vec::new();
         if let Some((listener, _)) = plain {
@@ -215,6 +217,8 @@ struct AcceptContext {
     tracker: TaskTracker,
     /// Connection ids, unique across both listeners.
     next_id: AtomicU64,
+    /// Who may connect and how many at once, across both listeners.
+    admission: Admission,
 }
 
 impl AcceptContext {
@@ -244,6 +248,7 @@ fn bound(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ListenError> {
 /// Accepts connections until shutdown; over TLS (`tls` set) each one's handshake runs in the
 /// connection's task before its session.
 async fn accept_loop(listener: TcpListener, ctx: Arc<AcceptContext>, tls: Option<TlsAcceptor>) {
+    let admission = &ctx.admission;
     // One cancellation future for the loop's lifetime (creating one per accept takes a lock).
     let cancelled = ctx.shutdown.cancelled();
     tokio::pin!(cancelled);
@@ -255,13 +260,28 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<AcceptContext>, tls: Option
         };
         match accepted {
             Ok((stream, peer)) => {
+                let settings = ctx.store.current();
+                let admitted = admission.admit(
+                    peer,
+                    settings.config().controller(),
+                    ctx.registry.guards(),
+                    std::time::Instant::now(),
+                );
+                let Ok(permit) = admitted else {
+                    // Closed before any OpenFlow is read (see `admission`).
+                    drop(stream);
+                    continue;
+                };
                 if let Err(e) = stream.set_nodelay(true) {
                     warn!(%peer, error = %e, "cannot set TCP_NODELAY");
                 }
                 match &tls {
                     None => {
                         let conn = ctx.connection(PeerIdentity::plain(peer));
-                        ctx.tracker.spawn(run_connection(stream, conn));
+                        ctx.tracker.spawn(async move {
+                            run_connection(stream, conn).await;
+                            drop(permit);
+                        });
                     }
                     Some(acceptor) => {
                         let acceptor = acceptor.clone();
@@ -281,6 +301,7 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<AcceptContext>, tls: Option
                                 return;
                             };
                             run_connection(stream, ctx2.connection(identity)).await;
+                            drop(permit);
                         });
                     }
                 }

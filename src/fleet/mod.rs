@@ -6,12 +6,14 @@
 //! - [`registry`]: the status table (one [`registry::SwitchStatus`] per switch, from
 //!   `switch_status`), forgetting disconnected switches by the queue in `retention` and telling
 //!   the other per-dpid state to forget through `forget_sinks`.
+//! - [`guard_counters`]: connections and samples refused, by reason.
 //! - [`dpid_claims`]: which connection holds each dpid, judged by the takeover rule of
 //!   `takeover_rule` (certificate pins, home addresses, a live holder stays), with the conflict
 //!   hold-down of `takeover_history`.
 pub mod dpid_claims;
 pub mod flow_readings;
 mod forget_sinks;
+pub mod guard_counters;
 pub mod observations;
 pub mod peer_identity;
 pub mod registry;

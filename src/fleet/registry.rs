@@ -219,6 +219,7 @@ impl SwitchHandle {
 pub struct Registry {
     shared: Arc<Shared>,
     handshaking: AtomicU64,
+    guards: super::guard_counters::GuardCounters,
 }
 
 impl Default for Registry {
@@ -233,6 +234,11 @@ impl Registry {
         Self::with_limits(DISCONNECTED_RETENTION, MAX_DISCONNECTED)
     }
 
+    /// Connections and samples refused, by reason (not per switch: most have no dpid).
+    pub fn guards(&self) -> &super::guard_counters::GuardCounters {
+        &self.guards
+    }
+
     /// Keeps disconnected switches for `retention`, at most `max_disconnected` of them.
     pub fn with_limits(retention: Duration, max_disconnected: usize) -> Self {
         Self {
@@ -241,6 +247,7 @@ impl Registry {
                 max_disconnected,
             })),
             handshaking: AtomicU64::new(0),
+            guards: super::guard_counters::GuardCounters::default(),
         }
     }
 
