@@ -14,6 +14,7 @@ use prometheus_client::metrics::MetricType;
 
 use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
+use crate::fleet::guard_counters::{ConnectionRejection, SampleRejection};
 use crate::fleet::registry::{Registry, SyncState};
 use crate::policy::Dpid;
 
@@ -139,6 +140,37 @@ impl Collector for FabricCollector {
             "op25b_connections_handshaking",
             "Connections that have not told their datapath id yet",
             as_gauge(snap.handshaking),
+        )?;
+        let guards = self.registry.guards();
+        let refused: Vec<(Labels, u64)> = ConnectionRejection::ALL
+            .iter()
+            .map(|w| {
+                (
+                    vec![("reason", w.name().to_owned())],
+                    guards.connections_rejected(*w),
+                )
+            })
+            .collect();
+        counters(
+            &mut enc,
+            "op25b_connections_rejected",
+            "OpenFlow connections closed at accept, before any OpenFlow was read, by reason: peer_not_allowed (outside allowed_peers), max_connections, max_connections_per_peer",
+            &refused,
+        )?;
+        let untrusted: Vec<(Labels, u64)> = SampleRejection::ALL
+            .iter()
+            .map(|w| {
+                (
+                    vec![("reason", w.name().to_owned())],
+                    guards.samples_rejected(*w),
+                )
+            })
+            .collect();
+        counters(
+            &mut enc,
+            "op25b_samples_rejected",
+            "PACKET_INs not trusted as samples of op25b's drop flows (never reach the offender table), by reason",
+            &untrusted,
         )?;
 
         // The Prometheus state-set pattern: every state, 1 for the one the switch is in, 0 for

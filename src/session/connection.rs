@@ -15,9 +15,11 @@ use super::machine::SwitchSession;
 use super::outbox::Outbox;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput};
 use super::phase::Phase;
+use super::sample_trust;
 use super::session_policy::SessionPolicy;
 use super::stream_io::{poll_drain_and_close, poll_io, WriteState};
 use crate::fleet::dpid_claims::{ClaimOutcome, ConnId, DpidClaims, Refusal};
+use crate::fleet::guard_counters::SampleRejection;
 use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{Registry, SwitchHandle, SyncState};
 use crate::fleet::SwitchObservations;
@@ -398,10 +400,31 @@ impl Connection {
         None
     }
 
+    /// A PACKET_IN goes to the offender table only from a connection that holds its dpid, and
+    /// only when it is a sample of one of our drop flows ([`sample_trust`]); everything else
+    /// is counted by reason and dropped.
     fn on_packet_in(&mut self, packet_in: codec_bridge::PacketIn) {
-        let Some(dpid) = self.session.dpid() else {
-            return;
+        let guards = self.ctx.registry.guards();
+        let dpid = match self.session.dpid() {
+            Some(dpid) if self.handle.is_some() && !self.taken_over.is_cancelled() => dpid,
+            _ => {
+                guards.sample_rejected(SampleRejection::Unclaimed);
+                return;
+            }
         };
+        let verdict = {
+            let policy = self.policy_rx.borrow();
+            sample_trust::judge(&packet_in, policy.config().policy(), Dpid(dpid))
+        };
+        if let Err(why) = verdict {
+            guards.sample_rejected(why);
+            debug!(
+                reason = why.name(),
+                "packet-in is not a sample of our flows; dropped"
+            );
+            self.update(|s| s.counters.packet_ins += 1);
+            return;
+        }
         let dropped = match &self.ctx.samples {
             Some(tx) => tx
                 .try_send(PacketInSample {

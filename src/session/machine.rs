@@ -134,16 +134,9 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             Inbound::ReplyRefused(error) => self.on_reply_refused(xid, error, now),
             Inbound::BarrierReply => self.on_barrier(xid, now),
             Inbound::GetConfigReply { flags, .. } => self.on_config_reply(xid, flags),
-            Inbound::PacketIn { cookie, packet_in } => {
-                if cookie == self.policy.cookie() {
-                    self.out.push(Output::PacketIn(packet_in));
-                } else {
-                    debug!(
-                        cookie = format_args!("{cookie:#x}"),
-                        "packet-in from a foreign flow ignored"
-                    );
-                }
-            }
+            // Every PACKET_IN goes up, whatever its cookie: the connection judges whether it is a
+            // sample of our flows (`sample_trust`) and counts the ones that are not.
+            Inbound::PacketIn { packet_in, .. } => self.out.push(Output::PacketIn(packet_in)),
             Inbound::FlowRemoved { cookie } => {
                 if cookie == self.policy.cookie() {
                     info!("one of our flows was removed; re-syncing");

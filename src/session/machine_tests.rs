@@ -406,24 +406,15 @@ mod packet_in {
     use super::*;
 
     #[test]
-    fn packet_ins_with_our_cookie_are_forwarded_others_are_not() {
+    fn every_packet_in_is_handed_up_for_the_connection_to_judge() {
         let mut sw = Scenario::new(&[]).connected();
-        let out = sw.reply(
-            1,
-            Inbound::PacketIn {
-                cookie: COOKIE,
-                packet_in: 77,
-            },
-        );
-        assert!(matches!(&out[..], [Output::PacketIn(77)]));
-        let out = sw.reply(
-            1,
-            Inbound::PacketIn {
-                cookie: 1,
-                packet_in: 78,
-            },
-        );
-        assert!(out.is_empty());
+        for (cookie, packet_in) in [(COOKIE, 77), (1, 78)] {
+            let out = sw.reply(1, Inbound::PacketIn { cookie, packet_in });
+            assert!(
+                matches!(&out[..], [Output::PacketIn(p)] if *p == packet_in),
+                "{out:?}"
+            );
+        }
     }
 }
 

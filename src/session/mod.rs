@@ -25,6 +25,7 @@ pub mod meter_sync;
 pub mod outbox;
 pub mod output;
 pub mod phase;
+pub mod sample_trust;
 pub mod sent_log;
 pub mod session_policy;
 pub mod stream_io;
