@@ -1,6 +1,9 @@
 //! The conflict hold-down. Two *different* switches configured with the same dpid
 //! (faucetsdn/faucet#2086) would take over from each other forever. Rule: [`FLAP_TAKEOVERS`] or
-//! more takeovers of one dpid within [`FLAP_WINDOW`] is a conflict. It is logged as an ERROR
+//! more takeovers of one dpid within [`FLAP_WINDOW`] is a conflict. Only takeovers an attacker
+//! cannot make are counted (from the holder's own host, or with the pinned certificate: see
+//! `takeover_rule.rs`); a takeover from the dpid's home address is never counted and never
+//! refused, so the side that held the dpid first is never the one locked out. It is logged as an ERROR
 //! naming both peer addresses, and for [`HOLD_DOWN`] the connection in place keeps the dpid while
 //! every newer claimant is refused (closed right after the handshake). After the hold-down, the
 //! next claim is accepted again.
