@@ -140,3 +140,37 @@ async fn the_real_switch_coming_back_takes_its_dpid_back_from_an_impostor() {
     assert!(sw.is_connected());
     h.controller.shutdown().await;
 }
+
+/// The price of the rule: the real switch back at a *new* address, its old session half-open
+/// (silent). It is refused while the old session lives, and gets its dpid once the keepalive
+/// closes that session (`echo_timeout_secs`, 2 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_at_a_new_address_gets_its_dpid_once_the_old_session_times_out() {
+    let h = Harness::start(&policy_text(60, ""));
+    let old = sim_switch(0x84, 3);
+    old.connect(h.addr()).await.expect("switch connects");
+    synced_at_home(&h, 0x84, 1).await;
+    old.go_silent();
+    let mut cfg = op25b_sim::SimSwitchConfig::new(0x84, 3);
+    cfg.local_ip = Some(IpAddr::from([127, 0, 0, 5]));
+    let moved = op25b_sim::SimSwitch::new(cfg);
+    let started = Instant::now();
+    let retry = moved.spawn_reconnecting(h.addr(), Duration::from_millis(200));
+    let s = h
+        .wait_switch(0x84, "in sync from the new address", T, |s| {
+            s.connected
+                && s.sync_state == SyncState::InSync
+                && s.peer
+                    .is_some_and(|p| p.ip() == IpAddr::from([127, 0, 0, 5]))
+        })
+        .await;
+    let took = started.elapsed();
+    println!("switch at a new address in sync after {took:?} (echo timeout 2 s)");
+    assert!(
+        took >= Duration::from_secs(1),
+        "not before the old session ended: {took:?}"
+    );
+    assert!(s.connected);
+    retry.abort();
+    h.controller.shutdown().await;
+}
