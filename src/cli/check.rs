@@ -21,9 +21,10 @@ pub struct CheckArgs {
 pub(crate) fn load_or_report(path: &std::path::Path) -> Option<Config> {
     match Config::load(path) {
         Ok(loaded) => {
-            for w in &loaded.warnings {
-                eprintln!("{w}");
-            }
+            // Formatted first, written at once: stderr is unbuffered, and a file may give tens
+            // of thousands of lines (a write per piece of each took seconds).
+            let warnings: String = loaded.warnings.iter().map(|w| format!("{w}\n")).collect();
+            eprint!("{warnings}");
             Some(loaded.config)
         }
         Err(e @ LoadError::Read { .. }) => {
@@ -31,7 +32,8 @@ pub(crate) fn load_or_report(path: &std::path::Path) -> Option<Config> {
             None
         }
         Err(LoadError::Invalid(errors)) => {
-            eprintln!("{errors}");
+            let text = errors.to_string();
+            eprintln!("{text}");
             eprintln!(
                 "{}: {} error{}",
                 path.display(),

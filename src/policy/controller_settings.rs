@@ -51,6 +51,10 @@ pub struct ControllerSettings {
     /// OpenFlow connections open at once from one source address (default
     /// [`DEFAULT_MAX_CONNECTIONS_PER_PEER`]).
     pub max_connections_per_peer: usize,
+    /// Bytes of multipart reply parts one connection may hold waiting for their last part,
+    /// weighed as they sit in memory once decoded; a switch going over it is disconnected
+    /// (default [`DEFAULT_MAX_MULTIPART_BYTES`]).
+    pub max_multipart_bytes: usize,
 }
 
 /// Room for 50,000 switches and a reconnect storm's lingering sessions.
@@ -70,6 +74,18 @@ impl ControllerSettings {
     }
 }
 
+/// The default of `[controller] max_multipart_bytes`: 96 MiB. The largest reply op25b reads
+/// is the FLOW stats reply listing its flows; a sync accepts at most 100,000 of them (the
+/// session's `MAX_FLOW_ENTRIES`), and the largest flow op25b installs (an IPv6 prefix with its
+/// mask, an input port, a TCP port, a meter and an action) is 152 bytes in that reply and
+/// weighs 888 once decoded (`session::held_replies`), so the largest flow set any policy can
+/// have in force (85 MiB) fits.
+pub const DEFAULT_MAX_MULTIPART_BYTES: usize = 96 * 1024 * 1024;
+
+/// The range `[controller] max_multipart_bytes` accepts: 1 MiB to 1 GiB.
+pub const MAX_MULTIPART_BYTES_RANGE: std::ops::RangeInclusive<usize> =
+    (1024 * 1024)..=(1024 * 1024 * 1024);
+
 impl Default for ControllerSettings {
     fn default() -> Self {
         ControllerSettings {
@@ -84,6 +100,7 @@ impl Default for ControllerSettings {
             allowed_peers: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_peer: DEFAULT_MAX_CONNECTIONS_PER_PEER,
+            max_multipart_bytes: DEFAULT_MAX_MULTIPART_BYTES,
         }
     }
 }

@@ -43,7 +43,13 @@ pub use prefix::{IpPrefix, PrefixError};
 pub use reporting::{ReportPath, Reporting, PLACEHOLDER_REPORTED_FROM};
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
+
+/// The largest policy file op25b reads (4 MiB): far above any real policy (100,000 prefixes are
+/// about 3 MiB), small enough that a wrong path (a log, a disk image) is refused at once
+/// instead of being read into memory and parsed.
+pub const MAX_POLICY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The whole validated file: runtime settings plus the policy the flows come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,18 +84,39 @@ pub struct Policy {
 }
 
 impl Config {
-    /// Parses and validates `text`; `origin` is the file name used in messages.
+    /// Parses and validates `text`; `origin` is the file name used in messages. A text over
+    /// [`MAX_POLICY_BYTES`] is refused unparsed.
     pub fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(too_large(origin, text.len() as u64));
+        }
         validate::parse(text, origin)
     }
 
-    /// Reads and validates the file at `path`.
+    /// Reads and validates the file at `path`: at most [`MAX_POLICY_BYTES`] are read (a bigger
+    /// file is refused), and a file that group or others may write gets a warning (whoever can
+    /// write it decides what the network blocks).
     pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        let read_error = |source| LoadError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
-        Self::parse(&text, &path.display().to_string()).map_err(LoadError::Invalid)
+        };
+        let origin = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let meta = file.metadata().map_err(read_error)?;
+        if meta.len() > MAX_POLICY_BYTES as u64 {
+            return Err(LoadError::Invalid(too_large(&origin, meta.len())));
+        }
+        // Read one byte past the cap: a file that grew since (or a special file) is refused too.
+        let mut text = String::new();
+        file.take(MAX_POLICY_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .map_err(read_error)?;
+        let mut loaded = Self::parse(&text, &origin).map_err(LoadError::Invalid)?;
+        if let Some(warning) = writable_by_others(&origin, &meta) {
+            loaded.warnings.push(warning);
+        }
+        Ok(loaded)
     }
 
     /// `[controller]`.
@@ -106,6 +133,34 @@ impl Config {
     pub fn ovsdb(&self) -> &OvsdbSettings {
         &self.ovsdb
     }
+}
+
+/// The one error of a file over [`MAX_POLICY_BYTES`], at its start.
+fn too_large(origin: &str, size: u64) -> PolicyErrors {
+    PolicyErrors(vec![PolicyError {
+        location: Location::at(origin, "", 0),
+        kind: PolicyErrorKind::TooLarge {
+            size,
+            max: MAX_POLICY_BYTES,
+        },
+    }])
+}
+
+/// A warning when group or others may write the file (mode bits 0o020 / 0o002).
+fn writable_by_others(origin: &str, meta: &std::fs::Metadata) -> Option<PolicyWarning> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+        (_, true) => "world",
+        (true, false) => "group",
+        (false, false) => return None,
+    };
+    Some(PolicyWarning {
+        location: Location::at(origin, "", 0),
+        message: format!(
+            "the policy file is {who}-writable (mode {mode:04o}): whoever can write it decides what is blocked; run chmod go-w on it"
+        ),
+    })
 }
 
 impl Policy {

@@ -48,6 +48,7 @@ pub(crate) struct RawController {
     pub allowed_peers: Option<Spanned<Vec<Spanned<String>>>>,
     pub max_connections: Option<Spanned<i64>>,
     pub max_connections_per_peer: Option<Spanned<i64>>,
+    pub max_multipart_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -739,3 +739,27 @@ mod peers_and_pins {
         );
     }
 }
+
+#[test]
+fn max_multipart_bytes_defaults_and_is_checked() {
+    let base = "[policy]\nrelays = [\"192.0.2.25/32\"]\n";
+    let parse = |extra: &str| Config::parse(&format!("[controller]\n{extra}\n{base}"), "p.toml");
+    let d = parse("").expect("valid").config;
+    assert_eq!(d.controller().max_multipart_bytes, 96 * 1024 * 1024);
+    let set = parse("max_multipart_bytes = 2097152")
+        .expect("valid")
+        .config;
+    assert_eq!(set.controller().max_multipart_bytes, 2 * 1024 * 1024);
+    let err = one_error(&format!("[controller]\nmax_multipart_bytes = 1000\n{base}"));
+    assert!(
+        err.starts_with("policy.toml:2:23: controller.max_multipart_bytes: 1000 is out of range"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_text_over_the_size_cap_is_refused_unparsed() {
+    let text = "#".repeat(MAX_POLICY_BYTES + 1);
+    let err = one_error(&text);
+    assert!(err.contains("larger than the 4 MiB"), "{err}");
+}

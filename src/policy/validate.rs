@@ -2,6 +2,7 @@
 use super::controller_settings::transport;
 use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
 use super::forwarding::RawForwarding;
+use super::location::LineIndex;
 use super::ovsdb;
 use super::raw::{RawController, RawFile, RawPolicy, RawPortSet, RawReporting};
 use super::validate_subscribers::{bound_exemptions, ethertypes};
@@ -27,8 +28,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
         }])
     })?;
     let mut cx = Ctx {
-        origin,
-        text,
+        index: LineIndex::new(origin, text),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -124,11 +124,32 @@ fn socket(
     }
 }
 
+fn multipart_bytes(cx: &mut Ctx, v: &Option<Spanned<i64>>, default: usize) -> usize {
+    let range = super::controller_settings::MAX_MULTIPART_BYTES_RANGE;
+    let Some(s) = v else { return default };
+    match usize::try_from(*s.get_ref()) {
+        Ok(n) if range.contains(&n) => n,
+        _ => {
+            cx.invalid(
+                &s.span(),
+                "controller.max_multipart_bytes",
+                format!(
+                    "{} is out of range: expected {}..={} bytes (1 MiB to 1 GiB)",
+                    s.get_ref(),
+                    range.start(),
+                    range.end()
+                ),
+            );
+            default
+        }
+    }
+}
+
 fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
     let d = ControllerSettings::default();
     let Some(r) = raw else { return d };
-    let (origin, text) = (cx.origin, cx.text);
-    let (t, problems) = transport(r, &|span| Location::of_span(origin, text, span));
+    let index = &cx.index;
+    let (t, problems) = transport(r, &|span| index.of_span(span));
     for p in problems {
         cx.invalid(&p.span, p.field, p.reason);
     }
@@ -176,6 +197,7 @@ fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
             10_000_000,
             d.max_connections_per_peer as i64,
         ) as usize,
+        max_multipart_bytes: multipart_bytes(cx, &r.max_multipart_bytes, d.max_multipart_bytes),
     };
     if let Some(per_peer) = &r.max_connections_per_peer {
         if s.max_connections_per_peer > s.max_connections {

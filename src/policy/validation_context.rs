@@ -1,21 +1,22 @@
 //! What validation carries from check to check: the file's text, every error and warning found
 //! so far with its location, and the checks several sections share (prefix lists).
 use super::error::{PolicyError, PolicyErrorKind, PolicyWarning};
+use super::location::LineIndex;
 use super::{IpPrefix, Location};
 use std::collections::BTreeSet;
 use std::ops::Range;
 use toml::Spanned;
 
 pub(super) struct Ctx<'a> {
-    pub(super) origin: &'a str,
-    pub(super) text: &'a str,
+    /// Built once: a file may hold tens of thousands of mistakes, each needing a location.
+    pub(super) index: LineIndex<'a>,
     pub(super) errors: Vec<PolicyError>,
     pub(super) warnings: Vec<PolicyWarning>,
 }
 
 impl Ctx<'_> {
     pub(super) fn loc(&self, span: &Range<usize>) -> Location {
-        Location::of_span(self.origin, self.text, span)
+        self.index.of_span(span)
     }
     pub(super) fn error(&mut self, span: &Range<usize>, kind: PolicyErrorKind) {
         let location = self.loc(span);
