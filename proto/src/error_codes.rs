@@ -291,9 +291,56 @@ pub fn describe(err_type: u16, code: u16) -> String {
     format!("{t}/{c}")
 }
 
+/// The spec names of a (type, code) pair when the spec names both; `None` for anything else,
+/// experimenter errors included (their codes are the experimenter's). What a metric may label
+/// by: the peer cannot choose how many different answers there are.
+pub fn known_names(err_type: u16, code: u16) -> Option<(&'static str, &'static str)> {
+    fn name<T: TryFrom<u16> + Copy>(
+        code: u16,
+        name: fn(T) -> &'static str,
+    ) -> Option<&'static str> {
+        T::try_from(code).ok().map(name)
+    }
+    let t = ErrorType::try_from(err_type).ok()?;
+    let c = match t {
+        ErrorType::HelloFailed => name(code, HelloFailedCode::name),
+        ErrorType::BadRequest => name(code, BadRequestCode::name),
+        ErrorType::BadAction => name(code, BadActionCode::name),
+        ErrorType::BadInstruction => name(code, BadInstructionCode::name),
+        ErrorType::BadMatch => name(code, BadMatchCode::name),
+        ErrorType::FlowModFailed => name(code, FlowModFailedCode::name),
+        ErrorType::GroupModFailed => name(code, GroupModFailedCode::name),
+        ErrorType::PortModFailed => name(code, PortModFailedCode::name),
+        ErrorType::TableModFailed => name(code, TableModFailedCode::name),
+        ErrorType::QueueOpFailed => name(code, QueueOpFailedCode::name),
+        ErrorType::SwitchConfigFailed => name(code, SwitchConfigFailedCode::name),
+        ErrorType::RoleRequestFailed => name(code, RoleRequestFailedCode::name),
+        ErrorType::MeterModFailed => name(code, MeterModFailedCode::name),
+        ErrorType::TableFeaturesFailed => name(code, TableFeaturesFailedCode::name),
+        ErrorType::Experimenter => None,
+    }?;
+    Some((t.name(), c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_names_only_for_pairs_the_spec_names() {
+        assert_eq!(
+            known_names(4, 9),
+            Some(("OFPET_BAD_MATCH", "OFPBMC_BAD_PREREQ"))
+        );
+        assert_eq!(known_names(4, 99), None);
+        assert_eq!(known_names(77, 3), None);
+        assert_eq!(known_names(0xffff, 1), None);
+        let known = (0..=u16::from(u8::MAX))
+            .flat_map(|t| (0..=u16::from(u8::MAX)).map(move |c| (t, c)))
+            .filter(|&(t, c)| known_names(t, c).is_some())
+            .count();
+        assert!((100..200).contains(&known), "{known} named pairs");
+    }
 
     #[test]
     fn names_pairs_as_the_spec_does() {

@@ -43,7 +43,9 @@ pub struct OffenderServiceConfig {
     /// `[reporting]`).
     pub table: OffenderConfig,
     /// Capacity of the sample channel. At 20 samples/s per switch, 4096 is 200 switch-seconds
-    /// of samples.
+    /// of samples. Each sample is bounded in bytes by the session
+    /// ([`PacketInSample::bounded`]: the packet's first 256 bytes and the input port), so the
+    /// channel holds at most about 4096 x 400 bytes (1.6 MiB) whatever switches send.
     pub channel_capacity: usize,
     /// How often idle entries are expired.
     pub expire_every: Duration,

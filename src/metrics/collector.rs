@@ -81,9 +81,10 @@ fn as_gauge(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Splits the registry's `"TYPE/CODE"` error key into its two halves.
+/// Splits the registry's `"TYPE/CODE"` error key into its two halves; the one key of errors the
+/// spec does not name (`other`) gives `type="other",code="other"`.
 fn error_labels(dpid: &str, key: &str) -> Labels {
-    let (ty, code) = key.split_once('/').unwrap_or((key, ""));
+    let (ty, code) = key.split_once('/').unwrap_or((key, key));
     vec![
         ("dpid", dpid.to_owned()),
         ("type", ty.to_owned()),
@@ -278,7 +279,7 @@ impl Collector for FabricCollector {
         counters(
             &mut enc,
             "op25b_openflow_errors",
-            "OpenFlow ERROR messages received, by type and code",
+            "OpenFlow ERROR messages received, by type and code as the spec names them; every pair it does not name under type and code \"other\"",
             &errors,
         )?;
         counters(

@@ -2,6 +2,7 @@
 //! What the codec refuses stays typed ([`BadFrame`] carries proto's `FrameError` /
 //! `DecodeError`) up to where the connection logs it.
 
+use super::held_replies::{self, HeldReplies};
 use super::phase::Phase;
 use super::wire::{Inbound, Outbound};
 use bytes::{Bytes, BytesMut};
@@ -13,21 +14,14 @@ use op25b_proto::message::{Message, OfpMessage};
 use op25b_proto::multipart::reply::MultipartReplyBody;
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::switch_config::SwitchConfig;
-use op25b_proto::{AssemblyLimits, DecodeError, FrameError, MultipartAssembler};
-use std::time::SystemTime;
+use op25b_proto::{DecodeError, FrameError};
 
 /// A FLOW stats entry.
 pub type FlowEntry = op25b_proto::multipart::stats::FlowStats;
 /// A packet-in as decoded.
 pub type PacketIn = op25b_proto::packet_in::PacketIn;
 
-/// A sampled blocked attempt, for the offender table.
-#[derive(Debug, Clone)]
-pub struct PacketInSample {
-    pub dpid: u64,
-    pub received: SystemTime,
-    pub packet_in: PacketIn,
-}
+pub use super::packet_in_sample::{PacketInSample, SAMPLE_DATA_MAX};
 
 /// Bytes from the switch the codec refused (the connection closes on them).
 #[derive(Debug, thiserror::Error)]
@@ -64,35 +58,26 @@ pub fn missing_bytes(buf: &[u8]) -> usize {
     }
 }
 
-/// Limits on one connection's multipart replies while their parts arrive. They bound memory
-/// (32 MiB per connection, all pending replies together); how many flows, meters or ports a
-/// whole reply may list is the session's bound.
-pub const REASSEMBLY_LIMITS: AssemblyLimits = AssemblyLimits {
-    max_parts: 4096,
-    max_bytes: 32 * 1024 * 1024,
-    max_pending: 8,
-    max_total_bytes: 32 * 1024 * 1024,
-};
-
 /// Decodes one connection's frames into the session's vocabulary. The multipart replies the
 /// session reads (PORT_DESC, FLOW stats, METER_CONFIG) reach it whole: their parts are joined by
-/// `op25b_proto`'s [`MultipartAssembler`] first.
+/// `op25b_proto`'s `MultipartAssembler` first ([`HeldReplies`]).
 #[derive(Debug)]
 pub struct Decoder {
-    replies: MultipartAssembler,
+    replies: HeldReplies,
 }
 
 impl Default for Decoder {
     fn default() -> Self {
-        Self::with_limits(REASSEMBLY_LIMITS)
+        Self::new(crate::policy::ControllerSettings::default().max_multipart_bytes)
     }
 }
 
 impl Decoder {
-    /// The one place a connection's assembler is made.
-    fn with_limits(limits: AssemblyLimits) -> Self {
+    /// A connection's decoder, holding at most `max_multipart_bytes` of pending reply parts
+    /// (weighed as decoded, see [`HeldReplies`]).
+    pub fn new(max_multipart_bytes: usize) -> Self {
         Self {
-            replies: MultipartAssembler::new(limits),
+            replies: HeldReplies::new(max_multipart_bytes),
         }
     }
 
@@ -101,10 +86,16 @@ impl Decoder {
     /// arrives, then the whole reply is handed on, or [`Inbound::ReplyRefused`] when the
     /// assembler refused it. A frame the codec rejects is an error (the connection closes).
     /// Before the HELLO nothing is held: whatever arrives then goes to the session as it is.
+    ///
+    /// `awaited` tells which xids the session waits for: a part of any other reply is not held
+    /// (the session would ignore it), and the parts held for an xid the session gave up on (a
+    /// read that timed out, a sync that failed) are dropped, so abandoned replies never fill
+    /// the connection's cap.
     pub fn decode(
         &mut self,
         frame: &[u8],
         phase: Phase,
+        awaited: impl Fn(u32) -> bool,
     ) -> Result<(u32, Inbound<FlowEntry, PacketIn>), BadFrame> {
         let msg = OfpMessage::decode(frame).map_err(|error| BadFrame::Decode {
             error,
@@ -116,12 +107,31 @@ impl Decoder {
         if !read || phase == Phase::AwaitHello {
             return Ok((xid, classify(msg)));
         }
-        let inbound = match self.replies.push(msg) {
+        self.replies.forget_unawaited(&awaited);
+        if !awaited(xid) {
+            // Not held: the session ignores a reply it does not wait for, whole or in parts.
+            return Ok((
+                xid,
+                Inbound::Other {
+                    msg_type: OFPT_MULTIPART_REPLY,
+                },
+            ));
+        }
+        let reply_weight = match &msg.body {
+            Message::MultipartReply(r) => held_replies::weight(&r.body, frame.len()),
+            _ => frame.len(),
+        };
+        let inbound = match self.replies.push(msg, reply_weight) {
             Ok(None) => Inbound::ReplyPart,
             Ok(Some(reply)) => classify(OfpMessage::new(xid, Message::MultipartReply(reply))),
             Err(error) => Inbound::ReplyRefused(error),
         };
         Ok((xid, inbound))
+    }
+
+    /// Bytes of the reply parts held now (weighed as decoded).
+    pub fn held_bytes(&self) -> usize {
+        self.replies.held_bytes()
     }
 }
 
@@ -261,7 +271,12 @@ mod tests {
     }
 
     fn decode(frame: &[u8], phase: Phase) -> Result<(u32, Inbound<FlowEntry, PacketIn>), BadFrame> {
-        Decoder::default().decode(frame, phase)
+        Decoder::default().decode(frame, phase, all)
+    }
+
+    /// Every xid awaited.
+    fn all(_: u32) -> bool {
+        true
     }
 
     #[test]
@@ -383,13 +398,13 @@ mod tests {
         );
         assert!(
             matches!(
-                d.decode(&first, Phase::AwaitFeatures),
+                d.decode(&first, Phase::AwaitFeatures, all),
                 Ok((5, Inbound::ReplyPart))
             ),
             "waits for the last PORT_DESC part"
         );
         let last = part(5, false, MultipartReplyBody::PortDesc(vec![port(3)]));
-        match d.decode(&last, Phase::AwaitFeatures) {
+        match d.decode(&last, Phase::AwaitFeatures, all) {
             Ok((5, Inbound::PortDesc { ports })) => assert_eq!(ports, vec![1, 2, 3]),
             other => panic!("{other:?}"),
         }
@@ -419,20 +434,20 @@ mod tests {
         };
         let phase = Phase::Syncing;
         assert!(matches!(
-            d.decode(&flows(8, true, &[1]), phase),
+            d.decode(&flows(8, true, &[1]), phase, all),
             Ok((8, Inbound::ReplyPart))
         ));
         assert!(matches!(
-            d.decode(&meters(7, true, &[7]), phase),
+            d.decode(&meters(7, true, &[7]), phase, all),
             Ok((7, Inbound::ReplyPart))
         ));
-        match d.decode(&meters(7, false, &[1]), phase) {
+        match d.decode(&meters(7, false, &[1]), phase, all) {
             Ok((7, Inbound::MeterConfig { entries })) => {
                 assert_eq!(entries, vec![meter(7), meter(1)])
             }
             other => panic!("{other:?}"),
         }
-        match d.decode(&flows(8, false, &[2, 3]), phase) {
+        match d.decode(&flows(8, false, &[2, 3]), phase, all) {
             Ok((8, Inbound::FlowStats { entries })) => {
                 assert_eq!(entries, vec![flow(1), flow(2), flow(3)])
             }
@@ -440,22 +455,23 @@ mod tests {
         }
         // A single-part reply goes straight through.
         assert!(matches!(
-            d.decode(&flows(9, false, &[4]), phase),
+            d.decode(&flows(9, false, &[4]), phase, all),
             Ok((9, Inbound::FlowStats { entries })) if entries == vec![flow(4)]
         ));
     }
 
     #[test]
     fn an_endless_reply_is_refused_within_the_byte_bound() {
-        let mut d = Decoder::default();
+        let cap = 1024 * 1024;
+        let mut d = Decoder::new(cap);
         // About 64 KB per part.
         let chunk = part(
             3,
             true,
             MultipartReplyBody::PortDesc((1..=1000).map(port).collect()),
         );
-        let most = REASSEMBLY_LIMITS.max_bytes / chunk.len() + 1;
-        let refused = (0..=most).find_map(|_| match d.decode(&chunk, Phase::AwaitPortDesc) {
+        let most = cap / chunk.len() + 1;
+        let refused = (0..=most).find_map(|_| match d.decode(&chunk, Phase::AwaitPortDesc, all) {
             Ok((3, Inbound::ReplyPart)) => None,
             other => Some(other),
         });
@@ -464,16 +480,40 @@ mod tests {
                 refused,
                 Some(Ok((
                     3,
-                    Inbound::ReplyRefused(op25b_proto::AssemblyError::TooManyBytes { xid: 3, .. })
+                    Inbound::ReplyRefused(op25b_proto::AssemblyError::TooManyBytesPending {
+                        xid: 3,
+                        ..
+                    })
                 )))
             ),
             "{refused:?}"
         );
-        // The refused reply is forgotten: a new one for that xid starts afresh.
+        assert_eq!(d.held_bytes(), 0, "the refused reply is forgotten");
         assert!(matches!(
-            d.decode(&chunk, Phase::AwaitPortDesc),
+            d.decode(&chunk, Phase::AwaitPortDesc, all),
             Ok((3, Inbound::ReplyPart))
         ));
+    }
+
+    #[test]
+    fn only_awaited_replies_are_held_and_given_up_ones_are_dropped() {
+        let mut d = Decoder::default();
+        let chunk = |xid| part(xid, true, MultipartReplyBody::PortDesc(vec![port(1)]));
+        let only_3 = |xid: u32| xid == 3;
+        assert!(matches!(
+            d.decode(&chunk(9), Phase::AwaitPortDesc, only_3),
+            Ok((9, Inbound::Other { .. }))
+        ));
+        assert_eq!(d.held_bytes(), 0, "a part nobody waits for is not held");
+        assert!(matches!(
+            d.decode(&chunk(3), Phase::AwaitPortDesc, only_3),
+            Ok((3, Inbound::ReplyPart))
+        ));
+        assert!(d.held_bytes() > 0);
+        // The session gave up on xid 3: the next frame of a read reply drops its parts.
+        let none = |_: u32| false;
+        let _ = d.decode(&chunk(4), Phase::AwaitPortDesc, none);
+        assert_eq!(d.held_bytes(), 0);
     }
 
     #[test]
@@ -481,7 +521,7 @@ mod tests {
         let mut d = Decoder::default();
         let first = part(5, true, MultipartReplyBody::PortDesc(vec![port(1)]));
         assert!(matches!(
-            d.decode(&first, Phase::AwaitHello),
+            d.decode(&first, Phase::AwaitHello, all),
             Ok((5, Inbound::PortDesc { ports })) if ports == vec![1]
         ));
     }

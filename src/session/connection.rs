@@ -109,6 +109,7 @@ impl Connection {
     fn new(ctx: ConnectionContext) -> Self {
         let mut policy_rx = ctx.policy.clone();
         let policy = policy_rx.borrow_and_update().clone();
+        let reply_cap = policy.config().controller().max_multipart_bytes;
         let first_xid = ((ctx.conn_id as u32) << 12) | 1;
         let session = Session::new(ctx.peer.addr, policy, first_xid, Instant::now());
         // A child of the shutdown token: one future watches both.
@@ -117,7 +118,7 @@ impl Connection {
             ctx,
             policy_rx,
             session,
-            decoder: codec_bridge::Decoder::default(),
+            decoder: codec_bridge::Decoder::new(reply_cap),
             handle: None,
             taken_over,
             outbox: Outbox::default(),
@@ -206,7 +207,10 @@ impl Connection {
                             Ok(None) => break,
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
-                        let decoded = self.decoder.decode(&buf[..len], self.session.phase());
+                        let session = &self.session;
+                        let decoded = self.decoder.decode(&buf[..len], session.phase(), |xid| {
+                            session.awaits_reply(xid)
+                        });
                         buf.advance(len);
                         let (xid, msg) = match decoded {
                             Ok(m) => m,
@@ -427,11 +431,7 @@ impl Connection {
         }
         let dropped = match &self.ctx.samples {
             Some(tx) => tx
-                .try_send(PacketInSample {
-                    dpid,
-                    received: SystemTime::now(),
-                    packet_in,
-                })
+                .try_send(PacketInSample::bounded(dpid, SystemTime::now(), packet_in))
                 .is_err(),
             None => true,
         };
@@ -467,6 +467,7 @@ impl Connection {
             | ConnectionEnd::Session(CloseReason::Silent { .. })
             | ConnectionEnd::Session(CloseReason::HandshakeRejected { .. })
             | ConnectionEnd::Session(CloseReason::ProtocolViolation(_))
+            | ConnectionEnd::Session(CloseReason::ReplyBytesOverCap { .. })
             | ConnectionEnd::Malformed(_)
             | ConnectionEnd::WriterStalled(_)
             | ConnectionEnd::Write(_)

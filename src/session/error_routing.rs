@@ -2,6 +2,9 @@
 //! connection for HELLO_FAILED. The order matters: a counter poll's ERROR only drops the poll,
 //! a HELLO_FAILED always closes, a handshake request's closes while handshaking, and one for a
 //! request of the running sync is the sync's; any other is only logged and counted.
+//!
+//! Counted under [`counted_as`]: the pair's spec names when the spec names both, else one
+//! `other` key, so a peer cannot choose how many keys (and metric series) there are.
 
 use super::session_policy::SessionPolicy;
 use super::wire::Outbound;
@@ -46,6 +49,19 @@ pub fn route(err_type: u16, askers: Askers) -> ErrorRoute {
     }
 }
 
+/// The key an ERROR of (`err_type`, `code`) is counted under: "TYPE/CODE" by the spec's names
+/// when it names both, else [`OTHER_ERRORS`].
+pub fn counted_as(err_type: u16, code: u16) -> String {
+    match op25b_proto::error_codes::known_names(err_type, code) {
+        Some((t, c)) => format!("{t}/{c}"),
+        None => OTHER_ERRORS.to_owned(),
+    }
+}
+
+/// The one key of every ERROR whose type or code the spec does not name (experimenter errors
+/// included).
+pub const OTHER_ERRORS: &str = "other";
+
 /// One line naming the request an ERROR answers (`None`: no longer remembered), for its logs.
 pub fn describe<P: SessionPolicy + ?Sized>(
     policy: &P,
@@ -68,6 +84,14 @@ mod tests {
 
     const FLOW_MOD_FAILED: u16 = ErrorType::FlowModFailed as u16;
     const HELLO_FAILED: u16 = ErrorType::HelloFailed as u16;
+
+    #[test]
+    fn known_pairs_are_counted_by_name_and_the_rest_together() {
+        assert_eq!(counted_as(5, 1), "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL");
+        assert_eq!(counted_as(5, 1000), OTHER_ERRORS);
+        assert_eq!(counted_as(300, 1), OTHER_ERRORS);
+        assert_eq!(counted_as(0xffff, 7), OTHER_ERRORS);
+    }
 
     #[test]
     fn the_counter_poll_first_then_hello_failed_then_the_handshake_then_the_sync() {

@@ -14,15 +14,17 @@
 //!   (`flow_sync`);
 //! - [`CounterPoll`]: reading the flow counters between syncs;
 //! - [`ConfigAudit`]: the SET_CONFIG sent and the audit's read-back;
-//! - [`route`]: which of them an ERROR from the switch concerns;
+//! - [`route`]: which of them an ERROR from the switch concerns ([`counted_as`]: the key it
+//!   is counted under), and [`LogBudget`]: how many of them are logged one by one;
 //! - [`SessionOutputs`]: the outputs of one call and the xids of what is sent.
 
 use super::config_audit::{ConfigAudit, ConfigCheck};
 use super::counter_poll::CounterPoll;
-use super::error_routing::{describe, route, Askers, ErrorRoute};
+use super::error_routing::{counted_as, describe, route, Askers, ErrorRoute};
 use super::flow_sync::PlanSummary;
 use super::handshake::{Handshake, PortsReply, MAX_PORTS};
 use super::keepalive::{Keepalive, Liveness};
+use super::log_budget::{Admit, LogBudget};
 use super::meter_sync::MeterStatus;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput, SessionOutputs};
 use super::phase::Phase;
@@ -35,8 +37,13 @@ use crate::flows::SwitchView;
 use op25b_proto::{AssemblyError, MeterConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::{debug, info};
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+/// ERROR warnings logged one by one per [`ERROR_LOG_WINDOW`]; the rest are counted.
+pub const ERROR_LOG_LIMIT: u32 = 10;
+/// See [`ERROR_LOG_LIMIT`].
+pub const ERROR_LOG_WINDOW: Duration = Duration::from_secs(60);
 
 /// One switch connection's protocol state.
 #[derive(Debug)]
@@ -51,6 +58,8 @@ pub struct SwitchSession<P: SessionPolicy + ?Sized, PI> {
     meters: MeterStatus,
     counters: CounterPoll,
     config: ConfigAudit,
+    /// How many ERROR warnings this peer still gets logged one by one.
+    error_log: LogBudget,
     out: SessionOutputs<P, PI>,
 }
 
@@ -69,6 +78,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             meters: MeterStatus::Unknown,
             counters: CounterPoll::default(),
             config: ConfigAudit::default(),
+            error_log: LogBudget::new(ERROR_LOG_LIMIT, ERROR_LOG_WINDOW),
             out: SessionOutputs::<P, PI>::new(first_xid),
         }
     }
@@ -156,6 +166,9 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         if self.phase == Phase::Closed {
             return Vec::new();
         }
+        if let Some(held_back) = self.error_log.roll(now) {
+            self.report_held_back(held_back);
+        }
         let t = self.policy.timers();
         let handshaking = self.phase.is_handshake();
         if handshaking {
@@ -240,6 +253,8 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     /// The connection refuses to go on (takeover, refused claim, shutdown, I/O error).
     pub fn mark_closed(&mut self, why: &str) {
+        let held_back = self.error_log.take_held_back();
+        self.report_held_back(held_back);
         if self.phase != Phase::Closed {
             self.set_phase(Phase::Closed, why);
         }
@@ -319,9 +334,17 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     fn on_error(&mut self, xid: u32, err_type: u16, code: u16, names: String, now: Instant) {
         let request = describe(self.policy.as_ref(), self.out.sent(xid));
-        tracing::warn!(xid, err_type, code, error = %names, %request, "switch answered with ERROR");
+        match self.error_log.admit(now) {
+            Admit::Log { held_back } => {
+                self.report_held_back(held_back);
+                warn!(xid, err_type, code, error = %names, %request, "switch answered with ERROR");
+            }
+            Admit::HoldBack => {
+                debug!(xid, err_type, code, error = %names, %request, "switch answered with ERROR");
+            }
+        }
         self.out.event(SessionEvent::SwitchError {
-            names: names.clone(),
+            names: counted_as(err_type, code),
         });
         let askers = Askers {
             counter_poll: self.counters.asked(xid),
@@ -339,10 +362,38 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
-    /// A multipart reply the codec bridge could not join (see [`Inbound::ReplyRefused`]): the
-    /// read it answers gets nothing, as if the switch had sent too many entries.
+    /// ERROR warnings not logged one by one: one line with their number.
+    fn report_held_back(&self, held_back: u64) {
+        if held_back > 0 {
+            warn!(
+                held_back,
+                limit = self.error_log.limit(),
+                window = ?self.error_log.window(),
+                "more ERROR messages from this switch; their warnings were suppressed (only the first of each window are logged)"
+            );
+        }
+    }
+
+    /// Whether a multipart reply to `xid` is awaited (by the handshake, the sync or the counter
+    /// poll): the connection joins the parts of no other reply.
+    pub fn awaits_reply(&self, xid: u32) -> bool {
+        self.counters.asked(xid)
+            || (self.phase.is_handshake() && self.handshake.awaits_ports(xid))
+            || self.run.as_ref().is_some_and(|r| r.reads(xid))
+    }
+
+    /// A multipart reply the codec bridge could not join (see [`Inbound::ReplyRefused`]). Over
+    /// the connection's byte cap the peer is dropped; otherwise the read it answers gets
+    /// nothing, as if the switch had sent too many entries.
     fn on_reply_refused(&mut self, xid: u32, error: AssemblyError, now: Instant) {
-        if self.counters.asked(xid) {
+        if let AssemblyError::TooManyBytes { max_bytes: cap, .. }
+        | AssemblyError::TooManyBytesPending {
+            max_total_bytes: cap,
+            ..
+        } = error
+        {
+            self.close(CloseReason::ReplyBytesOverCap { cap, error });
+        } else if self.counters.asked(xid) {
             self.counters.refused(&error);
         } else if self.phase.is_handshake() && self.handshake.awaits_ports(xid) {
             self.close(CloseReason::ProtocolViolation(format!(

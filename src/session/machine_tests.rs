@@ -371,23 +371,64 @@ mod sync {
     }
 
     #[test]
-    fn an_endless_flow_stats_reply_fails_the_sync_instead_of_growing_memory() {
+    fn an_endless_flow_stats_reply_over_the_byte_cap_drops_the_switch() {
         let mut sw = Scenario::new(&["a"]).connected();
         // The codec bridge joins the parts within its bounds (tested there) and refuses the rest.
         for _ in 0..20 {
             let out = sw.reply(sw.flows, Inbound::ReplyPart);
             assert!(out.is_empty(), "{out:?}");
         }
-        let too_big = AssemblyError::TooManyBytes {
-            xid: sw.flows,
-            max_bytes: 1 << 25,
-        };
-        let out = sw.reply(sw.flows, Inbound::ReplyRefused(too_big));
-        assert!(
-            sync_failed(&out).is_some_and(|(error, _)| error.contains("more than")),
-            "{out:?}"
+        for too_big in [
+            AssemblyError::TooManyBytes {
+                xid: sw.flows,
+                max_bytes: 1 << 24,
+            },
+            AssemblyError::TooManyBytesPending {
+                xid: sw.flows,
+                max_total_bytes: 1 << 24,
+            },
+        ] {
+            let mut sw = Scenario::new(&["a"]).connected();
+            let out = sw.reply(sw.flows, Inbound::ReplyRefused(too_big));
+            let closed = out.iter().find_map(|o| match o {
+                Output::Close(reason) => Some(reason.to_string()),
+                _ => None,
+            });
+            assert!(
+                closed.as_ref().is_some_and(
+                    |why| why.contains("16 MiB") && why.contains("max_multipart_bytes")
+                ),
+                "{out:?}"
+            );
+            assert_eq!(sw.s.phase(), Phase::Closed);
+        }
+        assert!(matches!(sw.s.phase(), Phase::Syncing));
+    }
+
+    #[test]
+    fn an_error_flood_is_counted_in_full_and_logged_in_part() {
+        let mut sw = Scenario::new(&["a"]).connected();
+        let mut keys = std::collections::BTreeSet::new();
+        for i in 0..500u16 {
+            let out = sw.reply(
+                0xee00_0000 | u32::from(i),
+                Inbound::Error {
+                    err_type: 300 + i,
+                    code: i,
+                    names: format!("type {}/code {i}", 300 + i),
+                },
+            );
+            for o in &out {
+                if let Output::Event(SessionEvent::SwitchError { names }) = o {
+                    keys.insert(names.clone());
+                }
+            }
+        }
+        assert_eq!(
+            keys.into_iter().collect::<Vec<_>>(),
+            vec!["other".to_owned()],
+            "500 unnamed pairs, one key"
         );
-        assert!(matches!(sw.s.phase(), Phase::RetryWait { .. }));
     }
 
     #[test]

@@ -29,6 +29,14 @@ pub enum CloseReason {
     HelloFailed { names: String },
     #[error("protocol violation: {0}")]
     ProtocolViolation(String),
+    #[error(
+        "multipart replies held for this connection passed its cap of {} MiB ([controller] max_multipart_bytes): {error}",
+        cap / (1024 * 1024)
+    )]
+    ReplyBytesOverCap {
+        cap: usize,
+        error: op25b_proto::AssemblyError,
+    },
 }
 
 /// Something the connection task must apply to the status registry (or act on).
