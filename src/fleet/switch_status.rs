@@ -53,7 +53,9 @@ pub struct SwitchCounters {
     pub syncs_failed: u64,
     pub flow_mods_sent: u64,
     pub meter_mods_sent: u64,
-    /// OpenFlow errors received, keyed "TYPE/CODE" by name (e.g. "FLOW_MOD_FAILED/TABLE_FULL").
+    /// OpenFlow errors received, keyed "TYPE/CODE" by name (e.g.
+    /// "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL"), or "other" for every pair the spec does not
+    /// name: at most about 150 keys whatever a switch sends.
     pub errors: BTreeMap<String, u64>,
     /// Connections after the first one.
     pub reconnects: u64,

@@ -69,7 +69,8 @@ pub enum SessionEvent {
         ok: bool,
         duration: Duration,
     },
-    /// An ERROR from the switch, "TYPE/CODE" by name.
+    /// An ERROR from the switch, the key it is counted under: "TYPE/CODE" by the spec's names,
+    /// or `other` when the spec does not name both (see `error_routing::counted_as`).
     SwitchError {
         names: String,
     },
