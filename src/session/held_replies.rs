@@ -211,6 +211,7 @@ mod tests {
         use crate::flows::{to_instructions, to_match, FlowAction, FlowMatch, IpFamily, TcpMatch};
         let m = FlowMatch {
             in_port: Some(crate::policy::PortNo(0xffff_ff00)),
+            eth_type: None,
             tcp: Some(TcpMatch {
                 family: IpFamily::V6,
                 src: Some("2001:db8:ffff::/48".parse().expect("prefix")),
