@@ -84,9 +84,15 @@ fn msg(p: PacketIn) -> OfpMessage {
 }
 
 /// Sends `n` copies of `p` (35: what produced a report before).
+/// Sends `n` copies of `p`; stops early if the controller has closed the connection (a refused
+/// impostor may be cut off while it is still sending, which is the point).
 async fn forge(sw: &mut RawSwitch, p: &PacketIn, n: usize) {
+    use tokio::io::AsyncWriteExt;
+    let bytes = msg(p.clone()).to_bytes();
     for _ in 0..n {
-        sw.send(msg(p.clone())).await;
+        if sw.stream.write_all(&bytes).await.is_err() {
+            return;
+        }
     }
 }
 
