@@ -123,7 +123,7 @@ pub fn tls_keys(listen: &str, server: &Pair, client_ca: &Path) -> String {
     )
 }
 
-fn pem_certs(path: &Path) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+pub fn pem_certs(path: &Path) -> Vec<rustls::pki_types::CertificateDer<'static>> {
     use rustls::pki_types::pem::PemObject;
     rustls::pki_types::CertificateDer::pem_file_iter(path)
         .expect("read certs")

@@ -5,12 +5,13 @@ use bytes::BytesMut;
 use op25b_proto::{Message, OfpMessage};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A bare OpenFlow client, for cases below what a switch would do.
-pub struct RawSwitch {
-    pub stream: TcpStream,
+/// A bare OpenFlow client, for cases below what a switch would do; over plain TCP by default,
+/// or over any stream (e.g. a TLS client stream) with [`RawSwitch::over`].
+pub struct RawSwitch<S = TcpStream> {
+    pub stream: S,
     buf: BytesMut,
 }
 
@@ -19,7 +20,7 @@ pub enum Received {
     Closed,
 }
 
-impl RawSwitch {
+impl RawSwitch<TcpStream> {
     pub async fn connect(addr: SocketAddr) -> RawSwitch {
         let stream = TcpStream::connect(addr)
             .await
@@ -45,6 +46,16 @@ impl RawSwitch {
             .connect(addr)
             .await
             .expect("connect to the controller");
+        RawSwitch {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> RawSwitch<S> {
+    /// A bare client over an already connected stream.
+    pub fn over(stream: S) -> RawSwitch<S> {
         RawSwitch {
             stream,
             buf: BytesMut::new(),
