@@ -8,7 +8,9 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use crate::fleet::registry::{SwitchCounters, SwitchStatus, SyncState};
+use crate::fleet::registry::{
+    FailOpenEvidence, FailedOpen, SwitchCounters, SwitchStatus, SyncState,
+};
 use crate::fleet::{EndpointReport, FlowReading, OfctlFlow};
 use crate::offenders::UnixMillis;
 use crate::policy::Dpid;
@@ -40,6 +42,30 @@ pub struct SwitchSummary {
     #[serde(default)] // `op25b status` reads an answer without it as 0
     pub blocked_packets: u64,
     pub blocked_bytes: u64,
+    /// Set when op25b saw the switch fail open (port 25 open for everyone while it was);
+    /// `null` when it never did, which does not prove the switch cannot.
+    #[serde(default)] // `op25b status` reads an answer without it as never
+    pub failed_open: Option<FailedOpenReport>,
+}
+
+/// How and when op25b saw a switch fail open.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailedOpenReport {
+    pub detected_at: UnixMillis,
+    /// `probe` (the switch is failed open now) or `flows_wiped_while_away`.
+    pub evidence: FailOpenEvidence,
+    /// For `flows_wiped_while_away`: seconds the switch was without op25b.
+    pub away_secs: Option<u64>,
+}
+
+impl From<&FailedOpen> for FailedOpenReport {
+    fn from(f: &FailedOpen) -> Self {
+        Self {
+            detected_at: UnixMillis::from_system_time(f.detected_at),
+            evidence: f.evidence,
+            away_secs: f.away_secs,
+        }
+    }
 }
 
 /// `GET /api/switches`; `op25b status` reads the same type.
@@ -90,6 +116,7 @@ fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
         meters_in_use: status.meters_in_use,
         blocked_packets: blocked.map_or(0, |(packets, _)| packets),
         blocked_bytes: blocked.map_or(0, |(_, bytes)| bytes),
+        failed_open: status.failed_open.as_ref().map(FailedOpenReport::from),
     }
 }
 

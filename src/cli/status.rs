@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::api::offenders::OffendersResponse;
 use crate::api::switches::SwitchList;
-use crate::fleet::registry::SyncState;
+use crate::fleet::registry::{FailOpenEvidence, SyncState};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -124,6 +124,29 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// One line per switch op25b saw fail open, after the switch table.
+fn failed_open_lines(out: &mut String, switches: &SwitchList) {
+    for s in &switches.switches {
+        let Some(f) = &s.failed_open else {
+            continue;
+        };
+        let how = match f.evidence {
+            FailOpenEvidence::Probe => "sent the fail-open probe".to_owned(),
+            FailOpenEvidence::FlowsWipedWhileAway => format!(
+                "came back without our flows after {} s away",
+                f.away_secs.unwrap_or(0)
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "FAILED OPEN: {} {} {how} (seen {}): port 25 was open for everyone; set fail_mode=secure",
+            s.dpid,
+            s.name.as_deref().unwrap_or("-"),
+            f.detected_at
+        );
+    }
+}
+
 /// The report `status` prints, from the two API answers.
 pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
     let connected = switches.switches.iter().filter(|s| s.connected).count();
@@ -182,6 +205,7 @@ pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
         ));
     }
     out.push_str(&super::config_problems::render(&switches.switch_config));
+    failed_open_lines(&mut out, switches);
     out.push('\n');
     if !offenders.enabled {
         out.push_str("offenders: reporting is off ([reporting] enabled = false)\n");
@@ -271,6 +295,42 @@ mod tests {
             t,
             "A          LONG HEADER  C\nx          y\nwide cell  z            w\n"
         );
+    }
+
+    #[test]
+    fn render_names_a_switch_that_failed_open() {
+        let switches: SwitchList = serde_json::from_str(
+            r#"{"policy_generation": 1, "switches": [
+                {"dpid": "00:00:00:00:00:00:00:02", "dpid_int": 2, "name": "edge-2",
+                 "peer": null, "connected": true, "connected_since": null,
+                 "sync_state": "in_sync", "synced_generation": 1, "last_sync": null,
+                 "last_error": null, "flow_count": 9, "desired_flow_count": 9,
+                 "meters_in_use": false, "blocked_bytes": 0,
+                 "failed_open": {"detected_at": "2026-12-06T23:00:00.000Z",
+                                 "evidence": "flows_wiped_while_away", "away_secs": 21}},
+                {"dpid": "00:00:00:00:00:00:00:03", "dpid_int": 3, "name": "edge-3",
+                 "peer": null, "connected": true, "connected_since": null,
+                 "sync_state": "in_sync", "synced_generation": 1, "last_sync": null,
+                 "last_error": null, "flow_count": 9, "desired_flow_count": 9,
+                 "meters_in_use": false, "blocked_bytes": 0}]}"#,
+        )
+        .expect("parses");
+        let offenders: OffendersResponse = serde_json::from_str(
+            r#"{"enabled": false, "tracked": 0, "flagged": 0, "offenders": []}"#,
+        )
+        .expect("parses");
+        let text = render(&switches, &offenders);
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("FAILED OPEN"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(
+            lines[0].contains("00:00:00:00:00:00:00:02 edge-2"),
+            "{text}"
+        );
+        assert!(lines[0].contains("after 21 s away"), "{text}");
+        assert!(lines[0].contains("2026-12-06T23:00:00.000Z"), "{text}");
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub use super::forget_sinks::ForgetDpids;
 use super::forget_sinks::ForgetSinks;
 use super::retention::{Departures, Limits, Reason};
 pub use super::retention::{Forgotten, DISCONNECTED_RETENTION, MAX_DISCONNECTED};
-pub use super::switch_status::{SwitchCounters, SwitchStatus, SyncState};
+pub use super::switch_status::{
+    FailOpenEvidence, FailedOpen, SwitchCounters, SwitchStatus, SyncState,
+};
 
 /// Every switch as the API shows it.
 #[derive(Debug, Clone, Serialize)]

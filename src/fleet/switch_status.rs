@@ -66,6 +66,29 @@ pub struct SwitchCounters {
     pub packet_ins_dropped: u64,
 }
 
+/// How op25b learnt that a switch failed open (see `session::fail_open`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOpenEvidence {
+    /// The switch sent Open vSwitch's fail-open probe PACKET_IN: it is failed open now.
+    Probe,
+    /// It came back after a long enough absence without any of the flows it held: flushed, most
+    /// likely by failing open (or an `ovs-vswitchd` restart, or a `del-flows` meanwhile).
+    FlowsWipedWhileAway,
+}
+
+/// A switch reported failed open (port 25 open for everyone while it was). Stays on the switch
+/// until op25b restarts or forgets it: op25b cannot see `fail_mode` being fixed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedOpen {
+    /// When op25b noticed (RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339_at")]
+    pub detected_at: SystemTime,
+    pub evidence: FailOpenEvidence,
+    /// For `flows_wiped_while_away`: how long the switch was without op25b, in seconds.
+    pub away_secs: Option<u64>,
+}
+
 /// One switch as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SwitchStatus {
@@ -93,6 +116,12 @@ pub struct SwitchStatus {
     pub desired_flows: usize,
     /// Meters are in use for reporting (false when off or rejected by the switch).
     pub meters_in_use: bool,
+    /// Reported failed open (`None`: never seen to, which does not prove it cannot).
+    pub failed_open: Option<FailedOpen>,
+    /// When a message last came from the switch on a connection that has ended (how long a
+    /// switch went without op25b is measured from it).
+    #[serde(serialize_with = "rfc3339")]
+    pub last_heard: Option<SystemTime>,
     pub counters: SwitchCounters,
 }
 
@@ -113,6 +142,8 @@ impl SwitchStatus {
             flow_count: 0,
             desired_flows: 0,
             meters_in_use: false,
+            failed_open: None,
+            last_heard: None,
             counters: SwitchCounters::default(),
         }
     }
@@ -125,6 +156,10 @@ fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, 
         Some(t) => s.serialize_some(&crate::offenders::UnixMillis::from_system_time(*t)),
         None => s.serialize_none(),
     }
+}
+
+fn rfc3339_at<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&crate::offenders::UnixMillis::from_system_time(*t), s)
 }
 
 #[cfg(test)]

@@ -214,6 +214,23 @@ impl Collector for FabricCollector {
             &flows,
         )?;
 
+        let failed_open: Vec<(Labels, i64)> = snap
+            .switches
+            .iter()
+            .map(|s| {
+                (
+                    vec![("dpid", s.dpid_str.clone())],
+                    i64::from(s.failed_open.is_some()),
+                )
+            })
+            .collect();
+        gauges(
+            &mut enc,
+            "op25b_switch_failed_open",
+            "1 when op25b saw the switch fail open (fail_mode standalone without a controller: port 25 open for everyone), until op25b restarts; 0 when it never did",
+            &failed_open,
+        )?;
+
         let syncs: Vec<(Labels, u64)> = snap
             .switches
             .iter()

@@ -181,6 +181,7 @@ fn classify(msg: OfpMessage) -> Inbound<FlowEntry, PacketIn> {
             flags: c.flags,
             miss_send_len: c.miss_send_len,
         },
+        Message::PacketIn(p) if super::fail_open::is_fail_open_probe(&p) => Inbound::FailOpenProbe,
         Message::PacketIn(p) => Inbound::PacketIn {
             cookie: p.cookie,
             packet_in: p,

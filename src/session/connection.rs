@@ -11,6 +11,7 @@
 //! [`super::stream_io`]). The read buffer is bounded by the framer (one frame is at most 64 KiB).
 
 use super::codec_bridge::{self, PacketInSample};
+use super::fail_open_watch::FailOpenWatch;
 use super::machine::SwitchSession;
 use super::outbox::Outbox;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput};
@@ -103,6 +104,9 @@ struct Connection {
     outbox: Outbox,
     write: WriteState,
     counted_handshaking: bool,
+    fail_open: FailOpenWatch,
+    /// When the last message came from the switch.
+    last_rx: Option<Instant>,
 }
 
 impl Connection {
@@ -124,6 +128,8 @@ impl Connection {
             outbox: Outbox::default(),
             write: WriteState::default(),
             counted_handshaking: false,
+            fail_open: FailOpenWatch::default(),
+            last_rx: None,
         }
     }
 
@@ -216,7 +222,9 @@ impl Connection {
                             Ok(m) => m,
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
-                        let outs = self.session.on_message(xid, msg, Instant::now());
+                        let now = Instant::now();
+                        self.last_rx = Some(now);
+                        let outs = self.session.on_message(xid, msg, now);
                         if let Some(end) = self.apply(outs) {
                             return end;
                         }
@@ -272,6 +280,9 @@ impl Connection {
                 }
                 Output::PacketIn(packet_in) => self.on_packet_in(packet_in),
                 Output::FlowsRead(entries) => {
+                    if let Some(h) = &self.handle {
+                        self.fail_open.on_flows_read(h, entries.len());
+                    }
                     if let Some(dpid) = self.observed_dpid() {
                         self.ctx
                             .observations
@@ -341,6 +352,7 @@ impl Connection {
                 s.counters.meter_mods_sent += meter_mods as u64;
             }),
             SessionEvent::MetersInUse(on) => self.update(|s| s.meters_in_use = on),
+            SessionEvent::FailOpenProbe => self.fail_open.on_probe(self.handle.as_ref()),
             SessionEvent::SyncFinished {
                 reason,
                 ok,
@@ -400,6 +412,7 @@ impl Connection {
         );
         let name = self.policy_rx.borrow().switch_name(dpid);
         handle.update(|s| s.name = name);
+        self.fail_open.on_claim(&handle);
         self.handle = Some(handle);
         None
     }
@@ -490,6 +503,9 @@ impl Connection {
         if let Some(dpid) = self.session.dpid() {
             self.ctx.claims.release(dpid, self.ctx.conn_id);
             if let Some(h) = &self.handle {
+                if let Some(at) = self.last_rx {
+                    self.fail_open.on_end(h, at);
+                }
                 let conn = self.ctx.conn_id;
                 h.update(|s| {
                     // A newer connection may already own the entry: leave it alone.

@@ -147,6 +147,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             // Every PACKET_IN goes up, whatever its cookie: the connection judges whether it is a
             // sample of our flows (`sample_trust`) and counts the ones that are not.
             Inbound::PacketIn { packet_in, .. } => self.out.push(Output::PacketIn(packet_in)),
+            Inbound::FailOpenProbe => self.out.event(SessionEvent::FailOpenProbe),
             Inbound::FlowRemoved { cookie } => {
                 if cookie == self.policy.cookie() {
                     info!("one of our flows was removed; re-syncing");

@@ -17,6 +17,8 @@ pub mod config_audit;
 pub mod connection;
 pub mod counter_poll;
 pub mod error_routing;
+pub mod fail_open;
+pub mod fail_open_watch;
 pub mod flow_sync;
 pub mod handshake;
 pub mod held_replies;

@@ -80,6 +80,8 @@ pub enum SessionEvent {
         meter_mods: usize,
     },
     MetersInUse(bool),
+    /// The switch sent a fail-open probe: it is failed open now.
+    FailOpenProbe,
 }
 
 /// What the session asks its connection to do (`M` message, `F` flow stats entry, `D` the

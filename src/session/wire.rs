@@ -53,6 +53,9 @@ pub enum Inbound<F, P> {
         cookie: u64,
         packet_in: P,
     },
+    /// Open vSwitch's fail-open probe (`fail_open::is_fail_open_probe`): the switch is failed
+    /// open, forwarding everything with NORMAL.
+    FailOpenProbe,
     FlowRemoved {
         cookie: u64,
     },
