@@ -281,6 +281,22 @@ mod tests {
     }
 
     #[test]
+    fn a_fail_open_probe_is_told_apart_from_other_packet_ins() {
+        use crate::session::fail_open::tests::{unhex, CAPTURED_PROBE};
+        let probe = unhex(CAPTURED_PROBE);
+        assert!(matches!(
+            decode(&probe, Phase::InSync),
+            Ok((0, Inbound::FailOpenProbe))
+        ));
+        let mut other = probe.clone();
+        other[16..24].copy_from_slice(&0x25u64.to_be_bytes()); // a flow's cookie
+        assert!(matches!(
+            decode(&other, Phase::InSync),
+            Ok((0, Inbound::PacketIn { cookie: 0x25, .. }))
+        ));
+    }
+
+    #[test]
     fn an_of10_hello_does_not_support_13_and_a_bitmap_hello_does() {
         let of10 = [1u8, 0, 0, 8, 0, 0, 0, 9];
         match decode(&of10, Phase::AwaitHello).unwrap() {

@@ -88,17 +88,17 @@ pub fn flows_wiped_while_away(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use op25b_proto::message::{Message, OfpMessage};
 
     /// A probe as Open vSwitch 3.1 sent it to a controller that had not admitted the bridge
     /// (captured with a raw TCP listener, see docs/operating.md).
-    const CAPTURED_PROBE: &str = "040a005400000000ffffffff002a0000ffffffffffffffff0001000c80000004\
+    pub(crate) const CAPTURED_PROBE: &str = "040a005400000000ffffffff002a0000ffffffffffffffff0001000c80000004\
          fffffffe000000000000ffffffffffff002320dd5a0f80350001080006040003002320dd5a0f00000000\
          002320dd5a0f00000000";
 
-    fn unhex(s: &str) -> Vec<u8> {
+    pub(crate) fn unhex(s: &str) -> Vec<u8> {
         let s: String = s.split_whitespace().collect();
         (0..s.len())
             .step_by(2)

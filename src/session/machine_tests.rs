@@ -457,6 +457,16 @@ mod packet_in {
             );
         }
     }
+
+    #[test]
+    fn a_fail_open_probe_is_an_event_for_the_registry() {
+        let mut sw = Scenario::new(&[]).connected();
+        let out = sw.reply(1, Inbound::FailOpenProbe);
+        assert!(
+            matches!(&out[..], [Output::Event(SessionEvent::FailOpenProbe)]),
+            "{out:?}"
+        );
+    }
 }
 
 mod meters {
