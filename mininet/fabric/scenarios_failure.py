@@ -1,7 +1,8 @@
 """Failure scenarios on the isp topology, each checked with real traffic.
 
 Order matters (each starts from the state the previous one left):
-controller killed -> restarted -> flows wiped -> bridge re-added -> reload -> broken reload.
+controller killed -> restarted -> flows wiped -> bridge re-added -> reload -> broken reload
+-> a standalone bridge fails open (scenarios_failopen.py).
 """
 
 import os
@@ -10,7 +11,7 @@ import signal
 import time
 
 from . import controller as ctl
-from . import procs, traffic
+from . import procs, scenarios_failopen, traffic
 
 RESTORE_LIMIT_SECS = 15  # reconnect back-off (1 s), handshake, sync, and margin
 # A wipe is healed by the switch's FLOW_REMOVED (our flows carry send_flow_rem), not by the audit
@@ -25,6 +26,7 @@ def run_all(f):
     bridge_readded(f)
     policy_reloaded(f)
     broken_policy_rejected(f)
+    scenarios_failopen.standalone_fails_open(f)
 
 
 def controller_killed(f, s='ctl-killed'):

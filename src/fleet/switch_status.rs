@@ -118,8 +118,8 @@ pub struct SwitchStatus {
     pub meters_in_use: bool,
     /// Reported failed open (`None`: never seen to, which does not prove it cannot).
     pub failed_open: Option<FailedOpen>,
-    /// When a message last came from the switch on a connection that has ended (how long a
-    /// switch went without op25b is measured from it).
+    /// When a message last came from the switch (at most a second behind while connected; how
+    /// long a switch went without op25b is measured from it).
     #[serde(serialize_with = "rfc3339")]
     pub last_heard: Option<SystemTime>,
     pub counters: SwitchCounters,

@@ -41,6 +41,10 @@ use tracing::{debug, error, info, warn, Instrument};
 const READ_CHUNK: usize = 1024;
 /// A drained read buffer bigger than this is freed, back to [`READ_CHUNK`].
 const READ_KEEP: usize = 4 * READ_CHUNK;
+/// A wake-up this late after the timer's deadline means the process stood still (e.g.
+/// SIGSTOP): messages read up to this long after it do not count as heard (`last_heard`,
+/// fail-open detection): they may have waited in the socket all along.
+const STALL_SLACK: Duration = Duration::from_secs(1);
 /// How long the outbox gets to drain after the session ended (e.g. the HELLO_FAILED error).
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
 
@@ -105,8 +109,10 @@ struct Connection {
     write: WriteState,
     counted_handshaking: bool,
     fail_open: FailOpenWatch,
-    /// When the last message came from the switch.
+    /// When the last message came from the switch (read in time, see [`STALL_SLACK`]).
     last_rx: Option<Instant>,
+    /// When this task last woke up long after its timer was due.
+    stalled_at: Option<Instant>,
 }
 
 impl Connection {
@@ -130,6 +136,7 @@ impl Connection {
             counted_handshaking: false,
             fail_open: FailOpenWatch::default(),
             last_rx: None,
+            stalled_at: None,
         }
     }
 
@@ -199,6 +206,7 @@ impl Connection {
                     };
                 }
                 io = io => {
+                    self.note_stall(deadline);
                     match io {
                         Err(e) => return ConnectionEnd::Write(e),
                         Ok(Ok(0)) => return ConnectionEnd::PeerClosed,
@@ -223,7 +231,12 @@ impl Connection {
                             Err(e) => return ConnectionEnd::Malformed(e),
                         };
                         let now = Instant::now();
-                        self.last_rx = Some(now);
+                        if self.stalled_at.is_none_or(|t| now >= t + STALL_SLACK) {
+                            self.last_rx = Some(now);
+                            if let Some(h) = &self.handle {
+                                self.fail_open.heard(h, now);
+                            }
+                        }
                         let outs = self.session.on_message(xid, msg, now);
                         if let Some(end) = self.apply(outs) {
                             return end;
@@ -231,6 +244,7 @@ impl Connection {
                     }
                 }
                 _ = tokio::time::sleep_until(deadline) => {
+                    self.note_stall(deadline);
                     let now = Instant::now();
                     if self.write.waiting_since.is_some_and(|t| now >= t + stall) {
                         return ConnectionEnd::WriterStalled(stall);
@@ -300,6 +314,14 @@ impl Connection {
             }
         }
         None
+    }
+
+    /// Woken long after the timer was due: this process (or its runtime) stood still, and what
+    /// is read in the next [`STALL_SLACK`] may have waited in the socket meanwhile.
+    fn note_stall(&mut self, deadline: tokio::time::Instant) {
+        if tokio::time::Instant::now() > deadline + STALL_SLACK {
+            self.stalled_at = Some(Instant::now());
+        }
     }
 
     fn session_timeout(&self) -> Duration {

@@ -94,7 +94,8 @@ pub(crate) mod tests {
 
     /// A probe as Open vSwitch 3.1 sent it to a controller that had not admitted the bridge
     /// (captured with a raw TCP listener, see docs/operating.md).
-    pub(crate) const CAPTURED_PROBE: &str = "040a005400000000ffffffff002a0000ffffffffffffffff0001000c80000004\
+    pub(crate) const CAPTURED_PROBE: &str =
+        "040a005400000000ffffffff002a0000ffffffffffffffff0001000c80000004\
          fffffffe000000000000ffffffffffff002320dd5a0f80350001080006040003002320dd5a0f00000000\
          002320dd5a0f00000000";
 
@@ -120,7 +121,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_packet_in_differing_in_any_part_is_not_a_probe() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut PacketIn)>)> = vec![
+        type Change = Box<dyn Fn(&mut PacketIn)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("our cookie", Box::new(|p| p.cookie = 0x4f50_3235_4200_0000)),
             ("reason ACTION", Box::new(|p| p.reason = 1)),
             (
