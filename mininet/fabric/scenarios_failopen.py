@@ -1,12 +1,15 @@
 """A bridge left in fail_mode=standalone whose controller stops answering (isp topology).
 
-Shows the port-25 leak that follows and what op25b reports of it.  op25b is frozen with SIGSTOP
-rather than killed: to the switches it is the same (no answer, the connection dropped after
-the inactivity probe, no reconnect), and the same process, with its memory of the bridge, sees
-it come back.  OpenFlow does not carry fail_mode, so op25b cannot report the bridge before the
-leak: the first check records that it did not; after SIGCONT it must report it failed open
-(`failed_open` in /api/switches: every one of our flows gone after >= 15 s away).  The bridge is
-set back to secure at the end, whatever happened.
+Shows the port-25 leak that follows and what op25b reports of it, before and after.  op25b is
+frozen with SIGSTOP rather than killed: to the switches it is the same (no answer, the
+connection dropped after the inactivity probe, no reconnect), and the same process, with its
+memory of the bridge, sees it come back.  Before the leak: OpenFlow does not carry fail_mode,
+but op25b watches the fabric's Open vSwitch database (`[ovsdb] endpoints`, added to the live
+policy by the runner), so it must list `fail_mode` among the bridge's `switch_config` problems
+in /api/switches within 2 s of `set-fail-mode standalone`, well before the controller freezes.
+After SIGCONT it must also report the bridge failed open (`failed_open` in /api/switches:
+every one of our flows gone after >= 15 s away).  The bridge is set back to secure at the end,
+whatever happened.
 """
 
 import signal
@@ -31,6 +34,16 @@ def failed_open(f, dpid):
     return True, None
 
 
+def standalone_reported(f):
+    """Whether /api/switches lists a fail_mode problem of BRIDGE (the bridge-settings monitor)."""
+    body = f.controller.api_get('/api/switches')
+    if not isinstance(body, dict):
+        return False
+    return any(p.get('bridge') == BRIDGE and p.get('problem') == 'fail_mode'
+               for endpoint in body.get('switch_config', [])
+               for p in endpoint.get('problems', []))
+
+
 def set_fail_mode(f, s, mode):
     code, out = procs.run('ovs-vsctl set-fail-mode %s %s' % (BRIDGE, mode))
     f.check(s, 'ovs-vsctl set-fail-mode %s %s' % (BRIDGE, mode), 'exit 0', 'exit %d %s' % (code, out.strip()),
@@ -52,10 +65,16 @@ def standalone_fails_open(f, s='fail-open'):
 
 
 def leak_and_report(f, s, dpid):
+    started = time.monotonic()
+    reported, _ = procs.wait_until(lambda: standalone_reported(f), 2, interval=0.1)
+    f.check(s, 'API: %s reported standalone before the leak' % BRIDGE,
+            'switch_config problem fail_mode within 2 s of set-fail-mode',
+            '%s after %.1f s' % ('reported' if reported else 'NOT reported', time.monotonic() - started),
+            reported)
     f.expect_blocked(s, 'sub1', 'mail', 25, 4)  # standalone blocks while op25b answers
     answered, before = failed_open(f, dpid)
-    f.check(s, 'API: %s not reported before the leak' % BRIDGE,
-            'null (OpenFlow carries no fail_mode: op25b cannot know before)',
+    f.check(s, 'API: %s not yet failed_open before the leak' % BRIDGE,
+            'null (failed_open is what OpenFlow shows: only after the leak)',
             before if answered else 'API not answering', answered and before is None)
 
     f.controller.signal(signal.SIGSTOP)

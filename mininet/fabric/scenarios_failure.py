@@ -11,6 +11,7 @@ import signal
 import time
 
 from . import controller as ctl
+from . import ovsdb_endpoint
 from . import procs, scenarios_failopen, traffic
 
 RESTORE_LIMIT_SECS = 15  # reconnect back-off (1 s), handshake, sync, and margin
@@ -127,6 +128,7 @@ def all_synced_generation(f, newer_than):
 
 def replace_policy(f, source):
     shutil.copyfile(source, f.controller.policy_path)
+    ovsdb_endpoint.add_to(f.controller.policy_path)
     offset = f.controller.log_size()
     f.controller.signal(signal.SIGHUP)
     return offset
