@@ -35,6 +35,7 @@ enum Command {
 /// connection, never a signal to the process.
 fn restore_default_sigpipe() {
     // SAFETY: called once at start-up before any thread exists; SIG_DFL is a valid disposition.
+    #[allow(unsafe_code, reason = "signal(2) has no safe wrapper in libc")]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
@@ -47,11 +48,11 @@ fn main() {
     }
     let code = match cli.command {
         Command::Run(a) => cli::run::main(a),
-        Command::Check(a) => cli::check::main(a),
-        Command::Plan(a) => cli::plan::main(a),
-        Command::OfpPrint(a) => cli::ofp_print::main(a),
-        Command::Status(a) => cli::status::main(a),
-        Command::Doctor(a) => cli::doctor::main(a),
+        Command::Check(a) => cli::check::main(&a),
+        Command::Plan(a) => cli::plan::main(&a),
+        Command::OfpPrint(a) => cli::ofp_print::main(&a),
+        Command::Status(a) => cli::status::main(&a),
+        Command::Doctor(a) => cli::doctor::main(&a),
     };
     std::process::exit(code);
 }

@@ -165,7 +165,7 @@ fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_l
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(5), obs.join())
             .await
-            .expect("API and service stop within 5 s")
+            .expect("API and service stop within 5 s");
     });
     assert!(
         ureq::get(&url).call().is_err(),
@@ -267,6 +267,6 @@ fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(5), obs.join())
             .await
-            .expect("everything stops within 5 s")
+            .expect("everything stops within 5 s");
     });
 }

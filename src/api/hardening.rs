@@ -43,6 +43,10 @@ pub fn harden(router: Router, timeout: Duration, max_body: usize) -> Router {
         }))
 }
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "tower-http's CatchPanicLayer::custom hands the panic payload over by value"
+)]
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let what = panic
         .downcast_ref::<&str>()

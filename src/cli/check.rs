@@ -62,7 +62,7 @@ pub(crate) fn write_stdout(text: &str) -> i32 {
 
 /// Runs the subcommand; returns the process exit code (0 valid, 1 invalid or stdout not
 /// writable).
-pub fn main(args: CheckArgs) -> i32 {
+pub fn main(args: &CheckArgs) -> i32 {
     let Some(config) = load_or_report(&args.config) else {
         return 1;
     };

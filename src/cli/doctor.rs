@@ -61,7 +61,7 @@ fn bridges(n: usize) -> String {
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub fn main(args: DoctorArgs) -> i32 {
+pub fn main(args: &DoctorArgs) -> i32 {
     let config = match &args.config {
         None => None,
         Some(path) => match load_or_report(path) {

@@ -142,7 +142,7 @@ fn render_frame(frame: &[u8], offset: usize, check_roundtrip: bool, report: &mut
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub fn main(args: OfpPrintArgs) -> i32 {
+pub fn main(args: &OfpPrintArgs) -> i32 {
     let bytes = match &args.file {
         Some(path) => input::read_file(path),
         None => input::parse_hex(&args.hex.join(" "), "HEX argument"),

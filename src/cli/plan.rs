@@ -109,11 +109,11 @@ pub fn render(policy: &Policy, args: &PlanArgs) -> String {
 
 /// Runs the subcommand; returns the process exit code (0 printed, 1 invalid policy or stdout
 /// not writable; a reader that closes the pipe early, as `| head` does, is not an error).
-pub fn main(args: PlanArgs) -> i32 {
+pub fn main(args: &PlanArgs) -> i32 {
     let Some(config) = load_or_report(&args.config) else {
         return 1;
     };
-    write_stdout(&render(config.policy(), &args))
+    write_stdout(&render(config.policy(), args))
 }
 
 fn describe(dpid: Dpid, name: Option<&str>) -> String {

@@ -65,7 +65,7 @@ pub enum RunError {
     #[error("cannot install a signal handler: {0}")]
     Signal(std::io::Error),
     #[error("cannot start the API / offender service: {0}")]
-    Observability(#[from] crate::cli::launch::LaunchError),
+    Observability(#[from] launch::LaunchError),
 }
 
 /// Installs the tracing subscriber (RUST_LOG, default info). Safe to call once per process.

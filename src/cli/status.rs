@@ -268,8 +268,8 @@ pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub fn main(args: StatusArgs) -> i32 {
-    match fetch(&args) {
+pub fn main(args: &StatusArgs) -> i32 {
+    match fetch(args) {
         Ok(text) => super::check::write_stdout(&text),
         Err(e) => {
             eprintln!("op25b status: {e}");

@@ -288,6 +288,10 @@ impl OffenderService {
     /// Starts the service on the current tokio runtime. `sink`: where reports go (`None`:
     /// events are only logged and shown by the API). Ends on `shutdown` or when every sender
     /// is dropped.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the service is configured once, from a value built for it"
+    )]
     pub fn spawn(
         config: OffenderServiceConfig,
         sink: Option<ReportSink>,
@@ -373,7 +377,7 @@ async fn run(
     expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            () = shutdown.cancelled() => break,
             _ = expiry.tick() => {
                 let removed = handle.expire(UnixMillis::now());
                 if removed > 0 {

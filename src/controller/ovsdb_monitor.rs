@@ -90,7 +90,7 @@ async fn supervise(
             }
         }
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            () = shutdown.cancelled() => break,
             changed = policies.changed() => {
                 if changed.is_err() {
                     break;
@@ -120,7 +120,7 @@ async fn watch_endpoint(
     loop {
         let started = tokio::select! {
             biased;
-            _ = stop.cancelled() => return,
+            () = stop.cancelled() => return,
             started = VswitchMonitor::start(&endpoint, CONNECT_TIMEOUT) => started,
         };
         let error = match started {
@@ -131,7 +131,7 @@ async fn watch_endpoint(
                 let error = loop {
                     tokio::select! {
                         biased;
-                        _ = stop.cancelled() => return,
+                        () = stop.cancelled() => return,
                         changed = policies.changed() => {
                             if changed.is_err() {
                                 return;
@@ -164,8 +164,8 @@ async fn watch_endpoint(
         problems.unreachable(&name, &error.to_string());
         tokio::select! {
             biased;
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(retry) => {}
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(retry) => {}
         }
         retry = (retry * 2).min(RETRY_MAX);
     }

@@ -45,14 +45,14 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// Watches `path`'s directory; each event touching `path`'s file name sends `()` on `tx`.
 pub fn watch_file(path: &Path, tx: mpsc::Sender<()>) -> Result<FileWatch, WatchError> {
     let dir = parent_dir(path);
-    let name = path.file_name().map(|n| n.to_os_string());
+    let name = path.file_name().map(std::ffi::OsStr::to_os_string);
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         match res {
             Ok(ev) => {
                 let ours = ev
                     .paths
                     .iter()
-                    .any(|p| p.file_name().map(|n| n.to_os_string()) == name);
+                    .any(|p| p.file_name().map(std::ffi::OsStr::to_os_string) == name);
                 if ours && !matches!(ev.kind, notify::EventKind::Access(_)) {
                     // Full means a reload is already pending: dropping this one loses nothing.
                     let _ = tx.try_send(());
@@ -110,7 +110,7 @@ pub async fn run_reloader(
             }
         };
         tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
+            () = shutdown.cancelled() => return Ok(()),
             got = hup.recv() => {
                 if got.is_none() {
                     return Ok(());

@@ -130,7 +130,7 @@ pub fn apply(handle: &OffenderHandle, old: &Reporting, new: &Reporting, generati
                         "abuse report sink set by reload"
                     ),
                     Err(e) => {
-                        error!(generation, error = %e, "cannot start the new report writer; the previous sink stays")
+                        error!(generation, error = %e, "cannot start the new report writer; the previous sink stays");
                     }
                 }
             }
@@ -157,7 +157,7 @@ pub async fn follow(
         .clone();
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return,
             changed = policies.changed() => {
                 if changed.is_err() {
                     return;

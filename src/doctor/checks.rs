@@ -262,7 +262,9 @@ fn max_backoff(
     out: &mut Vec<Problem>,
 ) {
     let limit = echo_timeout.as_secs();
-    let secs = c.max_backoff_ms.map_or(8, |ms| ms.max(0) as u64 / 1000);
+    let secs = c
+        .max_backoff_ms
+        .map_or(8, |ms| u64::try_from(ms).unwrap_or(0) / 1000);
     if secs <= limit {
         return;
     }
@@ -306,7 +308,7 @@ fn inactivity_probe(
     let why = if secs == 0 {
         "probes are off: the switch never notices a controller that went silent and never reconnects".to_owned()
     } else {
-        let probe = secs.max(5) as u64;
+        let probe = u64::try_from(secs.max(5)).unwrap_or(5);
         if 2 * probe <= limit {
             return;
         }
@@ -325,7 +327,7 @@ fn inactivity_probe(
 
 fn vlan_limit(b: &BridgeRecord, value: Option<&str>, out: &mut Vec<Problem>) {
     let (why, fix) = match value {
-        None | Some("1") | Some("2") => return,
+        None | Some("1" | "2") => return,
         Some(v) => match v.parse::<i64>() {
             Ok(0) => (
                 "0 lets the datapath decide how many VLAN headers are parsed (2 today): pin it so what op25b's flows match cannot change under them",

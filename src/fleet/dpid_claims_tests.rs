@@ -137,7 +137,7 @@ fn a_released_history_is_kept_while_it_matters_then_forgotten() {
     claims.release_at(9, 4, t0 + Duration::from_secs(12));
     // Released during the hold-down: kept until the hold-down is over.
     let end = t0 + Duration::from_secs(11) + HOLD_DOWN;
-    claims.sweep(end - Duration::from_secs(1));
+    claims.sweep(end.checked_sub(Duration::from_secs(1)).unwrap());
     assert!(has_history(&claims, 9));
     claims.sweep(end);
     assert!(has_history(&claims, 9));

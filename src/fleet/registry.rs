@@ -361,8 +361,8 @@ impl Registry {
 
     /// Connections that have not told their dpid yet (+1 on accept, -1 when known or closed).
     pub fn handshaking_add(&self, delta: i64) {
-        if delta >= 0 {
-            self.handshaking.fetch_add(delta as u64, Ordering::Relaxed);
+        if let Ok(delta) = u64::try_from(delta) {
+            self.handshaking.fetch_add(delta, Ordering::Relaxed);
         } else {
             let _ = self
                 .handshaking

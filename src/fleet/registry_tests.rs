@@ -260,7 +260,7 @@ fn snapshot_is_sorted_and_counts_handshakes() {
 fn times_serialise_as_rfc3339_strings() {
     let r = Registry::new();
     let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
-    let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_816_800_250);
+    let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_816_800_250);
     let h = r.connect(1, 1, peer, at);
     let json = serde_json::to_value(r.snapshot()).unwrap();
     let s = &json["switches"][0];

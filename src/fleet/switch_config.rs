@@ -58,7 +58,10 @@ impl SwitchConfigProblems {
     /// connected yet; those no longer listed are dropped with their problems. Only listed
     /// endpoints are written: a check that finishes after its endpoint was dropped is ignored.
     pub fn set_endpoints(&self, endpoints: &[String]) {
-        let mut map = self.endpoints.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .endpoints
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|k, _| endpoints.contains(k));
         for e in endpoints {
             map.entry(e.clone()).or_insert_with(|| EndpointReport {
@@ -72,7 +75,10 @@ impl SwitchConfigProblems {
     /// problem appears or clears by its key (bridge, kind, controller). Nothing when the
     /// endpoint is not listed.
     pub fn publish(&self, endpoint: &str, diagnosis: Diagnosis) -> ProblemChanges {
-        let mut map = self.endpoints.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .endpoints
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(entry) = map.get_mut(endpoint) else {
             return ProblemChanges::default();
         };
@@ -102,7 +108,10 @@ impl SwitchConfigProblems {
 
     /// Marks `endpoint` unreachable (its last problems stay); nothing when it is not listed.
     pub fn unreachable(&self, endpoint: &str, error: &str) {
-        let mut map = self.endpoints.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .endpoints
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(entry) = map.get_mut(endpoint) {
             entry.connected = false;
             entry.last_error = Some(error.to_owned());
@@ -111,7 +120,10 @@ impl SwitchConfigProblems {
 
     /// Every endpoint's report, by endpoint.
     pub fn snapshot(&self) -> Vec<EndpointReport> {
-        let map = self.endpoints.read().unwrap_or_else(|p| p.into_inner());
+        let map = self
+            .endpoints
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.values().cloned().collect()
     }
 }

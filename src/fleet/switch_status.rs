@@ -159,7 +159,7 @@ fn rfc3339<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, 
 }
 
 fn rfc3339_at<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&crate::offenders::UnixMillis::from_system_time(*t), s)
+    Serialize::serialize(&crate::offenders::UnixMillis::from_system_time(*t), s)
 }
 
 #[cfg(test)]

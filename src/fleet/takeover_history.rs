@@ -153,7 +153,7 @@ mod tests {
         h.takeover(t0);
         h.takeover(t0);
         h.takeover(t0);
-        h.end_hold_down_if_over(t0 + HOLD_DOWN - secs(1));
+        h.end_hold_down_if_over((t0 + HOLD_DOWN).checked_sub(secs(1)).unwrap());
         assert!(matches!(h.takeover(t0), Takeover::Refused { .. }));
         h.end_hold_down_if_over(t0 + HOLD_DOWN);
         assert_eq!(h.ends(), None, "nothing left that matters");

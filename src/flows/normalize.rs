@@ -42,12 +42,6 @@ fn v6(value: Ipv6Addr, mask: Option<Ipv6Addr>) -> Option<IpNet> {
 /// The match in op25b's model, or None if it uses anything op25b never installs (such a flow
 /// can only be stale and is deleted). Field order does not matter; each field may appear once.
 pub fn parse_match(m: &Match) -> Option<FlowMatch> {
-    let mut in_port = None;
-    let mut eth_type = None;
-    let mut ip_proto = None;
-    let mut src = None;
-    let mut dst = None;
-    let mut tcp_dst = None;
     fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
         if slot.is_some() {
             return None;
@@ -55,6 +49,12 @@ pub fn parse_match(m: &Match) -> Option<FlowMatch> {
         *slot = Some(v);
         Some(())
     }
+    let mut in_port = None;
+    let mut eth_type = None;
+    let mut ip_proto = None;
+    let mut src = None;
+    let mut dst = None;
+    let mut tcp_dst = None;
     for f in &m.fields {
         match f {
             Oxm::InPort(p) => set(&mut in_port, *p)?,

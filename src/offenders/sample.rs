@@ -114,7 +114,7 @@ pub enum SampleError {
 
 /// Parses one sampled frame (Ethernet II first, as OVS sends it in a PACKET_IN).
 pub fn parse_sample(data: &[u8]) -> Result<Sample, SampleError> {
-    let packet = LaxSlicedPacket::from_ethernet(data).map_err(truncated)?;
+    let packet = LaxSlicedPacket::from_ethernet(data).map_err(|e| truncated(&e))?;
 
     let Some(LinkSlice::Ethernet2(ethernet)) = &packet.link else {
         // from_ethernet always yields an Ethernet II link; stay total anyway.
@@ -286,13 +286,13 @@ fn tcp_summary(payload: &LaxIpPayloadSlice<'_>) -> Result<TcpSummary, SampleErro
                         first_fragment: false,
                     })
                 }
-                _ => Err(truncated(len_error)),
+                _ => Err(truncated(&len_error)),
             }
         }
     }
 }
 
-fn truncated(error: LenError) -> SampleError {
+fn truncated(error: &LenError) -> SampleError {
     SampleError::Truncated {
         layer: error.layer,
         offset: error.layer_start_offset,
@@ -303,7 +303,7 @@ fn truncated(error: LenError) -> SampleError {
 
 fn slice_error(error: &SliceError, layer: Layer) -> SampleError {
     match error {
-        SliceError::Len(len_error) => truncated(len_error.clone()),
+        SliceError::Len(len_error) => truncated(len_error),
         other => SampleError::Malformed {
             layer,
             source: other.clone(),

@@ -343,7 +343,7 @@ fn non_tcp_and_non_ip_are_typed_errors() {
     arp.extend([0u8; 28]);
     assert!(matches!(
         parse_sample(&arp),
-        Err(SampleError::NotIp { ether_type: 0x0806 }) | Err(SampleError::Truncated { .. })
+        Err(SampleError::NotIp { ether_type: 0x0806 } | SampleError::Truncated { .. })
     ));
 
     let mut lldp = ethernet(EtherType(0x88cc));

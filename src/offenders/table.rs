@@ -249,8 +249,7 @@ struct Offender {
 /// Bytes of one entry without its two growable buffers' contents: key, counters, buffer
 /// headers, as `size_of` measures them (checked by a test). The LRU adds two pointers per
 /// node and the hash map one pointer plus a control byte per slot.
-pub const ENTRY_FIXED_BYTES: usize =
-    std::mem::size_of::<SubscriberKey>() + std::mem::size_of::<Offender>();
+pub const ENTRY_FIXED_BYTES: usize = size_of::<SubscriberKey>() + size_of::<Offender>();
 
 impl Offender {
     fn new(now: UnixMillis) -> Self {

@@ -385,12 +385,12 @@ fn invalid_configs_are_rejected() {
 #[test]
 fn entry_memory_is_small() {
     // Measured, not guessed: print for the record and keep an upper bound.
-    let attempt = std::mem::size_of::<Attempt>();
+    let attempt = size_of::<Attempt>();
     let fixed = ENTRY_FIXED_BYTES;
     let config = OffenderConfig::default();
     let worst = fixed
         + config.flag_attempts.next_power_of_two() * attempt
-        + config.max_tracked_destinations * std::mem::size_of::<IpAddr>();
+        + config.max_tracked_destinations * size_of::<IpAddr>();
     println!("entry fixed {fixed} B, attempt {attempt} B, worst case with defaults {worst} B");
     assert_eq!(attempt, 32);
     assert!(fixed <= 192, "fixed part grew to {fixed} bytes");

@@ -106,7 +106,7 @@ impl Connection {
     }
 
     /// Queues a request; returns its id. Sent by the next [`flush`](Self::flush).
-    pub fn queue_request(&mut self, method: &str, params: Value) -> u64 {
+    pub fn queue_request(&mut self, method: &str, params: &Value) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         self.queue(&json!({"method": method, "params": params, "id": id}));
@@ -114,7 +114,7 @@ impl Connection {
     }
 
     /// Queues the answer to the server's `echo`.
-    pub fn answer_echo(&mut self, id: Value, params: Value) {
+    pub fn answer_echo(&mut self, id: &Value, params: &Value) {
         self.queue(&json!({"result": params, "error": null, "id": id}));
     }
 
@@ -136,7 +136,8 @@ impl Connection {
 
     /// The next message. Cancel-safe: bytes read stay in the framer.
     pub async fn read(&mut self) -> Result<Incoming, OvsdbError> {
-        let mut chunk = [0u8; 16 * 1024];
+        // On the heap: a 16 KiB array here made every future awaiting `read` 16 KiB long.
+        let mut chunk = vec![0u8; 16 * 1024];
         loop {
             if let Some(v) = self
                 .framer
@@ -184,11 +185,11 @@ impl Connection {
     /// notifications that arrive first are dropped. Not cancel-safe: bound it with a timeout
     /// that drops the connection.
     pub async fn call(&mut self, method: &str, params: Value) -> Result<Value, OvsdbError> {
-        let id = self.queue_request(method, params);
+        let id = self.queue_request(method, &params);
         loop {
             self.flush().await?;
             match self.read().await? {
-                Incoming::Echo { id, params } => self.answer_echo(id, params),
+                Incoming::Echo { id, params } => self.answer_echo(&id, &params),
                 Incoming::Reply {
                     id: got,
                     result,

@@ -103,14 +103,14 @@ impl VswitchMonitor {
             let deadline = self.last_heard + self.keepalive;
             let message = tokio::select! {
                 m = self.conn.read() => m?,
-                _ = tokio::time::sleep_until(deadline) => {
+                () = tokio::time::sleep_until(deadline) => {
                     if self.echo_pending {
                         return Err(OvsdbError::Timeout {
                             endpoint: self.conn.endpoint().to_owned(),
                             after: 2 * self.keepalive,
                         });
                     }
-                    self.conn.queue_request("echo", json!([]));
+                    self.conn.queue_request("echo", &json!([]));
                     self.echo_pending = true;
                     self.last_heard = Instant::now();
                     continue;
@@ -119,7 +119,7 @@ impl VswitchMonitor {
             self.last_heard = Instant::now();
             self.echo_pending = false;
             match message {
-                Incoming::Echo { id, params } => self.conn.answer_echo(id, params),
+                Incoming::Echo { id, params } => self.conn.answer_echo(&id, &params),
                 Incoming::Notification { method, params } if method == "update" => {
                     if let Some(db) = self.apply_update(&params)? {
                         return Ok(db);
@@ -132,13 +132,10 @@ impl VswitchMonitor {
 
     /// `params` of an `update` notification: `[monitor-id, table-updates]`.
     fn apply_update(&mut self, params: &Value) -> Result<Option<SwitchDatabase>, OvsdbError> {
-        let (id, updates) = match params.as_array().map(Vec::as_slice) {
-            Some([id, updates]) => (id, updates),
-            _ => {
-                return Err(self
-                    .conn
-                    .protocol(format!("an update with params {params}")))
-            }
+        let Some([id, updates]) = params.as_array().map(Vec::as_slice) else {
+            return Err(self
+                .conn
+                .protocol(format!("an update with params {params}")));
         };
         if id != MONITOR_ID {
             return Ok(None);

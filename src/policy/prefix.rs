@@ -64,15 +64,15 @@ impl IpPrefix {
                 let n: u16 = l.parse().map_err(|_| PrefixError::Malformed {
                     text: text.to_string(),
                 })?;
-                if n > u16::from(max) {
+                let Some(n) = u8::try_from(n).ok().filter(|n| *n <= max) else {
                     return Err(PrefixError::LengthTooLong {
                         text: text.to_string(),
                         len: l.to_string(),
                         family: if addr.is_ipv4() { "IPv4" } else { "IPv6" },
                         max,
                     });
-                }
-                n as u8
+                };
+                n
             }
         };
         let net = IpNet::new(addr, len).map_err(|_| PrefixError::Malformed {

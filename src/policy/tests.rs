@@ -48,7 +48,7 @@ report_path = "-"
 fn errors(text: &str) -> Vec<String> {
     match Config::parse(text, "policy.toml") {
         Ok(_) => panic!("expected errors for:\n{text}"),
-        Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+        Err(e) => e.0.iter().map(std::string::ToString::to_string).collect(),
     }
 }
 
@@ -60,7 +60,11 @@ fn one_error(text: &str) -> String {
 
 fn warnings(text: &str) -> Vec<String> {
     match Config::parse(text, "policy.toml") {
-        Ok(l) => l.warnings.iter().map(|w| w.to_string()).collect(),
+        Ok(l) => l
+            .warnings
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         Err(e) => panic!("unexpected errors: {e}"),
     }
 }
@@ -623,7 +627,7 @@ fn reporting_sender_and_counter_interval() {
     assert_eq!(r.counters_interval_secs, 3);
     let d = Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").unwrap();
     let d = d.config.policy().reporting();
-    assert_eq!(d.reported_from, super::PLACEHOLDER_REPORTED_FROM);
+    assert_eq!(d.reported_from, PLACEHOLDER_REPORTED_FROM);
     assert!(d.uses_placeholder_sender());
     assert_eq!(d.counters_interval_secs, 30);
 }

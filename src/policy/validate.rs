@@ -85,8 +85,8 @@ fn secs(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, default: Duration) 
         None => default,
         Some(s) => {
             let n = *s.get_ref();
-            if (1..=86_400).contains(&n) {
-                Duration::from_secs(n as u64)
+            if let Some(n) = u64::try_from(n).ok().filter(|n| (1..=86_400).contains(n)) {
+                Duration::from_secs(n)
             } else {
                 cx.invalid(
                     &s.span(),
@@ -188,15 +188,15 @@ fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
             &r.max_connections,
             "controller.max_connections",
             10_000_000,
-            d.max_connections as i64,
-        ) as usize,
+            d.max_connections,
+        ),
         max_connections_per_peer: positive(
             cx,
             &r.max_connections_per_peer,
             "controller.max_connections_per_peer",
             10_000_000,
-            d.max_connections_per_peer as i64,
-        ) as usize,
+            d.max_connections_per_peer,
+        ),
         max_multipart_bytes: multipart_bytes(cx, &r.max_multipart_bytes, d.max_multipart_bytes),
     };
     if let Some(per_peer) = &r.max_connections_per_peer {
@@ -215,7 +215,7 @@ fn controller(cx: &mut Ctx, raw: Option<&RawController>) -> ControllerSettings {
             .echo_timeout_secs
             .as_ref()
             .or(r.echo_interval_secs.as_ref())
-            .map_or(0..0, |v| v.span());
+            .map_or(0..0, Spanned::span);
         cx.invalid(
             &span,
             "controller.echo_timeout_secs",
@@ -294,7 +294,7 @@ fn rules(cx: &mut Ctx, r: &RawPolicy, policy_span: &Range<usize>) -> Rules {
     let relays = prefixes(cx, entries(&r.relays), "policy.relays");
     let relays_present = r.relays.as_ref().is_some_and(|l| !l.get_ref().is_empty());
     if !relays_present {
-        let span = r.relays.as_ref().map_or(policy_span.clone(), |l| l.span());
+        let span = r.relays.as_ref().map_or(policy_span.clone(), Spanned::span);
         cx.warn(
             &span,
             "policy.relays is empty: the blocked ports are closed towards every host, including your own mail relays",
@@ -433,7 +433,7 @@ fn port_roles(
             let ports = fallback
                 .map(|f| f.uplinks.iter().copied().collect::<Vec<_>>())
                 .unwrap_or_default();
-            let span = subscriber_ports.map_or(0..0, |s| s.span());
+            let span = subscriber_ports.map_or(0..0, Spanned::span);
             ports
                 .into_iter()
                 .map(|p| (p, span.clone(), format!("{field}.subscriber_ports (uplink inherited from defaults.uplink_ports)")))
@@ -500,7 +500,7 @@ fn switches(cx: &mut Ctx, raw: &RawFile, defaults: &PortRoles) -> BTreeMap<Dpid,
                         &c.span(),
                         &format!("switch[{i}].cert_sha256"),
                         e.to_string(),
-                    )
+                    );
                 })
                 .ok()
         });
@@ -518,21 +518,23 @@ fn switches(cx: &mut Ctx, raw: &RawFile, defaults: &PortRoles) -> BTreeMap<Dpid,
     out
 }
 
-fn positive(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, max: i64, default: i64) -> i64 {
-    match v {
-        None => default,
-        Some(s) => {
-            let n = *s.get_ref();
-            if (1..=max).contains(&n) {
-                n
-            } else {
-                cx.invalid(
-                    &s.span(),
-                    field,
-                    format!("{n} is out of range: expected 1..={max}"),
-                );
-                default
-            }
+/// A whole number in `1..=max` of the setting's own type, `default` when absent; an error (and
+/// `default`) otherwise.
+fn positive<T>(cx: &mut Ctx, v: &Option<Spanned<i64>>, field: &str, max: T, default: T) -> T
+where
+    T: TryFrom<i64> + Copy + PartialOrd + std::fmt::Display,
+{
+    let Some(s) = v else { return default };
+    let n = *s.get_ref();
+    match T::try_from(n) {
+        Ok(t) if n >= 1 && t <= max => t,
+        _ => {
+            cx.invalid(
+                &s.span(),
+                field,
+                format!("{n} is out of range: expected 1..={max}"),
+            );
+            default
         }
     }
 }
@@ -580,31 +582,37 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
             cx,
             &r.sample_rate_pps,
             "reporting.sample_rate_pps",
-            1_000_000,
+            1_000_000_u32,
             20,
-        ) as u32,
+        ),
         max_offenders: positive(
             cx,
             &r.max_offenders,
             "reporting.max_offenders",
-            100_000_000,
+            100_000_000_usize,
             100_000,
-        ) as usize,
+        ),
         threshold_attempts: positive(
             cx,
             &r.threshold_attempts,
             "reporting.threshold_attempts",
-            1_000_000_000,
+            1_000_000_000_u32,
             30,
-        ) as u32,
+        ),
         threshold_destinations: positive(
             cx,
             &r.threshold_destinations,
             "reporting.threshold_destinations",
-            1_000_000_000,
+            1_000_000_000_u32,
             5,
-        ) as u32,
-        window_secs: positive(cx, &r.window_secs, "reporting.window_secs", 31_536_000, 600) as u64,
+        ),
+        window_secs: positive(
+            cx,
+            &r.window_secs,
+            "reporting.window_secs",
+            31_536_000_u64,
+            600,
+        ),
         report_path,
         reported_from,
         counters_interval_secs: positive(
@@ -612,7 +620,7 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
             &r.counters_interval_secs,
             "reporting.counters_interval_secs",
             86_400,
-            d.counters_interval_secs as i64,
-        ) as u64,
+            d.counters_interval_secs,
+        ),
     }
 }

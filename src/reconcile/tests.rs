@@ -253,10 +253,10 @@ fn reordered_fields_masks_and_instructions_compare_equal() {
             // A switch may report an exact address as an all-ones mask.
             match f {
                 Oxm::Ipv4Dst { mask, .. } if mask.is_none() => {
-                    *mask = Some(std::net::Ipv4Addr::BROADCAST)
+                    *mask = Some(std::net::Ipv4Addr::BROADCAST);
                 }
                 Oxm::Ipv6Dst { mask, .. } if mask.is_none() => {
-                    *mask = Some(std::net::Ipv6Addr::from(u128::MAX))
+                    *mask = Some(std::net::Ipv6Addr::from(u128::MAX));
                 }
                 _ => {}
             }

@@ -460,13 +460,13 @@ mod tests {
         ));
         match d.decode(&meters(7, false, &[1]), phase, all) {
             Ok((7, Inbound::MeterConfig { entries })) => {
-                assert_eq!(entries, vec![meter(7), meter(1)])
+                assert_eq!(entries, vec![meter(7), meter(1)]);
             }
             other => panic!("{other:?}"),
         }
         match d.decode(&flows(8, false, &[2, 3]), phase, all) {
             Ok((8, Inbound::FlowStats { entries })) => {
-                assert_eq!(entries, vec![flow(1), flow(2), flow(3)])
+                assert_eq!(entries, vec![flow(1), flow(2), flow(3)]);
             }
             other => panic!("{other:?}"),
         }
@@ -567,7 +567,7 @@ mod tests {
                 assert!(
                     names.contains("FLOW_MOD_FAILED") && names.contains("TABLE_FULL"),
                     "{names}"
-                )
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -95,7 +95,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let span = tracing::info_span!("switch", peer = %ctx.peer.addr, dpid = tracing::field::Empty);
-    Connection::new(ctx).run(stream).instrument(span).await
+    Connection::new(ctx).run(stream).instrument(span).await;
 }
 
 struct Connection {
@@ -120,7 +120,10 @@ impl Connection {
         let mut policy_rx = ctx.policy.clone();
         let policy = policy_rx.borrow_and_update().clone();
         let reply_cap = policy.config().controller().max_multipart_bytes;
-        let first_xid = ((ctx.conn_id as u32) << 12) | 1;
+        // Low bits of the connection id, so xids differ between a switch's old and new
+        // connection (truncation intended: only distinctness between neighbours matters).
+        let low = u32::try_from(ctx.conn_id & u64::from(u32::MAX)).unwrap_or(0);
+        let first_xid = (low << 12) | 1;
         let session = Session::new(ctx.peer.addr, policy, first_xid, Instant::now());
         // A child of the shutdown token: one future watches both.
         let taken_over = ctx.shutdown.child_token();
@@ -243,7 +246,7 @@ impl Connection {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(deadline) => {
+                () = tokio::time::sleep_until(deadline) => {
                     self.note_stall(deadline);
                     let now = Instant::now();
                     if self.write.waiting_since.is_some_and(|t| now >= t + stall) {
@@ -496,13 +499,15 @@ impl Connection {
 
     fn log_end(&self, end: &ConnectionEnd) {
         match end {
-            ConnectionEnd::Session(CloseReason::Incompatible { .. })
-            | ConnectionEnd::Session(CloseReason::HelloFailed { .. })
-            | ConnectionEnd::Session(CloseReason::HandshakeTimeout { .. })
-            | ConnectionEnd::Session(CloseReason::Silent { .. })
-            | ConnectionEnd::Session(CloseReason::HandshakeRejected { .. })
-            | ConnectionEnd::Session(CloseReason::ProtocolViolation(_))
-            | ConnectionEnd::Session(CloseReason::ReplyBytesOverCap { .. })
+            ConnectionEnd::Session(
+                CloseReason::Incompatible { .. }
+                | CloseReason::HelloFailed { .. }
+                | CloseReason::HandshakeTimeout { .. }
+                | CloseReason::Silent { .. }
+                | CloseReason::HandshakeRejected { .. }
+                | CloseReason::ProtocolViolation(_)
+                | CloseReason::ReplyBytesOverCap { .. },
+            )
             | ConnectionEnd::Malformed(_)
             | ConnectionEnd::WriterStalled(_)
             | ConnectionEnd::Write(_)
@@ -512,7 +517,7 @@ impl Connection {
             | ConnectionEnd::PeerClosed
             | ConnectionEnd::TakenOver
             | ConnectionEnd::Shutdown => {
-                info!(reason = %end, "switch connection closed")
+                info!(reason = %end, "switch connection closed");
             }
         }
     }

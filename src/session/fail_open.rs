@@ -129,7 +129,7 @@ pub(crate) mod tests {
                 "in_port 1",
                 Box::new(|p| {
                     p.match_ =
-                        op25b_proto::match_::Match::new(vec![op25b_proto::oxm::Oxm::InPort(1)])
+                        op25b_proto::match_::Match::new(vec![op25b_proto::oxm::Oxm::InPort(1)]);
                 }),
             ),
             ("EtherType ARP", Box::new(|p| set(p, 12, &[0x08, 0x06]))),

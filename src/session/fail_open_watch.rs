@@ -79,7 +79,7 @@ impl FailOpenWatch {
                 detected_at: now,
                 evidence: FailOpenEvidence::FlowsWipedWhileAway,
                 away_secs: Some(away.as_secs()),
-            })
+            });
         });
     }
 
@@ -98,7 +98,7 @@ impl FailOpenWatch {
                     detected_at: SystemTime::now(),
                     evidence: FailOpenEvidence::Probe,
                     away_secs: None,
-                })
+                });
             });
         }
     }

@@ -140,7 +140,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             Inbound::FeaturesReply { dpid } => self.on_features(xid, dpid, now),
             Inbound::PortDesc { ports } => self.on_port_desc(xid, ports, now),
             Inbound::FlowStats { entries } => self.on_flow_stats(xid, entries, now),
-            Inbound::MeterConfig { entries } => self.on_meter_config(xid, entries, now),
+            Inbound::MeterConfig { entries } => self.on_meter_config(xid, &entries, now),
             Inbound::ReplyRefused(error) => self.on_reply_refused(xid, error, now),
             Inbound::BarrierReply => self.on_barrier(xid, now),
             Inbound::GetConfigReply { flags, .. } => self.on_config_reply(xid, flags),
@@ -460,7 +460,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.set_phase(Phase::Syncing, reason.name());
     }
 
-    fn on_meter_config(&mut self, xid: u32, entries: Vec<MeterConfig>, now: Instant) {
+    fn on_meter_config(&mut self, xid: u32, entries: &[MeterConfig], now: Instant) {
         if self.run.is_none() {
             debug!(xid, "METER_CONFIG reply outside a sync ignored");
             return;

@@ -871,56 +871,57 @@ mod properties {
     }
 
     proptest! {
-        /// Whatever a switch sends and whenever: no panic, one Close at most and silence after
-        /// it, and never a second sync before the first one ended (success or failure).
-        #[test]
-        fn any_sequence_keeps_the_session_sane(steps in proptest::collection::vec(step(), 1..120)) {
-            let mut now = Instant::now();
-            let mut s = Session::new(peer(), FakePolicy::new(1, &["a", "b"]), 1, now);
-            let mut recent: Vec<u32> = Vec::new();
-            let mut closed = false;
-            let mut run_open = false;
-            let mut gen = 1;
-            let mut all = s.start();
-            for st in steps {
-                for o in all.drain(..) {
-                    match &o {
-                        Output::Send { xid, msg } | Output::SendUrgent { xid, msg } => {
-                            prop_assert!(!closed, "sent after close: {o:?}");
-                            recent.push(*xid);
-                            if *msg == Outbound::Policy("flows?".to_string()) {
-                                prop_assert!(!run_open, "a second sync started before the first ended");
-                                run_open = true;
+            /// Whatever a switch sends and whenever: no panic, one Close at most and silence after
+            /// it, and never a second sync before the first one ended (success or failure).
+            #[test]
+            fn any_sequence_keeps_the_session_sane(steps in proptest::collection::vec(step(), 1..120)) {
+                let mut now = Instant::now();
+                let mut s = Session::new(peer(), FakePolicy::new(1, &["a", "b"]), 1, now);
+                let mut recent: Vec<u32> = Vec::new();
+                let mut closed = false;
+                let mut run_open = false;
+                let mut gen = 1;
+                let mut all = s.start();
+                for st in steps {
+                    for o in all.drain(..) {
+                        match &o {
+                            Output::Send { xid, msg } | Output::SendUrgent { xid, msg } => {
+                                prop_assert!(!closed, "sent after close: {o:?}");
+                                recent.push(*xid);
+                                if *msg == Outbound::Policy("flows?".to_string()) {
+                                    prop_assert!(!run_open, "a second sync started before the first ended");
+                                    run_open = true;
+                                }
                             }
+                            Output::Event(SessionEvent::SyncSucceeded { .. } | SessionEvent::SyncFailed {
+    .. }) => {
+                                run_open = false;
+                            }
+                            Output::Close(_) => {
+                                prop_assert!(!closed, "closed twice");
+                                closed = true;
+                            }
+                            _ => prop_assert!(!closed || matches!(o, Output::Event(_)), "{o:?} after close"),
                         }
-                        Output::Event(SessionEvent::SyncSucceeded { .. }) | Output::Event(SessionEvent::SyncFailed { .. }) => {
-                            run_open = false;
+                    }
+                    all = match st {
+                        Step::Msg { kind, xid_pick } => {
+                            let xid = recent.iter().rev().nth(xid_pick).copied().unwrap_or(12345);
+                            s.on_message(xid, inbound(kind), now)
                         }
-                        Output::Close(_) => {
-                            prop_assert!(!closed, "closed twice");
-                            closed = true;
+                        Step::Tick { ms } => {
+                            now += Duration::from_millis(ms);
+                            s.on_tick(now)
                         }
-                        _ => prop_assert!(!closed || matches!(o, Output::Event(_)), "{o:?} after close"),
+                        Step::Policy => {
+                            gen += 1;
+                            s.on_policy(FakePolicy::new(gen, &["a", "c"]), now)
+                        }
+                    };
+                    if closed {
+                        prop_assert!(all.is_empty(), "output after close: {all:?}");
                     }
-                }
-                all = match st {
-                    Step::Msg { kind, xid_pick } => {
-                        let xid = recent.iter().rev().nth(xid_pick).copied().unwrap_or(12345);
-                        s.on_message(xid, inbound(kind), now)
-                    }
-                    Step::Tick { ms } => {
-                        now += Duration::from_millis(ms);
-                        s.on_tick(now)
-                    }
-                    Step::Policy => {
-                        gen += 1;
-                        s.on_policy(FakePolicy::new(gen, &["a", "c"]), now)
-                    }
-                };
-                if closed {
-                    prop_assert!(all.is_empty(), "output after close: {all:?}");
                 }
             }
         }
-    }
 }

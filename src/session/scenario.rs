@@ -208,7 +208,10 @@ pub fn hello13() -> Inbound<String, u32> {
 /// A whole FLOW stats reply listing `entries`.
 pub fn flows(entries: &[&str]) -> Inbound<String, u32> {
     Inbound::FlowStats {
-        entries: entries.iter().map(|e| e.to_string()).collect(),
+        entries: entries
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     }
 }
 

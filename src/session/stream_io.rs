@@ -158,10 +158,9 @@ mod tests {
         let mut buf = BytesMut::with_capacity(64);
         let mut write = WriteState::default();
         // The duplex takes 64 KiB, then blocks: too much stays queued, so nothing is read.
-        let first = std::future::poll_fn(|cx| {
-            Poll::Ready(poll_io(cx, &mut ours, &mut buf, &mut outbox, &mut write))
-        })
-        .await;
+        let first =
+            poll_fn(|cx| Poll::Ready(poll_io(cx, &mut ours, &mut buf, &mut outbox, &mut write)))
+                .await;
         assert!(
             first.is_pending(),
             "must not read with {} bytes queued",

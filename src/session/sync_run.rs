@@ -147,11 +147,11 @@ impl<P: SessionPolicy + ?Sized> SyncRun<P> {
     pub fn on_meter_config<PI>(
         &mut self,
         xid: u32,
-        entries: Vec<MeterConfig>,
+        entries: &[MeterConfig],
         cx: &mut SyncCtx<'_, P, PI>,
     ) -> Progress {
         let next = match &self.step {
-            Step::Meters(m) => m.on_config(xid, &entries, cx.policy, cx.view),
+            Step::Meters(m) => m.on_config(xid, entries, cx.policy, cx.view),
             Step::Flows(_) => {
                 debug!(xid, "METER_CONFIG reply out of step ignored");
                 return Progress::Waiting;
@@ -501,7 +501,7 @@ mod tests {
             bands: vec![],
         };
         let p = with(&policy, &mut meters, &mut out, |cx| {
-            run.on_meter_config(1, vec![ok], cx)
+            run.on_meter_config(1, &[ok], cx)
         });
         assert!(matches!(p, Progress::Done(s) if !s.changed() && s.flows_on_switch() == 2));
         assert!(run.take_flows_read() && !run.take_flows_read());
@@ -529,7 +529,12 @@ mod tests {
         assert_eq!(sent(&mut out), vec![(2, "add a".to_string())]);
         let timeout = policy.timers().echo_timeout;
         assert_eq!(
-            run.overdue(run.deadline() - Duration::from_millis(1), timeout),
+            run.overdue(
+                run.deadline()
+                    .checked_sub(Duration::from_millis(1))
+                    .unwrap(),
+                timeout
+            ),
             None
         );
         let late = run.overdue(run.deadline(), timeout).expect("overdue");
@@ -554,7 +559,7 @@ mod tests {
         out.take();
         with(&policy, &mut meters, &mut out, |cx| {
             assert_eq!(run.on_flow_stats(9, vec![], cx), Progress::Waiting);
-            assert_eq!(run.on_meter_config(1, vec![], cx), Progress::Waiting);
+            assert_eq!(run.on_meter_config(1, &[], cx), Progress::Waiting);
             assert_eq!(run.on_barrier(1, cx), Progress::Waiting);
         });
         assert!(out.take().is_empty());

@@ -181,7 +181,13 @@ mod tests {
         let at = t0 + Duration::from_secs(60);
         assert_eq!(s.next_deadline(Phase::InSync), Some(at));
         assert_eq!(s.next_deadline(Phase::Syncing), None);
-        assert_eq!(s.due(Phase::InSync, at - Duration::from_secs(1)), None);
+        assert_eq!(
+            s.due(
+                Phase::InSync,
+                at.checked_sub(Duration::from_secs(1)).unwrap()
+            ),
+            None
+        );
         assert_eq!(s.due(Phase::Syncing, at), None);
         assert_eq!(s.due(Phase::InSync, at), Some(Due::Audit));
     }

@@ -39,7 +39,7 @@ pub fn parse_hex(text: &str, origin: &str) -> Result<Vec<u8>, InputError> {
         }
         if let Some(d) = c.to_digit(16) {
             // to_digit(16) is at most 15.
-            digits.push(d as u8);
+            digits.push(u8::try_from(d).unwrap_or(0));
         } else if !is_separator(c) {
             return Err(InputError::NotHex {
                 origin: origin.to_string(),

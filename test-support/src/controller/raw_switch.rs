@@ -83,7 +83,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawSwitch<S> {
             }
             match tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf)).await {
                 Err(_) => panic!("nothing from the controller within {timeout:?}"),
-                Ok(Ok(0)) | Ok(Err(_)) => return Received::Closed,
+                Ok(Ok(0) | Err(_)) => return Received::Closed,
                 Ok(Ok(_)) => {}
             }
         }
@@ -193,7 +193,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawSwitch<S> {
 pub fn port(n: u32) -> op25b_proto::Port {
     op25b_proto::Port {
         port_no: n,
-        hw_addr: op25b_proto::MacAddr([2, 0, 0, 0, 0, n as u8]),
+        hw_addr: op25b_proto::MacAddr([2, 0, 0, 0, 0, n.to_be_bytes()[3]]),
         name: format!("p{n}"),
         config: 0,
         state: 0,

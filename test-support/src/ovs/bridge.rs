@@ -65,7 +65,7 @@ impl Bridge {
                 format!("ofport_request={i}"),
             ]);
         }
-        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(extra.iter().map(ToString::to_string));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, out) = run("ovs-vsctl", &refs);
         assert!(ok, "creating bridge {b}: {out}");
