@@ -53,7 +53,7 @@ pub struct ControllerSettings {
     pub max_connections_per_peer: usize,
     /// Bytes of multipart reply parts one connection may hold waiting for their last part,
     /// weighed as they sit in memory once decoded; a switch going over it is disconnected
-    /// (default [`DEFAULT_MAX_MULTIPART_BYTES`]).
+    /// (default 96 MiB, `DEFAULT_MAX_MULTIPART_BYTES`).
     pub max_multipart_bytes: usize,
 }
 
