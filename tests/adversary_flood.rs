@@ -91,7 +91,17 @@ async fn a_flood_over_max_connections_is_refused_and_real_switches_keep_being_se
     sw.connect(h.addr()).await.expect("real switch connects");
     in_sync(&h, 0x93).await;
     let syncs = h.registry.switch(0x93).expect("known").counters.syncs_ok;
-    let mut conns = flood(&h, |i| ip(1 + (i / 200) as u8, 2 + (i % 200) as u8), 100).await;
+    let mut conns = flood(
+        &h,
+        |i| {
+            ip(
+                1 + u8::try_from(i / 200).expect("few"),
+                2 + u8::try_from(i % 200).expect("below 200"),
+            )
+        },
+        100,
+    )
+    .await;
     let (refused, admitted) = split(&mut conns).await;
     println!("100 connections from 100 addresses: {admitted} admitted, {refused} refused");
     assert_eq!(admitted, 19, "20 in all, the real switch included");

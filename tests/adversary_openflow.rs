@@ -204,7 +204,7 @@ fn raw_oxm_entry(oxms: usize) -> FlowStats {
         Oxm::Raw(bytes::Bytes::copy_from_slice(&[
             0x00,
             0x01,
-            (i % 128) as u8 * 2,
+            u8::try_from(i % 128).expect("below 128") * 2,
             0,
         ]))
     };

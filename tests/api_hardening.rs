@@ -118,10 +118,10 @@ fn slow_oversized_and_panicking_requests_get_json_errors_and_the_server_keeps_se
 
 #[test]
 fn the_real_api_refuses_an_oversized_reload_body() {
-    let api = TestApi::start(false);
     // Raw HTTP: only the headers announce the size, so the refusal (which comes before any
     // body is read) cannot race with a client still writing.
     use std::io::{Read, Write};
+    let api = TestApi::start(false);
     let mut conn = std::net::TcpStream::connect(api.addr).expect("connect");
     conn.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");

@@ -22,7 +22,7 @@ async fn a_thousand_switches_at_once_all_reach_in_sync() {
             cfg.local_ip = Some(IpAddr::from([
                 127,
                 0,
-                (i / 250) as u8 + 1,
+                u8::try_from(i / 250).expect("4 blocks") + 1,
                 (i % 250) as u8 + 1,
             ]));
             let sw = SimSwitch::new(cfg);

@@ -565,7 +565,7 @@ fn checksum(bytes: &[u8]) -> u16 {
         .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
         .sum::<u32>();
     let folded = (sum & 0xffff) + (sum >> 16);
-    !(((folded & 0xffff) + (folded >> 16)) as u16)
+    !u16::try_from((folded & 0xffff) + (folded >> 16)).unwrap_or(u16::MAX)
 }
 
 /// An IPv4 packet (no Ethernet) carrying a TCP SYN to `dst_port`, with `options` (a multiple of

@@ -37,13 +37,13 @@ fn lines(out: &Output) -> Vec<String> {
 
 /// The five bridges of the issue, plus one without a controller (not op25b's: not checked).
 fn fixture(db: &PrivateOvsdb) {
-    let good = ["fail_mode=secure", "protocols=OpenFlow13"];
-    let target = format!("tcp:{LISTEN}");
     fn with_dpid<'a>(good: &[&'a str], dpid: &'a str) -> Vec<&'a str> {
         let mut s = good.to_vec();
         s.push(dpid);
         s
     }
+    let good = ["fail_mode=secure", "protocols=OpenFlow13"];
+    let target = format!("tcp:{LISTEN}");
     db.add_bridge(
         "br-healthy",
         &with_dpid(&good, "other-config:datapath-id=0000000000000001"),

@@ -160,6 +160,7 @@ async fn sighup_reloads_at_once_while_file_events_keep_the_debounce_waiting() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(store.current().generation(), 1, "debounce still waiting");
     // SAFETY: kill(2) on our own pid with a signal the reloader handles.
+    #[allow(unsafe_code, reason = "kill(2) on our own pid has no safe wrapper")]
     let rc = unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
     assert_eq!(rc, 0);
     tokio::time::timeout(Duration::from_secs(1), rx.changed())

@@ -11,7 +11,7 @@ fn takeover(claims: &DpidClaims, dpid: u64, conn: ConnId, now: Instant) -> Claim
     claims.claim(
         dpid,
         conn,
-        PeerIdentity::plain(addr(conn as u16)),
+        PeerIdentity::plain(addr(u16::try_from(conn & 0xffff).unwrap_or(0))),
         None,
         CancellationToken::new(),
         now,
@@ -207,7 +207,7 @@ fn one_dpid_flapping_forever_keeps_the_queue_small() {
     let t0 = Instant::now();
     for i in 0..100_000u64 {
         // A takeover each time, spread so that no hold-down starts.
-        let now = t0 + FLAP_WINDOW * (i as u32);
+        let now = t0 + FLAP_WINDOW * u32::try_from(i).expect("a small test index");
         takeover(&claims, 1, 2 * i, now);
         takeover(&claims, 1, 2 * i + 1, now);
         claims.release_at(1, 2 * i, now);
@@ -388,11 +388,11 @@ fn takeovers_spread_beyond_the_window_are_not_a_conflict() {
         t0,
     );
     for i in 1..10u64 {
-        let now = t0 + FLAP_WINDOW * (i as u32);
+        let now = t0 + FLAP_WINDOW * u32::try_from(i).expect("a small test index");
         let out = claims.claim(
             7,
             i,
-            PeerIdentity::plain(addr(i as u16)),
+            PeerIdentity::plain(addr(u16::try_from(i & 0xffff).unwrap_or(0))),
             None,
             CancellationToken::new(),
             now,
@@ -438,7 +438,7 @@ mod takeover_rule {
                 &claims,
                 7,
                 conn,
-                evil(2000 + conn as u16),
+                evil(2000 + u16::try_from(conn & 0xffff).unwrap_or(0)),
                 None,
                 t0 + secs(at),
             );
@@ -490,7 +490,7 @@ mod takeover_rule {
                 &claims,
                 7,
                 conn,
-                evil(2000 + conn as u16),
+                evil(2000 + u16::try_from(conn & 0xffff).unwrap_or(0)),
                 None,
                 t0 + secs(3),
             );
@@ -582,7 +582,8 @@ mod takeover_rule {
         // An impostor with another valid certificate, many times: refused, holder untouched,
         // no takeover counted (no hold-down can follow).
         for conn in 10..40u64 {
-            let imp = PeerIdentity::tls(ip(EVIL, conn as u16), cert(9));
+            let imp =
+                PeerIdentity::tls(ip(EVIL, u16::try_from(conn & 0xffff).unwrap_or(0)), cert(9));
             let (out, _) = claim_from(&claims, 7, conn, imp, pin, t0 + secs(1));
             assert!(
                 matches!(out, ClaimOutcome::Refused(Refusal::Unbound { holder_peer: Some(p), .. }) if p == ip(REAL, 1000)),

@@ -402,7 +402,7 @@ mod properties {
         ) {
             let r: Vec<String> = (0..relays).map(|i| format!("\"192.0.2.{}\"", i + 1)).collect();
             let e: Vec<String> = (0..exempt).map(|i| format!("\"2001:db8:{i:x}::/48\"")).collect();
-            let b: Vec<String> = blocked.iter().map(std::string::ToString::to_string).collect();
+            let b: Vec<String> = blocked.iter().map(ToString::to_string).collect();
             let p = policy(&format!(
                 "[policy]\nblocked_ports = [{}]\nrelays = [{}]\nexempt_sources = [{}]\n[defaults]\nuplink_ports = [7000]\n",
                 b.join(","), r.join(","), e.join(",")

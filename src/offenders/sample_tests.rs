@@ -112,7 +112,7 @@ fn cut(frame: &[u8]) -> &[u8] {
 fn expect_tcp(sample: &Sample) -> TcpSummary {
     match sample.transport {
         Transport::Tcp(tcp) => tcp,
-        other => panic!("expected a TCP header, got {other:?}"),
+        other @ Transport::LaterFragment { .. } => panic!("expected a TCP header, got {other:?}"),
     }
 }
 

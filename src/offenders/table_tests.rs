@@ -75,7 +75,7 @@ fn spray(
 ) -> Vec<(u16, InfectionEvent)> {
     let mut events = Vec::new();
     for i in 0..count {
-        let host = outside(1 + (i % u16::from(hosts)) as u8);
+        let host = outside(1 + u8::try_from(i % u16::from(hosts)).expect("below hosts"));
         let sample = syn(who, host, 30_000 + i);
         if let Some(event) = table.record(&sample, at(start_ms + u64::from(i) * SECOND)) {
             events.push((i, event));

@@ -48,7 +48,7 @@ report_path = "-"
 fn errors(text: &str) -> Vec<String> {
     match Config::parse(text, "policy.toml") {
         Ok(_) => panic!("expected errors for:\n{text}"),
-        Err(e) => e.0.iter().map(std::string::ToString::to_string).collect(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
     }
 }
 
@@ -60,11 +60,7 @@ fn one_error(text: &str) -> String {
 
 fn warnings(text: &str) -> Vec<String> {
     match Config::parse(text, "policy.toml") {
-        Ok(l) => l
-            .warnings
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect(),
+        Ok(l) => l.warnings.iter().map(ToString::to_string).collect(),
         Err(e) => panic!("unexpected errors: {e}"),
     }
 }
@@ -600,7 +596,7 @@ mod never_panics {
                 Ok(l) => {
                     prop_assert!((1..=65535).contains(&port));
                     prop_assert!(cookie > 0);
-                    prop_assert_eq!(l.config.policy().blocked_ports(), &[port as u16]);
+                    prop_assert_eq!(l.config.policy().blocked_ports(), &[u16::try_from(port).expect("a valid port")]);
                 }
                 Err(e) => {
                     // Every error names the file and a line:column.
@@ -677,12 +673,12 @@ mod peers_and_pins {
 
     #[test]
     fn connection_limits_and_allowed_peers_default_to_open_and_parse() {
+        const _: () = assert!(DEFAULT_MAX_CONNECTIONS >= 50_000);
         let d = parse("[policy]\n");
         let c = d.controller();
         assert_eq!(c.allowed_peers, None);
         assert!(c.peer_allowed("198.51.100.7".parse().unwrap()));
         assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
-        const _: () = assert!(DEFAULT_MAX_CONNECTIONS >= 50_000);
         assert_eq!(c.max_connections_per_peer, DEFAULT_MAX_CONNECTIONS_PER_PEER);
         let set = parse(
             "[controller]\nallowed_peers = [\"192.0.2.0/24\", \"2001:db8::/32\"]\nmax_connections = 10\nmax_connections_per_peer = 2\n[policy]\n",

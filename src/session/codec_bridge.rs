@@ -267,7 +267,7 @@ mod tests {
     use op25b_proto::multipart::reply::MultipartReply;
     use op25b_proto::{FeaturesReply, Port};
 
-    fn roundtrip(m: OfpMessage) -> (u32, Inbound<FlowEntry, PacketIn>) {
+    fn roundtrip(m: &OfpMessage) -> (u32, Inbound<FlowEntry, PacketIn>) {
         decode(&m.to_bytes(), Phase::AwaitHello).expect("decodes")
     }
 
@@ -315,7 +315,7 @@ mod tests {
             body: Message::Hello(Hello::with_versions(&[1, 4, 6])),
         };
         assert!(matches!(
-            roundtrip(m).1,
+            roundtrip(&m).1,
             Inbound::Hello {
                 version: 6,
                 supports_13: true
@@ -327,7 +327,7 @@ mod tests {
             body: Message::Hello(Hello::with_versions(&[5, 6])),
         };
         assert!(matches!(
-            roundtrip(m).1,
+            roundtrip(&m).1,
             Inbound::Hello {
                 supports_13: false,
                 ..
@@ -554,11 +554,11 @@ mod tests {
             reserved: 0,
         };
         assert!(matches!(
-            roundtrip(OfpMessage::new(2, Message::FeaturesReply(f))).1,
+            roundtrip(&OfpMessage::new(2, Message::FeaturesReply(f))).1,
             Inbound::FeaturesReply { dpid: 0xab }
         ));
         let e = ErrorMsg::new(5, 1, Bytes::new());
-        match roundtrip(OfpMessage::new(2, Message::Error(e))).1 {
+        match roundtrip(&OfpMessage::new(2, Message::Error(e))).1 {
             Inbound::Error {
                 err_type: 5,
                 code: 1,

@@ -32,10 +32,7 @@ impl FakePolicy {
     pub fn new(generation: u64, desired: &[&str]) -> Arc<Self> {
         Arc::new(Self {
             generation,
-            desired: desired
-                .iter()
-                .map(std::string::ToString::to_string)
-                .collect(),
+            desired: desired.iter().map(ToString::to_string).collect(),
             meters: vec![],
             frag_flags: 1,
         })

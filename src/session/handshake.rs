@@ -171,7 +171,7 @@ mod tests {
     fn too_many_ports_end_the_handshake() {
         let mut h = Handshake::new(Instant::now());
         h.requested(1, 2);
-        let many = (1..=MAX_PORTS as u32 + 1).collect();
+        let many = (1..=u32::try_from(MAX_PORTS).expect("a port count") + 1).collect();
         assert_eq!(h.on_ports(2, many), PortsReply::TooMany);
         assert!(!h.ports_known());
     }

@@ -253,7 +253,8 @@ mod tests {
             read.on_config(4, &[meter(1, 2)], policy.as_ref(), &view()),
             MeterMove::Send(vec!["meter modify 1".into()])
         );
-        let many: Vec<MeterConfig> = (0..=MAX_METER_ENTRIES as u32)
+        let many: Vec<MeterConfig> = (0..=u32::try_from(MAX_METER_ENTRIES)
+            .expect("an entry count"))
             .map(|i| meter(i, 1))
             .collect();
         assert!(matches!(

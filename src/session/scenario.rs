@@ -208,10 +208,7 @@ pub fn hello13() -> Inbound<String, u32> {
 /// A whole FLOW stats reply listing `entries`.
 pub fn flows(entries: &[&str]) -> Inbound<String, u32> {
     Inbound::FlowStats {
-        entries: entries
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect(),
+        entries: entries.iter().map(ToString::to_string).collect(),
     }
 }
 
