@@ -27,6 +27,8 @@ enum Command {
     Status(cli::status::StatusArgs),
     /// Check Open vSwitch's bridge settings (fail_mode, protocols, dpid, controllers).
     Doctor(cli::doctor::DoctorArgs),
+    /// Ask a running controller to reload its policy file (exit 0 accepted, 1 rejected, 2 unreachable/unauthorized).
+    Reload(cli::reload::ReloadArgs),
 }
 
 /// Printing commands (`plan | head`, `ofp-print | less`) end quietly when the reader goes away,
@@ -53,6 +55,7 @@ fn main() {
         Command::OfpPrint(a) => cli::ofp_print::main(&a),
         Command::Status(a) => cli::status::main(&a),
         Command::Doctor(a) => cli::doctor::main(&a),
+        Command::Reload(a) => cli::reload::main(&a),
     };
     std::process::exit(code);
 }

@@ -127,7 +127,8 @@ fn the_real_api_refuses_an_oversized_reload_body() {
         .expect("timeout");
     write!(
         conn,
-        "POST /api/reload HTTP/1.1\r\nHost: op25b\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /api/reload HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        api.addr,
         MAX_BODY_BYTES + 1
     )
     .expect("send headers");

@@ -201,8 +201,12 @@ fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
         ))
         .expect("starts");
     let offenders_url = format!("http://{}/api/offenders", obs.api_addr);
+    let bearer = op25b_test_support::api::bearer_from(&obs.token_file);
     let get = |url: &str| -> serde_json::Value {
-        let mut r = ureq::get(url).call().expect("API answers");
+        let mut r = ureq::get(url)
+            .header("Authorization", &bearer)
+            .call()
+            .expect("API answers");
         serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON")
     };
     assert_eq!(get(&offenders_url)["enabled"], false);

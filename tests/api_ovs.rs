@@ -125,7 +125,12 @@ report_path = "{}"
         .build()
         .into();
     let get = |path: &str| -> Option<(u16, String)> {
-        let mut r = agent.get(&format!("{base}{path}")).call().ok()?;
+        let bearer = op25b_test_support::api::bearer_from(&dir.join("api-token"));
+        let mut r = agent
+            .get(&format!("{base}{path}"))
+            .header("Authorization", &bearer)
+            .call()
+            .ok()?;
         let status = r.status().as_u16();
         Some((status, r.body_mut().read_to_string().ok()?))
     };

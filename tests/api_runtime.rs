@@ -109,9 +109,11 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
         .into();
+    let bearer = op25b_test_support::api::bearer_from(&obs.token_file);
     let get = |path: &str| -> (u16, String) {
         let mut r = agent
             .get(&format!("{base}{path}"))
+            .header("Authorization", &bearer)
             .call()
             .expect("API answers");
         (

@@ -25,6 +25,8 @@ fn status_prints_switches_and_top_offenders() {
     }
     let out = Command::new(env!("CARGO_BIN_EXE_op25b"))
         .args(["status", "--api", &api.base, "--top", "5"])
+        .arg("--token-file")
+        .arg(&api.token_file)
         .output()
         .expect("run op25b status");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -7,9 +7,13 @@
 //! | `GET /api/switches` | every switch seen: state, peer, flow counts, blocked traffic |
 //! | `GET /api/switches/{dpid}` | one switch with counters, desired and actual flows; 400 bad dpid, 404 unknown |
 //! | `GET /api/policy` | the policy in force and its generation |
-//! | `POST /api/reload` | reload the policy file (like SIGHUP); 422 with the error when rejected |
-//! | `GET /api/offenders?flagged=true&limit=N` | the worst subscribers, flagged first |
+//! | `POST /api/reload` | reload the policy file (like SIGHUP); 422 with the error when rejected; **token** |
+//! | `GET /api/offenders?flagged=true&limit=N` | the worst subscribers, flagged first; **token** |
 //! | `GET /healthz`, `GET /readyz` | liveness; readiness (policy loaded and OpenFlow listener up) |
+//!
+//! **token**: `Authorization: Bearer TOKEN` with the token from `[api] token_file`, else 401
+//! ([`access`], [`token`]). Every request's `Host` must name the API (else 421). Connections
+//! are served by our own accept loop ([`server`]): header-read timeout, connection cap.
 //!
 //! Every error is JSON `{"error": "..."}` with the right status ([`error::ApiError`]):
 //! unknown path 404, wrong method 405, bad parameters 400, body too large 413, a handler
@@ -18,6 +22,7 @@
 //!
 //! Start it with [`bind`] then [`serve`]; `run` wires it (see docs/operating.md ("The HTTP API")).
 
+pub mod access;
 pub mod error;
 pub mod hardening;
 pub mod health;
@@ -25,11 +30,14 @@ pub mod metrics_route;
 pub mod offenders;
 pub mod policy_view;
 pub mod reload;
+pub mod server;
 pub mod switches;
+pub mod token;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -44,6 +52,8 @@ use crate::metrics::Metrics;
 
 pub use error::ApiError;
 pub use health::Readiness;
+pub use server::ApiLimits;
+pub use token::ApiToken;
 
 /// Everything the handlers read. Cheap to clone (all `Arc`s).
 #[derive(Clone, Debug)]
@@ -57,18 +67,21 @@ pub struct ApiState {
     /// Bridge settings problems seen in Open vSwitch's database (`[ovsdb] endpoints`): hand it
     /// to `controller::ovsdb_monitor::spawn`; empty when nothing is monitored.
     pub switch_config: Arc<SwitchConfigProblems>,
+    token: ApiToken,
     metrics: Arc<Metrics>,
     reload_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ApiState {
-    /// Builds the state and the metrics registry over the same sources.
+    /// Builds the state and the metrics registry over the same sources; `token` guards
+    /// reloads and subscriber data.
     pub fn new(
         registry: Arc<Registry>,
         store: Arc<PolicyStore>,
         observations: Arc<SwitchObservations>,
         offenders: Option<OffenderHandle>,
         readiness: Arc<Readiness>,
+        token: ApiToken,
     ) -> Self {
         let switch_config = Arc::new(SwitchConfigProblems::new());
         let metrics = Arc::new(Metrics::new(
@@ -85,6 +98,7 @@ impl ApiState {
             offenders,
             readiness,
             switch_config,
+            token,
             metrics,
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -118,8 +132,12 @@ pub fn router(state: ApiState) -> Router {
     )
 }
 
-/// The routes alone.
+/// The routes alone: the token-guarded ones, then the open ones.
 fn routes(state: ApiState) -> Router {
+    let guarded = Router::new()
+        .route("/api/reload", post(reload::post))
+        .route("/api/offenders", get(offenders::get))
+        .route_layer(from_fn_with_state(state.clone(), access::require_token));
     Router::new()
         .route("/metrics", get(metrics_route::get))
         .route("/healthz", get(health::healthz))
@@ -127,8 +145,7 @@ fn routes(state: ApiState) -> Router {
         .route("/api/switches", get(switches::list))
         .route("/api/switches/{dpid}", get(switches::one))
         .route("/api/policy", get(policy_view::get))
-        .route("/api/reload", post(reload::post))
-        .route("/api/offenders", get(offenders::get))
+        .merge(guarded)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
@@ -141,10 +158,21 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ApiServeError> {
         .map_err(|source| ApiServeError::Bind { addr, source })
 }
 
-/// Serves until `shutdown` is cancelled, then finishes in-flight requests and returns.
+/// [`serve_with`] with the default [`ApiLimits`].
 pub async fn serve(
     listener: TcpListener,
     state: ApiState,
+    shutdown: CancellationToken,
+) -> Result<(), ApiServeError> {
+    serve_with(listener, state, ApiLimits::default(), shutdown).await
+}
+
+/// Serves until `shutdown` is cancelled, then finishes in-flight requests and returns. The
+/// `Host` check uses the bound address and the `[api] allowed_hosts` in force at start.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: ApiState,
+    limits: ApiLimits,
     shutdown: CancellationToken,
 ) -> Result<(), ApiServeError> {
     let addr = listener
@@ -154,8 +182,9 @@ pub async fn serve(
             source,
         })?;
     info!(%addr, "HTTP API listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .map_err(|source| ApiServeError::Serve { addr, source })
+    let allowed = state.store.current().config().api().allowed_hosts.clone();
+    let hosts = Arc::new(access::HostCheck::new(addr, allowed));
+    let app = router(state).layer(from_fn_with_state(hosts, access::check_host));
+    server::accept_loop(listener, app, limits, shutdown).await;
+    Ok(())
 }

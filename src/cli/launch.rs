@@ -1,7 +1,8 @@
 //! Starting the observability side of `op25b run` in one call: the offender service (always:
 //! a reload may turn reporting on), its report sink (when `[reporting] enabled` and a
 //! `report_path` is set), the task applying reloads' `[reporting]` changes to it
-//! ([`crate::controller::reporting_reload`]), and the HTTP API on `[controller] api_listen`.
+//! ([`crate::controller::reporting_reload`]), and the HTTP API on `[controller] api_listen`
+//! with the token from `[api] token_file` (created on first start, [`crate::api::token`]).
 //!
 //! Wiring, as [`crate::cli::run`] does it:
 //!
@@ -32,6 +33,7 @@ use crate::fleet::SwitchObservations;
 use crate::offenders::{OffenderConfig, ReportError};
 use crate::session::codec_bridge::PacketInSample;
 
+use crate::api::token::{self, TokenError, TokenSource};
 use crate::api::{bind, serve, ApiServeError, ApiState, Readiness};
 use crate::controller::reporting_reload;
 
@@ -42,8 +44,10 @@ pub enum LaunchError {
     Api(#[from] ApiServeError),
     #[error(transparent)]
     Offenders(#[from] OffenderServiceError),
-    #[error("cannot open the abuse report sink")]
+    #[error("cannot open the abuse report sink: {0}")]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
 }
 
 /// What `run` keeps while the controller runs.
@@ -58,6 +62,10 @@ pub struct Observability {
     pub state: ApiState,
     /// Where the API listens.
     pub api_addr: SocketAddr,
+    /// The API token's file.
+    pub token_file: std::path::PathBuf,
+    /// Send `()` to open the report file again by name (SIGHUP, after logrotate).
+    pub reopen_reports: mpsc::Sender<()>,
     api: JoinHandle<Result<(), ApiServeError>>,
     offenders: JoinHandle<()>,
     reporting_reload: JoinHandle<()>,
@@ -94,6 +102,14 @@ pub async fn start(
     let config = active.config();
     let reporting = config.policy().reporting().clone();
     let addr = api_listen.unwrap_or(config.controller().api_listen);
+    let token_file = config.api().token_file_for(store.path());
+    let (api_token, source) = token::load_or_create(&token_file)?;
+    match source {
+        TokenSource::Created => {
+            info!(path = %token_file.display(), "API token created (mode 0600): `op25b status` and `op25b reload` read it")
+        }
+        TokenSource::Existing => info!(path = %token_file.display(), "API token read"),
+    }
 
     if !reporting.enabled {
         info!("[reporting] enabled = false: blocked attempts are not sampled (a reload may turn it on)");
@@ -108,9 +124,11 @@ pub async fn start(
         sink,
         shutdown.clone(),
     )?;
+    let (reopen_reports, reopen_requests) = mpsc::channel(1);
     let reporting_reload = tokio::spawn(reporting_reload::follow(
         service.handle.clone(),
         store.subscribe(),
+        reopen_requests,
         shutdown.clone(),
     ));
 
@@ -123,6 +141,7 @@ pub async fn start(
         observations.clone(),
         Some(service.handle),
         readiness,
+        api_token,
     );
     let listener = bind(addr).await?;
     let api_addr = listener
@@ -134,6 +153,8 @@ pub async fn start(
         observations,
         state,
         api_addr,
+        token_file,
+        reopen_reports,
         api,
         offenders: service.task,
         reporting_reload,

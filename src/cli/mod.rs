@@ -1,9 +1,11 @@
 //! Command-line subcommands. Each lives in its own file and owns its arguments.
+pub mod api_client;
 pub mod check;
 pub mod config_problems;
 pub mod doctor;
 pub mod launch;
 pub mod ofp_print;
 pub mod plan;
+pub mod reload;
 pub mod run;
 pub mod status;

@@ -8,7 +8,7 @@ use crate::api::Readiness;
 use crate::cli::launch;
 use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
-use crate::controller::reload::run_reloader;
+use crate::controller::reload::run_reloader_notifying;
 use crate::controller::runtime::{Controller, ControllerOptions};
 use crate::doctor::Listeners;
 use crate::fleet::registry::Registry;
@@ -138,7 +138,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         observability.observations.clone(),
     )?;
     readiness.set_openflow_listening(true);
-    info!(api = %observability.api_addr, "HTTP API ready");
+    info!(api = %observability.api_addr, token_file = %observability.token_file.display(), "HTTP API ready");
     // `[ovsdb] endpoints`: the bridges' settings, checked against the listener's real address.
     let switch_config = ovsdb_monitor::spawn(
         store.subscribe(),
@@ -157,8 +157,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         generation = store.current().generation(),
         "op25b controller running"
     );
+    let reopen_reports = observability.reopen_reports.clone();
     let reloader = tokio::spawn(async move {
-        if let Err(e) = run_reloader(store, shutdown).await {
+        if let Err(e) = run_reloader_notifying(store, Some(reopen_reports), shutdown).await {
             // Reloads by SIGHUP/file change are off; the policy in force keeps working.
             error!("policy reloads disabled: {e}");
         }

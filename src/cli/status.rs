@@ -1,17 +1,18 @@
-//! `op25b status [--api http://127.0.0.1:9325] [--top N]`: asks a running controller's API
-//! and prints its switches and the top offenders as tables.
+//! `op25b status [--api HOST:PORT | --config FILE] [--token-file F] [--top N]`: asks a running
+//! controller's API and prints its switches and the top offenders as tables.
+//!
+//! The address and token are found as [`super::api_client`] says; the offender list needs the
+//! token (`--config` of the running policy, or `--token-file`).
 //!
 //! Exit codes: 0 printed (or the reader closed the pipe early); 1 the controller could not be
-//! reached or answered with an error, or stdout could not be written; 2 it answered something that is not the API's JSON.
+//! reached or answered with an error (401 without the token), the policy or token file could
+//! not be read, or stdout could not be written; 2 it answered something that is not the
+//! API's JSON.
 //!
 //! The answers are read into the API's own response types ([`SwitchList`],
 //! [`OffendersResponse`]): one type serves both ends, so the two cannot drift apart.
-//!
-//! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no TLS and no async
-//! runtime (the API listens on plain HTTP on a management address).
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
@@ -20,22 +21,22 @@ use crate::api::offenders::OffendersResponse;
 use crate::api::switches::SwitchList;
 use crate::fleet::registry::{FailOpenEvidence, SyncState};
 
+use super::api_client::{ApiTarget, Resolved, TargetError};
+
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Base URL of the controller's API (`[controller] api_listen`).
-    #[arg(long, default_value = "http://127.0.0.1:9325")]
-    pub api: String,
+    #[command(flatten)]
+    pub target: ApiTarget,
     /// How many offenders to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 5)]
-    pub timeout_secs: u64,
 }
 
 /// Why `status` could not print the state.
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
+    #[error("{0}")]
+    Target(#[from] TargetError),
     #[error("cannot reach the op25b API at {url}: {source} (is `op25b run` running, and is --api its [controller] api_listen?)")]
     Unreachable {
         url: String,
@@ -59,42 +60,29 @@ pub enum StatusError {
 impl StatusError {
     fn exit_code(&self) -> i32 {
         match self {
-            StatusError::Unreachable { .. } | StatusError::Http { .. } => 1,
+            StatusError::Target(_) | StatusError::Unreachable { .. } | StatusError::Http { .. } => {
+                1
+            }
             StatusError::BadJson { .. } => 2,
         }
     }
 }
 
-fn get_json<T: for<'de> Deserialize<'de>>(
-    agent: &ureq::Agent,
-    url: &str,
-) -> Result<T, StatusError> {
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|source| StatusError::Unreachable {
-            url: url.to_owned(),
-            source,
-        })?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|source| StatusError::Unreachable {
-            url: url.to_owned(),
-            source,
-        })?;
-    if status != 200 {
-        return Err(StatusError::Http {
-            url: url.to_owned(),
-            status,
-            body,
-        });
-    }
-    serde_json::from_str(&body).map_err(|source| StatusError::BadJson {
-        url: url.to_owned(),
+fn get_json<T: for<'de> Deserialize<'de>>(api: &Resolved, path: &str) -> Result<T, StatusError> {
+    let url = format!("{}{path}", api.base);
+    let (status, body) = api.get(path).map_err(|source| StatusError::Unreachable {
+        url: url.clone(),
         source,
-    })
+    })?;
+    if status != 200 {
+        let body = if status == 401 && api.token.is_none() {
+            format!("{body} (give --config with the controller's policy file, or --token-file)")
+        } else {
+            body
+        };
+        return Err(StatusError::Http { url, status, body });
+    }
+    serde_json::from_str(&body).map_err(|source| StatusError::BadJson { url, source })
 }
 
 /// Lays out rows as left-aligned columns separated by two spaces.
@@ -254,16 +242,10 @@ pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
 
 /// Fetches both answers and renders them.
 pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(args.timeout_secs.max(1))))
-        .build()
-        .into();
-    let base = args.api.trim_end_matches('/');
-    let switches: SwitchList = get_json(&agent, &format!("{base}/api/switches"))?;
+    let api = args.target.resolve()?;
+    let switches: SwitchList = get_json(&api, "/api/switches")?;
     let top = args.top.clamp(1, 10_000);
-    let offenders: OffendersResponse =
-        get_json(&agent, &format!("{base}/api/offenders?limit={top}"))?;
+    let offenders: OffendersResponse = get_json(&api, &format!("/api/offenders?limit={top}"))?;
     Ok(render(&switches, &offenders))
 }
 
@@ -376,9 +358,12 @@ mod tests {
     fn an_unreachable_api_is_exit_code_1_with_a_clear_message() {
         // Port 9 (discard) on loopback: nothing listens there in tests.
         let err = fetch(&StatusArgs {
-            api: "http://127.0.0.1:9".into(),
+            target: ApiTarget {
+                api: Some("127.0.0.1:9".into()),
+                timeout_secs: 2,
+                ..ApiTarget::default()
+            },
             top: 5,
-            timeout_secs: 2,
         })
         .expect_err("nothing listens");
         assert_eq!(err.exit_code(), 1);

@@ -1,4 +1,5 @@
-//! Reload triggers: SIGHUP and changes of the policy file.
+//! Reload triggers: SIGHUP and changes of the policy file. SIGHUP also asks for the abuse
+//! report file to be reopened ([`run_reloader_notifying`]).
 //!
 //! The file is watched through its parent directory (editors save by writing a new file and
 //! renaming it over the old one, which a watch on the file itself would miss). Events are
@@ -91,6 +92,16 @@ pub async fn run_reloader(
     store: Arc<PolicyStore>,
     shutdown: CancellationToken,
 ) -> Result<(), WatchError> {
+    run_reloader_notifying(store, None, shutdown).await
+}
+
+/// [`run_reloader`], also sending `()` on `on_hangup` at every SIGHUP (the report file is
+/// reopened there, for logrotate). A full channel means a reopen is already pending.
+pub async fn run_reloader_notifying(
+    store: Arc<PolicyStore>,
+    on_hangup: Option<mpsc::Sender<()>>,
+    shutdown: CancellationToken,
+) -> Result<(), WatchError> {
     use tokio::signal::unix::{signal, SignalKind};
     let Some(path) = store.path().map(Path::to_path_buf) else {
         shutdown.cancelled().await;
@@ -117,6 +128,9 @@ pub async fn run_reloader(
                 }
                 // The reload reads the file as it is now, so it covers pending file events too.
                 file_due = None;
+                if let Some(tx) = &on_hangup {
+                    let _ = tx.try_send(());
+                }
                 reload_off_runtime(&store, "SIGHUP").await;
             }
             got = rx.recv() => {

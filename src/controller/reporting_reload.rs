@@ -5,21 +5,24 @@
 //! the new `[reporting]` with the one applied before and:
 //! - thresholds, window or `max_offenders` changed: the offender table is rebuilt with them
 //!   (its tracked subscribers are forgotten, logged at WARN with the count);
-//! - `report_path`, `reported_from` or `enabled` changed: a new report sink is opened (or
-//!   none when reporting is off or no path is set). A sink that cannot be opened is logged at
-//!   ERROR and the previous sink stays.
+//! - `report_path`, `reported_from`, `enabled`, `report_max_bytes` or `report_keep` changed:
+//!   a new report sink is opened (or none when reporting is off or no path is set). A sink that
+//!   cannot be opened is logged at ERROR and the previous sink stays.
+//!
+//! A message on the `reopen` channel (the controller sends one on every SIGHUP) opens the
+//! report file again by name, so logrotate can rename it away without `copytruncate`.
 //!
 //! Flows, meters and the sample rate are the sessions' business (they re-sync on reload).
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::controller::offender_service::OffenderHandle;
-use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink};
-use crate::policy::Reporting;
+use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink, Rotation};
+use crate::policy::{ReportPath, Reporting};
 use crate::session::active_policy::ActivePolicy;
 
 /// The report settings for `reporting` (the sender from the policy, the rest defaults).
@@ -33,7 +36,10 @@ pub fn report_config(reporting: &Reporting) -> ReportConfig {
 /// The sink `reporting` asks for: none when reporting is off or no `report_path` is set.
 pub fn report_sink(reporting: &Reporting) -> Result<Option<ReportSink>, ReportError> {
     match (&reporting.report_path, reporting.enabled) {
-        (Some(path), true) => ReportSink::for_report_path(path, report_config(reporting)).map(Some),
+        (Some(path), true) => {
+            ReportSink::for_report_path(path, Rotation::from(reporting), report_config(reporting))
+                .map(Some)
+        }
         _ => Ok(None),
     }
 }
@@ -88,7 +94,9 @@ impl ReportingChange {
             table: OffenderConfig::from(old) != OffenderConfig::from(new),
             sink: old.enabled != new.enabled
                 || old.report_path != new.report_path
-                || old.reported_from != new.reported_from,
+                || old.reported_from != new.reported_from
+                || old.report_max_bytes != new.report_max_bytes
+                || old.report_keep != new.report_keep,
         }
     }
 }
@@ -143,10 +151,36 @@ pub fn apply(handle: &OffenderHandle, old: &Reporting, new: &Reporting, generati
     }
 }
 
-/// Follows the policy channel until `shutdown`, applying each generation's `[reporting]`.
+/// Opens `reporting`'s report file again by name (after logrotate renamed it). Nothing to do
+/// when no file is written.
+pub fn reopen(handle: &OffenderHandle, reporting: &Reporting) {
+    if !matches!(reporting.report_path, Some(ReportPath::File(_))) || !reporting.enabled {
+        return;
+    }
+    match report_sink(reporting) {
+        Ok(sink) => {
+            let target = sink.as_ref().map(|s| s.target().to_owned());
+            match handle.set_sink(sink) {
+                Ok(()) => info!(
+                    target = target.as_deref().unwrap_or("none"),
+                    "abuse report file reopened"
+                ),
+                Err(e) => error!(error = %e, "cannot start the reopened report writer"),
+            }
+        }
+        Err(e) => error!(
+            error = %e,
+            "cannot reopen the report file; reports keep going to the file open before"
+        ),
+    }
+}
+
+/// Follows the policy channel until `shutdown`, applying each generation's `[reporting]`, and
+/// reopens the report file on each message on `reopen_requests`.
 pub async fn follow(
     handle: OffenderHandle,
     mut policies: watch::Receiver<Arc<ActivePolicy>>,
+    mut reopen_requests: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
     let mut applied = policies
@@ -163,6 +197,15 @@ pub async fn follow(
                     return;
                 }
             }
+            Some(()) = reopen_requests.recv() => {
+                let handle = handle.clone();
+                let reporting = applied.clone();
+                // Opening a file is blocking I/O.
+                if let Err(e) = tokio::task::spawn_blocking(move || reopen(&handle, &reporting)).await {
+                    error!(error = %e, "report file reopen task failed");
+                }
+                continue;
+            }
         }
         let active = policies.borrow_and_update().clone();
         let new = active.config().policy().reporting().clone();
@@ -176,7 +219,6 @@ pub async fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::ReportPath;
 
     #[test]
     fn the_placeholder_sender_is_flagged_only_when_reports_use_it() {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::policy::{ReportPath, Reporting};
 
 use super::report::{ReportConfig, ReportError, ReportSink};
+use super::report_file::Rotation;
 use super::table::OffenderConfig;
 
 impl From<&Reporting> for OffenderConfig {
@@ -23,11 +24,25 @@ impl From<&Reporting> for OffenderConfig {
 }
 
 impl ReportSink {
-    /// Opens the sink the policy names: standard output for `"-"`, else the file (appended).
-    pub fn for_report_path(path: &ReportPath, config: ReportConfig) -> Result<Self, ReportError> {
+    /// Opens the sink the policy names: standard output for `"-"`, else the file (appended,
+    /// rotated by `report_max_bytes` / `report_keep`).
+    pub fn for_report_path(
+        path: &ReportPath,
+        rotation: Rotation,
+        config: ReportConfig,
+    ) -> Result<Self, ReportError> {
         match path {
             ReportPath::Stdout => Ok(Self::stdout(config)),
-            ReportPath::File(file) => Self::file(file, config),
+            ReportPath::File(file) => Self::rotating_file(file, rotation, config),
+        }
+    }
+}
+
+impl From<&Reporting> for Rotation {
+    fn from(reporting: &Reporting) -> Self {
+        Self {
+            max_bytes: reporting.report_max_bytes,
+            keep: reporting.report_keep,
         }
     }
 }
@@ -77,12 +92,20 @@ mod tests {
 
     #[test]
     fn report_path_stdout_and_file() {
-        let sink = ReportSink::for_report_path(&ReportPath::Stdout, ReportConfig::default())
-            .expect("stdout");
+        let sink = ReportSink::for_report_path(
+            &ReportPath::Stdout,
+            Rotation::default(),
+            ReportConfig::default(),
+        )
+        .expect("stdout");
         assert_eq!(sink.target(), "stdout");
         let missing = std::path::PathBuf::from("/nonexistent-op25b-dir/reports.jsonl");
         assert!(matches!(
-            ReportSink::for_report_path(&ReportPath::File(missing), ReportConfig::default()),
+            ReportSink::for_report_path(
+                &ReportPath::File(missing),
+                Rotation::default(),
+                ReportConfig::default()
+            ),
             Err(ReportError::Open { .. })
         ));
     }

@@ -16,11 +16,13 @@ pub mod clock;
 pub mod from_policy;
 mod mac_json;
 pub mod report;
+pub mod report_file;
 pub mod sample;
 pub mod table;
 
 pub use clock::UnixMillis;
 pub use report::{BotInfectionReport, ReportConfig, ReportError, ReportSink};
+pub use report_file::{ReportFile, Rotation};
 pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};
 pub use table::{
     InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable,

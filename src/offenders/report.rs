@@ -16,7 +16,6 @@
 //! [`ReportSink`] appends the lines to a file or writes them to standard output. It does
 //! blocking I/O: call it from a blocking context (`spawn_blocking` or a dedicated thread).
 
-use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -26,6 +25,7 @@ use serde::Serialize;
 
 use crate::policy::Dpid;
 
+use super::report_file::{ReportFile, Rotation};
 use super::table::InfectionEvent;
 
 /// Where the schema these reports follow is published.
@@ -168,7 +168,7 @@ impl BotInfectionReport {
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot open report file {path} for appending")]
+    #[error("cannot open report file {path} for appending: {source}")]
     Open {
         path: PathBuf,
         #[source]
@@ -218,17 +218,23 @@ impl ReportSink {
         Self::from_writer("stdout", Box::new(io::stdout()), config)
     }
 
-    /// Reports appended to `path` (created if missing, never truncated). Each report is one
-    /// `write` of a whole line to a file opened with `O_APPEND`.
+    /// Reports appended to `path` (created if missing, never truncated, never rotated).
     pub fn file(path: &Path, config: ReportConfig) -> Result<Self, ReportError> {
-        let file: File = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| ReportError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
+        Self::rotating_file(path, Rotation::default(), config)
+    }
+
+    /// Reports appended to `path`, rotated as `rotation` says ([`ReportFile`]: a symlink at
+    /// `path` is refused). Each report is one `write` of a whole line to a file opened with
+    /// `O_APPEND`.
+    pub fn rotating_file(
+        path: &Path,
+        rotation: Rotation,
+        config: ReportConfig,
+    ) -> Result<Self, ReportError> {
+        let file = ReportFile::open(path, rotation).map_err(|source| ReportError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         Ok(Self::from_writer(
             &path.display().to_string(),
             Box::new(file),

@@ -4,6 +4,7 @@
 //! A [`Config`] (and the [`Policy`] inside it) can only be obtained from [`Config::parse`] or
 //! [`Config::load`], so everything downstream may rely on it being valid.
 mod bound_exemption;
+mod api_settings;
 mod cert_sha256;
 mod controller_settings;
 mod cookie;
@@ -24,6 +25,7 @@ mod validate_subscribers;
 mod validation_context;
 
 pub use bound_exemption::BoundExemptions;
+pub use api_settings::{ApiSettings, DEFAULT_TOKEN_FILE_NAME};
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::{
     ControllerSettings, PlaintextRule, TlsFile, TlsSettings, DEFAULT_LISTEN,
@@ -55,6 +57,7 @@ pub const MAX_POLICY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     controller: ControllerSettings,
+    api: ApiSettings,
     policy: Policy,
     ovsdb: OvsdbSettings,
 }
@@ -122,6 +125,11 @@ impl Config {
     /// `[controller]`.
     pub fn controller(&self) -> &ControllerSettings {
         &self.controller
+    }
+
+    /// `[api]`.
+    pub fn api(&self) -> &ApiSettings {
+        &self.api
     }
 
     /// The policy.

@@ -23,12 +23,20 @@ pub(crate) struct RawFile {
     pub reporting: Option<RawReporting>,
     #[serde(default)]
     pub ovsdb: Option<RawOvsdb>,
+    pub api: Option<RawApi>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawOvsdb {
     pub endpoints: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApi {
+    pub token_file: Option<Spanned<String>>,
+    pub allowed_hosts: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +110,8 @@ pub(crate) struct RawReporting {
     pub report_path: Option<Spanned<String>>,
     pub reported_from: Option<Spanned<String>>,
     pub counters_interval_secs: Option<Spanned<i64>>,
+    pub report_max_bytes: Option<Spanned<i64>>,
+    pub report_keep: Option<Spanned<i64>>,
 }
 
 /// `"all"` or a list of port numbers.

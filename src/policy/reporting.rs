@@ -33,6 +33,11 @@ pub struct Reporting {
     /// Read the drop flows' packet and byte counters from every switch this often, seconds
     /// (default 10, 1..=86400).
     pub counters_interval_secs: u64,
+    /// Rotate the report file before it would grow past this many bytes (default: never;
+    /// 4096..=2^40). Rotation renames `report_path` to `report_path.1` (`.1` to `.2`, ...).
+    pub report_max_bytes: Option<u64>,
+    /// Rotated files kept (`.1` .. `.N`; default 5, 1..=1000); the oldest is deleted.
+    pub report_keep: u32,
 }
 
 /// The `Reported-From` used when the policy names none: not a real mailbox.
@@ -57,6 +62,8 @@ impl Default for Reporting {
             report_path: None,
             reported_from: PLACEHOLDER_REPORTED_FROM.to_owned(),
             counters_interval_secs: 30,
+            report_max_bytes: None,
+            report_keep: 5,
         }
     }
 }

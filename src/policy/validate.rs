@@ -1,6 +1,7 @@
 //! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
 use super::controller_settings::transport;
 use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
+use super::api_settings;
 use super::forwarding::RawForwarding;
 use super::location::LineIndex;
 use super::ovsdb;
@@ -55,6 +56,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
     for (span, field, message) in ovsdb_warnings {
         cx.warn(&span, format!("{field}: {message}"));
     }
+    let api = api_settings::validate(&mut cx, raw.api.as_ref());
     if !cx.errors.is_empty() {
         return Err(PolicyErrors(cx.errors));
     }
@@ -73,6 +75,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
     Ok(Loaded {
         config: Config {
             controller,
+            api,
             policy,
             ovsdb,
         },
@@ -622,5 +625,25 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
             86_400,
             d.counters_interval_secs,
         ),
+        report_max_bytes: r.report_max_bytes.as_ref().map(|v| {
+            let range = 4096_u64..=1 << 40;
+            match u64::try_from(*v.get_ref()) {
+                Ok(n) if range.contains(&n) => n,
+                _ => {
+                    cx.invalid(
+                        &v.span(),
+                        "reporting.report_max_bytes",
+                        format!(
+                            "{} is out of range: expected {}..={} bytes",
+                            v.get_ref(),
+                            range.start(),
+                            range.end()
+                        ),
+                    );
+                    *range.start()
+                }
+            }
+        }),
+        report_keep: positive(cx, &r.report_keep, "reporting.report_keep", 1000_u32, 5),
     }
 }

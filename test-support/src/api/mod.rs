@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use op25b::api::{self, ApiState, Readiness};
+use op25b::api::{self, ApiLimits, ApiState, ApiToken, Readiness};
 use op25b::controller::offender_service::{OffenderService, OffenderServiceConfig};
 use op25b::controller::policy_store::PolicyStore;
 use op25b::fleet::registry::Registry;
@@ -50,13 +50,38 @@ pub struct TestApi {
     pub samples: Option<tokio::sync::mpsc::Sender<op25b::session::codec_bridge::PacketInSample>>,
     pub policy_path: PathBuf,
     pub shutdown: CancellationToken,
+    /// The API token (also written, mode 0600, to `token_file`).
+    pub token: String,
+    pub token_file: PathBuf,
     agent: ureq::Agent,
 }
+
+/// `Bearer <token>` from a token file a controller wrote (`api-token` next to its policy),
+/// waiting up to 10 s for the file to appear.
+pub fn bearer_from(token_file: &std::path::Path) -> String {
+    for _ in 0..1000 {
+        if let Ok(t) = std::fs::read_to_string(token_file) {
+            if !t.trim().is_empty() {
+                return format!("Bearer {}", t.trim());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no API token in {} within 10 s", token_file.display());
+}
+
+/// The token every [`TestApi`] uses.
+pub const TEST_TOKEN: &str = "test-token-0123456789abcdef";
 
 impl TestApi {
     /// Starts the API with `POLICY` loaded from a file, and the offender service when
     /// `with_offenders`.
     pub fn start(with_offenders: bool) -> Self {
+        Self::start_with_limits(with_offenders, ApiLimits::default())
+    }
+
+    /// [`TestApi::start`] with the accept loop's limits given.
+    pub fn start_with_limits(with_offenders: bool, limits: ApiLimits) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -65,6 +90,18 @@ impl TestApi {
         let dir = temp_dir("api");
         let policy_path = dir.join("policy.toml");
         std::fs::write(&policy_path, POLICY).expect("write policy");
+        let token_file = dir.join("api-token");
+        {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&token_file)
+                .expect("create token file");
+            writeln!(f, "{TEST_TOKEN}").expect("write token");
+        }
         let loaded = Config::load(&policy_path).expect("test policy is valid");
         let registry = Arc::new(Registry::new());
         let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path.clone())));
@@ -87,12 +124,18 @@ impl TestApi {
             observations.clone(),
             handle,
             readiness.clone(),
+            ApiToken::new(TEST_TOKEN),
         );
         let listener = rt
             .block_on(api::bind("127.0.0.1:0".parse().expect("addr")))
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        rt.spawn(api::serve(listener, state.clone(), shutdown.clone()));
+        rt.spawn(api::serve_with(
+            listener,
+            state.clone(),
+            limits,
+            shutdown.clone(),
+        ));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
@@ -110,18 +153,52 @@ impl TestApi {
             samples,
             policy_path,
             shutdown,
+            token: TEST_TOKEN.to_owned(),
+            token_file,
             agent,
         }
     }
 
-    /// Status, content type and body of `method path`.
+    /// Status, content type and body of `method path`, sent with the API token.
     pub fn request(&self, method: &str, path: &str) -> (u16, String, String) {
+        self.request_with(
+            method,
+            path,
+            &[("Authorization", &format!("Bearer {}", self.token))],
+        )
+    }
+
+    /// Status, content type and body of `method path` with exactly these extra `headers`.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String, String) {
         let url = format!("{}{path}", self.base);
         let response = match method {
-            "GET" => self.agent.get(&url).call(),
-            "POST" => self.agent.post(&url).send_empty(),
-            "PUT" => self.agent.put(&url).send_empty(),
-            "DELETE" => self.agent.delete(&url).call(),
+            "GET" | "DELETE" => {
+                let mut r = if method == "GET" {
+                    self.agent.get(&url)
+                } else {
+                    self.agent.delete(&url)
+                };
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
+                }
+                r.call()
+            }
+            "POST" | "PUT" => {
+                let mut r = if method == "POST" {
+                    self.agent.post(&url)
+                } else {
+                    self.agent.put(&url)
+                };
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
+                }
+                r.send_empty()
+            }
             other => panic!("test asked for method {other}"),
         };
         let mut response = response.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
