@@ -5,6 +5,9 @@
 //! loopback), else `http://127.0.0.1:9325`. The token: `--token-file`, else the `[api]
 //! token_file` of `--config FILE` (default `api-token` next to it).
 //!
+//! Only those two keys are read from `--config`, without validating the rest: `op25b reload
+//! --config F` must reach the controller to hear what is wrong with an edited F.
+//!
 //! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no TLS and no async
 //! runtime (the API listens on plain HTTP on a management address).
 
@@ -15,7 +18,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::api::token::{read_token, TokenError};
-use crate::policy::{Config, LoadError};
+use crate::policy::ApiSettings;
 
 /// The API address used when neither `--api` nor `--config` is given.
 pub const DEFAULT_API: &str = "http://127.0.0.1:9325";
@@ -41,10 +44,48 @@ pub struct ApiTarget {
 /// Why the API could not be found or asked.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("{0}")]
-    Policy(#[from] LoadError),
+    #[error("cannot read policy file {path}: {source}")]
+    Policy {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: [controller] api_listen {value:?} is not an address:port")]
+    ApiListen { path: PathBuf, value: String },
     #[error("{0}")]
     Token(#[from] TokenError),
+}
+
+/// `[controller] api_listen` and `[api] token_file` of a policy file, nothing else checked.
+fn api_keys(path: &std::path::Path) -> Result<(Option<SocketAddr>, ApiSettings), TargetError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TargetError::Policy {
+        path: path.to_owned(),
+        source,
+    })?;
+    let table: toml::Table = toml::from_str(&text).unwrap_or_default();
+    let listen = match table
+        .get("controller")
+        .and_then(|c| c.get("api_listen"))
+        .and_then(toml::Value::as_str)
+    {
+        Some(v) => Some(v.parse().map_err(|_| TargetError::ApiListen {
+            path: path.to_owned(),
+            value: v.to_owned(),
+        })?),
+        None => None,
+    };
+    let token_file = table
+        .get("api")
+        .and_then(|a| a.get("token_file"))
+        .and_then(toml::Value::as_str)
+        .map(PathBuf::from);
+    Ok((
+        listen,
+        ApiSettings {
+            token_file,
+            ..ApiSettings::default()
+        },
+    ))
 }
 
 /// A resolved target: base URL and the token, if one was found.
@@ -82,17 +123,17 @@ impl ApiTarget {
     /// Reads `--config` (if given) and the token file (if any is named) and builds the client.
     pub fn resolve(&self) -> Result<Resolved, TargetError> {
         let config = match &self.config {
-            Some(path) => Some(Config::load(path)?.config),
+            Some(path) => Some(api_keys(path)?),
             None => None,
         };
         let base = match (&self.api, &config) {
             (Some(api), _) => base_url(api),
-            (None, Some(c)) => base_url(&reachable(c.controller().api_listen).to_string()),
-            (None, None) => DEFAULT_API.to_owned(),
+            (None, Some((Some(listen), _))) => base_url(&reachable(*listen).to_string()),
+            (None, _) => DEFAULT_API.to_owned(),
         };
         let token_file = match (&self.token_file, &config) {
             (Some(f), _) => Some(f.clone()),
-            (None, Some(c)) => Some(c.api().token_file_for(self.config.as_deref())),
+            (None, Some((_, api))) => Some(api.token_file_for(self.config.as_deref())),
             (None, None) => None,
         };
         let token = token_file.map(|f| read_token(&f)).transpose()?;

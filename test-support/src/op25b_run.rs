@@ -20,7 +20,7 @@ impl Op25bRun {
     /// 127.0.0.1:0` with `RUST_LOG=<rust_log>`; `bin` is the op25b binary, which only the
     /// calling test knows (`env!("CARGO_BIN_EXE_op25b")`).
     pub fn start(bin: &str, config: &Path, listen: &str, rust_log: &str) -> Op25bRun {
-        let mut child = Command::new(bin)
+        let child = Command::new(bin)
             .args(["run", "--config"])
             .arg(config)
             .args([
@@ -37,6 +37,11 @@ impl Op25bRun {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start op25b run");
+        Self::from_child(child)
+    }
+
+    /// Watches a child started by the caller (its stderr must be piped).
+    pub fn from_child(mut child: Child) -> Op25bRun {
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
