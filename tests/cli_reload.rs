@@ -152,11 +152,25 @@ fn run_refuses_a_token_file_others_can_read() {
     let token_file = dir.join("api-token");
     std::fs::write(&token_file, "0123456789abcdef0123456789abcdef\n").expect("write");
     std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let out = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["run", "--listen", "127.0.0.1:0", "--config"])
         .arg(&policy)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run");
+    for _ in 0..100 {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if child.try_wait().expect("wait").is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("op25b run started with a world-readable token file");
+    }
+    let out = child.wait_with_output().expect("output");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("chmod 600"), "{}", text(&out));
 }

@@ -43,8 +43,22 @@ class Controller:
         self.log_path = log_path
         self.proc = None
         with open(policy_path, 'rb') as handle:
-            section = tomllib.load(handle).get('controller', {})
-        self.api = section.get('api_listen', '127.0.0.1:9325')
+            policy = tomllib.load(handle)
+        self.api = policy.get('controller', {}).get('api_listen', '127.0.0.1:9325')
+        # The controller creates its API token (mode 0600) on first start: [api] token_file,
+        # by default `api-token` next to the policy file. /api/offenders and /api/reload need it.
+        token_file = policy.get('api', {}).get('token_file', 'api-token')
+        self.token_file = os.path.join(os.path.dirname(os.path.abspath(policy_path)), token_file)
+
+    def api_request(self, path):
+        """A request for `path` on the API, with the controller's token when it has made one."""
+        request = urllib.request.Request('http://%s%s' % (self.api, path))
+        try:
+            with open(self.token_file) as handle:
+                request.add_header('Authorization', 'Bearer ' + handle.read().strip())
+        except OSError:
+            pass
+        return request
 
     def start(self):
         log = open(self.log_path, 'a')
@@ -91,7 +105,7 @@ class Controller:
     def api_get(self, path):
         """GET a JSON document from the controller's API, or None if it does not answer."""
         try:
-            with urllib.request.urlopen('http://%s%s' % (self.api, path), timeout=1) as resp:
+            with urllib.request.urlopen(self.api_request(path), timeout=1) as resp:
                 return json.loads(resp.read().decode())
         except (OSError, ValueError):
             return None
@@ -99,7 +113,7 @@ class Controller:
     def api_text(self, path):
         """GET a text document (e.g. /metrics) from the controller's API, or None if it does not answer."""
         try:
-            with urllib.request.urlopen('http://%s%s' % (self.api, path), timeout=2) as resp:
+            with urllib.request.urlopen(self.api_request(path), timeout=2) as resp:
                 return resp.read().decode()
         except (OSError, UnicodeDecodeError):
             return None
