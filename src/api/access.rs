@@ -40,7 +40,7 @@ impl HostCheck {
         let host = host.trim().to_ascii_lowercase();
         let (name, port) = split_host_port(&host);
         if let Some(p) = port {
-            if p != self.bound.port() && !self.allowed.iter().any(|a| *a == host) {
+            if p != self.bound.port() && !self.allowed.contains(&host) {
                 return false;
             }
         }
