@@ -300,11 +300,16 @@ report_path = "{}"
     assert_eq!(report["Switch-Port"], 1);
 
     let out = Command::new(env!("CARGO_BIN_EXE_op25b"))
-        .args(["status", "--api", &base])
+        .args(["status", "--api", &base, "--token-file"])
+        .arg(dir.join("api-token"))
         .output()
         .expect("op25b status");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("1 connected, 1 in sync"), "{stdout}");
     assert!(
         stdout

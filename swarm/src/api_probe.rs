@@ -71,7 +71,8 @@ pub fn fetch(api: SocketAddr) -> Result<ControllerView, SwarmError> {
         TcpStream::connect_timeout(&api, Duration::from_secs(5)).map_err(|e| err(e.to_string()))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| err(e.to_string()))?;
-    s.write_all(b"GET /api/switches HTTP/1.0\r\nHost: op25b\r\n\r\n")
+    // The API answers only a Host that names it (DNS-rebinding guard): its own address.
+    s.write_all(format!("GET /api/switches HTTP/1.0\r\nHost: {api}\r\n\r\n").as_bytes())
         .map_err(|e| err(e.to_string()))?;
     let mut response = Vec::new();
     s.read_to_end(&mut response)
