@@ -109,6 +109,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
+    // From here on SIGHUP no longer kills the process (tokio keeps the handler installed);
+    // the reloader below listens for it. Without this, a SIGHUP in the moments between
+    // "controller running" and the reloader's start ended the controller.
+    let _hangup_is_not_fatal = signal(SignalKind::hangup()).map_err(RunError::Signal)?;
     let loaded = Config::load(&args.config)?;
     for w in &loaded.warnings {
         warn!("{w}");
