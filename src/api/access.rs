@@ -121,7 +121,7 @@ fn authorized(token: &ApiToken, request: &Request) -> bool {
     let presented = request
         .headers()
         .get(AUTHORIZATION)
-        .map(|v| v.as_bytes())
+        .map(axum::http::HeaderValue::as_bytes)
         .and_then(|v| (v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ")).then(|| &v[7..]))
         .unwrap_or(b"");
     // Always compare (also for a missing header) so both paths take the same time.

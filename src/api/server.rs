@@ -61,14 +61,14 @@ pub async fn accept_loop(
     loop {
         // A slot first: while every slot is taken, new clients wait in the backlog.
         let permit = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            () = shutdown.cancelled() => break,
             p = slots.clone().acquire_owned() => match p {
                 Ok(p) => p,
                 Err(_) => break,
             },
         };
         let (stream, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            () = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -99,7 +99,7 @@ pub async fn accept_loop(
                     return;
                 }
                 () = lifetime => debug!(%peer, "HTTP API connection closed: lifetime reached"),
-                _ = stop.cancelled() => {}
+                () = stop.cancelled() => {}
             }
             conn.as_mut().graceful_shutdown();
             if let Err(e) = conn.await {

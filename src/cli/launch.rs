@@ -106,7 +106,7 @@ pub async fn start(
     let (api_token, source) = token::load_or_create(&token_file)?;
     match source {
         TokenSource::Created => {
-            info!(path = %token_file.display(), "API token created (mode 0600): `op25b status` and `op25b reload` read it")
+            info!(path = %token_file.display(), "API token created (mode 0600): `op25b status` and `op25b reload` read it");
         }
         TokenSource::Existing => info!(path = %token_file.display(), "API token read"),
     }

@@ -3,8 +3,8 @@
 //!
 //! A [`Config`] (and the [`Policy`] inside it) can only be obtained from [`Config::parse`] or
 //! [`Config::load`], so everything downstream may rely on it being valid.
-mod bound_exemption;
 mod api_settings;
+mod bound_exemption;
 mod cert_sha256;
 mod controller_settings;
 mod cookie;
@@ -24,8 +24,8 @@ mod validate;
 mod validate_subscribers;
 mod validation_context;
 
-pub use bound_exemption::BoundExemptions;
 pub use api_settings::{ApiSettings, DEFAULT_TOKEN_FILE_NAME};
+pub use bound_exemption::BoundExemptions;
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::{
     ControllerSettings, PlaintextRule, TlsFile, TlsSettings, DEFAULT_LISTEN,

@@ -1,7 +1,7 @@
 //! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
+use super::api_settings;
 use super::controller_settings::transport;
 use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
-use super::api_settings;
 use super::forwarding::RawForwarding;
 use super::location::LineIndex;
 use super::ovsdb;
