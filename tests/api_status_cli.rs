@@ -64,6 +64,20 @@ fn status_prints_switches_and_top_offenders() {
         "{bot}"
     );
     println!("{stdout}");
+
+    // Without the token: the switches still, the offenders withheld with how to see them.
+    let out = Command::new(env!("CARGO_BIN_EXE_op25b"))
+        .args(["status", "--api", &api.base, "--top", "5"])
+        .output()
+        .expect("run op25b status");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("edge-1"), "{stdout}");
+    assert!(
+        stdout.contains("offenders: not shown: they need the API token")
+            && !stdout.contains("10.0.0.66"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -158,13 +158,14 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ApiServeError> {
         .map_err(|source| ApiServeError::Bind { addr, source })
 }
 
-/// [`serve_with`] with the default [`ApiLimits`].
+/// [`serve_with`] with the default [`ApiLimits`]; HTTPS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     state: ApiState,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
 ) -> Result<(), ApiServeError> {
-    serve_with(listener, state, ApiLimits::default(), shutdown).await
+    serve_with(listener, state, ApiLimits::default(), tls, shutdown).await
 }
 
 /// Serves until `shutdown` is cancelled, then finishes in-flight requests and returns. The
@@ -173,6 +174,7 @@ pub async fn serve_with(
     listener: TcpListener,
     state: ApiState,
     limits: ApiLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
 ) -> Result<(), ApiServeError> {
     let addr = listener
@@ -181,10 +183,11 @@ pub async fn serve_with(
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             source,
         })?;
-    info!(%addr, "HTTP API listening");
+    info!(%addr, https = tls.is_some(), "HTTP API listening");
     let allowed = state.store.current().config().api().allowed_hosts.clone();
     let hosts = Arc::new(access::HostCheck::new(addr, allowed));
     let app = router(state).layer(from_fn_with_state(hosts, access::check_host));
-    server::accept_loop(listener, app, limits, shutdown).await;
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    server::accept_loop(listener, app, limits, tls, shutdown).await;
     Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! | limit | default ([`ApiLimits`]) | what happens |
 //! |---|---|---|
-//! | request head (request line and headers) not complete | 10 s after the connection opens, or after the previous response | connection closed |
+//! | TLS handshake not complete (HTTPS) | the same 10 s | connection closed |
+//! | request head (request line and headers) not complete | 10 s after the connection opens (after the handshake with HTTPS), or after the previous response | connection closed |
 //! | handler running | 30 s ([`super::hardening::REQUEST_TIMEOUT`]) | 503 |
 //! | connections open at once | 64 | further ones wait in the listen backlog until one closes |
 //! | a connection's whole life | 120 s | closed (the client reconnects) |
@@ -19,9 +20,11 @@ use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -49,11 +52,13 @@ impl Default for ApiLimits {
     }
 }
 
-/// Accepts and serves connections with `app` until `shutdown`.
+/// Accepts and serves connections with `app` until `shutdown`; over TLS when `tls` is given
+/// (a close_notify is sent when a TLS connection ends).
 pub async fn accept_loop(
     listener: TcpListener,
     app: Router,
     limits: ApiLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -83,27 +88,17 @@ pub async fn accept_loop(
         while connections.try_join_next().is_some() {}
         let app = app.clone();
         let stop = shutdown.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
             let _permit = permit;
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
-            let mut conn = std::pin::pin!(conn);
-            let lifetime = tokio::time::sleep(limits.connection_lifetime);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        debug!(%peer, error = %e, "HTTP API connection ended with an error");
-                    }
-                    return;
-                }
-                () = lifetime => debug!(%peer, "HTTP API connection closed: lifetime reached"),
-                () = stop.cancelled() => {}
-            }
-            conn.as_mut().graceful_shutdown();
-            if let Err(e) = conn.await {
-                debug!(%peer, error = %e, "HTTP API connection ended with an error");
+            let Some(acceptor) = tls else {
+                serve_connection(stream, app, limits, peer, stop).await;
+                return;
+            };
+            match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => serve_connection(stream, app, limits, peer, stop).await,
+                Ok(Err(e)) => debug!(%peer, error = %e, "HTTP API TLS handshake failed"),
+                Err(_) => debug!(%peer, "HTTP API TLS handshake timed out: closed"),
             }
         });
     }
@@ -117,5 +112,37 @@ pub async fn accept_loop(
             "HTTP API connections still open after the grace period: dropped"
         );
         connections.abort_all();
+    }
+}
+
+/// Serves one connection (plain or TLS) until it ends, its lifetime is up or `stop`.
+async fn serve_connection<S>(
+    stream: S,
+    app: Router,
+    limits: ApiLimits,
+    peer: std::net::SocketAddr,
+    stop: CancellationToken,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let mut conn = std::pin::pin!(conn);
+    let lifetime = tokio::time::sleep(limits.connection_lifetime);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                debug!(%peer, error = %e, "HTTP API connection ended with an error");
+            }
+            return;
+        }
+        () = lifetime => debug!(%peer, "HTTP API connection closed: lifetime reached"),
+        () = stop.cancelled() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    if let Err(e) = conn.await {
+        debug!(%peer, error = %e, "HTTP API connection ended with an error");
     }
 }

@@ -8,8 +8,12 @@
 //! Only those two keys are read from `--config`, without validating the rest: `op25b reload
 //! --config F` must reach the controller to hear what is wrong with an edited F.
 //!
-//! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no TLS and no async
-//! runtime (the API listens on plain HTTP on a management address).
+//! HTTPS: a `https://` URL, or `--config` whose `[api]` has `tls_cert`; the server's certificate
+//! must chain to `--ca-cert FILE` (PEM), and nothing else is trusted (no system roots: the API
+//! sits on a management network with the ISP's own CA).
+//!
+//! The HTTP client is `ureq` without default features: blocking, HTTP/1.1, no async runtime;
+//! its TLS is rustls with the controller's own ring provider.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -17,7 +21,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
+
 use crate::api::token::{read_token, TokenError};
+use crate::controller::tls_config;
 use crate::policy::ApiSettings;
 
 /// The API address used when neither `--api` nor `--config` is given.
@@ -36,6 +43,9 @@ pub struct ApiTarget {
     /// The API token's file (default: `[api] token_file` of --config).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// The CA certificate(s) (PEM) the API's HTTPS certificate must chain to.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
     /// Seconds to wait for each answer.
     #[arg(long, default_value_t = 5)]
     pub timeout_secs: u64,
@@ -54,10 +64,17 @@ pub enum TargetError {
     ApiListen { path: PathBuf, value: String },
     #[error("{0}")]
     Token(#[from] TokenError),
+    #[error("{base} is HTTPS: pass --ca-cert FILE (the CA certificate that signed the API's [api] tls_cert)")]
+    NoCa { base: String },
+    #[error("--ca-cert {path}: {reason}")]
+    Ca { path: PathBuf, reason: String },
 }
 
-/// `[controller] api_listen` and `[api] token_file` of a policy file, nothing else checked.
-fn api_keys(path: &std::path::Path) -> Result<(Option<SocketAddr>, ApiSettings), TargetError> {
+/// `[controller] api_listen` and `[api] token_file` of a policy file, and whether `[api]` has
+/// `tls_cert` (the API then serves HTTPS).
+fn api_keys(
+    path: &std::path::Path,
+) -> Result<(Option<SocketAddr>, ApiSettings, bool), TargetError> {
     let text = std::fs::read_to_string(path).map_err(|source| TargetError::Policy {
         path: path.to_owned(),
         source,
@@ -79,12 +96,14 @@ fn api_keys(path: &std::path::Path) -> Result<(Option<SocketAddr>, ApiSettings),
         .and_then(|a| a.get("token_file"))
         .and_then(toml::Value::as_str)
         .map(PathBuf::from);
+    let https = table.get("api").and_then(|a| a.get("tls_cert")).is_some();
     Ok((
         listen,
         ApiSettings {
             token_file,
             ..ApiSettings::default()
         },
+        https,
     ))
 }
 
@@ -128,22 +147,64 @@ impl ApiTarget {
         };
         let base = match (&self.api, &config) {
             (Some(api), _) => base_url(api),
-            (None, Some((Some(listen), _))) => base_url(&reachable(*listen).to_string()),
+            (None, Some((Some(listen), _, https))) => {
+                let host_port = reachable(*listen).to_string();
+                if *https {
+                    format!("https://{host_port}")
+                } else {
+                    base_url(&host_port)
+                }
+            }
             (None, _) => DEFAULT_API.to_owned(),
         };
         let token_file = match (&self.token_file, &config) {
             (Some(f), _) => Some(f.clone()),
-            (None, Some((_, api))) => Some(api.token_file_for(self.config.as_deref())),
+            (None, Some((_, api, _))) => Some(api.token_file_for(self.config.as_deref())),
             (None, None) => None,
         };
         let token = token_file.map(|f| read_token(&f)).transpose()?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let mut builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(self.timeout_secs.max(1))))
-            .build()
-            .into();
-        Ok(Resolved { base, token, agent })
+            .timeout_global(Some(Duration::from_secs(self.timeout_secs.max(1))));
+        if base.starts_with("https://") {
+            let Some(ca) = &self.ca_cert else {
+                return Err(TargetError::NoCa { base });
+            };
+            builder = builder.tls_config(https_config(ca)?);
+        }
+        Ok(Resolved {
+            base,
+            token,
+            agent: builder.build().into(),
+        })
     }
+}
+
+/// TLS trusting only the certificates in `ca` (PEM), with the controller's ring provider.
+fn https_config(ca: &std::path::Path) -> Result<TlsConfig, TargetError> {
+    let fail = |reason: String| TargetError::Ca {
+        path: ca.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(ca).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let roots = parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<Certificate<'static>>, _>>()
+        .map_err(|e| fail(format!("not valid PEM: {e}")))?;
+    if roots.is_empty() {
+        return Err(fail(
+            "no certificate in it (expected a PEM block -----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
+    }
+    Ok(TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .unversioned_rustls_crypto_provider(tls_config::provider())
+        .build())
 }
 
 impl Resolved {

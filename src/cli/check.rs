@@ -66,19 +66,33 @@ pub fn main(args: &CheckArgs) -> i32 {
     let Some(config) = load_or_report(&args.config) else {
         return 1;
     };
-    if let Some(tls) = &config.controller().tls {
-        if let Err(errors) = tls_config::server_config(tls) {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!(
-                "{}: {} error{}",
-                args.config.display(),
-                errors.0.len(),
-                if errors.0.len() == 1 { "" } else { "s" }
-            );
-            return 1;
+    let controller_tls = config
+        .controller()
+        .tls
+        .as_ref()
+        .map(|tls| tls_config::server_config(tls).map(drop));
+    let api_tls = config
+        .api()
+        .tls
+        .as_ref()
+        .map(|t| tls_config::api_server_config(&t.cert, &t.key).map(drop));
+    let problems: Vec<_> = [controller_tls, api_tls]
+        .into_iter()
+        .flatten()
+        .filter_map(Result::err)
+        .flat_map(|errors| errors.0)
+        .collect();
+    if !problems.is_empty() {
+        for e in &problems {
+            eprintln!("error: {e}");
         }
+        eprintln!(
+            "{}: {} error{}",
+            args.config.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        return 1;
     }
     let p = config.policy();
     let ports: Vec<String> = p.blocked_ports().iter().map(u16::to_string).collect();

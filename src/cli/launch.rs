@@ -36,6 +36,7 @@ use crate::session::codec_bridge::PacketInSample;
 use crate::api::token::{self, TokenError, TokenSource};
 use crate::api::{bind, serve, ApiServeError, ApiState, Readiness};
 use crate::controller::reporting_reload;
+use crate::controller::tls_config::{self, TlsSetupErrors};
 
 /// Why the observability side could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,10 @@ pub enum LaunchError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    #[error("cannot set up HTTPS for the API:\n{0}")]
+    ApiTls(#[from] TlsSetupErrors),
+    #[error("refusing to start: {0}")]
+    ApiPlaintext(String),
 }
 
 /// What `run` keeps while the controller runs.
@@ -102,6 +107,14 @@ pub async fn start(
     let config = active.config();
     let reporting = config.policy().reporting().clone();
     let addr = api_listen.unwrap_or(config.controller().api_listen);
+    // `check` refused this for the file's address; `--api-listen` is checked here.
+    if let Some(reason) = config.api().plaintext_refusal(addr) {
+        return Err(LaunchError::ApiPlaintext(reason));
+    }
+    let api_tls = match &config.api().tls {
+        Some(t) => Some(tls_config::api_server_config(&t.cert, &t.key)?),
+        None => None,
+    };
     let token_file = config.api().token_file_for(store.path());
     let (api_token, source) = token::load_or_create(&token_file)?;
     match source {
@@ -147,7 +160,7 @@ pub async fn start(
     let api_addr = listener
         .local_addr()
         .map_err(|source| ApiServeError::Bind { addr, source })?;
-    let api = tokio::spawn(serve(listener, state.clone(), shutdown));
+    let api = tokio::spawn(serve(listener, state.clone(), api_tls, shutdown));
     Ok(Observability {
         samples: Some(service.samples),
         observations,

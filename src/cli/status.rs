@@ -75,11 +75,6 @@ fn get_json<T: for<'de> Deserialize<'de>>(api: &Resolved, path: &str) -> Result<
         source,
     })?;
     if status != 200 {
-        let body = if status == 401 && api.token.is_none() {
-            format!("{body} (give --config with the controller's policy file, or --token-file)")
-        } else {
-            body
-        };
         return Err(StatusError::Http { url, status, body });
     }
     serde_json::from_str(&body).map_err(|source| StatusError::BadJson { url, source })
@@ -136,7 +131,8 @@ fn failed_open_lines(out: &mut String, switches: &SwitchList) {
 }
 
 /// The report `status` prints, from the two API answers.
-pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
+/// Renders the switches, then the offenders (`None`: not asked for, as no token was given).
+pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> String {
     let connected = switches.switches.iter().filter(|s| s.connected).count();
     let in_sync = switches
         .switches
@@ -195,6 +191,13 @@ pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
     out.push_str(&super::config_problems::render(&switches.switch_config));
     failed_open_lines(&mut out, switches);
     out.push('\n');
+    let Some(offenders) = offenders else {
+        out.push_str(
+            "offenders: not shown: they need the API token (--config with the running policy \
+             file, or --token-file)\n",
+        );
+        return out;
+    };
     if !offenders.enabled {
         out.push_str("offenders: reporting is off ([reporting] enabled = false)\n");
         return out;
@@ -244,9 +247,12 @@ pub fn render(switches: &SwitchList, offenders: &OffendersResponse) -> String {
 pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
     let api = args.target.resolve()?;
     let switches: SwitchList = get_json(&api, "/api/switches")?;
+    if api.token.is_none() {
+        return Ok(render(&switches, None));
+    }
     let top = args.top.clamp(1, 10_000);
     let offenders: OffendersResponse = get_json(&api, &format!("/api/offenders?limit={top}"))?;
-    Ok(render(&switches, &offenders))
+    Ok(render(&switches, Some(&offenders)))
 }
 
 /// Runs the subcommand; returns the process exit code.
@@ -301,7 +307,7 @@ mod tests {
             r#"{"enabled": false, "tracked": 0, "flagged": 0, "offenders": []}"#,
         )
         .expect("parses");
-        let text = render(&switches, &offenders);
+        let text = render(&switches, Some(&offenders));
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("FAILED OPEN"))
@@ -340,7 +346,7 @@ mod tests {
                  "flagged_at": "2026-11-27T21:04:30.000Z"}]}"#,
         )
         .expect("parses");
-        let text = render(&switches, &offenders);
+        let text = render(&switches, Some(&offenders));
         assert!(
             text.starts_with("policy generation 3; switches: 1 known, 1 connected, 1 in sync\n")
         );

@@ -118,6 +118,53 @@ pub fn server_config(tls: &TlsSettings) -> Result<Arc<ServerConfig>, TlsSetupErr
     Ok(Arc::new(config))
 }
 
+/// The HTTP API's HTTPS configuration (`[api] tls_cert`, `tls_key`): no client certificate is
+/// asked for (the bearer token identifies the client), HTTP/1.1 offered by ALPN.
+pub fn api_server_config(
+    cert: &TlsFile,
+    key: &TlsFile,
+) -> Result<Arc<ServerConfig>, TlsSetupErrors> {
+    let provider = provider();
+    let mut errors = Vec::new();
+    let chain = certificates(cert)
+        .map_err(|problem| {
+            errors.push(TlsSetupError {
+                file: cert.clone(),
+                problem,
+            });
+        })
+        .ok();
+    let private = private_key(key)
+        .map_err(|problem| {
+            errors.push(TlsSetupError {
+                file: key.clone(),
+                problem,
+            });
+        })
+        .ok();
+    let (Some(chain), Some(private)) = (chain, private) else {
+        return Err(TlsSetupErrors(errors));
+    };
+    let certified = certified_key(chain, private, cert, &provider).map_err(|problem| {
+        TlsSetupErrors(vec![TlsSetupError {
+            file: key.clone(),
+            problem,
+        }])
+    })?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| {
+            TlsSetupErrors(vec![TlsSetupError {
+                file: cert.clone(),
+                problem: TlsFileProblem::KeyUnusable(e),
+            }])
+        })?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 fn read(file: &TlsFile) -> Result<Vec<u8>, TlsFileProblem> {
     std::fs::read(&file.path).map_err(TlsFileProblem::Read)
 }

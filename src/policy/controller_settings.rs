@@ -116,6 +116,15 @@ pub enum PlaintextRule {
 }
 
 impl PlaintextRule {
+    /// `"allow"` or `"loopback"`; `None` for anything else.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        match text {
+            "allow" => Some(PlaintextRule::Allow),
+            "loopback" => Some(PlaintextRule::LoopbackOnly),
+            _ => None,
+        }
+    }
+
     /// Whether a plaintext listener on `addr` is permitted.
     pub fn permits(self, addr: SocketAddr) -> bool {
         self == PlaintextRule::Allow || addr.ip().is_loopback()
@@ -220,21 +229,18 @@ pub(crate) fn transport(
     let tls_listen = address(&r.tls_listen, "controller.tls_listen");
     let plaintext = match &r.plaintext {
         None => PlaintextRule::LoopbackOnly,
-        Some(p) => match p.get_ref().as_str() {
-            "allow" => PlaintextRule::Allow,
-            "loopback" => PlaintextRule::LoopbackOnly,
-            other => {
-                problems.push(TransportProblem {
-                    span: p.span(),
-                    field: "controller.plaintext",
-                    reason: format!(
-                        "{other:?} is not a plaintext rule: expected \"loopback\" (the default: \
-                         plain TCP only on loopback addresses) or \"allow\""
-                    ),
-                });
-                PlaintextRule::LoopbackOnly
-            }
-        },
+        Some(p) => PlaintextRule::parse(p.get_ref()).unwrap_or_else(|| {
+            problems.push(TransportProblem {
+                span: p.span(),
+                field: "controller.plaintext",
+                reason: format!(
+                    "{:?} is not a plaintext rule: expected \"loopback\" (the default: \
+                     plain TCP only on loopback addresses) or \"allow\"",
+                    p.get_ref()
+                ),
+            });
+            PlaintextRule::LoopbackOnly
+        }),
     };
     if let Some((addr, span)) = &listen {
         if !plaintext.permits(*addr) {

@@ -24,7 +24,7 @@ mod validate;
 mod validate_subscribers;
 mod validation_context;
 
-pub use api_settings::{ApiSettings, DEFAULT_TOKEN_FILE_NAME};
+pub use api_settings::{ApiSettings, ApiTls, DEFAULT_TOKEN_FILE_NAME};
 pub use bound_exemption::BoundExemptions;
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
 pub use controller_settings::{

@@ -37,6 +37,9 @@ pub(crate) struct RawOvsdb {
 pub(crate) struct RawApi {
     pub token_file: Option<Spanned<String>>,
     pub allowed_hosts: Option<Vec<Spanned<String>>>,
+    pub tls_cert: Option<Spanned<String>>,
+    pub tls_key: Option<Spanned<String>>,
+    pub plaintext: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -56,7 +56,16 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
     for (span, field, message) in ovsdb_warnings {
         cx.warn(&span, format!("{field}: {message}"));
     }
-    let api = api_settings::validate(&mut cx, raw.api.as_ref());
+    let api_listen_span = raw
+        .controller
+        .as_ref()
+        .and_then(|c| c.api_listen.as_ref())
+        .map(Spanned::span);
+    let api = api_settings::validate(
+        &mut cx,
+        raw.api.as_ref(),
+        (controller.api_listen, api_listen_span),
+    );
     if !cx.errors.is_empty() {
         return Err(PolicyErrors(cx.errors));
     }

@@ -55,7 +55,7 @@ pub fn ca(dir: &Path, name: &str) -> Pair {
     }
 }
 
-/// A leaf certificate `name` signed by `ca` (SAN DNS:`name`, v3).
+/// A leaf certificate `name` signed by `ca` (SAN DNS:`name` and IP:127.0.0.1, v3).
 pub fn leaf(dir: &Path, name: &str, ca: &Pair, key: KeyType) -> Pair {
     let (cert, keyf, csr, ext) = (
         format!("{name}-cert.pem"),
@@ -65,7 +65,7 @@ pub fn leaf(dir: &Path, name: &str, ca: &Pair, key: KeyType) -> Pair {
     );
     std::fs::write(
         dir.join(&ext),
-        format!("basicConstraints=CA:FALSE\nsubjectAltName=DNS:{name}\n"),
+        format!("basicConstraints=CA:FALSE\nsubjectAltName=DNS:{name},IP:127.0.0.1\n"),
     )
     .expect("write ext");
     let subj = format!("/CN={name}");

@@ -134,6 +134,7 @@ impl TestApi {
             listener,
             state.clone(),
             limits,
+            None,
             shutdown.clone(),
         ));
         let agent: ureq::Agent = ureq::Agent::config_builder()
