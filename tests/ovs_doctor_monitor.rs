@@ -6,9 +6,8 @@
 //! database that restarts is monitored again.
 mod ovsdb_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use op25b::controller::ovsdb_monitor;
@@ -17,6 +16,7 @@ use op25b::doctor::Listeners;
 use op25b::doctor::ProblemKind;
 use op25b::fleet::SwitchConfigProblems;
 use op25b::policy::Config;
+use op25b_test_support::op25b_run::Op25bRun;
 use ovsdb_support::{wait_for, PrivateOvsdb, BIN};
 use tokio_util::sync::CancellationToken;
 
@@ -238,71 +238,6 @@ fn a_database_that_restarts_is_monitored_again() {
     expect_kinds(&m.problems, &endpoint, "br0", &[], Duration::from_secs(8));
 }
 
-/// `op25b run`'s stderr, line by line.
-struct Run {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Run {
-    fn start(config: &std::path::Path, api: &str) -> Run {
-        let mut child = Command::new(BIN)
-            .args(["run", "--config"])
-            .arg(config)
-            .args(["--log-format", "json", "--listen", "127.0.0.1:0"])
-            .args(["--api-listen", api])
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start op25b run");
-        let stderr = child.stderr.take().expect("piped");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Run {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    fn wait_line(&mut self, needles: &[&str], timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if needles.iter().all(|n| line.contains(n)) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line with {needles:?} within {timeout:?}:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn http_get(url: &str) -> String {
     ureq::get(url)
         .call()
@@ -330,7 +265,12 @@ fn run_logs_exports_and_lists_the_problem_and_its_fix() {
         &format!("[policy]\nrelays = [\"192.0.2.25\"]\n\n[ovsdb]\nendpoints = [{endpoint:?}]\n"),
     );
     let api = format!("127.0.0.1:{}", free_port());
-    let mut run = Run::start(&policy, &api);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--config"])
+        .arg(&policy)
+        .args(["--log-format", "json", "--listen", "127.0.0.1:0"])
+        .args(["--api-listen", &api]);
+    let mut run = Op25bRun::spawn(cmd);
     run.wait_line(
         &["OVSDB monitor connected", &endpoint],
         Duration::from_secs(10),

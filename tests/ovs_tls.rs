@@ -10,26 +10,15 @@
 //! their own (`ip netns`); ovs-vsctl and ovs-ofctl reach them through the unix sockets. The
 //! machine's Open vSwitch is not touched. Needs Open vSwitch installed (not running) and root;
 //! FAILS, never skips, without them.
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use op25b_test_support::op25b_run::Op25bRun;
+use op25b_test_support::temp::temp_dir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_op25b");
 const DPID: &str = "00000000000025b7";
-
-fn temp_dir(tag: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "op25b-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 /// Runs `cmd args` in `dir` with the private Open vSwitch's environment; fails the test on
 /// failure; returns stdout.
@@ -164,32 +153,13 @@ impl PrivateOvs {
     }
 
     /// Starts `op25b run` inside the namespace.
-    fn op25b(&self, policy: &Path) -> Op25b {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.ns, BIN, "run", "--config"])
+    fn op25b(&self, policy: &Path) -> Op25bRun {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.ns, BIN, "run", "--config"])
             .arg(policy)
             .args(["--log-format", "json", "--api-listen", "127.0.0.1:0"])
-            .current_dir(&self.dir)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start op25b");
-        let stderr = child.stderr.take().expect("piped");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Op25b {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
+            .current_dir(&self.dir);
+        Op25bRun::spawn(cmd)
     }
 }
 
@@ -203,42 +173,6 @@ impl Drop for PrivateOvs {
         }
         std::thread::sleep(Duration::from_millis(300));
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
-    }
-}
-
-struct Op25b {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Op25b {
-    fn wait_line(&mut self, needles: &[&str], timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if needles.iter().all(|n| line.contains(n)) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line with {needles:?} within {timeout:?}; lines so far:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-}
-
-impl Drop for Op25b {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -20,18 +20,27 @@ impl Op25bRun {
     /// 127.0.0.1:0` with `RUST_LOG=<rust_log>`; `bin` is the op25b binary, which only the
     /// calling test knows (`env!("CARGO_BIN_EXE_op25b")`).
     pub fn start(bin: &str, config: &Path, listen: &str, rust_log: &str) -> Op25bRun {
-        let child = Command::new(bin)
-            .args(["run", "--config"])
-            .arg(config)
-            .args([
-                "--log-format",
-                "json",
-                "--listen",
-                listen,
-                "--api-listen",
-                "127.0.0.1:0",
-            ])
-            .env("RUST_LOG", rust_log)
+        let mut cmd = Command::new(bin);
+        cmd.args(["run", "--config"]).arg(config).args([
+            "--log-format",
+            "json",
+            "--listen",
+            listen,
+            "--api-listen",
+            "127.0.0.1:0",
+        ]);
+        cmd.env("RUST_LOG", rust_log);
+        Self::spawn(cmd)
+    }
+
+    /// Spawns `cmd` (the caller's full `op25b run ...` command line, perhaps behind `ip netns
+    /// exec`) with stdin and stdout closed and stderr watched; `RUST_LOG=info` unless the
+    /// caller set it.
+    pub fn spawn(mut cmd: Command) -> Op25bRun {
+        if !cmd.get_envs().any(|(k, _)| k == "RUST_LOG") {
+            cmd.env("RUST_LOG", "info");
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

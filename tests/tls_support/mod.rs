@@ -100,18 +100,7 @@ pub fn leaf(dir: &Path, name: &str, ca: &Pair, key: KeyType) -> Pair {
     }
 }
 
-/// A fresh directory under the system temp dir.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "op25b-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
+pub use op25b_test_support::temp::temp_dir;
 
 /// The `[controller]` TLS keys for these files.
 pub fn tls_keys(listen: &str, server: &Pair, client_ca: &Path) -> String {
