@@ -52,21 +52,25 @@ def dpid(number):
 
 
 def policy_listen(policy_path):
-    """(ip, port) of ``[controller] listen`` in a policy file."""
+    """(protocol, ip, port) of a policy file's OpenFlow listener: ``ssl`` and ``[controller]
+    tls_listen`` when it has one (mutual TLS; the switches need ``ovs-vsctl set-ssl``), else
+    ``tcp`` and ``listen``."""
     with open(policy_path, 'rb') as handle:
         policy = tomllib.load(handle)
-    listen = policy.get('controller', {}).get('listen', '127.0.0.1:6653')
+    section = policy.get('controller', {})
+    protocol = 'ssl' if 'tls_listen' in section else 'tcp'
+    listen = section.get('tls_listen', section.get('listen', '127.0.0.1:6653'))
     host, _, port = listen.rpartition(':')
-    return host.strip('[]'), int(port)
+    return protocol, host.strip('[]'), int(port)
 
 
 def policy_controller(policy_path, name='op25b'):
-    """A Mininet RemoteController pointing at the policy's listen address."""
-    ip, port = policy_listen(policy_path)
-    return RemoteController(name, ip=ip, port=port)
+    """A Mininet RemoteController pointing at the policy's listener (``ssl:`` or ``tcp:``)."""
+    protocol, ip, port = policy_listen(policy_path)
+    return RemoteController(name, ip=ip, port=port, protocol=protocol)
 
 
 def controller_class(policy_path):
     """Controller class for ``mn --custom ... --controller op25b``."""
-    ip, port = policy_listen(policy_path)
-    return partial(RemoteController, ip=ip, port=port)
+    protocol, ip, port = policy_listen(policy_path)
+    return partial(RemoteController, ip=ip, port=port, protocol=protocol)

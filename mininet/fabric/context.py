@@ -13,8 +13,9 @@ BLOCKED_TIMEOUT = 1.5
 class Fabric:
     """A running topology plus its controller, responders and the results table."""
 
-    def __init__(self, net, topo, results, controller, log_dir):
+    def __init__(self, net, topo, results, controller, log_dir, transport):
         self.net = net
+        self.transport = transport  # fabric/transport.py: how the bridges reach the controller
         self.topo = topo
         self.results = results
         self.controller = controller

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 import tomllib
+import urllib.error
 import urllib.request
 
 from . import procs
@@ -44,21 +45,38 @@ class Controller:
         self.proc = None
         with open(policy_path, 'rb') as handle:
             policy = tomllib.load(handle)
-        self.api = policy.get('controller', {}).get('api_listen', '127.0.0.1:9325')
+        section = policy.get('controller', {})
+        self.api = section.get('api_listen', '127.0.0.1:9325')
+        # (protocol, host, port) switches connect to: tls_listen (mutual TLS) if set, else listen
+        listen = section.get('tls_listen', section.get('listen', '127.0.0.1:6653'))
+        host, _, port = listen.rpartition(':')
+        self.listener = ('ssl' if 'tls_listen' in section else 'tcp', host.strip('[]'), int(port))
         # The controller creates its API token (mode 0600) on first start: [api] token_file,
         # by default `api-token` next to the policy file. /api/offenders and /api/reload need it.
         token_file = policy.get('api', {}).get('token_file', 'api-token')
         self.token_file = os.path.join(os.path.dirname(os.path.abspath(policy_path)), token_file)
 
-    def api_request(self, path):
-        """A request for `path` on the API, with the controller's token when it has made one."""
+    def api_request(self, path, token=True):
+        """A request for `path` on the API, with the controller's token (when it has made one and
+        `token`)."""
         request = urllib.request.Request('http://%s%s' % (self.api, path))
         try:
             with open(self.token_file) as handle:
-                request.add_header('Authorization', 'Bearer ' + handle.read().strip())
+                if token:
+                    request.add_header('Authorization', 'Bearer ' + handle.read().strip())
         except OSError:
             pass
         return request
+
+    def api_status(self, path, token=True):
+        """The HTTP status of a GET (with or without the token), or the error if none came."""
+        try:
+            with urllib.request.urlopen(self.api_request(path, token), timeout=2) as resp:
+                return resp.status
+        except urllib.error.HTTPError as err:
+            return err.code
+        except OSError as err:
+            return str(err)
 
     def start(self):
         log = open(self.log_path, 'a')

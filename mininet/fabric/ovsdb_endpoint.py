@@ -13,12 +13,9 @@ def socket_path():
     return os.path.join(os.environ.get('OVS_RUNDIR', '/var/run/openvswitch'), 'db.sock')
 
 
-def add_to(policy_path):
-    """Appends the `[ovsdb]` table to a policy file that has none."""
-    with open(policy_path) as handle:
-        text = handle.read()
+def add_to(text):
+    """A policy text with the `[ovsdb]` table appended (unchanged if it has one)."""
     if '\n[ovsdb]' in text:
-        return
-    with open(policy_path, 'a') as handle:
-        handle.write('\n# Added by the scenario runner: the fabric\'s own database.\n'
-                     '[ovsdb]\nendpoints = ["unix:%s"]\n' % socket_path())
+        return text
+    return text + ('\n# Added by the scenario runner: the fabric\'s own database.\n'
+                   '[ovsdb]\nendpoints = ["unix:%s"]\n' % socket_path())

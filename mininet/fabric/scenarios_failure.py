@@ -6,13 +6,11 @@ controller killed -> restarted -> flows wiped -> bridge re-added -> reload -> br
 """
 
 import os
-import shutil
 import signal
 import time
 
 from . import controller as ctl
-from . import ovsdb_endpoint
-from . import procs, scenarios_failopen, traffic
+from . import procs, scenarios_failopen, traffic, transport
 
 RESTORE_LIMIT_SECS = 15  # reconnect back-off (1 s), handshake, sync, and margin
 # A wipe is healed by the switch's FLOW_REMOVED (our flows carry send_flow_rem), not by the audit
@@ -127,8 +125,8 @@ def all_synced_generation(f, newer_than):
 
 
 def replace_policy(f, source):
-    shutil.copyfile(source, f.controller.policy_path)
-    ovsdb_endpoint.add_to(f.controller.policy_path)
+    """The live policy becomes `source` (on this run's transport), then SIGHUP."""
+    transport.write_live_policy(source, f.controller.policy_path, f.transport)
     offset = f.controller.log_size()
     f.controller.signal(signal.SIGHUP)
     return offset

@@ -5,12 +5,27 @@ Runs after the traffic scenario, which made blocked port-25 attempts from sub1 a
 subscriber is flagged within seconds, a one-server client is not, /metrics parses.
 """
 
+import os
 import time
 
 from . import offender_spray
 
 
+def token_required(f, s):
+    """/api/offenders answers only with the bearer token the controller created ([api] token_file)."""
+    mode = None
+    try:
+        mode = oct(os.stat(f.controller.token_file).st_mode & 0o777)
+    except OSError as err:
+        mode = str(err)
+    f.check(s, 'API token file created by the controller', 'mode 0o600', mode, mode == '0o600')
+    without, with_token = (f.controller.api_status('/api/offenders', token) for token in (False, True))
+    f.check(s, 'GET /api/offenders without / with the token', '401 / 200', '%s / %s' % (without, with_token),
+            without == 401 and with_token == 200)
+
+
 def offenders(f, s='offenders'):
+    token_required(f, s)
     body = None
     for _ in range(10):  # samples travel switch -> PACKET_IN -> table: allow a moment
         body = f.controller.api_get('/api/offenders?limit=1000')
