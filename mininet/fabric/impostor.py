@@ -37,7 +37,7 @@ def read_exactly(sock, count):
 
 def claim(host, port, cert, key, ca_cert, dpid, limit=3.0):
     """Connects, claims `dpid`, reads until closed or `limit` seconds.  Returns a dict:
-    handshake (TLS version or the error), closed (bool), secs, kinds (message types received),
+    handshake (TLS version or the error), closed (bool), secs, kinds (message types received; multipart requests as 18/their type),
     revealed (FLOW_MODs or flow-table reads received: the controller treated it as the switch)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False  # like Open vSwitch: the controller's CA is what is checked
@@ -58,7 +58,8 @@ def claim(host, port, cert, key, ca_cert, dpid, limit=3.0):
         while time.monotonic() - started < limit:
             _version, kind, length, xid = struct.unpack('!BBHI', read_exactly(sock, 8))
             body = read_exactly(sock, length - 8) if length > 8 else b''
-            outcome['kinds'].append(kind)
+            outcome['kinds'].append('%d/%d' % (kind, struct.unpack('!H', body[:2])[0])
+                                    if kind == MULTIPART_REQUEST and len(body) >= 2 else str(kind))
             if kind == FEATURES_REQUEST:
                 sock.sendall(features_reply(xid, dpid))
             elif kind == ECHO_REQUEST:
