@@ -34,16 +34,16 @@ def session_lines(text):
 
 def sessions(f, s, log_offset=0):
     transport = f.transport
-    if not transport.tls:
-        f.check(s, 'transport', 'plain TCP (--system-ovs: set-ssl is global, never changed on a shared OVS)',
-                'tcp', True)
-        return
+    scheme = 'ssl:' if transport.tls else 'tcp:'
     targets = {}
     for bridge in f.topo.SWITCHES:
         _code, out = procs.run('ovs-vsctl --timeout=5 get-controller %s' % bridge)
         targets[bridge] = out.strip()
-    f.check(s, "every bridge's controller target", 'ssl:...', ' '.join(sorted(set(targets.values()))),
-            all(t.startswith('ssl:') for t in targets.values()))
+    f.check(s, "every bridge's controller target", scheme + '...' if transport.tls else
+            'tcp:... (--system-ovs: set-ssl is global, never changed on a shared OVS)',
+            ' '.join(sorted(set(targets.values()))), all(t.startswith(scheme) for t in targets.values()))
+    if not transport.tls:
+        return
     found = session_lines(f.controller.log_since(log_offset))
     versions = sorted({entry.get('version') for entry in found})
     certs = {entry.get('cert') for entry in found}
