@@ -1,9 +1,11 @@
 """The op25b controller as a process under test: build, start, signal, wait for sync."""
 
+import http.client
 import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import time
 import tomllib
@@ -38,7 +40,7 @@ def build(repo):
 class Controller:
     """One `op25b run --config FILE` process, its log file and its policy's API address."""
 
-    def __init__(self, binary, policy_path, log_path):
+    def __init__(self, binary, policy_path, log_path, api_ca=None):
         self.binary = binary
         self.policy_path = policy_path
         self.log_path = log_path
@@ -47,6 +49,13 @@ class Controller:
             policy = tomllib.load(handle)
         section = policy.get('controller', {})
         self.api = section.get('api_listen', '127.0.0.1:9325')
+        # HTTPS when [api] has tls_cert; its certificate is checked against api_ca (the run's
+        # controller CA), not against a host name (it names no address, as with Open vSwitch).
+        self.api_scheme = 'https' if 'tls_cert' in policy.get('api', {}) else 'http'
+        self.api_context = None
+        if self.api_scheme == 'https':
+            self.api_context = ssl.create_default_context(cafile=api_ca)
+            self.api_context.check_hostname = False
         # (protocol, host, port) switches connect to: tls_listen (mutual TLS) if set, else listen
         listen = section.get('tls_listen', section.get('listen', '127.0.0.1:6653'))
         host, _, port = listen.rpartition(':')
@@ -56,10 +65,10 @@ class Controller:
         token_file = policy.get('api', {}).get('token_file', 'api-token')
         self.token_file = os.path.join(os.path.dirname(os.path.abspath(policy_path)), token_file)
 
-    def api_request(self, path, token=True):
+    def api_request(self, path, token=True, scheme=None):
         """A request for `path` on the API, with the controller's token (when it has made one and
-        `token`)."""
-        request = urllib.request.Request('http://%s%s' % (self.api, path))
+        `token`), over the API's scheme unless `scheme` says otherwise."""
+        request = urllib.request.Request('%s://%s%s' % (scheme or self.api_scheme, self.api, path))
         try:
             with open(self.token_file) as handle:
                 if token:
@@ -68,15 +77,18 @@ class Controller:
             pass
         return request
 
-    def api_status(self, path, token=True):
+    def api_status(self, path, token=True, scheme=None):
         """The HTTP status of a GET (with or without the token), or the error if none came."""
         try:
-            with urllib.request.urlopen(self.api_request(path, token), timeout=2) as resp:
+            request = self.api_request(path, token, scheme)
+            with urllib.request.urlopen(request, timeout=2, context=self.api_context) as resp:
                 return resp.status
         except urllib.error.HTTPError as err:
             return err.code
+        except http.client.HTTPException as err:  # e.g. a TLS alert where a status line should be
+            return type(err).__name__
         except OSError as err:
-            return str(err)
+            return '%s: %s' % (type(err).__name__, err)
 
     def start(self):
         log = open(self.log_path, 'a')
@@ -123,7 +135,7 @@ class Controller:
     def api_get(self, path):
         """GET a JSON document from the controller's API, or None if it does not answer."""
         try:
-            with urllib.request.urlopen(self.api_request(path), timeout=1) as resp:
+            with urllib.request.urlopen(self.api_request(path), timeout=1, context=self.api_context) as resp:
                 return json.loads(resp.read().decode())
         except (OSError, ValueError):
             return None
@@ -131,7 +143,7 @@ class Controller:
     def api_text(self, path):
         """GET a text document (e.g. /metrics) from the controller's API, or None if it does not answer."""
         try:
-            with urllib.request.urlopen(self.api_request(path), timeout=2) as resp:
+            with urllib.request.urlopen(self.api_request(path), timeout=2, context=self.api_context) as resp:
                 return resp.read().decode()
         except (OSError, UnicodeDecodeError):
             return None

@@ -37,8 +37,9 @@ def read_exactly(sock, count):
 
 def claim(host, port, cert, key, ca_cert, dpid, limit=3.0):
     """Connects, claims `dpid`, reads until closed or `limit` seconds.  Returns a dict:
-    handshake (TLS version or the error), closed (bool), secs, kinds (message types received; multipart requests as 18/their type),
-    revealed (FLOW_MODs or flow-table reads received: the controller treated it as the switch)."""
+    handshake (TLS version or the error), closed (bool), secs, kinds (message types received;
+    multipart requests as 18/their type), revealed (FLOW_MODs or flow-table reads received: the
+    controller treated it as the switch)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False  # like Open vSwitch: the controller's CA is what is checked
     context.load_verify_locations(ca_cert)

@@ -44,6 +44,10 @@ def sessions(f, s, log_offset=0):
             ' '.join(sorted(set(targets.values()))), all(t.startswith(scheme) for t in targets.values()))
     if not transport.tls:
         return
+    secure, plain = (f.controller.api_status('/api/switches', scheme=scheme) for scheme in ('https', 'http'))
+    f.check(s, "API over HTTPS (checked against the run's CA) / plain HTTP", 'https 200 / no answer',
+            '%s %s / %s' % (f.controller.api_scheme, secure, plain),
+            f.controller.api_scheme == 'https' and secure == 200 and not isinstance(plain, int))
     found = session_lines(f.controller.log_since(log_offset))
     versions = sorted({entry.get('version') for entry in found})
     certs = {entry.get('cert') for entry in found}

@@ -3,9 +3,11 @@
 The topologies' policy files (topologies/*.toml) name a plain `listen` address so that `op25b
 check` and `mn --custom` work on a bare checkout; the runner turns the live copy into a TLS-only
 policy: `listen` becomes `tls_listen` on the same address, with the run's certificates (fabric/
-pki.py), and no plain-TCP listener is left.  With `pin`, every `[[switch]]` also gets
-`cert_sha256` = the fingerprint of the switch certificate, so the controller accepts each dpid
-only from that certificate (the impostor scenario relies on it).
+pki.py), and no plain-TCP listener is left; the API is served over HTTPS with the controller's
+certificate (`[api] tls_cert`, `tls_key`; fabric/controller.py checks it against the run's CA).
+With `pin`, every `[[switch]]` also gets `cert_sha256` = the fingerprint of the switch
+certificate, so the controller accepts each dpid only from that certificate (the impostor
+scenario relies on it).
 
 TLS 1.2 is forced on Open vSwitch's side (`ovs-vswitchd --ssl-protocols=TLSv1.2`, the way
 tests/ovs_tls.rs does it on OVS 3.1): the controller offers 1.3 and 1.2 and must still enforce
@@ -57,7 +59,10 @@ class Transport:
             raise RuntimeError('expected one `listen = "..."` line to turn into tls_listen')
         if self.pin:
             text = SWITCH.sub('[[switch]]\ncert_sha256 = "%s"' % self.pki.fingerprint(), text)
-        return text
+        if '\n[api]' in text:
+            raise RuntimeError('the topology policy has an [api] table: the runner adds its own')
+        return text + ('\n# Added by the scenario runner: the API over HTTPS, the controller\'s certificate.\n'
+                       '[api]\ntls_cert = "%s"\ntls_key = "%s"\n' % (self.pki.controller_cert, self.pki.controller_key))
 
 
 def write_live_policy(source, dest, transport):
