@@ -173,6 +173,12 @@ impl Collector for FabricCollector {
             "PACKET_INs not trusted as samples of op25b's drop flows (never reach the offender table), by reason",
             &untrusted,
         )?;
+        counter(
+            &mut enc,
+            "op25b_samples_shed",
+            "Trusted samples dropped because the offender service was behind (its bounded queue full), all switches",
+            guards.samples_shed(),
+        )?;
 
         // The Prometheus state-set pattern: every state, 1 for the one the switch is in, 0 for
         // the others, so `== 1` queries and state changes both work without absent series.

@@ -18,6 +18,7 @@ impl From<&Reporting> for OffenderConfig {
             flag_distinct_destinations: usize::try_from(reporting.threshold_destinations)
                 .unwrap_or(usize::MAX),
             window: Duration::from_secs(reporting.window_secs),
+            ipv6_prefix_len: reporting.ipv6_prefix_len,
             ..OffenderConfig::default()
         }
     }
@@ -67,9 +68,11 @@ mod tests {
             threshold_attempts: 12,
             threshold_destinations: 3,
             window_secs: 60,
+            ipv6_prefix_len: 56,
             ..Reporting::default()
         };
         let config = OffenderConfig::from(&reporting);
+        assert_eq!(config.ipv6_prefix_len, 56);
         assert_eq!(config.max_offenders, 7);
         assert_eq!(config.flag_attempts, 12);
         assert_eq!(config.flag_distinct_destinations, 3);

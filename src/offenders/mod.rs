@@ -6,7 +6,7 @@
 //! 1. [`sample::parse_sample`] turns the bytes into a [`Sample`] (MAC, VLANs, IPs, TCP ports and
 //!    flags, or "later fragment").
 //! 2. [`table::OffenderTable::record`] counts connection attempts per subscriber
-//!    (switch, port, MAC, IP) and returns an [`InfectionEvent`] once when a subscriber starts to
+//!    (switch, port, MAC, IPv4 address or IPv6 prefix) and returns an [`InfectionEvent`] once when a subscriber starts to
 //!    look like a spambot.
 //! 3. [`report::ReportSink`] writes each event as one X-ARF `bot-infection` JSON line.
 //!
@@ -26,7 +26,7 @@ pub use report_file::{ReportFile, Rotation};
 pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};
 pub use table::{
     InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable,
-    OffenderView, SampleContext, SubscriberKey,
+    OffenderView, SampleContext, SubscriberKey, MAX_SOURCE_ADDRESSES,
 };
 
 #[cfg(test)]

@@ -11,7 +11,10 @@
 //! `Occurrences`. The schema does not forbid other properties; the switch and port where the
 //! subscriber was seen, its MAC and the attempt counts are added under X-ARF-style names
 //! (`Switch`, `Switch-Port`, `Source-MAC`, `First-Seen`, `Attempts-In-Window`,
-//! `Distinct-Destinations-In-Window`).
+//! `Distinct-Destinations-In-Window`), and for an IPv6 subscriber, counted per prefix, the
+//! prefix (`Source-Prefix`, e.g. `2001:db8:1:2::/64`) and the addresses seen in it
+//! (`Source-Addresses`, at most [`super::table::MAX_SOURCE_ADDRESSES`]; `Source` is the one
+//! that crossed the threshold).
 //!
 //! [`ReportSink`] appends the lines to a file or writes them to standard output. It does
 //! blocking I/O: call it from a blocking context (`spawn_blocking` or a dedicated thread).
@@ -20,6 +23,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use ipnet::IpNet;
 use op25b_proto::MacAddr;
 use serde::Serialize;
 
@@ -107,6 +111,12 @@ pub struct BotInfectionReport {
     pub attempts_in_window: usize,
     #[serde(rename = "Distinct-Destinations-In-Window")]
     pub distinct_destinations_in_window: usize,
+    /// IPv6 only: the prefix the subscriber is counted under.
+    #[serde(rename = "Source-Prefix", skip_serializing_if = "Option::is_none")]
+    pub source_prefix: Option<IpNet>,
+    /// IPv6 only: the distinct source addresses seen in that prefix.
+    #[serde(rename = "Source-Addresses", skip_serializing_if = "Option::is_none")]
+    pub source_addresses: Option<Vec<IpAddr>>,
 }
 
 /// The schema's `Source-Type` / `Destination-Type` value for an address.
@@ -154,6 +164,10 @@ impl BotInfectionReport {
             first_seen: event.first_seen.to_rfc3339(),
             attempts_in_window: event.attempts_in_window,
             distinct_destinations_in_window: event.distinct_destinations_in_window,
+            source_prefix: event.source_prefix,
+            source_addresses: event
+                .source_prefix
+                .map(|_| event.source_addresses.clone()),
         }
     }
 

@@ -28,6 +28,8 @@ fn event_v4() -> InfectionEvent {
         in_port: 3,
         source_mac: MacAddr([0x02, 0, 0, 0, 0, 1]),
         source_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+        source_prefix: None,
+        source_addresses: vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))],
         source_port: 40_029,
         destination_ip: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 5)),
         destination_port: 25,
@@ -43,6 +45,11 @@ fn event_v4() -> InfectionEvent {
 fn event_v6() -> InfectionEvent {
     InfectionEvent {
         source_ip: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+        source_prefix: Some("2001:db8::/64".parse().expect("prefix")),
+        source_addresses: vec![
+            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9)),
+            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+        ],
         destination_ip: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 7)),
         ..event_v4()
     }
@@ -104,6 +111,9 @@ fn a_report_has_the_schema_fields_and_values() {
     assert_eq!(report["Switch-Port"], 3);
     assert_eq!(report["Source-MAC"], "02:00:00:00:00:01");
     assert_eq!(report["Schema-URL"], BOT_INFECTION_SCHEMA_URL);
+    // An IPv4 subscriber is counted per address: no prefix fields.
+    assert!(report.get("Source-Prefix").is_none(), "{report}");
+    assert!(report.get("Source-Addresses").is_none(), "{report}");
     let user_agent = report["User-Agent"].as_str().expect("string");
     assert!(user_agent.starts_with("op25b/"), "{user_agent}");
     let id = report["Report-ID"].as_str().expect("string");
@@ -124,6 +134,11 @@ fn ipv6_sources_are_typed_ipv6() {
     assert_eq!(json["Source-Type"], "ipv6");
     assert_eq!(json["Source"], "2001:db8::1");
     assert_eq!(json["Destination-Type"], "ipv6");
+    assert_eq!(json["Source-Prefix"], "2001:db8::/64");
+    assert_eq!(
+        json["Source-Addresses"],
+        serde_json::json!(["2001:db8::9", "2001:db8::1"])
+    );
 }
 
 #[test]

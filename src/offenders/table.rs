@@ -3,7 +3,13 @@
 //!
 //! # What is counted
 //!
-//! A subscriber is keyed by `(dpid, in_port, source MAC, source IP)`. Only a TCP SYN without
+//! A subscriber is keyed by `(dpid, in_port, source MAC, source)`, where the source is the
+//! IPv4 address, or for IPv6 the address's prefix of [`OffenderConfig::ipv6_prefix_len`] bits
+//! (policy `[reporting] ipv6_prefix_len`, default 64): an infected IPv6 host rotating privacy
+//! addresses inside its /64 (or across its delegated /56, with 56) never reaches a threshold
+//! per /128, but is one subscriber per prefix. Each entry remembers the first
+//! [`MAX_SOURCE_ADDRESSES`] distinct addresses it saw and the last one, for the view and the
+//! report. Only a TCP SYN without
 //! ACK/RST is a *connection attempt*. One `connect()` retransmits its SYN (Linux: after 1, 3,
 //! 7, 15, 31 and 63 s, giving up at about 127 s with the default `tcp_syn_retries = 6`), so a
 //! SYN with the same destination IP and the same source port as an attempt still in the
@@ -35,18 +41,19 @@
 //!
 //! At most `max_offenders` entries (default 100,000); inserting one more evicts the least
 //! recently active entry (an LRU, from the `lru` crate). Per entry, the ring holds at most
-//! `flag_attempts` attempts and the lifetime distinct-destination set at most
-//! `max_tracked_destinations` (default 32) addresses; past that the count saturates and the
-//! view says so. Measured with `size_of` (test `entry_memory_is_small`): the fixed part of an
-//! entry, key plus state, is [`ENTRY_FIXED_BYTES`] = 168 bytes; each ring slot is 32 bytes and
-//! each tracked destination 17 (an `IpAddr`). Both buffers grow only as the subscriber sends
+//! `flag_attempts` attempts, the lifetime distinct-destination set at most
+//! `max_tracked_destinations` (default 32) addresses (past that the count saturates and the
+//! view says so), and the source addresses seen at most [`MAX_SOURCE_ADDRESSES`] (8). Measured
+//! with `size_of` (test `entry_memory_is_small`): the fixed part of an entry, key plus state,
+//! is [`ENTRY_FIXED_BYTES`] = 208 bytes; each ring slot is 32 bytes and each tracked
+//! destination or source 17 (an `IpAddr`). The buffers grow only as the subscriber sends
 //! (capacities double: 4, 8, 16, 32), so with the defaults an entry holds at most
-//! 168 + 32 x 32 + 32 x 17 = 1,736 bytes, and a subscriber with a handful of attempts about
-//! 168 + 4 x 32 + 4 x 17 = 364. The LRU adds about 35 bytes per entry (two list pointers per
-//! node; a key pointer, an entry pointer and a control byte per hash slot). Worst case for
-//! 100,000 entries is therefore about 180 MB, reached only if 100,000 subscribers each made
-//! 32+ attempts to 32+ hosts (over 3 million samples, at most 20 per second per switch) with
-//! none idle for 10 minutes.
+//! 208 + 32 x 32 + 32 x 17 + 8 x 17 = 1,912 bytes, and a subscriber with a handful of attempts
+//! from one address about 208 + 4 x 32 + 4 x 17 + 17 = 421. The LRU adds about 35 bytes per
+//! entry (two list pointers per node; a key pointer, an entry pointer and a control byte per
+//! hash slot). Worst case for 100,000 entries is therefore about 195 MB, reached only if
+//! 100,000 subscribers each made 32+ attempts to 32+ hosts (over 3 million samples, at most 20
+//! per second per switch) with none idle for 10 minutes.
 //!
 //! Times come in as [`UnixMillis`]; a clock stepping backwards is tolerated (durations
 //! saturate at zero), and the table never panics.
@@ -54,6 +61,8 @@
 use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::time::Duration;
 
 use lru::LruCache;
@@ -81,7 +90,12 @@ pub struct OffenderConfig {
     pub retransmit_window: Duration,
     /// Most distinct destinations remembered per entry for the view (count saturates).
     pub max_tracked_destinations: usize,
+    /// IPv6 sources are counted per prefix of this many bits (1..=128); IPv4 per address.
+    pub ipv6_prefix_len: u8,
 }
+
+/// Most distinct source addresses an entry remembers (an IPv6 prefix may show many).
+pub const MAX_SOURCE_ADDRESSES: usize = 8;
 
 impl Default for OffenderConfig {
     fn default() -> Self {
@@ -92,6 +106,7 @@ impl Default for OffenderConfig {
             window: Duration::from_secs(10 * 60),
             retransmit_window: Duration::from_secs(130),
             max_tracked_destinations: 32,
+            ipv6_prefix_len: 64,
         }
     }
 }
@@ -108,6 +123,8 @@ pub enum OffenderConfigError {
     DistinctAboveAttempts { distinct: usize, attempts: usize },
     #[error("offenders: window must be longer than zero")]
     ZeroWindow,
+    #[error("offenders: ipv6_prefix_len {0} is out of range: expected 1..=128")]
+    Ipv6PrefixLen(u8),
 }
 
 impl OffenderConfig {
@@ -135,6 +152,9 @@ impl OffenderConfig {
         if self.window.is_zero() {
             return Err(OffenderConfigError::ZeroWindow);
         }
+        if !(1..=128).contains(&self.ipv6_prefix_len) {
+            return Err(OffenderConfigError::Ipv6PrefixLen(self.ipv6_prefix_len));
+        }
         Ok(())
     }
 }
@@ -153,7 +173,27 @@ pub struct SubscriberKey {
     pub dpid: u64,
     pub in_port: u32,
     pub source_mac: MacAddr,
-    pub source_ip: IpAddr,
+    /// The IPv4 address as a /32, or the IPv6 address's `ipv6_prefix_len` prefix.
+    pub source: IpNet,
+}
+
+impl SubscriberKey {
+    /// What `source_ip` is counted under: itself for IPv4, its prefix of `ipv6_prefix_len`
+    /// bits for IPv6 (a length over 128 counts per address).
+    pub fn source_of(source_ip: IpAddr, ipv6_prefix_len: u8) -> IpNet {
+        match source_ip {
+            IpAddr::V4(a) => IpNet::V4(Ipv4Net::from(a)),
+            IpAddr::V6(a) => IpNet::V6(
+                Ipv6Net::new(a, ipv6_prefix_len)
+                    .map_or_else(|_| Ipv6Net::from(a), |net| net.trunc()),
+            ),
+        }
+    }
+}
+
+/// The prefix a view or event shows: `Some` for an IPv6 subscriber only.
+fn shown_prefix(source: IpNet) -> Option<IpNet> {
+    matches!(source, IpNet::V6(_)).then_some(source)
 }
 
 /// Returned once when a subscriber crosses the threshold: the input of an abuse report.
@@ -163,7 +203,12 @@ pub struct InfectionEvent {
     pub in_port: u32,
     #[serde(with = "super::mac_json")]
     pub source_mac: MacAddr,
+    /// Source address of the attempt that crossed the threshold.
     pub source_ip: IpAddr,
+    /// For an IPv6 subscriber, the prefix it is counted under (`ipv6_prefix_len`).
+    pub source_prefix: Option<IpNet>,
+    /// Distinct source addresses seen (first [`MAX_SOURCE_ADDRESSES`]).
+    pub source_addresses: Vec<IpAddr>,
     /// Source port of the attempt that crossed the threshold.
     pub source_port: u16,
     /// Destination of the attempt that crossed the threshold.
@@ -190,7 +235,15 @@ pub struct OffenderView {
     pub port: u32,
     #[serde(with = "super::mac_json")]
     pub source_mac: MacAddr,
+    /// The last source address seen.
     pub source_ip: IpAddr,
+    /// For an IPv6 subscriber, the prefix it is counted under (`ipv6_prefix_len`); absent for
+    /// IPv4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_prefix: Option<IpNet>,
+    /// Distinct source addresses seen (first [`MAX_SOURCE_ADDRESSES`]).
+    #[serde(default)]
+    pub source_addresses: Vec<IpAddr>,
     /// Connection attempts since the entry was created (retransmissions excluded).
     pub attempts: u32,
     /// Distinct destination IPs seen (at most `max_tracked_destinations`).
@@ -244,6 +297,10 @@ struct Offender {
     recent: VecDeque<Attempt>,
     /// Distinct destinations ever seen by this entry, at most `max_tracked_destinations`.
     destinations: Vec<IpAddr>,
+    /// Distinct source addresses seen, at most [`MAX_SOURCE_ADDRESSES`]; the last one seen
+    /// is `last_source`.
+    sources: Vec<IpAddr>,
+    last_source: IpAddr,
 }
 
 /// Bytes of one entry without its two growable buffers' contents: key, counters, buffer
@@ -252,7 +309,7 @@ struct Offender {
 pub const ENTRY_FIXED_BYTES: usize = size_of::<SubscriberKey>() + size_of::<Offender>();
 
 impl Offender {
-    fn new(now: UnixMillis) -> Self {
+    fn new(now: UnixMillis, source: IpAddr) -> Self {
         Self {
             first_seen: now,
             last_seen: now,
@@ -264,6 +321,15 @@ impl Offender {
             last_destination: None,
             recent: VecDeque::new(),
             destinations: Vec::new(),
+            sources: vec![source],
+            last_source: source,
+        }
+    }
+
+    fn saw_source(&mut self, source: IpAddr) {
+        self.last_source = source;
+        if self.sources.len() < MAX_SOURCE_ADDRESSES && !self.sources.contains(&source) {
+            self.sources.push(source);
         }
     }
 
@@ -320,7 +386,7 @@ impl OffenderTable {
             dpid: context.dpid,
             in_port: context.in_port,
             source_mac: sample.source_mac,
-            source_ip: sample.source_ip,
+            source: SubscriberKey::source_of(sample.source_ip, self.config.ipv6_prefix_len),
         };
         let now = context.now;
         let window = self.config.window;
@@ -332,9 +398,12 @@ impl OffenderTable {
                 if entry.flagged_at.is_some() {
                     unflagged += 1;
                 }
-                *entry = Offender::new(now);
+                *entry = Offender::new(now, sample.source_ip);
             }
-        } else if let Some((_, old)) = self.entries.push(key, Offender::new(now)) {
+        } else if let Some((_, old)) = self
+            .entries
+            .push(key, Offender::new(now, sample.source_ip))
+        {
             // `push` returns the evicted LRU entry (it never replaces: the key was absent).
             evicted_flagged = old.flagged_at.is_some();
             self.stats.evicted = self.stats.evicted.saturating_add(1);
@@ -345,6 +414,7 @@ impl OffenderTable {
 
         let entry = self.entries.get_mut(&key)?;
         entry.last_seen = entry.last_seen.max(now);
+        entry.saw_source(sample.source_ip);
 
         let tcp = match sample.transport {
             Transport::LaterFragment { .. } => {
@@ -405,7 +475,9 @@ impl OffenderTable {
             dpid: key.dpid,
             in_port: key.in_port,
             source_mac: key.source_mac,
-            source_ip: key.source_ip,
+            source_ip: sample.source_ip,
+            source_prefix: shown_prefix(key.source),
+            source_addresses: entry.sources.clone(),
             source_port: tcp.source_port,
             destination_ip: destination,
             destination_port: tcp.destination_port,
@@ -494,7 +566,9 @@ impl OffenderTable {
             dpid: key.dpid,
             port: key.in_port,
             source_mac: key.source_mac,
-            source_ip: key.source_ip,
+            source_ip: entry.last_source,
+            source_prefix: shown_prefix(key.source),
+            source_addresses: entry.sources.clone(),
             attempts: entry.attempts,
             distinct_destinations: entry.destinations.len(),
             distinct_destinations_saturated: entry.destinations.len()

@@ -60,7 +60,7 @@ fn key(who: u8) -> SubscriberKey {
         dpid: DPID,
         in_port: PORT,
         source_mac,
-        source_ip,
+        source: SubscriberKey::source_of(source_ip, 64),
     }
 }
 
@@ -390,10 +390,11 @@ fn entry_memory_is_small() {
     let config = OffenderConfig::default();
     let worst = fixed
         + config.flag_attempts.next_power_of_two() * attempt
-        + config.max_tracked_destinations * size_of::<IpAddr>();
+        + config.max_tracked_destinations * size_of::<IpAddr>()
+        + MAX_SOURCE_ADDRESSES * size_of::<IpAddr>();
     println!("entry fixed {fixed} B, attempt {attempt} B, worst case with defaults {worst} B");
     assert_eq!(attempt, 32);
-    assert!(fixed <= 192, "fixed part grew to {fixed} bytes");
+    assert!(fixed <= 208, "fixed part grew to {fixed} bytes");
     assert!(worst <= 2048, "worst case grew to {worst} bytes");
 }
 
@@ -467,5 +468,81 @@ proptest! {
             prop_assert_eq!(flagged, table.flagged_count());
         }
         prop_assert_eq!(events, table.stats().flagged_events);
+    }
+}
+
+/// A SYN from one IPv6 host that takes a new privacy address every 2 attempts: attempt `i`
+/// comes from `2001:db8:0:SUBNET::ADDR` where SUBNET and ADDR come from `address(i)`.
+fn rotating_v6(i: u16, address: impl Fn(u16) -> (u16, u16)) -> Sample {
+    let (subnet, host) = address(i);
+    Sample {
+        source_ip: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, subnet, 0x1000, 0, 0, host)),
+        destination_ip: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xff, 0, 0, 0, 0, 1 + i % 7)),
+        ..syn(1, outside(1), 30_000 + i)
+    }
+}
+
+/// Feeds 40 rotating attempts, one a second; the events seen.
+fn rotate(table: &mut OffenderTable, address: impl Fn(u16) -> (u16, u16)) -> Vec<InfectionEvent> {
+    (0..40)
+        .filter_map(|i| table.record(&rotating_v6(i, &address), at(u64::from(i) * SECOND)))
+        .collect()
+}
+
+#[test]
+fn an_ipv6_host_rotating_addresses_in_its_64_is_one_subscriber_reported_with_prefix_and_addresses(
+) {
+    let mut table = table(OffenderConfig::default());
+    let events = rotate(&mut table, |i| (0, i / 2));
+    assert_eq!(events.len(), 1, "flagged once, per /64");
+    let event = &events[0];
+    assert_eq!(event.source_prefix, Some("2001:db8:0:0::/64".parse().expect("net")));
+    assert_eq!(event.source_ip, rotating_v6(29, |i| (0, i / 2)).source_ip);
+    assert_eq!(event.source_addresses.len(), MAX_SOURCE_ADDRESSES);
+    assert_eq!(event.source_addresses[0], rotating_v6(0, |i| (0, i / 2)).source_ip);
+    assert_eq!(table.len(), 1);
+    let view = &table.top(1)[0];
+    assert_eq!(view.source_prefix, event.source_prefix);
+    assert_eq!(view.source_ip, rotating_v6(39, |i| (0, i / 2)).source_ip);
+    assert_eq!(view.attempts, 40);
+    // Per /128 the same host never reaches the threshold.
+    let mut per_address = table_with_prefix(128);
+    assert!(rotate(&mut per_address, |i| (0, i / 2)).is_empty());
+    assert_eq!(per_address.len(), 20);
+}
+
+fn table_with_prefix(ipv6_prefix_len: u8) -> OffenderTable {
+    table(OffenderConfig {
+        ipv6_prefix_len,
+        ..OffenderConfig::default()
+    })
+}
+
+#[test]
+fn with_a_56_a_host_rotating_across_its_delegated_subnets_is_one_subscriber() {
+    let across = |i: u16| (i % 4, i);
+    assert!(rotate(&mut table_with_prefix(64), across).is_empty());
+    let mut table = table_with_prefix(56);
+    let events = rotate(&mut table, across);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].source_prefix, Some("2001:db8::/56".parse().expect("net")));
+    // IPv4 subscribers are still counted per address, and show no prefix.
+    let v4 = spray(&mut table, 2, 30, 5, 0);
+    assert_eq!(v4.len(), 1);
+    assert_eq!(v4[0].1.source_prefix, None);
+    assert_eq!(v4[0].1.source_addresses, vec![subscriber(2).1]);
+}
+
+#[test]
+fn an_ipv6_prefix_length_outside_1_to_128_is_refused() {
+    for bad in [0_u8, 129, 255] {
+        assert_eq!(
+            OffenderTable::new(OffenderConfig {
+                ipv6_prefix_len: bad,
+                ..OffenderConfig::default()
+            })
+            .err(),
+            Some(OffenderConfigError::Ipv6PrefixLen(bad))
+        );
     }
 }

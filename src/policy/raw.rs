@@ -115,6 +115,7 @@ pub(crate) struct RawReporting {
     pub counters_interval_secs: Option<Spanned<i64>>,
     pub report_max_bytes: Option<Spanned<i64>>,
     pub report_keep: Option<Spanned<i64>>,
+    pub ipv6_prefix_len: Option<Spanned<i64>>,
 }
 
 /// `"all"` or a list of port numbers.

@@ -38,6 +38,10 @@ pub struct Reporting {
     pub report_max_bytes: Option<u64>,
     /// Rotated files kept (`.1` .. `.N`; default 5, 1..=1000); the oldest is deleted.
     pub report_keep: u32,
+    /// IPv6 sources are counted per prefix of this length (default 64, 1..=128): a host
+    /// rotating privacy addresses inside its /64 (or its delegated /56, with 56) is one
+    /// subscriber. IPv4 sources are counted per address.
+    pub ipv6_prefix_len: u8,
 }
 
 /// The `Reported-From` used when the policy names none: not a real mailbox.
@@ -64,6 +68,7 @@ impl Default for Reporting {
             counters_interval_secs: 30,
             report_max_bytes: None,
             report_keep: 5,
+            ipv6_prefix_len: 64,
         }
     }
 }

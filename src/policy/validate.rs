@@ -654,5 +654,12 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
             }
         }),
         report_keep: positive(cx, &r.report_keep, "reporting.report_keep", 1000_u32, 5),
+        ipv6_prefix_len: positive(
+            cx,
+            &r.ipv6_prefix_len,
+            "reporting.ipv6_prefix_len",
+            128_u8,
+            d.ipv6_prefix_len,
+        ),
     }
 }

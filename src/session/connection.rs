@@ -467,12 +467,17 @@ impl Connection {
             self.update(|s| s.counters.packet_ins += 1);
             return;
         }
+        // Never wait for the offender service: a full queue sheds the sample, counted, so a
+        // storm of samples cannot delay this connection's echoes or flow programming.
         let dropped = match &self.ctx.samples {
             Some(tx) => tx
                 .try_send(PacketInSample::bounded(dpid, SystemTime::now(), packet_in))
                 .is_err(),
             None => true,
         };
+        if dropped {
+            guards.sample_shed();
+        }
         self.update(|s| {
             s.counters.packet_ins += 1;
             if dropped {
