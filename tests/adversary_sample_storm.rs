@@ -98,7 +98,11 @@ async fn a_sample_flood_is_shed_and_counted_while_echoes_and_syncs_go_on() {
     let shed = registry.guards().samples_shed();
     println!("{sent} samples: {shed} shed, slowest echo behind 500 samples {slowest:?}");
     assert_eq!(rx.len(), QUEUE, "the queue holds what fit");
-    assert_eq!(shed, sent - QUEUE as u64, "everything past the queue is shed");
+    assert_eq!(
+        shed,
+        sent - QUEUE as u64,
+        "everything past the queue is shed"
+    );
     let flooded = registry.switch(0xb1).expect("listed");
     assert!(flooded.connected, "the flooding switch stays connected");
     assert_eq!(flooded.counters.packet_ins, sent);

@@ -49,6 +49,11 @@ class Op25bApp(app_manager.OSKenApp):
         add(300, parser.OFPMatch(eth_type=ETH_IPV6, ip_proto=IPPROTO_TCP,
                                  ipv6_dst=_net(RELAY_V6), tcp_dst=BLOCKED_PORT), normal)
         add(300, parser.OFPMatch(eth_type=ETH_IPV4, ipv4_src=_net(EXEMPT_V4)), normal)
-        add(200, parser.OFPMatch(eth_type=ETH_IPV4, ip_proto=IPPROTO_TCP, tcp_dst=BLOCKED_PORT), [])
-        add(200, parser.OFPMatch(eth_type=ETH_IPV6, ip_proto=IPPROTO_TCP, tcp_dst=BLOCKED_PORT), [])
+        drop = self.drop_instructions(parser, ofp)
+        add(200, parser.OFPMatch(eth_type=ETH_IPV4, ip_proto=IPPROTO_TCP, tcp_dst=BLOCKED_PORT), drop)
+        add(200, parser.OFPMatch(eth_type=ETH_IPV6, ip_proto=IPPROTO_TCP, tcp_dst=BLOCKED_PORT), drop)
         add(0, parser.OFPMatch(), normal)
+
+    def drop_instructions(self, parser, ofp):
+        """What the TCP/25 drops do: nothing (osken_op25b_samples.py also samples)."""
+        return []

@@ -165,9 +165,7 @@ impl BotInfectionReport {
             attempts_in_window: event.attempts_in_window,
             distinct_destinations_in_window: event.distinct_destinations_in_window,
             source_prefix: event.source_prefix,
-            source_addresses: event
-                .source_prefix
-                .map(|_| event.source_addresses.clone()),
+            source_addresses: event.source_prefix.map(|_| event.source_addresses.clone()),
         }
     }
 

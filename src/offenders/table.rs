@@ -400,9 +400,7 @@ impl OffenderTable {
                 }
                 *entry = Offender::new(now, sample.source_ip);
             }
-        } else if let Some((_, old)) = self
-            .entries
-            .push(key, Offender::new(now, sample.source_ip))
+        } else if let Some((_, old)) = self.entries.push(key, Offender::new(now, sample.source_ip))
         {
             // `push` returns the evicted LRU entry (it never replaces: the key was absent).
             evicted_flagged = old.flagged_at.is_some();

@@ -490,16 +490,22 @@ fn rotate(table: &mut OffenderTable, address: impl Fn(u16) -> (u16, u16)) -> Vec
 }
 
 #[test]
-fn an_ipv6_host_rotating_addresses_in_its_64_is_one_subscriber_reported_with_prefix_and_addresses(
-) {
+fn an_ipv6_host_rotating_addresses_in_its_64_is_one_subscriber_reported_with_prefix_and_addresses()
+{
     let mut table = table(OffenderConfig::default());
     let events = rotate(&mut table, |i| (0, i / 2));
     assert_eq!(events.len(), 1, "flagged once, per /64");
     let event = &events[0];
-    assert_eq!(event.source_prefix, Some("2001:db8:0:0::/64".parse().expect("net")));
+    assert_eq!(
+        event.source_prefix,
+        Some("2001:db8:0:0::/64".parse().expect("net"))
+    );
     assert_eq!(event.source_ip, rotating_v6(29, |i| (0, i / 2)).source_ip);
     assert_eq!(event.source_addresses.len(), MAX_SOURCE_ADDRESSES);
-    assert_eq!(event.source_addresses[0], rotating_v6(0, |i| (0, i / 2)).source_ip);
+    assert_eq!(
+        event.source_addresses[0],
+        rotating_v6(0, |i| (0, i / 2)).source_ip
+    );
     assert_eq!(table.len(), 1);
     let view = &table.top(1)[0];
     assert_eq!(view.source_prefix, event.source_prefix);
@@ -525,7 +531,10 @@ fn with_a_56_a_host_rotating_across_its_delegated_subnets_is_one_subscriber() {
     let mut table = table_with_prefix(56);
     let events = rotate(&mut table, across);
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].source_prefix, Some("2001:db8::/56".parse().expect("net")));
+    assert_eq!(
+        events[0].source_prefix,
+        Some("2001:db8::/56".parse().expect("net"))
+    );
     // IPv4 subscribers are still counted per address, and show no prefix.
     let v4 = spray(&mut table, 2, 30, 5, 0);
     assert_eq!(v4.len(), 1);

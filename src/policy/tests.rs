@@ -664,21 +664,19 @@ fn reporting_ipv6_prefix_len_defaults_to_64_and_is_checked_with_its_location() {
     let d = Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").unwrap();
     assert_eq!(d.config.policy().reporting().ipv6_prefix_len, 64);
     for good in [1_u8, 56, 128] {
-        let text = format!(
-            "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nipv6_prefix_len = {good}\n"
-        );
+        let text =
+            format!("[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nipv6_prefix_len = {good}\n");
         let l = Config::parse(&text, "p.toml").unwrap();
         assert_eq!(l.config.policy().reporting().ipv6_prefix_len, good);
     }
     for bad in ["0", "129", "-64", "100000"] {
-        let text = format!(
-            "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nipv6_prefix_len = {bad}\n"
-        );
+        let text =
+            format!("[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nipv6_prefix_len = {bad}\n");
         let e = Config::parse(&text, "p.toml").err().map(|e| e.to_string());
         assert!(
-            e.as_deref().is_some_and(|e| e
-                .contains("p.toml:4:19: reporting.ipv6_prefix_len: ")
-                && e.contains("expected 1..=128")),
+            e.as_deref()
+                .is_some_and(|e| e.contains("p.toml:4:19: reporting.ipv6_prefix_len: ")
+                    && e.contains("expected 1..=128")),
             "{bad}: {e:?}"
         );
     }

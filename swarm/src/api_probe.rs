@@ -66,19 +66,28 @@ pub fn http_body(response: &[u8]) -> Result<&[u8], String> {
 
 /// `GET /api/switches` from `api` (blocking; call from a blocking thread).
 pub fn fetch(api: SocketAddr) -> Result<ControllerView, SwarmError> {
+    let body = get(api, "/api/switches")?;
+    parse_switch_list(&body).map_err(|detail| SwarmError::Api { addr: api, detail })
+}
+
+/// The body of `GET path` from `api` over HTTP/1.0 (blocking; call from a blocking thread).
+pub fn get(api: SocketAddr, path: &str) -> Result<String, SwarmError> {
     let err = |detail: String| SwarmError::Api { addr: api, detail };
     let mut s =
         TcpStream::connect_timeout(&api, Duration::from_secs(5)).map_err(|e| err(e.to_string()))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| err(e.to_string()))?;
     // The API answers only a Host that names it (DNS-rebinding guard): its own address.
-    s.write_all(format!("GET /api/switches HTTP/1.0\r\nHost: {api}\r\n\r\n").as_bytes())
+    s.write_all(format!("GET {path} HTTP/1.0
+Host: {api}
+
+").as_bytes())
         .map_err(|e| err(e.to_string()))?;
     let mut response = Vec::new();
     s.read_to_end(&mut response)
         .map_err(|e| err(e.to_string()))?;
     let body = http_body(&response).map_err(err)?;
-    parse_switch_list(&String::from_utf8_lossy(body)).map_err(err)
+    Ok(String::from_utf8_lossy(body).into_owned())
 }
 
 #[cfg(test)]

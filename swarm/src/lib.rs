@@ -1,6 +1,7 @@
 //! op25b-swarm: N simulated OpenFlow 1.3 switches (op25b-sim, real loopback TCP) against a
 //! real op25b controller, timed from the switch side: cold storm, reconnect storm, reload
-//! fan-out, steady state, and the growth curve of re-sync cost against policy size.
+//! fan-out, steady state, the growth curve of re-sync cost against policy size, and an
+//! outbreak (a storm of samples, [`outbreak`]).
 //!
 //! A switch counts as in sync when the newest controller message it received (echoes aside)
 //! ends a sync (a BARRIER_REQUEST, or the FLOW stats request when nothing needed sending), came
@@ -15,6 +16,8 @@ pub mod fleet;
 pub mod latency;
 pub mod listen_drops;
 pub mod open_files;
+pub mod outbreak;
+pub mod outbreak_mix;
 pub mod policy_text;
 pub mod proc_stats;
 pub mod report;

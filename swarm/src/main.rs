@@ -1,4 +1,4 @@
-//! `op25b-swarm storms|growth`: see the crate docs and BENCHMARKS.md ("Swarm").
+//! `op25b-swarm storms|growth|outbreak|echo-floor`: see the crate docs and BENCHMARKS.md ("Swarm").
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use op25b_swarm::echo_floor::{respond, respond_epoll, run_floor};
 use op25b_swarm::open_files::raise_open_files_limit;
+use op25b_swarm::outbreak::{outbreak_table, run_outbreak, OutbreakOptions};
 use op25b_swarm::report::{floor_table, steady_table, storms_table};
 use op25b_swarm::{run_growth, run_storms, Attach, Options};
 
@@ -62,6 +63,26 @@ enum Command {
         listen: SocketAddr,
         #[arg(long)]
         raw_epoll: bool,
+    },
+    /// A storm of samples (an outbreak): metered PACKET_INs of blocked SYNs from a mix of
+    /// subscribers, a few percent spraying; echoes, detection and a reload are checked.
+    Outbreak {
+        #[command(flatten)]
+        common: Common,
+        /// Samples per second, all switches together (default: 20 per switch, the default
+        /// policy's meter).
+        #[arg(long)]
+        samples_pps: Option<f64>,
+        /// How long the samples flow, seconds.
+        #[arg(long, default_value_t = 60)]
+        secs: u64,
+        /// Percent of subscribers spraying port 25 (a third of them IPv6 hosts rotating
+        /// addresses inside their /64).
+        #[arg(long, default_value_t = 3)]
+        spray_percent: u32,
+        /// Seed of the subscriber mix.
+        #[arg(long, default_value_t = 25)]
+        seed: u64,
     },
     /// Re-sync time of pre-loaded switches for several policy sizes.
     Growth {
@@ -233,6 +254,30 @@ fn main() -> ExitCode {
                 Ok(r.connected == switches && r.exchanges > 0)
             }
             Command::EchoResponder { .. } => Ok(false),
+            Command::Outbreak {
+                common,
+                samples_pps,
+                secs,
+                spray_percent,
+                seed,
+            } => {
+                let base = common.options(0, true, 1);
+                std::fs::create_dir_all(&base.work_dir).ok();
+                let o = OutbreakOptions {
+                    samples_pps: samples_pps.unwrap_or(base.switches as f64 * 20.0),
+                    base,
+                    secs: secs.max(2),
+                    spray_percent: spray_percent.min(100),
+                    seed,
+                };
+                let r = run_outbreak(&o).await?;
+                if common.json {
+                    println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                } else {
+                    print!("{}", outbreak_table(&r));
+                }
+                Ok(r.correct())
+            }
             Command::Growth { common, prefixes } => {
                 let opts = common.options(0, true, 0);
                 std::fs::create_dir_all(&opts.work_dir).ok();

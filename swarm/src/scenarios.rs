@@ -67,7 +67,11 @@ pub struct StormsReport {
 }
 
 fn write_policy(path: &Path, p: &SwarmPolicy) -> Result<Config, SwarmError> {
-    let text = p.to_toml();
+    write_policy_text(path, p.to_toml())
+}
+
+/// Checks `text` as the controller would, then writes it to `path` (write then rename).
+pub(crate) fn write_policy_text(path: &Path, text: String) -> Result<Config, SwarmError> {
     let config = Config::parse(&text, &path.display().to_string())
         .map_err(|e| SwarmError::InvalidPolicy(e.to_string()))?
         .config;
@@ -82,15 +86,15 @@ fn write_policy(path: &Path, p: &SwarmPolicy) -> Result<Config, SwarmError> {
     Ok(config)
 }
 
-fn switch_echo(opts: &Options) -> Option<Duration> {
+pub(crate) fn switch_echo(opts: &Options) -> Option<Duration> {
     (opts.switch_echo_secs > 0).then(|| Duration::from_secs(opts.switch_echo_secs))
 }
 
-fn own_sample() -> Option<ProcSample> {
+pub(crate) fn own_sample() -> Option<ProcSample> {
     proc_stats::sample(std::process::id()).ok()
 }
 
-fn sample(ctl: &ControllerHandle) -> Option<ProcSample> {
+pub(crate) fn sample(ctl: &ControllerHandle) -> Option<ProcSample> {
     ctl.pid.and_then(|pid| proc_stats::sample(pid).ok())
 }
 
@@ -127,17 +131,17 @@ async fn controller_confirms(
 }
 
 /// One timed storm: waiters first, then `trigger`, then wait for every switch.
-struct Storm<'a> {
-    name: &'a str,
-    fleet: &'a Fleet,
-    expected: &'a ExpectedFlows,
-    exempt_prefixes: usize,
-    target_ms: Option<f64>,
-    timeout: Duration,
+pub(crate) struct Storm<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) fleet: &'a Fleet,
+    pub(crate) expected: &'a ExpectedFlows,
+    pub(crate) exempt_prefixes: usize,
+    pub(crate) target_ms: Option<f64>,
+    pub(crate) timeout: Duration,
 }
 
 impl Storm<'_> {
-    async fn run<F, Fut>(
+    pub(crate) async fn run<F, Fut>(
         &self,
         ctl: &ControllerHandle,
         api: Option<SocketAddr>,
@@ -214,7 +218,7 @@ impl Storm<'_> {
     }
 }
 
-async fn connect(fleet: &Fleet, addr: SocketAddr) -> Result<usize, SwarmError> {
+pub(crate) async fn connect(fleet: &Fleet, addr: SocketAddr) -> Result<usize, SwarmError> {
     let c = fleet.connect_all(addr).await;
     if c.error_count > 0 {
         eprintln!(
@@ -231,13 +235,23 @@ fn controller_for(
     policy: &mut SwarmPolicy,
     tag: &str,
 ) -> Result<(ControllerHandle, PathBuf, Config), SwarmError> {
+    controller_with(opts, policy, tag, SwarmPolicy::to_toml)
+}
+
+/// [`controller_for`] with the policy text made by `render` (a scenario's own keys).
+pub(crate) fn controller_with(
+    opts: &Options,
+    policy: &mut SwarmPolicy,
+    tag: &str,
+    render: impl Fn(&SwarmPolicy) -> String,
+) -> Result<(ControllerHandle, PathBuf, Config), SwarmError> {
     match &opts.attach {
         Some(a) => {
             policy.listen = a.addr;
             if let Some(api) = a.api {
                 policy.api_listen = api;
             }
-            let config = write_policy(&a.policy, policy)?;
+            let config = write_policy_text(&a.policy, render(policy))?;
             Ok((
                 ControllerHandle::attach(a.addr, a.pid),
                 a.policy.clone(),
@@ -248,7 +262,7 @@ fn controller_for(
             policy.listen = free_loopback_port()?;
             policy.api_listen = free_loopback_port()?;
             let path = opts.work_dir.join(format!("policy-{tag}.toml"));
-            let config = write_policy(&path, policy)?;
+            let config = write_policy_text(&path, render(policy))?;
             let log = opts.work_dir.join(format!("controller-{tag}.log"));
             let ctl = ControllerHandle::spawn(
                 &opts.controller_bin,
@@ -263,7 +277,7 @@ fn controller_for(
     }
 }
 
-fn api_of(opts: &Options, policy: &SwarmPolicy) -> Option<SocketAddr> {
+pub(crate) fn api_of(opts: &Options, policy: &SwarmPolicy) -> Option<SocketAddr> {
     match &opts.attach {
         Some(a) => a.api,
         None => Some(policy.api_listen),
