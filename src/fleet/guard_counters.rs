@@ -1,7 +1,7 @@
 //! What the controller refused to trust, counted by a bounded reason: connections closed at
 //! accept (`allowed_peers`, `max_connections`, `max_connections_per_peer`) and PACKET_IN
-//! samples dropped before the offender table; and trusted samples shed because the offender
-//! service was behind (its queue full). Lock-free counters; the metrics read them as
+//! samples dropped before the offender table; and samples shed because the offender service
+//! was behind (its queue full). Lock-free counters; the metrics read them as
 //! `op25b_connections_rejected_total{reason}`, `op25b_samples_rejected_total{reason}` and
 //! `op25b_samples_shed_total`.
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,13 +109,13 @@ impl GuardCounters {
         self.samples[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts one trusted sample shed: the offender service's queue was full, so the session
-    /// dropped it rather than wait (a session never blocks on the offender table).
+    /// Counts one sample shed: the offender service's queue was full, so the session dropped
+    /// it, judged or not, rather than wait (a session never blocks on the offender table).
     pub fn sample_shed(&self) {
         self.shed.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Trusted samples shed so far (all switches, forgotten ones included).
+    /// Samples shed so far (all switches, forgotten ones included).
     pub fn samples_shed(&self) -> u64 {
         self.shed.load(Ordering::Relaxed)
     }

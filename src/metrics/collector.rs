@@ -176,7 +176,7 @@ impl Collector for FabricCollector {
         counter(
             &mut enc,
             "op25b_samples_shed",
-            "Trusted samples dropped because the offender service was behind (its bounded queue full), all switches",
+            "PACKET_INs from claimed switches shed, unjudged or trusted, because the offender service was behind (its bounded queue full), all switches",
             guards.samples_shed(),
         )?;
 

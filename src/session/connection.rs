@@ -444,7 +444,8 @@ impl Connection {
 
     /// A PACKET_IN goes to the offender table only from a connection that holds its dpid, and
     /// only when it is a sample of one of our drop flows ([`sample_trust`]); everything else
-    /// is counted by reason and dropped.
+    /// is counted by reason and dropped. While the offender service's queue is full, samples
+    /// are shed (counted) without being judged.
     fn on_packet_in(&mut self, packet_in: codec_bridge::PacketIn) {
         let guards = self.ctx.registry.guards();
         let dpid = match self.session.dpid() {
@@ -454,6 +455,21 @@ impl Connection {
                 return;
             }
         };
+        // A full queue sheds the sample before it is even judged: when the offender service is
+        // behind, a sample costs this connection its decoding and nothing more.
+        if self
+            .ctx
+            .samples
+            .as_ref()
+            .is_some_and(|tx| tx.capacity() == 0)
+        {
+            guards.sample_shed();
+            self.update(|s| {
+                s.counters.packet_ins += 1;
+                s.counters.packet_ins_dropped += 1;
+            });
+            return;
+        }
         let verdict = {
             let policy = self.policy_rx.borrow();
             sample_trust::judge(&packet_in, policy.config().policy(), Dpid(dpid))
