@@ -214,8 +214,9 @@ pub fn report_subscriber(line: &str) -> Option<(u64, u32)> {
 /// Every [`ECHO_PROBE`], staggered over 50 ticks: checks each switch's previous probe was
 /// answered, then sends the next. Returns (probes, timeouts).
 async fn echo_probes(fleet: Arc<Fleet>, stop: Arc<AtomicBool>) -> (u64, u64) {
-    let buckets = 50usize;
-    let step = ECHO_PROBE / buckets as u32;
+    let buckets = 50u32;
+    let step = ECHO_PROBE / buckets;
+    let buckets = buckets as usize;
     let mut pending: Vec<Option<u32>> = vec![None; fleet.len()];
     let mut xid = ECHO_XID_BASE;
     let (mut probes, mut timeouts) = (0, 0);

@@ -48,6 +48,11 @@ pub struct Pick {
     pub sprayer: Option<usize>,
 }
 
+/// A port as one byte (the mix has at most 254 ports).
+fn port8(port: u32) -> u8 {
+    u8::try_from(port).unwrap_or(u8::MAX)
+}
+
 /// SplitMix64: a deterministic hash of the inputs (which ports spray, interface ids).
 pub fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -81,7 +86,7 @@ impl SwitchMix {
             if h % 100 < u64::from(config.spray_percent) {
                 sprayers.push(Sprayer {
                     port,
-                    rotating_v6: (h >> 8) % 3 == 0,
+                    rotating_v6: (h >> 8).is_multiple_of(3),
                     sent: 0,
                     crossed_at: None,
                 });
@@ -151,7 +156,7 @@ impl SwitchMix {
         }
         let port = self.others[self.rng.usize(..self.others.len())];
         // A third of the others are IPv6 with one stable address; each tries its own server.
-        let (source, destination) = if port % 3 == 0 {
+        let (source, destination) = if port.is_multiple_of(3) {
             (
                 self.v6_source(port, 0),
                 IpAddr::V6(Ipv6Addr::new(
@@ -162,13 +167,13 @@ impl SwitchMix {
                     0,
                     0,
                     0,
-                    1 + port as u16,
+                    1 + u16::from(port8(port)),
                 )),
             )
         } else {
             (
                 self.v4_source(port),
-                IpAddr::V4(Ipv4Addr::new(203, 0, 113, 100 + (port % 100) as u8)),
+                IpAddr::V4(Ipv4Addr::new(203, 0, 113, 100 + port8(port) % 100)),
             )
         };
         Pick {
@@ -193,7 +198,7 @@ impl SwitchMix {
     /// 10.H.L.port, H.L the switch number.
     fn v4_source(&self, port: u32) -> IpAddr {
         let [h, l] = self.index.to_be_bytes();
-        IpAddr::V4(Ipv4Addr::new(10, h, l, port as u8))
+        IpAddr::V4(Ipv4Addr::new(10, h, l, port8(port)))
     }
 
     /// 2001:db8:SWITCH:PORT::/64 with an interface id from `generation` (0: a stable one).
@@ -206,7 +211,7 @@ impl SwitchMix {
             0x2001,
             0xdb8,
             self.index,
-            port as u16,
+            u16::from(port8(port)),
             w(48),
             w(32),
             w(16),
