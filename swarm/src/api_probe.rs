@@ -78,10 +78,7 @@ pub fn get(api: SocketAddr, path: &str) -> Result<String, SwarmError> {
     s.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| err(e.to_string()))?;
     // The API answers only a Host that names it (DNS-rebinding guard): its own address.
-    s.write_all(format!("GET {path} HTTP/1.0
-Host: {api}
-
-").as_bytes())
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {api}\r\n\r\n").as_bytes())
         .map_err(|e| err(e.to_string()))?;
     let mut response = Vec::new();
     s.read_to_end(&mut response)
