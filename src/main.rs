@@ -1,5 +1,5 @@
 //! The `op25b` command.
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use op25b::cli;
 
 #[derive(Debug, Parser)]
@@ -29,6 +29,9 @@ enum Command {
     Doctor(cli::doctor::DoctorArgs),
     /// Ask a running controller to reload its policy file (exit 0 accepted, 1 rejected, 2 unreachable/unauthorized).
     Reload(cli::reload::ReloadArgs),
+    /// Write the man pages and shell completions (used by scripts/package).
+    #[command(hide = true)]
+    GenerateAssets(cli::generate::GenerateArgs),
 }
 
 /// Printing commands (`plan | head`, `ofp-print | less`) end quietly when the reader goes away,
@@ -56,6 +59,7 @@ fn main() {
         Command::Status(a) => cli::status::main(&a),
         Command::Doctor(a) => cli::doctor::main(&a),
         Command::Reload(a) => cli::reload::main(&a),
+        Command::GenerateAssets(a) => cli::generate::main(&a, &Cli::command()),
     };
     std::process::exit(code);
 }

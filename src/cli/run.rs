@@ -1,11 +1,14 @@
 //! `op25b run --config F [--log-format text|json]`: the controller.
 //!
-//! Logs go to stderr through tracing-subscriber, filtered by `RUST_LOG` (default `info`).
+//! Logs go to stderr through tracing-subscriber, filtered by `RUST_LOG` (default `info`):
+//! coloured only when stderr is a terminal (a file, a pipe or the journal gets plain text), or
+//! one JSON object per line with `--log-format json`. Under systemd's `Type=notify` it sends
+//! `READY=1` once the listeners and the API are bound ([`super::service_manager`]).
 //! SIGHUP or a change of the policy file reloads it; SIGINT/SIGTERM close every session cleanly
 //! and leave the flows on the switches (a `fail_mode=secure` bridge keeps enforcing).
 
 use crate::api::Readiness;
-use crate::cli::launch;
+use crate::cli::{launch, service_manager};
 use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
 use crate::controller::reload::run_reloader_notifying;
@@ -26,7 +29,7 @@ pub struct RunArgs {
     /// The policy file (TOML).
     #[arg(long, short)]
     pub config: PathBuf,
-    /// Log line format on stderr.
+    /// Log line format on stderr: text (coloured only on a terminal) or one JSON object per line.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Listen for plain TCP here instead of `[controller] listen` (the `plaintext` rule
@@ -69,10 +72,13 @@ pub enum RunError {
 }
 
 /// Installs the tracing subscriber (RUST_LOG, default info). Safe to call once per process.
+/// ANSI colours only when stderr is a terminal: log files, pipes and the journal stay plain.
 pub fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(format == LogFormat::Text && std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -161,6 +167,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         generation = store.current().generation(),
         "op25b controller running"
     );
+    // Everything a switch or `op25b status` connects to is bound: systemd may call us started.
+    service_manager::ready(&format!(
+        "listening on {}, API on {}",
+        controller.local_addr(),
+        observability.api_addr
+    ));
     let reopen_reports = observability.reopen_reports.clone();
     let reloader = tokio::spawn(async move {
         if let Err(e) = run_reloader_notifying(store, Some(reopen_reports), shutdown).await {
@@ -176,6 +188,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         signal = signal_name,
         "shutting down; flows stay on the switches"
     );
+    service_manager::stopping();
     readiness.set_openflow_listening(false);
     controller.shutdown().await;
     obs_shutdown.cancel();
