@@ -155,15 +155,25 @@ fn generate_assets_writes_man_pages_and_completions_from_the_cli() {
         .output()
         .expect("run op25b generate-assets");
     assert!(out.status.success(), "{}", stderr(&out));
-    let read = |rel: &str| {
-        std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    };
+    let read =
+        |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let top = read("man/op25b.1");
     assert!(top.starts_with(".ie \\n(.g .ds Aq"), "roff: {top:.80}");
     assert!(top.contains(".TH op25b 1"), "{top}");
-    for sub in ["run", "check", "plan", "status", "reload", "doctor", "ofp-print"] {
+    for sub in [
+        "run",
+        "check",
+        "plan",
+        "status",
+        "reload",
+        "doctor",
+        "ofp-print",
+    ] {
         let escaped = sub.replace('-', "\\-");
-        assert!(top.contains(&format!("op25b\\-{escaped}(1)")), "{sub} in {top}");
+        assert!(
+            top.contains(&format!("op25b\\-{escaped}(1)")),
+            "{sub} in {top}"
+        );
         let page = read(&format!("man/op25b-{sub}.1"));
         assert!(page.contains(&format!(".TH op25b-{sub} 1")), "{page:.200}");
     }
@@ -171,7 +181,10 @@ fn generate_assets_writes_man_pages_and_completions_from_the_cli() {
     // The hidden subcommand is not documented.
     assert!(!dir.join("man/op25b-generate-assets.1").exists());
     let bash = read("completions/op25b.bash");
-    assert!(bash.contains("--log-format") && bash.contains("reload"), "{bash:.300}");
+    assert!(
+        bash.contains("--log-format") && bash.contains("reload"),
+        "{bash:.300}"
+    );
     assert!(read("completions/_op25b").starts_with("#compdef op25b"));
     assert!(read("completions/op25b.fish").contains("complete -c op25b"));
     let listed = String::from_utf8_lossy(&out.stdout);
