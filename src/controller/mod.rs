@@ -11,6 +11,7 @@ pub mod reporting_reload;
 pub mod runtime;
 pub mod tls_accept;
 pub mod tls_config;
+pub mod tls_expiry;
 
 #[cfg(test)]
 mod reload_tests;

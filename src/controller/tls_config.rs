@@ -37,6 +37,8 @@ pub enum TlsFileProblem {
     BadCa { index: usize, error: rustls::Error },
     #[error("cannot build the switch certificate verifier: {0}")]
     Verifier(rustls::server::VerifierBuilderError),
+    #[error("certificate {index} is not a valid X.509 certificate: {error}")]
+    BadCertificate { index: usize, error: x509_cert::der::Error },
 }
 
 /// A problem with one file, located at the policy key that named it.
@@ -170,7 +172,7 @@ fn read(file: &TlsFile) -> Result<Vec<u8>, TlsFileProblem> {
 }
 
 /// Every certificate in a PEM file (text around the blocks, as `ovs-pki` writes, is skipped).
-fn certificates(file: &TlsFile) -> Result<Vec<CertificateDer<'static>>, TlsFileProblem> {
+pub(super) fn certificates(file: &TlsFile) -> Result<Vec<CertificateDer<'static>>, TlsFileProblem> {
     let bytes = read(file)?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()

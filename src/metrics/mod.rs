@@ -12,10 +12,20 @@
 //! - [`switch_config::SwitchConfigCollector`] reads the bridge settings problems
 //!   ([`crate::fleet::SwitchConfigProblems`]).
 //!
-//! Metric names and labels are listed in docs/operating.md ("Metrics").
+//! - [`policy_info::PolicyInfoCollector`]: `op25b_policy_info{hash, generation}`, the policy in
+//!   force; `op25b_build_info{version, profile}`, constant.
+//! - [`tls_expiry::TlsExpiryCollector`]: when the `[controller] tls_*` certificates expire.
+//! - [`process::ProcessCollector`]: the standard `process_*` metrics from `/proc`.
+//!
+//! Metric names and labels are listed in docs/operating.md ("Metrics"); the alerting rules in
+//! deploy/prometheus/ and the dashboard in deploy/grafana/ use them, and tests/prometheus_real.rs
+//! runs every panel's query against a real Prometheus scraping op25b.
 
 pub mod collector;
+pub mod policy_info;
+pub mod process;
 pub mod switch_config;
+pub mod tls_expiry;
 
 use std::sync::Arc;
 
@@ -50,6 +60,28 @@ impl Metrics {
             "Time from the flow read to the last barrier reply of a sync, by switch and result",
             observations.sync_durations(),
         );
+        metrics.register(
+            "op25b_build",
+            "op25b's version and build profile; always 1",
+            prometheus_client::metrics::info::Info::new(vec![
+                ("version", env!("CARGO_PKG_VERSION")),
+                (
+                    "profile",
+                    if cfg!(debug_assertions) {
+                        "debug"
+                    } else {
+                        "release"
+                    },
+                ),
+            ]),
+        );
+        metrics.register_collector(Box::new(policy_info::PolicyInfoCollector::new(
+            store.clone(),
+        )));
+        metrics.register_collector(Box::new(tls_expiry::TlsExpiryCollector::read(
+            store.current().config().controller().tls.as_ref(),
+        )));
+        metrics.register_collector(Box::new(process::ProcessCollector));
         metrics.register_collector(Box::new(FabricCollector {
             registry,
             store,
