@@ -271,6 +271,18 @@ mod sync {
         );
         assert_eq!(retry_in, Duration::from_secs(1));
         assert!(matches!(sw.s.phase(), Phase::RetryWait { .. }));
+        // Counted as a finished sync too (op25b_sync_runs_total, sync durations by result).
+        assert!(
+            events(&out).iter().any(|e| matches!(
+                e,
+                SessionEvent::SyncFinished {
+                    reason: SyncReason::Connect,
+                    ok: false,
+                    ..
+                }
+            )),
+            "{out:?}"
+        );
         // The late barrier of the failed run completes nothing.
         let out = sw.reply(barrier, Inbound::BarrierReply);
         assert!(events(&out).is_empty() && sends(&out).is_empty(), "{out:?}");

@@ -273,13 +273,15 @@ impl<P: SessionPolicy + ?Sized> SyncRun<P> {
         });
     }
 
-    /// Logs the failure and reports it; it is retried in `retry_in` (`failures` in a row).
+    /// Logs the failure and reports it (also as a finished sync with `ok: false`, for the
+    /// syncs-by-result metrics); it is retried in `retry_in` (`failures` in a row).
     pub fn fail<PI>(
         self,
         error: String,
         retry_in: Duration,
         failures: u32,
         out: &mut SessionOutputs<P, PI>,
+        now: Instant,
     ) {
         error!(
             reason = self.reason.name(),
@@ -289,6 +291,11 @@ impl<P: SessionPolicy + ?Sized> SyncRun<P> {
             retry_in = ?retry_in,
             "sync failed"
         );
+        out.event(SessionEvent::SyncFinished {
+            reason: self.reason,
+            ok: false,
+            duration: now.saturating_duration_since(self.started),
+        });
         out.event(SessionEvent::SyncFailed { error, retry_in });
     }
 
