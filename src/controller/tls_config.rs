@@ -38,7 +38,10 @@ pub enum TlsFileProblem {
     #[error("cannot build the switch certificate verifier: {0}")]
     Verifier(rustls::server::VerifierBuilderError),
     #[error("certificate {index} is not a valid X.509 certificate: {error}")]
-    BadCertificate { index: usize, error: x509_cert::der::Error },
+    BadCertificate {
+        index: usize,
+        error: x509_cert::der::Error,
+    },
 }
 
 /// A problem with one file, located at the policy key that named it.

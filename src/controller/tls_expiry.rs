@@ -49,7 +49,11 @@ pub struct CertExpiry {
 /// The `notAfter` of one DER certificate, as a duration since the Unix epoch.
 pub fn not_after(der: &[u8]) -> Result<Duration, x509_cert::der::Error> {
     let cert = Certificate::from_der(der)?;
-    Ok(cert.tbs_certificate().validity().not_after.to_unix_duration())
+    Ok(cert
+        .tbs_certificate()
+        .validity()
+        .not_after
+        .to_unix_duration())
 }
 
 /// The earliest `notAfter` of every certificate in `file`.

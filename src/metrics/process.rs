@@ -68,7 +68,9 @@ pub fn parse_btime(text: &str) -> Option<u64> {
 
 /// The soft limit of "Max open files" in `/proc/<pid>/limits` (`None` for "unlimited").
 pub fn parse_max_open_files(text: &str) -> Option<u64> {
-    let line = text.lines().find_map(|l| l.strip_prefix("Max open files"))?;
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
     line.split_whitespace().next()?.parse().ok()
 }
 
@@ -152,16 +154,31 @@ impl Collector for ProcessCollector {
         }
         let e = &mut enc;
         if let Some(n) = r.resident_bytes {
-            gauge_u64(e, "process_resident_memory_bytes", "Resident memory size in bytes", n)?;
+            gauge_u64(
+                e,
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                n,
+            )?;
         }
         if let Some(n) = r.virtual_bytes {
-            gauge_u64(e, "process_virtual_memory_bytes", "Virtual memory size in bytes", n)?;
+            gauge_u64(
+                e,
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes",
+                n,
+            )?;
         }
         if let Some(n) = r.open_fds {
             gauge_u64(e, "process_open_fds", "Number of open file descriptors", n)?;
         }
         if let Some(n) = r.max_fds {
-            gauge_u64(e, "process_max_fds", "Maximum number of open file descriptors", n)?;
+            gauge_u64(
+                e,
+                "process_max_fds",
+                "Maximum number of open file descriptors",
+                n,
+            )?;
         }
         if let Some(t) = r.start_time_seconds {
             gauge_f64(

@@ -2,7 +2,8 @@ use super::*;
 
 /// A real line (from `cat /proc/self/stat`) with the command name changed to hold spaces and
 /// parentheses: utime 7, stime 5, starttime 1125346, vsize 3133440.
-const STAT: &str = "29887 (op25b (x) run) R 29882 29882 19933 0 -1 4194304 99 0 0 0 7 5 0 0 20 0 1 0 \
+const STAT: &str =
+    "29887 (op25b (x) run) R 29882 29882 19933 0 -1 4194304 99 0 0 0 7 5 0 0 20 0 1 0 \
 1125346 3133440 412 18446744073709551615 93916357246976 93916357266857 140728119735376 0 0 0 0 \
 0 0 0 0 0 17 1 0 0 0 0 0 93916357282864 93916357284480 93916560130048 140728119741138 \
 140728119741158 140728119741158 140728119742443 0\n";
@@ -27,13 +28,18 @@ fn status_limits_and_btime_lines() {
     let status = "Name:\tcat\nVmPeak:\t    5000 kB\nVmRSS:\t    2168 kB\nThreads:\t1\n";
     assert_eq!(parse_status_rss(status), Some(2168 * 1024));
     assert_eq!(parse_status_rss("Name:\tkthreadd\n"), None);
-    assert_eq!(parse_btime("cpu  1 2 3\nbtime 1796592640\nprocesses 5\n"), Some(1_796_592_640));
+    assert_eq!(
+        parse_btime("cpu  1 2 3\nbtime 1796592640\nprocesses 5\n"),
+        Some(1_796_592_640)
+    );
     let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
                   Max processes             63704                63704                processes \n\
                   Max open files            20000                524288               files     \n";
     assert_eq!(parse_max_open_files(limits), Some(20000));
     assert_eq!(
-        parse_max_open_files("Max open files            unlimited            unlimited            files\n"),
+        parse_max_open_files(
+            "Max open files            unlimited            unlimited            files\n"
+        ),
         None
     );
 }
@@ -47,7 +53,10 @@ fn this_process_reads_plausibly() {
         .unwrap()
         .as_secs_f64();
     let start = r.start_time_seconds.expect("start time");
-    assert!(start <= now + 1.0 && start > now - 86_400.0 * 365.0, "{r:?}");
+    assert!(
+        start <= now + 1.0 && start > now - 86_400.0 * 365.0,
+        "{r:?}"
+    );
     assert!(r.cpu_seconds.expect("cpu") >= 0.0);
     assert!(r.resident_bytes.expect("rss") > 1024 * 1024, "{r:?}");
     assert!(r.virtual_bytes.expect("vsize") >= r.resident_bytes.unwrap());

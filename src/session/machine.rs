@@ -542,7 +542,13 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             return;
         };
         let retry_in = self.schedule.failed();
-        run.fail(error, retry_in, self.schedule.failures(), &mut self.out, now);
+        run.fail(
+            error,
+            retry_in,
+            self.schedule.failures(),
+            &mut self.out,
+            now,
+        );
         self.set_phase(
             Phase::RetryWait {
                 until: now + retry_in,

@@ -100,6 +100,21 @@ pub fn leaf(dir: &Path, name: &str, ca: &Pair, key: KeyType) -> Pair {
     }
 }
 
+/// A self-signed P-256 certificate `name` valid for `days` days from now (a controller
+/// certificate close to expiry).
+pub fn self_signed(dir: &Path, name: &str, days: u32) -> Pair {
+    let (cert, key) = (format!("{name}-cert.pem"), format!("{name}-key.pem"));
+    let (subj, days) = (format!("/CN={name}"), days.to_string());
+    let mut args = vec!["req", "-x509", "-nodes", "-days", &days, "-subj", &subj];
+    args.extend(newkey_args(KeyType::P256));
+    args.extend(["-keyout", &key, "-out", &cert]);
+    openssl(dir, &args);
+    Pair {
+        cert: dir.join(cert),
+        key: dir.join(key),
+    }
+}
+
 pub use op25b_test_support::temp::temp_dir;
 
 /// The `[controller]` TLS keys for these files.
