@@ -166,6 +166,45 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
     };
     assert_eq!(count("00:00:00:00:00:00:00:01", "ok"), Some(2.0));
     assert_eq!(count("00:00:00:00:00:00:0a:bc", "failed"), Some(1.0));
+
+    // What is in force and what runs.
+    let info = &f.get("op25b_policy_info").expect("policy info").samples;
+    assert_eq!(info.len(), 1, "{info:?}");
+    assert_eq!(info[0].value, 1.0);
+    assert_eq!(info[0].labels["generation"], "1");
+    let hash = &info[0].labels["hash"];
+    assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    assert_eq!(
+        value(
+            &f,
+            "op25b_build_info",
+            &[("version", env!("CARGO_PKG_VERSION")), ("profile", profile)]
+        ),
+        Some(1.0)
+    );
+    assert!(
+        !f.contains_key("op25b_tls_cert_not_after_seconds"),
+        "no TLS configured, no expiry series"
+    );
+    assert_eq!(
+        f.get("process_cpu_seconds_total").map(|x| x.kind.as_str()),
+        Some("counter")
+    );
+    for gauge in [
+        "process_resident_memory_bytes",
+        "process_virtual_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+    ] {
+        let v = value(&f, gauge, &[]).unwrap_or_else(|| panic!("{gauge}"));
+        assert!(v > 0.0, "{gauge} = {v}");
+    }
 }
 
 /// The interpreter with the `prometheus_client` package: `OP25B_PYTHON`, else Debian's

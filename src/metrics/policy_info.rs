@@ -3,8 +3,9 @@
 //! every start; the hash does not).
 //!
 //! `hash` is the SHA-256 (hex) of op25b's canonical form of the validated policy (its `Debug`
-//! rendering, which lists every setting; maps are ordered), not of the file's bytes: an edit
-//! that only changes comments or layout is no new generation and keeps the hash. Two
+//! rendering, which lists every setting, maps ordered, without where the `tls_*` keys were
+//! written), not of the file's bytes: an edit that only changes comments or layout is no new
+//! generation and keeps the hash. Two
 //! controllers of the same op25b version with the same hash enforce the same policy. It is
 //! computed once per generation (a 100,000-prefix policy renders to a few MB).
 
@@ -19,11 +20,31 @@ use prometheus_client::metrics::MetricType;
 use sha2::{Digest, Sha256};
 
 use crate::controller::policy_store::PolicyStore;
-use crate::policy::Config;
+use crate::policy::{Config, Location};
 
-/// The hash of a validated policy (see the module docs).
+/// The hash of a validated policy (see the module docs): the `Debug` rendering of its three
+/// parts, with where each `tls_*` key was written left out (not policy: `TlsFile`'s equality
+/// ignores it too, so moving the line is no new generation and must not change the hash).
 pub fn policy_hash(config: &Config) -> String {
-    hex::encode(Sha256::digest(format!("{config:?}").as_bytes()))
+    hex::encode(Sha256::digest(canonical(config).as_bytes()))
+}
+
+fn canonical(config: &Config) -> String {
+    let mut controller = config.controller().clone();
+    if let Some(tls) = &mut controller.tls {
+        for file in [&mut tls.cert, &mut tls.key, &mut tls.client_ca] {
+            file.location = Location {
+                origin: String::new(),
+                line: 0,
+                column: 0,
+            };
+        }
+    }
+    format!(
+        "Config {{ controller: {controller:?}, policy: {:?}, ovsdb: {:?} }}",
+        config.policy(),
+        config.ovsdb()
+    )
 }
 
 /// Reads the policy in force at scrape time; hashes each generation once.
@@ -69,5 +90,54 @@ impl Collector for PolicyInfoCollector {
         let generation = generation.to_string();
         let labels = [("hash", hash.as_str()), ("generation", generation.as_str())];
         ConstGauge::new(1).encode(m.encode_family(&labels)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(text, "p.toml").expect("valid policy").config
+    }
+
+    const TLS: &str = "tls_listen = \"127.0.0.1:6653\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\ntls_client_ca = \"ca.pem\"\n";
+
+    #[test]
+    fn the_hash_follows_the_policy_not_the_comments_or_layout() {
+        let a = config(&format!("[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.25\"]\n"));
+        let moved = config(&format!(
+            "# edge policy\n\n[controller]\n\n{TLS}\n[policy]\nrelays = [ \"192.0.2.25\" ]  # relay\n"
+        ));
+        let other = config(&format!("[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.26\"]\n"));
+        assert_eq!(a, moved, "the store sees no change");
+        assert_eq!(policy_hash(&a), policy_hash(&moved));
+        assert_ne!(policy_hash(&a), policy_hash(&other));
+        let h = policy_hash(&a);
+        assert!(h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()), "{h}");
+    }
+
+    /// A part added to `Config` must be added to the hash: the canonical form must stay its
+    /// `Debug` rendering but for the TLS locations.
+    #[test]
+    fn the_canonical_form_covers_every_part_of_the_config() {
+        let plain = config("[policy]\nrelays = [\"192.0.2.25\"]\n");
+        assert_eq!(canonical(&plain), format!("{plain:?}"));
+    }
+
+    #[test]
+    fn the_collector_hashes_the_policy_in_force_and_follows_reloads() {
+        let store = Arc::new(PolicyStore::new(
+            config("[policy]\nrelays = [\"192.0.2.25\"]\n"),
+            None,
+        ));
+        let c = PolicyInfoCollector::new(store.clone());
+        let first = c.current();
+        assert_eq!(first, (1, policy_hash(store.current().config())));
+        store.install(config("[policy]\nrelays = [\"192.0.2.26\"]\n"));
+        let second = c.current();
+        assert_eq!(second.0, 2);
+        assert_ne!(second.1, first.1);
+        assert_eq!(second.1, policy_hash(store.current().config()));
     }
 }
