@@ -173,7 +173,10 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
     assert_eq!(info[0].value, 1.0);
     assert_eq!(info[0].labels["generation"], "1");
     let hash = &info[0].labels["hash"];
-    assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+    assert!(
+        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{hash}"
+    );
     let profile = if cfg!(debug_assertions) {
         "debug"
     } else {

@@ -105,16 +105,23 @@ mod tests {
 
     #[test]
     fn the_hash_follows_the_policy_not_the_comments_or_layout() {
-        let a = config(&format!("[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.25\"]\n"));
+        let a = config(&format!(
+            "[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.25\"]\n"
+        ));
         let moved = config(&format!(
             "# edge policy\n\n[controller]\n\n{TLS}\n[policy]\nrelays = [ \"192.0.2.25\" ]  # relay\n"
         ));
-        let other = config(&format!("[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.26\"]\n"));
+        let other = config(&format!(
+            "[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.26\"]\n"
+        ));
         assert_eq!(a, moved, "the store sees no change");
         assert_eq!(policy_hash(&a), policy_hash(&moved));
         assert_ne!(policy_hash(&a), policy_hash(&other));
         let h = policy_hash(&a);
-        assert!(h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()), "{h}");
+        assert!(
+            h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{h}"
+        );
     }
 
     /// A part added to `Config` must be added to the hash: the canonical form must stay its
