@@ -3,11 +3,11 @@
 //! every start; the hash does not).
 //!
 //! `hash` is the SHA-256 (hex) of op25b's canonical form of the validated policy (its `Debug`
-//! rendering, which lists every setting, maps ordered, without where the `tls_*` keys were
+//! rendering, which lists every setting, maps ordered, without where the TLS file keys were
 //! written), not of the file's bytes: an edit that only changes comments or layout is no new
-//! generation and keeps the hash. Two
-//! controllers of the same op25b version with the same hash enforce the same policy. It is
-//! computed once per generation (a 100,000-prefix policy renders to a few MB).
+//! generation and keeps the hash. Two controllers of the same op25b version with the same hash
+//! enforce the same policy. It is computed once per generation (a 100,000-prefix policy renders
+//! to a few MB).
 
 use std::fmt::Error as FmtError;
 use std::sync::Arc;
@@ -20,10 +20,10 @@ use prometheus_client::metrics::MetricType;
 use sha2::{Digest, Sha256};
 
 use crate::controller::policy_store::PolicyStore;
-use crate::policy::{Config, Location};
+use crate::policy::{Config, Location, TlsFile};
 
-/// The hash of a validated policy (see the module docs): the `Debug` rendering of its three
-/// parts, with where each `tls_*` key was written left out (not policy: `TlsFile`'s equality
+/// The hash of a validated policy (see the module docs): the `Debug` rendering of its
+/// parts, with where each TLS file key was written left out (not policy: `TlsFile`'s equality
 /// ignores it too, so moving the line is no new generation and must not change the hash).
 pub fn policy_hash(config: &Config) -> String {
     hex::encode(Sha256::digest(canonical(config).as_bytes()))
@@ -33,18 +33,28 @@ fn canonical(config: &Config) -> String {
     let mut controller = config.controller().clone();
     if let Some(tls) = &mut controller.tls {
         for file in [&mut tls.cert, &mut tls.key, &mut tls.client_ca] {
-            file.location = Location {
-                origin: String::new(),
-                line: 0,
-                column: 0,
-            };
+            unlocated(file);
+        }
+    }
+    let mut api = config.api().clone();
+    if let Some(tls) = &mut api.tls {
+        for file in [&mut tls.cert, &mut tls.key] {
+            unlocated(file);
         }
     }
     format!(
-        "Config {{ controller: {controller:?}, policy: {:?}, ovsdb: {:?} }}",
+        "Config {{ controller: {controller:?}, api: {api:?}, policy: {:?}, ovsdb: {:?} }}",
         config.policy(),
         config.ovsdb()
     )
+}
+
+fn unlocated(file: &mut TlsFile) {
+    file.location = Location {
+        origin: String::new(),
+        line: 0,
+        column: 0,
+    };
 }
 
 /// Reads the policy in force at scrape time; hashes each generation once.
@@ -102,17 +112,18 @@ mod tests {
     }
 
     const TLS: &str = "tls_listen = \"127.0.0.1:6653\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\ntls_client_ca = \"ca.pem\"\n";
+    const API_TLS: &str = "[api]\ntls_cert = \"a.pem\"\ntls_key = \"ak.pem\"\n";
 
     #[test]
     fn the_hash_follows_the_policy_not_the_comments_or_layout() {
         let a = config(&format!(
-            "[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.25\"]\n"
+            "[controller]\n{TLS}{API_TLS}[policy]\nrelays = [\"192.0.2.25\"]\n"
         ));
         let moved = config(&format!(
-            "# edge policy\n\n[controller]\n\n{TLS}\n[policy]\nrelays = [ \"192.0.2.25\" ]  # relay\n"
+            "# edge policy\n\n[controller]\n\n{TLS}\n{API_TLS}\n[policy]\nrelays = [ \"192.0.2.25\" ]  # relay\n"
         ));
         let other = config(&format!(
-            "[controller]\n{TLS}[policy]\nrelays = [\"192.0.2.26\"]\n"
+            "[controller]\n{TLS}{API_TLS}[policy]\nrelays = [\"192.0.2.26\"]\n"
         ));
         assert_eq!(a, moved, "the store sees no change");
         assert_eq!(policy_hash(&a), policy_hash(&moved));
