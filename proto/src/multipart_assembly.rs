@@ -147,6 +147,11 @@ impl MultipartAssembler {
         }
     }
 
+    /// New limits for the parts pushed from now on (the parts held stay).
+    pub fn set_limits(&mut self, limits: AssemblyLimits) {
+        self.limits = limits;
+    }
+
     /// Number of xids with parts waiting for their last part.
     pub fn pending(&self) -> usize {
         self.pending.len()

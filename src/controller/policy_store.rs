@@ -98,9 +98,9 @@ impl PolicyStore {
                 "[controller] listen, plaintext or tls_* changed: takes effect at the next restart"
             );
         }
-        let generation = current.generation() + 1;
-        self.tx
-            .send_replace(Arc::new(ActivePolicy::new(generation, config)));
+        let next = current.next(config);
+        let generation = next.generation();
+        self.tx.send_replace(Arc::new(next));
         let mut status = self.status.lock();
         status.reloads_ok += 1;
         status.last_reload_error = None;

@@ -11,6 +11,7 @@
 //! uplink).
 mod desired;
 mod flow;
+mod flow_bound;
 pub mod layout;
 mod meters;
 mod normalize;
@@ -21,6 +22,7 @@ mod switch_view;
 
 pub use desired::{desired_flows, DesiredFlows};
 pub use flow::{FlowAction, FlowKey, FlowMatch, FlowSpec, IpFamily, TcpMatch};
+pub use flow_bound::max_desired_flows;
 pub use meters::{desired_meters, MeterSpec};
 pub use normalize::{may_forward, parse_instructions, parse_match};
 pub use ofctl::ofctl_line;

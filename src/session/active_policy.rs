@@ -4,6 +4,7 @@
 use crate::flows::{self, DesiredFlows, SwitchView};
 use crate::policy::{Config, Dpid};
 use crate::reconcile::reconcile;
+use crate::session::read_cap::{read_caps, ReadCaps};
 use crate::session::session_policy::{SessionPolicy, SessionTimers, SyncPlan};
 use op25b_proto::consts::{OFPMC_MODIFY, OFPM_ALL};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
@@ -21,11 +22,36 @@ pub const RETRY_CAP: Duration = Duration::from_secs(30);
 pub struct ActivePolicy {
     generation: u64,
     config: Config,
+    /// The most flows this policy wants on any switch (`flows::max_desired_flows`).
+    flow_bound: usize,
+    /// What the sessions read under it, sized by the larger of this policy's flow bound and
+    /// the one before it (a switch may still hold the previous policy's flows).
+    read_caps: ReadCaps,
 }
 
 impl ActivePolicy {
     pub fn new(generation: u64, config: Config) -> Self {
-        Self { generation, config }
+        let flow_bound = flows::max_desired_flows(config.policy());
+        Self::with_bound(generation, config, flow_bound)
+    }
+
+    /// The generation after this one, with `config`: its read caps cover this policy's flows
+    /// as well as the new one's, so switches still holding this policy's flows are read whole.
+    pub fn next(&self, config: Config) -> Self {
+        let own = flows::max_desired_flows(config.policy());
+        let mut next = Self::with_bound(self.generation + 1, config, own.max(self.flow_bound));
+        next.flow_bound = own;
+        next
+    }
+
+    fn with_bound(generation: u64, config: Config, read_bound: usize) -> Self {
+        let read_caps = read_caps(read_bound, config.controller().max_multipart_bytes);
+        Self {
+            generation,
+            flow_bound: read_bound,
+            config,
+            read_caps,
+        }
     }
 
     pub fn generation(&self) -> u64 {
@@ -96,6 +122,10 @@ impl SessionPolicy for ActivePolicy {
         Message::MultipartRequest(flows::openflow::our_flows_request(
             self.config.policy().cookie(),
         ))
+    }
+
+    fn read_caps(&self) -> ReadCaps {
+        self.read_caps
     }
 
     fn meter_adds(&self, view: &SwitchView) -> Vec<Message> {
@@ -219,6 +249,35 @@ mod tests {
             Message::MultipartRequest(r)
                 if matches!(r.body, MultipartRequestBody::MeterConfig { meter_id: OFPM_ALL })
         ));
+    }
+
+    #[test]
+    fn the_read_caps_follow_the_policy_and_the_one_before_it() {
+        let parse = |exempt: usize| {
+            let list: Vec<String> = (0..exempt)
+                .map(|i| format!("\"10.{}.{}.0/24\"", i / 256, i % 256))
+                .collect();
+            let text = format!(
+                "[policy]\nrelays = [\"192.0.2.25\"]\nexempt_sources = [{}]\n",
+                list.join(", ")
+            );
+            Config::parse(&text, "p.toml").expect("valid policy").config
+        };
+        let small = ActivePolicy::new(1, parse(10));
+        assert_eq!(small.read_caps(), ReadCaps::default());
+        let large = small.next(parse(60_000));
+        assert_eq!(large.generation(), 2);
+        assert!(
+            large.read_caps().flows >= 120_000,
+            "{:?}",
+            large.read_caps()
+        );
+        assert!(large.read_caps().reply_bytes >= 120_000 * 1024);
+        // Back to a small policy: the switches may still hold the large one's flows.
+        let shrunk = large.next(parse(10));
+        assert_eq!(shrunk.read_caps(), large.read_caps());
+        // One more reload: only what the two last policies want counts.
+        assert_eq!(shrunk.next(parse(11)).read_caps(), ReadCaps::default());
     }
 
     /// ERROR logs name the failed request the way `ovs-ofctl` prints it, not as Rust Debug.

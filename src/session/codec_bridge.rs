@@ -129,6 +129,12 @@ impl Decoder {
         Ok((xid, inbound))
     }
 
+    /// A new cap on the reply parts held (a reload changed the policy's
+    /// [`ReadCaps`](super::read_cap::ReadCaps)); the parts held stay.
+    pub fn set_reply_cap(&mut self, max_multipart_bytes: usize) {
+        self.replies.set_cap(max_multipart_bytes);
+    }
+
     /// Bytes of the reply parts held now (weighed as decoded).
     pub fn held_bytes(&self) -> usize {
         self.replies.held_bytes()

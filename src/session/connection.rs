@@ -119,7 +119,8 @@ impl Connection {
     fn new(ctx: ConnectionContext) -> Self {
         let mut policy_rx = ctx.policy.clone();
         let policy = policy_rx.borrow_and_update().clone();
-        let reply_cap = policy.config().controller().max_multipart_bytes;
+        // Sized by the policy: its largest flow set must fit (see `read_cap`).
+        let reply_cap = policy.read_caps().reply_bytes;
         // Low bits of the connection id, so xids differ between a switch's old and new
         // connection (truncation intended: only distinctness between neighbours matters).
         let low = u32::try_from(ctx.conn_id & u64::from(u32::MAX)).unwrap_or(0);
@@ -263,6 +264,7 @@ impl Connection {
                     }
                     let policy = rx.borrow_and_update().clone();
                     policy_change.set(next_policy(rx));
+                    self.decoder.set_reply_cap(policy.read_caps().reply_bytes);
                     let outs = self.session.on_policy(policy, Instant::now());
                     stall = self.session_timeout();
                     if let Some(end) = self.apply(outs) {

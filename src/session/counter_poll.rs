@@ -4,7 +4,6 @@
 //! the flows itself, which also counts as a poll), and an ERROR, a refused or oversized reply
 //! or a missing one only drops that one poll.
 
-use super::flow_sync::MAX_FLOW_ENTRIES;
 use super::phase::Phase;
 use op25b_proto::AssemblyError;
 use std::time::{Duration, Instant};
@@ -96,13 +95,15 @@ impl CounterPoll {
         self.outstanding.is_none()
     }
 
-    /// The poll's whole reply: the entries to observe, `None` when it listed more than
-    /// [`MAX_FLOW_ENTRIES`] (dropped). Call only when [`CounterPoll::asked`] the xid.
-    pub fn on_reply<F>(&mut self, entries: Vec<F>) -> Option<Vec<F>> {
+    /// The poll's whole reply: the entries to observe, `None` when it listed more than `cap`
+    /// (the policy's [`ReadCaps::flows`](super::read_cap::ReadCaps); dropped). Call only when
+    /// [`CounterPoll::asked`] the xid.
+    pub fn on_reply<F>(&mut self, entries: Vec<F>, cap: usize) -> Option<Vec<F>> {
         self.outstanding = None;
-        if entries.len() > MAX_FLOW_ENTRIES {
+        if entries.len() > cap {
             warn!(
-                "switch reported more than {MAX_FLOW_ENTRIES} flows with our cookie to a counter poll; poll dropped"
+                entries = entries.len(),
+                "switch reported more than {cap} flows with our cookie to a counter poll; poll dropped"
             );
             return None;
         }
@@ -159,7 +160,7 @@ mod tests {
         p.sent(5, t0, Duration::from_secs(25));
         assert!(p.asked(5) && !p.is_idle());
         assert_eq!(p.next_deadline(), Some(at(t0, 25)));
-        assert_eq!(p.on_reply(vec!["a"]), Some(vec!["a"]));
+        assert_eq!(p.on_reply(vec!["a"], 1), Some(vec!["a"]));
         assert!(p.is_idle());
         assert_eq!(p.next_deadline(), Some(at(t0, 20)));
         // Due while a sync runs: skipped, and the next one an interval later.
@@ -196,7 +197,7 @@ mod tests {
         );
         p.sent(2, t0, Duration::from_secs(40));
         assert!(!p.asked(1) && p.asked(2));
-        assert_eq!(p.on_reply(vec![0u8; MAX_FLOW_ENTRIES + 1]), None);
+        assert_eq!(p.on_reply(vec![0u8; 3], 2), None);
         assert!(p.is_idle());
         p.sent(3, t0, Duration::from_secs(50));
         p.rejected("OFPET_BAD_REQUEST/OFPBRC_BAD_STAT");

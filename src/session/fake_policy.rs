@@ -1,9 +1,11 @@
 //! A policy for tests, its messages strings: flows are their names, "add x" / "del x" change
 //! them, "meter add N" adds meter N, "flows?" and "meters?" read them.
 
+use super::read_cap::{read_caps, ReadCaps};
 use super::session_policy::{SessionPolicy, SessionTimers, SyncPlan};
 use crate::flows::SwitchView;
 use op25b_proto::MeterConfig;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +79,10 @@ impl SessionPolicy for FakePolicy {
     fn flows_request(&self) -> String {
         "flows?".into()
     }
+    /// Sized by the desired flows (plus the metered one), as op25b's own policy is.
+    fn read_caps(&self) -> ReadCaps {
+        read_caps(self.desired.len() + 1, ReadCaps::default().reply_bytes)
+    }
     fn meter_adds(&self, _view: &SwitchView) -> Vec<String> {
         self.meters.clone()
     }
@@ -105,14 +111,16 @@ impl SessionPolicy for FakePolicy {
         if view.meters_supported {
             desired.push("sample-with-meter".into());
         }
+        let have: HashSet<&String> = actual.iter().collect();
+        let want: HashSet<&String> = desired.iter().collect();
         let adds: Vec<String> = desired
             .iter()
-            .filter(|d| !actual.contains(d))
+            .filter(|d| !have.contains(d))
             .map(|d| format!("add {d}"))
             .collect();
         let dels: Vec<String> = actual
             .iter()
-            .filter(|a| !desired.contains(a))
+            .filter(|a| !want.contains(a))
             .map(|a| format!("del {a}"))
             .collect();
         SyncPlan {

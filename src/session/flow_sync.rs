@@ -8,15 +8,13 @@ use super::session_policy::SyncPlan;
 use std::collections::VecDeque;
 use tracing::debug;
 
-/// Most flow entries with our cookie accepted in one FLOW stats reply: op25b's flow set is tens
-/// of flows, so a switch reporting more is broken or hostile.
-pub const MAX_FLOW_ENTRIES: usize = 100_000;
-
-/// Our flows as a whole FLOW stats reply listed them, or why the sync fails on them.
-pub fn our_flows<F>(entries: Vec<F>) -> Result<Vec<F>, String> {
-    if entries.len() > MAX_FLOW_ENTRIES {
+/// Our flows as a whole FLOW stats reply listed them, or why the sync fails on them: more
+/// than `cap` (the policy's [`ReadCaps::flows`](super::read_cap::ReadCaps)) is a broken or
+/// hostile switch.
+pub fn our_flows<F>(entries: Vec<F>, cap: usize) -> Result<Vec<F>, String> {
+    if entries.len() > cap {
         return Err(format!(
-            "switch reported {} flows with our cookie, more than {MAX_FLOW_ENTRIES}",
+            "switch reported {} flows with our cookie, more than {cap} (twice the most the policy wants on a switch, at least 100000)",
             entries.len()
         ));
     }
@@ -204,8 +202,11 @@ mod tests {
 
     #[test]
     fn more_flows_than_the_bound_fail_the_sync() {
-        assert_eq!(our_flows(vec![1, 2]), Ok(vec![1, 2]));
-        let err = our_flows(vec![0u8; MAX_FLOW_ENTRIES + 1]).unwrap_err();
-        assert!(err.contains("more than 100000"), "{err}");
+        assert_eq!(our_flows(vec![1, 2], 2), Ok(vec![1, 2]));
+        let err = our_flows(vec![0u8; 3], 2).unwrap_err();
+        assert!(
+            err.contains("3 flows with our cookie, more than 2"),
+            "{err}"
+        );
     }
 }

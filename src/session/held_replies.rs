@@ -38,19 +38,20 @@ pub struct HeldReplies {
 impl HeldReplies {
     /// At most `cap` bytes (weighed as decoded) held at once, all replies together.
     pub fn new(cap: usize) -> Self {
-        let limits = AssemblyLimits {
-            max_parts: 4096,
-            max_bytes: cap,
-            // Only awaited replies are held: at most three (PORT_DESC, a sync's reads, a
-            // counter poll); a backstop.
-            max_pending: 8,
-            max_total_bytes: cap,
-        };
         Self {
-            assembler: MultipartAssembler::new(limits),
+            assembler: MultipartAssembler::new(limits(cap)),
             held: Vec::new(),
             total: 0,
             cap,
+        }
+    }
+
+    /// A new cap (the policy changed, see `session::read_cap`): the next part is weighed
+    /// against it; the parts held stay.
+    pub fn set_cap(&mut self, cap: usize) {
+        if cap != self.cap {
+            self.cap = cap;
+            self.assembler.set_limits(limits(cap));
         }
     }
 
@@ -119,6 +120,21 @@ impl HeldReplies {
             let (_, w) = self.held.swap_remove(i);
             self.total -= w;
         }
+    }
+}
+
+/// The assembler's own limits under a cap of `cap` bytes: the same cap (a backstop, see the
+/// module doc), and at least 4096 parts, one more per KiB of the cap: a large policy's flows
+/// come in many parts (a switch sends 50 to a few hundred per part), and what bounds the
+/// connection's memory is the byte cap, not the count of parts.
+fn limits(cap: usize) -> AssemblyLimits {
+    AssemblyLimits {
+        max_parts: (cap / 1024).max(4096),
+        max_bytes: cap,
+        // Only awaited replies are held: at most three (PORT_DESC, a sync's reads, a counter
+        // poll); a backstop.
+        max_pending: 8,
+        max_total_bytes: cap,
     }
 }
 
@@ -231,7 +247,7 @@ mod tests {
     }
 
     #[test]
-    fn the_default_cap_fits_the_largest_flow_set_a_sync_accepts() {
+    fn the_default_cap_fits_the_smallest_flow_read_cap_and_one_flow_weighs_under_its_bound() {
         let one = part(1, true, vec![largest_flow_of_ours()]);
         let empty = part(1, true, vec![]);
         let wire = one.to_bytes().len() - empty.to_bytes().len();
@@ -240,7 +256,11 @@ mod tests {
         };
         let per_flow = weight(&r.body, wire);
         let cap = crate::policy::ControllerSettings::default().max_multipart_bytes;
-        let needed = per_flow * crate::session::flow_sync::MAX_FLOW_ENTRIES;
+        assert!(
+            per_flow <= crate::session::read_cap::FLOW_WEIGHT_BOUND,
+            "{per_flow}"
+        );
+        let needed = per_flow * crate::session::read_cap::MIN_FLOW_READ;
         eprintln!("our largest flow: {wire} bytes on the wire, weighs {per_flow}; 100,000 of them: {needed}, cap {cap}");
         assert!(needed <= cap, "{needed} > {cap}");
         assert!(

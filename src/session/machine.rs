@@ -470,7 +470,10 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
 
     fn on_flow_stats(&mut self, xid: u32, entries: Vec<P::FlowEntry>, now: Instant) {
         if self.counters.asked(xid) {
-            if let Some(entries) = self.counters.on_reply(entries) {
+            if let Some(entries) = self
+                .counters
+                .on_reply(entries, self.policy.read_caps().flows)
+            {
                 self.out.push(Output::FlowsRead(entries));
             }
             return;

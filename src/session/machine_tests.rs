@@ -2,9 +2,9 @@
 //! [`Scenario`](super::scenario::Scenario) (the fake policy's messages are strings).
 
 use super::fake_policy::{FakePolicy, COOKIE};
-use super::flow_sync::MAX_FLOW_ENTRIES;
 use super::output::{CloseReason, Output, SessionEvent};
 use super::phase::Phase;
+use super::read_cap::MIN_FLOW_READ;
 use super::scenario::*;
 use super::sync_reason::SyncReason;
 use super::wire::{Inbound, Outbound};
@@ -610,9 +610,26 @@ mod meters {
     }
 
     #[test]
+    fn a_policy_larger_than_the_floor_is_read_back_and_synced() {
+        let names: Vec<String> = (0..MIN_FLOW_READ + 50).map(|i| i.to_string()).collect();
+        let desired: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut sw = Scenario::new(&desired).connected();
+        // The switch already holds every desired flow and one stale flow: more than the old
+        // fixed cap of 100,000, within the policy's own.
+        let mut on_switch = desired.clone();
+        on_switch.push("stale");
+        let out = sw.reply(sw.flows, flows(&on_switch));
+        assert!(sync_failed(&out).is_none(), "{:?}", sync_failed(&out));
+        assert_eq!(policy_msgs(&out), vec!["del stale".to_string()]);
+        let b = xid_of(&out, &Outbound::BarrierRequest);
+        sw.reply(b, Inbound::BarrierReply);
+        assert_eq!(sw.s.phase(), Phase::InSync);
+    }
+
+    #[test]
     fn a_read_ahead_past_the_flow_bound_fails_the_sync() {
         let mut sw = Scenario::metered().connected();
-        let many: Vec<String> = (0..=MAX_FLOW_ENTRIES).map(|i| i.to_string()).collect();
+        let many: Vec<String> = (0..=MIN_FLOW_READ).map(|i| i.to_string()).collect();
         let out = sw.reply(sw.flows, Inbound::FlowStats { entries: many });
         assert!(
             sync_failed(&out).is_some_and(|(error, _)| error.contains("more than")),
@@ -705,7 +722,7 @@ mod counter_poll {
         let out = sw.reply(
             px,
             Inbound::FlowStats {
-                entries: vec!["a".into(); MAX_FLOW_ENTRIES + 1],
+                entries: vec!["a".into(); MIN_FLOW_READ + 1],
             },
         );
         assert!(flows_read(&out).is_empty(), "{} outputs", out.len());

@@ -30,6 +30,7 @@ pub mod outbox;
 pub mod output;
 pub mod packet_in_sample;
 pub mod phase;
+pub mod read_cap;
 pub mod sample_trust;
 pub mod sent_log;
 pub mod session_policy;

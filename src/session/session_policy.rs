@@ -5,6 +5,7 @@
 //! Everything is derived from the policy plus what the switch itself reports (dpid, ports, flows),
 //! so another controller instance could take a switch over with no hidden state.
 
+use super::read_cap::ReadCaps;
 use crate::flows::SwitchView;
 use std::fmt::Debug;
 use std::time::Duration;
@@ -64,6 +65,8 @@ pub trait SessionPolicy: Send + Sync + Debug {
     fn cookie(&self) -> u64;
     /// The FLOW multipart request reading only our flows (cookie mask).
     fn flows_request(&self) -> Self::Msg;
+    /// How much of a switch's replies a session reads under this policy (sized by its flows).
+    fn read_caps(&self) -> ReadCaps;
     /// METER_MOD ADDs to install before the flows; empty when reporting is off. The session asks
     /// with `view.meters_supported` true: what the switch should hold if it takes meters.
     fn meter_adds(&self, view: &SwitchView) -> Vec<Self::Msg>;

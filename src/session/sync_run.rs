@@ -168,7 +168,7 @@ impl<P: SessionPolicy + ?Sized> SyncRun<P> {
         cx: &mut SyncCtx<'_, P, PI>,
     ) -> Progress {
         if let Some(prefetch) = self.prefetch.as_mut().filter(|p| p.awaits(xid)) {
-            return match flow_sync::our_flows(entries) {
+            return match flow_sync::our_flows(entries, cx.policy.read_caps().flows) {
                 Ok(entries) => {
                     prefetch.entries = Some(entries);
                     Progress::Waiting
@@ -184,7 +184,7 @@ impl<P: SessionPolicy + ?Sized> SyncRun<P> {
                 return Progress::Waiting;
             }
         }
-        match flow_sync::our_flows(entries) {
+        match flow_sync::our_flows(entries, cx.policy.read_caps().flows) {
             Ok(actual) => self.plan(actual, cx),
             Err(why) => Progress::Failed(why),
         }
