@@ -1,5 +1,5 @@
-//! The controller's own view, as a cross-check of what the switches saw: `GET /api/switches`
-//! over plain HTTP/1.0 (one request per scenario, not a poll).
+//! The controller's own view, as the other half of every verdict (`judge`): `GET /api/switches`
+//! over plain HTTP/1.0, polled one request at a time until it confirms the switches.
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -16,13 +16,50 @@ struct SwitchList {
 
 #[derive(Debug, Deserialize)]
 struct SwitchSummary {
+    #[serde(default)]
+    dpid_int: u64,
     connected: bool,
     sync_state: String,
     synced_generation: Option<u64>,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+impl SwitchSummary {
+    fn in_sync_at(&self, generation: u64) -> bool {
+        self.connected && self.sync_state == "in_sync" && self.synced_generation == Some(generation)
+    }
+}
+
+/// Which switches the controller confirms, by dpid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Confirmations {
+    pub view: ControllerView,
+    /// Connected, `in_sync`, at the current policy generation.
+    pub in_sync: std::collections::HashSet<u64>,
+    /// The others' `last_error`, by dpid (those that have one).
+    pub errors: Vec<(u64, String)>,
+}
+
+/// Who is confirmed, from the JSON body of `/api/switches`.
+pub fn parse_confirmations(body: &str) -> Result<Confirmations, String> {
+    let list: SwitchList = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let view = view_of(&list);
+    let g = list.policy_generation;
+    let (ok, not): (Vec<&SwitchSummary>, Vec<&SwitchSummary>) =
+        list.switches.iter().partition(|s| s.in_sync_at(g));
+    Ok(Confirmations {
+        view,
+        in_sync: ok.iter().map(|s| s.dpid_int).collect(),
+        errors: not
+            .iter()
+            .filter_map(|s| Some((s.dpid_int, s.last_error.clone()?)))
+            .collect(),
+    })
 }
 
 /// What the controller says about its switches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ControllerView {
     pub policy_generation: u64,
     pub connected: usize,
@@ -33,21 +70,16 @@ pub struct ControllerView {
 /// Counts from the JSON body of `/api/switches`.
 pub fn parse_switch_list(body: &str) -> Result<ControllerView, String> {
     let list: SwitchList = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    let connected = list.switches.iter().filter(|s| s.connected).count();
-    let in_sync_current = list
-        .switches
-        .iter()
-        .filter(|s| {
-            s.connected
-                && s.sync_state == "in_sync"
-                && s.synced_generation == Some(list.policy_generation)
-        })
-        .count();
-    Ok(ControllerView {
-        policy_generation: list.policy_generation,
-        connected,
-        in_sync_current,
-    })
+    Ok(view_of(&list))
+}
+
+fn view_of(list: &SwitchList) -> ControllerView {
+    let g = list.policy_generation;
+    ControllerView {
+        policy_generation: g,
+        connected: list.switches.iter().filter(|s| s.connected).count(),
+        in_sync_current: list.switches.iter().filter(|s| s.in_sync_at(g)).count(),
+    }
 }
 
 /// The body of an HTTP/1.x response, if its status is 200.
@@ -68,6 +100,13 @@ pub fn http_body(response: &[u8]) -> Result<&[u8], String> {
 pub fn fetch(api: SocketAddr) -> Result<ControllerView, SwarmError> {
     let body = get(api, "/api/switches")?;
     parse_switch_list(&body).map_err(|detail| SwarmError::Api { addr: api, detail })
+}
+
+/// `GET /api/switches` from `api`, as [`Confirmations`] (blocking; call from a blocking
+/// thread).
+pub fn fetch_confirmations(api: SocketAddr) -> Result<Confirmations, SwarmError> {
+    let body = get(api, "/api/switches")?;
+    parse_confirmations(&body).map_err(|detail| SwarmError::Api { addr: api, detail })
 }
 
 /// The body of `GET path` from `api` over HTTP/1.0 (blocking; call from a blocking thread).
@@ -108,6 +147,20 @@ mod tests {
             }
         );
         assert!(parse_switch_list("{").is_err());
+    }
+
+    #[test]
+    fn confirmations_name_the_switches_in_sync_and_the_others_errors() {
+        let body = r#"{"policy_generation":2,"switches":[
+            {"dpid_int":10,"connected":true,"sync_state":"in_sync","synced_generation":2},
+            {"dpid_int":11,"connected":true,"sync_state":"failed","synced_generation":null,
+             "last_error":"switch rejected FLOW_MOD: OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL"},
+            {"dpid_int":12,"connected":true,"sync_state":"in_sync","synced_generation":1}]}"#;
+        let c = parse_confirmations(body).unwrap();
+        assert_eq!(c.in_sync, [10].into_iter().collect());
+        assert_eq!(c.view.in_sync_current, 1);
+        assert_eq!(c.errors.len(), 1);
+        assert!(c.errors[0].1.contains("TABLE_FULL"));
     }
 
     #[test]

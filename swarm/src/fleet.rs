@@ -55,7 +55,8 @@ pub fn sync_concluded_since(recent: &[OfpMessage], total: u64, mark: u64) -> boo
 /// When each switch was first seen in sync (relative to the start), or `None`.
 #[derive(Debug, Default)]
 pub struct SyncOutcome {
-    pub reached: Vec<Duration>,
+    /// Each switch that got there: its dpid and when.
+    pub reached: Vec<(u64, Duration)>,
     /// dpids that did not get there before the timeout.
     pub missing: Vec<u64>,
 }
@@ -207,7 +208,7 @@ pub async fn collect(mut set: JoinSet<(u64, Option<Duration>)>) -> SyncOutcome {
     let mut out = SyncOutcome::default();
     while let Some(r) = set.join_next().await {
         match r {
-            Ok((_, Some(t))) => out.reached.push(t),
+            Ok((dpid, Some(t))) => out.reached.push((dpid, t)),
             Ok((dpid, None)) => out.missing.push(dpid),
             Err(_) => out.missing.push(0),
         }

@@ -6,13 +6,15 @@
 //! A switch counts as in sync when the newest controller message it received (echoes aside)
 //! ends a sync (a BARRIER_REQUEST, or the FLOW stats request when nothing needed sending), came
 //! after the scenario began, and its table then holds exactly the flows that
-//! `op25b::flows::desired_flows` gives for the same policy file.
+//! `op25b::flows::desired_flows` gives for the same policy file; and the controller's own API
+//! confirms it in sync at the current policy generation ([`judge`]).
 pub mod api_probe;
 pub mod controller_process;
 pub mod echo_floor;
 pub mod error;
 pub mod expected;
 pub mod fleet;
+pub mod judge;
 pub mod latency;
 pub mod listen_drops;
 pub mod open_files;

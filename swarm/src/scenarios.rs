@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use op25b::policy::Config;
 use serde::Serialize;
 
-use crate::api_probe::{self, ControllerView};
 use crate::controller_process::{free_loopback_port, ControllerHandle};
 use crate::error::SwarmError;
 use crate::expected::{expected_flows, ExpectedFlows};
 use crate::fleet::{collect, Fleet};
+use crate::judge::{confirmations, judge, view_of};
 use crate::latency::summarise;
 use crate::listen_drops::listen_overflows;
 use crate::policy_text::SwarmPolicy;
@@ -98,38 +98,6 @@ pub(crate) fn sample(ctl: &ControllerHandle) -> Option<ProcSample> {
     ctl.pid.and_then(|pid| proc_stats::sample(pid).ok())
 }
 
-async fn view(api: Option<SocketAddr>) -> Option<ControllerView> {
-    let api = api?;
-    tokio::task::spawn_blocking(move || api_probe::fetch(api))
-        .await
-        .ok()?
-        .ok()
-}
-
-/// Polls `/api/switches` (one request at a time, every 100 ms) until the controller itself lists
-/// at least `n` connected switches in sync at the current generation; the time since `start`.
-async fn controller_confirms(
-    api: Option<SocketAddr>,
-    n: usize,
-    start: Instant,
-    timeout: Duration,
-) -> (Option<f64>, Option<ControllerView>) {
-    let mut last = None;
-    while start.elapsed() < timeout {
-        let v = view(api).await;
-        let t = start.elapsed();
-        match v {
-            None => return (None, last),
-            Some(v) if v.in_sync_current >= n => {
-                return (Some(t.as_secs_f64() * 1000.0), Some(v));
-            }
-            Some(v) => last = Some(v),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (None, last)
-}
-
 /// One timed storm: waiters first, then `trigger`, then wait for every switch.
 pub(crate) struct Storm<'a> {
     pub(crate) name: &'a str,
@@ -165,24 +133,31 @@ impl Storm<'_> {
             .spawn_waiters(&expected, &marks, start, self.timeout);
         let connect_errors = trigger().await?;
         let outcome = collect(waiters).await;
-        let (controller_all_ms, controller_view) =
-            controller_confirms(api, self.fleet.len(), start, self.timeout).await;
+        let want = outcome
+            .reached
+            .iter()
+            .map(|&(dpid, _)| dpid)
+            .chain(outcome.missing.iter().copied())
+            .collect();
+        let (controller_all_ms, confirmed) = confirmations(api, &want, start, self.timeout).await;
         let after = sample(ctl);
         let swarm_after = own_sample();
         let overflows_after = listen_overflows();
         let mut notes = Vec::new();
-        if !outcome.missing.is_empty() {
+        if let Some(&dpid) = outcome.missing.first() {
             notes.push(format!(
-                "{} switches not confirmed within {:?}, e.g. dpid {:#x}",
+                "{} switches without the desired flows within {:?}, e.g. dpid {dpid:#x}",
                 outcome.missing.len(),
                 self.timeout,
-                outcome.missing[0]
             ));
         }
-        let reached = outcome.reached.len();
-        let all_ms = (outcome.missing.is_empty())
+        let controller_view = view_of(confirmed.as_ref());
+        let verdict = judge(outcome, confirmed.as_ref());
+        notes.extend(verdict.notes);
+        let reached = verdict.reached.len();
+        let all_ms = (verdict.missing.is_empty() && verdict.unconfirmed.is_empty())
             .then(|| {
-                outcome
+                verdict
                     .reached
                     .iter()
                     .max()
@@ -196,7 +171,7 @@ impl Storm<'_> {
             flows_per_switch: self.expected.canonical.len(),
             reached,
             all_ms,
-            per_switch: summarise(outcome.reached),
+            per_switch: summarise(verdict.reached),
             target_ms: self.target_ms,
             flow_mods: self.fleet.flow_mods() - mods_before,
             flow_mod_errors: self.fleet.flow_mod_errors() - errors_before,
