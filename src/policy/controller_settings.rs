@@ -53,7 +53,8 @@ pub struct ControllerSettings {
     pub max_connections_per_peer: usize,
     /// Bytes of multipart reply parts one connection may hold waiting for their last part,
     /// weighed as they sit in memory once decoded; a switch going over it is disconnected
-    /// (default 96 MiB, `DEFAULT_MAX_MULTIPART_BYTES`).
+    /// (default 96 MiB, `DEFAULT_MAX_MULTIPART_BYTES`). A floor: a policy whose flows need
+    /// more raises it (`session::read_cap`).
     pub max_multipart_bytes: usize,
 }
 
@@ -75,11 +76,11 @@ impl ControllerSettings {
 }
 
 /// The default of `[controller] max_multipart_bytes`: 96 MiB. The largest reply op25b reads
-/// is the FLOW stats reply listing its flows; a sync accepts at most 100,000 of them (the
-/// session's `MAX_FLOW_ENTRIES`), and the largest flow op25b installs (an IPv6 prefix with its
-/// mask, an input port, a TCP port, a meter and an action) is 152 bytes in that reply and
-/// weighs 888 once decoded (`session::held_replies`), so the largest flow set any policy can
-/// have in force (85 MiB) fits.
+/// is the FLOW stats reply listing its flows; a sync accepts at least 100,000 of them (more
+/// for a larger policy, which raises this cap to fit: `session::read_cap`), and the largest
+/// flow op25b installs (an IPv6 prefix with its mask, an input port, a TCP port, a meter and
+/// an action) is 152 bytes in that reply and weighs 888 once decoded
+/// (`session::held_replies`), so 100,000 of them (85 MiB) fit.
 pub const DEFAULT_MAX_MULTIPART_BYTES: usize = 96 * 1024 * 1024;
 
 /// The range `[controller] max_multipart_bytes` accepts: 1 MiB to 1 GiB.

@@ -93,7 +93,7 @@ pub enum PolicyErrorKind {
     #[error("policy.cookie: 0 cannot mark the flows op25b owns (every other tool's flows have cookie 0): use a distinctive value like \"0x4f50323542000000\"")]
     ZeroCookie,
     /// The file is bigger than op25b reads ([`super::MAX_POLICY_BYTES`]).
-    #[error("the file is {size} bytes, larger than the {} MiB op25b reads (a policy of 100,000 prefixes is about 3 MiB)", max / (1024 * 1024))]
+    #[error("the file is {size} bytes, larger than the {} MiB op25b reads (a policy of 200,000 prefixes is about 6 MiB)", max / (1024 * 1024))]
     TooLarge {
         /// The file's size in bytes (at least).
         size: u64,

@@ -784,5 +784,5 @@ fn max_multipart_bytes_defaults_and_is_checked() {
 fn a_text_over_the_size_cap_is_refused_unparsed() {
     let text = "#".repeat(MAX_POLICY_BYTES + 1);
     let err = one_error(&text);
-    assert!(err.contains("larger than the 4 MiB"), "{err}");
+    assert!(err.contains("larger than the 16 MiB"), "{err}");
 }

@@ -77,3 +77,43 @@ fn a_hundred_switches_reach_the_desired_flows_and_reconnect_sends_nothing() {
     assert!(report["controller_listening_ms"].is_number());
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The growth scenario at a small size: preloaded switches are judged by their tables and by
+/// the controller's confirmation (`judge`), so a controller that fails the re-sync cannot pass
+/// on tables that already held the flows.
+#[test]
+fn growth_switches_count_only_when_the_controller_confirms_them() {
+    let controller = controller_binary();
+    let work = std::env::temp_dir().join(format!("op25b-swarm-growth-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_op25b-swarm"))
+        .args([
+            "growth",
+            "-n",
+            "5",
+            "--prefixes",
+            "10,3000",
+            "--json",
+            "--timeout-secs",
+            "20",
+        ])
+        .arg("--controller-bin")
+        .arg(&controller)
+        .arg("--work-dir")
+        .arg(&work)
+        .output()
+        .expect("run op25b-swarm");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert!(out.status.success(), "op25b-swarm failed: {stderr}\n{rows}");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        assert_eq!(r["reached"], 5, "{r}");
+        assert!(r["all_ms"].is_number(), "{r}");
+        assert_eq!(r["flow_mods"], 0, "{r}");
+        assert_eq!(r["controller_view"]["in_sync_current"], 5, "{r}");
+        assert!(r["notes"].as_array().is_some_and(Vec::is_empty), "{r}");
+    }
+    assert_eq!(rows[1]["exempt_prefixes"], 3000);
+    let _ = std::fs::remove_dir_all(&work);
+}
