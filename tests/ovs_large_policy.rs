@@ -19,6 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const COOKIE: u64 = 0x4f50_3235_4200_0000;
+/// The bridge of the large policy.
+const LARGE_DPID: u64 = 0x25b_1a49;
+/// The bridge whose table is too small.
+const FULL_DPID: u64 = 0x25b_1a4a;
+/// How the controller names the switch's answer to an ADD its full table refused.
+const TABLE_FULL: &str = "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL";
 
 /// A policy with `v4` IPv4 /32 and `v6` IPv6 /128 exempt sources (one flow each for IPv4, two
 /// for IPv6 in drop-tcp mode) and `relays` relays, for switch `dpid`.
@@ -110,13 +116,13 @@ fn our_flows(b: &Bridge) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_of_more_than_100000_flows_is_installed_read_back_and_reloaded() {
     require_ovs();
-    const DPID: u64 = 0x25b_1a49;
+    let dpid = LARGE_DPID;
     // 99,000 IPv4 + 1,000 IPv6 sources: 101,000 flows for them alone.
-    let (controller, registry, store) = start(policy(DPID, 99_000, 1_000, 1));
-    let b = bridge("o25l", DPID, controller.local_addr(), |_| vec![]);
+    let (controller, registry, store) = start(policy(dpid, 99_000, 1_000, 1));
+    let b = bridge("o25l", dpid, controller.local_addr(), |_| vec![]);
     let first = wait_switch(
         &registry,
-        DPID,
+        dpid,
         "the cold sync of the large policy",
         Duration::from_secs(300),
         |s| s.sync_state == SyncState::InSync && s.synced_generation == Some(1),
@@ -127,14 +133,14 @@ async fn a_policy_of_more_than_100000_flows_is_installed_read_back_and_reloaded(
 
     // A reload makes every session read its >100,000 flows back: before the read cap followed
     // the policy, this read failed ("more than 100000") on every retry.
-    let outcome = store.install(policy(DPID, 99_000, 1_000, 2));
+    let outcome = store.install(policy(dpid, 99_000, 1_000, 2));
     assert!(matches!(
         outcome,
         ReloadOutcome::Installed { generation: 2 }
     ));
     let second = wait_switch(
         &registry,
-        DPID,
+        dpid,
         "the re-sync after the reload (reads every flow back)",
         Duration::from_secs(300),
         |s| {
@@ -158,20 +164,19 @@ async fn a_policy_of_more_than_100000_flows_is_installed_read_back_and_reloaded(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_too_small_for_the_policy_is_reported_as_table_full_by_name() {
     require_ovs();
-    const DPID: u64 = 0x25b_1a4a;
-    let (controller, registry, _store) = start(policy(DPID, 200, 0, 1));
+    let dpid = FULL_DPID;
+    let (controller, registry, _store) = start(policy(dpid, 200, 0, 1));
     // Table 0 refuses its 51st flow, as a hardware table would.
-    let b = bridge("o25f", DPID, controller.local_addr(), |name| {
+    let b = bridge("o25f", dpid, controller.local_addr(), |name| {
         let cmd =
             "-- --id=@ft create Flow_Table flow_limit=50 overflow_policy=refuse -- set bridge";
         let mut v: Vec<String> = cmd.split(' ').map(String::from).collect();
         v.extend([name.to_string(), "flow_tables:0=@ft".to_string()]);
         v
     });
-    const TABLE_FULL: &str = "OFPET_FLOW_MOD_FAILED/OFPFMFC_TABLE_FULL";
     let s = wait_switch(
         &registry,
-        DPID,
+        dpid,
         "a failed sync naming TABLE_FULL",
         Duration::from_secs(60),
         |s| s.counters.syncs_failed >= 1,

@@ -6,6 +6,9 @@
 //! pipeline in `pipeline`, the entry and its canonical form in `flow_entry` and
 //! `canonical_flow`.
 
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 use op25b_proto::consts::{
@@ -70,6 +73,17 @@ pub struct FlowTable {
     /// tables that uses one costs one Vec), each sorted by descending priority, stable within
     /// a priority.
     tables: Vec<Vec<FlowEntry>>,
+    /// How many flows have each [`key_hash`] of (table, priority, match): an ADD looks for the
+    /// flow it replaces only when its hash is here, so adding n distinct flows is not O(n^2).
+    keys: HashMap<u64, u32>,
+}
+
+/// A hash of what makes two flows the same flow (`DefaultHasher::new()` has fixed keys, so
+/// clones of a table agree).
+fn key_hash(table_id: u8, priority: u16, normal: &FlowMatch) -> u64 {
+    let mut h = DefaultHasher::new();
+    (table_id, priority, normal).hash(&mut h);
+    h.finish()
 }
 
 impl FlowTable {
@@ -81,6 +95,7 @@ impl FlowTable {
                 ..config
             },
             tables: Vec::new(),
+            keys: HashMap::new(),
         }
     }
 
@@ -119,6 +134,7 @@ impl FlowTable {
     /// Removes every flow (a switch restarted without persistent flows).
     pub fn clear(&mut self) {
         self.tables.iter_mut().for_each(Vec::clear);
+        self.keys.clear();
     }
 
     /// Every flow in canonical form, sorted by table, descending priority, then match (a
@@ -141,10 +157,21 @@ impl FlowTable {
 
     /// Removes every flow `doomed` selects and returns them (for meter deletion and tests).
     pub fn remove_where(&mut self, mut doomed: impl FnMut(&FlowEntry) -> bool) -> Vec<FlowEntry> {
-        self.tables
+        let removed: Vec<FlowEntry> = self
+            .tables
             .iter_mut()
             .flat_map(|table| table.extract_if(.., |e| doomed(e)).collect::<Vec<_>>())
-            .collect()
+            .collect();
+        for e in &removed {
+            let key = key_hash(e.table_id, e.priority, &e.normal);
+            if let Some(n) = self.keys.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.keys.remove(&key);
+                }
+            }
+        }
+        removed
     }
 
     /// Applies a FLOW_MOD as OpenFlow 1.3.5 section 6.4 says, with checks and their order
@@ -258,10 +285,15 @@ impl FlowTable {
         // table, and the new flow entry added"; its counters are kept unless
         // OFPFF_RESET_COUNTS (OF1.2+; OVS does the same). Like OVS 3.1, a replacement skips
         // the overlap and capacity checks (seen by tests/ovs_differential.rs).
-        if let Some(old) = table
-            .iter_mut()
-            .find(|e| e.priority == fm.priority && e.normal == entry.normal)
-        {
+        let key = key_hash(fm.table_id, fm.priority, &entry.normal);
+        let existing = if self.keys.contains_key(&key) {
+            table
+                .iter_mut()
+                .find(|e| e.priority == fm.priority && e.normal == entry.normal)
+        } else {
+            None
+        };
+        if let Some(old) = existing {
             if fm.flags & OFPFF_RESET_COUNTS == 0 {
                 entry.packet_count = old.packet_count;
                 entry.byte_count = old.byte_count;
@@ -292,6 +324,7 @@ impl FlowTable {
         }
         let at = table.partition_point(|e| e.priority >= fm.priority);
         table.insert(at, entry);
+        *self.keys.entry(key).or_insert(0) += 1;
         Ok(FlowModOutcome {
             added: 1,
             ..Default::default()

@@ -816,3 +816,27 @@ proptest! {
         prop_assert_eq!(a.apply(&del, now).expect("valid").removed.len(), 1);
     }
 }
+
+#[test]
+fn a_flow_deleted_or_cleared_is_added_again_not_replaced() {
+    let now = Instant::now();
+    let mut t = small();
+    let outcome = t.apply(&add(7, tcp4_dst(25), drop_()), now).expect("add");
+    assert_eq!(outcome.added, 1);
+    let again = t
+        .apply(&add(7, tcp4_dst(25), out(1)), now)
+        .expect("replace");
+    assert_eq!((again.added, again.replaced), (0, 1));
+    let del = with(add(7, tcp4_dst(25), vec![]), FlowModCommand::DeleteStrict);
+    assert_eq!(t.apply(&del, now).expect("delete").removed.len(), 1);
+    let back = t
+        .apply(&add(7, tcp4_dst(25), drop_()), now)
+        .expect("add again");
+    assert_eq!((back.added, back.replaced), (1, 0));
+    t.clear();
+    let fresh = t
+        .apply(&add(7, tcp4_dst(25), drop_()), now)
+        .expect("after clear");
+    assert_eq!((fresh.added, fresh.replaced), (1, 0));
+    assert_eq!(t.len(), 1);
+}
