@@ -96,10 +96,11 @@ fn forty_thousand_good_duplicates_on_one_line_are_accepted_quickly_with_warnings
 fn a_file_over_the_size_cap_is_refused_without_parsing_it() {
     let dir = temp_dir("adv-policy");
     let path = dir.join("policy.toml");
-    // Valid TOML that would take long to read: 5 MiB of comment lines after a valid policy.
+    // Valid TOML that would take long to read: comment lines after a valid policy, 1 MiB past
+    // the cap.
     let mut text = one_line_policy("198.51.100.0/24", 1);
     let filler = "# padding padding padding padding padding padding padding padding\n";
-    while text.len() <= 5 * 1024 * 1024 {
+    while text.len() <= op25b::policy::MAX_POLICY_BYTES + 1024 * 1024 {
         text.push_str(filler);
     }
     std::fs::write(&path, &text).unwrap();
