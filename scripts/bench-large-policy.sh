@@ -6,7 +6,7 @@
 # API. SIZES lists prefixes:switches; a simulated switch holds about 300 bytes per flow, so the
 # swarm's own memory, not the controller's, limits the switches at the larger sizes. Set
 # BEFORE=path/to/an/older/op25b to run the same re-syncs against it first.
-#   SIZES="10000:1000 50000:100 100000:20 200000:5" scripts/bench-swarm large
+#   ONLY=large SIZES="10000:1000 50000:100 100000:20 200000:5" scripts/bench-swarm
 SIZES=${SIZES:-10000:1000 50000:100 100000:20 200000:5}
 work=target/swarm/large
 mkdir -p "$work"
