@@ -1,7 +1,8 @@
-//! The TCP side of one connection: the tokio task that sends the switch's HELLO, reads and
-//! frames the controller's bytes, hands each frame to [`Connection`], writes the replies in
+//! The TCP (or TLS) side of one connection: the tokio task that sends the switch's HELLO, reads
+//! and frames the controller's bytes, hands each frame to [`Connection`], writes the replies in
 //! order, drains what the handle queued (raw bytes, PACKET_INs), sends periodic ECHO_REQUESTs,
-//! and records why the connection ended. Buffers are shrunk back after large frames.
+//! and records why the connection ended; then it shuts its side down (a TCP FIN, after TLS
+//! `close_notify` on a TLS stream). Buffers are shrunk back after large frames.
 
 use std::future::pending;
 use std::sync::Arc;
@@ -9,11 +10,12 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use op25b_proto::framer::next_frame;
 use op25b_proto::{Hello, Message, OfpMessage};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio::time::Interval;
+use tokio_rustls::client::TlsStream;
 
 use crate::connection::Connection;
 use crate::faults::HandshakeBehaviour;
@@ -26,16 +28,35 @@ const READ_CHUNK: usize = 1024;
 const SHRINK_ABOVE: usize = 64 * 1024;
 /// xids of the switch's own ECHO_REQUESTs start here (the controller's are usually small).
 const ECHO_XID_BASE: u32 = 0xec40_0000;
+/// How long closing may take (sending `close_notify` to a peer that stopped reading).
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(1);
 
-/// Runs one connection to its end and records why it ended.
+/// A connected stream: plain TCP, or TLS after the handshake.
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// Runs one connection to its end and records why it ended. Every write is flushed: a TLS
+/// stream may hold encrypted bytes back until then (on TCP flushing does nothing).
 pub(crate) async fn serve(
     inner: Arc<Inner>,
-    stream: TcpStream,
+    stream: Stream,
     wake: Arc<Notify>,
     id: u64,
     silent: bool,
 ) {
-    let reason = match drive(&inner, stream, &wake, id, silent).await {
+    let driven = match stream {
+        Stream::Plain(tcp) => {
+            let (rd, wr) = tcp.into_split();
+            drive(&inner, rd, wr, &wake, id, silent).await
+        }
+        Stream::Tls(tls) => {
+            let (rd, wr) = tokio::io::split(*tls);
+            drive(&inner, rd, wr, &wake, id, silent).await
+        }
+    };
+    let reason = match driven {
         Ok(reason) => reason,
         Err(e) => format!("I/O error: {e}"),
     };
@@ -59,15 +80,38 @@ async fn tick(echo: &mut Option<Interval>) {
     }
 }
 
-/// The connection loop; returns why it ended.
-async fn drive(
+/// The connection loop, then the orderly close of the switch's side; returns why it ended.
+async fn drive<R, W>(
     inner: &Inner,
-    stream: TcpStream,
+    mut rd: R,
+    mut wr: W,
+    wake: &Notify,
+    id: u64,
+    silent: bool,
+) -> std::io::Result<String>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let ended = exchange(inner, &mut rd, &mut wr, wake, id, silent).await;
+    // TLS: close_notify, then FIN. Best effort: the reason above is what counts.
+    let _ = tokio::time::timeout(SHUTDOWN_LIMIT, wr.shutdown()).await;
+    ended
+}
+
+/// Reads, answers and writes until the connection ends; returns why.
+async fn exchange<R, W>(
+    inner: &Inner,
+    rd: &mut R,
+    wr: &mut W,
     wake: &Notify,
     id: u64,
     mut silent: bool,
-) -> std::io::Result<String> {
-    let (mut rd, mut wr) = stream.into_split();
+) -> std::io::Result<String>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let hello_version = inner
         .versions
         .iter()
@@ -81,6 +125,7 @@ async fn drive(
             body: Message::Hello(Hello::with_versions(&inner.versions)),
         };
         wr.write_all(&hello.to_bytes()).await?;
+        wr.flush().await?;
     }
     let mut conn = Connection {
         negotiated: None,
@@ -106,6 +151,7 @@ async fn drive(
                 for bytes in outbox {
                     wr.write_all(&bytes).await?;
                 }
+                wr.flush().await?;
             },
             n = async {
                 // Read in chunks, not in the 64-byte steps a full BytesMut would grow by.
@@ -128,7 +174,7 @@ async fn drive(
                         Err(e) => break Some(format!("unframeable stream: {e}")),
                     }
                 };
-                flush(&mut wr, &mut conn.out).await?;
+                flush(wr, &mut conn.out).await?;
                 if let Some(reason) = end {
                     return Ok(reason);
                 }
@@ -144,14 +190,16 @@ async fn drive(
                     body: Message::EchoRequest(Bytes::new()),
                 };
                 wr.write_all(&req.to_bytes()).await?;
+                wr.flush().await?;
             }
         }
     }
 }
 
-async fn flush(wr: &mut OwnedWriteHalf, out: &mut BytesMut) -> std::io::Result<()> {
+async fn flush<W: AsyncWrite + Unpin>(wr: &mut W, out: &mut BytesMut) -> std::io::Result<()> {
     if !out.is_empty() {
         wr.write_all(out).await?;
+        wr.flush().await?;
         out.clear();
         if out.capacity() > SHRINK_ABOVE {
             *out = BytesMut::new();

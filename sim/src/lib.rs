@@ -4,7 +4,8 @@
 //! - pure cores: [`FlowTable`] (OpenFlow 1.3.5 section 6.4 flow-mod semantics, stats,
 //!   [`FlowTable::classify`] of a [`PacketHeaders`] into a [`Verdict`]), [`MeterTable`], and
 //!   [`Datapath`], which answers one decoded controller message with the switch's replies;
-//! - [`SimSwitch`]: a tokio task per connection speaking OpenFlow over real TCP, with fault
+//! - [`SimSwitch`]: a tokio task per connection speaking OpenFlow over real TCP (or mutual TLS,
+//!   [`SwitchTls`]), with fault
 //!   injection and observation (counters, message record, events, invariant hook, waits).
 //!
 //! ```no_run
@@ -50,6 +51,7 @@ mod pipeline;
 pub mod switch;
 mod switch_config;
 mod switch_state;
+pub mod switch_tls;
 pub mod table_error;
 pub mod verdict;
 
@@ -61,5 +63,6 @@ pub use meter_table::{MeterError, MeterTable};
 pub use observe::{Counters, SwitchEvent, Violation};
 pub use packet::PacketHeaders;
 pub use switch::{Invariant, SimSwitch, SimSwitchConfig, SwitchError, SwitchView, WaitTimeout};
+pub use switch_tls::SwitchTls;
 pub use table_error::TableError;
 pub use verdict::{Fate, Hit, Verdict};

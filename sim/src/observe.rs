@@ -24,6 +24,9 @@ pub struct Counters {
     pub packet_ins_dropped: u64,
     /// TCP connections established to a controller.
     pub connections: u64,
+    /// Of those, TLS connections whose handshake resumed an earlier session (no certificates
+    /// exchanged, no signatures).
+    pub tls_resumptions: u64,
 }
 
 /// A lifecycle event, in the order it happened.

@@ -20,8 +20,10 @@ use parking_lot::Mutex;
 use tokio::net::TcpSocket;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
+use tokio_rustls::rustls::HandshakeKind;
+use tokio_rustls::TlsConnector;
 
-use crate::connection_io::serve;
+use crate::connection_io::{serve, Stream};
 use crate::datapath::Datapath;
 use crate::faults::{FlowModFault, FlowModTrigger};
 use crate::flow_table::{FlowEntry, FlowModOutcome};
@@ -61,6 +63,17 @@ pub enum SwitchError {
         /// The controller address.
         controller: SocketAddr,
         /// The OS error.
+        source: std::io::Error,
+    },
+    /// TCP connected but the TLS handshake failed (as the switch saw it: a controller that
+    /// rejects the switch's certificate may only say so after the switch's side is done).
+    #[error("switch {dpid:#x}: TLS handshake with controller {controller} failed: {source}")]
+    Tls {
+        /// Its datapath id.
+        dpid: u64,
+        /// The controller address.
+        controller: SocketAddr,
+        /// What rustls reported.
         source: std::io::Error,
     },
 }
@@ -114,6 +127,7 @@ impl SimSwitch {
                 dpid: config.datapath.datapath_id,
                 versions: config.versions,
                 local_ip: config.local_ip,
+                tls: config.tls,
                 echo_interval: config.echo_interval,
                 handshake: config.handshake,
                 state: Mutex::new(state),
@@ -129,8 +143,9 @@ impl SimSwitch {
 
     // ---------- connection ----------
 
-    /// Opens a TCP connection to the controller and starts serving it in a task. Returns once
-    /// TCP is connected (the HELLO exchange then runs in the task).
+    /// Opens a TCP connection to the controller (and with [`SimSwitchConfig::tls`] runs the TLS
+    /// handshake on it) and starts serving it in a task. Returns once TCP (TLS) is connected
+    /// (the HELLO exchange then runs in the task).
     pub async fn connect(&self, controller: SocketAddr) -> Result<(), SwitchError> {
         let dpid = self.inner.dpid;
         if self.is_connected() {
@@ -166,6 +181,22 @@ impl SimSwitch {
             })?;
         // Small messages, latency matters more than throughput.
         let _ = stream.set_nodelay(true);
+        let mut resumed = false;
+        let stream = match &self.inner.tls {
+            None => Stream::Plain(stream),
+            Some(tls) => {
+                let tls = TlsConnector::from(tls.config.clone())
+                    .connect(tls.server_name.clone(), stream)
+                    .await
+                    .map_err(|source| SwitchError::Tls {
+                        dpid,
+                        controller,
+                        source,
+                    })?;
+                resumed = tls.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
+                Stream::Tls(Box::new(tls))
+            }
+        };
         let wake = Arc::new(Notify::new());
         let (id, silent) = {
             let mut st = self.inner.state.lock();
@@ -173,6 +204,7 @@ impl SimSwitch {
                 return Err(SwitchError::AlreadyConnected { dpid });
             }
             st.counters.connections += 1;
+            st.counters.tls_resumptions += u64::from(resumed);
             let id = st.counters.connections;
             st.connection = Some(ConnectionSlot {
                 id,

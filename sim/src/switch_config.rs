@@ -1,5 +1,5 @@
 //! [`SimSwitchConfig`]: how a simulated switch is built (its datapath, the OpenFlow versions
-//! it advertises, the local address it connects from, its ECHO interval, handshake faults and
+//! it advertises, the local address it connects from, TLS or plain TCP, its ECHO interval, handshake faults and
 //! how much it records), read once by [`crate::SimSwitch::new`].
 
 use std::net::IpAddr;
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::datapath::DatapathConfig;
 use crate::faults::HandshakeBehaviour;
+use crate::switch_tls::SwitchTls;
 
 /// How a simulated switch is built.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct SimSwitchConfig {
     /// Local address to bind before connecting (e.g. 127.0.0.x so that many switches do not
     /// share one address's ephemeral ports). `None`: the OS picks.
     pub local_ip: Option<IpAddr>,
+    /// Speak OpenFlow over mutual TLS with these settings. `None` (the default): plain TCP.
+    pub tls: Option<SwitchTls>,
     /// Send an ECHO_REQUEST this often while connected. `None` (the default): never.
     pub echo_interval: Option<Duration>,
     /// Handshake faults.
@@ -39,6 +42,7 @@ impl SimSwitchConfig {
             datapath: DatapathConfig::new(datapath_id, n_ports),
             versions: vec![op25b_proto::consts::OFP_VERSION],
             local_ip: None,
+            tls: None,
             echo_interval: None,
             handshake: HandshakeBehaviour::Normal,
             record_limit: 10_000,

@@ -103,6 +103,7 @@ pub(crate) struct Inner {
     pub(crate) dpid: u64,
     pub(crate) versions: Vec<u8>,
     pub(crate) local_ip: Option<IpAddr>,
+    pub(crate) tls: Option<crate::switch_tls::SwitchTls>,
     pub(crate) echo_interval: Option<Duration>,
     pub(crate) handshake: HandshakeBehaviour,
     pub(crate) state: Mutex<State>,

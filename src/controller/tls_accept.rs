@@ -4,7 +4,8 @@
 //! A failed handshake (no client certificate, one from another CA, garbage, a timeout) is one
 //! WARNING line with the peer's address; it runs in the connection's own task, so it never
 //! delays the accept loop or any other switch. A successful one is logged at INFO with the
-//! negotiated protocol version and cipher suite and the certificate's SHA-256.
+//! negotiated protocol version and cipher suite, whether it was a full handshake or resumed a
+//! session (`handshake = "Full"`, `"Resumed"`), and the certificate's SHA-256.
 use super::tls_config::fingerprint;
 use crate::fleet::peer_identity::PeerIdentity;
 use std::net::SocketAddr;
@@ -63,7 +64,10 @@ where
     let suite = session
         .negotiated_cipher_suite()
         .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite()));
-    info!(peer = %addr, %cert, %version, %suite, "TLS session established");
+    let kind = session
+        .handshake_kind()
+        .map_or_else(|| "unknown".to_string(), |k| format!("{k:?}"));
+    info!(peer = %addr, %cert, %version, %suite, handshake = %kind, "TLS session established");
     Ok((tls, peer))
 }
 

@@ -43,6 +43,17 @@ pub enum SwarmError {
     Api { addr: SocketAddr, detail: String },
     #[error("cannot build the expected flow table: {0}")]
     Template(String),
+    #[error("cannot make the TLS certificates: {0}")]
+    Pki(#[from] op25b_test_support::pki::PkiError),
+    #[error("cannot create work directory {path}: {source}")]
+    WorkDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "--tls starts its own controller with fresh certificates; it cannot attach (--controller)"
+    )]
+    TlsAttach,
     #[error("cannot create log file {path}: {source}")]
     Log {
         path: PathBuf,

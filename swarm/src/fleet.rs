@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use op25b_proto::{Message, MultipartRequestBody, OfpMessage};
-use op25b_sim::{CanonicalFlow, FlowTable, SimSwitch, SimSwitchConfig};
+use op25b_sim::{CanonicalFlow, FlowTable, SimSwitch, SimSwitchConfig, SwitchTls};
 use tokio::task::JoinSet;
 
 /// Connections per loopback source address (each address has ~28k ephemeral ports).
@@ -77,8 +77,15 @@ pub struct Fleet {
 
 impl Fleet {
     /// `n` switches, dpids `first_dpid..`, ports `1..=ports`, sending ECHO_REQUEST every
-    /// `echo` (like Open vSwitch's inactivity probe) when given.
-    pub fn new(n: usize, first_dpid: u64, ports: u32, echo: Option<Duration>) -> Self {
+    /// `echo` (like Open vSwitch's inactivity probe) when given; over mutual TLS with `tls`
+    /// (each switch with a session store of its own, so that it resumes its own session).
+    pub fn new(
+        n: usize,
+        first_dpid: u64,
+        ports: u32,
+        echo: Option<Duration>,
+        tls: Option<&SwitchTls>,
+    ) -> Self {
         let switches = (0..n)
             .map(|i| {
                 let mut cfg = SimSwitchConfig::new(first_dpid + i as u64, ports);
@@ -86,6 +93,7 @@ impl Fleet {
                 cfg.event_limit = 4;
                 cfg.local_ip = Some(source_ip(i));
                 cfg.echo_interval = echo;
+                cfg.tls = tls.map(SwitchTls::with_own_session_store);
                 SimSwitch::new(cfg)
             })
             .collect();
@@ -131,6 +139,14 @@ impl Fleet {
     /// TCP connections made by all switches ever.
     pub fn connections(&self) -> u64 {
         self.switches.iter().map(|s| s.counters().connections).sum()
+    }
+
+    /// TLS handshakes that resumed a session, all switches ever.
+    pub fn tls_resumptions(&self) -> u64 {
+        self.switches
+            .iter()
+            .map(|s| s.counters().tls_resumptions)
+            .sum()
     }
 
     /// Switches with a live connection.

@@ -1,7 +1,8 @@
 //! op25b-swarm: N simulated OpenFlow 1.3 switches (op25b-sim, real loopback TCP) against a
 //! real op25b controller, timed from the switch side: cold storm, reconnect storm, reload
 //! fan-out, steady state, the growth curve of re-sync cost against policy size, and an
-//! outbreak (a storm of samples, [`outbreak`]).
+//! outbreak (a storm of samples, [`outbreak`]); over plain TCP or, with `--tls`, mutual TLS
+//! (see [`tls_pki`]).
 //!
 //! A switch counts as in sync when the newest controller message it received (echoes aside)
 //! ends a sync (a BARRIER_REQUEST, or the FLOW stats request when nothing needed sending), came
@@ -25,6 +26,7 @@ pub mod proc_stats;
 pub mod report;
 pub mod scenarios;
 pub mod storm_result;
+pub mod tls_pki;
 
 pub use error::SwarmError;
 pub use scenarios::{run_growth, run_storms, Attach, Options, StormsReport};

@@ -10,6 +10,7 @@ use op25b_swarm::open_files::raise_open_files_limit;
 use op25b_swarm::outbreak::{outbreak_table, run_outbreak, OutbreakOptions};
 use op25b_swarm::report::{floor_table, steady_table, storms_table};
 use op25b_swarm::{run_growth, run_storms, Attach, Options};
+use op25b_test_support::pki::KeyType;
 
 #[derive(Parser)]
 #[command(
@@ -144,6 +145,10 @@ struct Common {
     /// JSON on stdout instead of tables.
     #[arg(long)]
     json: bool,
+    /// Switches connect over mutual TLS (fresh certificates in the work directory; the
+    /// controller's key of this type: p256 or rsa2048). Without a value: p256.
+    #[arg(long, value_name = "KEY", num_args = 0..=1, default_missing_value = "p256")]
+    tls: Option<KeyType>,
 }
 
 impl Common {
@@ -175,6 +180,7 @@ impl Common {
             rust_log: self.controller_log.clone(),
             controller_workers: self.controller_workers,
             skip_steady,
+            tls: self.tls,
         }
     }
 }
@@ -209,15 +215,17 @@ fn main() -> ExitCode {
                 let opts = common.options(steady_secs, no_steady, prefixes);
                 std::fs::create_dir_all(&opts.work_dir).ok();
                 let r = run_storms(&opts).await?;
-                let ok = r
+                let ok = r.storms.iter().all(|s| {
+                    s.all_ms.is_some()
+                        && s.connect_errors == 0
+                        && s.flow_mod_errors == 0
+                        && s.connected_after == s.switches
+                }) && r
                     .storms
                     .iter()
-                    .all(|s| s.all_ms.is_some() && s.connect_errors == 0 && s.flow_mod_errors == 0)
-                    && r.storms
-                        .iter()
-                        .find(|s| s.scenario == "reconnect")
-                        .map(|s| s.flow_mods)
-                        == Some(0);
+                    .find(|s| s.scenario == "reconnect")
+                    .map(|s| s.flow_mods)
+                    == Some(0);
                 if common.json {
                     println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
                 } else {

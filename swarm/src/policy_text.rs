@@ -3,11 +3,17 @@
 //! sections: every switch of the swarm has the same desired flows.
 use std::net::{Ipv4Addr, SocketAddr};
 
+use op25b_test_support::pki::{tls_keys, Pair};
+
+use crate::tls_pki::ControllerTlsFiles;
+
 /// What the swarm varies in the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwarmPolicy {
-    /// OpenFlow listen address.
+    /// OpenFlow listen address (`tls_listen` when `tls` is set, with no plain listener).
     pub listen: SocketAddr,
+    /// Mutual TLS with these files instead of plain TCP.
+    pub tls: Option<ControllerTlsFiles>,
     /// JSON API listen address (for the controller-side cross-check).
     pub api_listen: SocketAddr,
     /// Extra relays beyond the two standard ones (the reload scenario adds one).
@@ -51,7 +57,7 @@ impl SwarmPolicy {
         format!(
             r#"# Written by op25b-swarm.
 [controller]
-listen = "{listen}"{plaintext}
+{listen}
 api_listen = "{api}"
 echo_interval_secs = {echo}
 echo_timeout_secs = {timeout}
@@ -75,13 +81,7 @@ enabled = {reporting}
 sample_rate_pps = 20
 counters_interval_secs = {counters}
 "#,
-            listen = self.listen,
-            // An attached controller off loopback: the swarm speaks plain TCP only.
-            plaintext = if self.listen.ip().is_loopback() {
-                ""
-            } else {
-                "\nplaintext = \"allow\""
-            },
+            listen = self.listen_keys(),
             api = self.api_listen,
             echo = self.echo_interval_secs,
             timeout = self.echo_interval_secs * 3,
@@ -90,6 +90,26 @@ counters_interval_secs = {counters}
             reporting = self.reporting,
             counters = self.counters_interval_secs,
         )
+    }
+
+    /// The `[controller]` lines that say where and how switches connect.
+    fn listen_keys(&self) -> String {
+        match &self.tls {
+            Some(tls) => {
+                let server = Pair {
+                    cert: tls.cert.clone(),
+                    key: tls.key.clone(),
+                };
+                tls_keys(&self.listen.to_string(), &server, &tls.client_ca)
+                    .trim_end()
+                    .to_string()
+            }
+            // An attached controller off loopback: plain TCP must be allowed there.
+            None if !self.listen.ip().is_loopback() => {
+                format!("listen = \"{}\"\nplaintext = \"allow\"", self.listen)
+            }
+            None => format!("listen = \"{}\"", self.listen),
+        }
     }
 }
 
@@ -102,6 +122,7 @@ mod tests {
     fn sample(extra_relays: usize, exempt_prefixes: usize) -> SwarmPolicy {
         SwarmPolicy {
             listen: "127.0.0.1:6653".parse().unwrap(),
+            tls: None,
             api_listen: "127.0.0.1:9325".parse().unwrap(),
             extra_relays,
             exempt_prefixes,
@@ -123,6 +144,22 @@ mod tests {
             Some(6653)
         );
         assert_eq!(p.reporting().counters_interval_secs, 10);
+    }
+
+    #[test]
+    fn with_tls_the_policy_listens_on_tls_only() {
+        let mut p = sample(0, 1);
+        p.tls = Some(ControllerTlsFiles {
+            cert: "/pki/c.pem".into(),
+            key: "/pki/k.pem".into(),
+            client_ca: "/pki/ca.pem".into(),
+        });
+        let loaded = Config::parse(&p.to_toml(), "swarm").expect("valid");
+        let c = loaded.config.controller();
+        assert_eq!(c.listen, None, "no plain listener next to TLS");
+        let tls = c.tls.as_ref().expect("TLS settings");
+        assert_eq!(tls.listen.port(), 6653);
+        assert_eq!(tls.client_ca.path, std::path::Path::new("/pki/ca.pem"));
     }
 
     #[test]

@@ -29,15 +29,16 @@ pub fn storms_table(rows: &[StormResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| scenario | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | SYN drops | ctl CPU (s) | swarm CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
+        "| scenario | transport | N | prefixes | flows/switch | in sync | all (ms) | ctl says all (ms) | p50 (ms) | p99 (ms) | target (ms) | verdict | FLOW_MODs | errors | conns (resumed) | SYN drops | ctl CPU (s) | swarm CPU (s) | ctl RSS (MiB) | ctl HWM (MiB) | API in_sync | load |"
     );
-    let _ = writeln!(s, "|{}", "---|".repeat(20));
+    let _ = writeln!(s, "|{}", "---|".repeat(22));
     for r in rows {
         let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario,
+            r.transport,
             r.switches,
             r.exempt_prefixes,
             r.flows_per_switch,
@@ -50,6 +51,7 @@ pub fn storms_table(rows: &[StormResult]) -> String {
             verdict(r),
             r.flow_mods,
             r.flow_mod_errors + r.connect_errors as u64,
+            format!("{} ({})", r.connections, r.tls_resumed),
             opt(r.listen_overflows),
             r.controller_cpu_secs
                 .map_or("-".into(), |c| format!("{c:.2}")),

@@ -18,6 +18,8 @@ use crate::listen_drops::listen_overflows;
 use crate::policy_text::SwarmPolicy;
 use crate::proc_stats::{self, ProcSample};
 use crate::storm_result::{load_now, SteadyResult, StormResult};
+use crate::tls_pki::{self, RunPki};
+use op25b_test_support::pki::KeyType;
 
 /// The first switch's dpid (the rest follow).
 pub const FIRST_DPID: u64 = 0x5a_0000_0001;
@@ -55,6 +57,17 @@ pub struct Options {
     pub controller_workers: Option<usize>,
     /// Skip the steady-state window (the CI smoke test).
     pub skip_steady: bool,
+    /// Mutual TLS with a controller key of this type (fresh certificates per run); `None`:
+    /// plain TCP.
+    pub tls: Option<KeyType>,
+}
+
+impl Options {
+    /// `tcp`, `tls-p256` or `tls-rsa2048`.
+    pub fn transport(&self) -> String {
+        self.tls
+            .map_or_else(|| "tcp".into(), |k| format!("tls-{k}"))
+    }
 }
 
 /// Everything one `storms` run measured.
@@ -101,6 +114,7 @@ pub(crate) fn sample(ctl: &ControllerHandle) -> Option<ProcSample> {
 /// One timed storm: waiters first, then `trigger`, then wait for every switch.
 pub(crate) struct Storm<'a> {
     pub(crate) name: &'a str,
+    pub(crate) transport: String,
     pub(crate) fleet: &'a Fleet,
     pub(crate) expected: &'a ExpectedFlows,
     pub(crate) exempt_prefixes: usize,
@@ -125,6 +139,8 @@ impl Storm<'_> {
         let overflows_before = listen_overflows();
         let mods_before = self.fleet.flow_mods();
         let errors_before = self.fleet.flow_mod_errors();
+        let connections_before = self.fleet.connections();
+        let resumed_before = self.fleet.tls_resumptions();
         let marks = self.fleet.message_marks();
         let expected = Arc::new(self.expected.canonical.clone());
         let start = Instant::now();
@@ -166,6 +182,7 @@ impl Storm<'_> {
             .flatten();
         Ok(StormResult {
             scenario: self.name.to_string(),
+            transport: self.transport.clone(),
             switches: self.fleet.len(),
             exempt_prefixes: self.exempt_prefixes,
             flows_per_switch: self.expected.canonical.len(),
@@ -176,6 +193,9 @@ impl Storm<'_> {
             flow_mods: self.fleet.flow_mods() - mods_before,
             flow_mod_errors: self.fleet.flow_mod_errors() - errors_before,
             connect_errors,
+            connections: self.fleet.connections() - connections_before,
+            tls_resumed: self.fleet.tls_resumptions() - resumed_before,
+            connected_after: self.fleet.connected(),
             listen_overflows: overflows_before
                 .zip(overflows_after)
                 .map(|(b, a)| a.saturating_sub(b)),
@@ -221,6 +241,7 @@ pub(crate) fn controller_with(
     render: impl Fn(&SwarmPolicy) -> String,
 ) -> Result<(ControllerHandle, PathBuf, Config), SwarmError> {
     match &opts.attach {
+        Some(_) if opts.tls.is_some() => Err(SwarmError::TlsAttach),
         Some(a) => {
             policy.listen = a.addr;
             if let Some(api) = a.api {
@@ -259,10 +280,19 @@ pub(crate) fn api_of(opts: &Options, policy: &SwarmPolicy) -> Option<SocketAddr>
     }
 }
 
+/// The run's certificates, when it runs over TLS.
+fn run_pki(opts: &Options) -> Result<Option<RunPki>, SwarmError> {
+    opts.tls
+        .map(|key| tls_pki::mint(&opts.work_dir, key))
+        .transpose()
+}
+
 /// cold storm, steady state, reconnect storm, reload fan-out.
 pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
+    let pki = run_pki(opts)?;
     let mut policy = SwarmPolicy {
         listen: "127.0.0.1:6653".parse().expect("literal address"),
+        tls: pki.as_ref().map(|p| p.controller.clone()),
         api_listen: "127.0.0.1:9325".parse().expect("literal address"),
         extra_relays: 0,
         exempt_prefixes: opts.exempt_prefixes,
@@ -275,11 +305,21 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let baseline = sample(&ctl);
     let expected = expected_flows(&config, FIRST_DPID, opts.ports)?;
-    let fleet = Fleet::new(opts.switches, FIRST_DPID, opts.ports, switch_echo(opts));
+    let fleet = Fleet::new(
+        opts.switches,
+        FIRST_DPID,
+        opts.ports,
+        switch_echo(opts),
+        pki.as_ref().map(|p| &p.switch),
+    );
     let addr = ctl.addr;
+    // The targets at N = 10,000: cold 3 s and reconnect 2 s over TCP, 5 s and 3 s over
+    // TLS (the reload fan-out reuses the connections, so its target does not change).
+    let tls = opts.tls.is_some();
     let mut storms = Vec::new();
     let storm = |name, expected, target_ms| Storm {
         name,
+        transport: opts.transport(),
         fleet: &fleet,
         expected,
         exempt_prefixes: opts.exempt_prefixes,
@@ -288,7 +328,7 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
     };
 
     eprintln!("op25b-swarm: cold storm, {} switches", fleet.len());
-    let cold = storm("cold", &expected, Some(3000.0))
+    let cold = storm("cold", &expected, Some(if tls { 5000.0 } else { 3000.0 }))
         .run(&ctl, api, || connect(&fleet, addr))
         .await?;
     storms.push(cold);
@@ -338,9 +378,13 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
     fleet.disconnect_all();
     // Let the controller see every FIN first: a drop, then a reconnect (not a takeover).
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut reconnect = storm("reconnect", &expected, Some(2000.0))
-        .run(&ctl, api, || connect(&fleet, addr))
-        .await?;
+    let mut reconnect = storm(
+        "reconnect",
+        &expected,
+        Some(if tls { 3000.0 } else { 2000.0 }),
+    )
+    .run(&ctl, api, || connect(&fleet, addr))
+    .await?;
     if reconnect.flow_mods != 0 {
         reconnect.notes.push(format!(
             "FAILED: {} FLOW_MODs sent to switches that already held the desired flows",
@@ -385,10 +429,12 @@ pub async fn run_growth(
     opts: &Options,
     prefix_counts: &[usize],
 ) -> Result<Vec<StormResult>, SwarmError> {
+    let pki = run_pki(opts)?;
     let mut rows = Vec::new();
     for &p in prefix_counts {
         let mut policy = SwarmPolicy {
             listen: "127.0.0.1:6653".parse().expect("literal address"),
+            tls: pki.as_ref().map(|p| p.controller.clone()),
             api_listen: "127.0.0.1:9325".parse().expect("literal address"),
             extra_relays: 0,
             exempt_prefixes: p,
@@ -399,7 +445,13 @@ pub async fn run_growth(
         let (mut ctl, _, config) = controller_for(opts, &mut policy, &format!("growth-{p}"))?;
         let api = api_of(opts, &policy);
         let expected = expected_flows(&config, FIRST_DPID, opts.ports)?;
-        let fleet = Fleet::new(opts.switches, FIRST_DPID, opts.ports, switch_echo(opts));
+        let fleet = Fleet::new(
+            opts.switches,
+            FIRST_DPID,
+            opts.ports,
+            switch_echo(opts),
+            pki.as_ref().map(|p| &p.switch),
+        );
         fleet.preload(&expected.table);
         eprintln!(
             "op25b-swarm: growth, {p} prefixes, {} flows x {} switches",
@@ -409,6 +461,7 @@ pub async fn run_growth(
         let addr = ctl.addr;
         let mut row = Storm {
             name: "resync",
+            transport: opts.transport(),
             fleet: &fleet,
             expected: &expected,
             exempt_prefixes: p,

@@ -8,6 +8,8 @@ use crate::latency::Latency;
 #[derive(Debug, Clone, Serialize)]
 pub struct StormResult {
     pub scenario: String,
+    /// How the switches connect: `tcp`, `tls-p256` or `tls-rsa2048` (the controller's key).
+    pub transport: String,
     pub switches: usize,
     /// Exempt prefixes in the policy (the growth curve's variable).
     pub exempt_prefixes: usize,
@@ -27,8 +29,14 @@ pub struct StormResult {
     pub flow_mods: u64,
     /// FLOW_MODs answered with an error during the scenario.
     pub flow_mod_errors: u64,
-    /// TCP connect errors.
+    /// TCP connect (and TLS handshake) errors.
     pub connect_errors: usize,
+    /// Connections the switches made during the scenario, and how many of them resumed a TLS
+    /// session.
+    pub connections: u64,
+    pub tls_resumed: u64,
+    /// Switches connected when the scenario ended (all of them, unless one was dropped).
+    pub connected_after: usize,
     /// SYNs dropped by a full listen queue during the scenario (namespace-wide counter).
     pub listen_overflows: Option<u64>,
     /// Controller CPU seconds (user + system) from the trigger until the controller confirmed

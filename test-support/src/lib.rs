@@ -2,11 +2,12 @@
 //! `sim/tests/`), one module per concern: running commands, Open vSwitch bridges and their
 //! traces, the `op25b run` binary as a child process, an in-process controller with raw and
 //! simulated switches, the API on a loopback port with a Prometheus text validator, a scripted
-//! OpenFlow controller for the simulator, scratch files, free ports and polling, a real
-//! Prometheus server and the queries of a Grafana dashboard.
+//! OpenFlow controller for the simulator, a throw-away TLS PKI, scratch files, free ports and
+//! polling, a real Prometheus server and the queries of a Grafana dashboard.
 //!
-//! Not published; a dev-dependency only. Helpers fail the test (panic) rather than return
-//! errors: a broken fixture is a failed test.
+//! Not published. Helpers fail the test (panic) rather than return errors: a broken fixture is
+//! a failed test. The exception is [`pki`], which op25b-swarm's `--tls` runs use too (a normal
+//! dependency of that load tool) and which returns typed errors.
 
 pub mod api;
 pub mod command;
@@ -15,6 +16,7 @@ pub mod grafana;
 pub mod net;
 pub mod op25b_run;
 pub mod ovs;
+pub mod pki;
 pub mod poll;
 pub mod prometheus;
 pub mod scripted;
