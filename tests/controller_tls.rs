@@ -1,7 +1,8 @@
 //! The mutual-TLS listener in process: a switch with a certificate from the configured CA gets
 //! the OpenFlow session (TLS 1.3 and 1.2); one without a certificate, with one from another CA,
 //! sending garbage or nothing is refused at the handshake, and the controller keeps serving.
-//! Also measures the cost of a handshake for a P-256 and an RSA-2048 controller key.
+//! A switch that reconnects resumes its session (TLS 1.3 ticket, TLS 1.2 ticket or session id);
+//! a session from another controller process does not resume. Also measures the cost of a handshake for a P-256 and an RSA-2048 controller key.
 mod tls_support;
 
 use op25b::controller::policy_store::PolicyStore;
@@ -188,6 +189,48 @@ async fn bad_peers_are_refused_at_the_handshake_and_others_keep_being_served() {
         .expect("session after the bad peers");
     assert!(is_hello(&head));
     controller.shutdown().await;
+}
+
+/// One session with `config` up to the controller's HELLO; whether the handshake resumed.
+async fn session_resumed(addr: SocketAddr, config: &Arc<rustls::ClientConfig>) -> bool {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("controller").expect("name");
+    let mut tls = TlsConnector::from(config.clone())
+        .connect(name, tcp)
+        .await
+        .expect("handshake");
+    let mut head = [0u8; 8];
+    // Reading past the handshake also takes in the session ticket sent before the HELLO.
+    tokio::time::timeout(Duration::from_secs(5), tls.read_exact(&mut head))
+        .await
+        .expect("HELLO within 5 s")
+        .expect("HELLO");
+    assert!(is_hello(&head), "{head:02x?}");
+    tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+}
+
+#[tokio::test]
+async fn a_reconnecting_switch_resumes_its_session_but_not_with_another_controller() {
+    let pki = pki(KeyType::P256);
+    let controller = start(&pki);
+    let addr = controller.tls_addr().expect("TLS listener");
+    for versions in [TLS13, TLS12] {
+        let config = client_config(&pki.controller_ca.cert, Some(&pki.switch), versions);
+        assert!(!session_resumed(addr, &config).await, "first is full");
+        assert!(session_resumed(addr, &config).await, "{versions:?}: resumed");
+        assert!(session_resumed(addr, &config).await, "{versions:?}: again");
+    }
+    // A new controller process (new ticket key, empty session cache): full handshakes again.
+    let config = client_config(&pki.controller_ca.cert, Some(&pki.switch), TLS13);
+    assert!(!session_resumed(addr, &config).await);
+    controller.shutdown().await;
+    let other = start(&pki);
+    let addr = other.tls_addr().expect("TLS listener");
+    assert!(
+        !session_resumed(addr, &config).await,
+        "a ticket of another controller process must not resume"
+    );
+    other.shutdown().await;
 }
 
 /// Time for `n` full handshakes (TLS 1.3 and 1.2 alternately) with the controller's key type.
