@@ -217,7 +217,10 @@ async fn a_reconnecting_switch_resumes_its_session_but_not_with_another_controll
     for versions in [TLS13, TLS12] {
         let config = client_config(&pki.controller_ca.cert, Some(&pki.switch), versions);
         assert!(!session_resumed(addr, &config).await, "first is full");
-        assert!(session_resumed(addr, &config).await, "{versions:?}: resumed");
+        assert!(
+            session_resumed(addr, &config).await,
+            "{versions:?}: resumed"
+        );
         assert!(session_resumed(addr, &config).await, "{versions:?}: again");
     }
     // A new controller process (new ticket key, empty session cache): full handshakes again.

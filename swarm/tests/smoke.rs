@@ -70,7 +70,10 @@ fn assert_storms_correct(report: &Value, transport: &str) {
         assert!(s["all_ms"].is_number(), "{name}: {s}");
         assert_eq!(s["connect_errors"], 0, "{name}");
         assert_eq!(s["flow_mod_errors"], 0, "{name}");
-        assert_eq!(s["connected_after"], 100, "{name}: a switch was dropped: {s}");
+        assert_eq!(
+            s["connected_after"], 100,
+            "{name}: a switch was dropped: {s}"
+        );
         assert_eq!(s["controller_view"]["in_sync_current"], 100, "{name}: {s}");
         assert!(
             s["notes"].as_array().is_some_and(Vec::is_empty),
@@ -105,7 +108,10 @@ fn a_hundred_switches_over_mutual_tls_sync_and_every_reconnect_resumes() {
     let report = storms("smoke-tls", &["--tls"]);
     assert_storms_correct(&report, "tls-p256");
     let storms = &report["storms"];
-    assert_eq!(storms[0]["tls_resumed"], 0, "a cold start has nothing to resume");
+    assert_eq!(
+        storms[0]["tls_resumed"], 0,
+        "a cold start has nothing to resume"
+    );
     assert_eq!(
         storms[1]["tls_resumed"], 100,
         "every reconnect resumes its session: {}",
