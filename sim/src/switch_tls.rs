@@ -35,4 +35,15 @@ impl SwitchTls {
             server_name: self.server_name.clone(),
         }
     }
+
+    /// These settings without session resumption: every connection a full handshake, as
+    /// Open vSwitch 3.1 does (it makes a fresh OpenSSL session per connection).
+    pub fn without_resumption(&self) -> Self {
+        let mut config = (*self.config).clone();
+        config.resumption = Resumption::disabled();
+        Self {
+            config: Arc::new(config),
+            server_name: self.server_name.clone(),
+        }
+    }
 }

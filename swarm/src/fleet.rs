@@ -78,13 +78,16 @@ pub struct Fleet {
 impl Fleet {
     /// `n` switches, dpids `first_dpid..`, ports `1..=ports`, sending ECHO_REQUEST every
     /// `echo` (like Open vSwitch's inactivity probe) when given; over mutual TLS with `tls`
-    /// (each switch with a session store of its own, so that it resumes its own session).
+    /// (with `resume`, each switch with a session store of its own, so that it resumes its own
+    /// session; without, `tls` must have resumption disabled, see
+    /// [`SwitchTls::without_resumption`]).
     pub fn new(
         n: usize,
         first_dpid: u64,
         ports: u32,
         echo: Option<Duration>,
         tls: Option<&SwitchTls>,
+        resume: bool,
     ) -> Self {
         let switches = (0..n)
             .map(|i| {
@@ -93,7 +96,14 @@ impl Fleet {
                 cfg.event_limit = 4;
                 cfg.local_ip = Some(source_ip(i));
                 cfg.echo_interval = echo;
-                cfg.tls = tls.map(SwitchTls::with_own_session_store);
+                // One store each; without resumption the settings are shared as they are.
+                cfg.tls = tls.map(|t| {
+                    if resume {
+                        t.with_own_session_store()
+                    } else {
+                        t.clone()
+                    }
+                });
                 SimSwitch::new(cfg)
             })
             .collect();

@@ -149,6 +149,10 @@ struct Common {
     /// controller's key of this type: p256 or rsa2048). Without a value: p256.
     #[arg(long, value_name = "KEY", num_args = 0..=1, default_missing_value = "p256")]
     tls: Option<KeyType>,
+    /// With --tls: switches never resume a TLS session (every reconnect a full handshake, as
+    /// Open vSwitch 3.1 does).
+    #[arg(long, requires = "tls")]
+    tls_full: bool,
 }
 
 impl Common {
@@ -181,6 +185,7 @@ impl Common {
             controller_workers: self.controller_workers,
             skip_steady,
             tls: self.tls,
+            tls_resume: !self.tls_full,
         }
     }
 }

@@ -60,10 +60,12 @@ pub struct Options {
     /// Mutual TLS with a controller key of this type (fresh certificates per run); `None`:
     /// plain TCP.
     pub tls: Option<KeyType>,
+    /// Over TLS: switches resume their sessions on reconnect (false: full handshakes only).
+    pub tls_resume: bool,
 }
 
 impl Options {
-    /// `tcp`, `tls-p256` or `tls-rsa2048`.
+    /// `tcp`, `tls-p256` or `tls-rsa2048` (with `-full` when sessions are not resumed).
     pub fn transport(&self) -> String {
         self.tls
             .map_or_else(|| "tcp".into(), |k| format!("tls-{k}"))
@@ -283,7 +285,7 @@ pub(crate) fn api_of(opts: &Options, policy: &SwarmPolicy) -> Option<SocketAddr>
 /// The run's certificates, when it runs over TLS.
 fn run_pki(opts: &Options) -> Result<Option<RunPki>, SwarmError> {
     opts.tls
-        .map(|key| tls_pki::mint(&opts.work_dir, key))
+        .map(|key| tls_pki::mint(&opts.work_dir, key, opts.tls_resume))
         .transpose()
 }
 
@@ -311,6 +313,7 @@ pub async fn run_storms(opts: &Options) -> Result<StormsReport, SwarmError> {
         opts.ports,
         switch_echo(opts),
         pki.as_ref().map(|p| &p.switch),
+        opts.tls_resume,
     );
     let addr = ctl.addr;
     // The targets at N = 10,000: cold 3 s and reconnect 2 s over TCP, 5 s and 3 s over
@@ -451,6 +454,7 @@ pub async fn run_growth(
             opts.ports,
             switch_echo(opts),
             pki.as_ref().map(|p| &p.switch),
+            opts.tls_resume,
         );
         fleet.preload(&expected.table);
         eprintln!(

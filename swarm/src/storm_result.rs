@@ -8,7 +8,8 @@ use crate::latency::Latency;
 #[derive(Debug, Clone, Serialize)]
 pub struct StormResult {
     pub scenario: String,
-    /// How the switches connect: `tcp`, `tls-p256` or `tls-rsa2048` (the controller's key).
+    /// How the switches connect: `tcp`, `tls-p256` or `tls-rsa2048` (the controller's key; `-full`
+    /// appended when switches do not resume sessions).
     pub transport: String,
     pub switches: usize,
     /// Exempt prefixes in the policy (the growth curve's variable).

@@ -4,7 +4,8 @@
 //! certificate that every simulated switch presents. One shared client certificate is enough
 //! for a storm: the controller verifies each switch's chain all the same, and the swarm's
 //! policy pins no `[[switch]] cert_sha256`. Each switch keeps its own TLS session store, so a
-//! reconnect resumes that switch's own session.
+//! reconnect resumes that switch's own session -- unless the run says `--tls-full` (no
+//! resumption: every reconnect a full handshake, as Open vSwitch 3.1 does).
 use std::path::{Path, PathBuf};
 
 use op25b_sim::SwitchTls;
@@ -31,10 +32,13 @@ pub struct RunPki {
     pub controller: ControllerTlsFiles,
     /// What every switch is built with (each then gets its own session store).
     pub switch: SwitchTls,
+    /// Whether switches resume their sessions on reconnect.
+    pub resume: bool,
 }
 
-/// Mints the PKI under `dir/pki-KEYTYPE` (replacing an earlier one).
-pub fn mint(dir: &Path, key_type: KeyType) -> Result<RunPki, SwarmError> {
+/// Mints the PKI under `dir/pki-KEYTYPE` (replacing an earlier one). Without `resume` the
+/// switches never resume a session, as Open vSwitch 3.1.
+pub fn mint(dir: &Path, key_type: KeyType, resume: bool) -> Result<RunPki, SwarmError> {
     let dir = dir.join(format!("pki-{key_type}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|source| SwarmError::WorkDir {
@@ -63,6 +67,10 @@ pub fn mint(dir: &Path, key_type: KeyType) -> Result<RunPki, SwarmError> {
             e.to_string(),
         )))
     })?;
+    let switch = SwitchTls {
+        config,
+        server_name,
+    };
     Ok(RunPki {
         key_type,
         controller: ControllerTlsFiles {
@@ -70,9 +78,11 @@ pub fn mint(dir: &Path, key_type: KeyType) -> Result<RunPki, SwarmError> {
             key: controller.key,
             client_ca: switch_ca.cert,
         },
-        switch: SwitchTls {
-            config,
-            server_name,
+        switch: if resume {
+            switch
+        } else {
+            switch.without_resumption()
         },
+        resume,
     })
 }
