@@ -50,6 +50,7 @@ mod tests {
     fn config(extra_relays: usize, exempt: usize) -> Config {
         let p = SwarmPolicy {
             listen: "127.0.0.1:6653".parse().unwrap(),
+            tls: None,
             api_listen: "127.0.0.1:9325".parse().unwrap(),
             extra_relays,
             exempt_prefixes: exempt,

@@ -36,7 +36,7 @@ pub fn storms_table(rows: &[StormResult]) -> String {
         let mib = |k: Option<u64>| k.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.transport,
             r.switches,
@@ -51,7 +51,8 @@ pub fn storms_table(rows: &[StormResult]) -> String {
             verdict(r),
             r.flow_mods,
             r.flow_mod_errors + r.connect_errors as u64,
-            format!("{} ({})", r.connections, r.tls_resumed),
+            r.connections,
+            r.tls_resumed,
             opt(r.listen_overflows),
             r.controller_cpu_secs
                 .map_or("-".into(), |c| format!("{c:.2}")),
