@@ -236,6 +236,70 @@ async fn a_reconnecting_switch_resumes_its_session_but_not_with_another_controll
     other.shutdown().await;
 }
 
+/// The key-exchange group a session with `config` negotiated.
+async fn kx_group(
+    addr: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+) -> Option<rustls::NamedGroup> {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("controller").expect("name");
+    let tls = TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .expect("handshake");
+    tls.get_ref()
+        .1
+        .negotiated_key_exchange_group()
+        .map(|g| g.name())
+}
+
+#[tokio::test]
+async fn key_exchange_is_x25519_not_rustls_ring_default_p384() {
+    let pki = pki(KeyType::P256);
+    let controller = start(&pki);
+    let addr = controller.tls_addr().expect("TLS listener");
+    // Clients on op25b's provider (the swarm's switches) offer X25519 first.
+    for versions in [TLS13, TLS12] {
+        let config = client_config(&pki.controller_ca.cert, Some(&pki.switch), versions);
+        assert_eq!(
+            kx_group(addr, config).await,
+            Some(rustls::NamedGroup::X25519),
+            "{versions:?}"
+        );
+    }
+    // A client on rustls's ring defaults (P-384 first, its only TLS 1.3 key share): the
+    // controller offers no P-384, so it gets X25519 all the same.
+    #[allow(
+        deprecated,
+        reason = "rustls's ring defaults are what is being contrasted"
+    )]
+    let defaults = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in tls_support::pem_certs(&pki.controller_ca.cert) {
+        roots.add(c).expect("CA");
+    }
+    let key =
+        <rustls::pki_types::PrivateKeyDer as rustls::pki_types::pem::PemObject>::from_pem_file(
+            &pki.switch.key,
+        )
+        .expect("key");
+    let roots = Arc::new(roots);
+    for versions in [TLS13, TLS12] {
+        let config = rustls::ClientConfig::builder_with_provider(defaults.clone())
+            .with_protocol_versions(versions)
+            .expect("versions")
+            .with_root_certificates(roots.clone())
+            .with_client_auth_cert(tls_support::pem_certs(&pki.switch.cert), key.clone_key())
+            .expect("client cert");
+        assert_eq!(
+            kx_group(addr, Arc::new(config)).await,
+            Some(rustls::NamedGroup::X25519),
+            "{versions:?}"
+        );
+    }
+    controller.shutdown().await;
+}
+
 /// Time for `n` full handshakes (TLS 1.3 and 1.2 alternately) with the controller's key type.
 async fn handshakes(key: KeyType, n: u32) -> Duration {
     let pki = pki(key);

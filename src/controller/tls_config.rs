@@ -87,14 +87,24 @@ pub fn fingerprint(der: &[u8]) -> CertSha256 {
     CertSha256(Sha256::digest(der).into())
 }
 
-/// The crypto provider: ring, with its default (ECDHE, AEAD-only) cipher suites.
+/// The crypto provider: ring, with its default (ECDHE, AEAD-only) cipher suites, and key
+/// exchange over X25519 or P-256 only. rustls 0.23.48's ring defaults list P-384 first, and
+/// ring's P-384 is generic bignum code: with it a TLS handshake cost about 1 ms of CPU on each
+/// side (measured with `perf` on a swarm storm: `bn_mul_mont_nohw` and the `nistz384`
+/// functions were half of all cycles), full or resumed alike, since every handshake makes a
+/// fresh exchange. Both groups left have 128-bit security; Open vSwitch 3.1's OpenSSL 3 sends
+/// an X25519 key share, and a client that offers only a P-384 share is asked (TLS 1.3
+/// HelloRetryRequest) for one of these.
 #[allow(
     deprecated,
     reason = "ring is the chosen backend (aws-lc-rs's C build is too slow here); its lack of \
               post-quantum key exchange costs nothing with Open vSwitch 3.1, which offers none"
 )]
 pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring::kx_group;
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.kx_groups = vec![kx_group::X25519, kx_group::SECP256R1];
+    Arc::new(provider)
 }
 
 /// Reads the three files and builds the server configuration, or reports every problem.
