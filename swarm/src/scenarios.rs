@@ -67,8 +67,11 @@ pub struct Options {
 impl Options {
     /// `tcp`, `tls-p256` or `tls-rsa2048` (with `-full` when sessions are not resumed).
     pub fn transport(&self) -> String {
-        self.tls
-            .map_or_else(|| "tcp".into(), |k| format!("tls-{k}"))
+        match (self.tls, self.tls_resume) {
+            (None, _) => "tcp".into(),
+            (Some(k), true) => format!("tls-{k}"),
+            (Some(k), false) => format!("tls-{k}-full"),
+        }
     }
 }
 
