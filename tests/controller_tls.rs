@@ -250,7 +250,7 @@ async fn kx_group(
     tls.get_ref()
         .1
         .negotiated_key_exchange_group()
-        .map(|g| g.name())
+        .map(rustls::crypto::SupportedKxGroup::name)
 }
 
 #[tokio::test]

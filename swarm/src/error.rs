@@ -54,6 +54,8 @@ pub enum SwarmError {
         "--tls starts its own controller with fresh certificates; it cannot attach (--controller)"
     )]
     TlsAttach,
+    #[error("--tls is not supported by the {scenario} scenario (it speaks plain TCP only)")]
+    TlsUnsupported { scenario: &'static str },
     #[error("cannot create log file {path}: {source}")]
     Log {
         path: PathBuf,

@@ -306,8 +306,14 @@ pub async fn run_outbreak(o: &OutbreakOptions) -> Result<OutbreakReport, SwarmEr
     let work = std::fs::canonicalize(&opts.work_dir).unwrap_or_else(|_| opts.work_dir.clone());
     let report_path = work.join("outbreak-reports.jsonl");
     std::fs::remove_file(&report_path).ok();
+    if opts.tls.is_some() {
+        return Err(SwarmError::TlsUnsupported {
+            scenario: "outbreak",
+        });
+    }
     let mut policy = SwarmPolicy {
         listen: "127.0.0.1:6653".parse().expect("literal address"),
+        tls: None,
         api_listen: "127.0.0.1:9325".parse().expect("literal address"),
         extra_relays: 0,
         exempt_prefixes: 1,
@@ -329,6 +335,7 @@ pub async fn run_outbreak(o: &OutbreakOptions) -> Result<OutbreakReport, SwarmEr
     let fleet = Arc::new(fleet(n, opts.ports));
     let storm = |name, expected, target_ms| Storm {
         name,
+        transport: "tcp".into(),
         fleet: &fleet,
         expected,
         exempt_prefixes: 1,
@@ -573,6 +580,7 @@ mod tests {
     fn the_outbreak_policy_carries_its_meter_and_report_path() {
         let p = SwarmPolicy {
             listen: "127.0.0.1:6653".parse().expect("address"),
+            tls: None,
             api_listen: "127.0.0.1:9325".parse().expect("address"),
             extra_relays: 0,
             exempt_prefixes: 1,

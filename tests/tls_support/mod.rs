@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use op25b_test_support::pki;
+#[allow(unused_imports, reason = "each test file uses a different part")]
 pub use op25b_test_support::pki::{tls_keys, KeyType, Pair};
 pub use op25b_test_support::temp::temp_dir;
 
