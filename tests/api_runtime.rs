@@ -97,6 +97,7 @@ fn a_simulated_switch_is_listed_in_sync_and_its_bot_is_flagged() {
             listen: None,
             tls_listen: None,
             samples: obs.samples.clone(),
+            masterships: None,
         },
         obs.observations.clone(),
     )

@@ -196,6 +196,7 @@ async fn sampled_packet_ins_reach_the_offender_channel_and_overflow_is_counted()
             listen: Some("127.0.0.1:0".parse().unwrap()),
             tls_listen: None,
             samples: Some(tx),
+            masterships: None,
         },
     )
     .unwrap();

@@ -135,6 +135,7 @@ fn start_controller(listen: std::net::SocketAddr) -> (Controller, Arc<Registry>)
             listen: Some(listen),
             tls_listen: None,
             samples: None,
+            masterships: None,
         },
     )
     .expect("controller starts");

@@ -46,6 +46,13 @@ pub struct SwitchSummary {
     /// `null` when it never did, which does not prove the switch cannot.
     #[serde(default)] // `op25b status` reads an answer without it as never
     pub failed_open: Option<FailedOpenReport>,
+    /// This instance's OpenFlow role on the switch: `equal` without a cluster; `master`,
+    /// `slave`, `asking_master`, `fenced`, ... in one.
+    #[serde(default)] // older answers: no role
+    pub role: String,
+    /// The generation the switch confirmed the role at.
+    #[serde(default)]
+    pub role_generation: Option<u64>,
 }
 
 /// How and when op25b saw a switch fail open.
@@ -117,6 +124,8 @@ fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
         blocked_packets: blocked.map_or(0, |(packets, _)| packets),
         blocked_bytes: blocked.map_or(0, |(_, bytes)| bytes),
         failed_open: status.failed_open.as_ref().map(FailedOpenReport::from),
+        role: status.role.to_owned(),
+        role_generation: status.role_generation,
     }
 }
 

@@ -10,7 +10,7 @@
 //! let readiness = Arc::new(Readiness::new());
 //! let obs = launch::start(registry.clone(), store.clone(), readiness.clone(), None, token).await?;
 //! let controller = Controller::start_observed(store, registry,
-//!     ControllerOptions { listen: None, tls_listen: None, samples: obs.samples.clone() },
+//!     ControllerOptions { samples: obs.samples.clone(), ..ControllerOptions::default() },
 //!     obs.observations.clone())?;
 //! readiness.set_openflow_listening(true);
 //! ... on shutdown: token.cancel(); obs.join().await;

@@ -9,6 +9,7 @@
 
 use crate::api::Readiness;
 use crate::cli::{launch, service_manager};
+use crate::cluster;
 use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
 use crate::controller::reload::run_reloader_notifying;
@@ -124,6 +125,13 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         warn!("{w}");
     }
     let registry = Arc::new(Registry::new());
+    // `[cluster]`: the etcd member task; without it, no roles (one process as ever).
+    let cluster_shutdown = CancellationToken::new();
+    let cluster = loaded
+        .config
+        .cluster()
+        .cloned()
+        .map(|settings| cluster::start(settings, registry.clone(), cluster_shutdown.clone()));
     let store = Arc::new(PolicyStore::new(loaded.config, Some(args.config.clone())));
     // The API and the offender service first, so the sessions have somewhere to report to;
     // the OpenFlow listener right after (it binds in microseconds).
@@ -144,6 +152,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             listen: args.listen,
             tls_listen: args.tls_listen,
             samples: observability.samples.clone(),
+            masterships: cluster.as_ref().map(|c| c.masterships.clone()),
         },
         observability.observations.clone(),
     )?;
@@ -191,6 +200,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     service_manager::stopping();
     readiness.set_openflow_listening(false);
     controller.shutdown().await;
+    cluster_shutdown.cancel();
+    if let Some(c) = cluster {
+        if let Err(e) = c.task.await {
+            warn!("cluster task: {e}");
+        }
+    }
     obs_shutdown.cancel();
     observability.join().await;
     if let Err(e) = switch_config.await {

@@ -17,6 +17,7 @@ use crate::fleet::dpid_claims::DpidClaims;
 use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{ForgetDpids, Registry};
 use crate::fleet::SwitchObservations;
+use crate::mastership::MastershipView;
 use crate::session::codec_bridge::PacketInSample;
 use crate::session::connection::{run_connection, ConnectionContext};
 use std::net::SocketAddr;
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +46,9 @@ pub struct ControllerOptions {
     pub tls_listen: Option<SocketAddr>,
     /// Where packet-in samples go (the offender table); None drops and counts them.
     pub samples: Option<mpsc::Sender<PacketInSample>>,
+    /// In a cluster, the masterships the cluster task publishes (`None`: one process; every
+    /// connection stays EQUAL).
+    pub masterships: Option<watch::Receiver<Arc<MastershipView>>>,
 }
 
 /// A running controller. Dropping it does not stop it: call [`Controller::shutdown`].
@@ -127,6 +131,7 @@ impl Controller {
             store: store.clone(),
             claims: claims.clone(),
             samples: options.samples,
+            masterships: options.masterships,
             observations,
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
@@ -212,6 +217,7 @@ struct AcceptContext {
     store: Arc<PolicyStore>,
     claims: Arc<DpidClaims>,
     samples: Option<mpsc::Sender<PacketInSample>>,
+    masterships: Option<watch::Receiver<Arc<MastershipView>>>,
     observations: Arc<SwitchObservations>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -230,6 +236,7 @@ impl AcceptContext {
             claims: self.claims.clone(),
             policy: self.store.subscribe(),
             samples: self.samples.clone(),
+            masterships: self.masterships.clone(),
             observations: self.observations.clone(),
             shutdown: self.shutdown.clone(),
         }

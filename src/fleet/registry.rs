@@ -343,6 +343,23 @@ impl Registry {
         Some(s)
     }
 
+    /// The dpids with a connection past its handshake (the switches this instance could be
+    /// master of), without cloning their status.
+    pub fn connected_dpids(&self) -> std::collections::BTreeSet<u64> {
+        let entries: Vec<_> = {
+            let read = self.shared.switches.read();
+            read.iter().map(|(d, e)| (*d, e.clone())).collect()
+        };
+        entries
+            .into_iter()
+            .filter(|(_, e)| {
+                let s = &e.lock().status;
+                s.connected && s.sync_state != SyncState::Handshaking
+            })
+            .map(|(d, _)| d)
+            .collect()
+    }
+
     /// Everything, switches sorted by dpid.
     pub fn snapshot(&self) -> RegistrySnapshot {
         self.shared.sweep_if_due(Instant::now());

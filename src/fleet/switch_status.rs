@@ -20,17 +20,21 @@ pub enum SyncState {
     InSync,
     /// The last sync failed; retrying after a back-off.
     RetryWait,
+    /// In a cluster, this instance is not the switch's master: the connection is kept warm,
+    /// nothing is written.
+    Standby,
     /// No connection (flows stay on the switch).
     Disconnected,
 }
 
 impl SyncState {
     /// Every state, in lifecycle order (the metrics export one 0/1 series per state).
-    pub const ALL: [SyncState; 5] = [
+    pub const ALL: [SyncState; 6] = [
         SyncState::Handshaking,
         SyncState::Syncing,
         SyncState::InSync,
         SyncState::RetryWait,
+        SyncState::Standby,
         SyncState::Disconnected,
     ];
 
@@ -41,6 +45,7 @@ impl SyncState {
             SyncState::Syncing => "syncing",
             SyncState::InSync => "in_sync",
             SyncState::RetryWait => "retry_wait",
+            SyncState::Standby => "standby",
             SyncState::Disconnected => "disconnected",
         }
     }
@@ -64,6 +69,9 @@ pub struct SwitchCounters {
     pub packet_ins: u64,
     /// Packet-in samples dropped because the offender channel was full.
     pub packet_ins_dropped: u64,
+    /// Times this instance stepped down because the switch fenced it off (a stale generation
+    /// or a write refused as from a slave), keyed by `role::Fence::name`.
+    pub stepped_down: BTreeMap<String, u64>,
 }
 
 /// How op25b learnt that a switch failed open (see `session::fail_open`).
@@ -122,6 +130,10 @@ pub struct SwitchStatus {
     /// long a switch went without op25b is measured from it).
     #[serde(serialize_with = "rfc3339")]
     pub last_heard: Option<SystemTime>,
+    /// This connection's OpenFlow role (`equal` without a cluster; `master`, `slave`,
+    /// `asking_master`, ... in one) and the generation the switch confirmed it at.
+    pub role: &'static str,
+    pub role_generation: Option<u64>,
     pub counters: SwitchCounters,
 }
 
@@ -144,6 +156,8 @@ impl SwitchStatus {
             meters_in_use: false,
             failed_open: None,
             last_heard: None,
+            role: "equal",
+            role_generation: None,
             counters: SwitchCounters::default(),
         }
     }

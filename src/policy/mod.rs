@@ -6,6 +6,7 @@
 mod api_settings;
 mod bound_exemption;
 mod cert_sha256;
+mod cluster_settings;
 mod controller_settings;
 mod cookie;
 mod dpid;
@@ -27,6 +28,7 @@ mod validation_context;
 pub use api_settings::{ApiSettings, ApiTls, DEFAULT_TOKEN_FILE_NAME};
 pub use bound_exemption::BoundExemptions;
 pub use cert_sha256::{CertSha256, CertSha256ParseError};
+pub use cluster_settings::{ClusterSettings, DEFAULT_KEY_PREFIX, DEFAULT_LEASE_SECS};
 pub use controller_settings::{
     ControllerSettings, PlaintextRule, TlsFile, TlsSettings, DEFAULT_LISTEN,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER,
@@ -59,6 +61,7 @@ pub const MAX_POLICY_BYTES: usize = 16 * 1024 * 1024;
 pub struct Config {
     controller: ControllerSettings,
     api: ApiSettings,
+    cluster: Option<ClusterSettings>,
     policy: Policy,
     ovsdb: OvsdbSettings,
 }
@@ -131,6 +134,11 @@ impl Config {
     /// `[api]`.
     pub fn api(&self) -> &ApiSettings {
         &self.api
+    }
+
+    /// `[cluster]` (`None`: one process, no cluster).
+    pub fn cluster(&self) -> Option<&ClusterSettings> {
+        self.cluster.as_ref()
     }
 
     /// The policy.

@@ -24,6 +24,16 @@ pub(crate) struct RawFile {
     #[serde(default)]
     pub ovsdb: Option<RawOvsdb>,
     pub api: Option<RawApi>,
+    pub cluster: Option<RawCluster>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCluster {
+    pub etcd: Vec<Spanned<String>>,
+    pub name: Spanned<String>,
+    pub lease_secs: Option<Spanned<u64>>,
+    pub key_prefix: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

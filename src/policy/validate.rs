@@ -1,5 +1,6 @@
 //! Raw file -> validated [`Config`]: every check, collecting all mistakes with their location.
 use super::api_settings;
+use super::cluster_settings;
 use super::controller_settings::transport;
 use super::error::{PolicyError, PolicyErrorKind, PolicyErrors};
 use super::forwarding::RawForwarding;
@@ -66,6 +67,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
         raw.api.as_ref(),
         (controller.api_listen, api_listen_span),
     );
+    let cluster = cluster_settings::validate(&mut cx, raw.cluster.as_ref());
     if !cx.errors.is_empty() {
         return Err(PolicyErrors(cx.errors));
     }
@@ -85,6 +87,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
         config: Config {
             controller,
             api,
+            cluster,
             policy,
             ovsdb,
         },

@@ -13,6 +13,7 @@ use op25b_proto::hello::Hello;
 use op25b_proto::message::{Message, OfpMessage};
 use op25b_proto::multipart::reply::MultipartReplyBody;
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
+use op25b_proto::role::RoleMsg;
 use op25b_proto::switch_config::SwitchConfig;
 use op25b_proto::{DecodeError, FrameError};
 
@@ -193,6 +194,10 @@ fn classify(msg: OfpMessage) -> Inbound<FlowEntry, PacketIn> {
             packet_in: p,
         },
         Message::FlowRemoved(f) => Inbound::FlowRemoved { cookie: f.cookie },
+        Message::RoleReply(r) => Inbound::RoleReply {
+            role: r.role,
+            generation_id: r.generation_id,
+        },
         Message::PortStatus(p) => Inbound::PortStatus {
             reason: p.reason,
             port_no: p.desc.port_no,
@@ -235,6 +240,13 @@ pub fn to_message(xid: u32, msg: &Outbound<Message>) -> OfpMessage {
         Outbound::EchoReply { data } => Message::EchoReply(Bytes::copy_from_slice(data)),
         Outbound::BarrierRequest => Message::BarrierRequest,
         Outbound::GetConfigRequest => Message::GetConfigRequest,
+        Outbound::RoleRequest {
+            role,
+            generation_id,
+        } => Message::RoleRequest(RoleMsg {
+            role: *role,
+            generation_id: *generation_id,
+        }),
         Outbound::Policy(m) => m.clone(),
     };
     OfpMessage::new(xid, body)

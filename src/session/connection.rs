@@ -24,6 +24,7 @@ use crate::fleet::guard_counters::SampleRejection;
 use crate::fleet::peer_identity::PeerIdentity;
 use crate::fleet::registry::{Registry, SwitchHandle, SyncState};
 use crate::fleet::SwitchObservations;
+use crate::mastership::MastershipView;
 use crate::policy::Dpid;
 use crate::session::active_policy::ActivePolicy;
 use bytes::{Buf, BytesMut};
@@ -61,6 +62,9 @@ pub struct ConnectionContext {
     pub samples: Option<mpsc::Sender<PacketInSample>>,
     /// Flow reads, desired flows and sync durations, for the API and metrics.
     pub observations: Arc<SwitchObservations>,
+    /// In a cluster, the masterships as this instance sees them (`None`: no cluster, the
+    /// connection stays EQUAL and writes as ever).
+    pub masterships: Option<watch::Receiver<Arc<MastershipView>>>,
     pub shutdown: CancellationToken,
 }
 
@@ -125,7 +129,10 @@ impl Connection {
         // connection (truncation intended: only distinctness between neighbours matters).
         let low = u32::try_from(ctx.conn_id & u64::from(u32::MAX)).unwrap_or(0);
         let first_xid = (low << 12) | 1;
-        let session = Session::new(ctx.peer.addr, policy, first_xid, Instant::now());
+        let mut session = Session::new(ctx.peer.addr, policy, first_xid, Instant::now());
+        if ctx.masterships.is_some() {
+            session = session.clustered();
+        }
         // A child of the shutdown token: one future watches both.
         let taken_over = ctx.shutdown.child_token();
         Self {
@@ -182,6 +189,7 @@ impl Connection {
         let ended = ended.cancelled();
         tokio::pin!(ended);
         let mut policy_change = ReusableBoxFuture::new(next_policy(self.policy_rx.clone()));
+        let mut mastership_change = ReusableBoxFuture::new(next_view(self.ctx.masterships.clone()));
         // The timer is made per turn, not kept and moved: measured (perf, 10,000 idle switches),
         // a kept `Sleep` reset to each new deadline cost more in the timer wheel (7.8% of the
         // samples, against 5.9%): the deadline moves with every message, and an extended entry
@@ -241,9 +249,17 @@ impl Connection {
                                 self.fail_open.heard(h, now);
                             }
                         }
+                        let learned = self.session.dpid().is_none();
                         let outs = self.session.on_message(xid, msg, now);
                         if let Some(end) = self.apply(outs) {
                             return end;
+                        }
+                        if learned && self.session.dpid().is_some() {
+                            // The dpid is known: the role the cluster wants (asked once the
+                            // handshake is done).
+                            if let Some(end) = self.follow_masterships() {
+                                return end;
+                            }
                         }
                     }
                 }
@@ -255,6 +271,17 @@ impl Connection {
                     }
                     let outs = self.session.on_tick(now);
                     if let Some(end) = self.apply(outs) {
+                        return end;
+                    }
+                }
+                (changed, rx) = &mut mastership_change => {
+                    if !changed {
+                        // No cluster (pending forever), or the cluster task ended (shutdown).
+                        mastership_change.set(next_view(None));
+                        continue;
+                    }
+                    mastership_change.set(next_view(rx));
+                    if let Some(end) = self.follow_masterships() {
                         return end;
                     }
                 }
@@ -321,6 +348,15 @@ impl Connection {
         None
     }
 
+    /// Hands the session the role the cluster wants for its switch, if in a cluster and the
+    /// dpid is known.
+    fn follow_masterships(&mut self) -> Option<ConnectionEnd> {
+        let dpid = self.session.dpid()?;
+        let wanted = self.ctx.masterships.as_ref()?.borrow().wanted(dpid);
+        let outs = self.session.on_wanted(wanted);
+        self.apply(outs)
+    }
+
     /// Woken long after the timer was due: this process (or its runtime) stood still, and what
     /// is read in the next [`STALL_SLACK`] may have waited in the socket meanwhile.
     fn note_stall(&mut self, deadline: tokio::time::Instant) {
@@ -380,6 +416,25 @@ impl Connection {
             }),
             SessionEvent::MetersInUse(on) => self.update(|s| s.meters_in_use = on),
             SessionEvent::FailOpenProbe => self.fail_open.on_probe(self.handle.as_ref()),
+            SessionEvent::RoleConfirmed { role, generation } => self.update(|s| {
+                s.role = role;
+                s.role_generation = Some(generation);
+            }),
+            SessionEvent::SteppedDown { fence } => {
+                let dpid = self.session.dpid().map(Dpid);
+                warn!(
+                    ?dpid,
+                    fence = fence.name(),
+                    "stepped down: the switch fenced this instance off"
+                );
+                self.update(|s| {
+                    s.role = "fenced";
+                    *s.counters
+                        .stepped_down
+                        .entry(fence.name().to_owned())
+                        .or_default() += 1;
+                });
+            }
             SessionEvent::SyncFinished {
                 reason,
                 ok,
@@ -438,7 +493,12 @@ impl Connection {
             SystemTime::now(),
         );
         let name = self.policy_rx.borrow().switch_name(dpid);
-        handle.update(|s| s.name = name);
+        let role = self.session.role().name();
+        handle.update(|s| {
+            s.name = name;
+            s.role = role;
+            s.role_generation = None;
+        });
         self.fail_open.on_claim(&handle);
         self.handle = Some(handle);
         None
@@ -626,7 +686,21 @@ fn sync_state(phase: Phase) -> SyncState {
         Phase::Syncing => SyncState::Syncing,
         Phase::InSync => SyncState::InSync,
         Phase::RetryWait { .. } => SyncState::RetryWait,
+        Phase::Standby => SyncState::Standby,
         Phase::Closed => SyncState::Disconnected,
+    }
+}
+
+/// The receiver back once the masterships changed (`false`: none, or the sender is gone).
+async fn next_view(
+    rx: Option<watch::Receiver<Arc<MastershipView>>>,
+) -> (bool, Option<watch::Receiver<Arc<MastershipView>>>) {
+    match rx {
+        Some(mut rx) => {
+            let changed = rx.changed().await.is_ok();
+            (changed, Some(rx))
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -28,6 +28,7 @@ use super::log_budget::{Admit, LogBudget};
 use super::meter_sync::MeterStatus;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput, SessionOutputs};
 use super::phase::Phase;
+use super::role::{self, Ask, Role, Wanted};
 use super::session_policy::SessionPolicy;
 use super::sync_reason::SyncReason;
 use super::sync_run::{Progress, SyncCtx, SyncRun};
@@ -60,6 +61,9 @@ pub struct SwitchSession<P: SessionPolicy + ?Sized, PI> {
     config: ConfigAudit,
     /// How many ERROR warnings this peer still gets logged one by one.
     error_log: LogBudget,
+    /// The OpenFlow role ([`Role::Equal`] without a cluster) and what the cluster wants.
+    role: Role,
+    wanted: Option<Wanted>,
     out: SessionOutputs<P, PI>,
 }
 
@@ -79,8 +83,22 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             counters: CounterPoll::default(),
             config: ConfigAudit::default(),
             error_log: LogBudget::new(ERROR_LOG_LIMIT, ERROR_LOG_WINDOW),
+            role: Role::Equal,
+            wanted: None,
             out: SessionOutputs::<P, PI>::new(first_xid),
         }
+    }
+
+    /// A session in a cluster: it writes nothing, and drops samples, until the switch confirms it
+    /// master at the generation [`SwitchSession::on_wanted`] hands it.
+    #[must_use]
+    pub fn clustered(mut self) -> Self {
+        self.role = Role::Unassigned;
+        self
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     pub fn phase(&self) -> Phase {
@@ -146,7 +164,19 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
             Inbound::GetConfigReply { flags, .. } => self.on_config_reply(xid, flags),
             // Every PACKET_IN goes up, whatever its cookie: the connection judges whether it is a
             // sample of our flows (`sample_trust`) and counts the ones that are not.
-            Inbound::PacketIn { packet_in, .. } => self.out.push(Output::PacketIn(packet_in)),
+            Inbound::PacketIn { packet_in, .. } if self.role.takes_samples() => {
+                self.out.push(Output::PacketIn(packet_in));
+            }
+            Inbound::PacketIn { .. } => {
+                debug!(
+                    role = self.role.name(),
+                    "PACKET_IN dropped: not this switch's master"
+                );
+            }
+            Inbound::RoleReply {
+                role,
+                generation_id,
+            } => self.on_role_reply(xid, role, generation_id, now),
             Inbound::FailOpenProbe => self.out.event(SessionEvent::FailOpenProbe),
             Inbound::FlowRemoved { cookie } => {
                 if cookie == self.policy.cookie() {
@@ -242,7 +272,7 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.schedule.policy_changed(&t);
         self.policy = policy;
         self.counters.interval_changed(now, t.counters_interval);
-        if !self.phase.is_handshake() && self.phase != Phase::Closed {
+        if !self.phase.is_handshake() && self.phase != Phase::Closed && self.role.may_write() {
             // A new fragment mode goes out before the flows that rely on it.
             if self.config.differs(self.policy.switch_config()) {
                 self.send_switch_config();
@@ -315,13 +345,114 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         }
     }
 
-    /// Both the dpid and the ports are known: configure the switch and start the first sync.
+    /// Both the dpid and the ports are known: configure the switch and start the first sync;
+    /// in a cluster, ask the switch for the role the cluster wants first.
     fn complete_handshake(&mut self, now: Instant) {
-        self.send_switch_config();
         info!(ports = self.view().ports.len(), "handshake complete");
+        if self.role.may_write() {
+            self.begin_writing(SyncReason::Connect, now);
+        } else {
+            self.set_phase(Phase::Standby, "waiting for the switch to confirm a role");
+            self.ask_role();
+        }
+    }
+
+    /// This connection may write from now on: the switch configuration, then the sync.
+    fn begin_writing(&mut self, reason: SyncReason, now: Instant) {
+        self.send_switch_config();
         let interval = self.policy.timers().counters_interval;
         self.counters.start(now, interval);
-        self.start_sync(SyncReason::Connect, now);
+        self.start_sync(reason, now);
+    }
+
+    // ----- role (cluster) -----
+
+    /// The cluster wants this connection to be `wanted` (called whenever that may have changed;
+    /// asks the switch only when it did, see [`role::request_for`]).
+    pub fn on_wanted(&mut self, wanted: Wanted) -> Vec<SessionOutput<P, PI>> {
+        if self.role == Role::Equal || self.phase == Phase::Closed {
+            return Vec::new();
+        }
+        self.wanted = Some(wanted);
+        if !self.phase.is_handshake() {
+            self.ask_role();
+        }
+        self.out.take()
+    }
+
+    /// Sends the ROLE_REQUEST the wanted role calls for, if any; a master asked to be slave
+    /// stops writing first.
+    fn ask_role(&mut self) {
+        let Some(wanted) = self.wanted else {
+            return;
+        };
+        let Some((ask, generation)) = role::request_for(self.role, wanted) else {
+            return;
+        };
+        if ask == Ask::Slave && self.role.may_write() {
+            info!(
+                generation,
+                "the cluster gave this switch to another instance; stepping down"
+            );
+            self.stop_writing();
+        }
+        let xid = self.out.send(Outbound::RoleRequest {
+            role: ask.code(),
+            generation_id: generation,
+        });
+        debug!(role = ask.name(), generation, xid, "ROLE_REQUEST sent");
+        self.role = Role::Asked {
+            ask,
+            generation,
+            xid,
+        };
+    }
+
+    fn on_role_reply(&mut self, xid: u32, role_code: u32, generation: u64, now: Instant) {
+        let before = self.role;
+        self.role = role::on_reply(before, xid, role_code, generation);
+        if self.role == before {
+            debug!(
+                xid,
+                role_code, generation, "ROLE_REPLY not awaited; ignored"
+            );
+            return;
+        }
+        info!(
+            role = self.role.name(),
+            generation, "the switch confirmed our role"
+        );
+        self.out.event(SessionEvent::RoleConfirmed {
+            role: self.role.name(),
+            generation,
+        });
+        if self.role.may_write() {
+            self.begin_writing(SyncReason::Mastership, now);
+        }
+    }
+
+    /// No more writes: the running sync (if any) is dropped, the counter poll stops.
+    fn stop_writing(&mut self) {
+        self.run = None;
+        self.counters.stop();
+        if !self.phase.is_handshake() && self.phase != Phase::Closed {
+            self.set_phase(Phase::Standby, "not this switch's master");
+        }
+    }
+
+    /// The switch fenced this connection off (`fence`): step down, once, logged and counted.
+    fn step_down(&mut self, fence: role::Fence) {
+        let before = self.role;
+        self.role = role::after_fence(before);
+        if before.claims_master() {
+            self.stop_writing();
+            warn!(
+                fence = fence.name(),
+                was = before.name(),
+                "the switch refused us as master (another instance holds a newer generation); stepped down, writing nothing"
+            );
+            self.out.event(SessionEvent::SteppedDown { fence });
+        }
     }
 
     fn on_port_status(&mut self, reason: u8, port_no: u32, now: Instant) {
@@ -347,6 +478,10 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         self.out.event(SessionEvent::SwitchError {
             names: counted_as(err_type, code),
         });
+        if let Some(fence) = role::fenced_by(self.role, err_type, code) {
+            self.step_down(fence);
+            return;
+        }
         let askers = Askers {
             counter_poll: self.counters.asked(xid),
             handshake: self.phase.is_handshake() && self.handshake.asked(xid),

@@ -31,6 +31,7 @@ pub mod output;
 pub mod packet_in_sample;
 pub mod phase;
 pub mod read_cap;
+pub mod role;
 pub mod sample_trust;
 pub mod sent_log;
 pub mod session_policy;
@@ -42,6 +43,8 @@ pub mod wire;
 
 #[cfg(test)]
 mod fake_policy;
+#[cfg(test)]
+mod machine_role_tests;
 #[cfg(test)]
 mod machine_tests;
 #[cfg(test)]

@@ -82,6 +82,16 @@ pub enum SessionEvent {
     MetersInUse(bool),
     /// The switch sent a fail-open probe: it is failed open now.
     FailOpenProbe,
+    /// The switch confirmed a role asked by the cluster (`role::Role::name`: master, slave).
+    RoleConfirmed {
+        role: &'static str,
+        generation: u64,
+    },
+    /// The switch fenced this connection off (`role::Fence`): it stepped down and writes
+    /// nothing until the cluster hands it a newer generation.
+    SteppedDown {
+        fence: super::role::Fence,
+    },
 }
 
 /// What the session asks its connection to do (`M` message, `F` flow stats entry, `D` the

@@ -11,7 +11,12 @@ pub enum Phase {
     AwaitPortDesc,
     Syncing,
     InSync,
-    RetryWait { until: Instant },
+    RetryWait {
+        until: Instant,
+    },
+    /// Handshake done; in a cluster this instance is not (yet) the switch's confirmed master:
+    /// no syncs, no writes, no samples; the connection is kept warm for a failover.
+    Standby,
     Closed,
 }
 
@@ -32,6 +37,7 @@ impl Phase {
             Phase::Syncing => "syncing",
             Phase::InSync => "in_sync",
             Phase::RetryWait { .. } => "retry_wait",
+            Phase::Standby => "standby",
             Phase::Closed => "closed",
         }
     }

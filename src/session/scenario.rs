@@ -35,6 +35,8 @@ pub struct Scenario {
     dpid: u64,
     /// PORT_DESC as the switch sends it (a reserved port included).
     ports: Vec<u32>,
+    /// A session in a cluster (`SwitchSession::clustered`).
+    clustered: bool,
 }
 
 impl Scenario {
@@ -53,6 +55,7 @@ impl Scenario {
             policy,
             dpid: 7,
             ports: vec![1, 2, 3, 0xffff_fffe],
+            clustered: false,
         }
     }
 
@@ -66,6 +69,9 @@ impl Scenario {
     pub fn started(self) -> Harness {
         let t0 = Instant::now();
         let mut s = Session::new(peer(), self.policy.clone(), 100, t0);
+        if self.clustered {
+            s = s.clustered();
+        }
         let out = s.start();
         assert_eq!(sends(&out)[0].1, Outbound::Hello);
         Harness {
@@ -94,6 +100,50 @@ impl Scenario {
     /// flows, `flows`; first the meters, `meters`, when the policy wants meters).
     pub fn connected(self) -> Harness {
         let mut sw = self.hello();
+        let out = sw.finish_handshake();
+        assert!(sends(&out).iter().any(|(_, m)| *m
+            == Outbound::SetConfig {
+                flags: sw.scenario.policy.frag_flags,
+                miss_send_len: 128
+            }));
+        sw.flows = xid_of(&out, &Outbound::Policy("flows?".into()));
+        if !sw.scenario.policy.meters.is_empty() {
+            assert_eq!(
+                policy_msgs(&out),
+                vec!["meters?".to_string(), "flows?".to_string()],
+                "the meters and our flows are read (in one round trip) before anything is sent"
+            );
+            sw.meters = xid_of(&out, &Outbound::Policy("meters?".into()));
+        }
+        assert_eq!(sw.s.phase(), Phase::Syncing);
+        sw.out = out;
+        sw
+    }
+
+    /// In a cluster, the handshake done: the session waits in standby, nothing written or read
+    /// (no role wanted yet, so no ROLE_REQUEST either).
+    pub fn standby(mut self) -> Harness {
+        self.clustered = true;
+        let mut sw = self.hello();
+        let out = sw.finish_handshake();
+        assert_eq!(sends(&out), vec![], "nothing before the cluster decides");
+        assert_eq!(sw.s.phase(), Phase::Standby);
+        sw.out = out;
+        sw
+    }
+    /// The connect sync is done: the switch already held `flows`, so nothing was changed.
+    pub fn synced(self, flows_on_switch: &[&str]) -> Harness {
+        let mut sw = self.connected();
+        sw.out = sw.reply(sw.flows, flows(flows_on_switch));
+        assert_eq!(sw.s.phase(), Phase::InSync);
+        sw
+    }
+}
+
+impl Harness {
+    /// FEATURES and PORT_DESC (in two parts) answered: the outputs of the last part.
+    fn finish_handshake(&mut self) -> Vec<Out> {
+        let sw = self;
         let dpid = sw.scenario.dpid;
         let out = sw.reply(sw.features, Inbound::FeaturesReply { dpid });
         assert!(events(&out).contains(&SessionEvent::DpidLearned { dpid }));
@@ -116,31 +166,7 @@ impl Scenario {
             switch_ports,
             "reserved ports are not switch ports"
         );
-        assert!(sends(&out).iter().any(|(_, m)| *m
-            == Outbound::SetConfig {
-                flags: sw.scenario.policy.frag_flags,
-                miss_send_len: 128
-            }));
-        sw.flows = xid_of(&out, &Outbound::Policy("flows?".into()));
-        if !sw.scenario.policy.meters.is_empty() {
-            assert_eq!(
-                policy_msgs(&out),
-                vec!["meters?".to_string(), "flows?".to_string()],
-                "the meters and our flows are read (in one round trip) before anything is sent"
-            );
-            sw.meters = xid_of(&out, &Outbound::Policy("meters?".into()));
-        }
-        assert_eq!(sw.s.phase(), Phase::Syncing);
-        sw.out = out;
-        sw
-    }
-
-    /// The connect sync is done: the switch already held `flows`, so nothing was changed.
-    pub fn synced(self, flows_on_switch: &[&str]) -> Harness {
-        let mut sw = self.connected();
-        sw.out = sw.reply(sw.flows, flows(flows_on_switch));
-        assert_eq!(sw.s.phase(), Phase::InSync);
-        sw
+        out
     }
 }
 
@@ -188,6 +214,11 @@ impl Harness {
     /// A reload brings `policy` into force, now.
     pub fn reload(&mut self, policy: Arc<FakePolicy>) -> Vec<Out> {
         self.s.on_policy(policy, self.now)
+    }
+
+    /// The cluster wants the session to be `wanted`.
+    pub fn wanted(&mut self, wanted: super::role::Wanted) -> Vec<Out> {
+        self.s.on_wanted(wanted)
     }
 
     /// The switch's ports as the session knows them.

@@ -9,6 +9,8 @@ pub enum SyncReason {
     Retry,
     FlowRemoved,
     PortStatus,
+    /// The switch confirmed this instance as its master (cluster).
+    Mastership,
 }
 
 impl SyncReason {
@@ -20,6 +22,7 @@ impl SyncReason {
             SyncReason::Retry => "retry",
             SyncReason::FlowRemoved => "flow_removed",
             SyncReason::PortStatus => "port_status",
+            SyncReason::Mastership => "mastership",
         }
     }
 }

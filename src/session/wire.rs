@@ -59,6 +59,11 @@ pub enum Inbound<F, P> {
     FlowRemoved {
         cookie: u64,
     },
+    /// ROLE_REPLY: the role (`OFPCR_ROLE_*`) and the highest generation the switch knows.
+    RoleReply {
+        role: u32,
+        generation_id: u64,
+    },
     PortStatus {
         /// OFPPR_ADD / DELETE / MODIFY.
         reason: u8,
@@ -93,6 +98,11 @@ pub enum Outbound<M> {
     BarrierRequest,
     /// Read the switch configuration back (audits check the fragment mode).
     GetConfigRequest,
+    /// ROLE_REQUEST (`OFPCR_ROLE_*`) with the cluster's generation (fencing, see `role`).
+    RoleRequest {
+        role: u32,
+        generation_id: u64,
+    },
     /// FLOW_MOD, METER_MOD or FLOW stats request built by the policy.
     Policy(M),
 }
@@ -110,6 +120,7 @@ impl<M> Outbound<M> {
             Outbound::EchoReply { .. } => "ECHO_REPLY",
             Outbound::BarrierRequest => "BARRIER_REQUEST",
             Outbound::GetConfigRequest => "GET_CONFIG_REQUEST",
+            Outbound::RoleRequest { .. } => "ROLE_REQUEST",
             Outbound::Policy(_) => "POLICY_MESSAGE",
         }
     }

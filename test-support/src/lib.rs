@@ -1,6 +1,6 @@
 //! Test support shared by the workspace's integration tests (op25b's `tests/` and op25b-sim's
 //! `sim/tests/`), one module per concern: running commands, Open vSwitch bridges and their
-//! traces, the `op25b run` binary as a child process, an in-process controller with raw and
+//! traces, a private etcd, the `op25b run` binary as a child process, an in-process controller with raw and
 //! simulated switches, the API on a loopback port with a Prometheus text validator, a scripted
 //! OpenFlow controller for the simulator, a throw-away TLS PKI, scratch files, free ports and
 //! polling, a real Prometheus server and the queries of a Grafana dashboard.
@@ -12,6 +12,7 @@
 pub mod api;
 pub mod command;
 pub mod controller;
+pub mod etcd;
 pub mod grafana;
 pub mod net;
 pub mod op25b_run;

@@ -94,6 +94,53 @@ impl Bridge {
         assert!(ok, "setting the controller of {}: {out}", self.name);
     }
 
+    /// One controller record per address (each with a 1 s reconnect back-off), all of them the
+    /// bridge's controllers: a switch pointed at every instance of a cluster.
+    pub fn set_controllers(&self, controllers: &[SocketAddr]) {
+        let mut args: Vec<String> = Vec::new();
+        let mut ids = Vec::new();
+        for (i, c) in controllers.iter().enumerate() {
+            let id = format!("@c{i}");
+            args.extend([
+                "--".into(),
+                format!("--id={id}"),
+                "create".into(),
+                "controller".into(),
+                format!("target=\"tcp:{c}\""),
+                "max_backoff=1000".into(),
+            ]);
+            ids.push(id);
+        }
+        args.extend([
+            "--".into(),
+            "set".into(),
+            "bridge".into(),
+            self.name.clone(),
+            format!("controller=[{}]", ids.join(",")),
+        ]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, out) = run("ovs-vsctl", &refs);
+        assert!(ok, "setting the controllers of {}: {out}", self.name);
+    }
+
+    /// Each controller's target and OpenFlow role as Open vSwitch reports them (`ovs-vsctl list
+    /// controller`; the role column is refreshed every few seconds).
+    pub fn controller_roles(&self) -> Vec<(String, String)> {
+        let (ok, ids) = run("ovs-vsctl", &["get", "bridge", &self.name, "controller"]);
+        assert!(ok, "controllers of {}: {ids}", self.name);
+        let ids = ids.trim().trim_matches(['[', ']']);
+        ids.split(", ")
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                let get = |col: &str| {
+                    let (_, v) = run("ovs-vsctl", &["--if-exists", "get", "controller", id, col]);
+                    v.trim().trim_matches('"').to_owned()
+                };
+                (get("target"), get("role"))
+            })
+            .collect()
+    }
+
     /// `ovs-ofctl -O OpenFlow13 <args[0]> <bridge> <args[1..]>`; fails the test when it fails.
     pub fn ofctl(&self, args: &[&str]) -> String {
         let mut all = vec!["-O", "OpenFlow13"];
