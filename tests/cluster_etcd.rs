@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 const SWITCHES: u64 = 40;
+const SWITCH_COUNT: usize = 40;
 const LEASE_SECS: u64 = 2;
 
 fn settings(name: &str, etcd: &PrivateEtcd) -> ClusterSettings {
@@ -73,7 +74,7 @@ async fn two_members_split_the_switches_and_one_takes_all_when_the_other_dies() 
             masters(&a.masterships.borrow()),
             masters(&b.masterships.borrow()),
         );
-        ma.len() + mb.len() == SWITCHES as usize && !ma.is_empty() && !mb.is_empty()
+        ma.len() + mb.len() == SWITCH_COUNT && !ma.is_empty() && !mb.is_empty()
     })
     .await;
     assert!(split.is_some(), "every switch held, by both");
@@ -87,7 +88,7 @@ async fn two_members_split_the_switches_and_one_takes_all_when_the_other_dies() 
         assert_eq!(n, 1, "dpid {d} held by {n} members");
     }
     assert!(
-        ma.len().abs_diff(mb.len()) <= SWITCHES as usize / 2,
+        ma.len().abs_diff(mb.len()) <= SWITCH_COUNT / 2,
         "spread: a {} b {}",
         ma.len(),
         mb.len()
@@ -96,7 +97,7 @@ async fn two_members_split_the_switches_and_one_takes_all_when_the_other_dies() 
     let died = Instant::now();
     b.task.abort(); // no revoke: the lease must expire
     let took = until(Duration::from_secs(LEASE_SECS + 5), || {
-        masters(&a.masterships.borrow()).len() == SWITCHES as usize
+        masters(&a.masterships.borrow()).len() == SWITCH_COUNT
     })
     .await;
     let took = took.expect("a holds every switch");

@@ -17,6 +17,9 @@
 //! - [`route`]: which of them an ERROR from the switch concerns ([`counted_as`]: the key it
 //!   is counted under), and [`LogBudget`]: how many of them are logged one by one;
 //! - [`SessionOutputs`]: the outputs of one call and the xids of what is sent.
+//! - `machine_role` (a child module): in a cluster, the role asked of the switch and the step
+//!   down when it fences us off, deciding with [`role`]'s pure functions; until the switch
+//!   confirms MASTER the session stays in `Phase::Standby` and writes nothing.
 
 use super::config_audit::{ConfigAudit, ConfigCheck};
 use super::counter_poll::CounterPoll;
@@ -28,7 +31,7 @@ use super::log_budget::{Admit, LogBudget};
 use super::meter_sync::MeterStatus;
 use super::output::{CloseReason, Output, SessionEvent, SessionOutput, SessionOutputs};
 use super::phase::Phase;
-use super::role::{self, Ask, Role, Wanted};
+use super::role::{self, Role, Wanted};
 use super::session_policy::SessionPolicy;
 use super::sync_reason::SyncReason;
 use super::sync_run::{Progress, SyncCtx, SyncRun};
@@ -40,6 +43,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
+
+#[path = "machine_role.rs"]
+mod machine_role;
 
 /// ERROR warnings logged one by one per [`ERROR_LOG_WINDOW`]; the rest are counted.
 pub const ERROR_LOG_LIMIT: u32 = 10;
@@ -363,96 +369,6 @@ impl<P: SessionPolicy + ?Sized, PI> SwitchSession<P, PI> {
         let interval = self.policy.timers().counters_interval;
         self.counters.start(now, interval);
         self.start_sync(reason, now);
-    }
-
-    // ----- role (cluster) -----
-
-    /// The cluster wants this connection to be `wanted` (called whenever that may have changed;
-    /// asks the switch only when it did, see [`role::request_for`]).
-    pub fn on_wanted(&mut self, wanted: Wanted) -> Vec<SessionOutput<P, PI>> {
-        if self.role == Role::Equal || self.phase == Phase::Closed {
-            return Vec::new();
-        }
-        self.wanted = Some(wanted);
-        if !self.phase.is_handshake() {
-            self.ask_role();
-        }
-        self.out.take()
-    }
-
-    /// Sends the ROLE_REQUEST the wanted role calls for, if any; a master asked to be slave
-    /// stops writing first.
-    fn ask_role(&mut self) {
-        let Some(wanted) = self.wanted else {
-            return;
-        };
-        let Some((ask, generation)) = role::request_for(self.role, wanted) else {
-            return;
-        };
-        if ask == Ask::Slave && self.role.may_write() {
-            info!(
-                generation,
-                "the cluster gave this switch to another instance; stepping down"
-            );
-            self.stop_writing();
-        }
-        let xid = self.out.send(Outbound::RoleRequest {
-            role: ask.code(),
-            generation_id: generation,
-        });
-        debug!(role = ask.name(), generation, xid, "ROLE_REQUEST sent");
-        self.role = Role::Asked {
-            ask,
-            generation,
-            xid,
-        };
-    }
-
-    fn on_role_reply(&mut self, xid: u32, role_code: u32, generation: u64, now: Instant) {
-        let before = self.role;
-        self.role = role::on_reply(before, xid, role_code, generation);
-        if self.role == before {
-            debug!(
-                xid,
-                role_code, generation, "ROLE_REPLY not awaited; ignored"
-            );
-            return;
-        }
-        info!(
-            role = self.role.name(),
-            generation, "the switch confirmed our role"
-        );
-        self.out.event(SessionEvent::RoleConfirmed {
-            role: self.role.name(),
-            generation,
-        });
-        if self.role.may_write() {
-            self.begin_writing(SyncReason::Mastership, now);
-        }
-    }
-
-    /// No more writes: the running sync (if any) is dropped, the counter poll stops.
-    fn stop_writing(&mut self) {
-        self.run = None;
-        self.counters.stop();
-        if !self.phase.is_handshake() && self.phase != Phase::Closed {
-            self.set_phase(Phase::Standby, "not this switch's master");
-        }
-    }
-
-    /// The switch fenced this connection off (`fence`): step down, once, logged and counted.
-    fn step_down(&mut self, fence: role::Fence) {
-        let before = self.role;
-        self.role = role::after_fence(before);
-        if before.claims_master() {
-            self.stop_writing();
-            warn!(
-                fence = fence.name(),
-                was = before.name(),
-                "the switch refused us as master (another instance holds a newer generation); stepped down, writing nothing"
-            );
-            self.out.event(SessionEvent::SteppedDown { fence });
-        }
     }
 
     fn on_port_status(&mut self, reason: u8, port_no: u32, now: Instant) {
