@@ -14,6 +14,9 @@
 //!    the woken one writes nothing that the switch accepts (tables unchanged) and is master of
 //!    nothing.
 //!
+//! 5. etcd killed for twice the lease and restarted: no master while it is down, nothing removed,
+//!    enforcement unchanged, the masterships settled again soon after it is back, no flow re-added.
+//!
 //! Needs Open vSwitch running and etcd installed (`scripts/install-deps`); FAILS otherwise.
 
 use std::net::SocketAddr;
@@ -111,6 +114,24 @@ impl Instance {
             .call()
             .ok()?;
         serde_json::from_str(&resp.body_mut().read_to_string().ok()?).ok()
+    }
+
+    /// `GET path`: the status code (0: no answer) and the JSON body (null if none).
+    fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let url = format!("http://{}{path}", self.api);
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_millis(500)))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        match agent.get(&url).header("Authorization", &self.bearer).call() {
+            Ok(mut r) => {
+                let code = r.status().as_u16();
+                let body = r.body_mut().read_to_string().unwrap_or_default();
+                (code, serde_json::from_str(&body).unwrap_or_default())
+            }
+            Err(_) => (0, serde_json::Value::Null),
+        }
     }
 
     /// Whether the instance is this switch's confirmed master, in sync.
@@ -461,4 +482,89 @@ fn a_master_paused_past_its_lease_changes_nothing_when_it_wakes() {
             br.name
         );
     }
+}
+
+#[test]
+fn an_etcd_outage_removes_nothing_and_the_masterships_settle_again_after_it() {
+    require_ovs();
+    let mut etcd = PrivateEtcd::start();
+    let a = Instance::start("a", &etcd.endpoint());
+    let b = Instance::start("b", &etcd.endpoint());
+    let all = [&a, &b];
+    let bridges = bridges(4, &all);
+    assert!(
+        wait(Duration::from_secs(20), || settled(&bridges, &all)).is_some(),
+        "settled:\n{}",
+        describe(&bridges, &all)
+    );
+    let before: Vec<Vec<(String, f64)>> = bridges.iter().map(|(_, br)| our_flows(br)).collect();
+    etcd.kill();
+    // Past the lease nobody can prove its mastership: every instance stops writing.
+    let nobody = wait(Duration::from_secs(LEASE_SECS + 3), || {
+        bridges
+            .iter()
+            .all(|(d, _)| all.iter().all(|i| !i.masters_in_sync(*d)))
+    });
+    assert!(
+        nobody.is_some(),
+        "no master while etcd is down:\n{}",
+        describe(&bridges, &all)
+    );
+    std::thread::sleep(Duration::from_secs(2 * LEASE_SECS));
+    for i in all {
+        let (code, ready) = i.get("/readyz");
+        assert_eq!(code, 503, "{}: /readyz reports the outage: {ready}", i.name);
+        let (code, c) = i.get("/api/cluster");
+        assert_eq!(code, 200);
+        assert_eq!(c["etcd_ok"], false, "{}: {c}", i.name);
+        assert_eq!(c["lease_ok"], false, "{}: {c}", i.name);
+    }
+    for (i, (_, br)) in bridges.iter().enumerate() {
+        assert!(enforcing(br), "{} enforces during the outage", br.name);
+        assert_eq!(
+            our_flows(br).iter().map(|f| &f.0).collect::<Vec<_>>(),
+            before[i].iter().map(|f| &f.0).collect::<Vec<_>>(),
+            "{}: nothing removed during the outage",
+            br.name
+        );
+    }
+    etcd.restart();
+    let back = Instant::now();
+    let settled_in = wait(Duration::from_secs(LEASE_SECS + 10), || {
+        settled(&bridges, &all)
+    });
+    let settled_in = settled_in
+        .unwrap_or_else(|| panic!("settled after the outage:\n{}", describe(&bridges, &all)));
+    eprintln!(
+        "etcd outage: masterships settled {settled_in:?} after etcd was healthy again ({:?} after restart began)",
+        back.elapsed()
+    );
+    for (i, (_, br)) in bridges.iter().enumerate() {
+        assert!(enforcing(br));
+        let after = our_flows(br);
+        assert_eq!(
+            after.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            before[i].iter().map(|f| &f.0).collect::<Vec<_>>(),
+            "{}: the same flows after the outage",
+            br.name
+        );
+        for ((flow, old), (_, new)) in before[i].iter().zip(&after) {
+            assert!(new >= old, "{}: {flow} was re-added", br.name);
+        }
+    }
+    for i in all {
+        assert_eq!(i.get("/readyz").0, 200, "{} ready again", i.name);
+        let (_, c) = i.get("/api/cluster");
+        assert_eq!(c["lease_ok"], true, "{}: {c}", i.name);
+        assert_eq!(
+            c["masters"].as_object().map(serde_json::Map::len),
+            Some(bridges.len()),
+            "{}: every switch has a holder: {c}",
+            i.name
+        );
+    }
+    assert!(
+        settled_in <= Duration::from_secs(LEASE_SECS + 2),
+        "settled {settled_in:?} after etcd came back, over lease_secs + 2 s"
+    );
 }

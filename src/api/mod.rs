@@ -23,6 +23,7 @@
 //! Start it with [`bind`] then [`serve`]; `run` wires it (see docs/operating.md ("The HTTP API")).
 
 pub mod access;
+pub mod cluster_view;
 pub mod error;
 pub mod hardening;
 pub mod health;
@@ -145,6 +146,7 @@ fn routes(state: ApiState) -> Router {
         .route("/api/switches", get(switches::list))
         .route("/api/switches/{dpid}", get(switches::one))
         .route("/api/policy", get(policy_view::get))
+        .route("/api/cluster", get(cluster_view::get))
         .merge(guarded)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

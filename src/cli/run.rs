@@ -7,6 +7,7 @@
 //! SIGHUP or a change of the policy file reloads it; SIGINT/SIGTERM close every session cleanly
 //! and leave the flows on the switches (a `fail_mode=secure` bridge keeps enforcing).
 
+use crate::api::health::ClusterView;
 use crate::api::Readiness;
 use crate::cli::{launch, service_manager};
 use crate::cluster;
@@ -137,6 +138,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     // the OpenFlow listener right after (it binds in microseconds).
     let obs_shutdown = CancellationToken::new();
     let readiness = Arc::new(Readiness::new());
+    if let Some(c) = &cluster {
+        readiness.set_cluster(ClusterView {
+            status: c.status.clone(),
+            masterships: c.masterships.clone(),
+        });
+    }
     let observability = launch::start(
         registry.clone(),
         store.clone(),
