@@ -2,7 +2,8 @@
 //! the "connected" switches are entries of each member's registry. Two members share 40
 //! switches: each switch held by exactly one, spread between both; one member dies without
 //! revoking its lease (its task aborted): the other holds every switch within `lease_secs` +
-//! the grace, with generations above the dead one's.
+//! the grace, with generations above the dead one's; when it comes back, the other hands it its
+//! preferred switches back gradually (release transactions), never two holders at once.
 
 use op25b::cluster;
 use op25b::fleet::registry::{Registry, SwitchHandle, SyncState};
@@ -118,4 +119,29 @@ async fn two_members_split_the_switches_and_one_takes_all_when_the_other_dies() 
     let status = a.status.lock().clone();
     assert!(status.lease_ok && status.etcd_ok, "{status:?}");
     assert_eq!(status.live_instances, vec!["a".to_owned()]);
+
+    // b returns: a hands b its preferred switches back, gradually (only SETTLE after winning
+    // them, a tenth of its holdings per round), each switch always held by one.
+    let (reg_b2, _switches_b2) = registry();
+    let b2 = cluster::start(settings("b", &etcd), reg_b2, CancellationToken::new());
+    let mut most_at_once = 0usize;
+    let mut last_b = 0usize;
+    let back = until(cluster::member::SETTLE + Duration::from_secs(10), || {
+        let nb = masters(&b2.masterships.borrow()).len();
+        most_at_once = most_at_once.max(nb.saturating_sub(last_b));
+        last_b = nb;
+        nb >= SWITCH_COUNT / 4 && masters(&a.masterships.borrow()).len() + nb == SWITCH_COUNT
+    })
+    .await;
+    assert!(
+        back.is_some(),
+        "b got a share back: a {} b {}",
+        masters(&a.masterships.borrow()).len(),
+        masters(&b2.masterships.borrow()).len()
+    );
+    assert!(
+        most_at_once < SWITCH_COUNT / 2,
+        "moved gradually, not all at once (at most {most_at_once} in one 50 ms look)"
+    );
+    assert!(a.status.lock().released > 0, "a released switches");
 }
