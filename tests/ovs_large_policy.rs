@@ -75,6 +75,7 @@ fn start(config: Config) -> (Controller, Arc<Registry>, Arc<PolicyStore>) {
             listen: Some("127.0.0.1:0".parse().expect("literal address")),
             tls_listen: None,
             samples: None,
+            masterships: None,
         },
     )
     .expect("controller starts");
