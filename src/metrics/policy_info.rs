@@ -43,7 +43,8 @@ fn canonical(config: &Config) -> String {
         }
     }
     format!(
-        "Config {{ controller: {controller:?}, api: {api:?}, policy: {:?}, ovsdb: {:?} }}",
+        "Config {{ controller: {controller:?}, api: {api:?}, cluster: {:?}, policy: {:?}, ovsdb: {:?} }}",
+        config.cluster(),
         config.policy(),
         config.ovsdb()
     )
