@@ -7,6 +7,8 @@
 //!   in a browser sends its own host name); no `Host` at all is 400.
 //! - `POST /api/reload` and `GET /api/offenders` need `Authorization: Bearer TOKEN`
 //!   ([`super::token`]). A missing, malformed or wrong token gets the same 401 and body.
+//!   `GET /api/events` takes the token optionally: only a stream opened with it carries
+//!   offenders ([`super::events`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -104,7 +106,7 @@ pub async fn check_host(
 }
 
 /// The answer to a missing or wrong token: always the same.
-fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     let mut r = refuse(
         StatusCode::UNAUTHORIZED,
         "this endpoint needs Authorization: Bearer <token from [api] token_file>",
@@ -117,7 +119,7 @@ fn unauthorized() -> Response {
 }
 
 /// True when `request` carries `token`.
-fn authorized(token: &ApiToken, request: &Request) -> bool {
+pub(super) fn authorized(token: &ApiToken, request: &Request) -> bool {
     let presented = request
         .headers()
         .get(AUTHORIZATION)

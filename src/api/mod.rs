@@ -3,6 +3,8 @@
 //!
 //! | route | answer |
 //! |---|---|
+//! | `GET /` | the status page ([`page`]; `/ui/app.css`, `/ui/app.js`) |
+//! | `GET /api/events` | server-sent events: switch changes, reloads, offenders with the token ([`events`]) |
 //! | `GET /metrics` | Prometheus text format ([`crate::metrics`]) |
 //! | `GET /api/switches` | every switch seen: state, peer, flow counts, blocked traffic |
 //! | `GET /api/switches/{dpid}` | one switch with counters, desired and actual flows; 400 bad dpid, 404 unknown |
@@ -25,10 +27,12 @@
 pub mod access;
 pub mod cluster_view;
 pub mod error;
+pub mod events;
 pub mod hardening;
 pub mod health;
 pub mod metrics_route;
 pub mod offenders;
+pub mod page;
 pub mod policy_view;
 pub mod reload;
 pub mod server;
@@ -52,6 +56,7 @@ use crate::fleet::{SwitchConfigProblems, SwitchObservations};
 use crate::metrics::Metrics;
 
 pub use error::ApiError;
+pub use events::EventLimits;
 pub use health::Readiness;
 pub use server::ApiLimits;
 pub use token::ApiToken;
@@ -69,6 +74,7 @@ pub struct ApiState {
     /// to `controller::ovsdb_monitor::spawn`; empty when nothing is monitored.
     pub switch_config: Arc<SwitchConfigProblems>,
     token: ApiToken,
+    events: events::EventStreams,
     metrics: Arc<Metrics>,
     reload_lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -100,9 +106,19 @@ impl ApiState {
             readiness,
             switch_config,
             token,
+            events: events::EventStreams::new(EventLimits::default()),
             metrics,
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+}
+
+impl ApiState {
+    /// The same state with other limits for `GET /api/events`.
+    #[must_use]
+    pub fn with_event_limits(mut self, limits: EventLimits) -> Self {
+        self.events = events::EventStreams::new(limits);
+        self
     }
 }
 
@@ -140,6 +156,10 @@ fn routes(state: ApiState) -> Router {
         .route("/api/offenders", get(offenders::get))
         .route_layer(from_fn_with_state(state.clone(), access::require_token));
     Router::new()
+        .route("/", get(page::index))
+        .route("/ui/app.css", get(page::style))
+        .route("/ui/app.js", get(page::script))
+        .route("/api/events", get(events::get))
         .route("/metrics", get(metrics_route::get))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -174,7 +194,7 @@ pub async fn serve(
 /// `Host` check uses the bound address and the `[api] allowed_hosts` in force at start.
 pub async fn serve_with(
     listener: TcpListener,
-    state: ApiState,
+    mut state: ApiState,
     limits: ApiLimits,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
@@ -188,6 +208,7 @@ pub async fn serve_with(
     info!(%addr, https = tls.is_some(), "HTTP API listening");
     let allowed = state.store.current().config().api().allowed_hosts.clone();
     let hosts = Arc::new(access::HostCheck::new(addr, allowed));
+    state.events.stop_with(shutdown.child_token());
     let app = router(state).layer(from_fn_with_state(hosts, access::check_host));
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     server::accept_loop(listener, app, limits, tls, shutdown).await;

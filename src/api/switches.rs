@@ -53,6 +53,13 @@ pub struct SwitchSummary {
     /// The generation the switch confirmed the role at.
     #[serde(default)]
     pub role_generation: Option<u64>,
+    /// Set while op25b repairs drift it found (an audit or a removed flow showed the switch's
+    /// flows differing from the policy's).
+    #[serde(default)] // `op25b status` reads an answer without it as not drifting
+    pub drifting_since: Option<UnixMillis>,
+    /// When drift was last found on this switch.
+    #[serde(default)]
+    pub last_drift: Option<UnixMillis>,
 }
 
 /// How and when op25b saw a switch fail open.
@@ -105,7 +112,8 @@ pub struct SwitchDetail {
     pub actual_flows: Vec<FlowReading>,
 }
 
-fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
+/// The API's view of one switch's status (also sent by `GET /api/events`).
+pub(super) fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
     let blocked = state.observations.blocked(status.dpid);
     SwitchSummary {
         dpid: status.dpid_str.clone(),
@@ -126,17 +134,25 @@ fn summary(status: &SwitchStatus, state: &ApiState) -> SwitchSummary {
         failed_open: status.failed_open.as_ref().map(FailedOpenReport::from),
         role: status.role.to_owned(),
         role_generation: status.role_generation,
+        drifting_since: status.drifting_since.map(UnixMillis::from_system_time),
+        last_drift: status.last_drift.map(UnixMillis::from_system_time),
+    }
+}
+
+/// Every switch now, as `GET /api/switches` answers (also the first event of
+/// `GET /api/events`).
+pub(super) fn switch_list(state: &ApiState) -> SwitchList {
+    let snap = state.registry.snapshot();
+    SwitchList {
+        policy_generation: state.store.current().generation(),
+        handshaking: snap.handshaking,
+        switches: snap.switches.iter().map(|s| summary(s, state)).collect(),
+        switch_config: state.switch_config.snapshot(),
     }
 }
 
 pub async fn list(State(state): State<ApiState>) -> Json<SwitchList> {
-    let snap = state.registry.snapshot();
-    Json(SwitchList {
-        policy_generation: state.store.current().generation(),
-        handshaking: snap.handshaking,
-        switches: snap.switches.iter().map(|s| summary(s, &state)).collect(),
-        switch_config: state.switch_config.snapshot(),
-    })
+    Json(switch_list(&state))
 }
 
 pub async fn one(

@@ -133,7 +133,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         .cluster()
         .cloned()
         .map(|settings| cluster::start(settings, registry.clone(), cluster_shutdown.clone()));
-    let store = Arc::new(PolicyStore::new(loaded.config, Some(args.config.clone())));
+    let store = Arc::new(
+        PolicyStore::new(loaded.config, Some(args.config.clone()))
+            .with_source_sha256(loaded.source_sha256),
+    );
     // The API and the offender service first, so the sessions have somewhere to report to;
     // the OpenFlow listener right after (it binds in microseconds).
     let obs_shutdown = CancellationToken::new();

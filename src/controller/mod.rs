@@ -7,6 +7,7 @@ pub mod offender_service;
 pub mod ovsdb_monitor;
 pub mod policy_store;
 pub mod reload;
+pub mod reload_history;
 pub mod reporting_reload;
 pub mod runtime;
 pub mod tls_accept;

@@ -7,12 +7,15 @@
 //! session re-syncs to it, and a switch that is disconnected at the time gets it when it
 //! reconnects (it always syncs to the latest value of the channel).
 
+use super::reload_history::{PolicyOrigin, ReloadHistory, ReloadRecord, ReloadResult};
+use crate::offenders::UnixMillis;
 use crate::policy::{Config, LoadError};
 use crate::session::active_policy::ActivePolicy;
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::watch;
+use std::time::SystemTime;
+use tokio::sync::{broadcast, watch};
 use tracing::{error, info, warn};
 
 /// What a reload did.
@@ -44,7 +47,15 @@ pub struct PolicyStore {
     /// Held from reading the policy in force to publishing the next one, so two reloads at once
     /// (API and SIGHUP/file watch) never compute the same generation.
     install_lock: Mutex<()>,
+    /// The policy in force: hash, when, trigger (written with `tx`, under `install_lock`).
+    origin: Mutex<PolicyOrigin>,
+    history: Mutex<ReloadHistory>,
+    /// Every reload, to whoever listens (nobody listening is fine; never blocks).
+    reloads: broadcast::Sender<ReloadRecord>,
 }
+
+/// Reload records a slow subscriber may fall behind by before it misses some.
+const RELOAD_BUFFER: usize = 16;
 
 impl PolicyStore {
     /// Generation 1 is `config`; `path` is where reloads read from (None: no file, tests).
@@ -56,7 +67,45 @@ impl PolicyStore {
             tx,
             status: Mutex::new(ReloadStatus::default()),
             install_lock: Mutex::new(()),
+            origin: Mutex::new(PolicyOrigin {
+                generation: 1,
+                sha256: None,
+                loaded_at: UnixMillis::now(),
+                trigger: "start".to_owned(),
+            }),
+            history: Mutex::new(ReloadHistory::default()),
+            reloads: broadcast::channel(RELOAD_BUFFER).0,
         }
+    }
+
+    /// Records the hash of the file generation 1 was read from (`Loaded::source_sha256`).
+    #[must_use]
+    pub fn with_source_sha256(self, sha256: String) -> Self {
+        self.origin.lock().sha256 = Some(sha256);
+        self
+    }
+
+    /// The policy in force: generation, hash, when and why it was installed.
+    pub fn origin(&self) -> PolicyOrigin {
+        self.origin.lock().clone()
+    }
+
+    /// The last reloads, oldest first (at most [`super::reload_history::HISTORY_LEN`]).
+    pub fn reload_history(&self) -> Vec<ReloadRecord> {
+        self.history.lock().to_vec()
+    }
+
+    /// Every reload from now on. A receiver that falls more than a few reloads behind gets
+    /// `Lagged` (it is never waited for).
+    pub fn subscribe_reloads(&self) -> broadcast::Receiver<ReloadRecord> {
+        self.reloads.subscribe()
+    }
+
+    fn record(&self, trigger: &str, result: ReloadResult) {
+        let record = ReloadRecord::new(SystemTime::now(), trigger, result);
+        self.history.lock().push(record.clone());
+        // No subscriber is not an error.
+        let _ = self.reloads.send(record);
     }
 
     /// A receiver for a new session (sees the latest policy at once).
@@ -81,6 +130,11 @@ impl PolicyStore {
 
     /// Installs `config` as the next generation (or does nothing when it equals the current).
     pub fn install(&self, config: Config) -> ReloadOutcome {
+        self.install_from(config, None, "install")
+    }
+
+    /// [`PolicyStore::install`] of a file with hash `sha256`, installed because of `trigger`.
+    fn install_from(&self, config: Config, sha256: Option<String>, trigger: &str) -> ReloadOutcome {
         let _serialised = self.install_lock.lock();
         let current = self.current();
         if *current.config() == config {
@@ -100,10 +154,19 @@ impl PolicyStore {
         }
         let next = current.next(config);
         let generation = next.generation();
+        *self.origin.lock() = PolicyOrigin {
+            generation,
+            sha256: sha256.clone(),
+            loaded_at: UnixMillis::now(),
+            trigger: trigger.to_owned(),
+        };
         self.tx.send_replace(Arc::new(next));
-        let mut status = self.status.lock();
-        status.reloads_ok += 1;
-        status.last_reload_error = None;
+        {
+            let mut status = self.status.lock();
+            status.reloads_ok += 1;
+            status.last_reload_error = None;
+        }
+        self.record(trigger, ReloadResult::Installed { generation, sha256 });
         ReloadOutcome::Installed { generation }
     }
 
@@ -119,7 +182,8 @@ impl PolicyStore {
                 for w in &loaded.warnings {
                     warn!(path = %path.display(), "{w}");
                 }
-                let outcome = self.install(loaded.config);
+                let outcome =
+                    self.install_from(loaded.config, Some(loaded.source_sha256), why);
                 match &outcome {
                     ReloadOutcome::Installed { generation } => info!(
                         path = %path.display(),
@@ -127,12 +191,15 @@ impl PolicyStore {
                         trigger = why,
                         "policy reloaded; re-syncing every connected switch"
                     ),
-                    ReloadOutcome::Unchanged { generation } => info!(
-                        path = %path.display(),
-                        generation,
-                        trigger = why,
-                        "policy file re-read: unchanged"
-                    ),
+                    ReloadOutcome::Unchanged { generation } => {
+                        info!(
+                            path = %path.display(),
+                            generation,
+                            trigger = why,
+                            "policy file re-read: unchanged"
+                        );
+                        self.record(why, ReloadResult::Unchanged { generation: *generation });
+                    }
                 }
                 Ok(outcome)
             }
@@ -144,9 +211,18 @@ impl PolicyStore {
                     generation = self.current().generation(),
                     "policy reload rejected; the policy in force stays"
                 );
-                let mut status = self.status.lock();
-                status.reloads_failed += 1;
-                status.last_reload_error = Some(e.to_string());
+                {
+                    let mut status = self.status.lock();
+                    status.reloads_failed += 1;
+                    status.last_reload_error = Some(e.to_string());
+                }
+                self.record(
+                    why,
+                    ReloadResult::Rejected {
+                        generation: self.current().generation(),
+                        error: e.to_string(),
+                    },
+                );
                 Err(e)
             }
         }

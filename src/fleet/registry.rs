@@ -12,6 +12,11 @@
 //! connect or disconnect (no periodic task, no scan): a disconnect, a first connect of a dpid and
 //! a read each look at the queue's front. Whatever else keeps state per dpid (the switch
 //! observations) forgets with the registry through [`Registry::forget_with`] (`forget_sinks.rs`).
+//!
+//! Changes are pushed too: [`Registry::subscribe_changes`] gets a copy of a switch's status
+//! whenever what the status page shows of it changes (state, flows, sync, drift; not the
+//! counters), in the order they happened. The channel is a bounded broadcast: a writer never
+//! waits, a reader that falls [`CHANGE_BUFFER`] behind is told it lagged.
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use serde::Serialize;
@@ -20,15 +25,20 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::broadcast;
 use tracing::{debug, warn};
 
 pub use super::forget_sinks::ForgetDpids;
 use super::forget_sinks::ForgetSinks;
 use super::retention::{Departures, Limits, Reason};
 pub use super::retention::{Forgotten, DISCONNECTED_RETENTION, MAX_DISCONNECTED};
+use super::switch_status::Visible;
 pub use super::switch_status::{
     FailOpenEvidence, FailedOpen, SwitchCounters, SwitchStatus, SyncState,
 };
+
+/// Status changes a subscriber may fall behind by before it is told it lagged.
+pub const CHANGE_BUFFER: usize = 256;
 
 /// Every switch as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +75,7 @@ struct Shared {
     sinks: ForgetSinks,
     forgotten_retention: AtomicU64,
     forgotten_cap: AtomicU64,
+    changes: broadcast::Sender<SwitchStatus>,
 }
 
 // Lock order: `switches` -> a slot -> `departures`; `sinks` and the sinks' own locks only under
@@ -79,7 +90,24 @@ impl Shared {
             sinks: ForgetSinks::default(),
             forgotten_retention: AtomicU64::new(0),
             forgotten_cap: AtomicU64::new(0),
+            changes: broadcast::channel(CHANGE_BUFFER).0,
         }
+    }
+
+    /// Sends `status` to the change subscribers when `before` (taken before the write) differs
+    /// from it. Called with the slot locked, so changes of one switch go out in order.
+    fn announce(&self, before: Option<Visible>, status: &SwitchStatus) {
+        if let Some(before) = before {
+            if before != Visible::of(status) {
+                // No subscriber left is not an error.
+                let _ = self.changes.send(status.clone());
+            }
+        }
+    }
+
+    /// What a write must compare against, or `None` when nobody listens.
+    fn before(&self, status: &SwitchStatus) -> Option<Visible> {
+        (self.changes.receiver_count() > 0).then(|| Visible::of(status))
     }
 
     fn departures(&self) -> MutexGuard<'_, Departures> {
@@ -197,7 +225,9 @@ impl SwitchHandle {
         let mut at = None;
         {
             let mut slot = self.entry.lock();
+            let before = self.shared.before(&slot.status);
             f(&mut slot.status);
+            self.shared.announce(before, &slot.status);
             self.shared.track(&mut slot, || {
                 let t = now();
                 at = Some(t);
@@ -289,6 +319,7 @@ impl Registry {
     pub fn connect(&self, dpid: u64, conn: u64, peer: SocketAddr, now: SystemTime) -> SwitchHandle {
         let mark = |entry: &Arc<Mutex<Slot>>| {
             let mut slot = entry.lock();
+            let before = self.shared.before(&slot.status);
             let s = &mut slot.status;
             if s.connected_since.is_some() {
                 s.counters.reconnects += 1;
@@ -298,6 +329,7 @@ impl Registry {
             s.connected = true;
             s.connected_since = Some(now);
             s.sync_state = SyncState::Handshaking;
+            self.shared.announce(before, &slot.status);
             self.shared.track(&mut slot, Instant::now);
         };
         // The entry is marked connected while the map lock is still held, so a sweep (which
@@ -374,6 +406,12 @@ impl Registry {
             handshaking: self.handshaking.load(Ordering::Relaxed),
             switches,
         }
+    }
+
+    /// A copy of a switch's status every time what the status page shows of it changes, from
+    /// now on (see the module docs).
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<SwitchStatus> {
+        self.shared.changes.subscribe()
     }
 
     /// Connections that have not told their dpid yet (+1 on accept, -1 when known or closed).

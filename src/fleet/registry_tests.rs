@@ -270,3 +270,30 @@ fn times_serialise_as_rfc3339_strings() {
     let json = serde_json::to_value(r.switch(1).unwrap()).unwrap();
     assert_eq!(json["last_sync"], "2026-11-27T22:00:00.250Z");
 }
+
+#[test]
+fn visible_changes_are_pushed_in_order_and_counters_are_not() {
+    let reg = Registry::new();
+    let mut rx = reg.subscribe_changes();
+    let h = reg.connect(7, 1, "127.0.0.1:1".parse().unwrap(), SystemTime::now());
+    h.update(|s| s.counters.packet_ins += 1);
+    h.update(|s| s.sync_state = SyncState::Syncing);
+    h.update(|s| s.drifting_since = Some(SystemTime::now()));
+    h.update(|s| {
+        s.drifting_since = None;
+        s.sync_state = SyncState::InSync;
+    });
+    let mut seen = Vec::new();
+    while let Ok(s) = rx.try_recv() {
+        seen.push((s.sync_state, s.drifting_since.is_some()));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (SyncState::Handshaking, false),
+            (SyncState::Syncing, false),
+            (SyncState::Syncing, true),
+            (SyncState::InSync, false),
+        ]
+    );
+}

@@ -126,6 +126,13 @@ pub struct SwitchStatus {
     pub meters_in_use: bool,
     /// Reported failed open (`None`: never seen to, which does not prove it cannot).
     pub failed_open: Option<FailedOpen>,
+    /// Set while a sync repairs drift it found (an audit or a FLOW_REMOVED found our flows
+    /// differing from the policy's); cleared when a sync succeeds or the switch disconnects.
+    #[serde(serialize_with = "rfc3339")]
+    pub drifting_since: Option<SystemTime>,
+    /// When drift was last found on this switch.
+    #[serde(serialize_with = "rfc3339")]
+    pub last_drift: Option<SystemTime>,
     /// When a message last came from the switch (at most a second behind while connected; how
     /// long a switch went without op25b is measured from it).
     #[serde(serialize_with = "rfc3339")]
@@ -155,10 +162,48 @@ impl SwitchStatus {
             desired_flows: 0,
             meters_in_use: false,
             failed_open: None,
+            drifting_since: None,
+            last_drift: None,
             last_heard: None,
             role: "equal",
             role_generation: None,
             counters: SwitchCounters::default(),
+        }
+    }
+}
+
+/// The part of a [`SwitchStatus`] a change event is sent for (`Registry::subscribe_changes`):
+/// state, flows, sync and drift times; not the counters or `last_heard`, which change with
+/// every message.
+#[derive(Debug, PartialEq)]
+pub(super) struct Visible {
+    name: Option<String>,
+    peer: Option<SocketAddr>,
+    connected: bool,
+    sync_state: SyncState,
+    synced_generation: Option<u64>,
+    last_sync: Option<SystemTime>,
+    last_error: Option<String>,
+    flows: (usize, usize),
+    meters_in_use: bool,
+    failed_open: Option<SystemTime>,
+    drift: (Option<SystemTime>, Option<SystemTime>),
+}
+
+impl Visible {
+    pub(super) fn of(s: &SwitchStatus) -> Self {
+        Self {
+            name: s.name.clone(),
+            peer: s.peer,
+            connected: s.connected,
+            sync_state: s.sync_state,
+            synced_generation: s.synced_generation,
+            last_sync: s.last_sync,
+            last_error: s.last_error.clone(),
+            flows: (s.flow_count, s.desired_flows),
+            meters_in_use: s.meters_in_use,
+            failed_open: s.failed_open.as_ref().map(|f| f.detected_at),
+            drift: (s.drifting_since, s.last_drift),
         }
     }
 }

@@ -73,6 +73,15 @@ pub struct Loaded {
     pub config: Config,
     /// Legal but suspicious settings (e.g. no relays).
     pub warnings: Vec<PolicyWarning>,
+    /// SHA-256 of the file's text, lower-case hex: what `sha256sum` prints for the file, so an
+    /// operator can tell which file is in force (the API and the status page show it).
+    pub source_sha256: String,
+}
+
+/// SHA-256 of `text`, lower-case hex.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// What the flows depend on: blocking rules, port roles per switch, reporting.
@@ -97,7 +106,9 @@ impl Config {
         if text.len() > MAX_POLICY_BYTES {
             return Err(too_large(origin, text.len() as u64));
         }
-        validate::parse(text, origin)
+        let mut loaded = validate::parse(text, origin)?;
+        loaded.source_sha256 = sha256_hex(text);
+        Ok(loaded)
     }
 
     /// Reads and validates the file at `path`: at most [`MAX_POLICY_BYTES`] are read (a bigger

@@ -92,6 +92,8 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Loaded, PolicyErrors> {
             ovsdb,
         },
         warnings: cx.warnings,
+        // Set by `Config::parse`, which has the text.
+        source_sha256: String::new(),
     })
 }
 

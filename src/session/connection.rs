@@ -388,6 +388,7 @@ impl Connection {
                 let repaired = reason == super::sync_reason::SyncReason::Audit
                     && added + removed + modified > 0;
                 self.update(|s| {
+                    s.drifting_since = None;
                     s.counters.syncs_ok += 1;
                     if repaired {
                         s.counters.audit_repairs += 1;
@@ -396,6 +397,14 @@ impl Connection {
                     s.last_sync = Some(SystemTime::now());
                     s.flow_count = flows_on_switch;
                     s.desired_flows = desired;
+                });
+            }
+            SessionEvent::DriftFound { reason } => {
+                debug!(reason = reason.name(), "flows drifted from the policy; repairing");
+                let now = SystemTime::now();
+                self.update(|s| {
+                    s.drifting_since.get_or_insert(now);
+                    s.last_drift = Some(now);
                 });
             }
             SessionEvent::SyncFailed { error, .. } => {
@@ -623,6 +632,7 @@ impl Connection {
                         s.connected = false;
                         s.connection = None;
                         s.sync_state = SyncState::Disconnected;
+                        s.drifting_since = None;
                     }
                 });
             }

@@ -59,6 +59,11 @@ pub enum SessionEvent {
         /// Our flows on the switch after the sync.
         flows_on_switch: usize,
     },
+    /// A sync for drift (audit, flow removed) found the switch's flows differing from the
+    /// policy's: the switch is drifting until the sync succeeds.
+    DriftFound {
+        reason: SyncReason,
+    },
     SyncFailed {
         error: String,
         retry_in: Duration,

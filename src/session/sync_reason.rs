@@ -14,6 +14,12 @@ pub enum SyncReason {
 }
 
 impl SyncReason {
+    /// True for the syncs that run because the switch may have drifted from what an earlier
+    /// sync left (an audit, one of our flows removed): changes found by one are drift.
+    pub fn finds_drift(self) -> bool {
+        matches!(self, SyncReason::Audit | SyncReason::FlowRemoved)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             SyncReason::Connect => "connect",

@@ -378,6 +378,12 @@ impl<P: SessionPolicy + ?Sized> SyncRun<P> {
         view.meters_supported = cx.meters.in_use();
         let plan = cx.policy.plan(&view, &actual);
         let (desired, rest, summary) = flow_sync::batches(plan, actual.len());
+        if self.reason.finds_drift() && summary.changed() {
+            // The switch no longer holds what an earlier sync left there.
+            cx.out.event(SessionEvent::DriftFound {
+                reason: self.reason,
+            });
+        }
         cx.out.push(Output::Planned(desired));
         cx.out.push(Output::FlowsRead(actual));
         self.flows_read = true;

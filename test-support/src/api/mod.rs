@@ -1,6 +1,7 @@
 //! The API for the tests/api_*.rs files: an API server on 127.0.0.1:0 over a hand-filled
 //! registry, a policy file in a fresh temporary directory, and a blocking HTTP client.
 
+pub mod event_stream;
 pub mod prometheus_text;
 
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use op25b::api::{self, ApiLimits, ApiState, ApiToken, Readiness};
+use op25b::api::{self, ApiLimits, ApiState, ApiToken, EventLimits, Readiness};
 use op25b::controller::offender_service::{OffenderService, OffenderServiceConfig};
 use op25b::controller::policy_store::PolicyStore;
 use op25b::fleet::registry::Registry;
@@ -82,6 +83,15 @@ impl TestApi {
 
     /// [`TestApi::start`] with the accept loop's limits given.
     pub fn start_with_limits(with_offenders: bool, limits: ApiLimits) -> Self {
+        Self::start_full(with_offenders, limits, EventLimits::default())
+    }
+
+    /// [`TestApi::start`] with `GET /api/events`' limits given.
+    pub fn start_with_events(with_offenders: bool, events: EventLimits) -> Self {
+        Self::start_full(with_offenders, ApiLimits::default(), events)
+    }
+
+    fn start_full(with_offenders: bool, limits: ApiLimits, events: EventLimits) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -104,7 +114,10 @@ impl TestApi {
         }
         let loaded = Config::load(&policy_path).expect("test policy is valid");
         let registry = Arc::new(Registry::new());
-        let store = Arc::new(PolicyStore::new(loaded.config, Some(policy_path.clone())));
+        let store = Arc::new(
+            PolicyStore::new(loaded.config, Some(policy_path.clone()))
+                .with_source_sha256(loaded.source_sha256),
+        );
         let readiness = Arc::new(Readiness::new());
         let observations = Arc::new(SwitchObservations::new());
         let shutdown = CancellationToken::new();
@@ -125,7 +138,8 @@ impl TestApi {
             handle,
             readiness.clone(),
             ApiToken::new(TEST_TOKEN),
-        );
+        )
+        .with_event_limits(events);
         let listener = rt
             .block_on(api::bind("127.0.0.1:0".parse().expect("addr")))
             .expect("bind 127.0.0.1:0");
