@@ -28,7 +28,11 @@ fn the_stream_starts_with_a_snapshot_then_pushes_switch_changes_in_order() {
     api.fill_registry();
     let mut events = open(api.addr, &[]);
     assert_eq!(events.status, 200);
-    assert!(events.head.contains("content-type: text/event-stream"), "{}", events.head);
+    assert!(
+        events.head.contains("content-type: text/event-stream"),
+        "{}",
+        events.head
+    );
     let snap = events.wait_event("snapshot", WAIT, |_| true);
     let listed: Vec<&str> = snap["switches"]["switches"]
         .as_array()
@@ -36,7 +40,10 @@ fn the_stream_starts_with_a_snapshot_then_pushes_switch_changes_in_order() {
         .iter()
         .map(|s| s["dpid"].as_str().expect("dpid"))
         .collect();
-    assert_eq!(listed, ["00:00:00:00:00:00:00:01", "00:00:00:00:00:00:0a:bc"]);
+    assert_eq!(
+        listed,
+        ["00:00:00:00:00:00:00:01", "00:00:00:00:00:00:0a:bc"]
+    );
     assert_eq!(snap["policy"]["generation"], 1);
     assert_eq!(snap["policy"]["trigger"], "start");
     assert_eq!(snap["policy"]["sha256"], sha256sum(&api.policy_path));
@@ -65,7 +72,9 @@ fn the_stream_starts_with_a_snapshot_then_pushes_switch_changes_in_order() {
     h.update(|s| s.counters.packet_ins += 5);
     let quiet = events.collect_for(Duration::from_millis(300));
     assert!(
-        !quiet.iter().any(|i| matches!(i, Item::Event { name, .. } if name == "switch")),
+        !quiet
+            .iter()
+            .any(|i| matches!(i, Item::Event { name, .. } if name == "switch")),
         "{quiet:?}"
     );
 }
@@ -90,7 +99,10 @@ fn reloads_are_pushed_with_the_new_hash_and_rejections_with_their_error() {
     assert_eq!(rejected["reload"]["result"], "rejected");
     let error = rejected["reload"]["error"].as_str().expect("error text");
     assert!(error.contains("policy.toml"), "{error}");
-    assert_eq!(rejected["policy"]["generation"], 2, "the policy in force stayed");
+    assert_eq!(
+        rejected["policy"]["generation"], 2,
+        "the policy in force stayed"
+    );
     // A new client gets both in the history.
     let mut late = open(api.addr, &[]);
     let snap = late.wait_event("snapshot", WAIT, |_| true);
@@ -197,7 +209,11 @@ fn a_client_that_falls_behind_is_dropped_and_writers_never_wait_for_it() {
         "no overflow event in {} items",
         got.len()
     );
-    assert_eq!(got.last(), Some(&Item::End), "the stream ends after overflow");
+    assert_eq!(
+        got.last(),
+        Some(&Item::End),
+        "the stream ends after overflow"
+    );
 }
 
 #[test]
@@ -208,7 +224,10 @@ fn the_page_is_self_contained_and_forbids_external_loads() {
     assert!(ct.starts_with("text/html"), "{ct}");
     assert!(html.contains(r#"<script src="/ui/app.js""#), "{html}");
     let mut all = html.clone();
-    for (path, kind) in [("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css")] {
+    for (path, kind) in [
+        ("/ui/app.js", "text/javascript"),
+        ("/ui/app.css", "text/css"),
+    ] {
         let (status, ct, body) = api.request_with("GET", path, &[]);
         assert_eq!(status, 200, "{path}");
         assert!(ct.starts_with(kind), "{path}: {ct}");
@@ -217,15 +236,24 @@ fn the_page_is_self_contained_and_forbids_external_loads() {
     for external in ["http://", "https://", "//cdn", "@import"] {
         assert!(!all.contains(external), "the page refers to {external}");
     }
-    assert!(!all.contains("<script>") && !all.contains("style="), "no inline code");
+    assert!(
+        !all.contains("<script>") && !all.contains("style="),
+        "no inline code"
+    );
     let csp = api
         .rt
         .block_on(async {
             let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
             use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-            s.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", api.addr).as_bytes())
-                .await
-                .unwrap();
+            s.write_all(
+                format!(
+                    "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                    api.addr
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
             let mut text = String::new();
             s.read_to_string(&mut text).await.unwrap();
             text

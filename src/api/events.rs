@@ -176,7 +176,11 @@ pub async fn get(State(state): State<ApiState>, request: Request) -> Response {
         _slot: slot,
     };
     Sse::new(events(feed))
-        .keep_alive(KeepAlive::new().interval(limits.heartbeat).text("heartbeat"))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(limits.heartbeat)
+                .text("heartbeat"),
+        )
         .into_response()
 }
 

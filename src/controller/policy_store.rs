@@ -182,8 +182,7 @@ impl PolicyStore {
                 for w in &loaded.warnings {
                     warn!(path = %path.display(), "{w}");
                 }
-                let outcome =
-                    self.install_from(loaded.config, Some(loaded.source_sha256), why);
+                let outcome = self.install_from(loaded.config, Some(loaded.source_sha256), why);
                 match &outcome {
                     ReloadOutcome::Installed { generation } => info!(
                         path = %path.display(),
@@ -198,7 +197,12 @@ impl PolicyStore {
                             trigger = why,
                             "policy file re-read: unchanged"
                         );
-                        self.record(why, ReloadResult::Unchanged { generation: *generation });
+                        self.record(
+                            why,
+                            ReloadResult::Unchanged {
+                                generation: *generation,
+                            },
+                        );
                     }
                 }
                 Ok(outcome)

@@ -400,7 +400,10 @@ impl Connection {
                 });
             }
             SessionEvent::DriftFound { reason } => {
-                debug!(reason = reason.name(), "flows drifted from the policy; repairing");
+                debug!(
+                    reason = reason.name(),
+                    "flows drifted from the policy; repairing"
+                );
                 let now = SystemTime::now();
                 self.update(|s| {
                     s.drifting_since.get_or_insert(now);

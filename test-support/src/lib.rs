@@ -3,7 +3,8 @@
 //! traces, a private etcd, the `op25b run` binary as a child process, an in-process controller with raw and
 //! simulated switches, the API on a loopback port with a Prometheus text validator, a scripted
 //! OpenFlow controller for the simulator, a throw-away TLS PKI, scratch files, free ports and
-//! polling, a real Prometheus server and the queries of a Grafana dashboard.
+//! polling, a real Prometheus server and the queries of a Grafana dashboard, and a headless
+//! Chromium over WebDriver.
 //!
 //! Not published. Helpers fail the test (panic) rather than return errors: a broken fixture is
 //! a failed test. The exception is [`pki`], which op25b-swarm's `--tls` runs use too (a normal
@@ -22,3 +23,4 @@ pub mod poll;
 pub mod prometheus;
 pub mod scripted;
 pub mod temp;
+pub mod webdriver;
