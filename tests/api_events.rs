@@ -3,6 +3,8 @@
 //! file's hash, offenders only for a token holder, the heartbeat, the cap on streams, and a
 //! client that falls behind being dropped while the registry's writers never wait.
 
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use op25b::api::EventLimits;
@@ -240,25 +242,18 @@ fn the_page_is_self_contained_and_forbids_external_loads() {
         !all.contains("<script>") && !all.contains("style="),
         "no inline code"
     );
-    let csp = api
-        .rt
-        .block_on(async {
-            let mut s = tokio::net::TcpStream::connect(api.addr).await.unwrap();
-            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-            s.write_all(
-                format!(
-                    "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                    api.addr
-                )
-                .as_bytes(),
-            )
-            .await
-            .unwrap();
-            let mut text = String::new();
-            s.read_to_string(&mut text).await.unwrap();
-            text
-        })
-        .to_ascii_lowercase();
+    let csp = {
+        let mut tcp = TcpStream::connect(api.addr).expect("connect");
+        write!(
+            tcp,
+            "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            api.addr
+        )
+        .expect("send");
+        let mut text = String::new();
+        tcp.read_to_string(&mut text).expect("read");
+        text.to_ascii_lowercase()
+    };
     assert!(
         csp.contains("content-security-policy: default-src 'none'; script-src 'self';"),
         "{csp}"
