@@ -561,6 +561,36 @@ mod tests {
         );
     }
 
+    /// Whether a run for `reason` that reads `on_switch` (the policy wants `a`) reports drift.
+    fn finds_drift(reason: SyncReason, on_switch: &[&str]) -> bool {
+        let policy = FakePolicy::new(1, &["a"]);
+        let mut meters = MeterStatus::Unknown;
+        let mut out = Outputs::new(1);
+        let mut run = with(&policy, &mut meters, &mut out, |cx| {
+            SyncRun::start(reason, cx)
+        });
+        out.take();
+        let flows = on_switch.iter().map(ToString::to_string).collect();
+        with(&policy, &mut meters, &mut out, |cx| {
+            run.on_flow_stats(1, flows, cx)
+        });
+        out.take().iter().any(
+            |o| matches!(o, Output::Event(SessionEvent::DriftFound { reason: r }) if *r == reason),
+        )
+    }
+
+    #[test]
+    fn drift_is_what_an_audit_or_a_removed_flow_finds_changed() {
+        assert!(finds_drift(SyncReason::Audit, &[]));
+        assert!(finds_drift(SyncReason::Audit, &["a", "stray"]));
+        assert!(finds_drift(SyncReason::FlowRemoved, &[]));
+        assert!(!finds_drift(SyncReason::Audit, &["a"]), "nothing differs");
+        assert!(!finds_drift(SyncReason::FlowRemoved, &["a"]));
+        // A new policy or a new connection changes flows by design: not drift.
+        assert!(!finds_drift(SyncReason::PolicyChange, &[]));
+        assert!(!finds_drift(SyncReason::Connect, &[]));
+    }
+
     #[test]
     fn replies_for_other_requests_change_nothing() {
         let policy = FakePolicy::new(1, &["a"]);
