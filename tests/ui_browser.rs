@@ -12,7 +12,7 @@
 //! Needs Open vSwitch running and `chromium` + `chromium-driver`. When any is missing this
 //! test FAILS with instructions; it never skips.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use op25b_test_support::command::must;
@@ -65,17 +65,13 @@ fn the_page_shows_a_real_switch_drifting_and_repaired() {
     std::fs::write(&policy_path, policy("edge-ui")).expect("write policy");
     let (of_addr, api_port) = (free_port(), free_port().port());
     let base = format!("http://127.0.0.1:{api_port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_op25b"))
-        .arg("run")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_op25b"));
+    cmd.arg("run")
         .arg("--config")
         .arg(&policy_path)
         .args(["--listen", &of_addr.to_string()])
-        .args(["--api-listen", &format!("127.0.0.1:{api_port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start op25b run");
-    let mut controller = Op25bRun::from_child(child);
+        .args(["--api-listen", &format!("127.0.0.1:{api_port}")]);
+    let mut controller = Op25bRun::spawn(cmd);
     controller.wait_line(&["HTTP API listening"], Duration::from_secs(10));
     let bridge = Bridge::create(
         Bridge::unique_name("o25u"),
