@@ -134,8 +134,10 @@ fn the_page_shows_a_real_switch_drifting_and_repaired() {
     browser.execute(
         r#"const row = document.querySelector('#switches tr[data-dpid="00:00:00:00:00:00:25:c1"]');
            window.seenStates = [row.dataset.state];
-           new MutationObserver(() => window.seenStates.push(row.dataset.state))
-             .observe(row, {attributes: true, attributeFilter: ['data-state']});
+           // Both changes may land in one task: each record's new value is the next one's old.
+           new MutationObserver((ms) => ms.forEach((m, i) =>
+               window.seenStates.push(i + 1 < ms.length ? ms[i + 1].oldValue : row.dataset.state)))
+             .observe(row, {attributes: true, attributeOldValue: true, attributeFilter: ['data-state']});
            return true;"#,
         &[],
     );
