@@ -32,6 +32,9 @@ enum Command {
     /// Write the man pages and shell completions (used by scripts/package).
     #[command(hide = true)]
     GenerateAssets(cli::generate::GenerateArgs),
+    /// The cluster's shared policy in etcd: push (validated, compare-and-swap), show, history.
+    #[command(subcommand)]
+    Policy(cli::policy_cmd::PolicyCommand),
 }
 
 /// Printing commands (`plan | head`, `ofp-print | less`) end quietly when the reader goes away,
@@ -60,6 +63,7 @@ fn main() {
         Command::Doctor(a) => cli::doctor::main(&a),
         Command::Reload(a) => cli::reload::main(&a),
         Command::GenerateAssets(a) => cli::generate::main(&a, &Cli::command()),
+        Command::Policy(c) => cli::policy_cmd::main(c),
     };
     std::process::exit(code);
 }

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod launch;
 pub mod ofp_print;
 pub mod plan;
+pub mod policy_cmd;
 pub mod reload;
 pub mod run;
 pub mod service_manager;

@@ -11,6 +11,7 @@ use crate::api::health::ClusterView;
 use crate::api::Readiness;
 use crate::cli::{launch, service_manager};
 use crate::cluster;
+use crate::controller::etcd_policy;
 use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
 use crate::controller::reload::run_reloader_notifying;
@@ -128,15 +129,29 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let registry = Arc::new(Registry::new());
     // `[cluster]`: the etcd member task; without it, no roles (one process as ever).
     let cluster_shutdown = CancellationToken::new();
-    let cluster = loaded
-        .config
-        .cluster()
-        .cloned()
+    let cluster_settings = loaded.config.cluster().cloned();
+    let cluster = cluster_settings
+        .clone()
         .map(|settings| cluster::start(settings, registry.clone(), cluster_shutdown.clone()));
     let store = Arc::new(
         PolicyStore::new(loaded.config, Some(args.config.clone()))
             .with_source_sha256(loaded.source_sha256),
     );
+    // `[cluster]`: the shared policy from etcd replaces the local file's policy sections. Read
+    // before the switches are served (up to lease_secs: unreachable, the local one stays).
+    let etcd_policy = cluster_settings
+        .as_ref()
+        .map(|settings| etcd_policy::spawn(store.clone(), settings, cluster_shutdown.clone()));
+    if let (Some(p), Some(settings)) = (&etcd_policy, &cluster_settings) {
+        let mut first = p.first_read.clone();
+        let wait = std::time::Duration::from_secs(settings.lease_secs);
+        if tokio::time::timeout(wait, first.wait_for(|read| *read))
+            .await
+            .is_err()
+        {
+            warn!("the cluster policy could not be read from etcd yet; the local file's policy is in force until it is");
+        }
+    }
     // The API and the offender service first, so the sessions have somewhere to report to;
     // the OpenFlow listener right after (it binds in microseconds).
     let obs_shutdown = CancellationToken::new();
@@ -214,6 +229,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     if let Some(c) = cluster {
         if let Err(e) = c.task.await {
             warn!("cluster task: {e}");
+        }
+    }
+    if let Some(p) = etcd_policy {
+        if let Err(e) = p.task.await {
+            warn!("cluster policy task: {e}");
         }
     }
     obs_shutdown.cancel();

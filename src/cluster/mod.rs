@@ -12,6 +12,7 @@
 pub mod error;
 pub mod keys;
 pub mod member;
+pub mod policy_key;
 pub mod status;
 
 pub use error::ClusterError;

@@ -2,6 +2,7 @@
 //! (admission) and runtime, the policy store and its reloads, the offender service, and the
 //! continuous check of the bridges' settings (ovsdb_monitor).
 pub mod admission;
+pub mod etcd_policy;
 pub mod listener;
 pub mod offender_service;
 pub mod ovsdb_monitor;

@@ -36,6 +36,9 @@ pub struct ReloadStatus {
     pub reloads_failed: u64,
     /// Why the last reload was rejected; cleared when a new generation is installed.
     pub last_reload_error: Option<String>,
+    /// The etcd revision of the cluster's shared policy in force (`[cluster]` only; `None`:
+    /// the local file's policy).
+    pub etcd_revision: Option<i64>,
 }
 
 /// Holds the sender side of the policy channel and the reload status.
@@ -52,6 +55,9 @@ pub struct PolicyStore {
     history: Mutex<ReloadHistory>,
     /// Every reload, to whoever listens (nobody listening is fine; never blocks).
     reloads: broadcast::Sender<ReloadRecord>,
+    /// The cluster's shared policy last accepted from etcd and its revision: while set, it
+    /// replaces the policy sections of the local file at every reload (`etcd_policy`).
+    shared: Mutex<Option<(Config, i64)>>,
 }
 
 /// Reload records a slow subscriber may fall behind by before it misses some.
@@ -75,6 +81,7 @@ impl PolicyStore {
             }),
             history: Mutex::new(ReloadHistory::default()),
             reloads: broadcast::channel(RELOAD_BUFFER).0,
+            shared: Mutex::new(None),
         }
     }
 
@@ -170,6 +177,34 @@ impl PolicyStore {
         ReloadOutcome::Installed { generation }
     }
 
+    /// Installs the cluster's shared policy (from etcd, at `revision`) with this instance's
+    /// local settings; it stays in force over the local file's policy sections until the next.
+    pub fn install_shared(&self, shared: Config, revision: i64) -> ReloadOutcome {
+        let mut slot = self.shared.lock();
+        let config = self.current().config().with_policy_of(&shared);
+        *slot = Some((shared, revision));
+        let outcome = self.install_from(config, None, "etcd");
+        self.status.lock().etcd_revision = Some(revision);
+        outcome
+    }
+
+    /// Counts a rejected policy (the one in force stays), keeps why for the API/metrics and
+    /// records it in the reload history under `trigger`.
+    pub fn record_rejection(&self, trigger: &str, error: String) {
+        {
+            let mut status = self.status.lock();
+            status.reloads_failed += 1;
+            status.last_reload_error = Some(error.clone());
+        }
+        self.record(
+            trigger,
+            ReloadResult::Rejected {
+                generation: self.current().generation(),
+                error,
+            },
+        );
+    }
+
     /// Reads and validates the policy file again; on error the policy in force stays.
     pub fn reload(&self, why: &str) -> Result<ReloadOutcome, LoadError> {
         let Some(path) = self.path.clone() else {
@@ -177,12 +212,24 @@ impl PolicyStore {
                 generation: self.current().generation(),
             });
         };
+        // Held until installed, so an etcd policy arriving meanwhile is not overwritten.
+        let shared = self.shared.lock();
         match Config::load(&path) {
             Ok(loaded) => {
                 for w in &loaded.warnings {
                     warn!(path = %path.display(), "{w}");
                 }
-                let outcome = self.install_from(loaded.config, Some(loaded.source_sha256), why);
+                let (config, sha256) = match &*shared {
+                    Some((policy, revision)) => {
+                        if loaded.config.policy() != policy.policy() {
+                            warn!(path = %path.display(), etcd_revision = revision, "the local file's policy sections differ from the cluster's policy, which stays in force: change the policy with `op25b policy push`");
+                        }
+                        // The file's hash is not the policy's here: the policy came from etcd.
+                        (loaded.config.with_policy_of(policy), None)
+                    }
+                    None => (loaded.config, Some(loaded.source_sha256)),
+                };
+                let outcome = self.install_from(config, sha256, why);
                 match &outcome {
                     ReloadOutcome::Installed { generation } => info!(
                         path = %path.display(),
@@ -215,18 +262,7 @@ impl PolicyStore {
                     generation = self.current().generation(),
                     "policy reload rejected; the policy in force stays"
                 );
-                {
-                    let mut status = self.status.lock();
-                    status.reloads_failed += 1;
-                    status.last_reload_error = Some(e.to_string());
-                }
-                self.record(
-                    why,
-                    ReloadResult::Rejected {
-                        generation: self.current().generation(),
-                        error: e.to_string(),
-                    },
-                );
+                self.record_rejection(why, e.to_string());
                 Err(e)
             }
         }

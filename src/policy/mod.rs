@@ -21,6 +21,7 @@ mod port_roles;
 mod prefix;
 mod raw;
 mod reporting;
+mod shared_part;
 mod validate;
 mod validate_subscribers;
 mod validation_context;
@@ -45,6 +46,7 @@ pub use port::PortNo;
 pub use port_roles::{PortRoles, SubscriberPorts, SwitchPolicy};
 pub use prefix::{IpPrefix, PrefixError};
 pub use reporting::{ReportPath, Reporting, PLACEHOLDER_REPORTED_FROM};
+pub use shared_part::{parse_shared, INSTANCE_SECTIONS};
 
 use std::collections::BTreeMap;
 use std::io::Read;
