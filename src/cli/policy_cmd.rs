@@ -209,15 +209,14 @@ async fn push(args: &PushArgs) -> i32 {
             None => Expect::Revision(current.as_ref().map(|c| c.mod_revision)),
         }
     };
-    if let Some(c) = &current {
-        if c.text == text && matches!(expect, Expect::Any | Expect::Revision(Some(_))) {
-            if expect == Expect::Any || expect == Expect::Revision(Some(c.mod_revision)) {
-                println!(
-                    "unchanged: the cluster's policy is already this text (revision {})",
-                    c.mod_revision
-                );
-                return 0;
-            }
+    // The same text at the expected revision: nothing to write (no empty history record).
+    if let Some(c) = current.as_ref().filter(|c| c.text == text) {
+        if expect == Expect::Any || expect == Expect::Revision(Some(c.mod_revision)) {
+            println!(
+                "unchanged: the cluster's policy is already this text (revision {})",
+                c.mod_revision
+            );
+            return 0;
         }
     }
     let record = HistoryRecord {

@@ -325,6 +325,14 @@ impl Collector for FabricCollector {
             as_gauge(self.store.current().generation()),
         )?;
         let reloads = self.store.reload_status();
+        if let Some(rev) = reloads.etcd_revision {
+            gauge(
+                &mut enc,
+                "op25b_policy_etcd_revision",
+                "etcd revision of the cluster policy in force ([cluster] only)",
+                rev,
+            )?;
+        }
         counters(
             &mut enc,
             "op25b_policy_reloads",
