@@ -72,7 +72,7 @@ async fn follow(
     match stored {
         Some(s) => apply(store, &key, s).await,
         None => {
-            info!(key = %key, "no cluster policy in etcd yet; the local file's policy stays in force")
+            info!(key = %key, "no cluster policy in etcd yet; the local file's policy stays in force");
         }
     }
     first_read.send_replace(true);
