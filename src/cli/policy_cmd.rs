@@ -47,7 +47,7 @@ pub enum PolicyCommand {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// The shared policy file to push (no [controller], [api], [cluster] or [ovsdb]).
+    /// The shared policy file to push (no `[controller]`, `[api]`, `[cluster]` or `[ovsdb]`).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: PathBuf,
     /// Push only if the stored policy is still at this revision (the one the edit was based on,
