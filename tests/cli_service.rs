@@ -188,5 +188,10 @@ fn generate_assets_writes_man_pages_and_completions_from_the_cli() {
     assert!(read("completions/_op25b").starts_with("#compdef op25b"));
     assert!(read("completions/op25b.fish").contains("complete -c op25b"));
     let listed = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(listed.lines().count(), 8 + 3, "{listed}");
+    // `op25b policy` has its own page and one per push/show/history.
+    for sub in ["policy", "policy-push", "policy-show", "policy-history"] {
+        let page = read(&format!("man/op25b-{sub}.1"));
+        assert!(page.contains(&format!(".TH op25b-{sub} 1")), "{page:.200}");
+    }
+    assert_eq!(listed.lines().count(), 12 + 3, "{listed}");
 }
