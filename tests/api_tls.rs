@@ -48,18 +48,12 @@ fn text(o: &Output) -> String {
 }
 
 fn start(policy: &Path, extra: &[&str]) -> Op25bRun {
-    let child = Command::new(BIN)
-        .args(["run", "--log-format", "json", "--listen", "127.0.0.1:0"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--log-format", "json", "--listen", "127.0.0.1:0"])
         .args(extra)
         .arg("--config")
-        .arg(policy)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start op25b run");
-    Op25bRun::from_child(child)
+        .arg(policy);
+    Op25bRun::spawn(cmd)
 }
 
 /// Bytes the server sends back to `request` before closing (or within 5 s).

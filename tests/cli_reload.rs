@@ -30,23 +30,17 @@ fn policy_text(api: std::net::SocketAddr, dir: &Path, attempts: u32) -> String {
 
 /// `op25b run` on this policy (the API where the policy says), ready.
 fn start(policy: &Path) -> Op25bRun {
-    let child = Command::new(BIN)
-        .args([
-            "run",
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-        ])
-        .arg(policy)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start op25b run");
-    let mut run = Op25bRun::from_child(child);
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "run",
+        "--log-format",
+        "json",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+    ])
+    .arg(policy);
+    let mut run = Op25bRun::spawn(cmd);
     run.wait_line(&["op25b controller running"], Duration::from_secs(10));
     run
 }
