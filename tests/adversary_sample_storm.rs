@@ -81,7 +81,9 @@ async fn a_sample_flood_is_shed_and_counted_while_echoes_and_syncs_go_on() {
                 .await;
             slowest = slowest.max(asked.elapsed());
         }
-        slowest
+        // Handed back so the connection outlives the task: the check below is about the
+        // controller keeping it, not about the test's end of it being dropped.
+        (slowest, flooder)
     });
 
     // Flow programming goes on: a switch connecting during the flood gets its flows.
@@ -93,7 +95,7 @@ async fn a_sample_flood_is_shed_and_counted_while_echoes_and_syncs_go_on() {
     .await;
     assert!(flows_with_cookie(&sw, COOKIE) > 0);
 
-    let slowest = flood.await.expect("every echo behind the samples answered");
+    let (slowest, _flooder) = flood.await.expect("every echo behind the samples answered");
     let sent = u64::from(ROUNDS) * PER_ROUND as u64;
     let shed = registry.guards().samples_shed();
     println!("{sent} samples: {shed} shed, slowest echo behind 500 samples {slowest:?}");
