@@ -236,25 +236,36 @@ async fn a_reconnecting_switch_resumes_its_session_but_not_with_another_controll
     other.shutdown().await;
 }
 
-/// The key-exchange group a session with `config` negotiated.
-async fn kx_group(
+/// The key-exchange group and cipher suite a session with `config` negotiated.
+async fn negotiated(
     addr: SocketAddr,
     config: Arc<rustls::ClientConfig>,
-) -> Option<rustls::NamedGroup> {
+) -> (Option<rustls::NamedGroup>, Option<rustls::CipherSuite>) {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let name = rustls::pki_types::ServerName::try_from("controller").expect("name");
     let tls = TlsConnector::from(config)
         .connect(name, tcp)
         .await
         .expect("handshake");
-    tls.get_ref()
-        .1
-        .negotiated_key_exchange_group()
-        .map(rustls::crypto::SupportedKxGroup::name)
+    let session = tls.get_ref().1;
+    (
+        session
+            .negotiated_key_exchange_group()
+            .map(rustls::crypto::SupportedKxGroup::name),
+        session.negotiated_cipher_suite().map(|suite| suite.suite()),
+    )
+}
+
+/// The key-exchange group a session with `config` negotiated.
+async fn kx_group(
+    addr: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+) -> Option<rustls::NamedGroup> {
+    negotiated(addr, config).await.0
 }
 
 #[tokio::test]
-async fn key_exchange_is_x25519_not_rustls_ring_default_p384() {
+async fn x25519_and_aes_128_gcm_sha256_whatever_rustls_ring_defaults_prefer() {
     let pki = pki(KeyType::P256);
     let controller = start(&pki);
     let addr = controller.tls_addr().expect("TLS listener");
@@ -284,7 +295,15 @@ async fn key_exchange_is_x25519_not_rustls_ring_default_p384() {
         )
         .expect("key");
     let roots = Arc::new(roots);
-    for versions in [TLS13, TLS12] {
+    // Those defaults also list the AES-256-GCM suites first (SHA-384, no x86-64 instructions):
+    // the controller's order wins, AES-128-GCM with SHA-256.
+    for (versions, suite) in [
+        (TLS13, rustls::CipherSuite::TLS13_AES_128_GCM_SHA256),
+        (
+            TLS12,
+            rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ),
+    ] {
         let config = rustls::ClientConfig::builder_with_provider(defaults.clone())
             .with_protocol_versions(versions)
             .expect("versions")
@@ -292,8 +311,8 @@ async fn key_exchange_is_x25519_not_rustls_ring_default_p384() {
             .with_client_auth_cert(tls_support::pem_certs(&pki.switch.cert), key.clone_key())
             .expect("client cert");
         assert_eq!(
-            kx_group(addr, Arc::new(config)).await,
-            Some(rustls::NamedGroup::X25519),
+            negotiated(addr, Arc::new(config)).await,
+            (Some(rustls::NamedGroup::X25519), Some(suite)),
             "{versions:?}"
         );
     }

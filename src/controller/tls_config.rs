@@ -6,7 +6,8 @@
 //! the policy, and all of them at once (`op25b check` shows them; `op25b run` refuses to start).
 //!
 //! TLS 1.3 and 1.2 are offered, with ring's cipher suites: ECDHE key exchange only, AES-GCM or
-//! ChaCha20-Poly1305 (Open vSwitch 3.1 with OpenSSL 3 picks AES-256-GCM with either version).
+//! ChaCha20-Poly1305, the controller's order first: AES-128-GCM with SHA-256 (see [`provider`]
+//! for why), which Open vSwitch 3.1 with OpenSSL 3 then uses with either version.
 //!
 //! Sessions resume: after each full handshake the switch gets one stateless session ticket
 //! (encrypted with a key of this process's, ChaCha20-Poly1305, rotated every 6 hours, valid up
@@ -95,6 +96,14 @@ pub fn fingerprint(der: &[u8]) -> CertSha256 {
 /// fresh exchange. Both groups left have 128-bit security; Open vSwitch 3.1's OpenSSL 3 sends
 /// an X25519 key share, and a client that offers only a P-384 share is asked (TLS 1.3
 /// HelloRetryRequest) for one of these.
+///
+/// The cipher suites are ring's, AES-128-GCM first in each protocol version (the server's order
+/// wins: `ignore_client_order` in [`server_config`]). The AEAD strength is not the point -- both
+/// AES-GCM sizes are far beyond the 128-bit security of the key exchange -- the hash is: the
+/// AES-256 suites run the TLS 1.3 key schedule and the transcript on SHA-384, which has no
+/// hardware instructions on x86-64 and cost 4% of the controller's CPU in a TLS storm
+/// (`sha512_block_data_order_nohw` in `perf`), while SHA-256 runs on the SHA extensions.
+/// Open vSwitch 3.1's OpenSSL offers both and then takes `TLS13_AES_128_GCM_SHA256`.
 #[allow(
     deprecated,
     reason = "ring is the chosen backend (aws-lc-rs's C build is too slow here); its lack of \
@@ -104,7 +113,25 @@ pub fn provider() -> Arc<CryptoProvider> {
     use rustls::crypto::ring::kx_group;
     let mut provider = rustls::crypto::ring::default_provider();
     provider.kx_groups = vec![kx_group::X25519, kx_group::SECP256R1];
+    // A stable sort: within each version, the 128-bit AES-GCM suites move to the front and the
+    // rest keep ring's order.
+    provider.cipher_suites.sort_by_key(|suite| {
+        (
+            suite.version().version != rustls::ProtocolVersion::TLSv1_3,
+            !is_aes128_gcm(*suite),
+        )
+    });
     Arc::new(provider)
+}
+
+fn is_aes128_gcm(suite: rustls::SupportedCipherSuite) -> bool {
+    use rustls::CipherSuite as C;
+    matches!(
+        suite.suite(),
+        C::TLS13_AES_128_GCM_SHA256
+            | C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            | C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    )
 }
 
 /// Reads the three files and builds the server configuration, or reports every problem.
@@ -149,6 +176,8 @@ pub fn server_config(tls: &TlsSettings) -> Result<Arc<ServerConfig>, TlsSetupErr
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.ticketer = ticketer;
+    // Our order of cipher suites, not the switch's (see `provider`).
+    config.ignore_client_order = true;
     // One ticket per handshake (rustls's default is 2): a switch reconnects one at a time.
     config.send_tls13_tickets = 1;
     Ok(Arc::new(config))
@@ -198,6 +227,7 @@ pub fn api_server_config(
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
 
