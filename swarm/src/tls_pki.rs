@@ -1,7 +1,9 @@
 //! The PKI of a `--tls` run, minted fresh into the work directory with
 //! `op25b_test_support::pki` (the `openssl` binary): a controller CA and the controller's
 //! certificate (P-256 or RSA-2048, the key type under test), a switch CA, and one P-256 client
-//! certificate that every simulated switch presents. One shared client certificate is enough
+//! certificate that every simulated switch presents. Both CAs are RSA-2048, as `ovs-pki init`
+//! makes them: what a real fleet's handshakes verify against (an RSA signature is several times
+//! cheaper to verify than a P-256 one; the CA signs once, offline). One shared client certificate is enough
 //! for a storm: the controller verifies each switch's chain all the same, and the swarm's
 //! policy pins no `[[switch]] cert_sha256`. Each switch keeps its own TLS session store, so a
 //! reconnect resumes that switch's own session -- unless the run says `--tls-full` (no
@@ -50,9 +52,9 @@ pub fn mint(dir: &Path, key_type: KeyType, resume: bool) -> Result<RunPki, Swarm
         path: dir.clone(),
         source,
     })?;
-    let controller_ca = pki::ca(&dir, "swarm-controller-ca")?;
+    let controller_ca = pki::ca_with_key(&dir, "swarm-controller-ca", KeyType::Rsa2048)?;
     let controller = pki::leaf(&dir, CONTROLLER_NAME, &controller_ca, key_type)?;
-    let switch_ca = pki::ca(&dir, "swarm-switch-ca")?;
+    let switch_ca = pki::ca_with_key(&dir, "swarm-switch-ca", KeyType::Rsa2048)?;
     let switch = pki::leaf(&dir, "swarm-switch", &switch_ca, KeyType::P256)?;
     let config = pki::client_config(
         &controller_ca.cert,

@@ -126,13 +126,28 @@ pub fn ca(dir: &Path, name: &str) -> Result<Pair, PkiError> {
     self_signed(dir, name, 30)
 }
 
+/// A self-signed CA named `name` in `dir` with a `key` key (30 days). `ovs-pki init` makes
+/// RSA-2048 CAs, so [`KeyType::Rsa2048`] is what a fleet set up with it verifies against.
+pub fn ca_with_key(dir: &Path, name: &str, key: KeyType) -> Result<Pair, PkiError> {
+    self_signed_with_key(dir, name, 30, key)
+}
+
 /// A self-signed P-256 certificate `name` in `dir`, valid for `days` days from now (a CA, or a
 /// controller certificate close to expiry).
 pub fn self_signed(dir: &Path, name: &str, days: u32) -> Result<Pair, PkiError> {
+    self_signed_with_key(dir, name, days, KeyType::P256)
+}
+
+fn self_signed_with_key(
+    dir: &Path,
+    name: &str,
+    days: u32,
+    key_type: KeyType,
+) -> Result<Pair, PkiError> {
     let (cert, key) = (format!("{name}-cert.pem"), format!("{name}-key.pem"));
     let (subj, days) = (format!("/CN={name}"), days.to_string());
     let mut args = vec!["req", "-x509", "-nodes", "-days", &days, "-subj", &subj];
-    args.extend_from_slice(KeyType::P256.newkey_args());
+    args.extend_from_slice(key_type.newkey_args());
     args.extend(["-keyout", &key, "-out", &cert]);
     openssl(dir, &args)?;
     Ok(Pair {
