@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::ApiState;
@@ -13,7 +13,7 @@ use crate::cluster::ClusterStatus;
 use crate::policy::Dpid;
 
 /// The answer of `/api/cluster`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ClusterReport {
     #[serde(flatten)]
     pub status: ClusterStatus,
@@ -22,7 +22,7 @@ pub struct ClusterReport {
 }
 
 /// Who holds one switch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct MasterOf {
     pub instance: String,
     pub generation: u64,

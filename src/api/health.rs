@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::cluster::offender_share::PeerOffenders;
 use crate::cluster::ClusterStatus;
 use crate::mastership::MastershipView;
 use tokio::sync::watch;
@@ -29,6 +30,8 @@ pub struct Readiness {
 pub struct ClusterView {
     pub status: Arc<parking_lot::Mutex<ClusterStatus>>,
     pub masterships: watch::Receiver<Arc<MastershipView>>,
+    /// The other instances' offenders (`cluster::offender_share`), for `/api/offenders`.
+    pub peer_offenders: PeerOffenders,
 }
 
 impl Readiness {

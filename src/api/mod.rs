@@ -97,6 +97,7 @@ impl ApiState {
             observations.clone(),
             offenders.clone(),
             switch_config.clone(),
+            readiness.cluster().map(|c| c.status.clone()),
         ));
         Self {
             registry,

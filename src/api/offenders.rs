@@ -1,4 +1,11 @@
 //! `GET /api/offenders?flagged=true&limit=N`: the worst subscribers, flagged first.
+//!
+//! In a cluster the list is the whole cluster's: this instance's table merged with the other
+//! instances' published snapshots (`cluster::offender_share`, at most
+//! `offenders::cluster_share::PUBLISH_MAX` entries each, at most `PUBLISH_EVERY` old) by
+//! `offenders::cluster_share::merge`; every entry names its `instance`, `tracked` and `flagged`
+//! add up every instance's, and `instances` says what each contributed. etcd unavailable: only
+//! this instance's entries (and `instances` lists only it).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -6,6 +13,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::controller::offender_service::OffenderSummary;
+use crate::offenders::cluster_share::merge;
 use crate::offenders::OffenderView;
 
 use super::error::ApiError;
@@ -35,6 +43,22 @@ pub struct OffendersResponse {
     pub tracked: usize,
     pub flagged: usize,
     pub offenders: Vec<OffenderView>,
+    /// In a cluster: each instance's part (this one first); absent without `[cluster]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<InstanceOffenders>,
+}
+
+/// One instance's contribution to a cluster's `/api/offenders`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InstanceOffenders {
+    pub instance: String,
+    pub tracked: usize,
+    pub flagged: usize,
+    /// Entries of its table it did not publish (past the bound); 0 for this instance.
+    pub left_out: usize,
+    /// When its snapshot was taken (absent for this instance: live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<crate::offenders::UnixMillis>,
 }
 
 pub async fn get(
@@ -55,6 +79,7 @@ pub async fn get(
             tracked: 0,
             flagged: 0,
             offenders: Vec::new(),
+            instances: Vec::new(),
         }));
     };
     let handle = handle.clone();
@@ -63,10 +88,38 @@ pub async fn get(
         tokio::task::spawn_blocking(move || (handle.summary(), handle.top(limit, q.flagged)))
             .await
             .map_err(|e| ApiError::Internal(format!("offender query failed: {e}")))?;
-    Ok(Json(OffendersResponse {
-        enabled,
+    let Some(cluster) = state.readiness.cluster() else {
+        return Ok(Json(OffendersResponse {
+            enabled,
+            tracked: summary.tracked,
+            flagged: summary.flagged,
+            offenders,
+            instances: Vec::new(),
+        }));
+    };
+    let me = cluster.status.lock().name.clone();
+    let peers = cluster.peer_offenders.lock().clone();
+    let mut instances = vec![InstanceOffenders {
+        instance: me.clone(),
         tracked: summary.tracked,
         flagged: summary.flagged,
-        offenders,
+        left_out: 0,
+        at: None,
+    }];
+    instances.extend(peers.iter().filter(|p| p.instance != me).map(|p| {
+        InstanceOffenders {
+            instance: p.instance.clone(),
+            tracked: p.tracked,
+            flagged: p.flagged,
+            left_out: p.left_out,
+            at: Some(p.at),
+        }
+    }));
+    Ok(Json(OffendersResponse {
+        enabled,
+        tracked: instances.iter().map(|i| i.tracked).sum(),
+        flagged: instances.iter().map(|i| i.flagged).sum(),
+        offenders: merge(&me, offenders, &peers, limit, q.flagged),
+        instances,
     }))
 }

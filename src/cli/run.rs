@@ -11,6 +11,8 @@ use crate::api::health::ClusterView;
 use crate::api::Readiness;
 use crate::cli::{launch, service_manager};
 use crate::cluster;
+use crate::cluster::offender_share::{self, PeerOffenders};
+use crate::cluster::report_claims::ReportClaims;
 use crate::controller::etcd_policy;
 use crate::controller::ovsdb_monitor;
 use crate::controller::policy_store::PolicyStore;
@@ -156,10 +158,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     // the OpenFlow listener right after (it binds in microseconds).
     let obs_shutdown = CancellationToken::new();
     let readiness = Arc::new(Readiness::new());
+    let peer_offenders = PeerOffenders::default();
     if let Some(c) = &cluster {
         readiness.set_cluster(ClusterView {
             status: c.status.clone(),
             masterships: c.masterships.clone(),
+            peer_offenders: peer_offenders.clone(),
         });
     }
     let observability = launch::start(
@@ -170,6 +174,23 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         obs_shutdown.clone(),
     )
     .await?;
+    // `[cluster]`: reports claimed in etcd before they are written (one per subscriber across
+    // the instances), and this instance's offenders shared with the others.
+    let offender_share = match (&cluster, &cluster_settings, &observability.state.offenders) {
+        (Some(c), Some(settings), Some(handle)) => {
+            handle.set_claims(ReportClaims::new(settings, c.status.clone()));
+            let h = handle.clone();
+            let name = settings.name.clone();
+            Some(offender_share::spawn(
+                settings,
+                c.status.clone(),
+                peer_offenders,
+                move || h.published(&name),
+                cluster_shutdown.clone(),
+            ))
+        }
+        _ => None,
+    };
     let controller = Controller::start_observed(
         store.clone(),
         registry,
@@ -229,6 +250,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     if let Some(c) = cluster {
         if let Err(e) = c.task.await {
             warn!("cluster task: {e}");
+        }
+    }
+    if let Some(t) = offender_share {
+        if let Err(e) = t.await {
+            warn!("cluster offenders task: {e}");
         }
     }
     if let Some(p) = etcd_policy {

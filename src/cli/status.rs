@@ -1,5 +1,8 @@
 //! `op25b status [--api HOST:PORT | --config FILE] [--token-file F] [--top N]`: asks a running
-//! controller's API and prints its switches and the top offenders as tables.
+//! controller's API and prints its switches and the top offenders as tables. In a cluster
+//! (`/api/cluster` answers) it also prints this instance's lease and etcd health, each live
+//! instance with the number of switches it masters, a MASTER column per switch and, per
+//! offender, the instance that saw it (the list is the cluster's).
 //!
 //! The address and token are found as [`super::api_client`] says; the offender list needs the
 //! token (`--config` of the running policy, or `--token-file`).
@@ -17,6 +20,9 @@ use std::fmt::Write as _;
 use clap::Args;
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
+use crate::api::cluster_view::ClusterReport;
 use crate::api::offenders::OffendersResponse;
 use crate::api::switches::SwitchList;
 use crate::fleet::registry::{FailOpenEvidence, SyncState};
@@ -133,6 +139,53 @@ fn failed_open_lines(out: &mut String, switches: &SwitchList) {
 /// The report `status` prints, from the two API answers.
 /// Renders the switches, then the offenders (`None`: not asked for, as no token was given).
 pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> String {
+    render_with_cluster(switches, offenders, None)
+}
+
+/// In a cluster: this instance's lease and etcd health, and per live instance how many
+/// switches it masters (as this instance sees the masterships).
+fn cluster_lines(out: &mut String, c: &ClusterReport) {
+    let s = &c.status;
+    let ok = |b: bool| if b { "ok" } else { "NOT OK" };
+    let _ = writeln!(
+        out,
+        "cluster: this instance {}: lease {} {} (ttl {} s), etcd {}{}",
+        s.name,
+        s.lease_id.as_deref().unwrap_or("-"),
+        ok(s.lease_ok),
+        s.lease_secs,
+        ok(s.etcd_ok),
+        s.last_error
+            .as_deref()
+            .map_or_else(String::new, |e| format!(" (last error: {e})"))
+    );
+    let mut per: BTreeMap<&str, usize> = s.live_instances.iter().map(|n| (n.as_str(), 0)).collect();
+    for m in c.masters.values() {
+        *per.entry(m.instance.as_str()).or_default() += 1;
+    }
+    let rows: Vec<Vec<String>> = per
+        .iter()
+        .map(|(name, n)| {
+            vec![
+                (*name).to_owned(),
+                if s.live_instances.iter().any(|l| l == name) { "live" } else { "GONE" }.to_owned(),
+                n.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["INSTANCE", "LEASE", "MASTERS"], &rows));
+    if s.unmastered > 0 {
+        let _ = writeln!(out, "{} connected switch(es) have no master", s.unmastered);
+    }
+    out.push('\n');
+}
+
+/// [`render`], with the cluster's masterships (`None`: no `[cluster]`).
+pub fn render_with_cluster(
+    switches: &SwitchList,
+    offenders: Option<&OffendersResponse>,
+    cluster: Option<&ClusterReport>,
+) -> String {
     let connected = switches.switches.iter().filter(|s| s.connected).count();
     let in_sync = switches
         .switches
@@ -150,7 +203,15 @@ pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> S
         let _ = write!(out, ", {} handshaking", switches.handshaking);
     }
     out.push_str("\n\n");
+    if let Some(c) = cluster {
+        cluster_lines(&mut out, c);
+    }
     let dash = || "-".to_owned();
+    let master_of = |dpid: &str| -> String {
+        cluster
+            .and_then(|c| c.masters.get(dpid))
+            .map_or_else(|| "-".to_owned(), |m| m.instance.clone())
+    };
     let rows: Vec<Vec<String>> = switches
         .switches
         .iter()
@@ -168,25 +229,33 @@ pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> S
                 s.last_error.clone().unwrap_or_else(dash),
             ]
         })
+        .map(|mut row: Vec<String>| {
+            if cluster.is_some() {
+                let master = master_of(&row[0]);
+                row.insert(4, master);
+            }
+            row
+        })
         .collect();
+    let mut header = vec![
+        "DPID",
+        "NAME",
+        "PEER",
+        "CONNECTED",
+        "STATE",
+        "GEN",
+        "FLOWS",
+        "BLOCKED",
+        "SINCE",
+        "LAST ERROR",
+    ];
+    if cluster.is_some() {
+        header.insert(4, "MASTER");
+    }
     if rows.is_empty() {
         out.push_str("no switch has connected yet\n");
     } else {
-        out.push_str(&table(
-            &[
-                "DPID",
-                "NAME",
-                "PEER",
-                "CONNECTED",
-                "STATE",
-                "GEN",
-                "FLOWS",
-                "BLOCKED",
-                "SINCE",
-                "LAST ERROR",
-            ],
-            &rows,
-        ));
+        out.push_str(&table(&header, &rows));
     }
     out.push_str(&super::config_problems::render(&switches.switch_config));
     failed_open_lines(&mut out, switches);
@@ -224,6 +293,7 @@ pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> S
                 o.attempts.to_string(),
                 o.distinct_destinations.to_string(),
                 o.last_seen.to_string(),
+                o.instance.clone().unwrap_or_default(),
             ]
         })
         .collect();
@@ -237,6 +307,7 @@ pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> S
             "ATTEMPTS",
             "HOSTS",
             "LAST SEEN",
+            if cluster.is_some() { "INSTANCE" } else { "" },
         ],
         &rows,
     ));
@@ -247,12 +318,22 @@ pub fn render(switches: &SwitchList, offenders: Option<&OffendersResponse>) -> S
 pub fn fetch(args: &StatusArgs) -> Result<String, StatusError> {
     let api = args.target.resolve()?;
     let switches: SwitchList = get_json(&api, "/api/switches")?;
+    // 404: no `[cluster]` on that instance.
+    let cluster: Option<ClusterReport> = match get_json(&api, "/api/cluster") {
+        Ok(c) => Some(c),
+        Err(StatusError::Http { status: 404, .. }) => None,
+        Err(e) => return Err(e),
+    };
     if api.token.is_none() {
-        return Ok(render(&switches, None));
+        return Ok(render_with_cluster(&switches, None, cluster.as_ref()));
     }
     let top = args.top.clamp(1, 10_000);
     let offenders: OffendersResponse = get_json(&api, &format!("/api/offenders?limit={top}"))?;
-    Ok(render(&switches, Some(&offenders)))
+    Ok(render_with_cluster(
+        &switches,
+        Some(&offenders),
+        cluster.as_ref(),
+    ))
 }
 
 /// Runs the subcommand; returns the process exit code.
@@ -283,6 +364,59 @@ mod tests {
             t,
             "A          LONG HEADER  C\nx          y\nwide cell  z            w\n"
         );
+    }
+
+    #[test]
+    fn render_shows_the_master_of_each_switch_and_each_instance_with_its_lease() {
+        let switches: SwitchList = serde_json::from_str(
+            r#"{"policy_generation": 1, "switches": [
+                {"dpid": "00:00:00:00:00:00:00:01", "dpid_int": 1, "name": "e1",
+                 "peer": null, "connected": true, "connected_since": null,
+                 "sync_state": "in_sync", "synced_generation": 1, "last_sync": null,
+                 "last_error": null, "flow_count": 9, "desired_flow_count": 9,
+                 "meters_in_use": false, "blocked_bytes": 0},
+                {"dpid": "00:00:00:00:00:00:00:02", "dpid_int": 2, "name": "e2",
+                 "peer": null, "connected": true, "connected_since": null,
+                 "sync_state": "in_sync", "synced_generation": 1, "last_sync": null,
+                 "last_error": null, "flow_count": 9, "desired_flow_count": 9,
+                 "meters_in_use": false, "blocked_bytes": 0},
+                {"dpid": "00:00:00:00:00:00:00:03", "dpid_int": 3, "name": "e3",
+                 "peer": null, "connected": true, "connected_since": null,
+                 "sync_state": "in_sync", "synced_generation": 1, "last_sync": null,
+                 "last_error": null, "flow_count": 9, "desired_flow_count": 9,
+                 "meters_in_use": false, "blocked_bytes": 0}]}"#,
+        )
+        .expect("parses");
+        let cluster: ClusterReport = serde_json::from_str(
+            r#"{"name": "a", "lease_id": "1f", "lease_ok": true, "etcd_ok": false,
+                "last_error": "cannot reach etcd", "live_instances": ["a", "b"],
+                "masters_held": 1, "masters_total": 2, "lease_secs": 10, "unmastered": 1,
+                "masters": {
+                  "00:00:00:00:00:00:00:01": {"instance": "a", "generation": 7},
+                  "00:00:00:00:00:00:00:02": {"instance": "b", "generation": 9}}}"#,
+        )
+        .expect("parses");
+        let text = render_with_cluster(&switches, None, Some(&cluster));
+        assert!(
+            text.contains("this instance a: lease 1f ok (ttl 10 s), etcd NOT OK (last error: cannot reach etcd)"),
+            "{text}"
+        );
+        let row = |start: &str| {
+            text.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no line {start}:\n{text}"))
+                .split_whitespace()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(row("a "), ["a", "live", "1"]);
+        assert_eq!(row("b "), ["b", "live", "1"]);
+        assert!(row("DPID").contains(&"MASTER"), "{text}");
+        assert_eq!(row("00:00:00:00:00:00:00:01")[4], "a");
+        assert_eq!(row("00:00:00:00:00:00:00:02")[4], "b");
+        assert_eq!(row("00:00:00:00:00:00:00:03")[4], "-");
+        assert!(text.contains("1 connected switch(es) have no master"), "{text}");
+        // Without a cluster: no MASTER column.
+        assert!(!render(&switches, None).contains("MASTER"));
     }
 
     #[test]

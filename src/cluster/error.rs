@@ -17,6 +17,18 @@ pub enum ClusterError {
     LeaseLost { lease: i64 },
     #[error("etcd: the watch ended: {0}")]
     WatchEnded(String),
+    #[error("etcd: {what}: no answer within {after:?}")]
+    Timeout {
+        what: &'static str,
+        after: std::time::Duration,
+    },
+    #[error("etcd failed within the last second; not asked again yet")]
+    Skipped,
+    #[error("etcd: {what}: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
 }
 
 impl ClusterError {

@@ -5,6 +5,8 @@
 //! | --- | --- | --- |
 //! | `PREFIX/instances/NAME` | the instance's name | the instance's |
 //! | `PREFIX/masters/DPID` (16 hex digits) | the holding instance's name | the holder's |
+//! | `PREFIX/offenders/NAME` | the instance's worst offenders, JSON (`offenders::cluster_share`) | the instance's offender lease |
+//! | `PREFIX/reports/CLAIM` | the name of the instance that writes the report | a claim lease (`reporting.window` + a minute) |
 //!
 //! A key attached to a lease disappears when the lease expires, so a dead instance's keys go
 //! without anyone deleting them: 50,000 switches cost one keep-alive per instance.
@@ -34,6 +36,22 @@ impl Keys {
 
     pub fn master(&self, dpid: u64) -> String {
         format!("{}masters/{dpid:016x}", self.prefix)
+    }
+
+    /// One instance's published offenders.
+    pub fn offenders(&self, name: &str) -> String {
+        format!("{}offenders/{name}", self.prefix)
+    }
+
+    /// Every instance's published offenders (a prefix).
+    pub fn offenders_all(&self) -> String {
+        format!("{}offenders/", self.prefix)
+    }
+
+    /// The claim of one flagged subscriber's report (`claim` from
+    /// `offenders::cluster_share::claim_name`).
+    pub fn report(&self, claim: &str) -> String {
+        format!("{}reports/{claim}", self.prefix)
     }
 
     /// What a key under the prefix names.
@@ -88,5 +106,11 @@ mod tests {
             assert_eq!(k.parse(other.as_bytes()), KeyKind::Other, "{other}");
         }
         assert_eq!(k.parse(&[0xff, 0xfe]), KeyKind::Other);
+        assert_eq!(k.offenders("a"), "/op25b/offenders/a");
+        assert!(k.offenders("a").starts_with(&k.offenders_all()));
+        assert_eq!(k.report("x"), "/op25b/reports/x");
+        // Neither is a switch or an instance for the member.
+        assert_eq!(k.parse(k.offenders("a").as_bytes()), KeyKind::Other);
+        assert_eq!(k.parse(k.report("x").as_bytes()), KeyKind::Other);
     }
 }

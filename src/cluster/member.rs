@@ -63,7 +63,9 @@ pub fn start(
 ) -> ClusterHandle {
     let view = MastershipView::new(&settings.name);
     let (tx, masterships) = watch::channel(Arc::new(view.clone()));
-    let status = Arc::new(Mutex::new(ClusterStatus::new(&settings.name)));
+    let mut first = ClusterStatus::new(&settings.name);
+    first.lease_secs = settings.lease_secs;
+    let status = Arc::new(Mutex::new(first));
     let member = Member {
         keys: Keys::new(&settings.key_prefix),
         ttl: Duration::from_secs(settings.lease_secs),
@@ -153,6 +155,7 @@ impl Member {
         {
             let mut s = self.status.lock();
             s.etcd_ok = false;
+            s.etcd_errors += 1;
             s.last_error = Some(e.to_string());
             if matches!(e, ClusterError::LeaseLost { .. }) {
                 s.lease_losses += 1;
@@ -374,11 +377,15 @@ impl Member {
     async fn round(&mut self, client: &mut Client) -> Result<(), ClusterError> {
         let now = Instant::now();
         self.check_lease(now);
+        let connected = self.registry.connected_dpids();
+        self.status.lock().unmastered = connected
+            .iter()
+            .filter(|d| !self.view.holders.contains_key(d))
+            .count();
         let Some(lease) = self.lease.filter(|_| self.view.lease_ok) else {
             self.publish();
             return Ok(());
         };
-        let connected = self.registry.connected_dpids();
         self.unheld_since.retain(|d, _| connected.contains(d));
         for d in &connected {
             if self.view.holders.contains_key(d) {

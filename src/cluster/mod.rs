@@ -8,11 +8,18 @@
 //! [`MastershipView`](crate::mastership::MastershipView) and ask their switches for the role it
 //! implies (`session::role`): the generation is the etcd revision at which the holder created
 //! the key, so it only ever grows, and Open vSwitch refuses an older one (fencing).
+//!
+//! Offenders across the cluster: [`offender_share`] publishes this instance's worst offenders
+//! and reads the others' (for `/api/offenders` on any instance), and [`report_claims`] claims each
+//! report before it is written, so one subscriber flagged by several instances gives one report
+//! (etcd unavailable: the report is written anyway, counted, a duplicate possible).
 
 pub mod error;
 pub mod keys;
 pub mod member;
+pub mod offender_share;
 pub mod policy_key;
+pub mod report_claims;
 pub mod status;
 
 pub use error::ClusterError;

@@ -13,6 +13,13 @@
 //!    to the [`ReportSink`] (blocking file or stdout I/O never runs on the async runtime);
 //! 4. every `expire_every` removes entries idle for the table's window.
 //!
+//! In a cluster ([`OffenderHandle::set_claims`]) step 3 first claims the report in etcd
+//! ([`ReportClaims`], under `offenders::cluster_share::claim_name`) on a task of its own (at most
+//! [`CLAIMS_IN_FLIGHT`] at once): won, the report is written here; claimed by another instance,
+//! it is not (logged at INFO, counted); etcd unavailable, or too many claims in flight, it is
+//! written here anyway and counted: a report is never lost to etcd, at the price of a possible
+//! duplicate while etcd is out.
+//!
 //! The task ends when the shutdown token is cancelled or every sender is dropped; the writer
 //! thread then drains what it has and ends too.
 
@@ -28,7 +35,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+use crate::cluster::report_claims::{ClaimOutcome, ReportClaims};
 use crate::fleet::registry::ForgetDpids;
+use crate::offenders::cluster_share::{claim_name, PublishedOffenders, PUBLISH_MAX};
 use crate::offenders::{
     parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats,
     OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
@@ -121,7 +130,15 @@ struct Shared {
     /// [`OffenderHandle::set_sink`]; the old writer drains its queue and ends.
     writer: Mutex<Option<std_mpsc::SyncSender<InfectionEvent>>>,
     report_queue: usize,
+    /// In a cluster: reports are claimed before they are written.
+    claims: Mutex<Option<ReportClaims>>,
+    claim_slots: Arc<tokio::sync::Semaphore>,
+    /// Reports written without a claim because [`CLAIMS_IN_FLIGHT`] claims were running.
+    claims_skipped: AtomicU64,
 }
+
+/// Report claims running at once; past it a report is written unclaimed (counted).
+pub const CLAIMS_IN_FLIGHT: usize = 64;
 
 /// Per-switch sample counts go when the registry forgets the switch (bounded like the registry).
 impl ForgetDpids for Shared {
@@ -255,6 +272,64 @@ impl OffenderHandle {
         Ok(())
     }
 
+    /// This instance's share of the cluster's offender list: its worst entries, bounded
+    /// (`offenders::cluster_share::PUBLISH_MAX`). Ranks the whole table: call it off the async
+    /// threads.
+    pub fn published(&self, instance: &str) -> PublishedOffenders {
+        let (tracked, flagged) = {
+            let t = self.shared.table.lock();
+            (t.len(), t.flagged_count())
+        };
+        PublishedOffenders::new(
+            instance,
+            UnixMillis::now(),
+            tracked,
+            flagged,
+            self.top(PUBLISH_MAX, false),
+        )
+    }
+
+    /// In a cluster: claim every report in etcd before writing it (see the module docs).
+    pub fn set_claims(&self, claims: ReportClaims) {
+        *self.shared.claims.lock() = Some(claims);
+    }
+
+    /// Reports written without a claim because too many claims were in flight.
+    pub fn claims_skipped(&self) -> u64 {
+        self.shared.claims_skipped.load(Ordering::Relaxed)
+    }
+
+    /// An infection event: logged, then written (claimed first in a cluster).
+    fn dispatch(&self, event: InfectionEvent) {
+        log_event(&event);
+        let Some(claims) = self.shared.claims.lock().clone() else {
+            self.report(event);
+            return;
+        };
+        let Ok(slot) = self.shared.claim_slots.clone().try_acquire_owned() else {
+            self.shared.claims_skipped.fetch_add(1, Ordering::Relaxed);
+            warn!(source_ip = %event.source_ip, "too many report claims in flight: report written unclaimed (a duplicate is possible)");
+            self.report(event);
+            return;
+        };
+        let window = self.shared.table.lock().config().window;
+        let handle = self.clone();
+        tokio::spawn(async move {
+            let name = claim_name(&event);
+            match claims.claim(&name, window).await {
+                ClaimOutcome::Won => handle.report(event),
+                ClaimOutcome::Lost { by } => {
+                    info!(claim = %name, by = %by, switch = %Dpid(event.dpid), "report already claimed in the cluster: not written here");
+                }
+                ClaimOutcome::Unavailable(e) => {
+                    warn!(claim = %name, error = %e, "report claim impossible (etcd): written unclaimed, a duplicate is possible");
+                    handle.report(event);
+                }
+            }
+            drop(slot);
+        });
+    }
+
     /// Hands a flagging event to the report writer, if any; counts it as dropped when the
     /// queue is full or the writer is gone.
     fn report(&self, event: InfectionEvent) {
@@ -307,6 +382,9 @@ impl OffenderService {
             reports: ReportCounters::default(),
             writer: Mutex::new(None),
             report_queue: config.report_queue.max(1),
+            claims: Mutex::new(None),
+            claim_slots: Arc::new(tokio::sync::Semaphore::new(CLAIMS_IN_FLIGHT)),
+            claims_skipped: AtomicU64::new(0),
         });
         let handle = OffenderHandle { shared };
         handle.set_sink(sink)?;
@@ -387,8 +465,7 @@ async fn run(
             got = rx.recv() => {
                 let Some(sample) = got else { break };
                 let Some(event) = handle.ingest(&sample) else { continue };
-                log_event(&event);
-                handle.report(event);
+                handle.dispatch(event);
             }
         }
     }

@@ -16,11 +16,14 @@
 //!   force; `op25b_build_info{version, profile}`, constant.
 //! - [`tls_expiry::TlsExpiryCollector`]: when the `[controller] tls_*` certificates expire.
 //! - [`process::ProcessCollector`]: the standard `process_*` metrics from `/proc`.
+//! - [`cluster::ClusterCollector`]: `op25b_cluster_*`, this instance in a cluster (`[cluster]`
+//!   only).
 //!
 //! Metric names and labels are listed in docs/operating.md ("Metrics"); the alerting rules in
 //! deploy/prometheus/ and the dashboard in deploy/grafana/ use them, and tests/prometheus_real.rs
 //! runs every panel's query against a real Prometheus scraping op25b.
 
+pub mod cluster;
 pub mod collector;
 pub mod policy_info;
 pub mod process;
@@ -31,6 +34,7 @@ use std::sync::Arc;
 
 pub use collector::FabricCollector;
 
+use crate::cluster::ClusterStatus;
 use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::Registry;
@@ -53,6 +57,7 @@ impl Metrics {
         observations: Arc<SwitchObservations>,
         offenders: Option<OffenderHandle>,
         switch_config: Arc<SwitchConfigProblems>,
+        cluster: Option<Arc<parking_lot::Mutex<ClusterStatus>>>,
     ) -> Self {
         let mut metrics = prometheus_client::registry::Registry::default();
         metrics.register(
@@ -82,6 +87,13 @@ impl Metrics {
             store.current().config().controller().tls.as_ref(),
         )));
         metrics.register_collector(Box::new(process::ProcessCollector));
+        if let Some(status) = cluster {
+            metrics.register_collector(Box::new(cluster::ClusterCollector {
+                status,
+                registry: registry.clone(),
+                offenders: offenders.clone(),
+            }));
+        }
         metrics.register_collector(Box::new(FabricCollector {
             registry,
             store,

@@ -10,9 +10,13 @@
 //!    look like a spambot.
 //! 3. [`report::ReportSink`] writes each event as one X-ARF `bot-infection` JSON line.
 //!
+//! In a cluster, [`cluster_share`] decides what each instance publishes of its table, how the
+//! instances' tables merge into one list, and the name a report is claimed under.
+//!
 //! Everything but the sink is pure: time comes in as [`UnixMillis`].
 
 pub mod clock;
+pub mod cluster_share;
 pub mod from_policy;
 mod mac_json;
 pub mod report;

@@ -261,6 +261,10 @@ pub struct OffenderView {
     pub last_seen: UnixMillis,
     pub flagged: bool,
     pub flagged_at: Option<UnixMillis>,
+    /// In a cluster, the instance whose table holds the entry (set by
+    /// [`super::cluster_share::merge`]; absent from one instance's own table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// Running totals, for metrics.
@@ -580,6 +584,7 @@ impl OffenderTable {
             last_seen: entry.last_seen,
             flagged: entry.flagged_at.is_some(),
             flagged_at: entry.flagged_at,
+            instance: None,
         }
     }
 }
