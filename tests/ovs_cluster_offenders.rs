@@ -137,8 +137,7 @@ impl Instance {
             .unwrap_or_default()
             .lines()
             .filter(|l| {
-                serde_json::from_str::<serde_json::Value>(l)
-                    .is_ok_and(|v| v["Source"] == ip)
+                serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["Source"] == ip)
             })
             .map(str::to_owned)
             .collect()
@@ -204,14 +203,19 @@ fn checksum(bytes: &[u8]) -> u16 {
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    !(sum as u16)
+    !u16::try_from(sum).unwrap_or(u16::MAX)
 }
 
 /// `n` SYNs from one subscriber (MAC `..:mac_last`, `src`) to `n` hosts, entering `bridge` on
 /// port 1 and going through its pipeline.
 fn send_syns(bridge: &Bridge, mac_last: u8, src: [u8; 4], n: u8, first_port: u16) {
     for i in 0..n {
-        let hex = syn_hex(mac_last, src, [198, 51, 100, 1 + i], first_port + u16::from(i));
+        let hex = syn_hex(
+            mac_last,
+            src,
+            [198, 51, 100, 1 + i],
+            first_port + u16::from(i),
+        );
         bridge.ofctl(&[
             "packet-out",
             &format!("in_port=1 packet={hex} actions=table"),
@@ -273,17 +277,35 @@ fn a_subscriber_seen_by_two_instances_gives_one_report_and_is_listed_on_both() {
         b.flagged("10.0.0.66")
     );
     let decided = || a.claims("won") + b.claims("won") + a.claims("lost") + b.claims("lost") >= 2.0;
-    assert!(wait(Duration::from_secs(10), decided), "both claims decided");
+    assert!(
+        wait(Duration::from_secs(10), decided),
+        "both claims decided"
+    );
     std::thread::sleep(Duration::from_secs(1));
-    let lines: Vec<String> = all.iter().flat_map(|i| i.report_lines("10.0.0.66")).collect();
-    assert_eq!(lines.len(), 1, "exactly one report across the cluster: {lines:#?}");
+    let lines: Vec<String> = all
+        .iter()
+        .flat_map(|i| i.report_lines("10.0.0.66"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one report across the cluster: {lines:#?}"
+    );
     assert_eq!(a.claims("won") + b.claims("won"), 1.0);
     assert_eq!(a.claims("lost") + b.claims("lost"), 1.0);
     assert_eq!(a.claims("unavailable") + b.claims("unavailable"), 0.0);
     let key = "/op25b-offenders-test/reports/02:00:00:00:00:66,10.0.0.66_32";
     let claim = etcd.ctl(&["get", key, "--print-value-only"]);
-    let writer = if a.report_lines("10.0.0.66").len() == 1 { "a" } else { "b" };
-    assert_eq!(claim.trim(), writer, "the claim names the instance that wrote");
+    let writer = if a.report_lines("10.0.0.66").len() == 1 {
+        "a"
+    } else {
+        "b"
+    };
+    assert_eq!(
+        claim.trim(),
+        writer,
+        "the claim names the instance that wrote"
+    );
 
     // 2. Each instance lists both entries: X's seen by a, Y's seen by b.
     let want = {
@@ -299,15 +321,18 @@ fn a_subscriber_seen_by_two_instances_gives_one_report_and_is_listed_on_both() {
         b.flagged("10.0.0.66")
     );
     let listing = a.get("/api/offenders?limit=100");
-    assert_eq!(listing["instances"].as_array().map(Vec::len), Some(2), "{listing}");
+    assert_eq!(
+        listing["instances"].as_array().map(Vec::len),
+        Some(2),
+        "{listing}"
+    );
 
     // 3. etcd gone: reports are still written (by both: the duplicate window), counted.
     etcd.kill();
     send_syns(x, 0x67, [10, 0, 0, 67], 8, 42_000);
     send_syns(y, 0x67, [10, 0, 0, 67], 8, 43_000);
-    let both_wrote = || {
-        a.report_lines("10.0.0.67").len() == 1 && b.report_lines("10.0.0.67").len() == 1
-    };
+    let both_wrote =
+        || a.report_lines("10.0.0.67").len() == 1 && b.report_lines("10.0.0.67").len() == 1;
     assert!(
         wait(Duration::from_secs(20), both_wrote),
         "each instance writes its report while etcd is down: a {:?}, b {:?}",

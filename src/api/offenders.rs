@@ -106,15 +106,18 @@ pub async fn get(
         left_out: 0,
         at: None,
     }];
-    instances.extend(peers.iter().filter(|p| p.instance != me).map(|p| {
-        InstanceOffenders {
-            instance: p.instance.clone(),
-            tracked: p.tracked,
-            flagged: p.flagged,
-            left_out: p.left_out,
-            at: Some(p.at),
-        }
-    }));
+    instances.extend(
+        peers
+            .iter()
+            .filter(|p| p.instance != me)
+            .map(|p| InstanceOffenders {
+                instance: p.instance.clone(),
+                tracked: p.tracked,
+                flagged: p.flagged,
+                left_out: p.left_out,
+                at: Some(p.at),
+            }),
+    );
     Ok(Json(OffendersResponse {
         enabled,
         tracked: instances.iter().map(|i| i.tracked).sum(),

@@ -168,7 +168,12 @@ fn cluster_lines(out: &mut String, c: &ClusterReport) {
         .map(|(name, n)| {
             vec![
                 (*name).to_owned(),
-                if s.live_instances.iter().any(|l| l == name) { "live" } else { "GONE" }.to_owned(),
+                if s.live_instances.iter().any(|l| l == name) {
+                    "live"
+                } else {
+                    "GONE"
+                }
+                .to_owned(),
                 n.to_string(),
             ]
         })
@@ -414,7 +419,10 @@ mod tests {
         assert_eq!(row("00:00:00:00:00:00:00:01")[4], "a");
         assert_eq!(row("00:00:00:00:00:00:00:02")[4], "b");
         assert_eq!(row("00:00:00:00:00:00:00:03")[4], "-");
-        assert!(text.contains("1 connected switch(es) have no master"), "{text}");
+        assert!(
+            text.contains("1 connected switch(es) have no master"),
+            "{text}"
+        );
         // Without a cluster: no MASTER column.
         assert!(!render(&switches, None).contains("MASTER"));
     }

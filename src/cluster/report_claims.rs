@@ -22,7 +22,9 @@ use super::error::ClusterError;
 use super::keys::Keys;
 use super::status::ClusterStatus;
 use crate::policy::ClusterSettings;
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, PutOptions, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{
+    Client, Compare, CompareOp, ConnectOptions, PutOptions, Txn, TxnOp, TxnOpResponse,
+};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

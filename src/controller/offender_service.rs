@@ -15,7 +15,7 @@
 //!
 //! In a cluster ([`OffenderHandle::set_claims`]) step 3 first claims the report in etcd
 //! ([`ReportClaims`], under `offenders::cluster_share::claim_name`) on a task of its own (at most
-//! [`CLAIMS_IN_FLIGHT`] at once): won, the report is written here; claimed by another instance,
+//! [`CLAIMS_IN_FLIGHT`] at once and `offenders::cluster_share::CLAIMS_PER_SECOND` a second): won, the report is written here; claimed by another instance,
 //! it is not (logged at INFO, counted); etcd unavailable, or too many claims in flight, it is
 //! written here anyway and counted: a report is never lost to etcd, at the price of a possible
 //! duplicate while etcd is out.
@@ -37,7 +37,9 @@ use tracing::{debug, error, info, warn};
 
 use crate::cluster::report_claims::{ClaimOutcome, ReportClaims};
 use crate::fleet::registry::ForgetDpids;
-use crate::offenders::cluster_share::{claim_name, PublishedOffenders, PUBLISH_MAX};
+use crate::offenders::cluster_share::{
+    claim_name, ClaimBudget, PublishedOffenders, CLAIMS_PER_SECOND, PUBLISH_MAX,
+};
 use crate::offenders::{
     parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats,
     OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
@@ -133,7 +135,9 @@ struct Shared {
     /// In a cluster: reports are claimed before they are written.
     claims: Mutex<Option<ReportClaims>>,
     claim_slots: Arc<tokio::sync::Semaphore>,
-    /// Reports written without a claim because [`CLAIMS_IN_FLIGHT`] claims were running.
+    claim_budget: Mutex<ClaimBudget>,
+    /// Reports written without a claim because [`CLAIMS_IN_FLIGHT`] claims were running or
+    /// the second's claims were spent.
     claims_skipped: AtomicU64,
 }
 
@@ -294,7 +298,8 @@ impl OffenderHandle {
         *self.shared.claims.lock() = Some(claims);
     }
 
-    /// Reports written without a claim because too many claims were in flight.
+    /// Reports written without a claim because too many claims were in flight or sent this
+    /// second.
     pub fn claims_skipped(&self) -> u64 {
         self.shared.claims_skipped.load(Ordering::Relaxed)
     }
@@ -306,9 +311,21 @@ impl OffenderHandle {
             self.report(event);
             return;
         };
-        let Ok(slot) = self.shared.claim_slots.clone().try_acquire_owned() else {
-            self.shared.claims_skipped.fetch_add(1, Ordering::Relaxed);
-            warn!(source_ip = %event.source_ip, "too many report claims in flight: report written unclaimed (a duplicate is possible)");
+        let budget = self
+            .shared
+            .claim_budget
+            .lock()
+            .take(UnixMillis::now(), CLAIMS_PER_SECOND);
+        let slot = if budget {
+            self.shared.claim_slots.clone().try_acquire_owned().ok()
+        } else {
+            None
+        };
+        let Some(slot) = slot else {
+            let skipped = self.shared.claims_skipped.fetch_add(1, Ordering::Relaxed);
+            if skipped.is_power_of_two() {
+                warn!(source_ip = %event.source_ip, skipped = skipped + 1, "too many report claims (per second or in flight): report written unclaimed (a duplicate is possible)");
+            }
             self.report(event);
             return;
         };
@@ -384,6 +401,7 @@ impl OffenderService {
             report_queue: config.report_queue.max(1),
             claims: Mutex::new(None),
             claim_slots: Arc::new(tokio::sync::Semaphore::new(CLAIMS_IN_FLIGHT)),
+            claim_budget: Mutex::new(ClaimBudget::default()),
             claims_skipped: AtomicU64::new(0),
         });
         let handle = OffenderHandle { shared };

@@ -51,7 +51,12 @@ fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Res
 }
 
 /// `name` without `_total`: the encoder appends it.
-fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Result<(), FmtError> {
+fn counter(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> Result<(), FmtError> {
     let c = ConstCounter::new(value);
     let m = enc.encode_descriptor(name, help, None, c.metric_type())?;
     c.encode(m)
@@ -76,13 +81,48 @@ impl Collector for ClusterCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), FmtError> {
         let s = self.status.lock().clone();
         let as_u64 = |n: usize| n as u64;
-        gauge(&mut enc, "op25b_cluster_etcd_up", "1 when etcd answered the cluster member's last request", u64::from(s.etcd_ok))?;
-        gauge(&mut enc, "op25b_cluster_lease_ok", "1 when this instance's lease is confirmed (0: it writes to no switch)", u64::from(s.lease_ok))?;
-        gauge(&mut enc, "op25b_cluster_lease_ttl_seconds", "The lease's time to live ([cluster] lease_secs)", s.lease_secs)?;
-        gauge(&mut enc, "op25b_cluster_live_instances", "Instances with a live lease, as this one sees them", as_u64(s.live_instances.len()))?;
-        gauge(&mut enc, "op25b_cluster_masterships", "Switches this instance holds the mastership of", as_u64(s.masters_held))?;
-        gauge(&mut enc, "op25b_cluster_switches_mastered", "Switches any instance holds the mastership of, as this one sees it", as_u64(s.masters_total))?;
-        gauge(&mut enc, "op25b_cluster_switches_unmastered", "Switches connected to this instance that no instance holds", as_u64(s.unmastered))?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_etcd_up",
+            "1 when etcd answered the cluster member's last request",
+            u64::from(s.etcd_ok),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_lease_ok",
+            "1 when this instance's lease is confirmed (0: it writes to no switch)",
+            u64::from(s.lease_ok),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_lease_ttl_seconds",
+            "The lease's time to live ([cluster] lease_secs)",
+            s.lease_secs,
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_live_instances",
+            "Instances with a live lease, as this one sees them",
+            as_u64(s.live_instances.len()),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_masterships",
+            "Switches this instance holds the mastership of",
+            as_u64(s.masters_held),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_switches_mastered",
+            "Switches any instance holds the mastership of, as this one sees it",
+            as_u64(s.masters_total),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_switches_unmastered",
+            "Switches connected to this instance that no instance holds",
+            as_u64(s.unmastered),
+        )?;
 
         // Per reason, over the switches the registry lists (a forgotten switch's go with it).
         let mut stepdowns: BTreeMap<String, u64> = ["is_slave", "stale_generation"]
@@ -95,13 +135,42 @@ impl Collector for ClusterCollector {
             }
         }
         let rows: Vec<(&str, u64)> = stepdowns.iter().map(|(r, n)| (r.as_str(), *n)).collect();
-        counters(&mut enc, "op25b_cluster_stepdowns", "Times a switch fenced this instance off and it stepped down, by reason", "reason", &rows)?;
+        counters(
+            &mut enc,
+            "op25b_cluster_stepdowns",
+            "Times a switch fenced this instance off and it stepped down, by reason",
+            "reason",
+            &rows,
+        )?;
 
-        counter(&mut enc, "op25b_cluster_campaigns_won", "Masterships won", s.campaigns_won)?;
-        counter(&mut enc, "op25b_cluster_releases", "Masterships handed to their preferred instance", s.released)?;
-        counter(&mut enc, "op25b_cluster_lease_losses", "Leases found expired (a pause or an outage longer than the lease)", s.lease_losses)?;
-        counter(&mut enc, "op25b_cluster_etcd_errors", "etcd requests that failed", s.etcd_errors)?;
-        let skipped = self.offenders.as_ref().map_or(0, OffenderHandle::claims_skipped);
+        counter(
+            &mut enc,
+            "op25b_cluster_campaigns_won",
+            "Masterships won",
+            s.campaigns_won,
+        )?;
+        counter(
+            &mut enc,
+            "op25b_cluster_releases",
+            "Masterships handed to their preferred instance",
+            s.released,
+        )?;
+        counter(
+            &mut enc,
+            "op25b_cluster_lease_losses",
+            "Leases found expired (a pause or an outage longer than the lease)",
+            s.lease_losses,
+        )?;
+        counter(
+            &mut enc,
+            "op25b_cluster_etcd_errors",
+            "etcd requests that failed",
+            s.etcd_errors,
+        )?;
+        let skipped = self
+            .offenders
+            .as_ref()
+            .map_or(0, OffenderHandle::claims_skipped);
         let o = &s.offenders;
         counters(
             &mut enc,
@@ -115,9 +184,24 @@ impl Collector for ClusterCollector {
                 ("skipped", skipped),
             ],
         )?;
-        counter(&mut enc, "op25b_cluster_offender_snapshots", "Snapshots of the offender table written to etcd", o.published)?;
-        gauge(&mut enc, "op25b_cluster_offenders_left_out", "Offender entries not in the last snapshot (past its bound)", as_u64(o.left_out))?;
-        gauge(&mut enc, "op25b_cluster_offender_peers", "Instances whose offenders were read from etcd last time", as_u64(o.peers))?;
+        counter(
+            &mut enc,
+            "op25b_cluster_offender_snapshots",
+            "Snapshots of the offender table written to etcd",
+            o.published,
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_offenders_left_out",
+            "Offender entries not in the last snapshot (past its bound)",
+            as_u64(o.left_out),
+        )?;
+        gauge(
+            &mut enc,
+            "op25b_cluster_offender_peers",
+            "Instances whose offenders were read from etcd last time",
+            as_u64(o.peers),
+        )?;
         Ok(())
     }
 }

@@ -16,6 +16,9 @@
 //!   instance, ranked like [`super::OffenderTable::top`] (flagged first, then attempts, then
 //!   the most recent); the same entry (switch, port, MAC, source) from two instances -- a
 //!   mastership that moved -- is shown once, the one with more attempts.
+//! - [`ClaimBudget`]: at most [`CLAIMS_PER_SECOND`] claims a second per instance; past it a
+//!   report is written unclaimed (and counted): an outbreak flagging thousands of subscribers a
+//!   second costs etcd a bounded number of transactions, and no report waits for one.
 //! - [`claim_name`]: the cluster-wide identity of a flagged subscriber, MAC and source (the
 //!   IPv4 address or the IPv6 prefix) without the switch and port: the report is claimed under
 //!   it (`cluster::report_claims`), so exactly one instance writes it.
@@ -70,7 +73,13 @@ impl PublishedOffenders {
 }
 
 /// The ranking of [`super::OffenderTable::top`]: flagged first, most attempts, most recent.
-fn rank(v: &OffenderView) -> (std::cmp::Reverse<bool>, std::cmp::Reverse<u32>, std::cmp::Reverse<UnixMillis>) {
+fn rank(
+    v: &OffenderView,
+) -> (
+    std::cmp::Reverse<bool>,
+    std::cmp::Reverse<u32>,
+    std::cmp::Reverse<UnixMillis>,
+) {
     (
         std::cmp::Reverse(v.flagged),
         std::cmp::Reverse(v.attempts),
@@ -88,15 +97,12 @@ pub fn merge(
     limit: usize,
     flagged_only: bool,
 ) -> Vec<OffenderView> {
-    let tagged = own
-        .into_iter()
-        .map(|v| (me.to_owned(), v))
-        .chain(
-            peers
-                .iter()
-                .filter(|p| p.instance != me)
-                .flat_map(|p| p.entries.iter().map(|v| (p.instance.clone(), v.clone()))),
-        );
+    let tagged = own.into_iter().map(|v| (me.to_owned(), v)).chain(
+        peers
+            .iter()
+            .filter(|p| p.instance != me)
+            .flat_map(|p| p.entries.iter().map(|v| (p.instance.clone(), v.clone()))),
+    );
     let mut best: HashMap<(u64, u32, [u8; 6], IpNet), OffenderView> = HashMap::new();
     for (instance, mut v) in tagged {
         if flagged_only && !v.flagged {
@@ -115,9 +121,40 @@ pub fn merge(
         }
     }
     let mut all: Vec<OffenderView> = best.into_values().collect();
-    all.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.instance.cmp(&b.instance)));
+    all.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.instance.cmp(&b.instance))
+    });
     all.truncate(limit);
     all
+}
+
+/// Most report claims one instance sends etcd per second.
+pub const CLAIMS_PER_SECOND: u32 = 200;
+
+/// Claims left in the current second (a fixed one-second window).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClaimBudget {
+    second: u64,
+    used: u32,
+}
+
+impl ClaimBudget {
+    /// Whether one more claim may be sent at `now` (at most `per_second` in each calendar
+    /// second); counts it when so.
+    pub fn take(&mut self, now: UnixMillis, per_second: u32) -> bool {
+        let second = now.0 / 1000;
+        if second != self.second {
+            self.second = second;
+            self.used = 0;
+        }
+        if self.used >= per_second {
+            return false;
+        }
+        self.used += 1;
+        true
+    }
 }
 
 /// The name a flagged subscriber's report is claimed under in the cluster: its MAC and its
@@ -168,7 +205,10 @@ mod tests {
 
     #[test]
     fn merge_tags_ranks_and_keeps_one_entry_per_subscriber_and_switch() {
-        let own = vec![view(1, 0x66, [10, 0, 0, 66], 31, true), view(1, 0x20, [10, 0, 0, 20], 3, false)];
+        let own = vec![
+            view(1, 0x66, [10, 0, 0, 66], 31, true),
+            view(1, 0x20, [10, 0, 0, 20], 3, false),
+        ];
         let peers = vec![
             // The same subscriber seen through another switch: its own entry.
             published("b", vec![view(2, 0x66, [10, 0, 0, 66], 40, true)]),
@@ -193,8 +233,19 @@ mod tests {
     }
 
     #[test]
+    fn the_claim_budget_allows_so_many_a_second_then_refills() {
+        let mut b = ClaimBudget::default();
+        let t = UnixMillis(10_000);
+        assert_eq!((0..5).filter(|_| b.take(t, 3)).count(), 3);
+        assert!(!b.take(UnixMillis(10_999), 3), "same second: still spent");
+        assert!(b.take(UnixMillis(11_000), 3), "next second: refilled");
+        // A clock stepping back is another second: refilled, never stuck.
+        assert!(b.take(UnixMillis(5_000), 3));
+    }
+
+    #[test]
     fn published_is_bounded_and_counts_what_it_left_out() {
-        let many: Vec<OffenderView> = (0..PUBLISH_MAX as u32 + 50)
+        let many: Vec<OffenderView> = (0..u32::try_from(PUBLISH_MAX + 50).unwrap_or(u32::MAX))
             .map(|i| view(1, 1, [10, 0, 0, 1], i, false))
             .collect();
         let p = PublishedOffenders::new("a", UnixMillis(1), 100_000, 7, many);
