@@ -3,12 +3,15 @@
 //! on. One subscriber (same MAC and address) sends port-25 SYNs through bridge X, mastered by
 //! instance a, and through bridge Y, mastered by b: the packets go through each bridge's real
 //! pipeline (`ovs-ofctl packet-out ... actions=table`), the sampling drop flow sends each to its
-//! master, and both instances flag the subscriber. Then:
+//! master, and both instances flag the subscriber. Before that, with the bridges settled:
+//! `op25b_cluster_masterships` of both add up to the bridges, etcd is up, nothing unmastered,
+//! and `op25b status` names each bridge's master and each instance's count. Then:
 //! 1. exactly one report line for it across both instances' report files (claimed in etcd),
 //!    and `op25b_cluster_report_claims_total` says one won, one lost;
 //! 2. `/api/offenders` on each instance lists both entries (X's seen by a, Y's by b);
 //! 3. etcd killed: another subscriber flagged the same way is still reported, by both
-//!    instances (the documented duplicate window), each counting the claim as `unavailable`.
+//!    instances (the documented duplicate window), each counting the claim as `unavailable`,
+//!    and `op25b_cluster_etcd_up` turns 0.
 //!
 //! Needs Open vSwitch running and etcd installed (`scripts/install-deps`); FAILS otherwise.
 
@@ -70,6 +73,7 @@ struct Instance {
     api: String,
     bearer: String,
     reports: PathBuf,
+    token_file: PathBuf,
 }
 
 impl Instance {
@@ -92,7 +96,30 @@ impl Instance {
             api,
             bearer,
             reports,
+            token_file: dir.join("api-token"),
         }
+    }
+
+    /// A metric without labels (`None`: absent).
+    fn metric(&self, name: &str) -> Option<f64> {
+        let text = self.get_text("/metrics").unwrap_or_default();
+        let families = parse(&text).expect("the exposition parses");
+        value(&families, name, &[])
+    }
+
+    /// `op25b status` against this instance: its stdout.
+    fn status(&self) -> String {
+        let out = std::process::Command::new(BIN)
+            .args(["status", "--api", &self.api, "--token-file"])
+            .arg(&self.token_file)
+            .output()
+            .expect("run op25b status");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn get_text(&self, path: &str) -> Option<String> {
@@ -260,6 +287,59 @@ fn a_subscriber_seen_by_two_instances_gives_one_report_and_is_listed_on_both() {
             .find(|(d, _)| i.masters_in_sync(*d))
             .unwrap_or_else(|| panic!("{} masters none of the 6 bridges", i.name))
     };
+    // The cluster metrics and `op25b status` say who masters what.
+    let held = |i: &Instance| i.metric("op25b_cluster_masterships").unwrap_or(-1.0);
+    assert!(
+        wait(Duration::from_secs(10), || held(&a) + held(&b) == 6.0),
+        "op25b_cluster_masterships add up to the 6 bridges: a {}, b {}",
+        held(&a),
+        held(&b)
+    );
+    for i in all {
+        assert_eq!(i.metric("op25b_cluster_etcd_up"), Some(1.0), "{}", i.name);
+        assert_eq!(i.metric("op25b_cluster_live_instances"), Some(2.0));
+        assert!(
+            wait(Duration::from_secs(5), || i
+                .metric("op25b_cluster_switches_unmastered")
+                == Some(0.0)),
+            "{}: {}",
+            i.name,
+            i.get("/api/cluster")
+        );
+        assert_eq!(
+            i.metric("op25b_cluster_lease_ttl_seconds"),
+            Some(LEASE_SECS as f64)
+        );
+    }
+    let status = b.status();
+    assert!(
+        status.contains("cluster: this instance b: lease "),
+        "{status}"
+    );
+    for (dpid, _) in &bridges {
+        let master = if a.masters_in_sync(*dpid) { "a" } else { "b" };
+        let colon = (0..8)
+            .map(|k| format!("{:02x}", (dpid >> (56 - 8 * k)) & 0xff))
+            .collect::<Vec<_>>()
+            .join(":");
+        let row: Vec<&str> = status
+            .lines()
+            .find(|l| l.starts_with(&colon))
+            .unwrap_or_else(|| panic!("no row for {colon}:\n{status}"))
+            .split_whitespace()
+            .collect();
+        assert_eq!(row.get(4), Some(&master), "MASTER of {colon}:\n{status}");
+    }
+    for (name, n) in [("a", held(&a)), ("b", held(&b))] {
+        let line = format!("{name}  live  {n}");
+        assert!(
+            status
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>().join("  ") == line),
+            "{line} in:\n{status}"
+        );
+    }
+
     let (dpid_x, x) = mastered_by(&a);
     let (dpid_y, y) = mastered_by(&b);
 
@@ -340,6 +420,12 @@ fn a_subscriber_seen_by_two_instances_gives_one_report_and_is_listed_on_both() {
         b.report_lines("10.0.0.67")
     );
     assert!(a.claims("unavailable") >= 1.0 && b.claims("unavailable") >= 1.0);
+    assert!(
+        wait(Duration::from_secs(10), || a
+            .metric("op25b_cluster_etcd_up")
+            == Some(0.0)),
+        "op25b_cluster_etcd_up turns 0"
+    );
     let text = a.get_text("/metrics").unwrap_or_default();
     let families = parse(&text).expect("parses");
     assert!(
