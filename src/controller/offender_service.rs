@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::cluster::report_claims::{ClaimOutcome, ReportClaims};
+use crate::cluster::report_claims::{ClaimOutcome, ReportClaims, CLAIM_TIMEOUT};
 use crate::fleet::registry::ForgetDpids;
 use crate::offenders::cluster_share::{
     claim_name, ClaimBudget, PublishedOffenders, CLAIMS_PER_SECOND, PUBLISH_MAX,
@@ -307,6 +307,11 @@ impl OffenderHandle {
     /// An infection event: logged, then written (claimed first in a cluster).
     fn dispatch(&self, event: InfectionEvent) {
         log_event(&event);
+        if self.shared.writer.lock().is_none() {
+            // No report sink: nothing to write, nothing to claim (a claim won here would keep
+            // an instance that does write from reporting the subscriber).
+            return;
+        }
         let Some(claims) = self.shared.claims.lock().clone() else {
             self.report(event);
             return;
@@ -486,6 +491,16 @@ async fn run(
                 handle.dispatch(event);
             }
         }
+    }
+    // Claims still running hand their report to the writer: wait for them (each gives up after
+    // `CLAIM_TIMEOUT`), so a report is not lost to shutdown.
+    let slots = u32::try_from(CLAIMS_IN_FLIGHT).unwrap_or(u32::MAX);
+    let all = handle.shared.claim_slots.acquire_many(slots);
+    if tokio::time::timeout(CLAIM_TIMEOUT + Duration::from_secs(1), all)
+        .await
+        .is_err()
+    {
+        warn!("report claims still running at shutdown; their reports may be lost");
     }
     // The writer thread ends once its queue is drained.
     handle.set_sink(None).ok();

@@ -115,6 +115,76 @@ async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
     assert_eq!(report["Switch-Port"], 3);
 }
 
+/// 40 attempts to 6 hosts from 10.0.0.1 (flagged), then the channel closed and the task ended.
+async fn flag_one_bot(service: OffenderService) -> OffenderHandle {
+    let start = SystemTime::now();
+    for i in 0..40u16 {
+        let at = start + Duration::from_millis(u64::from(i) * 100);
+        let host = 1 + u8::try_from(i % 6).unwrap_or(0);
+        let bot = sample(7, Some(3), syn([10, 0, 0, 1], host, 40_000 + i), at);
+        service.samples.send(bot).await.expect("service running");
+    }
+    let OffenderService {
+        handle,
+        samples,
+        task,
+    } = service;
+    drop(samples);
+    task.await.expect("task ends cleanly");
+    handle
+}
+
+fn dead_etcd() -> crate::policy::ClusterSettings {
+    // Nothing listens on the discard port of loopback: every request to etcd fails.
+    crate::policy::ClusterSettings {
+        etcd: vec!["http://127.0.0.1:9".to_owned()],
+        name: "a".to_owned(),
+        lease_secs: 3,
+        key_prefix: "/op25b/".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn etcd_down_the_report_is_written_unclaimed_and_counted() {
+    let lines = SharedBuffer::default();
+    let sink = ReportSink::from_writer("memory", Box::new(lines.clone()), ReportConfig::default());
+    let service =
+        OffenderService::spawn(config(), Some(sink), CancellationToken::new()).expect("starts");
+    let status = Arc::new(Mutex::new(crate::cluster::ClusterStatus::new("a")));
+    service
+        .handle
+        .set_claims(ReportClaims::new(&dead_etcd(), status.clone()));
+    let handle = flag_one_bot(service).await;
+    for _ in 0..100 {
+        if handle.summary().reports_written == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(handle.summary().reports_written, 1, "written despite etcd");
+    assert_eq!(lines.text().lines().count(), 1);
+    let s = status.lock().clone();
+    assert_eq!(s.offenders.claims_unavailable, 1);
+    assert_eq!(s.offenders.claims_won + s.offenders.claims_lost, 0);
+    assert!(s.etcd_errors >= 1);
+}
+
+#[tokio::test]
+async fn without_a_report_sink_nothing_is_claimed() {
+    let service = OffenderService::spawn(config(), None, CancellationToken::new()).expect("starts");
+    let status = Arc::new(Mutex::new(crate::cluster::ClusterStatus::new("a")));
+    service
+        .handle
+        .set_claims(ReportClaims::new(&dead_etcd(), status.clone()));
+    let handle = flag_one_bot(service).await;
+    assert_eq!(handle.summary().flagged, 1);
+    let s = status.lock().clone();
+    assert_eq!(
+        s.offenders.claims_unavailable + s.offenders.claims_won + s.offenders.claims_lost,
+        0
+    );
+}
+
 #[tokio::test]
 async fn shutdown_stops_the_task_and_expiry_forgets_idle_subscribers() {
     let shutdown = CancellationToken::new();
