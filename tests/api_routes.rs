@@ -76,6 +76,10 @@ fn one_switch_shows_desired_and_actual_flows_from_the_observations() {
         .collect();
     let now = std::time::SystemTime::now();
     api.observations.record_desired(1, &desired, now);
+    let entries: Vec<op25b::flows::ReportedFlow> = entries
+        .iter()
+        .map(op25b::flows::ReportedFlow::from_stats)
+        .collect();
     api.observations.record_flow_read(1, &entries, now);
 
     let (status, body) = api.json("GET", "/api/switches/1");

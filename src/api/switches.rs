@@ -182,8 +182,8 @@ pub async fn one(
         counters: status.counters.clone(),
         syncs_by_reason,
         desired_flows_at: observed.desired_at,
-        desired_flows: observed.desired_flows,
+        desired_flows: observed.desired_flows.to_vec(),
         actual_flows_read_at: observed.flows_read_at,
-        actual_flows: observed.actual_flows,
+        actual_flows: observed.actual_flows.to_vec(),
     }))
 }

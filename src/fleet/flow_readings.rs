@@ -17,11 +17,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use op25b_proto::multipart::stats::FlowStats;
 use serde::{Serialize, Serializer};
 
-use crate::flows::{ofctl_line, FlowAction, FlowKey, FlowSpec};
-use crate::flows::{parse_instructions, parse_match};
+use crate::flows::{ofctl_line, FlowAction, FlowSpec, ReportedFlow};
 use crate::policy::Cookie;
 
 /// A flow op25b understands with its cookie: shown (JSON, `Display`) in `ovs-ofctl` syntax,
@@ -62,18 +60,11 @@ pub struct FlowReading {
 }
 
 impl FlowReading {
-    /// Reads one FLOW stats entry.
-    pub fn from_stats(stats: &FlowStats) -> Self {
-        let spec = parse_match(&stats.match_).and_then(|match_| {
-            parse_instructions(&stats.instructions).map(|action| FlowSpec {
-                key: FlowKey {
-                    table_id: stats.table_id,
-                    priority: stats.priority,
-                    match_,
-                },
-                action,
-            })
-        });
+    /// Reads one FLOW stats entry (normalised as its reply part arrived).
+    pub fn from_reported(stats: &ReportedFlow) -> Self {
+        let spec = stats
+            .key()
+            .and_then(|key| stats.action.map(|action| FlowSpec { key, action }));
         Self {
             table_id: stats.table_id,
             priority: stats.priority,
@@ -139,6 +130,12 @@ mod tests {
     use super::*;
     use crate::flows::openflow::{to_instructions, to_match};
     use crate::flows::{FlowMatch, IpFamily, TcpMatch};
+    use op25b_proto::multipart::stats::FlowStats;
+
+    /// The reading of a decoded entry, normalised first as the session does.
+    fn reading(s: &FlowStats) -> FlowReading {
+        FlowReading::from_reported(&ReportedFlow::from_stats(s))
+    }
 
     fn stats(action: FlowAction, dst_port: u16, packets: u64, bytes: u64) -> FlowStats {
         let m = FlowMatch {
@@ -169,13 +166,13 @@ mod tests {
 
     #[test]
     fn drop_and_sample_flows_block_forward_flows_do_not() {
-        let drop = FlowReading::from_stats(&stats(FlowAction::Drop, 25, 3, 222));
+        let drop = reading(&stats(FlowAction::Drop, 25, 3, 222));
         assert!(drop.blocks);
         assert_eq!(
             drop.flow.map(|f| f.to_string()).as_deref(),
             Some("cookie=0x0000000000004f50,table=0,priority=20000,tcp,tp_dst=25,actions=drop")
         );
-        let sample = FlowReading::from_stats(&stats(
+        let sample = reading(&stats(
             FlowAction::Sample {
                 meter_id: 1,
                 max_len: 128,
@@ -185,7 +182,7 @@ mod tests {
             0,
         ));
         assert!(sample.blocks);
-        let forward = FlowReading::from_stats(&stats(
+        let forward = reading(&stats(
             FlowAction::Forward(crate::policy::Forwarding::Normal),
             25,
             9,
@@ -205,7 +202,7 @@ mod tests {
     fn an_unknown_instruction_is_shown_as_unrecognised_and_not_counted() {
         let mut s = stats(FlowAction::Drop, 25, 5, 5);
         s.instructions = vec![op25b_proto::instruction::Instruction::GotoTable(1); 2];
-        let r = FlowReading::from_stats(&s);
+        let r = reading(&s);
         assert_eq!(r.flow, None);
         assert!(!r.blocks);
         let mut c = BlockedCounters::default();
@@ -218,23 +215,23 @@ mod tests {
         let mut c = BlockedCounters::default();
         assert!(!c.has_read());
         c.update(&[
-            FlowReading::from_stats(&stats(FlowAction::Drop, 25, 10, 1000)),
-            FlowReading::from_stats(&stats(FlowAction::Drop, 0, 1, 100)),
+            reading(&stats(FlowAction::Drop, 25, 10, 1000)),
+            reading(&stats(FlowAction::Drop, 0, 1, 100)),
         ]);
         assert_eq!((c.packets, c.bytes), (11, 1100));
         c.update(&[
-            FlowReading::from_stats(&stats(FlowAction::Drop, 25, 15, 1500)),
-            FlowReading::from_stats(&stats(FlowAction::Drop, 0, 1, 100)),
+            reading(&stats(FlowAction::Drop, 25, 15, 1500)),
+            reading(&stats(FlowAction::Drop, 0, 1, 100)),
         ]);
         assert_eq!((c.packets, c.bytes), (16, 1600));
         // The port-25 entry was replaced: its counters restarted at 2.
         c.update(&[
-            FlowReading::from_stats(&stats(FlowAction::Drop, 25, 2, 200)),
-            FlowReading::from_stats(&stats(FlowAction::Drop, 0, 1, 100)),
+            reading(&stats(FlowAction::Drop, 25, 2, 200)),
+            reading(&stats(FlowAction::Drop, 0, 1, 100)),
         ]);
         assert_eq!((c.packets, c.bytes), (18, 1800));
         // Sampling turned on: a different flow text, counted from zero.
-        c.update(&[FlowReading::from_stats(&stats(
+        c.update(&[reading(&stats(
             FlowAction::Sample {
                 meter_id: 1,
                 max_len: 128,

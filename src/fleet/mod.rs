@@ -10,6 +10,10 @@
 //! - [`dpid_claims`]: which connection holds each dpid, judged by the takeover rule of
 //!   `takeover_rule` (certificate pins, home addresses, a live holder stays), with the conflict
 //!   hold-down of `takeover_history`.
+//! - [`observations`]: each switch's desired flows (one list shared by the switches that want
+//!   the same) and last read flows ([`ActualFlows`]: positions in that list plus counters), its
+//!   blocked counters ([`flow_readings`]) and sync durations.
+mod actual_flows;
 pub mod dpid_claims;
 pub mod flow_readings;
 mod forget_sinks;
@@ -23,6 +27,7 @@ mod switch_status;
 mod takeover_history;
 mod takeover_rule;
 
+pub use actual_flows::ActualFlows;
 pub use flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 pub use observations::{ObservedCounts, SwitchObservation, SwitchObservations};
 pub use switch_config::{EndpointReport, ProblemChanges, SwitchConfigProblems};

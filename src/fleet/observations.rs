@@ -7,21 +7,22 @@
 //! is forgotten when the registry forgets it (see `Registry::forget_with`). One `RwLock` over the map, taken for writing once per flow
 //! read or sync of a switch (at most a few per minute per switch), never across an `await`.
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use op25b_proto::multipart::stats::FlowStats;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
 use crate::fleet::registry::ForgetDpids;
 #[cfg(doc)]
 use crate::fleet::registry::Registry;
-use crate::flows::DesiredFlows;
+use crate::flows::{DesiredFlows, ReportedFlow};
 use crate::offenders::UnixMillis;
 use crate::policy::Dpid;
 
+use super::actual_flows::ActualFlows;
 use super::flow_readings::{BlockedCounters, FlowReading, OfctlFlow};
 
 /// Upper bounds of the sync duration histogram, seconds: 1 ms to about 65 s.
@@ -51,12 +52,13 @@ pub type SyncDurations = Family<SyncLabels, Histogram, fn() -> Histogram>;
 pub struct SwitchObservation {
     /// When the flows were last read.
     pub flows_read_at: Option<UnixMillis>,
-    /// Our flows on the switch as of that read.
-    pub actual_flows: Vec<FlowReading>,
+    /// Our flows on the switch as of that read (compact: see [`ActualFlows`]).
+    pub actual_flows: ActualFlows,
     /// When the desired flows were last computed.
     pub desired_at: Option<UnixMillis>,
-    /// The flows the policy wants on the switch.
-    pub desired_flows: Vec<OfctlFlow>,
+    /// The flows the policy wants on the switch; switches that want the same flows share one
+    /// list (see [`SwitchObservations::record_desired`]).
+    pub desired_flows: Arc<[OfctlFlow]>,
     /// Finished syncs by `(reason, result)`; reason is `SyncReason::name()` (`connect`,
     /// `policy_change`, `audit`, `retry`, `flow_removed`, `port_status`).
     pub syncs: BTreeMap<(String, bool), u64>,
@@ -89,6 +91,8 @@ pub struct ObservedCounts {
 #[derive(Debug)]
 pub struct SwitchObservations {
     switches: RwLock<HashMap<u64, SwitchObservation>>,
+    /// The desired flows recorded last: the next switch that wants the same shares them.
+    last_desired: Mutex<Option<Arc<[OfctlFlow]>>>,
     sync_durations: SyncDurations,
 }
 
@@ -102,6 +106,7 @@ impl SwitchObservations {
     pub fn new() -> Self {
         Self {
             switches: RwLock::new(HashMap::new()),
+            last_desired: Mutex::new(None),
             sync_durations: Family::new_with_constructor(sync_histogram),
         }
     }
@@ -113,18 +118,20 @@ impl SwitchObservations {
 
     /// A session read `dpid`'s flows (the cookie-filtered FLOW stats reply of a sync, an audit
     /// or a counter poll). Replaces the actual flows and adds the blocking flows' new drops.
-    pub fn record_flow_read(&self, dpid: u64, entries: &[FlowStats], at: SystemTime) {
-        let readings: Vec<FlowReading> = entries.iter().map(FlowReading::from_stats).collect();
+    pub fn record_flow_read(&self, dpid: u64, entries: &[ReportedFlow], at: SystemTime) {
+        let readings: Vec<FlowReading> = entries.iter().map(FlowReading::from_reported).collect();
         self.update(dpid, |o| {
             o.blocked.update(&readings);
-            o.actual_flows = readings;
+            o.actual_flows = ActualFlows::new(Arc::clone(&o.desired_flows), readings);
             o.flows_read_at = Some(UnixMillis::from_system_time(at));
         });
     }
 
-    /// The flows the policy wants on `dpid` (computed by the sync's plan).
+    /// The flows the policy wants on `dpid` (computed by the sync's plan). Switches that want
+    /// the same flows (same ports, same policy) share one list: with 1,000 switches of 5,000
+    /// flows each, one list instead of 1,000 copies of 400 KB.
     pub fn record_desired(&self, dpid: u64, desired: &DesiredFlows, at: SystemTime) {
-        let lines = desired
+        let lines: Vec<OfctlFlow> = desired
             .flows
             .iter()
             .map(|&spec| OfctlFlow {
@@ -132,6 +139,17 @@ impl SwitchObservations {
                 spec,
             })
             .collect();
+        let lines = {
+            let mut last = self.last_desired.lock();
+            match &*last {
+                Some(shared) if **shared == *lines => Arc::clone(shared),
+                _ => {
+                    let fresh: Arc<[OfctlFlow]> = lines.into();
+                    *last = Some(Arc::clone(&fresh));
+                    fresh
+                }
+            }
+        };
         self.update(dpid, |o| {
             o.desired_flows = lines;
             o.desired_at = Some(UnixMillis::from_system_time(at));
@@ -228,6 +246,7 @@ mod tests {
     use crate::flows::openflow::flow_mods_for;
     use crate::flows::{desired_flows, SwitchView};
     use crate::policy::{Config, Dpid, PortNo};
+    use op25b_proto::multipart::stats::FlowStats;
 
     fn exposition(obs: &SwitchObservations) -> String {
         let mut registry = prometheus_client::registry::Registry::default();
@@ -235,6 +254,35 @@ mod tests {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &registry).expect("encodes");
         out
+    }
+
+    #[test]
+    fn switches_that_want_the_same_flows_share_one_list() {
+        let loaded =
+            Config::parse("[policy]\nrelays = [\"192.0.2.25\"]\n", "p.toml").expect("valid policy");
+        let two_relays = Config::parse(
+            "[policy]\nrelays = [\"192.0.2.25\", \"192.0.2.26\"]\n",
+            "p.toml",
+        )
+        .expect("valid policy");
+        let view = SwitchView::new(Dpid(1), (1..=3).map(PortNo));
+        let same = desired_flows(loaded.config.policy(), &view);
+        let other = desired_flows(two_relays.config.policy(), &view);
+        assert_ne!(same.flows, other.flows);
+        let obs = SwitchObservations::new();
+        let now = SystemTime::now();
+        obs.record_desired(1, &same, now);
+        obs.record_desired(2, &same, now);
+        obs.record_desired(3, &other, now);
+        let flows = |dpid| obs.get(dpid).expect("recorded").desired_flows;
+        assert!(Arc::ptr_eq(&flows(1), &flows(2)), "one list for both");
+        assert!(!Arc::ptr_eq(&flows(1), &flows(3)));
+        assert_eq!(flows(3).len(), other.flows.len());
+        assert_eq!(flows(2).len(), same.flows.len());
+        // Each keeps its own: a later change of switch 1 leaves switch 2's list as it was.
+        obs.record_desired(1, &other, now);
+        assert_eq!(flows(2).len(), same.flows.len());
+        assert!(Arc::ptr_eq(&flows(1), &flows(3)));
     }
 
     #[test]
@@ -319,6 +367,7 @@ mod tests {
                 instructions: fm.instructions,
             })
             .collect();
+        let entries: Vec<ReportedFlow> = entries.iter().map(ReportedFlow::from_stats).collect();
         obs.record_flow_read(5, &entries, now);
         obs.record_sync(5, "connect", true, Duration::from_millis(12));
         obs.record_sync(5, "audit", true, Duration::from_millis(3));
@@ -328,7 +377,7 @@ mod tests {
         assert_eq!(o.actual_flows.len(), desired.flows.len());
         let read_back: Vec<OfctlFlow> = o.actual_flows.iter().flat_map(|r| r.flow).collect();
         assert_eq!(
-            read_back, o.desired_flows,
+            read_back, *o.desired_flows,
             "the read flows render as the desired ones"
         );
         let blocking = o.actual_flows.iter().filter(|r| r.blocks).count() as u64;

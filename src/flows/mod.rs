@@ -17,6 +17,7 @@ mod meters;
 mod normalize;
 mod ofctl;
 pub mod openflow;
+mod reported;
 mod switch_config;
 mod switch_view;
 
@@ -30,6 +31,7 @@ pub use openflow::{
     flow_mod_add, flow_mod_delete_strict, flow_mods_for, meter_add, meter_modify,
     our_flows_request, to_instructions, to_match,
 };
+pub use reported::{fold_part, ReportedFlow};
 pub use switch_config::{switch_config, MISS_SEND_LEN};
 pub use switch_view::SwitchView;
 

@@ -1,7 +1,9 @@
 //! Desired flows vs what the switch reports -> an ordered, hitless change plan (pure).
 //!
-//! Use: read our flows with [`crate::flows::our_flows_request`], pass the reply's entries to
-//! [`reconcile`], send [`ChangePlan::flow_mods`] batch by batch with a BARRIER after each.
+//! Use: read our flows with [`crate::flows::our_flows_request`], normalise the reply's entries
+//! into [`crate::flows::ReportedFlow`]s (the session does it part by part as the reply arrives),
+//! pass them to [`reconcile`], send [`ChangePlan::flow_mods`] batch by batch with a BARRIER after
+//! each.
 mod plan;
 
 pub use plan::{reconcile, Batch, BatchPurpose, Change, ChangePlan};

@@ -15,12 +15,10 @@
 //! Batches are separated by a BARRIER; inside a batch the switch may apply messages in any order.
 //! This relies on every priority level of the layout holding one kind of action.
 use crate::flows::openflow::{flow_mod_add, flow_mod_delete_strict, has_our_flags};
-use crate::flows::{may_forward, parse_instructions, parse_match};
-use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec};
+use crate::flows::{DesiredFlows, FlowAction, FlowKey, FlowSpec, ReportedFlow};
 use crate::policy::Cookie;
 use op25b_proto::flow_mod::FlowMod;
 use op25b_proto::match_::Match;
-use op25b_proto::multipart::stats::FlowStats;
 // foldhash, not std's SipHash: SipHash was 60% of a 5,000-flow diff's instructions. Its
 // per-process random seed keeps keys a switch reports from being chosen to collide.
 use foldhash::HashMap;
@@ -136,25 +134,21 @@ impl ChangePlan {
     }
 }
 
-/// The plan that turns `actual` (the switch's flows; entries with another cookie are ignored)
-/// into `desired`. Empty when they already agree. O(n) hashing plus sorting for a stable order.
-pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -> ChangePlan {
+/// The plan that turns `actual` (the switch's flows as [`ReportedFlow`]s; entries with another
+/// cookie are ignored) into `desired`. Empty when they already agree. O(n) hashing plus sorting
+/// for a stable order.
+pub fn reconcile(desired: &DesiredFlows, actual: &[ReportedFlow], cookie: Cookie) -> ChangePlan {
     // What the switch has, by key. Entries whose match is not op25b's shape are stale as a
     // whole; entries whose instructions are not op25b's shape, or that lack our flags, get
     // replaced if the key is wanted (`None` = replace whatever is wanted).
     let mut have: HashMap<FlowKey, Option<FlowAction>> =
         HashMap::with_capacity_and_hasher(actual.len(), Default::default());
-    let mut stale: Vec<(bool, &FlowStats)> = Vec::new();
+    let mut stale: Vec<(bool, &ReportedFlow)> = Vec::new();
     let want: HashMap<FlowKey, FlowAction> =
         desired.flows.iter().map(|f| (f.key, f.action)).collect();
     for s in actual.iter().filter(|s| s.cookie == cookie.0) {
-        let key = parse_match(&s.match_).map(|m| FlowKey {
-            table_id: s.table_id,
-            priority: s.priority,
-            match_: m,
-        });
-        let action = parse_instructions(&s.instructions);
-        match key {
+        let action = s.action;
+        match s.key() {
             Some(k) if want.contains_key(&k) => {
                 // A second report of the same key would be the same switch entry: keep one.
                 // Without our flags it is replaced even if the action is right.
@@ -164,12 +158,9 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
             Some(k) if have.contains_key(&k) => {}
             Some(k) => {
                 have.insert(k, action);
-                stale.push((
-                    action.map_or_else(|| may_forward(&s.instructions), |a| a.forwards()),
-                    s,
-                ));
+                stale.push((action.map_or(s.may_forward, |a| a.forwards()), s));
             }
-            None => stale.push((may_forward(&s.instructions), s)),
+            None => stale.push((s.may_forward, s)),
         }
     }
 
@@ -189,14 +180,14 @@ pub fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -
         (
             std::cmp::Reverse(s.priority),
             s.table_id,
-            format!("{:?}", s.match_),
+            format!("{:?}", s.match_as_reported()),
         )
     });
     let removals = stale.into_iter().map(|(fwd, s)| {
         let d = Change::Delete {
             table_id: s.table_id,
             priority: s.priority,
-            match_: s.match_.clone(),
+            match_: s.match_as_reported().into_owned(),
         };
         (fwd, d)
     });

@@ -1,10 +1,11 @@
 //! Reconcile: empty plans, from empty, from stale policies, normalisation, and the hitless
 //! property checked message by message on a model flow table.
 use super::model::{ModelTable, Packet};
-use super::*;
+use super::{BatchPurpose, Change, ChangePlan};
 use crate::flows::openflow::{flow_mods_for, our_flows_request, OUR_FLOW_FLAGS};
 use crate::flows::{
-    desired_flows, parse_instructions, parse_match, DesiredFlows, FlowAction, FlowSpec, SwitchView,
+    desired_flows, parse_instructions, parse_match, DesiredFlows, FlowAction, FlowSpec,
+    ReportedFlow, SwitchView,
 };
 use crate::policy::{Config, Cookie, Dpid, Policy, PortNo};
 use op25b_proto::consts::{OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER};
@@ -16,6 +17,13 @@ use op25b_proto::oxm::Oxm;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+
+/// The plan for entries as decoded, each normalised first into a [`ReportedFlow`] as the
+/// session's fold does while the reply arrives: every test here goes through that path.
+fn reconcile(desired: &DesiredFlows, actual: &[FlowStats], cookie: Cookie) -> ChangePlan {
+    let reported: Vec<ReportedFlow> = actual.iter().map(ReportedFlow::from_stats).collect();
+    super::reconcile(desired, &reported, cookie)
+}
 
 fn policy(text: &str) -> Policy {
     match Config::parse(text, "t.toml") {

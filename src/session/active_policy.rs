@@ -1,7 +1,7 @@
 //! One generation of the policy in force, as the sessions use it: the [`SessionPolicy`] the
 //! session state machine asks for timers, SET_CONFIG, the flows request, meters and change plans.
 
-use crate::flows::{self, DesiredFlows, SwitchView};
+use crate::flows::{self, DesiredFlows, ReportedFlow, SwitchView};
 use crate::policy::{Config, Dpid};
 use crate::reconcile::reconcile;
 use crate::session::read_cap::{read_caps, ReadCaps};
@@ -9,7 +9,7 @@ use crate::session::session_policy::{SessionPolicy, SessionTimers, SyncPlan};
 use op25b_proto::consts::{OFPMC_MODIFY, OFPM_ALL};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::text::message_text;
-use op25b_proto::{FlowStats, Message, MeterConfig, MeterMod};
+use op25b_proto::{Message, MeterConfig, MeterMod};
 use std::time::Duration;
 
 /// First retry delay after a failed sync.
@@ -70,7 +70,7 @@ impl ActivePolicy {
 
 impl SessionPolicy for ActivePolicy {
     type Msg = Message;
-    type FlowEntry = FlowStats;
+    type FlowEntry = ReportedFlow;
     type Desired = DesiredFlows;
 
     fn generation(&self) -> u64 {
@@ -167,7 +167,7 @@ impl SessionPolicy for ActivePolicy {
             .collect()
     }
 
-    fn plan(&self, view: &SwitchView, actual: &[FlowStats]) -> SyncPlan<Message, DesiredFlows> {
+    fn plan(&self, view: &SwitchView, actual: &[ReportedFlow]) -> SyncPlan<Message, DesiredFlows> {
         let desired = self.desired(view);
         for note in &desired.notes {
             tracing::info!(note = %note, "policy note for this switch");

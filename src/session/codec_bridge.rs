@@ -6,19 +6,19 @@ use super::held_replies::{self, HeldReplies};
 use super::phase::Phase;
 use super::wire::{Inbound, Outbound};
 use bytes::{Bytes, BytesMut};
-use op25b_proto::consts::{OFPT_MULTIPART_REPLY, OFP_VERSION};
+use op25b_proto::consts::{OFPMPF_REPLY_MORE, OFPT_MULTIPART_REPLY, OFP_VERSION};
 use op25b_proto::error_codes::{ErrorType, HelloFailedCode};
 use op25b_proto::error_msg::ErrorMsg;
 use op25b_proto::hello::Hello;
 use op25b_proto::message::{Message, OfpMessage};
-use op25b_proto::multipart::reply::MultipartReplyBody;
+use op25b_proto::multipart::reply::{MultipartReply, MultipartReplyBody};
 use op25b_proto::multipart::request::{MultipartRequest, MultipartRequestBody};
 use op25b_proto::role::RoleMsg;
 use op25b_proto::switch_config::SwitchConfig;
 use op25b_proto::{DecodeError, FrameError};
 
-/// A FLOW stats entry.
-pub type FlowEntry = op25b_proto::multipart::stats::FlowStats;
+/// A FLOW stats entry, normalised as its reply part arrived (see [`HeldReplies`]).
+pub type FlowEntry = crate::flows::ReportedFlow;
 /// A packet-in as decoded.
 pub type PacketIn = op25b_proto::packet_in::PacketIn;
 
@@ -60,8 +60,10 @@ pub fn missing_bytes(buf: &[u8]) -> usize {
 }
 
 /// Decodes one connection's frames into the session's vocabulary. The multipart replies the
-/// session reads (PORT_DESC, FLOW stats, METER_CONFIG) reach it whole: their parts are joined by
-/// `op25b_proto`'s `MultipartAssembler` first ([`HeldReplies`]).
+/// session reads (PORT_DESC, FLOW stats, METER_CONFIG) reach it whole: PORT_DESC and
+/// METER_CONFIG parts are joined by `op25b_proto`'s `MultipartAssembler` first, and each FLOW
+/// stats part is normalised into [`FlowEntry`]s the moment it is decoded and dropped
+/// ([`HeldReplies`]), so a switch's table is never held decoded.
 #[derive(Debug)]
 pub struct Decoder {
     replies: HeldReplies,
@@ -117,6 +119,20 @@ impl Decoder {
                     msg_type: OFPT_MULTIPART_REPLY,
                 },
             ));
+        }
+        if let Message::MultipartReply(MultipartReply {
+            flags,
+            body: MultipartReplyBody::Flow(entries),
+        }) = &msg.body
+        {
+            let more = flags & OFPMPF_REPLY_MORE != 0;
+            let inbound = match self.replies.push_flows(xid, more, entries) {
+                Ok(None) => Inbound::ReplyPart,
+                Ok(Some(entries)) => Inbound::FlowStats { entries },
+                Err(error) => Inbound::ReplyRefused(error),
+            };
+            // `msg`, the decoded part, is dropped here: only the compact table stays.
+            return Ok((xid, inbound));
         }
         let reply_weight = match &msg.body {
             Message::MultipartReply(r) => held_replies::weight(&r.body, frame.len()),
@@ -177,7 +193,10 @@ fn classify(msg: OfpMessage) -> Inbound<FlowEntry, PacketIn> {
             MultipartReplyBody::PortDesc(ports) => Inbound::PortDesc {
                 ports: ports.iter().map(|p| p.port_no).collect(),
             },
-            MultipartReplyBody::Flow(entries) => Inbound::FlowStats { entries },
+            // Only before the HELLO (see `Decoder::decode`): normalised all the same.
+            MultipartReplyBody::Flow(entries) => Inbound::FlowStats {
+                entries: entries.iter().map(FlowEntry::from_stats).collect(),
+            },
             MultipartReplyBody::MeterConfig(entries) => Inbound::MeterConfig { entries },
             _ => Inbound::Other {
                 msg_type: OFPT_MULTIPART_REPLY,
@@ -284,6 +303,7 @@ mod tests {
     use op25b_proto::consts::OFPMPF_REPLY_MORE;
     use op25b_proto::multipart::reply::MultipartReply;
     use op25b_proto::{FeaturesReply, Port};
+    use std::mem::size_of;
 
     fn roundtrip(m: &OfpMessage) -> (u32, Inbound<FlowEntry, PacketIn>) {
         decode(&m.to_bytes(), Phase::AwaitHello).expect("decodes")
@@ -406,8 +426,8 @@ mod tests {
         OfpMessage::new(xid, Message::MultipartReply(MultipartReply { flags, body })).to_bytes()
     }
 
-    fn flow(cookie: u64) -> FlowEntry {
-        FlowEntry {
+    fn flow(cookie: u64) -> op25b_proto::FlowStats {
+        op25b_proto::FlowStats {
             table_id: 0,
             duration_sec: 0,
             duration_nsec: 0,
@@ -443,6 +463,11 @@ mod tests {
             Ok((5, Inbound::PortDesc { ports })) => assert_eq!(ports, vec![1, 2, 3]),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Entries as the decoder hands them on: each normalised.
+    fn reported(entries: &[op25b_proto::FlowStats]) -> Vec<FlowEntry> {
+        entries.iter().map(FlowEntry::from_stats).collect()
     }
 
     #[test]
@@ -484,15 +509,226 @@ mod tests {
         }
         match d.decode(&flows(8, false, &[2, 3]), phase, all) {
             Ok((8, Inbound::FlowStats { entries })) => {
-                assert_eq!(entries, vec![flow(1), flow(2), flow(3)]);
+                assert_eq!(entries, reported(&[flow(1), flow(2), flow(3)]));
             }
             other => panic!("{other:?}"),
         }
         // A single-part reply goes straight through.
         assert!(matches!(
             d.decode(&flows(9, false, &[4]), phase, all),
-            Ok((9, Inbound::FlowStats { entries })) if entries == vec![flow(4)]
+            Ok((9, Inbound::FlowStats { entries })) if entries == reported(&[flow(4)])
         ));
+    }
+
+    /// A FLOW stats entry of kind `kind % 5` numbered `n`: 0 one of ours as op25b writes it,
+    /// 1 the same with its fields in another order, 2 an exact address written with an
+    /// all-ones mask, 3 a match op25b never installs (a raw OXM), 4 our match with
+    /// instructions op25b never writes.
+    fn varied_flow(kind: u8, n: u16) -> op25b_proto::FlowStats {
+        use crate::flows::{to_instructions, to_match, FlowAction, FlowMatch, IpFamily, TcpMatch};
+        use op25b_proto::{Instruction, Oxm};
+        let [hi, lo] = n.to_be_bytes();
+        let m = FlowMatch {
+            in_port: None,
+            eth_type: None,
+            tcp: Some(TcpMatch {
+                family: IpFamily::V4,
+                src: Some(format!("100.64.{hi}.{lo}/32").parse().expect("prefix")),
+                dst: None,
+                dst_port: None,
+            }),
+        };
+        let action = FlowAction::Forward(crate::policy::Forwarding::Normal);
+        let mut e = op25b_proto::FlowStats {
+            priority: 29_000,
+            flags: crate::flows::openflow::OUR_FLOW_FLAGS,
+            packet_count: u64::from(n),
+            byte_count: 64 * u64::from(n),
+            duration_sec: u32::from(n),
+            match_: to_match(&m),
+            instructions: to_instructions(&action),
+            ..flow(0x4f50)
+        };
+        match kind % 5 {
+            0 => {}
+            1 => e.match_.fields.reverse(),
+            2 => {
+                for f in &mut e.match_.fields {
+                    if let Oxm::Ipv4Src { mask, .. } = f {
+                        *mask = Some(std::net::Ipv4Addr::BROADCAST);
+                    }
+                }
+            }
+            3 => e
+                .match_
+                .fields
+                .push(Oxm::Raw(Bytes::from(vec![0, 1, 2, 0]))),
+            _ => e.instructions = vec![Instruction::GotoTable(1); 2],
+        }
+        e
+    }
+
+    /// `entries` as FLOW stats parts of reply `xid`, cut before each index of `cuts` (sorted,
+    /// within bounds): every part but the last has REPLY_MORE.
+    fn flow_parts(xid: u32, entries: &[op25b_proto::FlowStats], cuts: &[usize]) -> Vec<Bytes> {
+        let mut bounds: Vec<usize> = cuts.to_vec();
+        bounds.push(entries.len());
+        let mut from = 0;
+        let last = bounds.len() - 1;
+        bounds
+            .iter()
+            .enumerate()
+            .map(|(i, &to)| {
+                let body = MultipartReplyBody::Flow(entries[from..to].to_vec());
+                from = to;
+                part(xid, i < last, body)
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// A FLOW stats reply cut into parts anywhere in its list of entries (a part may be
+        /// empty) reaches the session as exactly the entries of the whole reply, each
+        /// normalised, in order; nothing stays held once it is in, and each part before the
+        /// last is only held.
+        #[test]
+        fn folding_flow_parts_one_by_one_equals_normalising_the_whole_reply(
+            kinds in proptest::collection::vec(0u8..5, 0..120),
+            cuts in proptest::collection::vec(0usize..=120, 0..6),
+        ) {
+            let entries: Vec<_> = kinds
+                .iter()
+                .zip(0u16..)
+                .map(|(k, n)| varied_flow(*k, n))
+                .collect();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(entries.len())).collect();
+            cuts.sort_unstable();
+            let parts = flow_parts(21, &entries, &cuts);
+            let mut d = Decoder::default();
+            let (last, first) = parts.split_last().expect("one part at least");
+            for p in first {
+                let got = d.decode(p, Phase::Syncing, all);
+                proptest::prop_assert!(matches!(got, Ok((21, Inbound::ReplyPart))), "{got:?}");
+            }
+            match d.decode(last, Phase::Syncing, all) {
+                Ok((21, Inbound::FlowStats { entries: folded })) => {
+                    proptest::prop_assert_eq!(folded, reported(&entries));
+                }
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+            proptest::prop_assert_eq!(d.held_bytes(), 0);
+        }
+    }
+
+    #[test]
+    fn the_folded_table_is_what_is_held_and_reconcile_deletes_by_the_reported_match() {
+        let entries: Vec<_> = (0..5).map(|k| varied_flow(k, 7)).collect();
+        let parts = flow_parts(4, &entries, &[2]);
+        let mut d = Decoder::default();
+        assert!(matches!(
+            d.decode(&parts[0], Phase::Syncing, all),
+            Ok((4, Inbound::ReplyPart))
+        ));
+        // Held: the two compact entries, not the decoded part.
+        let held: usize = reported(&entries[..2]).iter().map(FlowEntry::weight).sum();
+        assert_eq!(d.held_bytes(), held);
+        let Ok((4, Inbound::FlowStats { entries: folded })) =
+            d.decode(&parts[1], Phase::Syncing, all)
+        else {
+            panic!("the last part completes the reply");
+        };
+        for (f, e) in folded.iter().zip(&entries) {
+            assert_eq!(*f.match_as_reported(), e.match_, "{e:?}");
+        }
+        assert!(folded[0].match_.is_some() && folded[1].match_.is_some());
+        assert_eq!(folded[3].match_, None, "a raw OXM is not op25b's");
+        assert_eq!(folded[4].action, None, "two goto_table are not op25b's");
+        assert!(folded[4].may_forward);
+    }
+
+    #[test]
+    fn a_part_cut_inside_an_entry_is_a_decode_error_naming_the_reply() {
+        let entries: Vec<_> = (0..6).map(|n| varied_flow(0, n)).collect();
+        let parts = flow_parts(6, &entries, &[3]);
+        let mut d = Decoder::default();
+        assert!(matches!(
+            d.decode(&parts[0], Phase::Syncing, all),
+            Ok((6, Inbound::ReplyPart))
+        ));
+        // The second part loses the last 10 bytes of its last entry; its header says so.
+        let mut cut = parts[1][..parts[1].len() - 10].to_vec();
+        let len = u16::try_from(cut.len()).expect("small").to_be_bytes();
+        cut[2..4].copy_from_slice(&len);
+        let err = d.decode(&cut, Phase::Syncing, all).unwrap_err();
+        assert!(
+            matches!(&err, BadFrame::Decode { error, phase: Phase::Syncing, .. } if error.msg_type == Some(OFPT_MULTIPART_REPLY)),
+            "typed: {err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("while syncing") || text.contains("syncing"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn flow_parts_and_other_parts_for_one_xid_are_refused() {
+        let mut d = Decoder::default();
+        let flows = flow_parts(8, &[varied_flow(0, 1)], &[])[0].clone();
+        let mut first_flows = flow_parts(8, &[varied_flow(0, 1), varied_flow(0, 2)], &[1]);
+        let ports = part(8, true, MultipartReplyBody::PortDesc(vec![port(1)]));
+        assert!(matches!(
+            d.decode(&ports, Phase::Syncing, all),
+            Ok((8, Inbound::ReplyPart))
+        ));
+        assert!(matches!(
+            d.decode(&flows, Phase::Syncing, all),
+            Ok((
+                8,
+                Inbound::ReplyRefused(op25b_proto::AssemblyError::TypeMismatch { .. })
+            ))
+        ));
+        assert_eq!(d.held_bytes(), 0, "the refused reply is forgotten");
+        assert!(matches!(
+            d.decode(&first_flows.remove(0), Phase::Syncing, all),
+            Ok((8, Inbound::ReplyPart))
+        ));
+        assert!(matches!(
+            d.decode(&ports, Phase::Syncing, all),
+            Ok((
+                8,
+                Inbound::ReplyRefused(op25b_proto::AssemblyError::TypeMismatch { .. })
+            ))
+        ));
+        assert_eq!(d.held_bytes(), 0);
+    }
+
+    #[test]
+    fn an_endless_flow_reply_is_refused_within_the_byte_bound() {
+        let cap = 256 * 1024;
+        let mut d = Decoder::new(cap);
+        let entries: Vec<_> = (0..300).map(|n| varied_flow(3, n)).collect();
+        // REPLY_MORE on every part: the reply never ends.
+        let chunk = part(3, true, MultipartReplyBody::Flow(entries));
+        let most = cap / (300 * size_of::<FlowEntry>()) + 1;
+        let refused = (0..=most).find_map(|_| match d.decode(&chunk, Phase::Syncing, all) {
+            Ok((3, Inbound::ReplyPart)) => None,
+            other => Some(other),
+        });
+        assert!(
+            matches!(
+                refused,
+                Some(Ok((
+                    3,
+                    Inbound::ReplyRefused(op25b_proto::AssemblyError::TooManyBytesPending {
+                        xid: 3,
+                        ..
+                    })
+                )))
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(d.held_bytes(), 0, "the refused reply is forgotten");
     }
 
     #[test]
