@@ -12,7 +12,7 @@
 //! FLOW stats replies are not joined as decoded: each part is normalised into the compact
 //! [`ReportedFlow`]s reconcile and the observations need the moment it is decoded
 //! ([`HeldReplies::push_flows`], [`flows::fold_part`]), and the decoded part is dropped, so a
-//! re-syncing switch costs its compact table (about 120 bytes a flow), not its decoded entries
+//! re-syncing switch costs its compact table (112 bytes a flow of ours), not its decoded entries
 //! (330-430 bytes a flow, measured), while its reply arrives. The table weighs what it holds
 //! ([`ReportedFlow::weight`]) against the same cap, and the parts follow the assembler's
 //! rules (a count of parts, of replies pending, one multipart type per xid).

@@ -25,7 +25,7 @@ pub const MIN_FLOW_READ: usize = 100_000;
 /// What one flow of ours weighs at most, held as decoded (`session::held_replies::weight`):
 /// the largest (an IPv6 prefix with an input port, a TCP port, a meter and an action) weighs
 /// 888 bytes; rounded up. A FLOW stats read holds far less (each part is folded into compact
-/// entries as it arrives, about 120 bytes a flow of ours): the cap stays sized this way so
+/// entries as it arrives, 112 bytes a flow of ours): the cap stays sized this way so
 /// that a read is never refused for what op25b's own flows cost.
 pub const FLOW_WEIGHT_BOUND: usize = 1024;
 
