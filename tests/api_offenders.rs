@@ -1,5 +1,6 @@
 //! The offender service end to end: samples into the channel -> table -> `/api/offenders`,
-//! `/metrics` and the X-ARF report file.
+//! `/metrics`, the X-ARF v4 report file and `report_command` (real processes), every report
+//! validated against the X-ARF v4 master schema by `tests/data/xarf-v4/validate.py`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,6 +13,7 @@ use op25b::policy::Config;
 use op25b_test_support::api::prometheus_text::{parse, value};
 use op25b_test_support::api::{syn_sample, TestApi, POLICY};
 use op25b_test_support::temp::temp_dir;
+use op25b_test_support::xarf;
 use tokio_util::sync::CancellationToken;
 
 /// 35 new connections from a bot to 7 hosts; 35 new connections from a misconfigured mail
@@ -145,14 +147,14 @@ fn launch_starts_the_service_and_the_api_from_the_policy_and_writes_the_report_l
     }
     assert_eq!(lines.lines().count(), 1, "one report: {lines:?}");
     let r: serde_json::Value = serde_json::from_str(lines.trim()).expect("one JSON line");
-    assert_eq!(r["Category"], "abuse");
-    assert_eq!(r["Report-Type"], "bot-infection");
-    assert_eq!(r["Source"], "10.0.0.66");
-    assert_eq!(r["Source-Type"], "ipv4");
-    assert_eq!(r["Destination-Port"], 25);
-    assert_eq!(r["Switch"], "00:00:00:00:00:00:00:01");
-    assert_eq!(r["Switch-Port"], 3);
-    assert!(r["Date"].as_str().is_some_and(|d| d.ends_with('Z')));
+    assert_eq!(r["category"], "infrastructure");
+    assert_eq!(r["type"], "botnet");
+    assert_eq!(r["source_identifier"], "10.0.0.66");
+    assert_eq!(r["destination_port"], 25);
+    assert_eq!(r["_internal"]["op25b"]["switch"], "00:00:00:00:00:00:00:01");
+    assert_eq!(r["_internal"]["op25b"]["port"], 3);
+    assert!(r["timestamp"].as_str().is_some_and(|d| d.ends_with('Z')));
+    xarf::assert_valid(&report);
 
     // The API answers on the address launch bound, and stops on shutdown.
     let url = format!("http://{}/healthz", obs.api_addr);
@@ -262,11 +264,183 @@ fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
     }
     assert_eq!(lines.lines().count(), 1, "one report: {lines:?}");
     let r: serde_json::Value = serde_json::from_str(lines.trim()).expect("one JSON line");
-    assert_eq!(r["Reported-From"], "abuse@isp.example");
-    assert_eq!(r["Source"], "10.0.0.66");
+    assert_eq!(r["reporter"]["contact"], "abuse@isp.example");
+    assert_eq!(r["sender"]["domain"], "isp.example");
+    assert_eq!(r["source_identifier"], "10.0.0.66");
     let body = get(&format!("{offenders_url}?flagged=true"));
     assert_eq!(body["flagged"], 1, "{body}");
     assert_eq!(body["offenders"][0]["attempts"], 12, "{body}");
+    shutdown.cancel();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), obs.join())
+            .await
+            .expect("everything stops within 5 s");
+    });
+}
+
+/// A SYN from `source` (an IPv6 address in 2001:db8:66::/64, MAC 02:..:66) to
+/// `2001:db8:5100::<host>` port 25, as a sample.
+fn syn6_sample(
+    in_port: u32,
+    source_last: u16,
+    host: u16,
+    source_port: u16,
+    at: SystemTime,
+) -> op25b::session::codec_bridge::PacketInSample {
+    use etherparse::PacketBuilder;
+    let mut source = [0u8; 16];
+    source[..6].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0x00, 0x66]);
+    source[14..].copy_from_slice(&source_last.to_be_bytes());
+    let mut destination = [0u8; 16];
+    destination[..6].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0x51, 0x00]);
+    destination[14..].copy_from_slice(&host.to_be_bytes());
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 0x66], [2, 0, 0, 0, 0, 0xfe])
+        .ipv6(source, destination, 64)
+        .tcp(source_port, 25, 1, 64240)
+        .syn();
+    let mut frame = Vec::with_capacity(builder.size(0));
+    builder.write(&mut frame, &[]).expect("write to a Vec");
+    let mut sample = syn_sample(1, in_port, [10, 0, 0, 1], 1, 1, at);
+    sample.packet_in.data = bytes::Bytes::from(frame);
+    sample
+}
+
+/// Through the real pipeline (launch: service, writer thread, `report_command` as a real
+/// process): an IPv4 bot and an IPv6 bot rotating addresses inside its /64 are reported to the
+/// file and to the command; every line of both validates against the X-ARF v4 master schema,
+/// and the same line without `compromise_evidence` is refused by the same validator.
+#[test]
+fn reports_through_the_real_pipeline_validate_against_the_xarf_v4_schema() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("xarf-v4");
+    let report = dir.join("reports.jsonl");
+    let from_command = dir.join("from-command.jsonl");
+    let append = dir.join("append-stdin");
+    std::fs::write(&append, "#!/bin/sh\ncat >> \"$1\"\n").expect("script");
+    std::fs::set_permissions(&append, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let policy_path = dir.join("policy.toml");
+    std::fs::write(
+        &policy_path,
+        format!(
+            "{POLICY}reported_from = \"abuse@isp.example\"\nreporter_org = \"Example ISP\"\n\
+             report_path = \"{}\"\nreport_command = [\"{}\", \"{}\"]\n",
+            report.display(),
+            append.display(),
+            from_command.display()
+        ),
+    )
+    .expect("write policy");
+    let loaded = Config::load(&policy_path).expect("valid");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let shutdown = CancellationToken::new();
+    let obs = rt
+        .block_on(launch::start(
+            Arc::new(Registry::new()),
+            Arc::new(PolicyStore::new(loaded.config, Some(policy_path))),
+            Arc::new(Readiness::new()),
+            Some("127.0.0.1:0".parse().expect("addr")),
+            shutdown.clone(),
+        ))
+        .expect("starts");
+    let samples = obs.samples.clone().expect("reporting on");
+    feed(&samples);
+    let start = SystemTime::now();
+    rt.block_on(async {
+        for i in 0..35u16 {
+            let at = start + Duration::from_millis(u64::from(i) * 50);
+            // A new privacy address every 5 attempts, all in 2001:db8:66::/64.
+            let s = syn6_sample(5, 0x100 + i / 5, 1 + i % 7, 41_000 + i, at);
+            samples.send(s).await.expect("service running");
+        }
+    });
+    let mut lines = (String::new(), String::new());
+    for _ in 0..500 {
+        lines = (
+            std::fs::read_to_string(&report).unwrap_or_default(),
+            std::fs::read_to_string(&from_command).unwrap_or_default(),
+        );
+        if lines.0.lines().count() == 2 && lines.1.lines().count() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (file_lines, command_lines) = lines;
+    assert_eq!(file_lines.lines().count(), 2, "{file_lines}");
+    assert_eq!(
+        command_lines, file_lines,
+        "the command got each report line on stdin, byte for byte"
+    );
+    let file_verdict = xarf::assert_valid(&report);
+    let command_verdict = xarf::assert_valid(&from_command);
+    assert_eq!(file_verdict, "VALID: 2 report(s)");
+    assert_eq!(command_verdict, "VALID: 2 report(s)");
+
+    let reports: Vec<serde_json::Value> = file_lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let v6 = reports
+        .iter()
+        .find(|r| {
+            r["source_identifier"]
+                .as_str()
+                .is_some_and(|s| s.contains(':'))
+        })
+        .expect("the IPv6 bot is reported");
+    assert_eq!(v6["reporter"]["org"], "Example ISP");
+    assert_eq!(v6["_internal"]["op25b"]["port"], 5);
+    assert_eq!(
+        v6["_internal"]["op25b"]["source_prefix"],
+        "2001:db8:66::/64"
+    );
+    let seen = v6["_internal"]["op25b"]["source_addresses"]
+        .as_array()
+        .expect("addresses seen in the prefix");
+    assert!(seen.len() >= 5, "{v6}");
+    assert_eq!(
+        v6["evidence"][0]["content_type"],
+        "application/octet-stream"
+    );
+
+    // The validator can fail: the same line without a required field is refused.
+    let first = file_lines.lines().next().expect("a line");
+    xarf::assert_refused_without(first, "compromise_evidence", &dir);
+    xarf::assert_refused_without(first, "reporter", &dir);
+
+    // The command's runs are counted in /metrics.
+    let metrics = format!("http://{}/metrics", obs.api_addr);
+    let bearer = op25b_test_support::api::bearer_from(&obs.token_file);
+    let text = ureq::get(&metrics)
+        .header("Authorization", &bearer)
+        .call()
+        .expect("metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("body");
+    let families = parse(&text).unwrap_or_else(|e| panic!("invalid exposition: {e}"));
+    assert_eq!(
+        value(&families, "op25b_report_command_delivered_total", &[]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(&families, "op25b_report_command_dropped_total", &[]),
+        Some(0.0)
+    );
+    for reason in ["spawn", "exit", "timeout"] {
+        assert_eq!(
+            value(
+                &families,
+                "op25b_report_command_failures_total",
+                &[("reason", reason)]
+            ),
+            Some(0.0),
+            "{reason}"
+        );
+    }
     shutdown.cancel();
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(5), obs.join())

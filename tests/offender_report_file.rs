@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use op25b::offenders::report_file::rotated_name;
-use op25b::offenders::{ReportConfig, ReportFile, ReportSink, Rotation};
+use op25b::offenders::{ReportFile, ReportSink, Rotation};
 use op25b_test_support::temp::temp_dir;
 
 #[test]
@@ -14,12 +14,12 @@ fn a_symlink_at_report_path_is_refused_not_followed() {
     std::fs::write(&victim, "precious\n").expect("write");
     let link = dir.join("reports.jsonl");
     std::os::unix::fs::symlink(&victim, &link).expect("symlink");
-    let err = ReportSink::rotating_file(&link, Rotation::default(), ReportConfig::default())
-        .expect_err("a symlink is refused");
+    let err =
+        ReportSink::rotating_file(&link, Rotation::default()).expect_err("a symlink is refused");
     assert!(err.to_string().contains("symbolic link"), "{err}");
     let dangling = dir.join("dangling.jsonl");
     std::os::unix::fs::symlink(dir.join("created-through-link"), &dangling).expect("symlink");
-    assert!(ReportSink::file(&dangling, ReportConfig::default()).is_err());
+    assert!(ReportSink::file(&dangling).is_err());
     assert_eq!(
         std::fs::read_to_string(&victim).expect("read"),
         "precious\n"

@@ -1,9 +1,10 @@
 //! `op25b check`: validate a policy file, print a summary and warnings, or every error.
 //!
 //! Besides the file itself, the TLS files it names are read and checked as `run` would use them
-//! (readable, PEM, the key matching the certificate, the CA usable as a trust anchor); a problem
+//! (readable, PEM, the key matching the certificate, the CA usable as a trust anchor), and the
+//! `[reporting] report_command` program must be a regular file with an execute bit; a problem
 //! is reported at the `file:line:column` of the key that names the file.
-use crate::controller::tls_config;
+use crate::controller::{report_command, tls_config};
 use crate::policy::{Config, ControllerSettings, LoadError, SubscriberPorts};
 use clap::Args;
 use std::io::Write;
@@ -76,12 +77,18 @@ pub fn main(args: &CheckArgs) -> i32 {
         .tls
         .as_ref()
         .map(|t| tls_config::api_server_config(&t.cert, &t.key).map(drop));
-    let problems: Vec<_> = [controller_tls, api_tls]
+    let mut problems: Vec<String> = [controller_tls, api_tls]
         .into_iter()
         .flatten()
         .filter_map(Result::err)
         .flat_map(|errors| errors.0)
+        .map(|e| e.to_string())
         .collect();
+    if let Some(command) = &config.policy().reporting().report_command {
+        if let Err(e) = report_command::check_program(command) {
+            problems.push(e.to_string());
+        }
+    }
     if !problems.is_empty() {
         for e in &problems {
             eprintln!("error: {e}");

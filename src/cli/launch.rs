@@ -1,6 +1,6 @@
 //! Starting the observability side of `op25b run` in one call: the offender service (always:
-//! a reload may turn reporting on), its report sink (when `[reporting] enabled` and a
-//! `report_path` is set), the task applying reloads' `[reporting]` changes to it
+//! a reload may turn reporting on), its report outputs (when `[reporting] enabled`: the
+//! `report_path` sink and the `report_command`, whose program must exist and be executable), the task applying reloads' `[reporting]` changes to it
 //! ([`crate::controller::reporting_reload`]), and the HTTP API on `[controller] api_listen`
 //! with the token from `[api] token_file` (created on first start, [`crate::api::token`]).
 //!
@@ -30,12 +30,12 @@ use crate::controller::offender_service::{
 use crate::controller::policy_store::PolicyStore;
 use crate::fleet::registry::Registry;
 use crate::fleet::SwitchObservations;
-use crate::offenders::{OffenderConfig, ReportError};
+use crate::offenders::OffenderConfig;
 use crate::session::codec_bridge::PacketInSample;
 
 use crate::api::token::{self, TokenError, TokenSource};
 use crate::api::{bind, serve, ApiServeError, ApiState, Readiness};
-use crate::controller::reporting_reload;
+use crate::controller::reporting_reload::{self, ReportOutputsError};
 use crate::controller::tls_config::{self, TlsSetupErrors};
 
 /// Why the observability side could not start.
@@ -45,8 +45,8 @@ pub enum LaunchError {
     Api(#[from] ApiServeError),
     #[error(transparent)]
     Offenders(#[from] OffenderServiceError),
-    #[error("cannot open the abuse report sink: {0}")]
-    Report(#[from] ReportError),
+    #[error("cannot set up the abuse report outputs: {0}")]
+    Report(#[from] ReportOutputsError),
     #[error(transparent)]
     Token(#[from] TokenError),
     #[error("cannot set up HTTPS for the API:\n{0}")]
@@ -128,13 +128,13 @@ pub async fn start(
         info!("[reporting] enabled = false: blocked attempts are not sampled (a reload may turn it on)");
     }
     reporting_reload::warn_if_placeholder_sender(&reporting);
-    let sink = reporting_reload::report_sink(&reporting)?;
+    let outputs = reporting_reload::report_outputs(&reporting)?;
     let service = OffenderService::spawn(
         OffenderServiceConfig {
             table: OffenderConfig::from(&reporting),
             ..OffenderServiceConfig::default()
         },
-        sink,
+        outputs,
         shutdown.clone(),
     )?;
     let (reopen_reports, reopen_requests) = mpsc::channel(1);

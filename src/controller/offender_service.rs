@@ -8,9 +8,13 @@
 //! 1. parses each sample ([`parse_sample`]), counting malformed ones per switch;
 //! 2. records it in the [`OffenderTable`] (behind a `parking_lot::Mutex` held only for the
 //!    `record` call; the API takes the same lock to read the table);
-//! 3. on an [`InfectionEvent`] logs one WARN line `likely infected subscriber` with the
-//!    subscriber's fields, and hands the event to a dedicated writer thread, which writes it
-//!    to the [`ReportSink`] (blocking file or stdout I/O never runs on the async runtime);
+//! 3. on an [`InfectionEvent`] (with the sampled frame attached as evidence) logs one WARN
+//!    line `likely infected subscriber` with the subscriber's fields, and hands the event to a
+//!    dedicated writer thread ([`ReportOutputs`]), which builds the X-ARF v4 report
+//!    ([`XarfReport`], a random UUID v4 `report_id` from the OS), writes its line to the
+//!    [`ReportSink`] (blocking file or stdout I/O never runs on the async runtime) and offers
+//!    it to the `report_command` runner's queue
+//!    ([`crate::controller::report_command`]: never waits for the command);
 //! 4. every `expire_every` removes entries idle for the table's window.
 //!
 //! In a cluster ([`OffenderHandle::set_claims`]) step 3 first claims the report in etcd
@@ -36,13 +40,17 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use crate::cluster::report_claims::{ClaimOutcome, ReportClaims, CLAIM_TIMEOUT};
+use crate::controller::report_command::{
+    CommandCounters, CommandCounts, CommandSpec, ReportCommandRunner,
+};
 use crate::fleet::registry::ForgetDpids;
 use crate::offenders::cluster_share::{
     claim_name, ClaimBudget, PublishedOffenders, CLAIMS_PER_SECOND, PUBLISH_MAX,
 };
 use crate::offenders::{
     parse_sample, InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats,
-    OffenderTable, OffenderView, ReportSink, SampleContext, Transport, UnixMillis,
+    OffenderTable, OffenderView, ReportConfig, ReportId, ReportSink, SampleContext, Transport,
+    UnixMillis, XarfReport,
 };
 use crate::policy::Dpid;
 use crate::session::codec_bridge::PacketInSample;
@@ -85,6 +93,37 @@ pub enum OffenderServiceError {
     ZeroChannel,
     #[error("cannot start the report writer thread")]
     WriterThread(#[source] std::io::Error),
+    #[error("cannot start the report_command thread")]
+    CommandThread(#[source] std::io::Error),
+}
+
+/// Where reports go: the file (or stdout) sink and the command, either or both or neither,
+/// and who the reports name as sender.
+#[derive(Debug, Default)]
+pub struct ReportOutputs {
+    pub config: ReportConfig,
+    pub sink: Option<ReportSink>,
+    pub command: Option<CommandSpec>,
+}
+
+impl ReportOutputs {
+    /// Reports to `sink` only.
+    pub fn sink(sink: ReportSink, config: ReportConfig) -> Self {
+        Self {
+            config,
+            sink: Some(sink),
+            command: None,
+        }
+    }
+
+    /// Nothing is written: events are only logged.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sink.is_none() && self.command.is_none()
+    }
 }
 
 /// Samples seen from one switch.
@@ -113,6 +152,8 @@ pub struct OffenderSummary {
     pub report_errors: u64,
     /// Events not written because the writer's queue was full or gone.
     pub reports_dropped: u64,
+    /// `report_command` runs, failures and drops.
+    pub report_command: CommandCounts,
     /// Per switch, sorted by dpid.
     pub switches: BTreeMap<u64, SwitchSampleCounts>,
 }
@@ -122,6 +163,7 @@ struct ReportCounters {
     written: AtomicU64,
     errors: AtomicU64,
     dropped: AtomicU64,
+    command: Arc<CommandCounters>,
 }
 
 struct Shared {
@@ -129,7 +171,7 @@ struct Shared {
     switches: Mutex<BTreeMap<u64, SwitchSampleCounts>>,
     reports: ReportCounters,
     /// The report writer thread's queue (`None`: events are only logged). Replaced by
-    /// [`OffenderHandle::set_sink`]; the old writer drains its queue and ends.
+    /// [`OffenderHandle::set_outputs`]; the old writer drains its queue and ends.
     writer: Mutex<Option<std_mpsc::SyncSender<InfectionEvent>>>,
     report_queue: usize,
     /// In a cluster: reports are claimed before they are written.
@@ -203,6 +245,7 @@ impl OffenderHandle {
             reports_written: r.written.load(Ordering::Relaxed),
             report_errors: r.errors.load(Ordering::Relaxed),
             reports_dropped: r.dropped.load(Ordering::Relaxed),
+            report_command: r.command.snapshot(),
             switches,
         }
     }
@@ -239,7 +282,8 @@ impl OffenderHandle {
             in_port,
             now: UnixMillis::from_system_time(sample.received),
         };
-        self.shared.table.lock().record(&parsed, context)
+        let event = self.shared.table.lock().record(&parsed, context)?;
+        Some(event.with_sample_frame(&sample.packet_in.data))
     }
 
     /// Removes idle entries; returns how many.
@@ -265,12 +309,17 @@ impl OffenderHandle {
         Ok(Some(forgotten))
     }
 
-    /// Sends future reports to `sink` (`None`: only log them). A new writer thread takes
-    /// over; the previous one writes what it has queued and ends.
-    pub fn set_sink(&self, sink: Option<ReportSink>) -> Result<(), OffenderServiceError> {
-        let writer = match sink {
-            Some(sink) => Some(spawn_writer(sink, self.shared.report_queue, self.clone())?),
-            None => None,
+    /// Sends future reports to `outputs` (none: only log them). A new writer thread (and
+    /// command runner) takes over; the previous ones handle what they have queued and end.
+    pub fn set_outputs(&self, outputs: ReportOutputs) -> Result<(), OffenderServiceError> {
+        let writer = if outputs.is_empty() {
+            None
+        } else {
+            Some(spawn_writer(
+                outputs,
+                self.shared.report_queue,
+                self.clone(),
+            )?)
         };
         *self.shared.writer.lock() = writer;
         Ok(())
@@ -382,7 +431,7 @@ pub struct OffenderService {
 }
 
 impl OffenderService {
-    /// Starts the service on the current tokio runtime. `sink`: where reports go (`None`:
+    /// Starts the service on the current tokio runtime. `outputs`: where reports go (none:
     /// events are only logged and shown by the API). Ends on `shutdown` or when every sender
     /// is dropped.
     #[allow(
@@ -391,7 +440,7 @@ impl OffenderService {
     )]
     pub fn spawn(
         config: OffenderServiceConfig,
-        sink: Option<ReportSink>,
+        outputs: ReportOutputs,
         shutdown: CancellationToken,
     ) -> Result<Self, OffenderServiceError> {
         if config.channel_capacity == 0 {
@@ -410,7 +459,7 @@ impl OffenderService {
             claims_skipped: AtomicU64::new(0),
         });
         let handle = OffenderHandle { shared };
-        handle.set_sink(sink)?;
+        handle.set_outputs(outputs)?;
         let (tx, rx) = mpsc::channel(config.channel_capacity);
         let task = tokio::spawn(run(
             handle.clone(),
@@ -426,26 +475,66 @@ impl OffenderService {
     }
 }
 
+/// A fresh random report id (the OS's random source; if that ever failed, a hash of the
+/// time and a counter, still unique within this process).
+fn fresh_report_id(sequence: u64) -> ReportId {
+    let mut bytes = [0u8; 16];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        use sha2::{Digest, Sha256};
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let digest = Sha256::digest(format!("{nanos}.{sequence}.{}", std::process::id()));
+        bytes.copy_from_slice(&digest[..16]);
+    }
+    ReportId::from_random_bytes(bytes)
+}
+
 fn spawn_writer(
-    mut sink: ReportSink,
+    outputs: ReportOutputs,
     queue: usize,
     handle: OffenderHandle,
 ) -> Result<std_mpsc::SyncSender<InfectionEvent>, OffenderServiceError> {
+    let ReportOutputs {
+        config,
+        mut sink,
+        command,
+    } = outputs;
+    let runner = command
+        .map(|spec| ReportCommandRunner::start(spec, handle.shared.reports.command.clone()))
+        .transpose()
+        .map_err(OffenderServiceError::CommandThread)?;
     let (tx, rx) = std_mpsc::sync_channel::<InfectionEvent>(queue);
     std::thread::Builder::new()
         .name("op25b-reports".to_owned())
         .spawn(move || {
             let counters = &handle.shared.reports;
+            let mut sequence = 0u64;
             for event in rx {
-                match sink.write(&event) {
-                    Ok(report) => {
-                        counters.written.fetch_add(1, Ordering::Relaxed);
-                        debug!(report_id = %report.report_id, target = sink.target(), "abuse report written");
-                    }
+                sequence = sequence.wrapping_add(1);
+                let report = XarfReport::from_event(&event, &config, fresh_report_id(sequence));
+                let line = match report.to_json_line() {
+                    Ok(line) => line,
                     Err(e) => {
                         counters.errors.fetch_add(1, Ordering::Relaxed);
-                        error!(target = sink.target(), error = %e, source_ip = %event.source_ip, "cannot write abuse report");
+                        error!(error = %e, source_ip = %event.source_ip, "cannot encode abuse report");
+                        continue;
                     }
+                };
+                if let Some(sink) = sink.as_mut() {
+                    match sink.write_line(&line) {
+                        Ok(()) => {
+                            counters.written.fetch_add(1, Ordering::Relaxed);
+                            debug!(report_id = %report.report_id, target = sink.target(), "abuse report written");
+                        }
+                        Err(e) => {
+                            counters.errors.fetch_add(1, Ordering::Relaxed);
+                            error!(target = sink.target(), error = %e, source_ip = %event.source_ip, "cannot write abuse report");
+                        }
+                    }
+                }
+                if let Some(runner) = &runner {
+                    runner.offer(line);
                 }
             }
         })
@@ -503,7 +592,7 @@ async fn run(
         warn!("report claims still running at shutdown; their reports may be lost");
     }
     // The writer thread ends once its queue is drained.
-    handle.set_sink(None).ok();
+    handle.set_outputs(ReportOutputs::none()).ok();
     info!("offender service stopped");
 }
 

@@ -8,8 +8,10 @@ use op25b_proto::oxm::Oxm;
 use op25b_proto::packet_in::PacketIn;
 
 use super::*;
+use crate::controller::report_command::CommandSpec;
 use crate::offenders::test_fixtures::{syn_frame, SharedBuffer};
 use crate::offenders::ReportConfig;
+use base64::Engine as _;
 
 fn syn(source: [u8; 4], host: u8, source_port: u16) -> Bytes {
     Bytes::from(syn_frame(source, host, source_port))
@@ -43,9 +45,14 @@ fn config() -> OffenderServiceConfig {
 #[tokio::test]
 async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
     let lines = SharedBuffer::default();
-    let sink = ReportSink::from_writer("memory", Box::new(lines.clone()), ReportConfig::default());
+    let sink = ReportSink::from_writer("memory", Box::new(lines.clone()));
     let shutdown = CancellationToken::new();
-    let service = OffenderService::spawn(config(), Some(sink), shutdown.clone()).expect("starts");
+    let service = OffenderService::spawn(
+        config(),
+        ReportOutputs::sink(sink, ReportConfig::default()),
+        shutdown.clone(),
+    )
+    .expect("starts");
     let start = SystemTime::now();
     for i in 0..40u16 {
         let at = start + Duration::from_millis(u64::from(i) * 100);
@@ -110,9 +117,19 @@ async fn a_bot_is_flagged_logged_and_reported_once_through_the_channel() {
     let text = lines.text();
     assert_eq!(text.lines().count(), 1, "one report line: {text}");
     let report: serde_json::Value = serde_json::from_str(text.trim()).expect("JSON line");
-    assert_eq!(report["Report-Type"], "bot-infection");
-    assert_eq!(report["Source"], "10.0.0.1");
-    assert_eq!(report["Switch-Port"], 3);
+    assert_eq!(report["type"], "botnet");
+    assert_eq!(report["source_identifier"], "10.0.0.1");
+    assert_eq!(report["_internal"]["op25b"]["port"], 3);
+    // The sampled frame that crossed the threshold travels with the event as evidence: the
+    // 30th bot SYN (the default threshold; i = 29: host 198.51.100.6, source port 40029).
+    let evidence = &report["evidence"][0];
+    let expected = syn([10, 0, 0, 1], 1 + (29 % 6) as u8, 40_029);
+    assert_eq!(report["source_port"], 40_029);
+    assert_eq!(
+        evidence["payload"],
+        base64::engine::general_purpose::STANDARD.encode(&expected)
+    );
+    assert_eq!(evidence["size"], expected.len());
 }
 
 /// 40 attempts to 6 hosts from 10.0.0.1 (flagged), then the channel closed and the task ended.
@@ -188,7 +205,8 @@ async fn without_a_report_sink_nothing_is_claimed() {
 #[tokio::test]
 async fn shutdown_stops_the_task_and_expiry_forgets_idle_subscribers() {
     let shutdown = CancellationToken::new();
-    let service = OffenderService::spawn(config(), None, shutdown.clone()).expect("starts");
+    let service =
+        OffenderService::spawn(config(), ReportOutputs::none(), shutdown.clone()).expect("starts");
     let long_ago = SystemTime::now() - Duration::from_secs(3600);
     assert_eq!(
         service
@@ -222,7 +240,7 @@ fn a_config_the_table_refuses_is_an_error_not_a_panic() {
         ..config()
     };
     assert!(matches!(
-        OffenderService::spawn(bad, None, CancellationToken::new()),
+        OffenderService::spawn(bad, ReportOutputs::none(), CancellationToken::new()),
         Err(OffenderServiceError::Config(_))
     ));
     let zero = OffenderServiceConfig {
@@ -230,7 +248,7 @@ fn a_config_the_table_refuses_is_an_error_not_a_panic() {
         ..config()
     };
     assert!(matches!(
-        OffenderService::spawn(zero, None, CancellationToken::new()),
+        OffenderService::spawn(zero, ReportOutputs::none(), CancellationToken::new()),
         Err(OffenderServiceError::ZeroChannel)
     ));
 }
@@ -240,7 +258,8 @@ async fn a_switch_the_registry_forgets_loses_its_sample_counts_too() {
     use crate::fleet::registry::Registry;
     use std::time::Instant;
     let shutdown = CancellationToken::new();
-    let service = OffenderService::spawn(config(), None, shutdown.clone()).expect("starts");
+    let service =
+        OffenderService::spawn(config(), ReportOutputs::none(), shutdown.clone()).expect("starts");
     let registry = Registry::with_limits(Duration::from_secs(60), 1);
     registry.forget_with(&service.handle.forgetter());
     let peer = "127.0.0.1:1".parse().expect("addr");
@@ -266,4 +285,94 @@ async fn a_switch_the_registry_forgets_loses_its_sample_counts_too() {
         "retention over: only the connected switch is left"
     );
     shutdown.cancel();
+}
+
+/// The file sink and the command side by side: a command slower than the reports (1 s each,
+/// queue of 1) drops reports for itself, counted, while every report still reaches the file at
+/// once and the service keeps taking samples.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_command_with_a_full_queue_never_holds_up_the_file_sink() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!(
+        "op25b-service-cmd-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("slow");
+    std::fs::write(&script, "#!/bin/sh\ncat >> \"$1\"\nsleep 1\n").expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let got = dir.join("got.jsonl");
+
+    let lines = SharedBuffer::default();
+    let shutdown = CancellationToken::new();
+    let small = OffenderServiceConfig {
+        table: OffenderConfig {
+            flag_attempts: 2,
+            flag_distinct_destinations: 2,
+            ..OffenderConfig::default()
+        },
+        ..config()
+    };
+    let outputs = ReportOutputs {
+        config: ReportConfig::default(),
+        sink: Some(ReportSink::from_writer("memory", Box::new(lines.clone()))),
+        command: Some(CommandSpec {
+            argv: vec![script.display().to_string(), got.display().to_string()],
+            timeout: Duration::from_secs(10),
+            queue: 1,
+        }),
+    };
+    let service = OffenderService::spawn(small, outputs, shutdown.clone()).expect("starts");
+    let now = SystemTime::now();
+    let started = std::time::Instant::now();
+    // 20 subscribers (ports 1..=20), each 2 SYNs to 2 hosts: 20 reports.
+    for port in 1..=20u32 {
+        for host in 1..=2u8 {
+            let port16 = u16::try_from(port).expect("small");
+            let s = sample(9, Some(port), syn([10, 0, 1, 1], host, 1000 + port16), now);
+            service.samples.send(s).await.expect("running");
+        }
+    }
+    for _ in 0..200 {
+        if handle_written(&service.handle) == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = started.elapsed();
+    let summary = service.handle.summary();
+    assert_eq!(summary.reports_written, 20, "{summary:?}");
+    assert_eq!(lines.text().lines().count(), 20);
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "the file got all 20 while the command takes 1 s each: {elapsed:?}"
+    );
+    let c = summary.report_command;
+    assert!(c.dropped >= 17, "{c:?}");
+    // What the command accepted is delivered in time; nothing else is lost.
+    let accepted = 20 - c.dropped;
+    for _ in 0..100 {
+        if service.handle.summary().report_command.delivered == accepted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = service.handle.summary().report_command;
+    assert_eq!(c.delivered, accepted, "{c:?}");
+    assert_eq!(
+        c.failed_exit + c.failed_spawn + c.failed_timeout,
+        0,
+        "{c:?}"
+    );
+    let delivered = std::fs::read_to_string(&got).expect("command output");
+    assert_eq!(delivered.lines().count() as u64, accepted);
+    shutdown.cancel();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn handle_written(handle: &OffenderHandle) -> u64 {
+    handle.summary().reports_written
 }

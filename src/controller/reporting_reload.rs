@@ -5,9 +5,11 @@
 //! the new `[reporting]` with the one applied before and:
 //! - thresholds, window or `max_offenders` changed: the offender table is rebuilt with them
 //!   (its tracked subscribers are forgotten, logged at WARN with the count);
-//! - `report_path`, `reported_from`, `enabled`, `report_max_bytes` or `report_keep` changed:
-//!   a new report sink is opened (or none when reporting is off or no path is set). A sink that
-//!   cannot be opened is logged at ERROR and the previous sink stays.
+//! - `report_path`, `reported_from`, `reporter_org`, `enabled`, `report_max_bytes`,
+//!   `report_keep` or any `report_command*` key changed: new report outputs are set up (the
+//!   file or stdout sink, and the command runner; none when reporting is off). A sink that
+//!   cannot be opened, or a `report_command` whose program is missing or not executable
+//!   ([`report_command::check_program`]), is logged at ERROR and the previous outputs stay.
 //!
 //! A message on the `reopen` channel (the controller sends one on every SIGHUP) opens the
 //! report file again by name, so logrotate can rename it away without `copytruncate`.
@@ -20,15 +22,22 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::controller::offender_service::OffenderHandle;
-use crate::offenders::{OffenderConfig, ReportConfig, ReportError, ReportSink, Rotation};
+use crate::controller::offender_service::{OffenderHandle, ReportOutputs};
+use crate::controller::report_command::{self, CommandSpec, ReportCommandProblem};
+use crate::offenders::{
+    ContactInfo, OffenderConfig, ReportConfig, ReportError, ReportSink, Rotation,
+};
 use crate::policy::{ReportPath, Reporting};
 use crate::session::active_policy::ActivePolicy;
 
-/// The report settings for `reporting` (the sender from the policy, the rest defaults).
+/// The report settings for `reporting`: `reported_from` as contact, its domain, and
+/// `reporter_org` (default that domain) as the X-ARF `reporter` and `sender`.
 pub fn report_config(reporting: &Reporting) -> ReportConfig {
     ReportConfig {
-        reported_from: reporting.reported_from.clone(),
+        reporter: ContactInfo::from_mailbox(
+            &reporting.reported_from,
+            reporting.reporter_org.as_deref(),
+        ),
         ..ReportConfig::default()
     }
 }
@@ -37,11 +46,36 @@ pub fn report_config(reporting: &Reporting) -> ReportConfig {
 pub fn report_sink(reporting: &Reporting) -> Result<Option<ReportSink>, ReportError> {
     match (&reporting.report_path, reporting.enabled) {
         (Some(path), true) => {
-            ReportSink::for_report_path(path, Rotation::from(reporting), report_config(reporting))
-                .map(Some)
+            ReportSink::for_report_path(path, Rotation::from(reporting)).map(Some)
         }
         _ => Ok(None),
     }
+}
+
+/// Why the report outputs `[reporting]` names cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportOutputsError {
+    #[error(transparent)]
+    Sink(#[from] ReportError),
+    #[error(transparent)]
+    Command(#[from] ReportCommandProblem),
+}
+
+/// Everything `reporting` asks for: sender, sink and command (none of them when reporting
+/// is off). The command's program is checked here.
+pub fn report_outputs(reporting: &Reporting) -> Result<ReportOutputs, ReportOutputsError> {
+    let command = match (&reporting.report_command, reporting.enabled) {
+        (Some(command), true) => {
+            report_command::check_program(command)?;
+            CommandSpec::from_reporting(reporting)
+        }
+        _ => None,
+    };
+    Ok(ReportOutputs {
+        config: report_config(reporting),
+        sink: report_sink(reporting)?,
+        command,
+    })
 }
 
 /// How loudly to flag the placeholder sender: reports would be written with it (WARN), or it
@@ -95,8 +129,12 @@ impl ReportingChange {
             sink: old.enabled != new.enabled
                 || old.report_path != new.report_path
                 || old.reported_from != new.reported_from
+                || old.reporter_org != new.reporter_org
                 || old.report_max_bytes != new.report_max_bytes
-                || old.report_keep != new.report_keep,
+                || old.report_keep != new.report_keep
+                || old.report_command != new.report_command
+                || old.report_command_timeout_secs != new.report_command_timeout_secs
+                || old.report_command_queue != new.report_command_queue,
         }
     }
 }
@@ -128,14 +166,16 @@ pub fn apply(handle: &OffenderHandle, old: &Reporting, new: &Reporting, generati
     }
     if change.sink {
         warn_if_placeholder_sender(new);
-        match report_sink(new) {
-            Ok(sink) => {
-                let target = sink.as_ref().map(|s| s.target().to_owned());
-                match handle.set_sink(sink) {
+        match report_outputs(new) {
+            Ok(outputs) => {
+                let target = outputs.sink.as_ref().map(|s| s.target().to_owned());
+                let command = outputs.command.as_ref().map(|c| c.argv[0].clone());
+                match handle.set_outputs(outputs) {
                     Ok(()) => info!(
                         generation,
                         target = target.as_deref().unwrap_or("none"),
-                        "abuse report sink set by reload"
+                        command = command.as_deref().unwrap_or("none"),
+                        "abuse report outputs set by reload"
                     ),
                     Err(e) => {
                         error!(generation, error = %e, "cannot start the new report writer; the previous sink stays");
@@ -145,7 +185,7 @@ pub fn apply(handle: &OffenderHandle, old: &Reporting, new: &Reporting, generati
             Err(e) => error!(
                 generation,
                 error = %e,
-                "cannot open the report sink named by the reload; the previous sink stays"
+                "cannot set up the report outputs named by the reload; the previous ones stay"
             ),
         }
     }
@@ -157,10 +197,10 @@ pub fn reopen(handle: &OffenderHandle, reporting: &Reporting) {
     if !matches!(reporting.report_path, Some(ReportPath::File(_))) || !reporting.enabled {
         return;
     }
-    match report_sink(reporting) {
-        Ok(sink) => {
-            let target = sink.as_ref().map(|s| s.target().to_owned());
-            match handle.set_sink(sink) {
+    match report_outputs(reporting) {
+        Ok(outputs) => {
+            let target = outputs.sink.as_ref().map(|s| s.target().to_owned());
+            match handle.set_outputs(outputs) {
                 Ok(()) => info!(
                     target = target.as_deref().unwrap_or("none"),
                     "abuse report file reopened"

@@ -437,11 +437,34 @@ impl Collector for FabricCollector {
             counters(
                 &mut enc,
                 "op25b_abuse_reports",
-                "X-ARF bot-infection reports, by result",
+                "X-ARF v4 abuse reports written to the report file, by result",
                 &[
                     (vec![("result", "written".to_owned())], sum.reports_written),
                     (vec![("result", "failed".to_owned())], sum.report_errors),
                     (vec![("result", "dropped".to_owned())], sum.reports_dropped),
+                ],
+            )?;
+            let command = sum.report_command;
+            counter(
+                &mut enc,
+                "op25b_report_command_delivered",
+                "Reports [reporting] report_command took (exit status 0)",
+                command.delivered,
+            )?;
+            counter(
+                &mut enc,
+                "op25b_report_command_dropped",
+                "Reports not handed to report_command because its queue was full (the report file still has them)",
+                command.dropped,
+            )?;
+            counters(
+                &mut enc,
+                "op25b_report_command_failures",
+                "report_command runs that failed: not started or not fed (spawn), non-zero exit or signal (exit), killed at the timeout (timeout)",
+                &[
+                    (vec![("reason", "spawn".to_owned())], command.failed_spawn),
+                    (vec![("reason", "exit".to_owned())], command.failed_exit),
+                    (vec![("reason", "timeout".to_owned())], command.failed_timeout),
                 ],
             )?;
         }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::policy::{ReportPath, Reporting};
 
-use super::report::{ReportConfig, ReportError, ReportSink};
+use super::report::{ReportError, ReportSink};
 use super::report_file::Rotation;
 use super::table::OffenderConfig;
 
@@ -27,14 +27,10 @@ impl From<&Reporting> for OffenderConfig {
 impl ReportSink {
     /// Opens the sink the policy names: standard output for `"-"`, else the file (appended,
     /// rotated by `report_max_bytes` / `report_keep`).
-    pub fn for_report_path(
-        path: &ReportPath,
-        rotation: Rotation,
-        config: ReportConfig,
-    ) -> Result<Self, ReportError> {
+    pub fn for_report_path(path: &ReportPath, rotation: Rotation) -> Result<Self, ReportError> {
         match path {
-            ReportPath::Stdout => Ok(Self::stdout(config)),
-            ReportPath::File(file) => Self::rotating_file(file, rotation, config),
+            ReportPath::Stdout => Ok(Self::stdout()),
+            ReportPath::File(file) => Self::rotating_file(file, rotation),
         }
     }
 }
@@ -95,20 +91,12 @@ mod tests {
 
     #[test]
     fn report_path_stdout_and_file() {
-        let sink = ReportSink::for_report_path(
-            &ReportPath::Stdout,
-            Rotation::default(),
-            ReportConfig::default(),
-        )
-        .expect("stdout");
+        let sink =
+            ReportSink::for_report_path(&ReportPath::Stdout, Rotation::default()).expect("stdout");
         assert_eq!(sink.target(), "stdout");
         let missing = std::path::PathBuf::from("/nonexistent-op25b-dir/reports.jsonl");
         assert!(matches!(
-            ReportSink::for_report_path(
-                &ReportPath::File(missing),
-                Rotation::default(),
-                ReportConfig::default()
-            ),
+            ReportSink::for_report_path(&ReportPath::File(missing), Rotation::default()),
             Err(ReportError::Open { .. })
         ));
     }

@@ -8,7 +8,9 @@
 //! 2. [`table::OffenderTable::record`] counts connection attempts per subscriber
 //!    (switch, port, MAC, IPv4 address or IPv6 prefix) and returns an [`InfectionEvent`] once when a subscriber starts to
 //!    look like a spambot.
-//! 3. [`report::ReportSink`] writes each event as one X-ARF `bot-infection` JSON line.
+//! 3. [`report::XarfReport`] turns each event into an X-ARF v4 `infrastructure`/`botnet`
+//!    report, one JSON line, which [`report::ReportSink`] writes to a file or stdout (and the
+//!    controller's offender service can also hand to `[reporting] report_command`).
 //!
 //! In a cluster, [`cluster_share`] decides what each instance publishes of its table, how the
 //! instances' tables merge into one list, and the name a report is claimed under.
@@ -25,12 +27,15 @@ pub mod sample;
 pub mod table;
 
 pub use clock::UnixMillis;
-pub use report::{BotInfectionReport, ReportConfig, ReportError, ReportSink};
+pub use report::{
+    ContactInfo, ReportConfig, ReportError, ReportId, ReportSink, XarfReport, MAX_EVIDENCE_BYTES,
+    XARF_VERSION,
+};
 pub use report_file::{ReportFile, Rotation};
 pub use sample::{parse_sample, Sample, SampleError, TcpSummary, Transport};
 pub use table::{
     InfectionEvent, OffenderConfig, OffenderConfigError, OffenderStats, OffenderTable,
-    OffenderView, SampleContext, SubscriberKey, MAX_SOURCE_ADDRESSES,
+    OffenderView, SampleContext, SubscriberKey, MAX_SAMPLE_FRAME_BYTES, MAX_SOURCE_ADDRESSES,
 };
 
 #[cfg(test)]

@@ -8,14 +8,12 @@ use super::*;
 fn a_spambot_is_reported_once_and_a_retrying_client_never() {
     let mut table = OffenderTable::new(OffenderConfig::default()).expect("defaults are valid");
     let lines = SharedBuffer::default();
-    let mut sink = ReportSink::from_writer(
-        "memory",
-        Box::new(lines.clone()),
-        ReportConfig {
-            reported_from: "abuse@isp.example".to_owned(),
-            ..ReportConfig::default()
-        },
-    );
+    let mut sink = ReportSink::from_writer("memory", Box::new(lines.clone()));
+    let config = ReportConfig {
+        reporter: ContactInfo::from_mailbox("abuse@isp.example", None),
+        ..ReportConfig::default()
+    };
+    let id = ReportId::from_random_bytes([1; 16]);
     let start = 1_795_814_176_000u64;
 
     for i in 0..120u16 {
@@ -29,7 +27,7 @@ fn a_spambot_is_reported_once_and_a_retrying_client_never() {
             now,
         };
         if let Some(event) = table.record(&bot, context) {
-            sink.write(&event).expect("report written");
+            sink.write(&event, &config, id).expect("report written");
         }
         // Subscriber on port 2: a mail client retrying its one smarthost.
         let client = parse_sample(&syn_frame([10, 0, 0, 1], 200, 30_000 + i)).expect("parses");
@@ -39,7 +37,7 @@ fn a_spambot_is_reported_once_and_a_retrying_client_never() {
             now,
         };
         if let Some(event) = table.record(&client, context) {
-            sink.write(&event).expect("report written");
+            sink.write(&event, &config, id).expect("report written");
         }
     }
 
@@ -49,10 +47,13 @@ fn a_spambot_is_reported_once_and_a_retrying_client_never() {
         .map(|line| serde_json::from_str(line).expect("JSON line"))
         .collect();
     assert_eq!(reports.len(), 1, "{text}");
-    assert_eq!(reports[0]["Switch-Port"], 1);
-    assert_eq!(reports[0]["Switch"], "00:00:00:00:00:00:00:0a");
-    assert_eq!(reports[0]["Source"], "10.0.0.1");
-    assert_eq!(reports[0]["Report-Type"], "bot-infection");
+    assert_eq!(reports[0]["_internal"]["op25b"]["port"], 1);
+    assert_eq!(
+        reports[0]["_internal"]["op25b"]["switch"],
+        "00:00:00:00:00:00:00:0a"
+    );
+    assert_eq!(reports[0]["source_identifier"], "10.0.0.1");
+    assert_eq!(reports[0]["type"], "botnet");
     assert_eq!(table.flagged_count(), 1);
     assert_eq!(table.len(), 2);
     let top = table.top(2);

@@ -224,6 +224,24 @@ pub struct InfectionEvent {
     pub total_attempts: u32,
     pub first_seen: UnixMillis,
     pub flagged_at: UnixMillis,
+    /// The sampled frame that crossed the threshold, at most [`MAX_SAMPLE_FRAME_BYTES`] (its
+    /// headers: the switch sends 128 bytes of a SYN), for the report's evidence. The table
+    /// never sees the bytes, only the parsed [`Sample`]: it leaves this empty and the caller
+    /// that parsed the frame fills it ([`InfectionEvent::with_sample_frame`]).
+    #[serde(skip_serializing)]
+    pub sample_frame: Vec<u8>,
+}
+
+/// Most bytes of a sampled frame an [`InfectionEvent`] carries (the drop flows send 128).
+pub const MAX_SAMPLE_FRAME_BYTES: usize = 128;
+
+impl InfectionEvent {
+    /// The event with the frame that triggered it, cut to [`MAX_SAMPLE_FRAME_BYTES`].
+    #[must_use]
+    pub fn with_sample_frame(mut self, frame: &[u8]) -> Self {
+        self.sample_frame = frame[..frame.len().min(MAX_SAMPLE_FRAME_BYTES)].to_vec();
+        self
+    }
 }
 
 /// One entry as `/api/offenders` shows it (and `op25b status` reads it).
@@ -489,6 +507,7 @@ impl OffenderTable {
             total_attempts: entry.attempts,
             first_seen: entry.first_seen,
             flagged_at: now,
+            sample_frame: Vec::new(),
         })
     }
 

@@ -45,7 +45,7 @@ pub use ovsdb::{EndpointError, OvsdbEndpoint, OvsdbSettings, DEFAULT_OVSDB_ENDPO
 pub use port::PortNo;
 pub use port_roles::{PortRoles, SubscriberPorts, SwitchPolicy};
 pub use prefix::{IpPrefix, PrefixError};
-pub use reporting::{ReportPath, Reporting, PLACEHOLDER_REPORTED_FROM};
+pub use reporting::{ReportCommand, ReportPath, Reporting, PLACEHOLDER_REPORTED_FROM};
 pub use shared_part::{parse_shared, INSTANCE_SECTIONS};
 
 use std::collections::BTreeMap;

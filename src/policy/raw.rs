@@ -126,6 +126,10 @@ pub(crate) struct RawReporting {
     pub report_max_bytes: Option<Spanned<i64>>,
     pub report_keep: Option<Spanned<i64>>,
     pub ipv6_prefix_len: Option<Spanned<i64>>,
+    pub reporter_org: Option<Spanned<String>>,
+    pub report_command: Option<Spanned<Vec<Spanned<String>>>>,
+    pub report_command_timeout_secs: Option<Spanned<i64>>,
+    pub report_command_queue: Option<Spanned<i64>>,
 }
 
 /// `"all"` or a list of port numbers.

@@ -1,5 +1,8 @@
 //! The `[reporting]` section: sampling of blocked attempts and offender detection settings.
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::Location;
 
 /// Where the offender report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,54 @@ pub struct Reporting {
     /// rotating privacy addresses inside its /64 (or its delegated /56, with 56) is one
     /// subscriber. IPv4 sources are counted per address.
     pub ipv6_prefix_len: u8,
+    /// X-ARF `reporter.org` / `sender.org`: the ISP's name (1..=200 characters; default
+    /// `None`: the domain part of `reported_from`).
+    pub reporter_org: Option<String>,
+    /// A program run once per report with the report's JSON line on stdin (default: none).
+    pub report_command: Option<ReportCommand>,
+    /// Seconds a `report_command` may run before it is killed (default 10, 1..=3600).
+    pub report_command_timeout_secs: u64,
+    /// Reports waiting for `report_command` (default 256, 1..=65536); past it they are dropped
+    /// for the command (the report file still gets them) and counted.
+    pub report_command_queue: usize,
+}
+
+/// `report_command`: the program (an absolute path) and its arguments, run without a shell,
+/// with where the key is in the policy file (so a program that is missing or not executable is
+/// reported at the key's `file:line:column`). Equality ignores the location.
+#[derive(Debug, Clone)]
+pub struct ReportCommand {
+    /// `argv[0]` is the program, absolute; never empty.
+    pub argv: Vec<String>,
+    /// Where the value is in the policy file.
+    pub location: Location,
+}
+
+impl ReportCommand {
+    /// The program to run (`argv[0]`).
+    pub fn program(&self) -> &Path {
+        Path::new(self.argv.first().map_or("", String::as_str))
+    }
+}
+
+impl PartialEq for ReportCommand {
+    fn eq(&self, other: &Self) -> bool {
+        self.argv == other.argv
+    }
+}
+
+impl Eq for ReportCommand {}
+
+impl fmt::Display for ReportCommand {
+    /// `policy.toml:12:18: reporting.report_command (/usr/local/bin/ticket)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: reporting.report_command ({})",
+            self.location,
+            self.program().display()
+        )
+    }
 }
 
 /// The `Reported-From` used when the policy names none: not a real mailbox.
@@ -69,6 +120,10 @@ impl Default for Reporting {
             report_max_bytes: None,
             report_keep: 5,
             ipv6_prefix_len: 64,
+            reporter_org: None,
+            report_command: None,
+            report_command_timeout_secs: 10,
+            report_command_queue: 256,
         }
     }
 }

@@ -11,13 +11,13 @@ use super::validate_subscribers::{bound_exemptions, ethertypes};
 use super::validation_context::{entries, prefixes, Ctx};
 use super::{
     CertSha256, Config, ControllerSettings, Cookie, Dpid, EtherType, Forwarding, FragmentMode,
-    IpPrefix, Loaded, Location, Policy, PortNo, PortRoles, ReportPath, Reporting, SubscriberPorts,
-    SwitchPolicy,
+    IpPrefix, Loaded, Location, Policy, PortNo, PortRoles, ReportCommand, ReportPath, Reporting,
+    SubscriberPorts, SwitchPolicy,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -666,5 +666,81 @@ fn reporting(cx: &mut Ctx, raw: Option<&RawReporting>) -> Reporting {
             128_u8,
             d.ipv6_prefix_len,
         ),
+        reporter_org: r.reporter_org.as_ref().map(|o| reporter_org(cx, o)),
+        report_command: r
+            .report_command
+            .as_ref()
+            .and_then(|c| report_command(cx, c)),
+        report_command_timeout_secs: positive(
+            cx,
+            &r.report_command_timeout_secs,
+            "reporting.report_command_timeout_secs",
+            3600_u64,
+            d.report_command_timeout_secs,
+        ),
+        report_command_queue: positive(
+            cx,
+            &r.report_command_queue,
+            "reporting.report_command_queue",
+            65_536_usize,
+            d.report_command_queue,
+        ),
     }
+}
+
+/// `reporter_org`: the X-ARF `org` (at most 200 characters, the schema's limit), trimmed.
+fn reporter_org(cx: &mut Ctx, org: &Spanned<String>) -> String {
+    let text = org.get_ref().trim();
+    let chars = text.chars().count();
+    if text.is_empty() || chars > 200 || text.chars().any(char::is_control) {
+        cx.invalid(
+            &org.span(),
+            "reporting.reporter_org",
+            format!(
+                "{text:?} is not an organisation name: expected 1..=200 characters without control characters, e.g. \"Example ISP\""
+            ),
+        );
+    }
+    text.to_owned()
+}
+
+/// `report_command`: an argv list whose first entry is an absolute path. Whether the program
+/// exists and is executable is checked where files are read (`op25b check`, `run`, reload).
+fn report_command(cx: &mut Ctx, list: &Spanned<Vec<Spanned<String>>>) -> Option<ReportCommand> {
+    const FIELD: &str = "reporting.report_command";
+    let argv = list.get_ref();
+    let Some(program) = argv.first() else {
+        cx.invalid(
+            &list.span(),
+            FIELD,
+            "empty: expected the program's absolute path and its arguments, e.g. [\"/usr/local/bin/ticket\", \"--queue\", \"abuse\"]",
+        );
+        return None;
+    };
+    let mut ok = true;
+    if !Path::new(program.get_ref()).is_absolute() {
+        cx.invalid(
+            &program.span(),
+            FIELD,
+            format!(
+                "{:?} is not an absolute path: the program is run without a shell and without PATH lookup",
+                program.get_ref()
+            ),
+        );
+        ok = false;
+    }
+    for (i, arg) in argv.iter().enumerate() {
+        if arg.get_ref().contains('\0') {
+            cx.invalid(
+                &arg.span(),
+                &format!("{FIELD}[{i}]"),
+                "contains a NUL character, which no program argument can hold",
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| ReportCommand {
+        argv: argv.iter().map(|a| a.get_ref().clone()).collect(),
+        location: cx.loc(&list.span()),
+    })
 }

@@ -2,7 +2,8 @@
 //! `sim/tests/`), one module per concern: running commands, Open vSwitch bridges and their
 //! traces, a private etcd, the `op25b run` binary as a child process, an in-process controller with raw and
 //! simulated switches, the API on a loopback port with a Prometheus text validator, a scripted
-//! OpenFlow controller for the simulator, a throw-away TLS PKI, scratch files, free ports and
+//! OpenFlow controller for the simulator, a throw-away TLS PKI, scratch files, free ports,
+//! X-ARF v4 validation of report files and
 //! polling, a real Prometheus server and the queries of a Grafana dashboard, and a headless
 //! Chromium over WebDriver.
 //!
@@ -24,3 +25,4 @@ pub mod prometheus;
 pub mod scripted;
 pub mod temp;
 pub mod webdriver;
+pub mod xarf;

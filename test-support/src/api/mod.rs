@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use op25b::api::{self, ApiLimits, ApiState, ApiToken, EventLimits, Readiness};
-use op25b::controller::offender_service::{OffenderService, OffenderServiceConfig};
+use op25b::controller::offender_service::{OffenderService, OffenderServiceConfig, ReportOutputs};
 use op25b::controller::policy_store::PolicyStore;
 use op25b::fleet::registry::Registry;
 use op25b::fleet::SwitchObservations;
@@ -124,7 +124,11 @@ impl TestApi {
         let (handle, samples) = if with_offenders {
             let service = rt
                 .block_on(async {
-                    OffenderService::spawn(OffenderServiceConfig::default(), None, shutdown.clone())
+                    OffenderService::spawn(
+                        OffenderServiceConfig::default(),
+                        ReportOutputs::none(),
+                        shutdown.clone(),
+                    )
                 })
                 .expect("offender service starts");
             (Some(service.handle), Some(service.samples))
