@@ -213,11 +213,22 @@ fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
     };
     assert_eq!(get(&offenders_url)["enabled"], false);
 
+    // The reload also sets a report_command (a real script appending stdin to a file).
+    let from_command = dir.join("from-command.jsonl");
+    let append = dir.join("append-stdin");
+    std::fs::write(&append, "#!/bin/sh\ncat >> \"$1\"\n").expect("script");
+    std::fs::set_permissions(
+        &append,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .expect("chmod");
     let text = POLICY.replace(
         "threshold_attempts = 30\nthreshold_destinations = 5\n",
         &format!(
-            "threshold_attempts = 10\nthreshold_destinations = 3\nreported_from = \"abuse@isp.example\"\nreport_path = \"{}\"\n",
-            report.display()
+            "threshold_attempts = 10\nthreshold_destinations = 3\nreported_from = \"abuse@isp.example\"\nreport_path = \"{}\"\nreport_command = [\"{}\", \"{}\"]\n",
+            report.display(),
+            append.display(),
+            from_command.display()
         ),
     );
     assert_ne!(
@@ -267,6 +278,16 @@ fn a_reload_turns_reporting_on_with_new_thresholds_and_report_settings() {
     assert_eq!(r["reporter"]["contact"], "abuse@isp.example");
     assert_eq!(r["sender"]["domain"], "isp.example");
     assert_eq!(r["source_identifier"], "10.0.0.66");
+    let mut got = String::new();
+    for _ in 0..300 {
+        got = std::fs::read_to_string(&from_command).unwrap_or_default();
+        if !got.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(got, lines, "the reloaded report_command got the report");
+    xarf::assert_valid(&from_command);
     let body = get(&format!("{offenders_url}?flagged=true"));
     assert_eq!(body["flagged"], 1, "{body}");
     assert_eq!(body["offenders"][0]["attempts"], 12, "{body}");

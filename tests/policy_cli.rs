@@ -475,3 +475,46 @@ fn plan_and_check_survive_a_closed_pipe_and_report_an_unwritable_stdout() {
         assert!(!o.stderr.contains("panicked"), "{args:?}: {}", o.stderr);
     }
 }
+
+/// `report_command`'s program must exist and be executable: `check` says so at the key's
+/// `policy.toml:line:column`, and accepts it once it is.
+#[test]
+fn check_refuses_a_report_command_that_cannot_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = PolicyFile::new("");
+    let program = f.dir.join("ticket");
+    let text = format!(
+        "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nreport_command = [\"{}\", \"--queue\", \"abuse\"]\n",
+        program.display()
+    );
+    std::fs::write(f.dir.join("policy.toml"), &text).expect("write policy");
+    let prefix = format!(
+        "error: policy.toml:4:18: reporting.report_command ({})",
+        program.display()
+    );
+
+    let o = op25b(&f, &["check", "--config", "policy.toml"]);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .starts_with(&format!("{prefix}: cannot use the program: No such file")),
+        "{}",
+        o.stderr
+    );
+
+    std::fs::write(&program, "#!/bin/sh\ncat >/dev/null\n").expect("write program");
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let o = op25b(&f, &["check", "--config", "policy.toml"]);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .starts_with(&format!("{prefix}: not executable (mode 644)")),
+        "{}",
+        o.stderr
+    );
+
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = op25b(&f, &["check", "--config", "policy.toml"]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(o.stdout.starts_with("OK: "), "{}", o.stdout);
+}

@@ -311,6 +311,42 @@ mod tests {
                 sink: true
             }
         );
+        let command = Reporting {
+            report_command: Some(crate::policy::ReportCommand {
+                argv: vec!["/usr/local/bin/ticket".to_owned()],
+                location: crate::policy::Location {
+                    origin: "p.toml".to_owned(),
+                    line: 1,
+                    column: 1,
+                },
+            }),
+            ..d.clone()
+        };
+        for changed in [
+            command.clone(),
+            Reporting {
+                report_command_timeout_secs: 3,
+                ..command.clone()
+            },
+            Reporting {
+                report_command_queue: 3,
+                ..command.clone()
+            },
+            Reporting {
+                reporter_org: Some("Example ISP".to_owned()),
+                ..command.clone()
+            },
+        ] {
+            let from = if changed == command { &d } else { &command };
+            assert_eq!(
+                ReportingChange::between(from, &changed),
+                ReportingChange {
+                    table: false,
+                    sink: true
+                },
+                "{changed:?}"
+            );
+        }
         let rate = Reporting {
             sample_rate_pps: 5,
             counters_interval_secs: 3,

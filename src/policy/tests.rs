@@ -786,3 +786,71 @@ fn a_text_over_the_size_cap_is_refused_unparsed() {
     let err = one_error(&text);
     assert!(err.contains("larger than the 16 MiB"), "{err}");
 }
+
+#[test]
+fn reporting_report_command_is_an_argv_list_with_an_absolute_program() {
+    let l = Config::parse(
+        "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\nreport_command = [\"/usr/local/bin/ticket\", \"--queue\", \"abuse\"]\nreport_command_timeout_secs = 3\nreport_command_queue = 7\nreporter_org = \" Example ISP \"\n",
+        "p.toml",
+    )
+    .unwrap();
+    let r = l.config.policy().reporting();
+    let c = r.report_command.as_ref().expect("command");
+    assert_eq!(c.argv, ["/usr/local/bin/ticket", "--queue", "abuse"]);
+    assert_eq!(
+        c.to_string(),
+        "p.toml:4:18: reporting.report_command (/usr/local/bin/ticket)"
+    );
+    assert_eq!(r.report_command_timeout_secs, 3);
+    assert_eq!(r.report_command_queue, 7);
+    assert_eq!(r.reporter_org.as_deref(), Some("Example ISP"));
+    let d = Reporting::default();
+    assert_eq!(
+        (
+            d.report_command.as_ref(),
+            d.report_command_timeout_secs,
+            d.report_command_queue
+        ),
+        (None, 10, 256)
+    );
+    assert_eq!(d.reporter_org, None);
+}
+
+#[test]
+fn reporting_report_command_mistakes_are_located() {
+    let base = "[policy]\nrelays = [\"192.0.2.25\"]\n[reporting]\n";
+    for (line, want) in [
+        (
+            "report_command = []",
+            "policy.toml:4:18: reporting.report_command: empty: expected the program's absolute path",
+        ),
+        (
+            "report_command = [\"ticket\", \"--queue\"]",
+            "policy.toml:4:19: reporting.report_command: \"ticket\" is not an absolute path",
+        ),
+        (
+            "report_command = [\"/bin/x\", \"a\\u0000b\"]",
+            "policy.toml:4:29: reporting.report_command[1]: contains a NUL character",
+        ),
+        (
+            "report_command_timeout_secs = 0",
+            "policy.toml:4:31: reporting.report_command_timeout_secs: 0 is out of range: expected 1..=3600",
+        ),
+        (
+            "report_command_queue = 65537",
+            "policy.toml:4:24: reporting.report_command_queue: 65537 is out of range: expected 1..=65536",
+        ),
+        (
+            "reporter_org = \"\"",
+            "policy.toml:4:16: reporting.reporter_org: \"\" is not an organisation name",
+        ),
+    ] {
+        let e = one_error(&format!("{base}{line}\n"));
+        assert!(e.starts_with(want), "{line}:\n{e}");
+    }
+    // A shell string instead of a list is refused by the file's shape, with its location.
+    let e = one_error(&format!(
+        "{base}report_command = \"/bin/ticket --queue abuse\"\n"
+    ));
+    assert!(e.starts_with("policy.toml:4:"), "{e}");
+}
