@@ -1,7 +1,7 @@
 //! The whole observability chain with real parts: the `op25b run` binary, a real Open vSwitch
 //! bridge (userspace datapath, fail_mode=secure), and real TCP SYNs to port 25 from a Linux
 //! network namespace behind a veth port. A subscriber spraying 7 hosts is flagged in
-//! `/api/offenders`, `/metrics` and the X-ARF report file; a mail client retrying one host is
+//! `/api/offenders`, `/metrics` and the X-ARF v4 report file (validated against the schema); a mail client retrying one host is
 //! not; the drop flow's counters show up as blocked packets; `op25b status` prints both.
 //!
 //! Needs root, iproute2 (`ip netns`), `/usr/bin/python3` and Open vSwitch running. When they
@@ -17,6 +17,9 @@ use op25b_test_support::net::free_port;
 use op25b_test_support::ovs::{require_ovs, Bridge};
 use op25b_test_support::poll::poll;
 use op25b_test_support::temp::temp_dir;
+use op25b_test_support::xarf;
+
+use base64::Engine as _;
 
 const DPID: &str = "00:00:00:00:00:00:25:b9";
 
@@ -78,6 +81,15 @@ fn real_ovs_real_syns_flag_the_spraying_subscriber_everywhere() {
     let (of_port, api_port) = (free_port().port(), free_port().port());
     let dir = temp_dir("ovs-api");
     let reports: PathBuf = dir.join("reports.jsonl");
+    // report_command: a script appending its stdin to a file, run by the daemon per report.
+    let from_command: PathBuf = dir.join("from-command.jsonl");
+    let append = dir.join("append-stdin");
+    std::fs::write(&append, "#!/bin/sh\ncat >> \"$1\"\n").expect("script");
+    std::fs::set_permissions(
+        &append,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .expect("chmod");
     let policy = dir.join("policy.toml");
     std::fs::write(
         &policy,
@@ -100,8 +112,12 @@ uplink_ports = [2]
 enabled = true
 sample_rate_pps = 50
 report_path = "{}"
+reported_from = "abuse@isp.example"
+report_command = ["{}", "{}"]
 "#,
-            reports.display()
+            reports.display(),
+            append.display(),
+            from_command.display()
         ),
     )
     .expect("write policy");
@@ -294,10 +310,31 @@ report_path = "{}"
     });
     assert_eq!(line.lines().count(), 1, "{line}");
     let report: serde_json::Value = serde_json::from_str(line.trim()).expect("JSON line");
-    assert_eq!(report["Report-Type"], "bot-infection");
-    assert_eq!(report["Source"], "10.0.0.66");
-    assert_eq!(report["Switch"], DPID);
-    assert_eq!(report["Switch-Port"], 1);
+    assert_eq!(report["category"], "infrastructure");
+    assert_eq!(report["type"], "botnet");
+    assert_eq!(report["source_identifier"], "10.0.0.66");
+    assert_eq!(report["_internal"]["op25b"]["switch"], DPID);
+    assert_eq!(report["_internal"]["op25b"]["port"], 1);
+    assert_eq!(
+        report["_internal"]["op25b"]["source_mac"],
+        "02:00:00:00:00:66"
+    );
+    // The evidence is the frame OVS sent: a SYN from 02:00:00:00:00:66 / 10.0.0.66 to port 25.
+    let frame = base64::engine::general_purpose::STANDARD
+        .decode(report["evidence"][0]["payload"].as_str().expect("payload"))
+        .expect("base64");
+    assert_eq!(&frame[6..12], &[2, 0, 0, 0, 0, 0x66], "source MAC");
+    assert_eq!(&frame[26..30], &[10, 0, 0, 66], "IPv4 source");
+    assert_eq!(&frame[36..38], &25u16.to_be_bytes(), "TCP destination port");
+    // Every line validates against the X-ARF v4 master schema.
+    assert_eq!(xarf::assert_valid(&reports), "VALID: 1 report(s)");
+    let delivered = poll("the report_command output", Duration::from_secs(5), || {
+        std::fs::read_to_string(&from_command)
+            .ok()
+            .filter(|t| !t.is_empty())
+    });
+    assert_eq!(delivered, line, "the command got the report line on stdin");
+    assert_eq!(xarf::assert_valid(&from_command), "VALID: 1 report(s)");
 
     let out = Command::new(env!("CARGO_BIN_EXE_op25b"))
         .args(["status", "--api", &base, "--token-file"])
