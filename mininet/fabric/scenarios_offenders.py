@@ -2,13 +2,14 @@
 
 Runs after the traffic scenario, which made blocked port-25 attempts from sub1 and sub3
 (IPv4 and IPv6) and allowed ones from biz and the relay. Then offender_spray: a spraying
-subscriber is flagged within seconds, a one-server client is not, /metrics parses.
+subscriber is flagged within seconds, a one-server client is not, /metrics parses; then
+reports.check_reports: its X-ARF v4 reports (file and report_command) validate against the schema.
 """
 
 import os
 import time
 
-from . import offender_spray
+from . import offender_spray, reports
 
 
 def token_required(f, s):
@@ -53,3 +54,5 @@ def offenders(f, s='offenders'):
         f.check(s, '%s %s not an offender' % (name, address), 'not listed',
                 'listed' if address in listed else 'not listed', address not in listed)
     offender_spray.spray_flagged(f, s)
+    # The spray flagged sub2 (IPv4 and its IPv6 /64) on switch 1 port 2: both reported.
+    reports.check_reports(f, s, {f.addr('sub2', 4): (1, 2), f.addr('sub2', 6): (1, 2)})
