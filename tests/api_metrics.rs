@@ -144,6 +144,9 @@ fn metrics_cover_switches_syncs_errors_reloads_and_offenders() {
         "op25b_audit_repairs_total",
         "op25b_offender_flag_events_total",
         "op25b_abuse_reports_total",
+        "op25b_report_command_delivered_total",
+        "op25b_report_command_dropped_total",
+        "op25b_report_command_failures_total",
     ] {
         assert_eq!(
             f.get(family).map(|x| x.kind.as_str()),

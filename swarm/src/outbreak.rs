@@ -202,12 +202,13 @@ async fn tail_reports(
     }
 }
 
-/// The (dpid, port) of one X-ARF report line.
+/// The (dpid, port) of one X-ARF v4 report line (op25b keeps them in `_internal.op25b`).
 pub fn report_subscriber(line: &str) -> Option<(u64, u32)> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let switch = v["Switch"].as_str()?.replace(':', "");
+    let op25b = &v["_internal"]["op25b"];
+    let switch = op25b["switch"].as_str()?.replace(':', "");
     let dpid = u64::from_str_radix(&switch, 16).ok()?;
-    let port = u32::try_from(v["Switch-Port"].as_u64()?).ok()?;
+    let port = u32::try_from(op25b["port"].as_u64()?).ok()?;
     Some((dpid, port))
 }
 
@@ -570,10 +571,13 @@ mod tests {
 
     #[test]
     fn a_report_line_names_its_switch_and_port() {
-        let line = r#"{"Source":"10.0.0.1","Switch":"00:00:00:5a:00:00:00:07","Switch-Port":12}"#;
+        let line = r#"{"source_identifier":"10.0.0.1","_internal":{"op25b":{"switch":"00:00:00:5a:00:00:00:07","port":12}}}"#;
         assert_eq!(report_subscriber(line), Some((0x5a_0000_0007, 12)));
         assert_eq!(report_subscriber("{"), None);
-        assert_eq!(report_subscriber(r#"{"Switch":"x","Switch-Port":1}"#), None);
+        assert_eq!(
+            report_subscriber(r#"{"_internal":{"op25b":{"switch":"x","port":1}}}"#),
+            None
+        );
     }
 
     #[test]
