@@ -91,7 +91,7 @@ impl PlaceholderSender {
     pub fn of(reporting: &Reporting) -> Self {
         if !reporting.enabled || !reporting.uses_placeholder_sender() {
             PlaceholderSender::NotInUse
-        } else if reporting.report_path.is_some() {
+        } else if reporting.report_path.is_some() || reporting.report_command.is_some() {
             PlaceholderSender::ReportsWritten
         } else {
             PlaceholderSender::NotWritten
@@ -109,7 +109,7 @@ pub fn warn_if_placeholder_sender(reporting: &Reporting) {
         ),
         PlaceholderSender::NotWritten => info!(
             reported_from = %reporting.reported_from,
-            "[reporting] reported_from is the placeholder (no report_path set, so no report is written with it)"
+            "[reporting] reported_from is the placeholder (no report_path or report_command set, so no report is made with it)"
         ),
         PlaceholderSender::NotInUse => {}
     }
@@ -279,6 +279,22 @@ mod tests {
             ..on.clone()
         };
         assert_eq!(PlaceholderSender::of(&off), PlaceholderSender::NotInUse);
+        let command_only = Reporting {
+            report_command: Some(crate::policy::ReportCommand {
+                argv: vec!["/usr/local/bin/ticket".to_owned()],
+                location: crate::policy::Location {
+                    origin: "p.toml".to_owned(),
+                    line: 1,
+                    column: 1,
+                },
+            }),
+            ..Reporting::default()
+        };
+        assert_eq!(
+            PlaceholderSender::of(&command_only),
+            PlaceholderSender::ReportsWritten,
+            "reports handed to report_command name the placeholder too"
+        );
         let real = Reporting {
             reported_from: "abuse@isp.example".to_owned(),
             ..on.clone()
