@@ -158,13 +158,14 @@ impl Instance {
         .unwrap_or(0.0)
     }
 
-    /// The report lines whose `Source` is `ip`.
+    /// The report lines (X-ARF v4) whose `source_identifier` is `ip`.
     fn report_lines(&self, ip: &str) -> Vec<String> {
         std::fs::read_to_string(&self.reports)
             .unwrap_or_default()
             .lines()
             .filter(|l| {
-                serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["Source"] == ip)
+                serde_json::from_str::<serde_json::Value>(l)
+                    .is_ok_and(|v| v["source_identifier"] == ip)
             })
             .map(str::to_owned)
             .collect()
