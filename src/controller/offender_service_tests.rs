@@ -164,9 +164,13 @@ fn dead_etcd() -> crate::policy::ClusterSettings {
 #[tokio::test]
 async fn etcd_down_the_report_is_written_unclaimed_and_counted() {
     let lines = SharedBuffer::default();
-    let sink = ReportSink::from_writer("memory", Box::new(lines.clone()), ReportConfig::default());
-    let service =
-        OffenderService::spawn(config(), Some(sink), CancellationToken::new()).expect("starts");
+    let sink = ReportSink::from_writer("memory", Box::new(lines.clone()));
+    let service = OffenderService::spawn(
+        config(),
+        ReportOutputs::sink(sink, ReportConfig::default()),
+        CancellationToken::new(),
+    )
+    .expect("starts");
     let status = Arc::new(Mutex::new(crate::cluster::ClusterStatus::new("a")));
     service
         .handle
@@ -188,7 +192,8 @@ async fn etcd_down_the_report_is_written_unclaimed_and_counted() {
 
 #[tokio::test]
 async fn without_a_report_sink_nothing_is_claimed() {
-    let service = OffenderService::spawn(config(), None, CancellationToken::new()).expect("starts");
+    let service = OffenderService::spawn(config(), ReportOutputs::none(), CancellationToken::new())
+        .expect("starts");
     let status = Arc::new(Mutex::new(crate::cluster::ClusterStatus::new("a")));
     service
         .handle

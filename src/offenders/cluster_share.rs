@@ -274,6 +274,7 @@ mod tests {
             total_attempts: 30,
             first_seen: UnixMillis(1),
             flagged_at: UnixMillis(2),
+            sample_frame: Vec::new(),
         };
         let v4 = IpAddr::from([10, 0, 0, 66]);
         assert_eq!(
