@@ -111,18 +111,38 @@ pub fn fetch_confirmations(api: SocketAddr) -> Result<Confirmations, SwarmError>
 
 /// The body of `GET path` from `api` over HTTP/1.0 (blocking; call from a blocking thread).
 pub fn get(api: SocketAddr, path: &str) -> Result<String, SwarmError> {
+    request(api, "GET", path, None)
+}
+
+/// The body of `method path` from `api` over HTTP/1.0, with `Authorization: Bearer token` when
+/// given (the token-guarded routes: `POST /api/reload`, `GET /api/offenders`); an answer other
+/// than 200 is an error naming its status line (blocking; call from a blocking thread).
+pub fn request(
+    api: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Result<String, SwarmError> {
     let err = |detail: String| SwarmError::Api { addr: api, detail };
     let mut s =
         TcpStream::connect_timeout(&api, Duration::from_secs(5)).map_err(|e| err(e.to_string()))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| err(e.to_string()))?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let length = if method == "GET" {
+        ""
+    } else {
+        "Content-Length: 0\r\n"
+    };
     // The API answers only a Host that names it (DNS-rebinding guard): its own address.
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {api}\r\n\r\n").as_bytes())
-        .map_err(|e| err(e.to_string()))?;
+    s.write_all(
+        format!("{method} {path} HTTP/1.0\r\nHost: {api}\r\n{auth}{length}\r\n").as_bytes(),
+    )
+    .map_err(|e| err(e.to_string()))?;
     let mut response = Vec::new();
     s.read_to_end(&mut response)
         .map_err(|e| err(e.to_string()))?;
-    let body = http_body(&response).map_err(err)?;
+    let body = http_body(&response).map_err(|e| err(format!("{method} {path}: {e}")))?;
     Ok(String::from_utf8_lossy(body).into_owned())
 }
 

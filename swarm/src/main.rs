@@ -1,4 +1,4 @@
-//! `op25b-swarm storms|growth|outbreak|echo-floor`: see the crate docs and BENCHMARKS.md ("Swarm").
+//! `op25b-swarm storms|growth|outbreak|soak|echo-floor`: see the crate docs and BENCHMARKS.md ("Swarm").
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +9,7 @@ use op25b_swarm::echo_floor::{respond, respond_epoll, run_floor};
 use op25b_swarm::open_files::raise_open_files_limit;
 use op25b_swarm::outbreak::{outbreak_table, run_outbreak, OutbreakOptions};
 use op25b_swarm::report::{floor_table, steady_table, storms_table};
+use op25b_swarm::soak::{run_soak, soak_table, SoakOptions};
 use op25b_swarm::{run_growth, run_storms, Attach, Options};
 use op25b_test_support::pki::KeyType;
 
@@ -91,6 +92,40 @@ enum Command {
         /// Seed of the subscriber mix.
         #[arg(long, default_value_t = 25)]
         seed: u64,
+    },
+    /// A long day: a tenth of the switches disconnect and reconnect every period (half of them
+    /// with wiped tables), a reload every half period, samples and API polls throughout; then
+    /// the controller's RSS, descriptors, threads and registry must be back within 10% of
+    /// their value after the warm-up, every switch in sync, no unexplained WARN/ERROR logged.
+    Soak {
+        #[command(flatten)]
+        common: Common,
+        /// How long the churn goes on, seconds.
+        #[arg(long, default_value_t = 1800)]
+        secs: u64,
+        /// Churn period, seconds (reloads every half period).
+        #[arg(long, default_value_t = 60)]
+        period_secs: u64,
+        /// The footprint's baseline is taken after this many seconds (default: a sixth of
+        /// --secs, 300 for the full 1,800 s).
+        #[arg(long)]
+        warmup_secs: Option<u64>,
+        /// Samples per second, all switches together (default: 5 per switch).
+        #[arg(long)]
+        samples_pps: Option<f64>,
+        /// Percent of subscribers spraying port 25.
+        #[arg(long, default_value_t = 3)]
+        spray_percent: u32,
+        /// Seed of the subscriber mix.
+        #[arg(long, default_value_t = 25)]
+        seed: u64,
+        /// With --controller: the controller's log file, classified at the end (without it the
+        /// verdict fails: the log is part of it).
+        #[arg(long)]
+        controller_log_file: Option<PathBuf>,
+        /// With --controller: its API token file (default: `api-token` next to --policy).
+        #[arg(long)]
+        api_token_file: Option<PathBuf>,
     },
     /// Re-sync time of pre-loaded switches for several policy sizes.
     Growth {
@@ -297,6 +332,39 @@ fn main() -> ExitCode {
                     print!("{}", outbreak_table(&r));
                 }
                 Ok(r.correct())
+            }
+            Command::Soak {
+                common,
+                secs,
+                period_secs,
+                warmup_secs,
+                samples_pps,
+                spray_percent,
+                seed,
+                controller_log_file,
+                api_token_file,
+            } => {
+                let base = common.options(0, true, 1);
+                std::fs::create_dir_all(&base.work_dir).ok();
+                let o = SoakOptions {
+                    samples_pps: samples_pps.unwrap_or(base.switches as f64 * 5.0),
+                    secs: secs.max(4),
+                    period_secs: period_secs.max(2),
+                    warmup_secs: warmup_secs.unwrap_or(secs / 6),
+                    spray_percent: spray_percent.min(100),
+                    seed,
+                    controller_log_file,
+                    token_file: api_token_file,
+                    base,
+                };
+                let r = run_soak(&o).await?;
+                if common.json {
+                    eprint!("{}", soak_table(&r));
+                    println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                } else {
+                    print!("{}", soak_table(&r));
+                }
+                Ok(r.verdict.ok)
             }
             Command::Growth { common, prefixes } => {
                 let opts = common.options(0, true, 0);

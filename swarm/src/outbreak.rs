@@ -115,7 +115,7 @@ impl OutbreakReport {
 
 /// The swarm policy with the outbreak's `[reporting]` keys: the meter at `meter_pps` and the
 /// reports written to `report`.
-fn outbreak_toml(p: &SwarmPolicy, meter_pps: u32, report: &Path) -> String {
+pub(crate) fn outbreak_toml(p: &SwarmPolicy, meter_pps: u32, report: &Path) -> String {
     p.to_toml().replacen(
         "sample_rate_pps = 20\n",
         &format!(
@@ -127,7 +127,7 @@ fn outbreak_toml(p: &SwarmPolicy, meter_pps: u32, report: &Path) -> String {
 }
 
 /// Builds the switches: no own echo timer (the probe here does it), a longer record.
-fn fleet(n: usize, ports: u32) -> Fleet {
+pub(crate) fn fleet(n: usize, ports: u32) -> Fleet {
     let switches = (0..n)
         .map(|i| {
             let mut cfg = SimSwitchConfig::new(FIRST_DPID + i as u64, ports);
@@ -250,7 +250,7 @@ async fn echo_probes(fleet: Arc<Fleet>, stop: Arc<AtomicBool>) -> (u64, u64) {
 }
 
 /// Sends the samples for `secs`; returns (sent, unsent).
-async fn drive(fleet: &Fleet, mixes: &mut [SwitchMix], secs: u64) -> (u64, u64) {
+pub(crate) async fn drive(fleet: &Fleet, mixes: &mut [SwitchMix], secs: u64) -> (u64, u64) {
     let (mut sent, mut unsent) = (0u64, 0u64);
     let start = Instant::now();
     let mut tick = tokio::time::interval(TICK);

@@ -1,5 +1,6 @@
 //! A process's memory and CPU from /proc: `VmRSS`/`VmHWM` from `status`, user+system ticks
-//! from `stat`. Parsing is pure; reading is the only I/O.
+//! from `stat`; and for the soak its `Threads` (from `status`) and open descriptors (the
+//! entries of `fd/`). Parsing is pure; reading is the only I/O.
 use serde::Serialize;
 
 use crate::error::SwarmError;
@@ -24,6 +25,39 @@ pub fn parse_status(text: &str) -> Option<(u64, u64)> {
             .and_then(|v| v.parse::<u64>().ok())
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// `Threads` from the text of /proc/PID/status.
+pub fn parse_threads(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// What the soak follows of a process: resident set, threads, open descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Footprint {
+    pub rss_kib: u64,
+    pub threads: u64,
+    pub fds: u64,
+}
+
+/// Reads `pid`'s [`Footprint`] now (its `fd/` needs the same user or root).
+pub fn footprint(pid: u32) -> Result<Footprint, SwarmError> {
+    let err = |file: &'static str, detail: String| SwarmError::Proc { pid, file, detail };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| err("status", e.to_string()))?;
+    let (rss_kib, _) = parse_status(&status).ok_or_else(|| err("status", "no VmRSS".into()))?;
+    let threads = parse_threads(&status).ok_or_else(|| err("status", "no Threads".into()))?;
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map_err(|e| err("fd", e.to_string()))?
+        .count() as u64;
+    Ok(Footprint {
+        rss_kib,
+        threads,
+        fds,
+    })
 }
 
 /// utime + stime in clock ticks from the text of /proc/PID/stat. The command name (field 2)
@@ -78,6 +112,18 @@ mod tests {
     }
 
     #[test]
+    fn threads_field() {
+        assert_eq!(parse_threads("Name:\tx\nThreads:\t7\n"), Some(7));
+        assert_eq!(parse_threads(STATUS), None);
+    }
+
+    #[test]
+    fn this_process_footprint() {
+        let f = footprint(std::process::id()).unwrap();
+        assert!(f.rss_kib > 0 && f.threads >= 1 && f.fds >= 3, "{f:?}");
+    }
+
+    #[test]
     fn stat_with_a_hostile_command_name() {
         let stat = "42 (a) b) (c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0";
         assert_eq!(parse_stat_ticks(stat), Some(300));
@@ -95,6 +141,7 @@ mod tests {
         fn parsers_never_panic(s in ".*") {
             let _ = parse_status(&s);
             let _ = parse_stat_ticks(&s);
+            let _ = parse_threads(&s);
         }
     }
 }
