@@ -386,7 +386,7 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("op25b-swarm: some switches did not reach the desired flows (see the table)");
+            eprintln!("op25b-swarm: the verdict failed (see the table: switches short of the desired flows, or a failed check)");
             ExitCode::FAILURE
         }
         Err(e) => {

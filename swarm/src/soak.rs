@@ -75,7 +75,10 @@ pub struct SoakOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct SoakReport {
     pub switches: usize,
-    pub secs: f64,
+    /// How long the churn went on.
+    pub secs: u64,
+    /// When the quiet end began (the churn, then the final sync), seconds after the start.
+    pub end_from_secs: f64,
     pub period_secs: u64,
     pub warmup_secs: u64,
     pub samples_pps_target: f64,
@@ -106,18 +109,22 @@ fn read_token(path: &Path) -> Result<String, SwarmError> {
         })
 }
 
-/// The value of an unlabelled metric in a Prometheus text body.
+/// The value of an unlabelled metric in a Prometheus text body (a whole number).
 fn metric(body: &str, name: &str) -> Option<u64> {
-    body.lines()
-        .find_map(|l| {
-            l.strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .map(|v| v as u64)
+    let text = body
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+        .trim();
+    text.parse::<u64>().ok().or_else(|| {
+        let v: f64 = text.parse().ok()?;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked: a finite whole number from 0 to 2^53"
+        )]
+        let n = (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 9.0e15).then_some(v as u64);
+        n
+    })
 }
 
 /// Entries of `/api/switches` (its `switches` array).
@@ -237,14 +244,14 @@ fn policy_variant(base: &SwarmPolicy, b: bool) -> SwarmPolicy {
 
 /// One churn round: switches `round % 10, + 10, ...` go away for [`AWAY`] and come back,
 /// every other one with a wiped table. Returns (disconnects, wiped, connect errors).
-async fn churn_round(fleet: &Fleet, addr: SocketAddr, round: u64) -> (u64, u64, u64) {
-    let offset = (round % CHURN_ONE_IN as u64) as usize;
+async fn churn_round(fleet: &Fleet, addr: SocketAddr, round: usize) -> (u64, u64, u64) {
+    let offset = round % CHURN_ONE_IN;
     let chosen: Vec<usize> = (offset..fleet.len()).step_by(CHURN_ONE_IN).collect();
     let mut wiped = 0;
     for (k, &i) in chosen.iter().enumerate() {
         let sw = &fleet.switches[i];
         sw.disconnect();
-        if (k + round as usize) % 2 == 0 {
+        if (k + round).is_multiple_of(2) {
             sw.with_datapath(|dp| dp.flows_mut().clear());
             wiped += 1;
         }
@@ -423,7 +430,7 @@ pub async fn run_soak(o: &SoakOptions) -> Result<SoakReport, SwarmError> {
         let end = t0 + Duration::from_secs(o.secs);
         let mut next_churn = t0 + period;
         let mut next_reload = t0 + half;
-        let mut round = 0u64;
+        let mut round = 0usize;
         let mut variant_b = false;
         loop {
             let next = next_churn.min(next_reload);
@@ -435,7 +442,7 @@ pub async fn run_soak(o: &SoakOptions) -> Result<SoakReport, SwarmError> {
                 next_reload += half;
                 variant_b = !variant_b;
                 policy = policy_variant(&base, variant_b);
-                let by_api = churn.reloads % 2 == 0 || !signal_ok;
+                let by_api = churn.reloads.is_multiple_of(2) || !signal_ok;
                 churn.reloads += 1;
                 let result = match write_policy_text(&policy_path, render(&policy)) {
                     Ok(c) => {
@@ -465,7 +472,7 @@ pub async fn run_soak(o: &SoakOptions) -> Result<SoakReport, SwarmError> {
                 next_churn += period;
                 let (gone, wiped, errors) = churn_round(&fleet, addr, round).await;
                 round += 1;
-                churn.rounds = round;
+                churn.rounds = round as u64;
                 churn.disconnects += gone;
                 churn.connect_errors += errors;
                 tables_wiped += wiped;
@@ -529,7 +536,8 @@ pub async fn run_soak(o: &SoakOptions) -> Result<SoakReport, SwarmError> {
     ctl.stop();
     Ok(SoakReport {
         switches: n,
-        secs: end_from_secs,
+        secs: o.secs,
+        end_from_secs,
         period_secs: period.as_secs(),
         warmup_secs: o.warmup_secs,
         samples_pps_target: o.samples_pps,
@@ -553,7 +561,7 @@ pub async fn run_soak(o: &SoakOptions) -> Result<SoakReport, SwarmError> {
 pub fn soak_table(r: &SoakReport) -> String {
     let opt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
     let mut s = format!(
-        "soak: {} switches, {:.0} s, churn every {} s ({} rounds, {} disconnects, {} tables wiped), {} reloads, warm-up {} s, {} samples sent, load {} -> {}\n\n",
+        "soak: {} switches, {} s, churn every {} s ({} rounds, {} disconnects, {} tables wiped), {} reloads, warm-up {} s, {} samples sent, every switch in sync {} s after the churn, load {} -> {}\n\n",
         r.switches,
         r.secs,
         r.period_secs,
@@ -563,6 +571,7 @@ pub fn soak_table(r: &SoakReport) -> String {
         r.churn.reloads,
         r.warmup_secs,
         r.samples_sent,
+        r.final_sync_secs.map_or("-".into(), |t| format!("{t:.1}")),
         r.load_before.map_or("-".into(), |l| format!("{l:.2}")),
         r.load_after.map_or("-".into(), |l| format!("{l:.2}")),
     );
@@ -609,6 +618,14 @@ mod tests {
         let body = "# HELP op25b_switches_known x\nop25b_switches_known 200\nop25b_switches_known_other 3\n";
         assert_eq!(metric(body, "op25b_switches_known"), Some(200));
         assert_eq!(metric(body, "op25b_nothing"), None);
+        assert_eq!(
+            metric("op25b_switches_known 12.0\n", "op25b_switches_known"),
+            Some(12)
+        );
+        assert_eq!(
+            metric("op25b_switches_known -1\n", "op25b_switches_known"),
+            None
+        );
         assert_eq!(
             metric("op25b_switches_known NaN\n", "op25b_switches_known"),
             None

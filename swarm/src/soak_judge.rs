@@ -306,17 +306,14 @@ mod tests {
 
     /// A 120 s run sampled every second: warm-up 40 s, window 20 s, quiet end from 110 s;
     /// `rss(t)` gives the RSS.
-    fn samples(rss: impl Fn(f64) -> u64) -> Vec<SoakSample> {
-        (0..120)
-            .map(|t| {
-                let t = f64::from(t);
-                SoakSample {
-                    t_secs: t,
-                    rss_kib: Some(rss(t)),
-                    fds: Some(220),
-                    threads: Some(4),
-                    registry: Some(200),
-                }
+    fn samples(rss: impl Fn(u64) -> u64) -> Vec<SoakSample> {
+        (0..120u32)
+            .map(|t| SoakSample {
+                t_secs: f64::from(t),
+                rss_kib: Some(rss(u64::from(t))),
+                fds: Some(220),
+                threads: Some(4),
+                registry: Some(200),
             })
             .collect()
     }
@@ -378,10 +375,10 @@ mod tests {
     fn a_flat_run_passes() {
         // The warm-up may grow (first connections, allocator pools); after it, flat with noise.
         let s = samples(|t| {
-            if t < 40.0 {
-                50_000 + t as u64 * 500
+            if t < 40 {
+                50_000 + t * 500
             } else {
-                70_000 + (t as u64 % 7) * 100
+                70_000 + (t % 7) * 100
             }
         });
         let (sync, log) = (in_sync(200), log());
@@ -395,7 +392,7 @@ mod tests {
     #[test]
     fn a_steadily_growing_rss_fails() {
         // +0.3% of the baseline a second: +21% at the end.
-        let s = samples(|t| 70_000 + (t * 210.0) as u64);
+        let s = samples(|t| 70_000 + t * 210);
         let (sync, log) = (in_sync(200), log());
         let v = judge_soak(&input(&s, &sync, &log));
         assert!(!v.ok);
