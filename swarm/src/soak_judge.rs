@@ -27,6 +27,9 @@ pub struct SoakSample {
     pub threads: Option<u64>,
     /// Registry entries: `op25b_switches_known`, else the length of `/api/switches`.
     pub registry: Option<u64>,
+    /// The offender table's size (`op25b_offenders_tracked`): shown, not judged (it follows
+    /// the subscribers the samples come from, bounded by `max_offenders`).
+    pub offenders: Option<u64>,
 }
 
 /// Which series of a [`SoakSample`].
@@ -314,6 +317,7 @@ mod tests {
                 fds: Some(220),
                 threads: Some(4),
                 registry: Some(200),
+                offenders: None,
             })
             .collect()
     }
