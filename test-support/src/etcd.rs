@@ -38,6 +38,11 @@ impl PrivateEtcd {
         format!("http://127.0.0.1:{}", self.client_port)
     }
 
+    /// The etcd process's id while it runs (for /proc readings in benchmarks).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The temporary directory of its data and log (removed on drop).
     pub fn data_dir(&self) -> &std::path::Path {
         &self.dir
