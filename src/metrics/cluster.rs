@@ -27,10 +27,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::MetricType;
+use prometheus_client::encoding::DescriptorEncoder;
+
+use super::encode::{as_gauge, counter, counters, gauge, Labels};
 
 use crate::cluster::ClusterStatus;
 use crate::controller::offender_service::OffenderHandle;
@@ -44,37 +43,19 @@ pub struct ClusterCollector {
     pub offenders: Option<OffenderHandle>,
 }
 
-fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Result<(), FmtError> {
-    let g = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
-    let m = enc.encode_descriptor(name, help, None, g.metric_type())?;
-    g.encode(m)
-}
-
-/// `name` without `_total`: the encoder appends it.
-fn counter(
-    enc: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    value: u64,
-) -> Result<(), FmtError> {
-    let c = ConstCounter::new(value);
-    let m = enc.encode_descriptor(name, help, None, c.metric_type())?;
-    c.encode(m)
-}
-
-fn counters(
+/// A family of counters with one label, `label`, by its values.
+fn counters_by(
     enc: &mut DescriptorEncoder,
     name: &str,
     help: &str,
     label: &'static str,
     rows: &[(&str, u64)],
 ) -> Result<(), FmtError> {
-    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (value_label, value) in rows {
-        let labels = [(label, (*value_label).to_owned())];
-        ConstCounter::new(*value).encode(m.encode_family(&labels)?)?;
-    }
-    Ok(())
+    let rows: Vec<(Labels, u64)> = rows
+        .iter()
+        .map(|(value_label, value)| (vec![(label, (*value_label).to_owned())], *value))
+        .collect();
+    counters(enc, name, help, &rows)
 }
 
 impl Collector for ClusterCollector {
@@ -85,43 +66,43 @@ impl Collector for ClusterCollector {
             &mut enc,
             "op25b_cluster_etcd_up",
             "1 when etcd answered the cluster member's last request",
-            u64::from(s.etcd_ok),
+            as_gauge(u64::from(s.etcd_ok)),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_lease_ok",
             "1 when this instance's lease is confirmed (0: it writes to no switch)",
-            u64::from(s.lease_ok),
+            as_gauge(u64::from(s.lease_ok)),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_lease_ttl_seconds",
             "The lease's time to live ([cluster] lease_secs)",
-            s.lease_secs,
+            as_gauge(s.lease_secs),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_live_instances",
             "Instances with a live lease, as this one sees them",
-            as_u64(s.live_instances.len()),
+            as_gauge(as_u64(s.live_instances.len())),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_masterships",
             "Switches this instance holds the mastership of",
-            as_u64(s.masters_held),
+            as_gauge(as_u64(s.masters_held)),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_switches_mastered",
             "Switches any instance holds the mastership of, as this one sees it",
-            as_u64(s.masters_total),
+            as_gauge(as_u64(s.masters_total)),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_switches_unmastered",
             "Switches connected to this instance that no instance holds",
-            as_u64(s.unmastered),
+            as_gauge(as_u64(s.unmastered)),
         )?;
 
         // Per reason, over the switches the registry lists (a forgotten switch's go with it).
@@ -135,7 +116,7 @@ impl Collector for ClusterCollector {
             }
         }
         let rows: Vec<(&str, u64)> = stepdowns.iter().map(|(r, n)| (r.as_str(), *n)).collect();
-        counters(
+        counters_by(
             &mut enc,
             "op25b_cluster_stepdowns",
             "Times a switch fenced this instance off and it stepped down, by reason",
@@ -172,7 +153,7 @@ impl Collector for ClusterCollector {
             .as_ref()
             .map_or(0, OffenderHandle::claims_skipped);
         let o = &s.offenders;
-        counters(
+        counters_by(
             &mut enc,
             "op25b_cluster_report_claims",
             "Abuse reports claimed in etcd, by result: won (written here), lost (claimed by another instance), unavailable and skipped (written here unclaimed: a duplicate is possible)",
@@ -194,13 +175,13 @@ impl Collector for ClusterCollector {
             &mut enc,
             "op25b_cluster_offenders_left_out",
             "Offender entries not in the last snapshot (past its bound)",
-            as_u64(o.left_out),
+            as_gauge(as_u64(o.left_out)),
         )?;
         gauge(
             &mut enc,
             "op25b_cluster_offender_peers",
             "Instances whose offenders were read from etcd last time",
-            as_u64(o.peers),
+            as_gauge(as_u64(o.peers)),
         )?;
         Ok(())
     }

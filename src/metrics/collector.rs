@@ -7,10 +7,9 @@ use std::fmt::Error as FmtError;
 use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::MetricType;
+use prometheus_client::encoding::DescriptorEncoder;
+
+use super::encode::{as_gauge, counter, counters, gauge, gauges, Labels};
 
 use crate::controller::offender_service::OffenderHandle;
 use crate::controller::policy_store::PolicyStore;
@@ -20,8 +19,6 @@ use crate::policy::Dpid;
 
 use crate::fleet::SwitchObservations;
 
-type Labels = Vec<(&'static str, String)>;
-
 /// Reads the controller's state at scrape time. See the module docs and docs/operating.md ("Metrics")
 /// for the metric names.
 #[derive(Debug)]
@@ -30,55 +27,6 @@ pub struct FabricCollector {
     pub store: Arc<PolicyStore>,
     pub observations: Arc<SwitchObservations>,
     pub offenders: Option<OffenderHandle>,
-}
-
-fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, value: i64) -> Result<(), FmtError> {
-    let g = ConstGauge::new(value);
-    let m = enc.encode_descriptor(name, help, None, g.metric_type())?;
-    g.encode(m)
-}
-
-fn gauges(
-    enc: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    rows: &[(Labels, i64)],
-) -> Result<(), FmtError> {
-    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
-    for (labels, value) in rows {
-        ConstGauge::new(*value).encode(m.encode_family(labels)?)?;
-    }
-    Ok(())
-}
-
-/// `name` without `_total`: the encoder appends it.
-fn counter(
-    enc: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    value: u64,
-) -> Result<(), FmtError> {
-    let c = ConstCounter::new(value);
-    let m = enc.encode_descriptor(name, help, None, c.metric_type())?;
-    c.encode(m)
-}
-
-/// `name` without `_total`: the encoder appends it.
-fn counters(
-    enc: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    rows: &[(Labels, u64)],
-) -> Result<(), FmtError> {
-    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (labels, value) in rows {
-        ConstCounter::new(*value).encode(m.encode_family(labels)?)?;
-    }
-    Ok(())
-}
-
-fn as_gauge(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Splits the registry's `"TYPE/CODE"` error key into its two halves; the one key of errors the

@@ -25,6 +25,7 @@
 
 pub mod cluster;
 pub mod collector;
+pub mod encode;
 pub mod policy_info;
 pub mod process;
 pub mod switch_config;

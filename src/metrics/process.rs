@@ -19,6 +19,8 @@ use std::fmt::Error as FmtError;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+
+use super::encode::{as_gauge, gauge};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
@@ -135,11 +137,6 @@ fn gauge_f64(
     g.encode(enc.encode_descriptor(name, help, None, g.metric_type())?)
 }
 
-fn gauge_u64(enc: &mut DescriptorEncoder, name: &str, help: &str, n: u64) -> Result<(), FmtError> {
-    let g = ConstGauge::new(i64::try_from(n).unwrap_or(i64::MAX));
-    g.encode(enc.encode_descriptor(name, help, None, g.metric_type())?)
-}
-
 impl Collector for ProcessCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), FmtError> {
         let r = ProcessReadings::read();
@@ -154,30 +151,35 @@ impl Collector for ProcessCollector {
         }
         let e = &mut enc;
         if let Some(n) = r.resident_bytes {
-            gauge_u64(
+            gauge(
                 e,
                 "process_resident_memory_bytes",
                 "Resident memory size in bytes",
-                n,
+                as_gauge(n),
             )?;
         }
         if let Some(n) = r.virtual_bytes {
-            gauge_u64(
+            gauge(
                 e,
                 "process_virtual_memory_bytes",
                 "Virtual memory size in bytes",
-                n,
+                as_gauge(n),
             )?;
         }
         if let Some(n) = r.open_fds {
-            gauge_u64(e, "process_open_fds", "Number of open file descriptors", n)?;
+            gauge(
+                e,
+                "process_open_fds",
+                "Number of open file descriptors",
+                as_gauge(n),
+            )?;
         }
         if let Some(n) = r.max_fds {
-            gauge_u64(
+            gauge(
                 e,
                 "process_max_fds",
                 "Maximum number of open file descriptors",
-                n,
+                as_gauge(n),
             )?;
         }
         if let Some(t) = r.start_time_seconds {
